@@ -1,0 +1,30 @@
+/**
+ * tsnn — PyTorch's `nn.Module` in TypeScript for Node.js on CPU.
+ *
+ * ```ts
+ * import { nn, models, tensor, randn } from "tsnn";
+ * const model = models.resnet18().eval();
+ * console.log(model.toString());            // byte-identical to print(model)
+ * const logits = model.call(randn([1, 3, 224, 224]));
+ * ```
+ */
+export * as nn from "./nn/index.js";
+export * as models from "./models/index.js";
+export * from "./models/resnet.js";
+export { Parameter, Module } from "./nn/index.js";
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  rand,
+  randn,
+  int64,
+  manualSeed,
+  Generator,
+  type DType,
+  type NestedArray,
+} from "./tensor/index.js";
+export * as kernels from "./tensor/index.js";
+export * from "./errors.js";

@@ -1,0 +1,4 @@
+/**
+ * `models`: model builders on `nn` (PyTorch: `torchvision.models`).
+ */
+export * from "./resnet.js";

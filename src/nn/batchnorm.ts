@@ -1,0 +1,141 @@
+/**
+ * Batch normalisation (PyTorch: `torch/nn/modules/batchnorm.py`).
+ */
+import { ValueError } from "../errors.js";
+import { batchNorm, int64, ones, Tensor, zeros, type DType } from "../tensor/index.js";
+import { Module, Parameter, type StateDict } from "./module.js";
+import { pyFloat, pyRepr } from "./repr.js";
+import { asLayer } from "./utils.js";
+
+/** Keyword arguments of the BatchNorm layers in camelCase. */
+export interface BatchNormOptions {
+  eps?: number;
+  /** Running-stat update factor; `null` uses a cumulative moving average. */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+/**
+ * Parameters, running statistics and forward shared by BatchNorm layers (PyTorch: `_NormBase` +
+ * `_BatchNorm`). Buffers: `running_mean`, `running_var`, `num_batches_tracked` (int64).
+ */
+export class BatchNormBase extends Module {
+  static override _version = 2;
+  numFeatures: number;
+  eps: number;
+  momentum: number | null;
+  affine: boolean;
+  trackRunningStats: boolean;
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor<"int64"> | null;
+
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
+      throw new ValueError(`${this._getName()}: num_features must be a positive integer, got ${numFeatures}`);
+    }
+    this.numFeatures = numFeatures;
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    this.affine = opts.affine ?? true;
+    this.trackRunningStats = opts.trackRunningStats ?? true;
+    if (this.affine) {
+      this.weight = new Parameter(ones(numFeatures));
+      this.bias = new Parameter(zeros(numFeatures));
+    } else {
+      this.registerParameter("weight", null);
+      this.registerParameter("bias", null);
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer("running_mean", zeros(numFeatures));
+      this.registerBuffer("running_var", ones(numFeatures));
+      this.registerBuffer("num_batches_tracked", int64(0));
+    } else {
+      this.registerBuffer("running_mean", null);
+      this.registerBuffer("running_var", null);
+      this.registerBuffer("num_batches_tracked", null);
+    }
+  }
+
+  /** Running mean 0, running variance 1, counter 0 (PyTorch: `reset_running_stats`). */
+  resetRunningStats(): void {
+    if (!this.trackRunningStats) return;
+    this.running_mean!.fill_(0);
+    this.running_var!.fill_(1);
+    this.num_batches_tracked!.fill_(0);
+  }
+
+  /** Reset running stats and set weight 1, bias 0 (PyTorch: `reset_parameters`). */
+  resetParameters(): void {
+    this.resetRunningStats();
+    if (this.affine) {
+      this.weight!.fill_(1);
+      this.bias!.fill_(0);
+    }
+  }
+
+  /** Check the input rank; subclasses fix it (4-D for BatchNorm2d). */
+  _checkInputDim(_x: Tensor): void {}
+
+  override forward(x: Tensor): Tensor {
+    this._checkInputDim(x);
+    let factor = this.momentum ?? 0;
+    if (this.training && this.trackRunningStats && this.num_batches_tracked) {
+      const n = this.num_batches_tracked.data;
+      n[0] += 1n;
+      factor = this.momentum === null ? 1 / Number(n[0]) : this.momentum;
+    }
+    const useBatchStats = this.training || (this.running_mean === null && this.running_var === null);
+    const useRunning = !this.training || this.trackRunningStats;
+    return asLayer(this, () =>
+      batchNorm(x, {
+        runningMean: useRunning ? this.running_mean : null,
+        runningVar: useRunning ? this.running_var : null,
+        weight: this.weight,
+        bias: this.bias,
+        training: useBatchStats,
+        momentum: factor,
+        eps: this.eps,
+      }),
+    );
+  }
+
+  /** Checkpoints older than version 2 lack `num_batches_tracked`: fill in 0, as PyTorch. */
+  override _loadFromStateDict(
+    sd: StateDict,
+    prefix: string,
+    localMetadata: { version?: number },
+    missingKeys: string[],
+    unexpectedKeys: string[],
+    errors: string[],
+  ): void {
+    const version = localMetadata.version;
+    if ((version === undefined || version < 2) && this.trackRunningStats) {
+      const key = `${prefix}num_batches_tracked`;
+      if (!sd.has(key)) sd.set(key, int64(0) as Tensor<DType>);
+    }
+    super._loadFromStateDict(sd, prefix, localMetadata, missingKeys, unexpectedKeys, errors);
+  }
+
+  override extraRepr(): string {
+    const momentum = this.momentum === null ? "None" : pyFloat(this.momentum);
+    return (
+      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${momentum}, ` +
+      `affine=${pyRepr(this.affine)}, track_running_stats=${pyRepr(this.trackRunningStats)}`
+    );
+  }
+}
+
+/**
+ * Batch normalisation over `[N, C, H, W]` per channel (PyTorch: `nn.BatchNorm2d`). Training mode
+ * normalises with batch statistics and updates the running ones; eval mode uses running stats.
+ */
+export class BatchNorm2d extends BatchNormBase {
+  override _checkInputDim(x: Tensor): void {
+    if (x.ndim !== 4) throw new ValueError(`${this._getName()}: expected 4D input (got ${x.ndim}D input)`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Convolution layers (PyTorch: `torch/nn/modules/conv.py`).
+ */
+import { ValueError } from "../errors.js";
+import { conv2d, pad2d, Tensor, type PadMode } from "../tensor/index.js";
+import { kaimingUniform_, calculateFanInAndFanOut, uniform_ } from "./init.js";
+import { Module, Parameter } from "./module.js";
+import { pyRepr } from "./repr.js";
+import { asLayer, pair, requireNonNegative, requirePositive, type Size2 } from "./utils.js";
+
+/** How `Conv2d` pads: zeros, or by reflecting, replicating or wrapping the input. */
+export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
+
+/** Keyword arguments of `Conv2d` in camelCase. */
+export interface Conv2dOptions {
+  stride?: Size2;
+  /** An int, a pair, `"same"` (stride 1 only) or `"valid"` (no padding). */
+  padding?: Size2 | "same" | "valid";
+  dilation?: Size2;
+  groups?: number;
+  bias?: boolean;
+  paddingMode?: PaddingMode;
+}
+
+const PADDING_MODES: readonly string[] = ["zeros", "reflect", "replicate", "circular"];
+
+/**
+ * Hyper-parameters and parameters shared by convolutions (PyTorch: `_ConvNd`). Sizes are stored
+ * normalised to tuples, as PyTorch does.
+ */
+export class ConvNd extends Module {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: [number, number];
+  stride: [number, number];
+  padding: [number, number] | "same" | "valid";
+  dilation: [number, number];
+  groups: number;
+  paddingMode: PaddingMode;
+  /** Padding for `F.pad` when `paddingMode` is not zeros: `[left, right, top, bottom]`. */
+  _reversedPaddingRepeatedTwice: [number, number, number, number];
+  declare weight: Parameter;
+  declare bias: Parameter | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dOptions = {}) {
+    super();
+    const name = this._getName();
+    const groups = opts.groups ?? 1;
+    const stride = pair(opts.stride ?? 1, "stride");
+    const dilation = pair(opts.dilation ?? 1, "dilation");
+    const kernel = pair(kernelSize, "kernel_size");
+    const padding = opts.padding ?? 0;
+    const paddingMode = opts.paddingMode ?? "zeros";
+    requirePositive(name, "in_channels and out_channels", [inChannels, outChannels]);
+    requirePositive(name, "kernel_size", kernel);
+    requirePositive(name, "stride", stride);
+    requirePositive(name, "dilation", dilation);
+    if (!Number.isInteger(groups) || groups <= 0) throw new ValueError(`${name}: groups must be a positive integer`);
+    if (inChannels % groups !== 0) throw new ValueError(`${name}: in_channels must be divisible by groups (in_channels=${inChannels}, groups=${groups})`);
+    if (outChannels % groups !== 0) throw new ValueError(`${name}: out_channels must be divisible by groups (out_channels=${outChannels}, groups=${groups})`);
+    if (typeof padding === "string") {
+      if (padding !== "same" && padding !== "valid") {
+        throw new ValueError(`${name}: Invalid padding string '${padding}', should be one of {'valid', 'same'}`);
+      }
+      if (padding === "same" && stride.some((s) => s !== 1)) {
+        throw new ValueError(`${name}: padding='same' is not supported for strided convolutions`);
+      }
+    }
+    if (!PADDING_MODES.includes(paddingMode)) {
+      throw new ValueError(
+        `${name}: padding_mode must be one of {'zeros', 'reflect', 'replicate', 'circular'}, but got padding_mode='${paddingMode}'`,
+      );
+    }
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = kernel;
+    this.stride = stride;
+    this.padding = typeof padding === "string" ? padding : pair(padding, "padding");
+    if (typeof this.padding !== "string") requireNonNegative(name, "padding", this.padding);
+    this.dilation = dilation;
+    this.groups = groups;
+    this.paddingMode = paddingMode;
+    if (this.padding === "same" || this.padding === "valid") {
+      const pads: number[] = [];
+      for (const i of [1, 0]) {
+        const total = this.padding === "same" ? dilation[i] * (kernel[i] - 1) : 0;
+        pads.push(total >> 1, total - (total >> 1));
+      }
+      this._reversedPaddingRepeatedTwice = pads as [number, number, number, number];
+    } else {
+      const [ph, pw] = this.padding;
+      this._reversedPaddingRepeatedTwice = [pw, pw, ph, ph];
+    }
+    this.weight = new Parameter(new Tensor(new Float32Array(outChannels * (inChannels / groups) * kernel[0] * kernel[1]), [outChannels, inChannels / groups, ...kernel]));
+    if (opts.bias ?? true) this.bias = new Parameter(new Tensor(new Float32Array(outChannels), [outChannels]));
+    else this.registerParameter("bias", null);
+    this.resetParameters();
+  }
+
+  /** PyTorch's default init: kaiming_uniform_(a=√5) weights, U(±1/√fan_in) bias. */
+  resetParameters(): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const [fanIn] = calculateFanInAndFanOut(this.weight);
+      if (fanIn !== 0) {
+        const bound = 1 / Math.sqrt(fanIn);
+        uniform_(this.bias, -bound, bound);
+      }
+    }
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}`;
+    if (typeof this.padding === "string" || this.padding.some((p) => p !== 0)) s += `, padding=${pyRepr(this.padding)}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${pyRepr(this.dilation)}`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (this.bias === null) s += ", bias=False";
+    if (this.paddingMode !== "zeros") s += `, padding_mode=${this.paddingMode}`;
+    return s;
+  }
+}
+
+/**
+ * 2-D convolution over `[N, C, H, W]` (or `[C, H, W]`) inputs (PyTorch: `nn.Conv2d`).
+ * `weight` is `[out, in/groups, kH, kW]`, `bias` `[out]`.
+ */
+export class Conv2d extends ConvNd {
+  override forward(x: Tensor): Tensor {
+    return asLayer(this, () => {
+      if (this.paddingMode !== "zeros") {
+        const padded = pad2d(x, this._reversedPaddingRepeatedTwice, this.paddingMode as PadMode);
+        return conv2d(padded, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, groups: this.groups });
+      }
+      return conv2d(x, this.weight, this.bias, {
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+        groups: this.groups,
+      });
+    });
+  }
+}

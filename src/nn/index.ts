@@ -1,0 +1,14 @@
+/**
+ * `nn`: modules built on `src/tensor` (PyTorch: `torch.nn`).
+ */
+export { Module, Parameter, type StateDict, type IncompatibleKeys, type RemovableHandle, type ForwardHook, type ForwardPreHook } from "./module.js";
+export { Sequential, ModuleList, ModuleDict } from "./container.js";
+export { Conv2d, ConvNd, type Conv2dOptions, type PaddingMode } from "./conv.js";
+export { BatchNorm2d, BatchNormBase, type BatchNormOptions } from "./batchnorm.js";
+export { MaxPool2d, MaxPoolNd, AdaptiveAvgPool2d, AdaptiveAvgPoolNd, type MaxPool2dOptions, type AdaptiveSize } from "./pooling.js";
+export { Linear, Identity } from "./linear.js";
+export { ReLU } from "./activation.js";
+export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
+export { pair, type Size2 } from "./utils.js";
+export * as init from "./init.js";
+export * as functional from "./functional.js";

@@ -1,0 +1,91 @@
+/**
+ * Parameter initialisation (PyTorch: `torch.nn.init`), drawing from tsnn's seeded generator.
+ */
+import { ValueError } from "../errors.js";
+import { defaultGenerator, type Generator, type Tensor } from "../tensor/index.js";
+
+/** `(fan_in, fan_out)` of a weight: `[out, in, *kernel]` (PyTorch: `_calculate_fan_in_and_fan_out`). */
+export function calculateFanInAndFanOut(t: Tensor): [number, number] {
+  if (t.ndim < 2) {
+    throw new ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
+  }
+  let receptive = 1;
+  for (const d of t.shape.slice(2)) receptive *= d;
+  return [t.shape[1] * receptive, t.shape[0] * receptive];
+}
+
+/** Gain for a nonlinearity (PyTorch: `calculate_gain`); `param` is leaky_relu's slope. */
+export function calculateGain(nonlinearity: "linear" | "conv2d" | "sigmoid" | "tanh" | "relu" | "leaky_relu", param?: number): number {
+  switch (nonlinearity) {
+    case "linear":
+    case "conv2d":
+    case "sigmoid":
+      return 1;
+    case "tanh":
+      return 5 / 3;
+    case "relu":
+      return Math.SQRT2;
+    case "leaky_relu": {
+      const slope = param ?? 0.01;
+      return Math.sqrt(2 / (1 + slope * slope));
+    }
+  }
+  throw new ValueError(`Unsupported nonlinearity ${nonlinearity}`);
+}
+
+/** Fill with U(low, high) in place (PyTorch: `uniform_`). */
+export function uniform_(t: Tensor, low = 0, high = 1, gen: Generator = defaultGenerator): Tensor {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = gen.uniform(low, high);
+  return t;
+}
+
+/** Fill with N(mean, std²) in place (PyTorch: `normal_`). */
+export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGenerator): Tensor {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = gen.normal(mean, std);
+  return t;
+}
+
+/** Fill with a constant (PyTorch: `constant_`). */
+export function constant_(t: Tensor, value: number): Tensor {
+  t.data.fill(value);
+  return t;
+}
+
+/** Fill with zeros (PyTorch: `zeros_`). */
+export function zeros_(t: Tensor): Tensor {
+  return constant_(t, 0);
+}
+
+/** Fill with ones (PyTorch: `ones_`). */
+export function ones_(t: Tensor): Tensor {
+  return constant_(t, 1);
+}
+
+/** Options of the Kaiming initialisers. */
+export interface KaimingOptions {
+  /** Negative slope of the rectifier after this layer (for leaky_relu); default 0. */
+  a?: number;
+  mode?: "fan_in" | "fan_out";
+  nonlinearity?: "relu" | "leaky_relu" | "linear";
+  generator?: Generator;
+}
+
+function kaimingStd(t: Tensor, o: KaimingOptions): number {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  const fan = (o.mode ?? "fan_in") === "fan_in" ? fanIn : fanOut;
+  const gain = calculateGain(o.nonlinearity ?? "leaky_relu", o.a ?? 0);
+  return gain / Math.sqrt(fan);
+}
+
+/** He uniform: U(-b, b), b = gain·sqrt(3/fan) (PyTorch: `kaiming_uniform_`). */
+export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+  const bound = Math.sqrt(3) * kaimingStd(t, opts);
+  return uniform_(t, -bound, bound, opts.generator);
+}
+
+/** He normal: N(0, (gain/sqrt(fan))²) (PyTorch: `kaiming_normal_`). */
+export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+  return normal_(t, 0, kaimingStd(t, opts), opts.generator);
+}

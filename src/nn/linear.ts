@@ -1,0 +1,61 @@
+/**
+ * `Linear` and `Identity` (PyTorch: `torch/nn/modules/linear.py`).
+ */
+import { ValueError } from "../errors.js";
+import { linear, Tensor, zeros } from "../tensor/index.js";
+import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "./init.js";
+import { Module, Parameter } from "./module.js";
+import { pyRepr } from "./repr.js";
+import { asLayer } from "./utils.js";
+
+/** A placeholder that returns its input; accepts and ignores any arguments (PyTorch: `nn.Identity`). */
+export class Identity extends Module {
+  constructor(..._args: unknown[]) {
+    super();
+  }
+
+  override forward<T>(x: T): T {
+    return x;
+  }
+}
+
+/**
+ * `y = x·Wᵀ + b` over the last dimension (PyTorch: `nn.Linear`). `weight` is `[out, in]`.
+ */
+export class Linear extends Module {
+  inFeatures: number;
+  outFeatures: number;
+  declare weight: Parameter;
+  declare bias: Parameter | null;
+
+  constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    for (const [what, v] of [["in_features", inFeatures], ["out_features", outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new ValueError(`Linear: ${what} must be a non-negative integer, got ${v}`);
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.weight = new Parameter(zeros(outFeatures, inFeatures));
+    if (opts.bias ?? true) this.bias = new Parameter(zeros(outFeatures));
+    else this.registerParameter("bias", null);
+    this.resetParameters();
+  }
+
+  /** PyTorch's default init: kaiming_uniform_(a=√5) weight, U(±1/√in) bias. */
+  resetParameters(): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const [fanIn] = calculateFanInAndFanOut(this.weight);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound);
+    }
+  }
+
+  override forward(x: Tensor): Tensor {
+    return asLayer(this, () => linear(x, this.weight, this.bias));
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyRepr(this.bias !== null)}`;
+  }
+}

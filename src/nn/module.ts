@@ -1,0 +1,534 @@
+/**
+ * `Module`, the base class of every layer and model (PyTorch: `torch.nn.Module`).
+ *
+ * Children, parameters and buffers register themselves when assigned, exactly as in PyTorch:
+ * `this.conv1 = new nn.Conv2d(3, 64, 3)` (also as a TS class-field initializer) registers child
+ * `conv1` in assignment order. The constructor returns a `Proxy` whose `set`/`defineProperty`/
+ * `deleteProperty` traps play the part of `__setattr__`/`__delattr__`; reads are plain property
+ * reads (registered values are mirrored onto the instance), so there is no cost on the hot path.
+ */
+import { AttributeError, KeyError, RuntimeError, TypeError_ } from "../errors.js";
+import { formatSize, Tensor, type DType } from "../tensor/index.js";
+import { addIndent } from "./repr.js";
+
+/**
+ * A tensor that is a module parameter (PyTorch: `nn.Parameter`). Assigning one to a module
+ * attribute registers it. Shares `data` with the tensor it wraps.
+ */
+export class Parameter extends Tensor {
+  /** Kept for parity with PyTorch; tsnn has no autograd. */
+  requiresGrad: boolean;
+
+  constructor(data: Tensor, requiresGrad = true) {
+    super(data.data, data.shape, "float32");
+    this.requiresGrad = requiresGrad;
+  }
+}
+
+/** An ordered state dict (PyTorch: the `OrderedDict` from `state_dict()`), `_metadata` included. */
+export type StateDict = Map<string, Tensor<DType>> & { _metadata?: Map<string, { version?: number }> };
+
+/** Result of `loadStateDict` (PyTorch: `_IncompatibleKeys`). */
+export interface IncompatibleKeys {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** Handle returned by hook registration; `remove()` unregisters (PyTorch: `RemovableHandle`). */
+export interface RemovableHandle {
+  remove(): void;
+}
+
+/** `hook(module, inputs)`; a non-`undefined` result replaces the inputs (wrapped if not an array). */
+export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown;
+/** `hook(module, inputs, output)`; a non-`undefined` result replaces the output. */
+export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+
+let nextHookId = 0;
+
+function typeName(value: unknown): string {
+  if (value === null) return "None";
+  if (value instanceof Tensor) return value.dtype === "int64" ? "torch.LongTensor" : "torch.FloatTensor";
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  return typeof value;
+}
+
+function findSetter(obj: object, prop: string): boolean {
+  for (let p: object | null = obj; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, prop);
+    if (d) return d.set !== undefined;
+  }
+  return false;
+}
+
+const proxyHandler: ProxyHandler<Module> = {
+  set(target, prop, value, receiver) {
+    if (typeof prop === "symbol" || findSetter(target, prop)) return Reflect.set(target, prop, value, receiver);
+    target._setattr(prop, value);
+    return true;
+  },
+  defineProperty(target, prop, desc) {
+    if (typeof prop === "symbol" || !("value" in desc)) return Reflect.defineProperty(target, prop, desc);
+    target._setattr(prop, desc.value);
+    return true;
+  },
+  deleteProperty(target, prop) {
+    if (typeof prop === "string") target._delattr(prop);
+    return Reflect.deleteProperty(target, prop);
+  },
+};
+
+/**
+ * Base class for all neural network modules (PyTorch: `nn.Module`). Subclass it, assign layers
+ * in the constructor, implement `forward`, and run it with `call(...)` (PyTorch: `model(x)`),
+ * which also runs the forward hooks.
+ */
+export class Module {
+  /** Registered children in insertion order (PyTorch: `_modules`). */
+  declare _modules: Map<string, Module | null>;
+  /** Registered parameters in insertion order (PyTorch: `_parameters`). */
+  declare _parameters: Map<string, Parameter | null>;
+  /** Registered buffers in insertion order (PyTorch: `_buffers`). */
+  declare _buffers: Map<string, Tensor<DType> | null>;
+  /** Names of buffers left out of `stateDict()` (PyTorch: `_non_persistent_buffers_set`). */
+  declare _nonPersistentBuffers: Set<string>;
+  declare _forwardPreHooks: Map<number, ForwardPreHook>;
+  declare _forwardHooks: Map<number, ForwardHook>;
+  /** Training (`true`) or evaluation mode; see `train()`/`eval()`. */
+  declare training: boolean;
+
+  /** State-dict format version of this class (PyTorch: `_version`), saved in `_metadata`. */
+  static _version = 1;
+
+  constructor() {
+    const internal = (name: string, value: unknown): void => {
+      Object.defineProperty(this, name, { value, writable: true, enumerable: false, configurable: true });
+    };
+    internal("_modules", new Map());
+    internal("_parameters", new Map());
+    internal("_buffers", new Map());
+    internal("_nonPersistentBuffers", new Set());
+    internal("_forwardPreHooks", new Map());
+    internal("_forwardHooks", new Map());
+    internal("training", true);
+    return new Proxy(this, proxyHandler);
+  }
+
+  /** `__setattr__`: route modules, parameters and buffers to their registries. @internal */
+  _setattr(name: string, value: unknown): void {
+    const plain = (v: unknown): void => {
+      const d = Object.getOwnPropertyDescriptor(this, name);
+      if (d && "value" in d && d.writable) (this as any)[name] = v;
+      else Object.defineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true });
+    };
+    if (value instanceof Parameter) {
+      this._removeFrom(name, "buffers", "modules");
+      this.registerParameter(name, value);
+    } else if (this._parameters.has(name)) {
+      if (value !== null) {
+        throw new TypeError_(`cannot assign '${typeName(value)}' as parameter '${name}' (torch.nn.Parameter or None expected)`);
+      }
+      this.registerParameter(name, null);
+    } else if (value instanceof Module) {
+      this._removeFrom(name, "parameters", "buffers");
+      this._modules.set(name, value);
+      plain(value);
+    } else if (this._modules.has(name)) {
+      if (value !== null) {
+        throw new TypeError_(`cannot assign '${typeName(value)}' as child module '${name}' (torch.nn.Module or None expected)`);
+      }
+      this._modules.set(name, null);
+      plain(null);
+    } else if (this._buffers.has(name)) {
+      if (value !== null && !(value instanceof Tensor)) {
+        throw new TypeError_(`cannot assign '${typeName(value)}' as buffer '${name}' (torch.Tensor or None expected)`);
+      }
+      this._buffers.set(name, value as Tensor<DType> | null);
+      plain(value);
+    } else {
+      plain(value);
+    }
+  }
+
+  /** `__delattr__`. @internal */
+  _delattr(name: string): void {
+    this._parameters.delete(name);
+    this._buffers.delete(name);
+    this._nonPersistentBuffers.delete(name);
+    this._modules.delete(name);
+  }
+
+  private _removeFrom(name: string, ...what: ("parameters" | "buffers" | "modules")[]): void {
+    for (const w of what) {
+      if (w === "parameters") this._parameters.delete(name);
+      if (w === "modules") this._modules.delete(name);
+      if (w === "buffers") {
+        this._buffers.delete(name);
+        this._nonPersistentBuffers.delete(name);
+      }
+    }
+  }
+
+  private _checkName(kind: string, name: string, registry: Map<string, unknown>): void {
+    if (typeof name !== "string") throw new TypeError_(`${kind} name should be a string. Got ${typeName(name)}`);
+    if (name.includes(".")) {
+      throw new KeyError(kind === "module" ? `module name can't contain ".", got: ${name}` : `${kind} name can't contain "."`);
+    }
+    if (name === "") throw new KeyError(`${kind} name can't be empty string ""`);
+    if (name in this && !registry.has(name)) throw new KeyError(`attribute '${name}' already exists`);
+  }
+
+  /** Register a child under a computed name, with PyTorch's name checks (PyTorch: `add_module`). */
+  addModule(name: string, module: Module | null): void {
+    if (!(module instanceof Module) && module !== null) {
+      throw new TypeError_(`${typeName(module)} is not a Module subclass`);
+    }
+    this._checkName("module", name, this._modules);
+    this._modules.set(name, module);
+    Object.defineProperty(this, name, { value: module, writable: true, enumerable: true, configurable: true });
+  }
+
+  /** Alias of `addModule` (PyTorch: `register_module`). */
+  registerModule(name: string, module: Module | null): void {
+    this.addModule(name, module);
+  }
+
+  /** Register a parameter (PyTorch: `register_parameter`); `null` registers an empty slot. */
+  registerParameter(name: string, param: Parameter | null): void {
+    this._checkName("parameter", name, this._parameters);
+    if (param !== null && !(param instanceof Parameter)) {
+      throw new TypeError_(`cannot assign '${typeName(param)}' object to parameter '${name}' (torch.nn.Parameter or None required)`);
+    }
+    this._parameters.set(name, param);
+    Object.defineProperty(this, name, { value: param, writable: true, enumerable: true, configurable: true });
+  }
+
+  /**
+   * Register a buffer: state that is not a parameter, such as BatchNorm's running statistics
+   * (PyTorch: `register_buffer`). Non-persistent buffers are left out of `stateDict()`.
+   */
+  registerBuffer(name: string, tensor: Tensor<DType> | null, opts: { persistent?: boolean } = {}): void {
+    this._checkName("buffer", name, this._buffers);
+    if (tensor !== null && !(tensor instanceof Tensor)) {
+      throw new TypeError_(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (torch Tensor or None required)`);
+    }
+    this._buffers.set(name, tensor);
+    if (opts.persistent === false) this._nonPersistentBuffers.add(name);
+    else this._nonPersistentBuffers.delete(name);
+    Object.defineProperty(this, name, { value: tensor, writable: true, enumerable: true, configurable: true });
+  }
+
+  /** Replace all children at once, e.g. to renumber a container's keys. @internal */
+  _replaceModules(entries: Iterable<[string, Module | null]>): void {
+    for (const key of this._modules.keys()) Reflect.deleteProperty(this, key);
+    this._modules.clear();
+    for (const [k, m] of entries) {
+      this._modules.set(k, m);
+      Object.defineProperty(this, k, { value: m, writable: true, enumerable: true, configurable: true });
+    }
+  }
+
+  /** The computation; subclasses override it. Call modules through `call()`, not `forward()`. */
+  forward(..._inputs: any[]): any {
+    throw new RuntimeError(`Module [${this._getName()}] is missing the required "forward" function`);
+  }
+
+  /**
+   * Run the module (PyTorch: `module(*inputs)`): forward pre-hooks, `forward`, forward hooks.
+   */
+  call(...inputs: Parameters<this["forward"]>): ReturnType<this["forward"]> {
+    let args: unknown[] = inputs;
+    for (const hook of [...this._forwardPreHooks.values()]) {
+      const r = hook(this, args);
+      if (r !== undefined) args = Array.isArray(r) ? r : [r];
+    }
+    let out = this.forward(...args);
+    for (const hook of [...this._forwardHooks.values()]) {
+      const r = hook(this, args, out);
+      if (r !== undefined) out = r;
+    }
+    return out;
+  }
+
+  /** Run `hook(module, inputs)` before every `forward` (PyTorch: `register_forward_pre_hook`). */
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    const id = nextHookId++;
+    this._forwardPreHooks.set(id, hook);
+    return { remove: () => void this._forwardPreHooks.delete(id) };
+  }
+
+  /** Run `hook(module, inputs, output)` after every `forward` (PyTorch: `register_forward_hook`). */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    const id = nextHookId++;
+    this._forwardHooks.set(id, hook);
+    return { remove: () => void this._forwardHooks.delete(id) };
+  }
+
+  /** The class name used in printouts (PyTorch: `_get_name`). */
+  _getName(): string {
+    return this.constructor.name;
+  }
+
+  /** Layer-specific part of the printout, e.g. `64, eps=1e-05, ...` (PyTorch: `extra_repr`). */
+  extraRepr(): string {
+    return "";
+  }
+
+  /** The architecture, byte-identical to PyTorch's `repr(module)`. */
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra ? extra.split("\n") : [];
+    const childLines: string[] = [];
+    for (const [key, module] of this._modules) {
+      childLines.push(`(${key}): ${addIndent(module === null ? "None" : module.toString(), 2)}`);
+    }
+    const lines = [...extraLines, ...childLines];
+    let s = this._getName() + "(";
+    if (lines.length) {
+      if (extraLines.length === 1 && childLines.length === 0) s += extraLines[0];
+      else s += "\n  " + lines.join("\n  ") + "\n";
+    }
+    return s + ")";
+  }
+
+  /** `console.log(model)` prints the PyTorch-style architecture. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  /** Direct children, skipping `null` slots and repeats (PyTorch: `children`). */
+  *children(): Generator<Module> {
+    for (const [, m] of this.namedChildren()) yield m;
+  }
+
+  /** `[name, child]` pairs of direct children (PyTorch: `named_children`). */
+  *namedChildren(): Generator<[string, Module]> {
+    const memo = new Set<Module>();
+    for (const [name, m] of this._modules) {
+      if (m !== null && !memo.has(m)) {
+        memo.add(m);
+        yield [name, m];
+      }
+    }
+  }
+
+  /** All modules of the tree, pre-order, starting with `this` (PyTorch: `modules`). */
+  *modules(): Generator<Module> {
+    for (const [, m] of this.namedModules()) yield m;
+  }
+
+  /**
+   * `[path, module]` pairs, pre-order, starting with `["", this]`; `null` slots skipped, shared
+   * modules once unless `removeDuplicate` is false (PyTorch: `named_modules`).
+   */
+  *namedModules(memo: Set<Module> | null = null, prefix = "", removeDuplicate = true): Generator<[string, Module]> {
+    const seen = memo ?? new Set<Module>();
+    if (seen.has(this)) return;
+    if (removeDuplicate) seen.add(this);
+    yield [prefix, this];
+    for (const [name, m] of this._modules) {
+      if (m === null) continue;
+      yield* m.namedModules(seen, prefix ? `${prefix}.${name}` : name, removeDuplicate);
+    }
+  }
+
+  private *_namedMembers<T>(
+    get: (m: Module) => Iterable<[string, T | null]>,
+    prefix: string,
+    recurse: boolean,
+    removeDuplicate: boolean,
+  ): Generator<[string, T]> {
+    const memo = new Set<T>();
+    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(null, prefix, removeDuplicate) : [[prefix, this]];
+    for (const [modPrefix, m] of mods) {
+      for (const [k, v] of get(m)) {
+        if (v === null || memo.has(v)) continue;
+        if (removeDuplicate) memo.add(v);
+        yield [modPrefix ? `${modPrefix}.${k}` : k, v];
+      }
+    }
+  }
+
+  /** `[path, parameter]` pairs, e.g. `layer1.0.conv1.weight` (PyTorch: `named_parameters`). */
+  namedParameters(prefix = "", recurse = true, removeDuplicate = true): Generator<[string, Parameter]> {
+    return this._namedMembers((m) => m._parameters, prefix, recurse, removeDuplicate);
+  }
+
+  /** All parameters, each once (PyTorch: `parameters`). */
+  *parameters(recurse = true): Generator<Parameter> {
+    for (const [, p] of this.namedParameters("", recurse)) yield p;
+  }
+
+  /** `[path, buffer]` pairs, persistent or not (PyTorch: `named_buffers`). */
+  namedBuffers(prefix = "", recurse = true, removeDuplicate = true): Generator<[string, Tensor<DType>]> {
+    return this._namedMembers((m) => m._buffers, prefix, recurse, removeDuplicate);
+  }
+
+  /** All buffers (PyTorch: `buffers`). */
+  *buffers(recurse = true): Generator<Tensor<DType>> {
+    for (const [, b] of this.namedBuffers("", recurse)) yield b;
+  }
+
+  /** The module at a dotted path such as `"layer1.0.conv1"` (PyTorch: `get_submodule`). */
+  getSubmodule(target: string): Module {
+    if (target === "") return this;
+    let mod: Module = this;
+    for (const item of target.split(".")) {
+      const next = mod._modules.get(item);
+      if (!mod._modules.has(item) && !(item in mod)) {
+        throw new AttributeError(`${mod._getName()} has no attribute \`${item}\``);
+      }
+      const value = next ?? (mod as any)[item];
+      if (!(value instanceof Module)) throw new AttributeError(`\`${item}\` is not an nn.Module`);
+      mod = value;
+    }
+    return mod;
+  }
+
+  /** The parameter at a dotted path (PyTorch: `get_parameter`). */
+  getParameter(target: string): Parameter {
+    const i = target.lastIndexOf(".");
+    const mod = this.getSubmodule(i < 0 ? "" : target.slice(0, i));
+    const name = target.slice(i + 1);
+    if (!(name in mod)) throw new AttributeError(`${mod._getName()} has no attribute \`${name}\``);
+    const p = mod._parameters.get(name);
+    if (!(p instanceof Parameter)) throw new AttributeError(`\`${name}\` is not an nn.Parameter`);
+    return p;
+  }
+
+  /** The buffer at a dotted path (PyTorch: `get_buffer`). */
+  getBuffer(target: string): Tensor<DType> {
+    const i = target.lastIndexOf(".");
+    const mod = this.getSubmodule(i < 0 ? "" : target.slice(0, i));
+    const name = target.slice(i + 1);
+    if (!(name in mod)) throw new AttributeError(`${mod._getName()} has no attribute \`${name}\``);
+    const b = mod._buffers.get(name);
+    if (!(b instanceof Tensor)) throw new AttributeError(`\`${name}\` is not a buffer`);
+    return b;
+  }
+
+  /** Call `fn` on every child (recursively), then on `this` (PyTorch: `apply`). */
+  apply(fn: (m: Module) => void): this {
+    for (const m of this.children()) m.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Set training mode on this module and all descendants (PyTorch: `train`). */
+  train(mode = true): this {
+    if (typeof mode !== "boolean") throw new TypeError_("training mode is expected to be boolean");
+    this.training = mode;
+    for (const m of this.children()) m.train(mode);
+    return this;
+  }
+
+  /** Evaluation mode: `train(false)` (PyTorch: `eval`). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Parameters and persistent buffers by dotted key, in PyTorch's order (own parameters, own
+   * buffers, then children); a shared module appears under each of its paths. Values share
+   * storage with the module unless `keepVars` is false and they are copied by the caller
+   * (PyTorch: `state_dict`).
+   */
+  stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
+    const dest: StateDict = new Map();
+    dest._metadata = new Map();
+    this._stateDictInto(dest, opts.prefix ?? "", opts.keepVars ?? false);
+    return dest;
+  }
+
+  private _stateDictInto(dest: StateDict, prefix: string, keepVars: boolean): void {
+    dest._metadata!.set(prefix.slice(0, -1), { version: (this.constructor as typeof Module)._version });
+    for (const [name, p] of this._parameters) {
+      if (p !== null) dest.set(prefix + name, keepVars ? p : new Tensor(p.data, p.shape));
+    }
+    for (const [name, b] of this._buffers) {
+      if (b !== null && !this._nonPersistentBuffers.has(name)) dest.set(prefix + name, b);
+    }
+    for (const [name, m] of this._modules) {
+      if (m !== null) m._stateDictInto(dest, `${prefix}${name}.`, keepVars);
+    }
+  }
+
+  /**
+   * Copy parameters and buffers from a state dict (PyTorch: `load_state_dict`). Shapes must
+   * match; with `strict` (default) missing and unexpected keys are errors too. Throws PyTorch's
+   * `Error(s) in loading state_dict for X:` message; returns the incompatible keys otherwise.
+   */
+  loadStateDict(stateDict: Map<string, Tensor<DType>>, opts: { strict?: boolean } = {}): IncompatibleKeys {
+    const strict = opts.strict ?? true;
+    if (!(stateDict instanceof Map)) {
+      throw new TypeError_(`Expected state_dict to be dict-like, got ${typeName(stateDict)}.`);
+    }
+    const metadata = (stateDict as StateDict)._metadata;
+    const sd: StateDict = new Map(stateDict);
+    const missingKeys: string[] = [];
+    const unexpectedKeys: string[] = [];
+    const errors: string[] = [];
+    const load = (m: Module, prefix: string): void => {
+      const local = metadata?.get(prefix.slice(0, -1)) ?? {};
+      m._loadFromStateDict(sd, prefix, local, missingKeys, unexpectedKeys, errors);
+      for (const [name, child] of m._modules) if (child !== null) load(child, `${prefix}${name}.`);
+    };
+    load(this, "");
+    if (strict) {
+      if (unexpectedKeys.length) {
+        errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}. `);
+      }
+      if (missingKeys.length) {
+        errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}. `);
+      }
+    }
+    if (errors.length) {
+      throw new RuntimeError(`Error(s) in loading state_dict for ${this._getName()}:\n\t${errors.join("\n\t")}`);
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Load this module's own entries (PyTorch: `_load_from_state_dict`); subclasses may adapt
+   * old formats first (BatchNorm fills `num_batches_tracked` for version < 2).
+   */
+  _loadFromStateDict(
+    sd: StateDict,
+    prefix: string,
+    _localMetadata: { version?: number },
+    missingKeys: string[],
+    unexpectedKeys: string[],
+    errors: string[],
+  ): void {
+    const local = new Map<string, Tensor<DType>>();
+    for (const [k, p] of this._parameters) if (p !== null) local.set(k, p);
+    for (const [k, b] of this._buffers) if (b !== null && !this._nonPersistentBuffers.has(k)) local.set(k, b);
+    for (const [name, param] of local) {
+      const key = prefix + name;
+      if (!sd.has(key)) {
+        missingKeys.push(key);
+        continue;
+      }
+      let input: unknown = sd.get(key);
+      if (!(input instanceof Tensor)) {
+        errors.push(`While copying the parameter named "${key}", expected torch.Tensor or Tensor-like object from checkpoint but received ${typeName(input)}`);
+        continue;
+      }
+      if (param.ndim === 0 && input.ndim === 1 && input.size === 1) input = input.reshape([]);
+      const src = input as Tensor<DType>;
+      if (src.shape.join() !== param.shape.join() || src.ndim !== param.ndim) {
+        errors.push(
+          `size mismatch for ${key}: copying a param with shape ${formatSize(src.shape)} from checkpoint, ` +
+            `the shape in current model is ${formatSize(param.shape)}.`,
+        );
+        continue;
+      }
+      param.copy_(src);
+    }
+    for (const key of sd.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const inputName = key.slice(prefix.length).split(".", 1)[0];
+      if (!this._modules.has(inputName) && !local.has(inputName)) unexpectedKeys.push(key);
+    }
+  }
+}

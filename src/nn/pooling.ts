@@ -1,0 +1,120 @@
+/**
+ * Pooling layers (PyTorch: `torch/nn/modules/pooling.py`). Hyper-parameters are kept as given
+ * (an int stays an int) because that is how PyTorch prints them.
+ */
+import { ValueError } from "../errors.js";
+import { adaptiveAvgPool2d, maxPool2d, Tensor } from "../tensor/index.js";
+import { Module } from "./module.js";
+import { pyRepr } from "./repr.js";
+import { asLayer, pair, requireNonNegative, requirePositive, type Size2 } from "./utils.js";
+
+/** Keyword arguments of `MaxPool2d` in camelCase. */
+export interface MaxPool2dOptions {
+  /** Window step; `null`/absent means the kernel size. */
+  stride?: Size2 | null;
+  padding?: Size2;
+  dilation?: Size2;
+  returnIndices?: boolean;
+  ceilMode?: boolean;
+}
+
+/** Hyper-parameters shared by max pooling layers (PyTorch: `_MaxPoolNd`). */
+export class MaxPoolNd extends Module {
+  kernelSize: Size2;
+  stride: Size2;
+  padding: Size2;
+  dilation: Size2;
+  returnIndices: boolean;
+  ceilMode: boolean;
+
+  constructor(kernelSize: Size2, opts: MaxPool2dOptions = {}) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+    this.dilation = opts.dilation ?? 1;
+    this.returnIndices = opts.returnIndices ?? false;
+    this.ceilMode = opts.ceilMode ?? false;
+    const name = this._getName();
+    const k = pair(this.kernelSize, "kernel_size");
+    const p = pair(this.padding, "padding");
+    requirePositive(name, "kernel_size", k);
+    requirePositive(name, "stride", pair(this.stride, "stride"));
+    requirePositive(name, "dilation", pair(this.dilation, "dilation"));
+    requireNonNegative(name, "padding", p);
+    if (p[0] * 2 > k[0] || p[1] * 2 > k[1]) {
+      throw new ValueError(
+        `${name}: pad should be smaller than or equal to half of kernel size, but got ` +
+          `padW = ${p[1]}, padH = ${p[0]}, kW = ${k[1]}, kH = ${k[0]}`,
+      );
+    }
+  }
+
+  override extraRepr(): string {
+    return (
+      `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}, padding=${pyRepr(this.padding)}, ` +
+      `dilation=${pyRepr(this.dilation)}, ceil_mode=${pyRepr(this.ceilMode)}`
+    );
+  }
+}
+
+/**
+ * 2-D max pooling (PyTorch: `nn.MaxPool2d`). With `returnIndices`, forward returns
+ * `[output, indices]` (int64 flat indices within each input plane).
+ */
+export class MaxPool2d extends MaxPoolNd {
+  override forward(x: Tensor): any {
+    const { output, indices } = asLayer(this, () =>
+      maxPool2d(x, {
+        kernel: pair(this.kernelSize),
+        stride: pair(this.stride),
+        padding: pair(this.padding),
+        dilation: pair(this.dilation),
+        ceilMode: this.ceilMode,
+      }),
+    );
+    return this.returnIndices ? [output, indices] : output;
+  }
+}
+
+/** An output size: an int, or a pair where `null` keeps the input's size. */
+export type AdaptiveSize = number | null | readonly [number | null, number | null] | (number | null)[];
+
+function adaptivePair(s: AdaptiveSize): [number | null, number | null] {
+  if (typeof s === "number" || s === null) return [s, s];
+  if (s.length !== 2) throw new ValueError(`output_size must be an int or a pair, got ${pyRepr(s as any)}`);
+  return [s[0], s[1]];
+}
+
+/** Hyper-parameters of adaptive pooling (PyTorch: `_AdaptiveAvgPoolNd`). */
+export class AdaptiveAvgPoolNd extends Module {
+  outputSize: AdaptiveSize;
+
+  constructor(outputSize: AdaptiveSize) {
+    super();
+    const sizes = adaptivePair(outputSize);
+    if (sizes.some((s) => s !== null && (!Number.isInteger(s) || s < 0))) {
+      throw new ValueError(`${this._getName()}: output_size must be non-negative integers or None, got ${pyRepr(outputSize as any)}`);
+    }
+    this.outputSize = outputSize;
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyRepr(this.outputSize as any)}`;
+  }
+}
+
+/**
+ * 2-D adaptive average pooling to a fixed output size (PyTorch: `nn.AdaptiveAvgPool2d`); bins
+ * follow PyTorch's `[floor(i*In/Out), ceil((i+1)*In/Out))` edges.
+ */
+export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
+  override forward(x: Tensor): Tensor {
+    const [oh, ow] = adaptivePair(this.outputSize);
+    return asLayer(this, () => {
+      const h = x.shape[x.ndim - 2];
+      const w = x.shape[x.ndim - 1];
+      return adaptiveAvgPool2d(x, [oh ?? h, ow ?? w]);
+    });
+  }
+}

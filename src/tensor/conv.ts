@@ -1,0 +1,260 @@
+/**
+ * 2-D convolution (PyTorch: `F.conv2d`) and padding (`F.pad` for 4-D inputs). `conv2d` lowers to
+ * im2col + `sgemm` (a 1x1 stride-1 unpadded convolution is a plain GEMM); `conv2dReference` is the
+ * direct seven-loop oracle it is tested against.
+ */
+import { RuntimeError, ValueError } from "../errors.js";
+import { sgemm } from "./gemm.js";
+import { convOutSize, formatShape } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+/** Paddings on the four sides: `[top, bottom, left, right]`. */
+export type Pads = [number, number, number, number];
+
+/** Options of the functional convolution, sizes already as pairs. */
+export interface Conv2dArgs {
+  stride?: [number, number];
+  /** A pair (symmetric), explicit `[top, bottom, left, right]`, `"same"` or `"valid"`. */
+  padding?: [number, number] | Pads | "same" | "valid";
+  dilation?: [number, number];
+  groups?: number;
+}
+
+/**
+ * Resolve a padding spec to four sides. `"same"` puts `floor(total/2)` before and the rest after
+ * (the extra row/column of an even kernel goes bottom/right, as PyTorch).
+ */
+export function resolvePads(
+  padding: Conv2dArgs["padding"],
+  kernel: [number, number],
+  dilation: [number, number],
+): Pads {
+  if (padding === undefined || padding === "valid") return [0, 0, 0, 0];
+  if (padding === "same") {
+    const th = dilation[0] * (kernel[0] - 1);
+    const tw = dilation[1] * (kernel[1] - 1);
+    return [th >> 1, th - (th >> 1), tw >> 1, tw - (tw >> 1)];
+  }
+  if (padding.length === 4) return [...padding] as Pads;
+  return [padding[0], padding[0], padding[1], padding[1]];
+}
+
+interface ConvGeometry {
+  n: number; cin: number; h: number; w: number;
+  cout: number; kh: number; kw: number;
+  sh: number; sw: number; dh: number; dw: number;
+  pads: Pads; groups: number; oh: number; ow: number;
+  unbatched: boolean;
+}
+
+function geometry(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs): ConvGeometry {
+  const unbatched = x.ndim === 3;
+  if (x.ndim !== 3 && x.ndim !== 4) {
+    throw new RuntimeError(
+      `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${formatShape(x.shape)}`,
+    );
+  }
+  if (weight.ndim !== 4) throw new RuntimeError(`conv2d: weight must be 4-D [out, in/groups, kH, kW], got ${formatShape(weight.shape)}`);
+  const [n, cin, h, w] = unbatched ? [1, ...x.shape] : x.shape;
+  const [cout, cinG, kh, kw] = weight.shape;
+  const groups = args.groups ?? 1;
+  const [sh, sw] = args.stride ?? [1, 1];
+  const [dh, dw] = args.dilation ?? [1, 1];
+  if (groups < 1 || !Number.isInteger(groups)) throw new RuntimeError("non-positive groups is not supported");
+  if (cinG * groups !== cin) {
+    throw new RuntimeError(
+      `Given groups=${groups}, weight of size ${formatShape(weight.shape)}, expected input${formatShape(x.shape)} ` +
+        `to have ${cinG * groups} channels, but got ${cin} channels instead`,
+    );
+  }
+  if (cout % groups !== 0) {
+    throw new RuntimeError(`Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${formatShape(weight.shape)} instead`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== cout)) {
+    throw new RuntimeError(`Given weight of size ${formatShape(weight.shape)}, expected bias to be 1-dimensional with ${cout} elements, but got bias of size ${formatShape(bias.shape)} instead`);
+  }
+  if (sh < 1 || sw < 1) throw new RuntimeError("non-positive stride is not supported");
+  if (args.padding === "same" && (sh !== 1 || sw !== 1)) {
+    throw new RuntimeError("padding='same' is not supported for strided convolutions");
+  }
+  const pads = resolvePads(args.padding, [kh, kw], [dh, dw]);
+  if (pads.some((p) => p < 0)) throw new RuntimeError("negative padding is not supported");
+  const ph = h + pads[0] + pads[1];
+  const pw = w + pads[2] + pads[3];
+  const ekh = dh * (kh - 1) + 1;
+  const ekw = dw * (kw - 1) + 1;
+  if (ph < ekh || pw < ekw) {
+    throw new RuntimeError(
+      `Calculated padded input size per channel: (${ph} x ${pw}). Kernel size: (${ekh} x ${ekw}). ` +
+        "Kernel size can't be greater than actual input size",
+    );
+  }
+  const oh = convOutSize(h, kh, sh, pads[0], pads[1], dh);
+  const ow = convOutSize(w, kw, sw, pads[2], pads[3], dw);
+  return { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, groups, oh, ow, unbatched };
+}
+
+function outTensor(g: ConvGeometry, data: Float32Array): Tensor {
+  return new Tensor(data, g.unbatched ? [g.cout, g.oh, g.ow] : [g.n, g.cout, g.oh, g.ow]);
+}
+
+/**
+ * Convolution of `x` `[N, C, H, W]` (or unbatched `[C, H, W]`) with `weight`
+ * `[out, C/groups, kH, kW]` and optional `bias` `[out]` (PyTorch: `F.conv2d`).
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}): Tensor {
+  const g = geometry(x, weight, bias, args);
+  const { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, groups, oh, ow } = g;
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const P = oh * ow;
+  const Kg = cinG * kh * kw;
+  const out = new Float32Array(n * cout * P);
+  const xd = x.data;
+  const wd = weight.data;
+  const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pads.every((p) => p === 0);
+  const col = direct ? null : new Float32Array(Kg * P);
+  for (let b = 0; b < n; b++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const xOff = (b * cin + gi * cinG) * h * w;
+      let B;
+      if (col) {
+        im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, col);
+        B = { data: col, offset: 0, rowStride: P, colStride: 1 };
+      } else {
+        B = { data: xd, offset: xOff, rowStride: P, colStride: 1 };
+      }
+      const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
+      sgemm(coutG, P, Kg, A, B, out, (b * cout + gi * coutG) * P, P);
+    }
+  }
+  if (bias) addChannelBias(out, bias.data, n, cout, P);
+  return outTensor(g, out);
+}
+
+/** `out[n, c, :] += bias[c]` over an NC(P) buffer. */
+export function addChannelBias(out: Float32Array, bias: Float32Array, n: number, c: number, plane: number): void {
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const v = bias[ch];
+      const o = (b * c + ch) * plane;
+      for (let i = 0; i < plane; i++) out[o + i] += v;
+    }
+  }
+}
+
+function im2col(
+  x: Float32Array, xOff: number, c: number, h: number, w: number,
+  kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
+  padTop: number, padLeft: number, oh: number, ow: number, col: Float32Array,
+): void {
+  let row = 0;
+  for (let ci = 0; ci < c; ci++) {
+    const plane = xOff + ci * h * w;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, row++) {
+        let o = row * oh * ow;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - padTop + ky * dh;
+          if (iy < 0 || iy >= h) {
+            col.fill(0, o, o + ow);
+            o += ow;
+            continue;
+          }
+          const rowBase = plane + iy * w;
+          let ix = kx * dw - padLeft;
+          for (let ox = 0; ox < ow; ox++, ix += sw) col[o++] = ix >= 0 && ix < w ? x[rowBase + ix] : 0;
+        }
+      }
+    }
+  }
+}
+
+/** The direct-loop convolution (double accumulation): the oracle for `conv2d`. */
+export function conv2dReference(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}): Tensor {
+  const g = geometry(x, weight, bias, args);
+  const { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, groups, oh, ow } = g;
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const out = new Float32Array(n * cout * oh * ow);
+  for (let b = 0; b < n; b++) {
+    for (let co = 0; co < cout; co++) {
+      const gi = Math.floor(co / coutG);
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let s = bias ? bias.data[co] : 0;
+          for (let ci = 0; ci < cinG; ci++) {
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - pads[0] + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * sw - pads[2] + kx * dw;
+                if (ix < 0 || ix >= w) continue;
+                s += x.data[((b * cin + gi * cinG + ci) * h + iy) * w + ix] *
+                  weight.data[((co * cinG + ci) * kh + ky) * kw + kx];
+              }
+            }
+          }
+          out[((b * cout + co) * oh + oy) * ow + ox] = s;
+        }
+      }
+    }
+  }
+  return outTensor(g, out);
+}
+
+/** Padding modes of `F.pad` (and `Conv2d`'s `padding_mode`, where `"zeros"` is `"constant"`). */
+export type PadMode = "constant" | "reflect" | "replicate" | "circular";
+
+/**
+ * Pad the last two dims of a 3-D/4-D tensor by `[left, right, top, bottom]` (PyTorch: `F.pad`).
+ */
+export function pad2d(x: Tensor, pad: [number, number, number, number], mode: PadMode = "constant", value = 0): Tensor {
+  if (x.ndim !== 3 && x.ndim !== 4) throw new RuntimeError(`pad2d: expected 3D or 4D input, got ${formatShape(x.shape)}`);
+  const [l, r, t, bt] = pad;
+  const h = x.shape[x.ndim - 2];
+  const w = x.shape[x.ndim - 1];
+  const planes = x.size / (h * w);
+  if (mode === "reflect" && (l >= w || r >= w || t >= h || bt >= h)) {
+    throw new RuntimeError(
+      `Argument #4: Padding size should be less than the corresponding input dimension, but got: ` +
+        `padding (${l}, ${r}) at dimension ${x.ndim - 1} of input ${formatShape(x.shape)}`,
+    );
+  }
+  if (mode === "circular" && (l > w || r > w || t > h || bt > h)) {
+    throw new RuntimeError("Padding value causes wrapping around more than once.");
+  }
+  if (mode === "replicate" && (h === 0 || w === 0)) throw new RuntimeError("replicate padding of an empty input");
+  const H = h + t + bt;
+  const W = w + l + r;
+  if (H <= 0 || W <= 0) throw new RuntimeError(`pad2d: padding gives an empty output from ${formatShape(x.shape)}`);
+  const out = new Float32Array(planes * H * W);
+  const src = x.data;
+  const map = (i: number, n: number): number => {
+    if (i >= 0 && i < n) return i;
+    if (mode === "reflect") return i < 0 ? -i : 2 * (n - 1) - i;
+    if (mode === "replicate") return i < 0 ? 0 : n - 1;
+    if (mode === "circular") return ((i % n) + n) % n;
+    return -1;
+  };
+  for (let p = 0; p < planes; p++) {
+    for (let y = 0; y < H; y++) {
+      const sy = map(y - t, h);
+      for (let xx = 0; xx < W; xx++) {
+        const sx = map(xx - l, w);
+        out[(p * H + y) * W + xx] = sy < 0 || sx < 0 ? value : src[(p * h + sy) * w + sx];
+      }
+    }
+  }
+  const shape = [...x.shape];
+  shape[x.ndim - 2] = H;
+  shape[x.ndim - 1] = W;
+  return new Tensor(out, shape);
+}
+
+/** Validate conv hyper-parameters shared by the module and the functional form. */
+export function checkPositive(what: string, values: readonly number[]): void {
+  if (values.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw new ValueError(`${what} must be positive integers, got (${values.join(", ")})`);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Single-precision matrix multiply `C = A·B` (or `C += A·B`) in plain JS: operands are packed into
+ * 4-wide panels, the K dimension is blocked so panels stay in cache, and a 4x4 register-blocked
+ * micro-kernel accumulates in doubles. Strided operands let callers pass transposed matrices
+ * (Linear's `x·Wᵀ`) without copying.
+ */
+
+/** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
+export interface MatView {
+  data: Float32Array;
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+const MR = 4;
+const NR = 4;
+const KC = 256;
+const MC = 64;
+
+let packA = new Float32Array(MC * KC);
+let packB = new Float32Array(0);
+
+/**
+ * `C[M,N] = A[M,K] · B[K,N]` (`accumulate`: `C += A·B`). `C` is row-major with row stride `ldc`
+ * starting at `cOff`.
+ */
+export function sgemm(
+  M: number,
+  N: number,
+  K: number,
+  A: MatView,
+  B: MatView,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate = false,
+): void {
+  if (!accumulate) {
+    for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+  }
+  if (K === 0 || M === 0 || N === 0) return;
+  const nPanels = Math.ceil(N / NR);
+  if (packB.length < nPanels * NR * KC) packB = new Float32Array(nPanels * NR * KC);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc);
+    packPanelsB(B, pc, kc, N, nPanels);
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = Math.min(MC, M - ic);
+      packPanelsA(A, ic, mc, pc, kc);
+      const mPanels = Math.ceil(mc / MR);
+      for (let jp = 0; jp < nPanels; jp++) {
+        const j0 = jp * NR;
+        const nr = Math.min(NR, N - j0);
+        for (let ip = 0; ip < mPanels; ip++) {
+          const i0 = ic + ip * MR;
+          const mr = Math.min(MR, M - i0);
+          micro(kc, packA, ip * MR * kc, packB, jp * NR * kc, C, cOff + i0 * ldc + j0, ldc, mr, nr);
+        }
+      }
+    }
+  }
+}
+
+function packPanelsA(A: MatView, i0: number, mc: number, k0: number, kc: number): void {
+  const { data, offset, rowStride, colStride } = A;
+  const panels = Math.ceil(mc / MR);
+  for (let p = 0; p < panels; p++) {
+    const base = p * MR * kc;
+    for (let r = 0; r < MR; r++) {
+      const i = p * MR + r;
+      if (i >= mc) {
+        for (let k = 0; k < kc; k++) packA[base + k * MR + r] = 0;
+        continue;
+      }
+      let src = offset + (i0 + i) * rowStride + k0 * colStride;
+      for (let k = 0; k < kc; k++, src += colStride) packA[base + k * MR + r] = data[src];
+    }
+  }
+}
+
+function packPanelsB(B: MatView, k0: number, kc: number, N: number, panels: number): void {
+  const { data, offset, rowStride, colStride } = B;
+  for (let p = 0; p < panels; p++) {
+    const base = p * NR * kc;
+    for (let c = 0; c < NR; c++) {
+      const j = p * NR + c;
+      if (j >= N) {
+        for (let k = 0; k < kc; k++) packB[base + k * NR + c] = 0;
+        continue;
+      }
+      let src = offset + k0 * rowStride + j * colStride;
+      for (let k = 0; k < kc; k++, src += rowStride) packB[base + k * NR + c] = data[src];
+    }
+  }
+}
+
+function micro(
+  kc: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  C: Float32Array,
+  co: number,
+  ldc: number,
+  mr: number,
+  nr: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let k = 0; k < kc; k++) {
+    const a0 = a[ao], a1 = a[ao + 1], a2 = a[ao + 2], a3 = a[ao + 3];
+    const b0 = b[bo], b1 = b[bo + 1], b2 = b[bo + 2], b3 = b[bo + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    ao += 4;
+    bo += 4;
+  }
+  if (mr === 4 && nr === 4) {
+    C[co] += c00; C[co + 1] += c01; C[co + 2] += c02; C[co + 3] += c03;
+    co += ldc;
+    C[co] += c10; C[co + 1] += c11; C[co + 2] += c12; C[co + 3] += c13;
+    co += ldc;
+    C[co] += c20; C[co + 1] += c21; C[co + 2] += c22; C[co + 3] += c23;
+    co += ldc;
+    C[co] += c30; C[co + 1] += c31; C[co + 2] += c32; C[co + 3] += c33;
+    return;
+  }
+  const acc = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+  for (let r = 0; r < mr; r++) {
+    for (let c = 0; c < nr; c++) C[co + r * ldc + c] += acc[r * 4 + c];
+  }
+}
+
+/** Obviously-correct `C = A·B` (double accumulation), the oracle for `sgemm`. */
+export function sgemmReference(M: number, N: number, K: number, A: MatView, B: MatView): Float32Array {
+  const C = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        s += A.data[A.offset + i * A.rowStride + k * A.colStride] * B.data[B.offset + k * B.rowStride + j * B.colStride];
+      }
+      C[i * N + j] = s;
+    }
+  }
+  return C;
+}

@@ -1,0 +1,111 @@
+/**
+ * Pooling kernels (PyTorch: `F.max_pool2d`, `F.adaptive_avg_pool2d`) on `[N, C, H, W]` or
+ * `[C, H, W]` inputs.
+ */
+import { RuntimeError } from "../errors.js";
+import { formatShape, poolOutSize } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+/** Max-pooling geometry, all as pairs. */
+export interface MaxPool2dArgs {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  ceilMode: boolean;
+}
+
+function planes(x: Tensor, op: string): { lead: number[]; planes: number; h: number; w: number } {
+  if (x.ndim !== 3 && x.ndim !== 4) {
+    throw new RuntimeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${formatShape(x.shape)}`);
+  }
+  const h = x.shape[x.ndim - 2];
+  const w = x.shape[x.ndim - 1];
+  if (h === 0 || w === 0) throw new RuntimeError(`${op}: expected non-empty spatial dims, got ${formatShape(x.shape)}`);
+  return { lead: x.shape.slice(0, -2), planes: x.size / (h * w), h, w };
+}
+
+/**
+ * Max pooling with implicit `-inf` padding; NaN propagates. Returns the output and, per output,
+ * the int64 flat index `y*W + x` of the maximum within its input plane.
+ */
+export function maxPool2d(x: Tensor, a: MaxPool2dArgs): { output: Tensor; indices: Tensor<"int64"> } {
+  const { lead, planes: np, h, w } = planes(x, "max_pool2d");
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [ph, pw] = a.padding;
+  const [dh, dw] = a.dilation;
+  if (ph * 2 > kh || pw * 2 > kw) {
+    throw new RuntimeError(
+      `pad should be smaller than or equal to half of kernel size, but got padW = ${pw}, padH = ${ph}, kW = ${kw}, kH = ${kh}`,
+    );
+  }
+  const oh = poolOutSize(h, kh, sh, ph, dh, a.ceilMode);
+  const ow = poolOutSize(w, kw, sw, pw, dw, a.ceilMode);
+  if (oh <= 0 || ow <= 0) {
+    throw new RuntimeError(
+      `Given input size: (${lead.at(-1)}x${h}x${w}). Calculated output size: (${lead.at(-1)}x${oh}x${ow}). Output size is too small`,
+    );
+  }
+  const out = new Float32Array(np * oh * ow);
+  const idx = new BigInt64Array(np * oh * ow);
+  const src = x.data;
+  let o = 0;
+  for (let p = 0; p < np; p++) {
+    const base = p * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - ph;
+      for (let ox = 0; ox < ow; ox++, o++) {
+        const x0 = ox * sw - pw;
+        let best = -Infinity;
+        let bi = -1;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = y0 + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = x0 + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            const v = src[base + iy * w + ix];
+            if (v > best || v !== v || bi < 0) {
+              best = v;
+              bi = iy * w + ix;
+              if (v !== v) break;
+            }
+          }
+          if (best !== best) break;
+        }
+        out[o] = best;
+        idx[o] = BigInt(bi);
+      }
+    }
+  }
+  const shape = [...lead, oh, ow];
+  return { output: new Tensor(out, shape), indices: new Tensor(idx, shape, "int64") };
+}
+
+/**
+ * Adaptive average pooling to `[outH, outW]`: bin `i` averages input rows
+ * `[floor(i*H/outH), ceil((i+1)*H/outH))` (and likewise for columns), as PyTorch.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tensor {
+  const { lead, planes: np, h, w } = planes(x, "adaptive_avg_pool2d");
+  const [oh, ow] = outputSize;
+  if (oh < 0 || ow < 0) throw new RuntimeError(`adaptive_avg_pool2d: invalid output size (${oh}, ${ow})`);
+  const out = new Float32Array(np * oh * ow);
+  const src = x.data;
+  for (let p = 0; p < np; p++) {
+    const base = p * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = Math.floor((oy * h) / oh);
+      const y1 = Math.ceil(((oy + 1) * h) / oh);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = Math.floor((ox * w) / ow);
+        const x1 = Math.ceil(((ox + 1) * w) / ow);
+        let s = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += src[base + iy * w + ix];
+        out[(p * oh + oy) * ow + ox] = s / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+  return new Tensor(out, [...lead, oh, ow]);
+}
