@@ -4,7 +4,7 @@
  * given (a plain object would list integer-like keys first).
  */
 import { IndexError, KeyError, TypeError_ } from "../errors.js";
-import { Module } from "./module.js";
+import { Module, typeName } from "./module.js";
 import { addIndent } from "./repr.js";
 
 function absIndex(idx: number, size: number): number {
@@ -23,7 +23,7 @@ function sliceBounds(size: number, start?: number, end?: number): [number, numbe
 }
 
 function requireModule(m: unknown): Module {
-  if (!(m instanceof Module)) throw new TypeError_(`module should be of type: Module, got ${typeof m}`);
+  if (!(m instanceof Module)) throw new TypeError_(`module should be of type: Module, got ${typeName(m)}`);
   return m;
 }
 

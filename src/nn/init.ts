@@ -35,15 +35,13 @@ export function calculateGain(nonlinearity: "linear" | "conv2d" | "sigmoid" | "t
 
 /** Fill with U(low, high) in place (PyTorch: `uniform_`). */
 export function uniform_(t: Tensor, low = 0, high = 1, gen: Generator = defaultGenerator): Tensor {
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) d[i] = gen.uniform(low, high);
+  gen.fillUniform(t.data, low, high);
   return t;
 }
 
 /** Fill with N(mean, std²) in place (PyTorch: `normal_`). */
 export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGenerator): Tensor {
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) d[i] = gen.normal(mean, std);
+  gen.fillNormal(t.data, mean, std);
   return t;
 }
 

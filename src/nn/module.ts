@@ -46,10 +46,15 @@ export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) =
 
 let nextHookId = 0;
 
-function typeName(value: unknown): string {
+/** Python's name for a value's type, as PyTorch's messages show it. */
+export function typeName(value: unknown): string {
   if (value === null) return "None";
   if (value instanceof Tensor) return value.dtype === "int64" ? "torch.LongTensor" : "torch.FloatTensor";
   if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (typeof value === "string") return "str";
+  if (typeof value === "boolean") return "bool";
+  if (value === undefined) return "NoneType";
   return typeof value;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Batch normalisation over `[N, C, ...]` inputs (PyTorch: `F.batch_norm`).
  */
-import { RuntimeError } from "../errors.js";
+import { RuntimeError, ValueError } from "../errors.js";
 import { formatSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -35,7 +35,7 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
   const out = new Float32Array(x.size);
   const count = n * plane;
   if (a.training && count <= 1) {
-    throw new RuntimeError(`Expected more than 1 value per channel when training, got input size ${formatSize(x.shape)}`);
+    throw new ValueError(`Expected more than 1 value per channel when training, got input size ${formatSize(x.shape)}`);
   }
   for (let ch = 0; ch < c; ch++) {
     let mean: number;

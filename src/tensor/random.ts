@@ -58,6 +58,60 @@ export class Generator {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
+  /**
+   * Fill `out` with raw 32-bit draws mapped by `map(u32)`; the generator state lives in locals
+   * for the loop (property traffic would dominate otherwise).
+   */
+  private fillWith(out: Float32Array, n: number, sink: (i: number, u32: number) => void): void {
+    let s0 = this.s0 | 0, s1 = this.s1 | 0, s2 = this.s2 | 0, s3 = this.s3 | 0;
+    for (let i = 0; i < n; i++) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      sink(i, r >>> 0);
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+    void out;
+  }
+
+  /** Fill `out` with U(low, high) (one 32-bit draw per value: plenty for float32). */
+  fillUniform(out: Float32Array, low: number, high: number): Float32Array {
+    const scale = (high - low) / 4294967296;
+    this.fillWith(out, out.length, (i, u) => {
+      out[i] = low + scale * u;
+    });
+    return out;
+  }
+
+  /** Fill `out` with N(mean, std²) (Marsaglia's polar method: no trigonometry). */
+  fillNormal(out: Float32Array, mean: number, std: number): Float32Array {
+    const n = out.length;
+    const buf = new Float32Array(Math.min(n + 64, 1 << 16));
+    let filled = 0;
+    while (filled < n) {
+      this.fillUniform(buf, -1, 1);
+      for (let j = 0; j + 1 < buf.length && filled < n; j += 2) {
+        const a = buf[j];
+        const b = buf[j + 1];
+        const q = a * a + b * b;
+        if (q >= 1 || q === 0) continue;
+        const f = std * Math.sqrt((-2 * Math.log(q)) / q);
+        out[filled++] = mean + a * f;
+        if (filled < n) out[filled++] = mean + b * f;
+      }
+    }
+    return out;
+  }
+
   /** Uniform in [low, high). */
   uniform(low: number, high: number): number {
     return low + (high - low) * this.random();

@@ -465,16 +465,12 @@ export function full(shape: readonly number[], value: number): Tensor {
 
 /** Uniform [0, 1) float32 tensor from the default (or a given) generator (PyTorch: `torch.rand`). */
 export function rand(shape: readonly number[], generator: Generator = defaultGenerator): Tensor {
-  const d = new Float32Array(numel(shape));
-  for (let i = 0; i < d.length; i++) d[i] = generator.random();
-  return new Tensor(d, shape);
+  return new Tensor(generator.fillUniform(new Float32Array(numel(shape)), 0, 1), shape);
 }
 
 /** Standard-normal float32 tensor (PyTorch: `torch.randn`). */
 export function randn(shape: readonly number[], generator: Generator = defaultGenerator): Tensor {
-  const d = new Float32Array(numel(shape));
-  for (let i = 0; i < d.length; i++) d[i] = generator.normal();
-  return new Tensor(d, shape);
+  return new Tensor(generator.fillNormal(new Float32Array(numel(shape)), 0, 1), shape);
 }
 
 /** Integer-valued int64 scalar or vector (PyTorch: `torch.tensor(n, dtype=torch.long)`). */

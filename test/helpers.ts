@@ -1,0 +1,148 @@
+/**
+ * Shared test helpers: fixture loading, tensor decoding, one `expectClose` for all numeric
+ * comparisons, the deterministic-weights generator shared with scripts/make_fixtures.py, and a
+ * factory that builds layers from the fixture specs (PyTorch kwargs → tsnn options).
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { nn, Tensor, type DType } from "../src/index.js";
+
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+
+/** Parse `test/fixtures/<name>`. */
+export function fixture<T = any>(name: string): T {
+  return JSON.parse(readFileSync(FIXTURES + name, "utf8")) as T;
+}
+
+/** A tensor as the fixture script encodes it. */
+export interface EncTensor {
+  shape: number[];
+  dtype: "float32" | "int64";
+  data: number[];
+}
+
+/** Decode a fixture tensor. */
+export function dec(e: EncTensor): Tensor<DType> {
+  if (e.dtype === "int64") return new Tensor(BigInt64Array.from(e.data.map((v) => BigInt(v))), e.shape, "int64");
+  return new Tensor(Float32Array.from(e.data), e.shape);
+}
+
+/** Decode a fixture state dict (`[[key, tensor], ...]`) into an ordered Map. */
+export function decStateDict(entries: [string, EncTensor][]): Map<string, Tensor<DType>> {
+  return new Map(entries.map(([k, v]) => [k, dec(v)]));
+}
+
+/**
+ * Assert `|actual - expected| <= atol + rtol·|expected|` elementwise with equal shapes; the
+ * failure message names the worst element.
+ */
+export function expectClose(actual: Tensor<DType>, expected: Tensor<DType>, tol: { rtol: number; atol: number }, what = ""): void {
+  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.size; i++) {
+    const a = Number(actual.data[i]);
+    const e = Number(expected.data[i]);
+    if (Object.is(a, e)) continue;
+    const excess = Math.abs(a - e) - (tol.atol + tol.rtol * Math.abs(e));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(
+      `${what}: element ${worst} is ${Number(actual.data[worst])}, expected ${Number(expected.data[worst])} ` +
+        `(|diff| ${Math.abs(Number(actual.data[worst]) - Number(expected.data[worst]))}, tol atol=${tol.atol} rtol=${tol.rtol})`,
+    );
+  }
+}
+
+/** Largest absolute difference between two same-shaped tensors. */
+export function maxAbsDiff(a: Tensor<DType>, b: Tensor<DType>): number {
+  let m = 0;
+  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
+  return m;
+}
+
+/** The fixture script's `det_uniform`: lowbias32 hash of `offset + i`, mapped to [-1, 1). */
+export function detUniform(offset: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let x = (offset + i) >>> 0;
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x7feb352d) >>> 0;
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x846ca68b) >>> 0;
+    x ^= x >>> 16;
+    out[i] = ((x >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+/** The fixture script's `det_tensor`. */
+export function detTensor(offset: number, shape: number[], scale = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const u = detUniform(offset, n);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = u[i] * scale;
+  return new Tensor(d, shape);
+}
+
+/** The fixture script's `det_state_dict`: fill a model's float tensors deterministically. */
+export function detStateDict(model: nn.Module, seed = 12345): void {
+  let offset = seed;
+  for (const [key, t] of model.stateDict()) {
+    if (t.dtype !== "float32") continue;
+    const n = t.size;
+    const u = detUniform(offset, n);
+    offset += n;
+    const d = t.data as Float32Array;
+    for (let i = 0; i < n; i++) {
+      let v: number;
+      if (t.ndim === 4) v = u[i] * Math.sqrt(6.0 / (t.shape[1] * t.shape[2] * t.shape[3]));
+      else if (t.ndim === 2) v = u[i] * Math.sqrt(1.0 / t.shape[1]);
+      else if (key.endsWith("running_var")) v = 1.0 + 0.5 * u[i];
+      else if (key.endsWith("running_mean") || key.endsWith("bias")) v = 0.1 * u[i];
+      else v = 1.0 + 0.2 * u[i];
+      d[i] = v;
+    }
+  }
+}
+
+const CAMEL: Record<string, string> = {
+  padding_mode: "paddingMode",
+  track_running_stats: "trackRunningStats",
+  return_indices: "returnIndices",
+  ceil_mode: "ceilMode",
+};
+
+/** Build a layer from a fixture spec: PyTorch class name, positional args, keyword args. */
+export function buildLayer(type: string, args: any[], kwargs: Record<string, any>): nn.Module {
+  const opts: Record<string, any> = {};
+  for (const [k, v] of Object.entries(kwargs)) opts[CAMEL[k] ?? k] = v;
+  switch (type) {
+    case "Conv2d":
+      return new nn.Conv2d(args[0], args[1], args[2], opts);
+    case "BatchNorm2d":
+      return new nn.BatchNorm2d(args[0], opts);
+    case "Linear":
+      return new nn.Linear(args[0], args[1], opts);
+    case "ReLU":
+      return new nn.ReLU(opts);
+    case "Identity":
+      return new nn.Identity(...args, opts);
+    case "MaxPool2d":
+      return new nn.MaxPool2d(args[0], opts);
+    case "AdaptiveAvgPool2d":
+      return new nn.AdaptiveAvgPool2d(args[0]);
+  }
+  throw new Error(`unknown layer type ${type}`);
+}
+
+/** A short spec label for test names, e.g. `Conv2d(3, 4, 3, stride=2)`. */
+export function specLabel(type: string, args: any[], kwargs: Record<string, any>): string {
+  const parts = [...args.map((a) => JSON.stringify(a)), ...Object.entries(kwargs).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
+  return `${type}(${parts.join(", ")})`;
+}
