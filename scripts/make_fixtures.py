@@ -519,12 +519,41 @@ def error_cases():
     return out
 
 
+FLOATS = [1e-05, 0.1, 1.0, 0.0, -0.0, 2.5e-06, 1e-07, 1e16, 1e15, 123.25, 0.0001, 0.00012, 1.5e-4,
+          3.141592653589793, 1 / 3, float(2 ** 60), 1e22, 1e-300, 5e-324, -7.25, 100.0, 0.3, 12345678.9, 9.999999e15]
+
+
+def tensor_ops():
+    torch.manual_seed(7)
+    x = torch.randn(3, 5, 4)
+    x[0, 1, 2] = x[0, 3, 2]  # a tie for argmax/topk
+    out = OrderedDict()
+    out["x"] = enc(x)
+    for d in (0, 1, 2, -1):
+        out[f"softmax_{d}"] = enc(torch.softmax(x, d))
+        out[f"argmax_{d}"] = enc(torch.argmax(x, d))
+    v, i = torch.topk(x, 3, dim=1)
+    out["topk3_dim1"] = [enc(v), enc(i)]
+    v, i = torch.topk(x, 2)
+    out["topk2_last"] = [enc(v), enc(i)]
+    out["flatten_1"] = list(torch.flatten(x, 1).shape)
+    y = torch.randn(5, 1)
+    out["y"] = enc(y)
+    out["add_broadcast"] = enc(x + y)
+    out["mul_broadcast"] = enc(x * y)
+    out["sub_scalar"] = enc(x - 0.5)
+    out["div_broadcast"] = enc(x / (y.abs() + 1))
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     layer_prints = []
     for type_, args, kwargs in LAYER_PRINTS:
         layer_prints.append({"type": type_, "args": args, "kwargs": kwargs, "repr": repr(build(type_, args, kwargs))})
-    write("printouts.json", {"torch": torch.__version__, "layers": layer_prints, "models": model_prints()})
+    write("printouts.json", {"torch": torch.__version__, "layers": layer_prints, "models": model_prints(),
+                             "floats": [[v, repr(v)] for v in FLOATS]})
+    write("tensor_ops.json", tensor_ops())
     write("resnet_printouts.json", resnet_prints())
     write("state_dicts.json", state_dict_shapes())
     write("forward.json", forward_cases())

@@ -1,0 +1,58 @@
+/**
+ * Property tests: every fast kernel against its obviously-correct reference on random shapes
+ * (odd sizes, groups, dilation, padding, strides), with a fixed seed so failures reproduce.
+ */
+import { describe, expect, it } from "vitest";
+import { Generator, kernels, Tensor } from "../src/index.js";
+import { expectClose } from "./helpers.js";
+
+const gen = new Generator(20261126);
+const int = (lo: number, hi: number): number => lo + Math.floor(gen.random() * (hi - lo + 1));
+const rnd = (shape: number[]): Tensor => kernels.randn(shape, gen);
+
+describe("sgemm matches the reference on random shapes and strides", () => {
+  for (let t = 0; t < 25; t++) {
+    const M = int(1, 70), N = int(1, 70), K = int(1, 300), transB = t % 2 === 1;
+    it(`M=${M} N=${N} K=${K}${transB ? " Bᵀ" : ""}`, () => {
+      const A = rnd([M, K]);
+      const B = rnd(transB ? [N, K] : [K, N]);
+      const av = { data: A.data, offset: 0, rowStride: K, colStride: 1 };
+      const bv = transB ? { data: B.data, offset: 0, rowStride: 1, colStride: K } : { data: B.data, offset: 0, rowStride: N, colStride: 1 };
+      const C = new Float32Array(M * N);
+      kernels.sgemm(M, N, K, av, bv, C, 0, N);
+      const R = kernels.sgemmReference(M, N, K, av, bv);
+      expectClose(new Tensor(C, [M, N]), new Tensor(R, [M, N]), { rtol: 1e-5, atol: 1e-5 });
+    });
+  }
+});
+
+describe("conv2d (im2col + GEMM) matches the direct reference on random shapes", () => {
+  for (let t = 0; t < 40; t++) {
+    const groups = [1, 1, 2, 3][int(0, 3)];
+    const cin = groups * int(1, 4), cout = groups * int(1, 5);
+    const kh = int(1, 4), kw = int(1, 4), sh = int(1, 3), sw = int(1, 3), dh = int(1, 2), dw = int(1, 2);
+    const same = t % 7 === 0;
+    const ph = same ? 0 : int(0, 2), pw = same ? 0 : int(0, 2);
+    const h = dh * (kh - 1) + 1 + int(0, 6), w = dw * (kw - 1) + 1 + int(0, 6), n = int(1, 2);
+    const args: kernels.Conv2dArgs = { stride: same ? [1, 1] : [sh, sw], padding: same ? "same" : [ph, pw], dilation: [dh, dw], groups };
+    it(`x=[${n},${cin},${h},${w}] w=[${cout},${cin / groups},${kh},${kw}] s=${args.stride} p=${args.padding} d=${dh},${dw} g=${groups}`, () => {
+      const x = rnd([n, cin, h, w]);
+      const wt = rnd([cout, cin / groups, kh, kw]);
+      const b = t % 2 ? rnd([cout]) : null;
+      expectClose(kernels.conv2d(x, wt, b, args), kernels.conv2dReference(x, wt, b, args), { rtol: 1e-5, atol: 1e-5 });
+    });
+  }
+});
+
+describe("shape helpers", () => {
+  it("poolOutSize applies PyTorch's ceil-mode rule (H=5, k=2, s=2, p=1 → 3)", () => {
+    expect(kernels.poolOutSize(5, 2, 2, 1, 1, true)).toBe(3);
+    expect(kernels.poolOutSize(5, 2, 2, 1, 1, false)).toBe(3);
+    expect(kernels.poolOutSize(8, 3, 2, 0, 1, true)).toBe(4);
+    expect(kernels.poolOutSize(8, 3, 2, 0, 1, false)).toBe(3);
+  });
+  it("convOutSize", () => {
+    expect(kernels.convOutSize(224, 7, 2, 3, 3, 1)).toBe(112);
+    expect(kernels.convOutSize(7, 3, 1, 2, 2, 2)).toBe(7);
+  });
+});

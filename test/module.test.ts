@@ -1,0 +1,250 @@
+/**
+ * nn.Module semantics as in PyTorch: registration by assignment, order, deletion, None slots,
+ * traversal, hooks, train/eval, state dicts and their error texts (from errors.json, produced by
+ * PyTorch).
+ */
+import { describe, expect, it } from "vitest";
+import { int64, models, nn, ones, tensor, Tensor, zeros, type DType } from "../src/index.js";
+import { fixture } from "./helpers.js";
+
+const errors: Record<string, [string, string]> = fixture("errors.json");
+
+/** Expect `fn` to throw an error whose class name and message are PyTorch's for `key`. */
+function expectPyError(fn: () => unknown, key: string, mode: "exact" | "contains" = "exact"): void {
+  const [name, message] = errors[key];
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${name}: ${message}`).toBeInstanceOf(Error);
+  const err = caught as Error;
+  expect(err.name).toBe(name);
+  if (mode === "exact") expect(err.message).toBe(message);
+  else expect(err.message).toContain(message);
+}
+
+class Net extends nn.Module {
+  conv1 = new nn.Conv2d(1, 2, 3);
+  bn = new nn.BatchNorm2d(2);
+  act = new nn.ReLU();
+  fc: nn.Linear | null;
+  constructor() {
+    super();
+    this.fc = new nn.Linear(2, 3);
+  }
+  override forward(x: Tensor): Tensor {
+    return this.act.call(this.bn.call(this.conv1.call(x)));
+  }
+}
+
+describe("registration by assignment", () => {
+  it("class fields and constructor assignments register in assignment order", () => {
+    expect([...new Net().namedChildren()].map(([n]) => n)).toEqual(["conv1", "bn", "act", "fc"]);
+  });
+  it("reassignment keeps the slot; delete then re-add moves to the end", () => {
+    const m = new Net();
+    m.bn = new nn.BatchNorm2d(2, { eps: 1e-3 });
+    expect([...m._modules.keys()]).toEqual(["conv1", "bn", "act", "fc"]);
+    delete (m as any).bn;
+    expect([...m._modules.keys()]).toEqual(["conv1", "act", "fc"]);
+    (m as any).bn = new nn.BatchNorm2d(2);
+    expect([...m._modules.keys()]).toEqual(["conv1", "act", "fc", "bn"]);
+  });
+  it("null on an existing child keeps a None slot; null on a new name registers nothing", () => {
+    const m = new Net();
+    m.fc = null;
+    (m as any).downsample = null;
+    expect([...m._modules.keys()]).toEqual(["conv1", "bn", "act", "fc"]);
+    expect(m.toString().endsWith("  (fc): None\n)")).toBe(true);
+    expect([...m.children()].length).toBe(3);
+    expect((m as any).downsample).toBeNull();
+  });
+  it("plain values and plain arrays of modules do not register", () => {
+    const m = new nn.Module() as any;
+    m.hidden = [new nn.ReLU()];
+    m.rate = 0.5;
+    expect(m._modules.size).toBe(0);
+    expect(m.toString()).toBe("Module()");
+  });
+  it("Parameters register as parameters; buffers via registerBuffer (persistent or not)", () => {
+    const m = new nn.Module() as any;
+    m.scale = new nn.Parameter(ones(2));
+    m.registerBuffer("stats", zeros(2));
+    m.registerBuffer("cache", zeros(1), { persistent: false });
+    expect([...m.namedParameters()].map(([n]: [string]) => n)).toEqual(["scale"]);
+    expect([...m.namedBuffers()].map(([n]: [string]) => n)).toEqual(["stats", "cache"]);
+    expect([...m.stateDict().keys()]).toEqual(["scale", "stats"]);
+    m.stats = ones(2);
+    expect(Array.from(m.getBuffer("stats").data)).toEqual([1, 1]);
+  });
+  it("addModule checks names with PyTorch's errors", () => {
+    expectPyError(() => new nn.Module().addModule("a.b", new nn.ReLU()), "add_module_dot");
+    expectPyError(() => new nn.Module().addModule("", new nn.ReLU()), "add_module_empty");
+    expectPyError(() => new nn.Module().addModule("training", new nn.ReLU()), "add_module_exists");
+    expectPyError(() => new nn.Module().addModule("x", 3 as any), "add_module_not_module");
+    expectPyError(() => new nn.Module().registerBuffer("a.b", zeros(1)), "register_buffer_dot");
+    expectPyError(() => new nn.Module().registerBuffer("training", zeros(1)), "register_buffer_exists");
+  });
+  it("assigning the wrong kind of value to a child or parameter slot is a TypeError", () => {
+    const m = new nn.Module() as any;
+    m.a = new nn.ReLU();
+    expectPyError(() => (m.a = 3), "assign_int_to_child");
+    const lin = new nn.Linear(2, 2) as any;
+    expectPyError(() => (lin.weight = zeros(2, 2)), "assign_tensor_to_param");
+  });
+  it("registerModule registers under a computed name", () => {
+    const m = new nn.Module();
+    for (let i = 0; i < 3; i++) m.registerModule(`block${i}`, new nn.ReLU());
+    expect([...m._modules.keys()]).toEqual(["block0", "block1", "block2"]);
+  });
+});
+
+describe("traversal", () => {
+  it("namedModules is pre-order from '' and lists a shared module once", () => {
+    const shared = new nn.ReLU();
+    const m = new nn.Sequential(shared, new nn.Sequential(shared, new nn.Identity()));
+    expect([...m.namedModules()].map(([n]) => n)).toEqual(["", "0", "1", "1.1"]);
+    expect([...m.namedModules(null, "", false)].map(([n]) => n)).toEqual(["", "0", "1", "1.0", "1.1"]);
+  });
+  it("parameters are deduplicated but the state dict lists a shared module under every path", () => {
+    const lin = new nn.Linear(2, 2);
+    const m = new nn.Sequential(lin, lin);
+    expect([...m.parameters()].length).toBe(2);
+    expect([...m.stateDict().keys()]).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
+  });
+  it("getSubmodule / getParameter / getBuffer follow dotted paths", () => {
+    const m = models.resnet18();
+    expect(m.getSubmodule("layer1.0.conv1")).toBeInstanceOf(nn.Conv2d);
+    expect(m.getParameter("layer2.0.downsample.0.weight").shape).toEqual([128, 64, 1, 1]);
+    expect(m.getBuffer("bn1.num_batches_tracked").dtype).toBe("int64");
+    expectPyError(() => m.getSubmodule("layer1.7.conv1"), "get_submodule");
+  });
+  it("apply visits children first, then the module; train/eval set the flag everywhere", () => {
+    const m = new Net();
+    const seen: string[] = [];
+    m.apply((x) => seen.push(x._getName()));
+    expect(seen).toEqual(["Conv2d", "BatchNorm2d", "ReLU", "Linear", "Net"]);
+    m.eval();
+    expect([...m.modules()].every((x) => !x.training)).toBe(true);
+    m.train();
+    expect([...m.modules()].every((x) => x.training)).toBe(true);
+  });
+});
+
+describe("hooks", () => {
+  it("pre-hook can replace the input, forward hook the output; remove() unregisters", () => {
+    const m = new nn.Identity();
+    const pre = m.registerForwardPreHook((_mod, inputs) => (inputs[0] as Tensor).mul(2));
+    const post = m.registerForwardHook((_mod, _in, out) => (out as Tensor).add(1));
+    expect(m.call(tensor([1, 2])).toArray()).toEqual([3, 5]);
+    pre.remove();
+    expect(m.call(tensor([1, 2])).toArray()).toEqual([2, 3]);
+    post.remove();
+    expect(m.call(tensor([1, 2])).toArray()).toEqual([1, 2]);
+  });
+  it("hooks on children see every call made through call()", () => {
+    const m = models.resnet18({ numClasses: 10, cifarStem: true }).eval();
+    const shapes: string[] = [];
+    for (const [name, mod] of m.namedModules()) {
+      if (mod instanceof nn.Sequential && /^layer\d$/.test(name)) {
+        mod.registerForwardHook((_m, _i, out) => void shapes.push(`${name}:${(out as Tensor).shape.join("x")}`));
+      }
+    }
+    m.call(zeros(1, 3, 32, 32));
+    expect(shapes).toEqual(["layer1:1x64x32x32", "layer2:1x128x16x16", "layer3:1x256x8x8", "layer4:1x512x4x4"]);
+  });
+});
+
+describe("state dicts", () => {
+  it("keys follow PyTorch: own params, own buffers, then children", () => {
+    expect([...new Net().stateDict().keys()]).toEqual([
+      "conv1.weight", "conv1.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked", "fc.weight", "fc.bias",
+    ]);
+  });
+  it("strict load reports missing, unexpected and size mismatches with PyTorch's text", () => {
+    const m = models.resnet18();
+    const sd = models.resnet18({ numClasses: 10 }).stateDict();
+    sd.delete("layer1.0.bn1.running_var");
+    sd.delete("layer2.1.conv2.weight");
+    sd.set("layer1.0.extra.weight", zeros(1));
+    sd.set("head.bias", zeros(1));
+    expectPyError(() => m.loadStateDict(sd), "load_state_dict");
+    expectPyError(() => m.loadStateDict(models.resnet18({ numClasses: 10 }).stateDict()), "load_state_dict_size");
+  });
+  it("non-strict load returns the incompatible keys and copies the rest", () => {
+    const m = new Net();
+    const sd = new Net().stateDict();
+    sd.delete("fc.bias");
+    sd.set("extra", zeros(1));
+    const res = m.loadStateDict(sd, { strict: false });
+    expect(res).toEqual({ missingKeys: ["fc.bias"], unexpectedKeys: ["extra"] });
+    expect(Array.from(m.conv1.weight.data)).toEqual(Array.from(sd.get("conv1.weight")!.data));
+  });
+  it("a BatchNorm state dict without num_batches_tracked (old format, no _metadata) loads strictly", () => {
+    const bn = new nn.BatchNorm2d(2);
+    const sd = new Map<string, Tensor<DType>>([["weight", ones(2)], ["bias", zeros(2)], ["running_mean", zeros(2)], ["running_var", ones(2)]]);
+    expect(bn.loadStateDict(sd)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    const withMeta = Object.assign(new Map(sd), { _metadata: new Map([["", { version: 2 }]]) });
+    expect(() => bn.loadStateDict(withMeta)).toThrow(/Missing key\(s\) in state_dict: "num_batches_tracked"/);
+  });
+  it("loading copies values (int64 counters too) instead of aliasing the source", () => {
+    const a = new nn.BatchNorm2d(1);
+    const sd = new Map<string, Tensor<DType>>([["weight", tensor([2])], ["bias", tensor([3])], ["running_mean", tensor([4])], ["running_var", tensor([5])], ["num_batches_tracked", int64(7)]]);
+    a.loadStateDict(sd);
+    (sd.get("weight")!.data as Float32Array)[0] = 100;
+    expect(a.weight!.item()).toBe(2);
+    expect(a.num_batches_tracked!.item()).toBe(7);
+  });
+});
+
+describe("errors of layers name the layer and the shapes, with PyTorch's text", () => {
+  it("conv with the wrong number of channels", () => {
+    expectPyError(() => new nn.Conv2d(3, 4, 3).call(zeros(1, 5, 8, 8)), "conv_channels", "contains");
+    expect(() => new nn.Conv2d(3, 4, 3).call(zeros(1, 5, 8, 8))).toThrow(/^Conv2d\(3, 4, kernel_size=\(3, 3\), stride=\(1, 1\)\): Given groups=1/);
+  });
+  it("conv input smaller than the kernel", () => expectPyError(() => new nn.Conv2d(3, 4, 5).call(zeros(1, 3, 3, 3)), "conv_too_small", "contains"));
+  it("linear with the wrong in_features", () => expectPyError(() => new nn.Linear(5, 3).call(zeros(4, 6)), "linear_shapes", "contains"));
+  it("BatchNorm2d on a 2-D input", () => expectPyError(() => new nn.BatchNorm2d(3).call(zeros(2, 3)), "bn_dims", "contains"));
+  it("BatchNorm2d training on one value per channel", () => expectPyError(() => new nn.BatchNorm2d(3).train().call(zeros(1, 3, 1, 1)), "bn_train_single", "contains"));
+  it("Conv2d channels not divisible by groups", () => expectPyError(() => new nn.Conv2d(3, 6, 3, { groups: 2 }), "conv_groups", "contains"));
+  it("Conv2d padding='same' with stride 2", () => expectPyError(() => new nn.Conv2d(3, 6, 3, { stride: 2, padding: "same" }), "conv_same_strided", "contains"));
+  it("MaxPool2d padding above half the kernel", () => expect(() => new nn.MaxPool2d(3, { padding: 2 })).toThrow(/MaxPool2d: pad should be smaller than or equal to half of kernel size/));
+  it("non-positive sizes", () => {
+    expect(() => new nn.Conv2d(3, 0, 3)).toThrow(/Conv2d: in_channels and out_channels must be positive/);
+    expect(() => new nn.Conv2d(3, 4, 0)).toThrow(/kernel_size must be positive/);
+    expect(() => new nn.MaxPool2d(2, { stride: 0 })).toThrow(/stride must be positive/);
+    expect(() => new nn.BatchNorm2d(0)).toThrow(/num_features must be a positive integer/);
+  });
+});
+
+describe("containers", () => {
+  it("Sequential indexing accepts negatives and raises PyTorch's IndexError", () => {
+    const s = new nn.Sequential(new nn.ReLU(), new nn.Identity(), new nn.ReLU({ inplace: true }));
+    expect(s.at(-1).toString()).toBe("ReLU(inplace=True)");
+    expect(s.length).toBe(3);
+    expect([...s].length).toBe(3);
+    expectPyError(() => s.at(5), "seq_index");
+    expectPyError(() => s.at(-4), "seq_index_neg");
+  });
+  it("Sequential forward chains children through call()", () => {
+    const s = new nn.Sequential(new nn.Linear(2, 2, { bias: false }), new nn.ReLU());
+    (s.at(0) as nn.Linear).weight.data.set([1, 0, 0, -1]);
+    expect(s.call(tensor([[3, 4]])).toArray()).toEqual([[3, 0]]);
+  });
+  it("ModuleList and ModuleDict keep order and support list/dict operations", () => {
+    const l = new nn.ModuleList([new nn.ReLU()]);
+    l.append(new nn.Identity()).extend([new nn.Linear(1, 1)]);
+    expect(l.length).toBe(3);
+    expect(l.pop(0)).toBeInstanceOf(nn.ReLU);
+    expect([...l._modules.keys()]).toEqual(["0", "1"]);
+    const d = new nn.ModuleDict([["b", new nn.ReLU()], ["a", new nn.Identity()]]);
+    expect(d.keys()).toEqual(["b", "a"]);
+    expect(d.has("a")).toBe(true);
+    expect(d.pop("b")).toBeInstanceOf(nn.ReLU);
+    expect(() => d.get("zz")).toThrow(/'zz'/);
+    d.clear();
+    expect(d.length).toBe(0);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * torchvision's ResNets: tree (printout), state dict (keys, order, shapes, dtypes), parameter
+ * counts, and ResNet-18 logits against PyTorch for the same deterministic weights.
+ *
+ * Logit tolerance: |diff| <= 1e-4 + 1e-4·|expected|. A ResNet-18 logit is the end of ~20 layers
+ * of float32 sums with up to 4608 terms each; PyTorch (float32 accumulation, its own summation
+ * order) and tsnn (double accumulation per GEMM block) each round differently at every layer.
+ * Measured worst |diff|: ImageNet eval 4.2e-5 with logits up to 57 (7e-7 relative); CIFAR eval
+ * 6.7e-6 with logits up to 8.6; CIFAR train 9.5e-7 with logits up to 1.2.
+ */
+import { describe, expect, it } from "vitest";
+import { models, nn, Tensor, type DType } from "../src/index.js";
+import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff } from "./helpers.js";
+
+const prints: Record<string, string> = fixture("resnet_printouts.json");
+const sds: Record<string, { keys: [string, number[], string][]; numParameters: number; parameterTensors: number; namedModules: string[] }> =
+  fixture("state_dicts.json");
+const numerics = fixture("resnet_numerics.json");
+const LOGIT_TOL = { rtol: 1e-4, atol: 1e-4 };
+
+const BUILDERS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"] as const;
+
+function checkStateDict(m: nn.Module, name: string): void {
+  const expected = sds[name];
+  const actual = [...m.stateDict()].map(([k, t]) => [k, t.shape, t.dtype]);
+  expect(actual).toEqual(expected.keys);
+  const params = [...m.parameters()];
+  expect(params.length).toBe(expected.parameterTensors);
+  expect(params.reduce((s, p) => s + p.size, 0)).toBe(expected.numParameters);
+  expect([...m.namedModules()].map(([n]) => n).slice(0, 40)).toEqual(expected.namedModules);
+}
+
+describe("ResNet builders reproduce torchvision's tree", () => {
+  for (const name of BUILDERS) {
+    it(`${name}(): printout, state-dict keys/order/shapes, parameter count`, () => {
+      const m = (models as any)[name]() as nn.Module;
+      expect(m.toString()).toBe(prints[name]);
+      checkStateDict(m, name);
+    });
+  }
+  it("resnet18 has 62 parameter tensors, 11,689,512 parameters, 122 state-dict keys", () => {
+    expect(sds.resnet18.parameterTensors).toBe(62);
+    expect(sds.resnet18.numParameters).toBe(11_689_512);
+    expect(sds.resnet18.keys.length).toBe(122);
+  });
+  it("resnet18({numClasses: 10}) prints as torchvision's", () => {
+    expect(models.resnet18({ numClasses: 10 }).toString()).toBe(prints.resnet18_10);
+  });
+  it("resnet50({replaceStrideWithDilation: [false, true, true]}) prints as torchvision's", () => {
+    expect(models.resnet50({ replaceStrideWithDilation: [false, true, true] }).toString()).toBe(prints.resnet50_dilated);
+  });
+  it("the CIFAR variant by the PyTorch recipe (replace conv1 and maxpool)", () => {
+    const m = models.resnet18({ numClasses: 10 });
+    m.conv1 = new nn.Conv2d(3, 64, 3, { stride: 1, padding: 1, bias: false });
+    m.maxpool = new nn.Identity();
+    expect(m.toString()).toBe(prints.resnet18_cifar);
+    checkStateDict(m, "resnet18_cifar");
+  });
+  it("the CIFAR variant by the builder option {cifarStem: true}", () => {
+    const m = models.resnet18({ numClasses: 10, cifarStem: true });
+    expect(m.toString()).toBe(prints.resnet18_cifar);
+    checkStateDict(m, "resnet18_cifar");
+  });
+  it("replacing fc keeps its place", () => {
+    const m = models.resnet18();
+    m.fc = new nn.Linear(512, 10);
+    expect(m.toString()).toBe(prints.resnet18_fc_replaced);
+  });
+  it("torchvision's init: BN weight 1 / bias 0, convs kaiming_normal(fan_out), zeroInitResidual", () => {
+    const m = models.resnet18({ zeroInitResidual: true });
+    expect(Array.from(m.bn1.stateDict().get("weight")!.data).every((v) => v === 1)).toBe(true);
+    expect(Array.from(m.bn1.stateDict().get("bias")!.data).every((v) => v === 0)).toBe(true);
+    const bn2 = m.getSubmodule("layer1.0.bn2") as nn.BatchNorm2d;
+    expect(Array.from(bn2.weight!.data).every((v) => v === 0)).toBe(true);
+    const w = (m.getSubmodule("layer4.0.conv1") as nn.Conv2d).weight.data;
+    const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+    expect(std).toBeCloseTo(Math.sqrt(2 / (512 * 9)), 3); // fan_out = 512·3·3
+  });
+});
+
+function detModel(m: nn.Module): nn.Module {
+  detStateDict(m);
+  return m;
+}
+
+describe("ResNet-18 logits match PyTorch for the same weights", () => {
+  it("ImageNet resnet18, eval, x=[1,3,224,224]", () => {
+    const c = numerics.imagenet_eval;
+    const m = detModel(models.resnet18()).eval();
+    const y = m.call(detTensor(c.input[1], c.input[0]));
+    expectClose(y, dec(c.logits), LOGIT_TOL, "logits");
+    expect(y.argmax(1).item()).toBe(dec(c.logits).argmax(1).item());
+  });
+
+  it("CIFAR resnet18 (cifarStem, 10 classes), eval, x=[2,3,32,32]", () => {
+    const c = numerics.cifar_eval;
+    const m = detModel(models.resnet18({ numClasses: 10, cifarStem: true })).eval();
+    expectClose(m.call(detTensor(c.input[1], c.input[0])), dec(c.logits), LOGIT_TOL, "logits");
+  });
+
+  it("CIFAR resnet18, train mode, two steps x=[4,3,32,32]: logits and running statistics", () => {
+    const c = numerics.cifar_train;
+    const m = detModel(models.resnet18({ numClasses: 10, cifarStem: true })).train();
+    for (const [i, step] of c.steps.entries()) {
+      expectClose(m.call(detTensor(step.input[1], step.input[0])), dec(step.logits), LOGIT_TOL, `step ${i} logits`);
+    }
+    const sd = m.stateDict();
+    for (const [key, enc] of c.runningStats) {
+      expectClose(sd.get(key) as Tensor<DType>, dec(enc), { rtol: 1e-5, atol: 1e-6 }, key);
+    }
+  });
+
+  it("loadStateDict of a PyTorch-ordered state dict reproduces the outputs", () => {
+    const c = numerics.cifar_eval;
+    const src = detModel(models.resnet18({ numClasses: 10, cifarStem: true }));
+    const copy = new Map([...src.stateDict()].map(([k, t]) => [k, t.clone()]));
+    const m = models.resnet18({ numClasses: 10, cifarStem: true });
+    expect(m.loadStateDict(copy)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    const y = m.eval().call(detTensor(c.input[1], c.input[0]));
+    expect(maxAbsDiff(y, dec(c.logits))).toBeLessThan(1e-4);
+  });
+});
