@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Tensor, type DType } from "../src/index.js";
-import { buildLayer, dec, decStateDict, expectClose, fixture, specLabel, type EncTensor } from "./helpers.js";
+import { buildLayer, dec, decStateDict, expectClose, fixture, specLabel, type EncTensor, values } from "./helpers.js";
 
 const TOL = { rtol: 1e-6, atol: 1e-6 };
 
@@ -36,7 +36,7 @@ describe("layer forward matches PyTorch", () => {
           const [out, idx] = y as [Tensor, Tensor<"int64">];
           expectClose(out, dec(step.output[0]), TOL, `step ${i} output`);
           expect(idx.dtype).toBe("int64");
-          expect(Array.from(idx.data)).toEqual(Array.from(dec(step.output[1]).data));
+          expect(values(idx)).toEqual(values(dec(step.output[1])));
         } else {
           expectClose(y as Tensor, dec(step.output), TOL, `step ${i} output`);
         }

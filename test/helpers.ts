@@ -28,6 +28,11 @@ export function dec(e: EncTensor): Tensor<DType> {
   return new Tensor(Float32Array.from(e.data), e.shape);
 }
 
+/** A tensor's values as plain numbers (int64 included). */
+export function values(t: Tensor<DType>): number[] {
+  return Array.from(t.data as ArrayLike<number | bigint>, Number);
+}
+
 /** Decode a fixture state dict (`[[key, tensor], ...]`) into an ordered Map. */
 export function decStateDict(entries: [string, EncTensor][]): Map<string, Tensor<DType>> {
   return new Map(entries.map(([k, v]) => [k, dec(v)]));

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { models, nn, Tensor, type DType } from "../src/index.js";
-import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff } from "./helpers.js";
+import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, values } from "./helpers.js";
 
 const prints: Record<string, string> = fixture("resnet_printouts.json");
 const sds: Record<string, { keys: [string, number[], string][]; numParameters: number; parameterTensors: number; namedModules: string[] }> =
@@ -68,8 +68,8 @@ describe("ResNet builders reproduce torchvision's tree", () => {
   });
   it("torchvision's init: BN weight 1 / bias 0, convs kaiming_normal(fan_out), zeroInitResidual", () => {
     const m = models.resnet18({ zeroInitResidual: true });
-    expect(Array.from(m.bn1.stateDict().get("weight")!.data).every((v) => v === 1)).toBe(true);
-    expect(Array.from(m.bn1.stateDict().get("bias")!.data).every((v) => v === 0)).toBe(true);
+    expect(values(m.bn1.stateDict().get("weight")!).every((v) => v === 1)).toBe(true);
+    expect(values(m.bn1.stateDict().get("bias")!).every((v) => v === 0)).toBe(true);
     const bn2 = m.getSubmodule("layer1.0.bn2") as nn.BatchNorm2d;
     expect(Array.from(bn2.weight!.data).every((v) => v === 0)).toBe(true);
     const w = (m.getSubmodule("layer4.0.conv1") as nn.Conv2d).weight.data;
