@@ -43,3 +43,12 @@ export class RuntimeError extends TsnnError {
 export class NotImplementedError extends TsnnError {
   override name = "NotImplementedError";
 }
+
+/**
+ * A weights file that tsnn cannot read: truncated, wrong magic, out-of-range offsets, a pickle
+ * that calls something outside the allow-list, unsupported dtypes. The message says what is
+ * wrong and where (entry name, byte offset).
+ */
+export class CheckpointError extends TsnnError {
+  override name = "CheckpointError";
+}

@@ -28,3 +28,5 @@ export {
 } from "./tensor/index.js";
 export * as kernels from "./tensor/index.js";
 export * from "./errors.js";
+export { load, loadAsync, loadObject, loadMetadata, save, serialize, type LoadOptions, type SaveOptions } from "./io/index.js";
+export * as io from "./io/index.js";

@@ -151,3 +151,29 @@ export function specLabel(type: string, args: any[], kwargs: Record<string, any>
   const parts = [...args.map((a) => JSON.stringify(a)), ...Object.entries(kwargs).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
   return `${type}(${parts.join(", ")})`;
 }
+
+/**
+ * Rebuild a full ResNet-18 checkpoint written by PyTorch from its skeleton: PyTorch's exact file
+ * bytes with each storage payload replaced by the state-dict key whose deterministic values it
+ * holds (see scripts/make_weight_fixtures.py).
+ */
+export function fromSkeleton(name: string, model: nn.Module): Uint8Array {
+  const sk = fixture<{ size: number; segments: ({ b64: string } | { tensor: string; bytes: number })[] }>(`weights/${name}`);
+  detStateDict(model);
+  const sd = model.stateDict();
+  const out = new Uint8Array(sk.size);
+  let p = 0;
+  for (const seg of sk.segments) {
+    let b: Uint8Array;
+    if ("b64" in seg) b = Buffer.from(seg.b64, "base64");
+    else {
+      const t = sd.get(seg.tensor)!;
+      b = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      if (b.length !== seg.bytes) throw new Error(`skeleton ${name}: ${seg.tensor} has ${b.length} bytes, expected ${seg.bytes}`);
+    }
+    out.set(b, p);
+    p += b.length;
+  }
+  if (p !== sk.size) throw new Error(`skeleton ${name}: rebuilt ${p} bytes, expected ${sk.size}`);
+  return out;
+}

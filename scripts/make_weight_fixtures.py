@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Weight-file fixtures written by real PyTorch (Debian's python3-torch 1.13).
+
+    /usr/bin/python3 scripts/make_weight_fixtures.py
+
+Writes test/fixtures/weights/: small .pth files in the zip format (pickle protocols 2 and 4) and
+the legacy format, with float16/bfloat16/float64/int64 tensors, shared storages, storage offsets
+and non-contiguous strides; wrapped and DataParallel checkpoints; a pickled whole nn.Module and a
+pickle calling os.system (both must be refused); safetensors twins (written here to the
+safetensors spec, since Debian has no safetensors package); and expected values.
+
+Full ResNet-18 checkpoints are 45 MB, too big to commit. For those the script keeps PyTorch's
+exact file bytes *except* the storage payloads (`*.skeleton.json`); the tests regenerate the
+payloads from the deterministic weights shared with make_fixtures.py, so they load a file
+byte-identical to what torch.save wrote.
+"""
+import base64
+import io
+import json
+import os
+import pickletools
+import struct
+import zipfile
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torchvision.models as tvm
+
+from make_fixtures import det_state_dict, enc
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "weights")
+
+
+class SmallNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def save(obj, name, **kw):
+    path = os.path.join(OUT, name)
+    torch.save(obj, path, **kw)
+    return path
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """The safetensors layout: u64 header length, JSON header, data (header padded to 8)."""
+    header = {}
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    blobs = []
+    offset = 0
+    names = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64"}
+    for k, t in tensors.items():
+        t = t.contiguous()
+        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+        header[k] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def tensor_bytes(t):
+    return t.contiguous().numpy().tobytes()
+
+
+def skeleton(data, sd, name):
+    """PyTorch's file bytes with each storage payload replaced by the state-dict key it holds."""
+    regions = []
+    if data[:2] == b"PK":
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        for info in zf.infolist():
+            if "/data/" not in info.filename:
+                continue
+            name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+            start = info.header_offset + 30 + name_len + extra_len
+            regions.append((start, info.file_size))
+    else:
+        f = io.BytesIO(data)
+        for _ in range(5):  # magic, protocol, sys info, object, storage keys: skip without executing
+            for op, _arg, _pos in pickletools.genops(f):
+                if op.name == "STOP":
+                    break
+        pos = f.tell()
+        while pos < len(data):
+            count = struct.unpack("<q", data[pos:pos + 8])[0]
+            # element size from the bytes remaining is ambiguous; the regions are matched below
+            regions.append((pos + 8, None, count))
+            pos += 8
+            # find which tensor this storage holds by its element count and bytes
+            for k, t in sd.items():
+                b = tensor_bytes(t)
+                if t.numel() == count and data[pos:pos + len(b)] == b:
+                    regions[-1] = (pos, len(b))
+                    pos += len(b)
+                    break
+            else:
+                raise AssertionError("storage not matched")
+    by_bytes = {}
+    for k, t in sd.items():
+        by_bytes.setdefault(tensor_bytes(t), k)
+    segments = []
+    last = 0
+    for start, size in sorted(regions):
+        key = by_bytes[data[start:start + size]]
+        segments.append({"b64": base64.b64encode(data[last:start]).decode()})
+        segments.append({"tensor": key, "bytes": size})
+        last = start + size
+    segments.append({"b64": base64.b64encode(data[last:]).decode()})
+    with open(os.path.join(OUT, name), "w") as f:
+        json.dump({"size": len(data), "segments": segments}, f)
+    print("wrote", name, len(data), "bytes described")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    net = SmallNet()
+    with torch.no_grad():
+        net.bn.running_mean.uniform_(-0.5, 0.5)
+        net.bn.running_var.uniform_(0.5, 1.5)
+        net.bn.num_batches_tracked.fill_(5)
+    net.eval()
+    sd = net.state_dict()
+    save(sd, "small_zip.pth")
+    save(sd, "small_zip_p4.pth", pickle_protocol=4)
+    save(sd, "small_legacy.pth", _use_new_zipfile_serialization=False)
+    write_safetensors(os.path.join(OUT, "small.safetensors"), sd, {"format": "pt", "source": "make_weight_fixtures.py"})
+    x = torch.randn(2, 3, 5, 5)
+    with torch.no_grad():
+        y = net(x)
+
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6) / 7
+    tensors = OrderedDict([
+        ("f32", torch.randn(2, 3)),
+        ("f16", torch.randn(3, 4).half()),
+        ("bf16", torch.randn(5).bfloat16()),
+        ("f64", torch.randn(2, 2, dtype=torch.float64)),
+        ("i64", torch.tensor([1, -2, 3, 2 ** 40])),
+        ("scalar_i64", torch.tensor(7)),
+        ("transposed", base.t()),
+        ("offset_row", base[1]),
+        ("offset_block", base[1:3, 2:5]),
+        ("shared_full", base),
+        ("empty", torch.zeros(0, 3)),
+        ("half_strided", torch.randn(4, 4).half()[:, 1::2]),
+    ])
+    save(tensors, "dtypes_zip.pth")
+    save(tensors, "dtypes_legacy.pth", _use_new_zipfile_serialization=False)
+    write_safetensors(os.path.join(OUT, "dtypes.safetensors"),
+                      OrderedDict((k, v) for k, v in tensors.items() if k in ("f32", "f16", "bf16", "f64", "i64", "scalar_i64", "empty")),
+                      {"note": "twin"})
+
+    save({"state_dict": sd, "epoch": 3, "best_acc": 0.91, "arch": "small", "history": [0.5, 0.7]}, "wrapped.pth")
+    save(nn.DataParallel(net).state_dict(), "dataparallel.pth")
+    save(net, "whole_module.pth")
+    save({"x": Evil()}, "evil.pth")
+    old = OrderedDict((k, v) for k, v in sd.items() if not k.endswith("num_batches_tracked"))
+    save(old, "small_legacy_no_nbt.pth", _use_new_zipfile_serialization=False)
+
+    expected = {
+        "small": {"state": [[k, enc(v)] for k, v in sd.items()], "input": enc(x), "output": enc(y)},
+        "dtypes": [[k, enc(v.float() if v.dtype in (torch.float16, torch.bfloat16, torch.float64) else v)] for k, v in tensors.items()],
+    }
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        json.dump(expected, f, separators=(",", ":"))
+
+    m = tvm.resnet18().eval()
+    rsd = det_state_dict(m)
+    buf = io.BytesIO()
+    torch.save(rsd, buf)
+    skeleton(buf.getvalue(), rsd, "resnet18_det_zip.skeleton.json")
+    old = OrderedDict((k, v) for k, v in rsd.items() if not k.endswith("num_batches_tracked"))
+    buf = io.BytesIO()
+    torch.save(old, buf, _use_new_zipfile_serialization=False)
+    skeleton(buf.getvalue(), old, "resnet18_det_legacy.skeleton.json")
+    for n in sorted(os.listdir(OUT)):
+        print(f"{n}: {os.path.getsize(os.path.join(OUT, n))} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,597 @@
+/**
+ * A restricted Python unpickler (protocols 0–5 as far as state dicts use them) and a minimal
+ * protocol-2 pickler. Nothing is ever executed: globals resolve only through an allow-list the
+ * caller supplies, and anything else is refused by name. Every read is bounds-checked before any
+ * allocation, so a hostile file can neither crash the process nor make it allocate what it
+ * merely claims.
+ */
+import { CheckpointError } from "../errors.js";
+
+/** A Python dict (`dict` or `collections.OrderedDict`); `attrs` holds instance attributes such as `_metadata`. */
+export class PyDict {
+  readonly map = new Map<unknown, unknown>();
+  readonly attrs = new Map<string, unknown>();
+  constructor(readonly className = "dict") {}
+}
+
+/** A reference to a Python global (`module.name`) resolved through the allow-list. */
+export class PyGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    /** Called by REDUCE/NEWOBJ with the argument tuple. */
+    readonly call: ((args: unknown[]) => unknown) | null,
+  ) {}
+  get qualname(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+/** Tuples are frozen arrays; lists are plain arrays. */
+export function isTuple(v: unknown): v is readonly unknown[] {
+  return Array.isArray(v) && Object.isFrozen(v);
+}
+
+/** Options of `unpickle`. */
+export interface UnpickleOptions {
+  /** Resolve `module.name` to an allowed global, or return a refusal message. */
+  findClass(module: string, name: string): PyGlobal | string;
+  /** Resolve a persistent id (BINPERSID), e.g. a storage reference. */
+  persistentLoad?(pid: unknown): unknown;
+  /** Where the pickle sits, for messages (e.g. `archive/data.pkl`). */
+  where: string;
+}
+
+/**
+ * Run the pickle VM over `bytes[start..]` until STOP; returns the object and the offset after
+ * STOP (legacy checkpoints are several pickles back to back).
+ */
+export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions): { value: unknown; end: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stack: unknown[] = [];
+  const marks: number[] = [];
+  const memo = new Map<number, unknown>();
+  let pos = start;
+  let opPos = start;
+
+  const fail = (msg: string): never => {
+    throw new CheckpointError(`${opts.where}: ${msg} (pickle byte ${opPos})`);
+  };
+  const need = (n: number): void => {
+    if (n < 0 || pos + n > bytes.length) fail(`truncated: needs ${n} more bytes, ${bytes.length - pos} left`);
+  };
+  const u8 = (): number => {
+    need(1);
+    return bytes[pos++];
+  };
+  const u16 = (): number => {
+    need(2);
+    const v = view.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = view.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const i32 = (): number => {
+    need(4);
+    const v = view.getInt32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const u64 = (): number => {
+    need(8);
+    const v = view.getBigUint64(pos, true);
+    pos += 8;
+    if (v > BigInt(bytes.length)) fail(`length ${v} exceeds the file`);
+    return Number(v);
+  };
+  const take = (n: number): Uint8Array => {
+    need(n);
+    const b = bytes.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
+  const line = (): string => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) fail("truncated: missing newline");
+    const s = latin1(bytes.subarray(pos, end));
+    pos = end + 1;
+    return s;
+  };
+  const pop = (): unknown => {
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) fail("stack underflow");
+    return stack.pop();
+  };
+  const top = (): unknown => {
+    if (stack.length === 0) fail("stack underflow");
+    return stack[stack.length - 1];
+  };
+  const popMark = (): unknown[] => {
+    const m = marks.pop();
+    if (m === undefined) fail("MARK missing");
+    return stack.splice(m!);
+  };
+  const getMemo = (i: number): unknown => {
+    if (!memo.has(i)) fail(`memo key ${i} is not defined`);
+    return memo.get(i);
+  };
+  const global = (module: string, name: string): PyGlobal => {
+    const g = opts.findClass(module, name);
+    if (typeof g === "string") fail(g);
+    return g as PyGlobal;
+  };
+  const callable = (f: unknown, args: unknown, op: string): unknown => {
+    if (!(f instanceof PyGlobal) || !f.call) fail(`${op} of a value that is not an allowed callable`);
+    if (!Array.isArray(args)) fail(`${op} arguments are not a tuple`);
+    return (f as PyGlobal).call!(args as unknown[]);
+  };
+  const setItem = (d: unknown, k: unknown, v: unknown): void => {
+    if (!(d instanceof PyDict)) fail("SETITEM on a value that is not a dict");
+    (d as PyDict).map.set(hashKey(k), v);
+  };
+  const tuple = (items: unknown[]): readonly unknown[] => Object.freeze(items);
+
+  for (;;) {
+    opPos = pos;
+    const op = u8();
+    switch (op) {
+      case 0x80: { // PROTO
+        const proto = u8();
+        if (proto > 5) fail(`unsupported pickle protocol ${proto}`);
+        break;
+      }
+      case 0x95: // FRAME
+        u64();
+        break;
+      case 0x2e: // STOP
+        if (stack.length !== 1) fail(`STOP with ${stack.length} values on the stack`);
+        return { value: stack[0], end: pos };
+      case 0x28: // MARK
+        marks.push(stack.length);
+        break;
+      case 0x7d: // EMPTY_DICT
+        stack.push(new PyDict());
+        break;
+      case 0x5d: // EMPTY_LIST
+        stack.push([]);
+        break;
+      case 0x29: // EMPTY_TUPLE
+        stack.push(tuple([]));
+        break;
+      case 0x8f: // EMPTY_SET
+        stack.push([]);
+        break;
+      case 0x74: // TUPLE
+        stack.push(tuple(popMark()));
+        break;
+      case 0x85: // TUPLE1
+        stack.push(tuple([pop()]));
+        break;
+      case 0x86: { // TUPLE2
+        const b = pop();
+        stack.push(tuple([pop(), b]));
+        break;
+      }
+      case 0x87: { // TUPLE3
+        const c = pop();
+        const b = pop();
+        stack.push(tuple([pop(), b, c]));
+        break;
+      }
+      case 0x6c: // LIST
+        stack.push(popMark());
+        break;
+      case 0x64: { // DICT
+        const items = popMark();
+        const d = new PyDict();
+        for (let i = 0; i + 1 < items.length; i += 2) d.map.set(hashKey(items[i]), items[i + 1]);
+        stack.push(d);
+        break;
+      }
+      case 0x91: // FROZENSET
+        stack.push(tuple(popMark()));
+        break;
+      case 0x90: { // ADDITEMS
+        const items = popMark();
+        const s = top();
+        if (!Array.isArray(s) || Object.isFrozen(s)) fail("ADDITEMS on a value that is not a set");
+        (s as unknown[]).push(...items);
+        break;
+      }
+      case 0x61: { // APPEND
+        const v = pop();
+        const l = top();
+        if (!Array.isArray(l) || Object.isFrozen(l)) fail("APPEND on a value that is not a list");
+        (l as unknown[]).push(v);
+        break;
+      }
+      case 0x65: { // APPENDS
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l) || Object.isFrozen(l)) fail("APPENDS on a value that is not a list");
+        for (const it of items) (l as unknown[]).push(it);
+        break;
+      }
+      case 0x73: { // SETITEM
+        const v = pop();
+        const k = pop();
+        setItem(top(), k, v);
+        break;
+      }
+      case 0x75: { // SETITEMS
+        const items = popMark();
+        const d = top();
+        if (items.length % 2) fail("SETITEMS with an odd number of values");
+        for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]);
+        break;
+      }
+      case 0x4e: // NONE
+        stack.push(null);
+        break;
+      case 0x88: // NEWTRUE
+        stack.push(true);
+        break;
+      case 0x89: // NEWFALSE
+        stack.push(false);
+        break;
+      case 0x4b: // BININT1
+        stack.push(u8());
+        break;
+      case 0x4d: // BININT2
+        stack.push(u16());
+        break;
+      case 0x4a: // BININT
+        stack.push(i32());
+        break;
+      case 0x8a: { // LONG1
+        const n = u8();
+        stack.push(decodeLong(take(n)));
+        break;
+      }
+      case 0x8b: { // LONG4
+        const n = i32();
+        if (n < 0) fail("negative LONG4 length");
+        stack.push(decodeLong(take(n)));
+        break;
+      }
+      case 0x49: { // INT (protocol 0)
+        const s = line();
+        if (s === "00") stack.push(false);
+        else if (s === "01") stack.push(true);
+        else {
+          if (!/^[-+]?\d+$/.test(s)) fail(`bad INT ${JSON.stringify(s.slice(0, 20))}`);
+          const b = BigInt(s);
+          stack.push(b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
+        }
+        break;
+      }
+      case 0x4c: { // LONG (protocol 0)
+        const s = line().replace(/L$/, "");
+        if (!/^[-+]?\d+$/.test(s)) fail(`bad LONG ${JSON.stringify(s.slice(0, 20))}`);
+        const b = BigInt(s);
+        stack.push(b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
+        break;
+      }
+      case 0x47: { // BINFLOAT (big-endian)
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      }
+      case 0x46: { // FLOAT (protocol 0)
+        const v = Number(line());
+        if (Number.isNaN(v)) fail("bad FLOAT");
+        stack.push(v);
+        break;
+      }
+      case 0x58: // BINUNICODE
+        stack.push(utf8(take(u32())));
+        break;
+      case 0x8c: // SHORT_BINUNICODE
+        stack.push(utf8(take(u8())));
+        break;
+      case 0x8d: // BINUNICODE8
+        stack.push(utf8(take(u64())));
+        break;
+      case 0x55: // SHORT_BINSTRING
+        stack.push(latin1(take(u8())));
+        break;
+      case 0x54: { // BINSTRING
+        const n = i32();
+        if (n < 0) fail("negative BINSTRING length");
+        stack.push(latin1(take(n)));
+        break;
+      }
+      case 0x56: // UNICODE (protocol 0, raw-unicode-escape; ASCII suffices for state dicts)
+        stack.push(line());
+        break;
+      case 0x53: { // STRING (protocol 0, quoted)
+        const s = line();
+        stack.push(s.slice(1, -1));
+        break;
+      }
+      case 0x43: // SHORT_BINBYTES
+        stack.push(take(u8()).slice());
+        break;
+      case 0x42: // BINBYTES
+        stack.push(take(u32()).slice());
+        break;
+      case 0x8e: // BINBYTES8
+        stack.push(take(u64()).slice());
+        break;
+      case 0x96: // BYTEARRAY8
+        stack.push(take(u64()).slice());
+        break;
+      case 0x63: { // GLOBAL
+        const module = line();
+        const name = line();
+        stack.push(global(module, name));
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== "string" || typeof name !== "string") fail("STACK_GLOBAL needs two strings");
+        stack.push(global(module as string, name as string));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = pop();
+        const f = pop();
+        stack.push(callable(f, args, "REDUCE"));
+        break;
+      }
+      case 0x81: { // NEWOBJ
+        const args = pop();
+        const cls = pop();
+        stack.push(callable(cls, args, "NEWOBJ"));
+        break;
+      }
+      case 0x92: { // NEWOBJ_EX
+        const kwargs = pop();
+        const args = pop();
+        const cls = pop();
+        if (kwargs instanceof PyDict && kwargs.map.size) fail("NEWOBJ_EX with keyword arguments is not supported");
+        stack.push(callable(cls, args, "NEWOBJ_EX"));
+        break;
+      }
+      case 0x62: { // BUILD
+        const state = pop();
+        const obj = top();
+        build(obj, state, fail);
+        break;
+      }
+      case 0x51: { // BINPERSID
+        const pid = pop();
+        if (!opts.persistentLoad) fail("persistent id in a pickle that allows none");
+        stack.push(opts.persistentLoad!(pid));
+        break;
+      }
+      case 0x50: // PERSID (protocol 0)
+        fail("text persistent ids (PERSID) are not supported");
+        break;
+      case 0x71: // BINPUT
+        memo.set(u8(), top());
+        break;
+      case 0x72: // LONG_BINPUT
+        memo.set(u32(), top());
+        break;
+      case 0x70: { // PUT
+        const i = Number(line());
+        if (!Number.isInteger(i)) fail("bad PUT index");
+        memo.set(i, top());
+        break;
+      }
+      case 0x94: // MEMOIZE
+        memo.set(memo.size, top());
+        break;
+      case 0x68: // BINGET
+        stack.push(getMemo(u8()));
+        break;
+      case 0x6a: // LONG_BINGET
+        stack.push(getMemo(u32()));
+        break;
+      case 0x67: { // GET
+        const i = Number(line());
+        stack.push(getMemo(i));
+        break;
+      }
+      case 0x30: // POP
+        if (marks.length && marks[marks.length - 1] === stack.length) marks.pop();
+        else pop();
+        break;
+      case 0x31: // POP_MARK
+        popMark();
+        break;
+      case 0x32: // DUP
+        stack.push(top());
+        break;
+      case 0x97: // NEXT_BUFFER
+      case 0x98: // READONLY_BUFFER
+        fail("out-of-band buffers (pickle protocol 5 buffers) are not supported");
+        break;
+      default:
+        fail(`unknown or unsupported pickle opcode 0x${op.toString(16).padStart(2, "0")}`);
+    }
+  }
+}
+
+function build(obj: unknown, state: unknown, fail: (m: string) => never): void {
+  let dictState = state;
+  if (isTuple(state) && state.length === 2) dictState = state[0] ?? state[1];
+  if (obj instanceof PyDict) {
+    if (dictState === null) return;
+    if (!(dictState instanceof PyDict)) fail("BUILD state of a dict is not a dict");
+    for (const [k, v] of (dictState as PyDict).map) obj.attrs.set(String(k), v);
+    return;
+  }
+  if (obj && typeof obj === "object" && "setState" in obj && typeof (obj as any).setState === "function") {
+    (obj as any).setState(state);
+    return;
+  }
+  fail("BUILD on an object that cannot take state");
+}
+
+/** Map keys: primitives as they are; anything else by a stable text form. */
+function hashKey(k: unknown): unknown {
+  if (k === null || typeof k !== "object") return k;
+  if (isTuple(k)) return `(${k.map((x) => String(hashKey(x))).join(", ")})`;
+  return String(k);
+}
+
+/** Two's-complement little-endian integer (LONG1/LONG4); a number when it fits, else a bigint. */
+function decodeLong(b: Uint8Array): number | bigint {
+  if (b.length === 0) return 0;
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+function utf8(b: Uint8Array): string {
+  return utf8Decoder.decode(b);
+}
+function latin1(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+// ---------------------------------------------------------------- writer
+
+/** Values the pickler can write. `PyCall` emits `GLOBAL + args + REDUCE`. */
+export type PickleValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PickleValue[]
+  | PyTupleOut
+  | PyCall
+  | PyPersistent
+  | PyDictOut
+  | PyGlobalRef;
+
+/** A bare global used as a value (a class, e.g. `torch.FloatStorage` in a storage id). */
+export class PyGlobalRef {
+  constructor(readonly module: string, readonly name: string) {}
+}
+
+/** A tuple to write. */
+export class PyTupleOut {
+  constructor(readonly items: PickleValue[]) {}
+}
+/** `module.name(*args)`, optionally followed by SETITEMS of `items` and BUILD of `state`. */
+export class PyCall {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    readonly args: PickleValue[],
+    readonly items: [PickleValue, PickleValue][] = [],
+    readonly state: PickleValue | undefined = undefined,
+  ) {}
+}
+/** A persistent id (BINPERSID) carrying a tuple. */
+export class PyPersistent {
+  constructor(readonly id: PyTupleOut) {}
+}
+/** A plain dict. */
+export class PyDictOut {
+  constructor(readonly items: [PickleValue, PickleValue][]) {}
+}
+
+/** Serialise a value as a protocol-2 pickle (as `torch.save` writes `data.pkl`). */
+export function pickle(value: PickleValue): Uint8Array {
+  const out: number[] = [0x80, 2];
+  const enc = new TextEncoder();
+  const bytes = (b: ArrayLike<number>): void => {
+    for (let i = 0; i < b.length; i++) out.push(b[i]);
+  };
+  const u32 = (v: number): void => bytes([v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255]);
+  const w = (v: PickleValue): void => {
+    if (v === null) out.push(0x4e);
+    else if (v === true) out.push(0x88);
+    else if (v === false) out.push(0x89);
+    else if (typeof v === "number" || typeof v === "bigint") {
+      if (typeof v === "number" && !Number.isInteger(v)) {
+        const b = new DataView(new ArrayBuffer(8));
+        b.setFloat64(0, v, false);
+        out.push(0x47);
+        bytes(new Uint8Array(b.buffer));
+      } else if (typeof v === "number" && v >= 0 && v < 256) out.push(0x4b, v);
+      else if (typeof v === "number" && v >= 0 && v < 65536) out.push(0x4d, v & 255, v >> 8);
+      else if (typeof v === "number" && v >= -(2 ** 31) && v < 2 ** 31) {
+        out.push(0x4a);
+        u32(v);
+      } else {
+        let x = BigInt(v);
+        const b: number[] = [];
+        while (true) {
+          b.push(Number(x & 255n));
+          x >>= 8n;
+          if ((x === 0n && !(b[b.length - 1] & 0x80)) || (x === -1n && b[b.length - 1] & 0x80)) break;
+        }
+        out.push(0x8a, b.length);
+        bytes(b);
+      }
+    } else if (typeof v === "string") {
+      const b = enc.encode(v);
+      out.push(0x58);
+      u32(b.length);
+      bytes(b);
+    } else if (Array.isArray(v)) {
+      out.push(0x5d, 0x28);
+      v.forEach(w);
+      out.push(0x65);
+    } else if (v instanceof PyTupleOut) {
+      if (v.items.length === 0) out.push(0x29);
+      else {
+        out.push(0x28);
+        v.items.forEach(w);
+        out.push(0x74);
+      }
+    } else if (v instanceof PyCall) {
+      out.push(0x63);
+      bytes(enc.encode(`${v.module}\n${v.name}\n`));
+      w(new PyTupleOut(v.args));
+      out.push(0x52);
+      if (v.items.length) {
+        out.push(0x28);
+        for (const [k, x] of v.items) {
+          w(k);
+          w(x);
+        }
+        out.push(0x75);
+      }
+      if (v.state !== undefined) {
+        w(v.state);
+        out.push(0x62);
+      }
+    } else if (v instanceof PyGlobalRef) {
+      out.push(0x63);
+      bytes(enc.encode(`${v.module}\n${v.name}\n`));
+    } else if (v instanceof PyPersistent) {
+      w(v.id);
+      out.push(0x51);
+    } else if (v instanceof PyDictOut) {
+      out.push(0x7d);
+      if (v.items.length) {
+        out.push(0x28);
+        for (const [k, x] of v.items) {
+          w(k);
+          w(x);
+        }
+        out.push(0x75);
+      }
+    }
+  };
+  w(value);
+  out.push(0x2e);
+  return Uint8Array.from(out);
+}

@@ -1,0 +1,313 @@
+/**
+ * `torch.save` files: the zip format (torch ≥ 1.6: `<root>/data.pkl` + `<root>/data/<key>`
+ * storages) and the legacy format (magic number, protocol, sys info, object, storage keys, raw
+ * storages). Only what state dicts need is rebuilt, through an allow-list:
+ * `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter`, the
+ * typed storage classes. Anything else is refused by name.
+ */
+import { CheckpointError } from "../errors.js";
+import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
+import { ITEMSIZE, tensorBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
+import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
+import { readZip, writeZip } from "./zip.js";
+
+const STORAGE_DTYPES: Record<string, FileDType | string> = {
+  FloatStorage: "float32",
+  HalfStorage: "float16",
+  BFloat16Storage: "bfloat16",
+  DoubleStorage: "float64",
+  LongStorage: "int64",
+  IntStorage: "int32",
+  ShortStorage: "int16",
+  CharStorage: "int8",
+  ByteStorage: "uint8",
+  BoolStorage: "bool",
+  ComplexFloatStorage: "complex64",
+  ComplexDoubleStorage: "complex128",
+};
+
+/** A storage referenced by a persistent id; `bytes` arrive later in the legacy format. */
+class Storage {
+  bytes: Uint8Array | null = null;
+  constructor(
+    readonly dtype: string,
+    readonly key: string,
+    readonly numel: number,
+    readonly base: Storage | null = null,
+    readonly baseOffset = 0,
+  ) {}
+}
+
+/** A tensor whose storage bytes may not have been read yet. */
+class PendingTensor {
+  constructor(
+    readonly storage: Storage,
+    readonly offset: number,
+    readonly size: number[],
+    readonly stride: number[],
+  ) {}
+}
+
+/** Python `torch.XStorage` class reference. */
+class StorageClass extends PyGlobal {
+  constructor(name: string, readonly dtype: string) {
+    super("torch", name, null);
+  }
+}
+
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
+function intList(v: unknown, what: string): number[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isSafeInteger(x))) {
+    throw new CheckpointError(`${what}: expected a tuple of ints`);
+  }
+  return v as number[];
+}
+
+function rebuildTensor(args: unknown[], where: string): PendingTensor {
+  const [storage, offset, size, stride] = args;
+  if (!(storage instanceof Storage)) throw new CheckpointError(`${where}: _rebuild_tensor_v2 without a storage`);
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset)) throw new CheckpointError(`${where}: bad storage offset`);
+  const sz = intList(size, `${where}: tensor size`);
+  const st = stride === undefined ? contiguousStrides(sz) : intList(stride, `${where}: tensor stride`);
+  return new PendingTensor(storage, offset, sz, st);
+}
+
+/** The allow-list shared by both torch formats. */
+function findClass(where: string) {
+  return (module: string, name: string): PyGlobal | string => {
+    const q = `${module}.${name}`;
+    switch (q) {
+      case "collections.OrderedDict":
+        return new PyGlobal(module, name, () => new PyDict("OrderedDict"));
+      case "builtins.dict":
+        return new PyGlobal(module, name, () => new PyDict());
+      case "torch._utils._rebuild_tensor_v2":
+      case "torch._utils._rebuild_tensor":
+        return new PyGlobal(module, name, (a) => rebuildTensor(a, where));
+      case "torch._utils._rebuild_parameter":
+      case "torch._utils._rebuild_parameter_with_state":
+      case "torch.nn.parameter.Parameter":
+        return new PyGlobal(module, name, (a) => a[0]);
+      case "torch._tensor._rebuild_from_type_v2":
+        return new PyGlobal(module, name, (a) => {
+          const [fn, , fnArgs] = a;
+          if (!(fn instanceof PyGlobal) || !fn.call || !Array.isArray(fnArgs)) throw new CheckpointError(`${where}: bad _rebuild_from_type_v2`);
+          return fn.call(fnArgs);
+        });
+      case "torch.Size":
+        return new PyGlobal(module, name, (a) => Object.freeze([...((a[0] as unknown[]) ?? [])]));
+      case "_codecs.encode":
+        return new PyGlobal(module, name, (a) => Uint8Array.from(String(a[0]), (c) => c.charCodeAt(0) & 255));
+    }
+    if (module === "torch" && name in STORAGE_DTYPES) return new StorageClass(name, STORAGE_DTYPES[name]);
+    if (module.startsWith("torch.nn.modules") || module.startsWith("torchvision.") || module === "__main__") {
+      return `the file holds a pickled Python object of class ${q} (a whole nn.Module?), not a state dict; in PyTorch, save model.state_dict() instead`;
+    }
+    return `pickle calls ${q}, which is not allowed (tsnn rebuilds only tensors, storages and dicts)`;
+  };
+}
+
+function storageClassOf(v: unknown, where: string): StorageClass {
+  if (!(v instanceof StorageClass)) throw new CheckpointError(`${where}: persistent id names no storage class`);
+  return v;
+}
+
+/** Replace pending tensors in the unpickled object graph by real tensors. */
+function resolve(root: unknown, where: string): unknown {
+  const done = new Map<PendingTensor, Tensor<DType>>();
+  const seen = new Set<unknown>();
+  const fix = (v: unknown): unknown => {
+    if (v instanceof PendingTensor) {
+      let t = done.get(v);
+      if (!t) {
+        let st = v.storage;
+        let offset = v.offset;
+        while (st.base) {
+          offset += st.baseOffset;
+          st = st.base;
+        }
+        if (!(st.dtype in ITEMSIZE)) {
+          throw new CheckpointError(`${where}: tensor of dtype ${st.dtype} (storage ${st.key}) is not supported; tsnn reads float32, float16, bfloat16, float64 and int64`);
+        }
+        if (!st.bytes) throw new CheckpointError(`${where}: storage ${st.key} has no data`);
+        t = tensorFromStorage(st.bytes, st.dtype as FileDType, st.numel, offset, v.size, v.stride, `${where}: storage ${st.key}`);
+        done.set(v, t);
+      }
+      return t;
+    }
+    if (v === null || typeof v !== "object" || seen.has(v)) return v;
+    seen.add(v);
+    if (v instanceof PyDict) {
+      for (const [k, x] of v.map) v.map.set(k, fix(x));
+      for (const [k, x] of v.attrs) v.attrs.set(k, fix(x));
+    } else if (Array.isArray(v)) {
+      if (Object.isFrozen(v)) return Object.freeze(v.map(fix));
+      for (let i = 0; i < v.length; i++) v[i] = fix(v[i]);
+    }
+    return v;
+  };
+  return fix(root);
+}
+
+/** Read a torch zip-format checkpoint into its (resolved) Python object. */
+export function readTorchZip(buf: Uint8Array, what: string): unknown {
+  const entries = readZip(buf, what);
+  const pkls = [...entries.keys()].filter((n) => n.endsWith("data.pkl") && (n === "data.pkl" || n.endsWith("/data.pkl")));
+  if (pkls.length !== 1) {
+    const names = [...entries.keys()];
+    if (names.some((n) => n.endsWith("constants.pkl") || n.includes("/code/"))) {
+      throw new CheckpointError(`${what}: this is a TorchScript archive (torch.jit.save); tsnn reads torch.save(model.state_dict()) files`);
+    }
+    throw new CheckpointError(`${what}: zip archive without exactly one data.pkl (found ${pkls.length}); not a torch.save checkpoint`);
+  }
+  const root = pkls[0].slice(0, -"data.pkl".length);
+  const order = entries.get(`${root}byteorder`);
+  if (order) {
+    const text = new TextDecoder().decode(order.data());
+    if (text !== "little") throw new CheckpointError(`${what}: byteorder "${text}" is not supported (little-endian only)`);
+  }
+  const where = `${what}: ${pkls[0]}`;
+  const storages = new Map<string, Storage>();
+  const { value } = unpickle(entries.get(pkls[0])!.data(), 0, {
+    where,
+    findClass: findClass(where),
+    persistentLoad(pid) {
+      if (!isTuple(pid) || pid[0] !== "storage" || pid.length < 5) throw new CheckpointError(`${where}: unsupported persistent id`);
+      const cls = storageClassOf(pid[1], where);
+      const key = String(pid[2]);
+      const n = pid[4];
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${where}: bad element count for storage ${key}`);
+      let st = storages.get(key);
+      if (!st) {
+        st = new Storage(cls.dtype, key, n);
+        const entry = entries.get(`${root}data/${key}`);
+        if (!entry) throw new CheckpointError(`${what}: storage ${key} is missing (no entry ${root}data/${key})`);
+        const itemsize = ITEMSIZE[cls.dtype as FileDType];
+        if (itemsize !== undefined && entry.size !== n * itemsize) {
+          throw new CheckpointError(`${what}: entry ${root}data/${key} has ${entry.size} bytes, but ${n} x ${cls.dtype} needs ${n * itemsize}`);
+        }
+        if (itemsize !== undefined) st.bytes = entry.data();
+        storages.set(key, st);
+      }
+      return st;
+    },
+  });
+  return resolve(value, where);
+}
+
+/** Whether bytes look like a legacy (pre-1.6) torch.save file: a pickle of the magic number. */
+export function isLegacyTorch(b: Uint8Array): boolean {
+  return b.length > 12 && b[0] === 0x80 && b[2] === 0x8a && b[3] === 0x0a && b[4] === 0x6c && b[5] === 0xfc;
+}
+
+/** Read a legacy-format checkpoint (torch < 1.6, e.g. torchvision's 2017 ResNet weights). */
+export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
+  const where = `${what} (legacy format)`;
+  const plain = { where, findClass: findClass(where) };
+  const magic = unpickle(buf, 0, plain);
+  if (magic.value !== LEGACY_MAGIC && BigInt(magic.value as number) !== LEGACY_MAGIC) {
+    throw new CheckpointError(`${where}: wrong magic number; not a PyTorch checkpoint`);
+  }
+  const proto = unpickle(buf, magic.end, plain);
+  if (proto.value !== 1001) throw new CheckpointError(`${where}: unsupported protocol version ${String(proto.value)}`);
+  const sys = unpickle(buf, proto.end, plain);
+  if (sys.value instanceof PyDict && sys.value.map.get("little_endian") === false) {
+    throw new CheckpointError(`${where}: big-endian checkpoints are not supported`);
+  }
+  const storages = new Map<string, Storage>();
+  const obj = unpickle(buf, sys.end, {
+    where,
+    findClass: findClass(where),
+    persistentLoad(pid) {
+      if (!isTuple(pid) || pid[0] !== "storage" || pid.length < 6) throw new CheckpointError(`${where}: unsupported persistent id`);
+      const cls = storageClassOf(pid[1], where);
+      const key = String(pid[2]);
+      const n = pid[4];
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${where}: bad element count for storage ${key}`);
+      let st = storages.get(key);
+      if (!st) {
+        st = new Storage(cls.dtype, key, n);
+        storages.set(key, st);
+      }
+      const view = pid[5];
+      if (view === null || view === undefined) return st;
+      if (!isTuple(view) || view.length !== 3) throw new CheckpointError(`${where}: bad storage view metadata`);
+      const [viewKey, off, viewSize] = view as unknown[];
+      if (typeof off !== "number" || typeof viewSize !== "number" || off < 0 || viewSize < 0 || off + viewSize > n) {
+        throw new CheckpointError(`${where}: storage view ${String(viewKey)} lies outside storage ${key}`);
+      }
+      return new Storage(cls.dtype, String(viewKey), viewSize, st, off);
+    },
+  });
+  const keys = unpickle(buf, obj.end, plain);
+  if (!Array.isArray(keys.value)) throw new CheckpointError(`${where}: storage key list missing`);
+  let pos = keys.end;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (const k of keys.value) {
+    const st = storages.get(String(k));
+    if (!st) throw new CheckpointError(`${where}: storage key ${String(k)} was never referenced`);
+    if (pos + 8 > buf.length) throw new CheckpointError(`${where}: truncated before storage ${st.key} (byte ${pos})`);
+    const count = Number(dv.getBigInt64(pos, true));
+    pos += 8;
+    if (count !== st.numel) throw new CheckpointError(`${where}: storage ${st.key} has ${count} elements at byte ${pos - 8}, expected ${st.numel}`);
+    const itemsize = ITEMSIZE[st.dtype as FileDType] ?? 0;
+    const nbytes = count * itemsize;
+    if (itemsize === 0) throw new CheckpointError(`${where}: storage ${st.key} has unsupported dtype ${st.dtype}`);
+    if (pos + nbytes > buf.length) {
+      throw new CheckpointError(`${where}: truncated: storage ${st.key} needs ${nbytes} bytes at byte ${pos}, file has ${buf.length - pos} left`);
+    }
+    st.bytes = buf.subarray(pos, pos + nbytes);
+    pos += nbytes;
+  }
+  return resolve(obj.value, where);
+}
+
+const STORAGE_CLASS: Record<DType, string> = { float32: "FloatStorage", int64: "LongStorage" };
+
+/**
+ * Serialise a state dict as `torch.save(state_dict)` does (zip format, protocol-2 pickle,
+ * `_metadata` kept) so that `torch.load(path, weights_only=True)` reads it.
+ */
+export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map<string, { version?: number }> }, root = "archive"): Uint8Array {
+  const storageKeys = new Map<ArrayBufferLike, Map<string, string>>();
+  const storages: [string, Uint8Array][] = [];
+  const ordered = () => new PyCall("collections", "OrderedDict", []);
+  const items: [PickleValue, PickleValue][] = [];
+  for (const [name, t] of sd) {
+    // Tensors sharing the same data (tied weights, shared modules) share one storage.
+    const byBuffer = storageKeys.get(t.data.buffer) ?? new Map<string, string>();
+    storageKeys.set(t.data.buffer, byBuffer);
+    const span = `${t.data.byteOffset}:${t.data.byteLength}:${t.dtype}`;
+    let key = byBuffer.get(span);
+    if (key === undefined) {
+      key = String(storages.length);
+      byBuffer.set(span, key);
+      storages.push([key, tensorBytes(t)]);
+    }
+    const pid = new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", STORAGE_CLASS[t.dtype]), key, "cpu", t.size]));
+    items.push([
+      name,
+      new PyCall("torch._utils", "_rebuild_tensor_v2", [
+        pid,
+        0,
+        new PyTupleOut(t.shape),
+        new PyTupleOut(contiguousStrides(t.shape)),
+        false,
+        ordered(),
+      ]),
+    ]);
+  }
+  const meta = sd._metadata
+    ? new PyCall("collections", "OrderedDict", [], [...sd._metadata].map(([k, v]) => [k, new PyDictOut(v.version === undefined ? [] : [["version", v.version]])] as [PickleValue, PickleValue]))
+    : undefined;
+  const obj = new PyCall("collections", "OrderedDict", [], items, meta ? new PyDictOut([["_metadata", meta]]) : undefined);
+  const data = pickle(obj);
+  const enc = new TextEncoder();
+  return writeZip([
+    [`${root}/data.pkl`, data],
+    [`${root}/byteorder`, enc.encode("little")],
+    ...storages.map(([k, b]) => [`${root}/data/${k}`, b] as [string, Uint8Array]),
+    [`${root}/version`, enc.encode("3\n")],
+  ]);
+}

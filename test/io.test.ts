@@ -1,0 +1,287 @@
+/**
+ * Weights: files written by real PyTorch (test/fixtures/weights, from
+ * scripts/make_weight_fixtures.py) load with PyTorch's values; files tsnn writes load back bit
+ * for bit; malformed and hostile files get a CheckpointError that says what and where.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  CheckpointError,
+  Generator,
+  load,
+  loadAsync,
+  loadMetadata,
+  loadObject,
+  models,
+  nn,
+  serialize,
+  Tensor,
+  type DType,
+} from "../src/index.js";
+import { PyDict } from "../src/io/pickle.js";
+import { pickle, PyCall, PyGlobalRef, PyPersistent, PyTupleOut } from "../src/io/pickle.js";
+import { writeZip } from "../src/io/zip.js";
+import { dec, decStateDict, detTensor, expectClose, fixture, fromSkeleton, values, type EncTensor } from "./helpers.js";
+
+const DIR = fileURLToPath(new URL("./fixtures/weights/", import.meta.url));
+const file = (name: string): string => DIR + name;
+const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(file(name)));
+const expected = fixture<{ small: { state: [string, EncTensor][]; input: EncTensor; output: EncTensor }; dtypes: [string, EncTensor][] }>(
+  "weights/expected.json",
+);
+const numerics = fixture("resnet_numerics.json");
+
+/** TypeScript twin of the script's SmallNet. */
+class SmallNet extends nn.Module {
+  conv = new nn.Conv2d(3, 4, 3, { padding: 1 });
+  bn = new nn.BatchNorm2d(4);
+  fc = new nn.Linear(4, 2);
+  pool = null;
+  override forward(x: Tensor): Tensor {
+    const h = this.bn.call(this.conv.call(x)).relu();
+    return this.fc.call(new nn.AdaptiveAvgPool2d(1).call(h).flatten(1));
+  }
+}
+
+function expectBitEqual(a: Map<string, Tensor<DType>>, b: Map<string, Tensor<DType>>): void {
+  expect([...a.keys()]).toEqual([...b.keys()]);
+  for (const [k, t] of b) {
+    const u = a.get(k)!;
+    expect(u.dtype, k).toBe(t.dtype);
+    expect(u.shape, k).toEqual(t.shape);
+    expect(Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), k).toBe(true);
+  }
+}
+
+function expectCheckpointError(fn: () => unknown, pattern: RegExp): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected a CheckpointError matching ${pattern}`).toBeInstanceOf(CheckpointError);
+  expect((err as Error).message).toMatch(pattern);
+}
+
+describe("PyTorch-written state dicts load with PyTorch's values", () => {
+  const sd = decStateDict(expected.small.state);
+  for (const name of ["small_zip.pth", "small_zip_p4.pth", "small_legacy.pth", "small.safetensors"]) {
+    it(`${name}: keys in order, values bit-exact, forward x=[2,3,5,5] equals PyTorch's`, () => {
+      const loaded = load(file(name));
+      expectBitEqual(loaded, sd);
+      const net = new SmallNet();
+      expect(net.loadStateDict(loaded)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+      expectClose(net.eval().call(dec(expected.small.input) as Tensor), dec(expected.small.output), { rtol: 1e-6, atol: 1e-6 });
+    });
+  }
+  it("the zip format keeps PyTorch's _metadata (per-module versions)", () => {
+    const meta = load(file("small_zip.pth"))._metadata!;
+    expect([...meta]).toEqual([["", { version: 1 }], ["conv", { version: 1 }], ["bn", { version: 2 }], ["fc", { version: 1 }]]);
+  });
+  it("loadAsync gives the same state dict", async () => {
+    expectBitEqual(await loadAsync(file("small_zip.pth")), sd);
+  });
+  it("format is found from content, not extension (bytes in memory work too)", () => {
+    expectBitEqual(load(bytes("small_legacy.pth")), sd);
+    expectBitEqual(load(bytes("small.safetensors").buffer as ArrayBuffer), sd);
+  });
+});
+
+describe("dtypes, offsets, strides and shared storages", () => {
+  const want = new Map(expected.dtypes.map(([k, v]) => [k, dec(v)]));
+  for (const name of ["dtypes_zip.pth", "dtypes_legacy.pth", "dtypes.safetensors"]) {
+    it(`${name}: float16/bfloat16/float64 → float32, int64 kept, views resolved`, () => {
+      const got = load(file(name));
+      for (const [k, t] of got) {
+        const w = want.get(k)!;
+        expect(t.dtype, k).toBe(w.dtype);
+        expect(t.shape, k).toEqual(w.shape);
+        expect(values(t), k).toEqual(values(w));
+      }
+      expect(got.size).toBe(name.endsWith(".safetensors") ? 7 : 12);
+    });
+  }
+  it("safetensors __metadata__ is readable", () => {
+    expect(loadMetadata(file("dtypes.safetensors"))).toEqual({ note: "twin" });
+    expect(loadMetadata(file("small_zip.pth"))).toBeNull();
+  });
+});
+
+describe("checkpoint wrappers and prefixes", () => {
+  it("a wrapper dict is refused with a listing of its top-level entries", () => {
+    expectCheckpointError(() => load(file("wrapped.pth")), /"state_dict" \(state dict of 9 tensors\), "epoch" \(int 3\), "best_acc" \(float 0.91\), "arch" \(str "small"\).*load\(file, \{ key: "\.\.\." \}\)/);
+  });
+  it("{key} picks the entry; a wrong key lists what there is", () => {
+    expectBitEqual(load(file("wrapped.pth"), { key: "state_dict" }), decStateDict(expected.small.state));
+    expectCheckpointError(() => load(file("wrapped.pth"), { key: "model" }), /no entry "model".*available: "state_dict", "epoch"/);
+    const raw = loadObject(file("wrapped.pth")) as PyDict;
+    expect(raw.map.get("epoch")).toBe(3);
+    expect(raw.map.get("history")).toEqual([0.5, 0.7]);
+  });
+  it("DataParallel's module. prefix is stripped on request (keys and _metadata)", () => {
+    const sd = load(file("dataparallel.pth"), { stripPrefix: true });
+    expectBitEqual(sd, decStateDict(expected.small.state));
+    expect(sd._metadata!.get("bn")).toEqual({ version: 2 });
+    expect(new SmallNet().loadStateDict(sd)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(() => new SmallNet().loadStateDict(load(file("dataparallel.pth")))).toThrow(/Missing key\(s\) in state_dict: "conv.weight"/);
+  });
+  it("a legacy checkpoint without num_batches_tracked loads strictly (BatchNorm version rule)", () => {
+    const net = new SmallNet();
+    expect(net.loadStateDict(load(file("small_legacy_no_nbt.pth")))).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(net.bn.num_batches_tracked!.item()).toBe(0);
+  });
+});
+
+describe("hostile and malformed files are refused with a clear CheckpointError", () => {
+  it("a pickled whole nn.Module: save model.state_dict() instead", () => {
+    expectCheckpointError(() => load(file("whole_module.pth")), /class __main__\.SmallNet.*save model\.state_dict\(\) instead/);
+  });
+  it("a pickle calling os.system names the global and runs nothing", () => {
+    expectCheckpointError(() => load(file("evil.pth")), /pickle calls posix\.system, which is not allowed/);
+  });
+  it("empty, foreign and truncated files", () => {
+    expectCheckpointError(() => load(new Uint8Array(0)), /empty file/);
+    expectCheckpointError(() => load(new TextEncoder().encode("hello world, not weights")), /not a PyTorch checkpoint .* \(starts with 68 65 6c 6c/);
+    const zip = bytes("small_zip.pth");
+    expectCheckpointError(() => load(zip.subarray(0, zip.length - 30)), /end-of-central-directory record not found/);
+    const legacy = bytes("small_legacy.pth");
+    expectCheckpointError(() => load(legacy.subarray(0, legacy.length - 10)), /truncated: storage \d+ needs \d+ bytes at byte \d+/);
+    expectCheckpointError(() => load(legacy.subarray(0, 40)), /truncated.*pickle byte/);
+    expectCheckpointError(() => load("/nonexistent/model.pth"), /cannot read \/nonexistent\/model\.pth: ENOENT/);
+  });
+  it("a corrupted zip payload fails its CRC check, naming the entry", () => {
+    const zip = bytes("small_zip.pth").slice();
+    const at = Buffer.from(zip).indexOf("small_zip/data/0") + 200;
+    zip[at] ^= 0xff;
+    expectCheckpointError(() => load(zip), /CRC-32 mismatch in entry small_zip\/data\/\d+/);
+  });
+  it("a storage whose byte count disagrees with its element count", () => {
+    const pkl = pickle(new PyCall("collections", "OrderedDict", [], [["w", new PyCall("torch._utils", "_rebuild_tensor_v2", [
+      new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", "FloatStorage"), "0", "cpu", 100])),
+      0, new PyTupleOut([100]), new PyTupleOut([1]), false, new PyCall("collections", "OrderedDict", []),
+    ])]]));
+    const zip = writeZip([["m/data.pkl", pkl], ["m/data/0", new Uint8Array(16)], ["m/version", new TextEncoder().encode("3\n")]]);
+    expectCheckpointError(() => load(zip), /entry m\/data\/0 has 16 bytes, but 100 x float32 needs 400/);
+  });
+  it("a tensor reaching past its storage", () => {
+    const pkl = pickle(new PyCall("collections", "OrderedDict", [], [["w", new PyCall("torch._utils", "_rebuild_tensor_v2", [
+      new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", "FloatStorage"), "0", "cpu", 4])),
+      2, new PyTupleOut([2, 2]), new PyTupleOut([2, 1]), false, new PyCall("collections", "OrderedDict", []),
+    ])]]));
+    const zip = writeZip([["m/data.pkl", pkl], ["m/data/0", new Uint8Array(16)]]);
+    expectCheckpointError(() => load(zip), /reaches element 5, but its storage has 4/);
+  });
+  it("an unsupported dtype is named", () => {
+    const pkl = pickle(new PyCall("collections", "OrderedDict", [], [["w", new PyCall("torch._utils", "_rebuild_tensor_v2", [
+      new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", "IntStorage"), "0", "cpu", 4])),
+      0, new PyTupleOut([4]), new PyTupleOut([1]), false, new PyCall("collections", "OrderedDict", []),
+    ])]]));
+    const zip = writeZip([["m/data.pkl", pkl], ["m/data/0", new Uint8Array(16)]]);
+    expectCheckpointError(() => load(zip), /dtype int32 .* is not supported; tsnn reads float32, float16, bfloat16, float64 and int64/);
+  });
+
+  const st = (header: string, dataLen: number, claimed?: bigint): Uint8Array => {
+    const h = new TextEncoder().encode(header);
+    const out = new Uint8Array(8 + h.length + dataLen);
+    new DataView(out.buffer).setBigUint64(0, claimed ?? BigInt(h.length), true);
+    out.set(h, 8);
+    return out;
+  };
+  it("safetensors: header longer than the file", () => {
+    expectCheckpointError(() => load(st('{"a":{}}', 0, 10_000n)), /header length 10000 exceeds the file/);
+  });
+  it("safetensors: offsets outside the data, byte counts off, unknown dtype, bad JSON", () => {
+    expectCheckpointError(() => load(st('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 4)), /"w": data_offsets \[0, 8\] lie outside the data \(4 bytes\)/);
+    expectCheckpointError(() => load(st('{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', 8)), /"w": 8 bytes for shape \[3\] x F32 \(needs 12\)/);
+    expectCheckpointError(() => load(st('{"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}', 2)), /unsupported dtype "F8_E4M3"/);
+    expectCheckpointError(() => load(st('{"w":{"dtype":"F32",', 0)), /not valid UTF-8 JSON/);
+  });
+});
+
+describe("full ResNet-18 checkpoints written by PyTorch", () => {
+  for (const [name, what] of [["resnet18_det_zip.skeleton.json", "zip format"], ["resnet18_det_legacy.skeleton.json", "legacy format, no num_batches_tracked (like torchvision's 2017 file)"]]) {
+    it(`${what}: loads strictly and reproduces PyTorch's logits (x=[1,3,224,224])`, () => {
+      const file = fromSkeleton(name, models.resnet18());
+      const m = models.resnet18();
+      expect(m.loadStateDict(load(file))).toEqual({ missingKeys: [], unexpectedKeys: [] });
+      const c = numerics.imagenet_eval;
+      expectClose(m.eval().call(detTensor(c.input[1], c.input[0])), dec(c.logits), { rtol: 1e-4, atol: 1e-4 }, "logits");
+    });
+  }
+});
+
+describe("files tsnn writes", () => {
+  it("pth and safetensors round trips are bit-exact, order and _metadata kept", () => {
+    const sd = load(file("small_zip.pth"));
+    const viaPth = load(serialize(sd));
+    expectBitEqual(viaPth, sd);
+    expect([...viaPth._metadata!]).toEqual([...sd._metadata!]);
+    expectBitEqual(load(serialize(sd, { format: "safetensors" })), sd);
+    expect(loadMetadata(serialize(sd, { format: "safetensors", metadata: { epoch: "3" } }))).toEqual({ epoch: "3" });
+  });
+  it("ResNet-18 round trip through tsnn's .pth writer is bit-exact (122 keys)", () => {
+    const m = models.resnet18();
+    const sd = m.stateDict();
+    const back = load(serialize(sd));
+    expect(back.size).toBe(122);
+    expectBitEqual(back, sd);
+  });
+  it("tensors sharing data (a module used twice) share one storage in the file", () => {
+    const lin = new nn.Linear(2, 2);
+    const sd = new nn.Sequential(lin, lin).stateDict();
+    const raw = Buffer.from(serialize(sd));
+    expect(raw.includes("archive/data/1")).toBe(true);
+    expect(raw.includes("archive/data/2")).toBe(false);
+    const back = load(raw);
+    const [a, b] = [back.get("0.weight")!.data, back.get("1.weight")!.data];
+    expect(a.buffer === b.buffer && a.byteOffset === b.byteOffset).toBe(true);
+  });
+  it("data entries start on 64-byte boundaries, as PyTorch writes them", () => {
+    const raw = serialize(models.resnet18({ numClasses: 10, cifarStem: true }).stateDict());
+    const dv = new DataView(raw.buffer, raw.byteOffset);
+    for (let p = 0; p + 30 < raw.length && dv.getUint32(p, true) === 0x04034b50;) {
+      const data = p + 30 + dv.getUint16(p + 26, true) + dv.getUint16(p + 28, true);
+      expect(data % 64).toBe(0);
+      p = data + dv.getUint32(p + 18, true);
+    }
+  });
+});
+
+describe("fuzz: flipped bytes and truncations only ever raise CheckpointError", () => {
+  const gen = new Generator(7);
+  const sources = ["small_zip.pth", "small_zip_p4.pth", "small_legacy.pth", "small.safetensors", "dtypes_zip.pth", "dtypes_legacy.pth", "dtypes.safetensors", "wrapped.pth"];
+  it(`${sources.length} files x 500 mutations, bounded time`, () => {
+    const started = Date.now();
+    let refused = 0;
+    let loaded = 0;
+    for (const name of sources) {
+      const orig = bytes(name);
+      for (let i = 0; i < 500; i++) {
+        let b: Uint8Array;
+        const r = gen.random();
+        if (r < 0.2) b = orig.slice(0, Math.floor(gen.random() * orig.length));
+        else {
+          b = orig.slice();
+          const flips = 1 + Math.floor(gen.random() * 4);
+          for (let f = 0; f < flips; f++) {
+            // bias half of the flips towards the structural head of the file
+            const at = gen.random() < 0.5 ? Math.floor(gen.random() * Math.min(b.length, 300)) : Math.floor(gen.random() * b.length);
+            b[at] = r < 0.6 ? b[at] ^ (1 << Math.floor(gen.random() * 8)) : Math.floor(gen.random() * 256);
+          }
+        }
+        try {
+          load(b, name === "wrapped.pth" ? { key: "state_dict" } : {});
+          loaded++;
+        } catch (e) {
+          if (!(e instanceof CheckpointError)) throw new Error(`${name} mutation ${i}: ${(e as Error).name}: ${(e as Error).message}`);
+          refused++;
+        }
+      }
+    }
+    expect(refused + loaded).toBe(sources.length * 500);
+    expect(refused).toBeGreaterThan(1000);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});
