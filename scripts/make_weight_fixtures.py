@@ -20,6 +20,7 @@ import json
 import os
 import pickletools
 import struct
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -27,7 +28,8 @@ import torch
 import torch.nn as nn
 import torchvision.models as tvm
 
-from make_fixtures import det_state_dict, enc
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import det_state_dict, enc  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "weights")
 
