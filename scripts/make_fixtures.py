@@ -330,6 +330,33 @@ def resnet_prints():
     return out
 
 
+def mult_adds(m, shape):
+    """Conv2d and Linear multiply-adds of one forward, counted with forward hooks."""
+    total = [0]
+
+    def hook(mod, _inp, out):
+        if isinstance(mod, nn.Conv2d):
+            total[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+        elif isinstance(mod, nn.Linear):
+            total[0] += out.numel() * mod.in_features
+    hs = [x.register_forward_hook(hook) for x in m.modules()]
+    with torch.no_grad():
+        m.eval()(torch.zeros(shape))
+    for h in hs:
+        h.remove()
+    return total[0]
+
+
+def summaries():
+    out = OrderedDict()
+    for name, build, shape in [("resnet18", tvm.resnet18, [1, 3, 224, 224]), ("resnet34", tvm.resnet34, [1, 3, 224, 224]),
+                               ("resnet50", tvm.resnet50, [1, 3, 224, 224]), ("resnet18_cifar", cifar_resnet18, [1, 3, 32, 32]),
+                               ("resnet18_b2_160", tvm.resnet18, [2, 3, 160, 160])]:
+        m = build()
+        out[name] = {"input": shape, "params": sum(p.numel() for p in m.parameters()), "multAdds": mult_adds(m, shape)}
+    return out
+
+
 def state_dict_shapes():
     out = OrderedDict()
     for name in RESNET_BUILDERS:
@@ -559,6 +586,7 @@ def main():
     write("forward.json", forward_cases())
     write("resnet_numerics.json", resnet_numerics())
     write("errors.json", error_cases())
+    write("summaries.json", summaries())
 
 
 if __name__ == "__main__":

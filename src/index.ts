@@ -30,3 +30,5 @@ export * as kernels from "./tensor/index.js";
 export * from "./errors.js";
 export { load, loadAsync, loadObject, loadMetadata, save, serialize, type LoadOptions, type SaveOptions } from "./io/index.js";
 export * as io from "./io/index.js";
+export { summary, type Summary, type SummaryRow } from "./utils/summary.js";
+export * as vision from "./vision/image.js";
