@@ -1,10 +1,10 @@
 /**
  * 2-D convolution (PyTorch: `F.conv2d`) and padding (`F.pad` for 4-D inputs). `conv2d` lowers to
- * im2col + `sgemm` (a 1x1 stride-1 unpadded convolution is a plain GEMM); `conv2dReference` is the
- * direct seven-loop oracle it is tested against.
+ * im2col (written straight into the GEMM's memory) + GEMM; a 1x1 stride-1 unpadded convolution is
+ * a plain GEMM. `conv2dReference` is the direct seven-loop oracle it is tested against.
  */
 import { RuntimeError, ValueError } from "../errors.js";
-import { sgemm } from "./gemm.js";
+import { gemmWithB } from "./gemm.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -113,19 +113,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
   const xd = x.data;
   const wd = weight.data;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pads.every((p) => p === 0);
-  const col = direct ? null : new Float32Array(Kg * P);
   for (let b = 0; b < n; b++) {
     for (let gi = 0; gi < groups; gi++) {
       const xOff = (b * cin + gi * cinG) * h * w;
-      let B;
-      if (col) {
-        im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, col);
-        B = { data: col, offset: 0, rowStride: P, colStride: 1 };
-      } else {
-        B = { data: xd, offset: xOff, rowStride: P, colStride: 1 };
-      }
       const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
-      sgemm(coutG, P, Kg, A, B, out, (b * cout + gi * coutG) * P, P);
+      const fill = direct
+        ? (dst: Float32Array, at: number) => dst.set(xd.subarray(xOff, xOff + Kg * P), at)
+        : (dst: Float32Array, at: number) => im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at);
+      gemmWithB(coutG, P, Kg, A, Kg * P, P, 1, fill, out, (b * cout + gi * coutG) * P, P);
     }
   }
   if (bias) addChannelBias(out, bias.data, n, cout, P);
@@ -146,14 +141,14 @@ export function addChannelBias(out: Float32Array, bias: Float32Array, n: number,
 function im2col(
   x: Float32Array, xOff: number, c: number, h: number, w: number,
   kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
-  padTop: number, padLeft: number, oh: number, ow: number, col: Float32Array,
+  padTop: number, padLeft: number, oh: number, ow: number, col: Float32Array, colOff = 0,
 ): void {
   let row = 0;
   for (let ci = 0; ci < c; ci++) {
     const plane = xOff + ci * h * w;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row++) {
-        let o = row * oh * ow;
+        let o = colOff + row * oh * ow;
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - padTop + ky * dh;
           if (iy < 0 || iy >= h) {

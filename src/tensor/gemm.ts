@@ -1,9 +1,10 @@
 /**
- * Single-precision matrix multiply `C = A·B` (or `C += A·B`) in plain JS: operands are packed into
- * 4-wide panels, the K dimension is blocked so panels stay in cache, and a 4x4 register-blocked
- * micro-kernel accumulates in doubles. Strided operands let callers pass transposed matrices
- * (Linear's `x·Wᵀ`) without copying.
+ * Single-precision matrix multiply `C = A·B` (or `C += A·B`). Two backends: WebAssembly SIMD
+ * (`wasm/gemm.ts`, the default where available) and plain JS (operands packed into 4-wide panels,
+ * K blocked, a 4x4 register-blocked micro-kernel accumulating in doubles). Strided operands let
+ * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
+import { ensureMemory, gemmLayout, wasmGemm } from "./wasm/gemm.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
 export interface MatView {
@@ -21,11 +22,94 @@ const MC = 64;
 let packA = new Float32Array(MC * KC);
 let packB = new Float32Array(0);
 
+/** Which GEMM implementation runs: `"wasm"` (SIMD) or `"js"`. */
+export type Backend = "wasm" | "js";
+
+let backend: Backend = process.env.TSNN_BACKEND === "js" || !wasmGemm() ? "js" : "wasm";
+
+/** Choose the GEMM backend; `"wasm"` throws where WebAssembly SIMD is unavailable. */
+export function setBackend(b: Backend): void {
+  if (b === "wasm" && !wasmGemm()) throw new Error("WebAssembly SIMD is not available in this runtime");
+  backend = b;
+}
+
+/** The GEMM backend in use. */
+export function getBackend(): Backend {
+  return backend;
+}
+
+/** Below this many multiply-adds the JS kernel wins (no copies into WASM memory). */
+const WASM_MIN_WORK = 16384;
+
 /**
  * `C[M,N] = A[M,K] · B[K,N]` (`accumulate`: `C += A·B`). `C` is row-major with row stride `ldc`
- * starting at `cOff`.
+ * starting at `cOff`. `A` must have unit column stride for the WASM path.
  */
 export function sgemm(
+  M: number,
+  N: number,
+  K: number,
+  A: MatView,
+  B: MatView,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate = false,
+): void {
+  if (backend === "wasm" && M * N * K >= WASM_MIN_WORK && A.colStride === 1) {
+    const span = (K - 1) * B.rowStride + (N - 1) * B.colStride + 1;
+    gemmWithB(M, N, K, A, span, B.rowStride, B.colStride, (dst, at) => dst.set(B.data.subarray(B.offset, B.offset + span), at), C, cOff, ldc, accumulate);
+    return;
+  }
+  sgemmJs(M, N, K, A, B, C, cOff, ldc, accumulate);
+}
+
+/**
+ * `C = A·B` where the caller writes B straight into the kernel's memory: `fillB(dst, at)` must
+ * put `bFloats` values at `dst[at..]`, laid out with strides (`brs`, `bcs`). Saves a copy for
+ * im2col. Falls back to the JS kernel on a temporary buffer.
+ */
+export function gemmWithB(
+  M: number,
+  N: number,
+  K: number,
+  A: MatView,
+  bFloats: number,
+  brs: number,
+  bcs: number,
+  fillB: (dst: Float32Array, at: number) => void,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate = false,
+): void {
+  const w = backend === "wasm" && A.colStride === 1 ? wasmGemm() : null;
+  if (!w) {
+    const tmp = new Float32Array(bFloats);
+    fillB(tmp, 0);
+    sgemmJs(M, N, K, A, { data: tmp, offset: 0, rowStride: brs, colStride: bcs }, C, cOff, ldc, accumulate);
+    return;
+  }
+  const L = gemmLayout(M, N, K, M * K, bFloats);
+  ensureMemory(w, L.end);
+  const mem = new Float32Array(w.memory.buffer);
+  if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
+  else for (let i = 0; i < M; i++) mem.set(A.data.subarray(A.offset + i * A.rowStride, A.offset + i * A.rowStride + K), L.a / 4 + i * K);
+  fillB(mem, L.b / 4);
+  w.gemm(M, N, K, L.a, K, L.b, brs, bcs, L.c, N, L.pa, L.pb);
+  const out = mem.subarray(L.c / 4, L.c / 4 + M * N);
+  if (ldc === N && !accumulate) C.set(out, cOff);
+  else {
+    for (let i = 0; i < M; i++) {
+      const row = out.subarray(i * N, i * N + N);
+      if (accumulate) for (let j = 0; j < N; j++) C[cOff + i * ldc + j] += row[j];
+      else C.set(row, cOff + i * ldc);
+    }
+  }
+}
+
+/** The plain-JS kernel (also the fallback and the fast path for tiny products). */
+export function sgemmJs(
   M: number,
   N: number,
   K: number,

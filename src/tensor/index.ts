@@ -4,7 +4,7 @@
 export * from "./tensor.js";
 export * from "./shape.js";
 export { Generator, defaultGenerator, manualSeed } from "./random.js";
-export { sgemm, sgemmReference, type MatView } from "./gemm.js";
+export { sgemm, sgemmJs, sgemmReference, setBackend, getBackend, type Backend, type MatView } from "./gemm.js";
 export { conv2d, conv2dReference, pad2d, resolvePads, type Conv2dArgs, type Pads, type PadMode } from "./conv.js";
 export { maxPool2d, adaptiveAvgPool2d, type MaxPool2dArgs } from "./pool.js";
 export { batchNorm, type BatchNormArgs } from "./norm.js";

@@ -1,0 +1,216 @@
+/**
+ * SGEMM in WebAssembly SIMD, assembled at first use by `emitter.ts` (the TypeScript below is
+ * the kernel's source). GotoBLAS structure: K blocked by 256, M by 64; B packed into 8-column
+ * panels, A into 4-row panels (both packings in WASM); a 4x8 register-blocked micro-kernel with
+ * eight f32x4 accumulators, using relaxed-SIMD FMA when the runtime has it.
+ */
+import { assemble, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+
+const KC = 256;
+const MC = 64;
+const MR = 4;
+const NR = 8;
+/** Bytes reserved at address 0 for the micro-kernel's edge-tile spill. */
+const SCRATCH = 256;
+
+function microKernel(fma: boolean): Fn {
+  // micro(kc, pa, pb, c, ldc, mr, nr, first)
+  const f = new Fn("micro", [I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [kc, pa, pb, c, ldc, mr, nr, first] = f.params;
+  const k = f.local(I32);
+  const acc: Local[] = Array.from({ length: MR * 2 }, () => f.local(V128));
+  const b0 = f.local(V128);
+  const b1 = f.local(V128);
+  const a = f.local(V128);
+  const { get, i32, add, mul, loadF32, loadV128, splat, vadd, vmadd, eq, and, lt } = f;
+  f.for(k, i32(0), get(kc), 1, () => {
+    f.set(b0, loadV128(get(pb)));
+    f.set(b1, loadV128(get(pb), 16));
+    for (let r = 0; r < MR; r++) {
+      f.set(a, splat(loadF32(get(pa), 4 * r)));
+      f.set(acc[2 * r], vmadd(get(a), get(b0), get(acc[2 * r]), fma));
+      f.set(acc[2 * r + 1], vmadd(get(a), get(b1), get(acc[2 * r + 1]), fma));
+    }
+    f.set(pa, add(get(pa), i32(16)));
+    f.set(pb, add(get(pb), i32(32)));
+  });
+  const rowAddr = (r: number): Expr => add(get(c), mul(i32(r * 4), get(ldc)));
+  f.if(
+    and(eq(get(mr), i32(MR)), eq(get(nr), i32(NR))),
+    () => {
+      for (let r = 0; r < MR; r++) {
+        f.if(
+          get(first),
+          () => {
+            f.storeV128(rowAddr(r), get(acc[2 * r]));
+            f.storeV128(rowAddr(r), get(acc[2 * r + 1]), 16);
+          },
+          () => {
+            f.storeV128(rowAddr(r), vadd(loadV128(rowAddr(r)), get(acc[2 * r])));
+            f.storeV128(rowAddr(r), vadd(loadV128(rowAddr(r), 16), get(acc[2 * r + 1])), 16);
+          },
+        );
+      }
+    },
+    () => {
+      for (let r = 0; r < MR; r++) {
+        f.storeV128(i32(0), get(acc[2 * r]), r * 32);
+        f.storeV128(i32(0), get(acc[2 * r + 1]), r * 32 + 16);
+      }
+      const r = f.local(I32);
+      const j = f.local(I32);
+      const addr = f.local(I32);
+      f.for(r, i32(0), get(mr), 1, () => {
+        f.for(j, i32(0), get(nr), 1, () => {
+          f.set(addr, add(get(c), mul(add(mul(get(r), get(ldc)), get(j)), i32(4))));
+          const spilled = loadF32(add(mul(get(r), i32(32)), mul(get(j), i32(4))));
+          f.if(get(first), () => f.storeF32(get(addr), spilled), () => f.storeF32(get(addr), f.fadd(loadF32(get(addr)), spilled)));
+        });
+      });
+      void lt;
+    },
+  );
+  return f;
+}
+
+function gemmDriver(): Fn {
+  // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb); pointers in bytes, strides in elements.
+  const f = new Fn("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [M, N, K, A, lda, B, brs, bcs, C, ldc, PA, PB] = f.params;
+  const { get, i32, add, sub, mul, shl, shrU, min, lt, ge, eq, and, loadF32, loadV128, select } = f;
+  const [pc, kc, ic, mc, jp, ip, k, r, i, j, col, nPanels, mPanels, dst, src] = Array.from({ length: 15 }, () => f.local(I32));
+  f.set(nPanels, shrU(add(get(N), i32(NR - 1)), i32(3)));
+  f.for(pc, i32(0), get(K), KC, () => {
+    f.set(kc, min(i32(KC), sub(get(K), get(pc))));
+    // Pack B: panel jp holds columns jp*8..jp*8+7 for k in [pc, pc+kc), 8 floats per k.
+    f.for(jp, i32(0), get(nPanels), 1, () => {
+      f.set(dst, add(get(PB), mul(mul(get(jp), get(kc)), i32(NR * 4))));
+      f.set(j, shl(get(jp), i32(3)));
+      f.if(
+        and(eq(get(bcs), i32(1)), f.le(add(get(j), i32(NR)), get(N))),
+        () => {
+          f.for(k, i32(0), get(kc), 1, () => {
+            f.set(src, add(get(B), shl(add(mul(add(get(pc), get(k)), get(brs)), get(j)), i32(2))));
+            f.storeV128(get(dst), loadV128(get(src)));
+            f.storeV128(get(dst), loadV128(get(src), 16), 16);
+            f.set(dst, add(get(dst), i32(NR * 4)));
+          });
+        },
+        () => {
+          f.for(k, i32(0), get(kc), 1, () => {
+            f.for(col, i32(0), i32(NR), 1, () => {
+              f.set(i, add(get(j), get(col)));
+              f.storeF32(
+                add(get(dst), shl(get(col), i32(2))),
+                select(
+                  loadF32(add(get(B), shl(add(mul(add(get(pc), get(k)), get(brs)), mul(select(get(i), i32(0), lt(get(i), get(N))), get(bcs))), i32(2)))),
+                  f.f32(0),
+                  lt(get(i), get(N)),
+                ),
+              );
+            });
+            f.set(dst, add(get(dst), i32(NR * 4)));
+          });
+        },
+      );
+    });
+    f.for(ic, i32(0), get(M), MC, () => {
+      f.set(mc, min(i32(MC), sub(get(M), get(ic))));
+      f.set(mPanels, shrU(add(get(mc), i32(MR - 1)), i32(2)));
+      // Pack A: panel ip holds rows ic+ip*4..+3, 4 floats per k.
+      f.for(ip, i32(0), get(mPanels), 1, () => {
+        f.set(dst, add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))));
+        f.for(r, i32(0), i32(MR), 1, () => {
+          f.set(i, add(add(get(ic), shl(get(ip), i32(2))), get(r)));
+          f.if(
+            lt(get(i), get(M)),
+            () => {
+              f.set(src, add(get(A), shl(add(mul(get(i), get(lda)), get(pc)), i32(2))));
+              f.for(k, i32(0), get(kc), 1, () => {
+                f.storeF32(add(get(dst), shl(add(shl(get(k), i32(2)), get(r)), i32(2))), loadF32(get(src)));
+                f.set(src, add(get(src), i32(4)));
+              });
+            },
+            () => {
+              f.for(k, i32(0), get(kc), 1, () => {
+                f.storeF32(add(get(dst), shl(add(shl(get(k), i32(2)), get(r)), i32(2))), f.f32(0));
+              });
+            },
+          );
+        });
+      });
+      f.for(jp, i32(0), get(nPanels), 1, () => {
+        f.for(ip, i32(0), get(mPanels), 1, () => {
+          f.set(i, add(get(ic), shl(get(ip), i32(2))));
+          f.set(j, shl(get(jp), i32(3)));
+          f.call(
+            0,
+            get(kc),
+            add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))),
+            add(get(PB), mul(mul(get(jp), get(kc)), i32(NR * 4))),
+            add(get(C), shl(add(mul(get(i), get(ldc)), get(j)), i32(2))),
+            get(ldc),
+            min(i32(MR), sub(get(M), get(i))),
+            min(i32(NR), sub(get(N), get(j))),
+            eq(get(pc), i32(0)),
+          );
+        });
+      });
+    });
+  });
+  void ge;
+  return f;
+}
+
+/** Whether this runtime validates relaxed-SIMD `f32x4.relaxed_madd`. */
+function hasRelaxedSimd(): boolean {
+  try {
+    const probe = new Fn("p", [], [V128]);
+    probe.vmadd(probe.splat(probe.f32(1)), probe.splat(probe.f32(2)), probe.splat(probe.f32(3)), true)();
+    return WebAssembly.validate(assemble([probe], { initialPages: 1 }));
+  } catch {
+    return false;
+  }
+}
+
+/** The instantiated kernel over its own growable memory. */
+export interface WasmGemm {
+  memory: WebAssembly.Memory;
+  gemm: (...args: number[]) => void;
+  fma: boolean;
+}
+
+let instance: WasmGemm | null | undefined;
+
+/** The WASM GEMM, or null where WebAssembly SIMD is unavailable. Built once. */
+export function wasmGemm(): WasmGemm | null {
+  if (instance !== undefined) return instance;
+  try {
+    const fma = hasRelaxedSimd();
+    const bytes = assemble([microKernel(fma), gemmDriver()], { initialPages: 16 });
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    instance = { memory, gemm: inst.exports.gemm as (...args: number[]) => void, fma };
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+/** Byte layout of one call's operands and panels in WASM memory. */
+export function gemmLayout(M: number, N: number, K: number, aFloats: number, bFloats: number): { a: number; b: number; c: number; pa: number; pb: number; end: number } {
+  const align = (x: number): number => Math.ceil(x / 64) * 64;
+  const a = SCRATCH;
+  const b = align(a + aFloats * 4);
+  const c = align(b + bFloats * 4);
+  const pa = align(c + M * N * 4);
+  const pb = align(pa + MC * Math.min(KC, Math.max(K, 1)) * 4);
+  const end = align(pb + Math.ceil(N / NR) * NR * Math.min(KC, Math.max(K, 1)) * 4);
+  return { a, b, c, pa, pb, end };
+}
+
+/** Grow the kernel's memory to at least `bytes`. */
+export function ensureMemory(w: WasmGemm, bytes: number): void {
+  const have = w.memory.buffer.byteLength;
+  if (bytes > have) w.memory.grow(Math.ceil((bytes - have) / 65536));
+}
