@@ -22,6 +22,8 @@ export {
   randn,
   int64,
   manualSeed,
+  setNumThreads,
+  getNumThreads,
   Generator,
   type DType,
   type NestedArray,

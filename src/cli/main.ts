@@ -12,7 +12,7 @@ import { TsnnError } from "../errors.js";
 import { load, loadMetadata } from "../io/index.js";
 import * as models from "../models/index.js";
 import type { Module, StateDict } from "../nn/index.js";
-import { formatShape, manualSeed, randn, Tensor, type DType } from "../tensor/index.js";
+import { formatShape, getBackend, getNumThreads, manualSeed, randn, setNumThreads, Tensor } from "../tensor/index.js";
 import { summary } from "../utils/summary.js";
 import { decodeImage, preprocess, type Transform } from "../vision/image.js";
 
@@ -274,12 +274,12 @@ export function program(): Command {
     .argument("<arch>")
     .option("--batch <n>", "batch size", intArg("--batch"), 1)
     .option("--size <px>", "input height and width", intArg("--size"))
-    .option("--threads <t>", "worker threads", intArg("--threads"), 1)
+    .option("--threads <t>", "threads (default: the machine's cores)", intArg("--threads"), getNumThreads())
     .option("--runs <n>", "timed runs after one warm-up", intArg("--runs"), 5)
     .option("--num-classes <n>", "classifier outputs", intArg("--num-classes"))
     .option("--cifar", "CIFAR-style stem (default size 32)")
     .action((arch: string, o: { batch: number; size?: number; threads: number; runs: number; numClasses?: number; cifar?: boolean }) => {
-      if (o.threads !== 1) throw new UsageError(`--threads ${o.threads}: this build runs on 1 thread (multi-threaded kernels are not in yet)`);
+      setNumThreads(o.threads);
       const size = o.size ?? (o.cifar ? 32 : 224);
       const model = build(arch, o).eval();
       manualSeed(0);
@@ -293,7 +293,7 @@ export function program(): Command {
         times.push(performance.now() - t0);
       }
       const ms = median(times);
-      console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, 1 thread: median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
+      console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, ${o.threads} thread${o.threads > 1 ? "s" : ""} (${getBackend()} kernels): median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
         `(min ${Math.min(...times).toFixed(1)}), ${((o.batch * 1000) / ms).toFixed(1)} images/s, ${((2 * macs) / (ms / 1000) / 1e9).toFixed(2)} GFLOP/s`);
     });
   cmd

@@ -71,7 +71,7 @@ export class MaxPool2d extends MaxPoolNd {
         padding: pair(this.padding),
         dilation: pair(this.dilation),
         ceilMode: this.ceilMode,
-      }),
+      }, this.returnIndices as false),
     );
     return this.returnIndices ? [output, indices] : output;
   }

@@ -113,14 +113,29 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
   const xd = x.data;
   const wd = weight.data;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pads.every((p) => p === 0);
-  for (let b = 0; b < n; b++) {
-    for (let gi = 0; gi < groups; gi++) {
-      const xOff = (b * cin + gi * cinG) * h * w;
-      const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
-      const fill = direct
-        ? (dst: Float32Array, at: number) => dst.set(xd.subarray(xOff, xOff + Kg * P), at)
-        : (dst: Float32Array, at: number) => im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at);
-      gemmWithB(coutG, P, Kg, A, Kg * P, P, 1, fill, out, (b * cout + gi * coutG) * P, P);
+  // One GEMM per group over the whole batch: B is [Kg, n*P] (image b in columns b*P..), so the
+  // weights are packed once per call and N is large enough to split across threads.
+  const NP = n * P;
+  const C = n === 1 ? out : new Float32Array(coutG * NP);
+  for (let gi = 0; gi < groups; gi++) {
+    const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
+    const fill = (dst: Float32Array, at: number): void => {
+      for (let b = 0; b < n; b++) {
+        const xOff = (b * cin + gi * cinG) * h * w;
+        if (direct) {
+          for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + b * P);
+        } else {
+          im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + b * P, NP);
+        }
+      }
+    };
+    gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP);
+    if (n > 1) {
+      for (let b = 0; b < n; b++) {
+        for (let co = 0; co < coutG; co++) {
+          out.set(C.subarray(co * NP + b * P, co * NP + b * P + P), (b * cout + gi * coutG + co) * P);
+        }
+      }
     }
   }
   if (bias) addChannelBias(out, bias.data, n, cout, P);
@@ -141,14 +156,14 @@ export function addChannelBias(out: Float32Array, bias: Float32Array, n: number,
 function im2col(
   x: Float32Array, xOff: number, c: number, h: number, w: number,
   kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
-  padTop: number, padLeft: number, oh: number, ow: number, col: Float32Array, colOff = 0,
+  padTop: number, padLeft: number, oh: number, ow: number, col: Float32Array, colOff = 0, ldCol = oh * ow,
 ): void {
   let row = 0;
   for (let ci = 0; ci < c; ci++) {
     const plane = xOff + ci * h * w;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row++) {
-        let o = colOff + row * oh * ow;
+        let o = colOff + row * ldCol;
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - padTop + ky * dh;
           if (iy < 0 || iy >= h) {

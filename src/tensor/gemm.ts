@@ -4,7 +4,8 @@
  * K blocked, a 4x4 register-blocked micro-kernel accumulating in doubles). Strided operands let
  * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
-import { ensureMemory, gemmLayout, wasmGemm } from "./wasm/gemm.js";
+import { ensureMemory, gemmLayout, splitColumns, wasmGemm } from "./wasm/gemm.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
 export interface MatView {
@@ -40,6 +41,8 @@ export function getBackend(): Backend {
 
 /** Below this many multiply-adds the JS kernel wins (no copies into WASM memory). */
 const WASM_MIN_WORK = 16384;
+/** Below this many multiply-adds one thread wins (waking a worker costs tens of microseconds). */
+const PARALLEL_MIN_WORK = 1 << 21;
 
 /**
  * `C[M,N] = A[M,K] · B[K,N]` (`accumulate`: `C += A·B`). `C` is row-major with row stride `ldc`
@@ -90,13 +93,21 @@ export function gemmWithB(
     sgemmJs(M, N, K, A, { data: tmp, offset: 0, rowStride: brs, colStride: bcs }, C, cOff, ldc, accumulate);
     return;
   }
-  const L = gemmLayout(M, N, K, M * K, bFloats);
+  const threads = M * N * K >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
+  const cols = splitColumns(N, threads);
+  const L = gemmLayout(M, N, K, M * K, bFloats, cols);
   ensureMemory(w, L.end);
   const mem = new Float32Array(w.memory.buffer);
   if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
   else for (let i = 0; i < M; i++) mem.set(A.data.subarray(A.offset + i * A.rowStride, A.offset + i * A.rowStride + K), L.a / 4 + i * K);
   fillB(mem, L.b / 4);
-  w.gemm(M, N, K, L.a, K, L.b, brs, bcs, L.c, N, L.pa, L.pb);
+  let j0 = 0;
+  const jobs = cols.map((nc, t) => {
+    const job = [M, nc, K, L.a, K, L.b + j0 * bcs * 4, brs, bcs, L.c + j0 * 4, N, L.scratch[t].pa, L.scratch[t].pb, L.scratch[t].spill];
+    j0 += nc;
+    return job;
+  });
+  runParallel(w, jobs);
   const out = mem.subarray(L.c / 4, L.c / 4 + M * N);
   if (ldc === N && !accumulate) C.set(out, cOff);
   else {

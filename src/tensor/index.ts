@@ -4,6 +4,7 @@
 export * from "./tensor.js";
 export * from "./shape.js";
 export { Generator, defaultGenerator, manualSeed } from "./random.js";
+export { setNumThreads, getNumThreads } from "./wasm/threads.js";
 export { sgemm, sgemmJs, sgemmReference, setBackend, getBackend, type Backend, type MatView } from "./gemm.js";
 export { conv2d, conv2dReference, pad2d, resolvePads, type Conv2dArgs, type Pads, type PadMode } from "./conv.js";
 export { maxPool2d, adaptiveAvgPool2d, type MaxPool2dArgs } from "./pool.js";

@@ -26,10 +26,12 @@ function planes(x: Tensor, op: string): { lead: number[]; planes: number; h: num
 }
 
 /**
- * Max pooling with implicit `-inf` padding; NaN propagates. Returns the output and, per output,
- * the int64 flat index `y*W + x` of the maximum within its input plane.
+ * Max pooling with implicit `-inf` padding; NaN propagates. Returns the output and (unless
+ * `withIndices` is false) per output the int64 flat index `y*W + x` of the maximum in its plane.
  */
-export function maxPool2d(x: Tensor, a: MaxPool2dArgs): { output: Tensor; indices: Tensor<"int64"> } {
+export function maxPool2d(x: Tensor, a: MaxPool2dArgs): { output: Tensor; indices: Tensor<"int64"> };
+export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices: false): { output: Tensor; indices: null };
+export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices = true): { output: Tensor; indices: Tensor<"int64"> | null } {
   const { lead, planes: np, h, w } = planes(x, "max_pool2d");
   const [kh, kw] = a.kernel;
   const [sh, sw] = a.stride;
@@ -48,7 +50,7 @@ export function maxPool2d(x: Tensor, a: MaxPool2dArgs): { output: Tensor; indice
     );
   }
   const out = new Float32Array(np * oh * ow);
-  const idx = new BigInt64Array(np * oh * ow);
+  const idx = withIndices ? new Int32Array(np * oh * ow) : null;
   const src = x.data;
   let o = 0;
   for (let p = 0; p < np; p++) {
@@ -75,12 +77,13 @@ export function maxPool2d(x: Tensor, a: MaxPool2dArgs): { output: Tensor; indice
           if (best !== best) break;
         }
         out[o] = best;
-        idx[o] = BigInt(bi);
+        if (idx) idx[o] = bi;
       }
     }
   }
   const shape = [...lead, oh, ow];
-  return { output: new Tensor(out, shape), indices: new Tensor(idx, shape, "int64") };
+  const indices = idx ? new Tensor(BigInt64Array.from(idx, (v) => BigInt(v)), shape, "int64") : null;
+  return { output: new Tensor(out, shape), indices };
 }
 
 /**

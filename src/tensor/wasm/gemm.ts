@@ -14,15 +14,15 @@ const NR = 8;
 const SCRATCH = 256;
 
 function microKernel(fma: boolean): Fn {
-  // micro(kc, pa, pb, c, ldc, mr, nr, first)
-  const f = new Fn("micro", [I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [kc, pa, pb, c, ldc, mr, nr, first] = f.params;
+  // micro(kc, pa, pb, c, ldc, mr, nr, first, spill)
+  const f = new Fn("micro", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [kc, pa, pb, c, ldc, mr, nr, first, spill] = f.params;
   const k = f.local(I32);
   const acc: Local[] = Array.from({ length: MR * 2 }, () => f.local(V128));
   const b0 = f.local(V128);
   const b1 = f.local(V128);
   const a = f.local(V128);
-  const { get, i32, add, mul, loadF32, loadV128, splat, vadd, vmadd, eq, and, lt } = f;
+  const { get, i32, add, mul, loadF32, loadV128, splat, vadd, vmadd, eq, and } = f;
   f.for(k, i32(0), get(kc), 1, () => {
     f.set(b0, loadV128(get(pb)));
     f.set(b1, loadV128(get(pb), 16));
@@ -54,8 +54,8 @@ function microKernel(fma: boolean): Fn {
     },
     () => {
       for (let r = 0; r < MR; r++) {
-        f.storeV128(i32(0), get(acc[2 * r]), r * 32);
-        f.storeV128(i32(0), get(acc[2 * r + 1]), r * 32 + 16);
+        f.storeV128(get(spill), get(acc[2 * r]), r * 32);
+        f.storeV128(get(spill), get(acc[2 * r + 1]), r * 32 + 16);
       }
       const r = f.local(I32);
       const j = f.local(I32);
@@ -63,21 +63,20 @@ function microKernel(fma: boolean): Fn {
       f.for(r, i32(0), get(mr), 1, () => {
         f.for(j, i32(0), get(nr), 1, () => {
           f.set(addr, add(get(c), mul(add(mul(get(r), get(ldc)), get(j)), i32(4))));
-          const spilled = loadF32(add(mul(get(r), i32(32)), mul(get(j), i32(4))));
+          const spilled = loadF32(add(get(spill), add(mul(get(r), i32(32)), mul(get(j), i32(4)))));
           f.if(get(first), () => f.storeF32(get(addr), spilled), () => f.storeF32(get(addr), f.fadd(loadF32(get(addr)), spilled)));
         });
       });
-      void lt;
     },
   );
   return f;
 }
 
 function gemmDriver(): Fn {
-  // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb); pointers in bytes, strides in elements.
-  const f = new Fn("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [M, N, K, A, lda, B, brs, bcs, C, ldc, PA, PB] = f.params;
-  const { get, i32, add, sub, mul, shl, shrU, min, lt, ge, eq, and, loadF32, loadV128, select } = f;
+  // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb, spill); pointers in bytes, strides in elements.
+  const f = new Fn("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [M, N, K, A, lda, B, brs, bcs, C, ldc, PA, PB, SPILL] = f.params;
+  const { get, i32, add, sub, mul, shl, shrU, min, lt, eq, and, loadF32, loadV128, select } = f;
   const [pc, kc, ic, mc, jp, ip, k, r, i, j, col, nPanels, mPanels, dst, src] = Array.from({ length: 15 }, () => f.local(I32));
   f.set(nPanels, shrU(add(get(N), i32(NR - 1)), i32(3)));
   f.for(pc, i32(0), get(K), KC, () => {
@@ -153,12 +152,12 @@ function gemmDriver(): Fn {
             min(i32(MR), sub(get(M), get(i))),
             min(i32(NR), sub(get(N), get(j))),
             eq(get(pc), i32(0)),
+            get(SPILL),
           );
         });
       });
     });
   });
-  void ge;
   return f;
 }
 
@@ -173,40 +172,79 @@ function hasRelaxedSimd(): boolean {
   }
 }
 
-/** The instantiated kernel over its own growable memory. */
+/** The instantiated kernel over its own growable (shared, where possible) memory. */
 export interface WasmGemm {
   memory: WebAssembly.Memory;
   gemm: (...args: number[]) => void;
   fma: boolean;
+  /** The module's bytes, for worker threads to instantiate over the same shared memory. */
+  bytes: Uint8Array;
+  shared: boolean;
 }
+
+/** Maximum size of the shared memory (address space is reserved, not committed). */
+const MAX_PAGES = 32768;
 
 let instance: WasmGemm | null | undefined;
 
 /** The WASM GEMM, or null where WebAssembly SIMD is unavailable. Built once. */
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
-  try {
-    const fma = hasRelaxedSimd();
-    const bytes = assemble([microKernel(fma), gemmDriver()], { initialPages: 16 });
-    const memory = new WebAssembly.Memory({ initial: 16 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    instance = { memory, gemm: inst.exports.gemm as (...args: number[]) => void, fma };
-  } catch {
-    instance = null;
+  const fma = hasRelaxedSimd();
+  const fns = [microKernel(fma), gemmDriver()];
+  for (const shared of [true, false]) {
+    try {
+      const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
+      const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 });
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      instance = { memory, gemm: inst.exports.gemm as (...args: number[]) => void, fma, bytes, shared };
+      return instance;
+    } catch {
+      // no shared memory (or no SIMD): try unshared, then give up
+    }
   }
+  instance = null;
   return instance;
 }
 
-/** Byte layout of one call's operands and panels in WASM memory. */
-export function gemmLayout(M: number, N: number, K: number, aFloats: number, bFloats: number): { a: number; b: number; c: number; pa: number; pb: number; end: number } {
+/** Per-thread scratch: edge-tile spill, packed A panels, packed B panels. */
+export interface Scratch {
+  spill: number;
+  pa: number;
+  pb: number;
+}
+
+/** Byte layout of one call's operands and each thread's panels in WASM memory. */
+export function gemmLayout(M: number, N: number, K: number, aFloats: number, bFloats: number, threadCols: number[] = [N]): { a: number; b: number; c: number; scratch: Scratch[]; end: number } {
   const align = (x: number): number => Math.ceil(x / 64) * 64;
-  const a = SCRATCH;
+  const kc = Math.min(KC, Math.max(K, 1));
+  const a = 0;
   const b = align(a + aFloats * 4);
   const c = align(b + bFloats * 4);
-  const pa = align(c + M * N * 4);
-  const pb = align(pa + MC * Math.min(KC, Math.max(K, 1)) * 4);
-  const end = align(pb + Math.ceil(N / NR) * NR * Math.min(KC, Math.max(K, 1)) * 4);
-  return { a, b, c, pa, pb, end };
+  let p = align(c + M * N * 4);
+  const scratch = threadCols.map((cols) => {
+    const spill = p;
+    const pa = align(spill + SCRATCH);
+    const pb = align(pa + MC * kc * 4);
+    p = align(pb + Math.ceil(cols / NR) * NR * kc * 4);
+    return { spill, pa, pb };
+  });
+  return { a, b, c, scratch, end: p };
+}
+
+/** Column split of N over up to `threads` threads, in multiples of the 8-wide panel. */
+export function splitColumns(N: number, threads: number): number[] {
+  const panels = Math.ceil(N / NR);
+  const t = Math.max(1, Math.min(threads, panels));
+  const out: number[] = [];
+  let done = 0;
+  for (let i = 0; i < t; i++) {
+    const take = Math.round(((i + 1) * panels) / t) - Math.round((i * panels) / t);
+    const cols = Math.min(take * NR, N - done);
+    out.push(cols);
+    done += cols;
+  }
+  return out;
 }
 
 /** Grow the kernel's memory to at least `bytes`. */

@@ -1,0 +1,60 @@
+/**
+ * `npm run bench:peers`: ResNet-18 in tsnn and its peers (onnxruntime-node native,
+ * onnxruntime-web wasm, tfjs-wasm, tfjs-cpu) on the same network and weights, in one run. Each
+ * runtime/thread count runs in its own process (bench/runner.ts) so peak RSS is its own.
+ * Prints medians (ms), GFLOP/s, peak RSS and tsnn/peer ratios as a Markdown table, then tsnn's
+ * per-layer conv breakdown. Needs bench/models (scripts/export_bench_models.py).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+if (!existsSync(`${ROOT}bench/models/resnet18.onnx`)) {
+  console.error("bench/models is missing. Make it with Debian's PyTorch:\n  apt-get install -y python3-torch python3-torchvision\n  /usr/bin/python3 scripts/export_bench_models.py");
+  process.exit(1);
+}
+
+interface Row { runtime: string; threads: number; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; ms: number; gflops: number }[] }
+
+const plan: [string, number, string][] = [
+  ["tsnn", 1, "224x1,32x1,32x8"],
+  ["tsnn", 2, "224x1,32x1,32x8,224x8"],
+  ["ort-node", 1, "224x1,32x1,32x8"],
+  ["ort-node", 2, "224x1,32x1,32x8,224x8"],
+  ["ort-web", 1, "224x1,32x1,32x8"],
+  ["ort-web", 2, "224x1,32x1,32x8,224x8"],
+  ["tfjs-wasm", 1, "224x1,32x1,32x8"],
+  ["tfjs-cpu", 1, "224x1,32x1"],
+];
+const only = process.argv[2]?.split(",");
+const rows: Row[] = [];
+for (const [runtime, threads, cases] of plan) {
+  if (only && !only.includes(runtime)) continue;
+  process.stderr.write(`running ${runtime}, ${threads} thread(s): ${cases}\n`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", "bench/runner.ts", runtime, String(threads), cases], {
+    cwd: ROOT, encoding: "utf8", timeout: 900_000, env: { ...process.env, TSNN_BREAKDOWN: runtime === "tsnn" && threads === 2 ? "1" : "" },
+  });
+  for (const line of r.stdout.split("\n")) if (line.startsWith("{")) rows.push(JSON.parse(line));
+  if (r.status !== 0) process.stderr.write(`${runtime}: exit ${r.status} ${r.stderr.slice(-500)}\n`);
+}
+
+const key = (size: number, batch: number) => `${size}px batch ${batch}`;
+console.log(`\nResNet-18, same weights; ${os.cpus().length} x ${os.cpus()[0].model}, Node ${process.version}; medians of benchmark.js samples\n`);
+console.log("| case | runtime | threads | ms | GFLOP/s | peak RSS MB | tsnn/peer (same threads) |");
+console.log("|---|---|---|---|---|---|---|");
+for (const r of rows.filter((x) => !x.error).sort((a, b) => a.size - b.size || a.batch - b.batch || a.threads - b.threads || a.ms - b.ms)) {
+  const mine = rows.find((x) => x.runtime === "tsnn" && x.size === r.size && x.batch === r.batch && x.threads === r.threads);
+  const ratio = r.runtime === "tsnn" || !mine ? "" : (mine.ms / r.ms).toFixed(2);
+  console.log(`| ${key(r.size, r.batch)} | ${r.runtime} | ${r.threads} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${ratio} |`);
+}
+for (const r of rows.filter((x) => x.error)) console.log(`${r.runtime} (${r.threads} threads): error ${r.error}`);
+for (const r of rows.filter((x) => x.convs)) {
+  console.log(`\ntsnn per-layer conv time, ${key(r.size, r.batch)}, ${r.threads} threads (forward total ${r.ms.toFixed(1)} ms):\n`);
+  console.log("| conv | ms | GFLOP/s |");
+  console.log("|---|---|---|");
+  for (const c of r.convs!) console.log(`| ${c.name} | ${c.ms.toFixed(2)} | ${c.gflops.toFixed(1)} |`);
+  const convMs = r.convs!.reduce((s, c) => s + c.ms, 0);
+  console.log(`| all convs | ${convMs.toFixed(1)} | (rest of the forward: ${(r.ms - convMs).toFixed(1)} ms) |`);
+}

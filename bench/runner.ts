@@ -1,0 +1,166 @@
+/**
+ * One runtime, one thread count, in its own process (so peak RSS is its own): measures ResNet-18
+ * forwards with benchmark.js and prints one JSON line per case. Run by bench/peers.bench.ts.
+ *
+ *   node --import tsx bench/runner.ts <tsnn|ort-node|ort-web|tfjs-wasm|tfjs-cpu> <threads> <cases>
+ *
+ * cases: comma-separated `<size>x<batch>` (32 = the CIFAR variant, 224 = ImageNet stem).
+ */
+import Benchmark from "benchmark";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { load, models, nn, setNumThreads, Tensor, type DType } from "../src/index.js";
+
+const [runtime, threadsArg, casesArg] = process.argv.slice(2);
+const threads = Number(threadsArg);
+const MODELS = fileURLToPath(new URL("./models/", import.meta.url));
+const cases = casesArg.split(",").map((c) => c.split("x").map(Number) as [number, number]);
+const MACS: Record<number, number> = { 224: 1_814_073_344, 32: 555_422_720 };
+
+type Runner = (size: number, batch: number) => Promise<() => Promise<unknown> | unknown>;
+
+function input(size: number, batch: number): Float32Array {
+  const x = new Float32Array(batch * 3 * size * size);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * 0.9;
+  return x;
+}
+
+const modelName = (size: number): string => (size === 32 ? "resnet18_cifar" : "resnet18");
+
+const runners: Record<string, Runner> = {
+  async tsnn(size, batch) {
+    setNumThreads(threads);
+    const m = size === 32 ? models.resnet18({ numClasses: 10, cifarStem: true }) : models.resnet18();
+    m.loadStateDict(load(`${MODELS}${modelName(size)}.pth`));
+    m.eval();
+    const x = new Tensor(input(size, batch), [batch, 3, size, size]);
+    return () => m.call(x);
+  },
+  async "ort-node"(size, batch) {
+    const ort = await import("onnxruntime-node");
+    const s = await ort.InferenceSession.create(`${MODELS}${modelName(size)}.onnx`, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const x = new ort.Tensor("float32", input(size, batch), [batch, 3, size, size]);
+    return () => s.run({ x });
+  },
+  async "ort-web"(size, batch) {
+    const ort = await import("onnxruntime-web");
+    ort.env.wasm.numThreads = threads;
+    const s = await ort.InferenceSession.create(`${MODELS}${modelName(size)}.onnx`, { executionProviders: ["wasm"] });
+    const x = new ort.Tensor("float32", input(size, batch), [batch, 3, size, size]);
+    return () => s.run({ x });
+  },
+  async "tfjs-wasm"(size, batch) {
+    return tfjsRunner("wasm", size, batch);
+  },
+  async "tfjs-cpu"(size, batch) {
+    return tfjsRunner("cpu", size, batch);
+  },
+};
+
+/** ResNet-18 written with tfjs ops (NHWC), weights converted from the same state dict. */
+async function tfjsRunner(backend: "wasm" | "cpu", size: number, batch: number): Promise<() => unknown> {
+  const tf = await import("@tensorflow/tfjs-core");
+  if (backend === "wasm") await import("@tensorflow/tfjs-backend-wasm");
+  else await import("@tensorflow/tfjs-backend-cpu");
+  await tf.setBackend(backend);
+  await tf.ready();
+  const sd = load(`${MODELS}${modelName(size)}.pth`);
+  const get = (k: string): Tensor<DType> => sd.get(k)!;
+  const hwio = (k: string) => tf.tensor4d(get(k).permute(2, 3, 1, 0).data as Float32Array, [get(k).shape[2], get(k).shape[3], get(k).shape[1], get(k).shape[0]]);
+  const vec = (k: string) => tf.tensor1d(get(k).data as Float32Array);
+  const convs = new Map<string, ReturnType<typeof hwio>>();
+  const vecs = new Map<string, ReturnType<typeof vec>>();
+  for (const [k, t] of sd) {
+    if (t.dtype !== "float32") continue;
+    if (t.ndim === 4) convs.set(k, hwio(k));
+    else if (t.ndim === 1) vecs.set(k, vec(k));
+  }
+  const fcW = tf.tensor2d(get("fc.weight").permute(1, 0).data as Float32Array, [get("fc.weight").shape[1], get("fc.weight").shape[0]]);
+  type T4 = ReturnType<typeof tf.tensor4d>;
+  const conv = (x: T4, k: string, stride: number, pad: number): T4 => {
+    const p = pad ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+    return tf.conv2d(p, convs.get(`${k}.weight`)!, stride, "valid");
+  };
+  const bn = (x: T4, k: string): T4 => tf.batchNorm(x, vecs.get(`${k}.running_mean`)!, vecs.get(`${k}.running_var`)!, vecs.get(`${k}.bias`)!, vecs.get(`${k}.weight`)!, 1e-5);
+  const block = (x: T4, p: string, stride: number): T4 => {
+    let out = tf.relu(bn(conv(x, `${p}.conv1`, stride, 1), `${p}.bn1`)) as T4;
+    out = bn(conv(out, `${p}.conv2`, 1, 1), `${p}.bn2`);
+    const id = convs.has(`${p}.downsample.0.weight`) ? bn(conv(x, `${p}.downsample.0`, stride, 0), `${p}.downsample.1`) : x;
+    return tf.relu(tf.add(out, id)) as T4;
+  };
+  const xs = tf.tensor4d(new Tensor(input(size, batch), [batch, 3, size, size]).permute(0, 2, 3, 1).data, [batch, size, size, 3]);
+  return () => {
+    const y = tf.tidy(() => {
+      let x: T4 = (size === 32 ? tf.relu(bn(conv(xs, "conv1", 1, 1), "bn1")) : tf.relu(bn(conv(xs, "conv1", 2, 3), "bn1"))) as T4;
+      if (size !== 32) x = tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -Infinity), 3, 2, "valid") as T4;
+      for (const [layer, stride] of [["layer1", 1], ["layer2", 2], ["layer3", 2], ["layer4", 2]] as const) {
+        x = block(x, `${layer}.0`, stride);
+        x = block(x, `${layer}.1`, 1);
+      }
+      const pooled = tf.mean(x, [1, 2]) as ReturnType<typeof tf.tensor2d>;
+      return tf.add(tf.matMul(pooled, fcW), vecs.get("fc.bias")!);
+    });
+    y.dataSync();
+    y.dispose();
+  };
+}
+
+/** Per-layer conv timing for tsnn, through forward pre-hooks and hooks. */
+function convBreakdown(m: nn.Module, x: Tensor): { name: string; ms: number; gflops: number }[] {
+  const rows = new Map<string, { t0: number; ms: number; macs: number }>();
+  const handles = [];
+  for (const [name, mod] of m.namedModules()) {
+    if (!(mod instanceof nn.Conv2d)) continue;
+    rows.set(name, { t0: 0, ms: 0, macs: 0 });
+    handles.push(mod.registerForwardPreHook(() => void (rows.get(name)!.t0 = performance.now())));
+    handles.push(mod.registerForwardHook((_m, _i, out) => {
+      const r = rows.get(name)!;
+      r.ms += performance.now() - r.t0;
+      const o = out as Tensor;
+      r.macs = o.size * (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1];
+    }));
+  }
+  for (let i = 0; i < 3; i++) m.call(x);
+  handles.forEach((h) => h.remove());
+  return [...rows].map(([name, r]) => ({ name, ms: r.ms / 3, gflops: (2 * r.macs) / (r.ms / 3 / 1000) / 1e9 }));
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(`${MODELS}resnet18.onnx`)) throw new Error("bench/models missing: run /usr/bin/python3 scripts/export_bench_models.py");
+  for (const [size, batch] of cases) {
+    const fn = await runners[runtime](size, batch);
+    await fn();
+    const result = await new Promise<{ median: number; runs: number }>((resolve) => {
+      const bench = new Benchmark(`${runtime}`, {
+        defer: true,
+        minSamples: runtime === "tfjs-cpu" ? 2 : 5,
+        maxTime: runtime === "tfjs-cpu" ? 8 : 6,
+        initCount: 1,
+        fn: (deferred: { resolve(): void }) => {
+          Promise.resolve(fn()).then(() => deferred.resolve());
+        },
+        onComplete() {
+          const s = [...bench.stats.sample].sort((a: number, b: number) => a - b);
+          resolve({ median: s[Math.floor(s.length / 2)] * 1000, runs: s.length });
+        },
+      });
+      bench.run({ async: true });
+    });
+    const extra: Record<string, unknown> = {};
+    if (runtime === "tsnn" && process.env.TSNN_BREAKDOWN) {
+      const m = size === 32 ? models.resnet18({ numClasses: 10, cifarStem: true }) : models.resnet18();
+      extra.convs = convBreakdown(m.eval(), new Tensor(input(size, batch), [batch, 3, size, size]));
+    }
+    console.log(JSON.stringify({
+      runtime, threads, size, batch, ms: result.median, runs: result.runs,
+      gflops: (2 * MACS[size] * batch) / (result.median / 1000) / 1e9,
+      maxRssMB: process.resourceUsage().maxRSS / 1024, ...extra,
+    }));
+  }
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.log(JSON.stringify({ runtime, threads, error: String(e?.message ?? e) }));
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+/**
+ * A pool of `worker_threads` sharing the GEMM's WebAssembly memory (PyTorch:
+ * `torch.set_num_threads`). Calls stay synchronous: the calling thread posts column slices to
+ * the workers, computes the first slice itself, then waits with `Atomics.wait`. Workers start on
+ * first use and are `unref`ed, so an idle pool never keeps the process alive.
+ */
+import os from "node:os";
+import { Worker } from "node:worker_threads";
+import type { WasmGemm } from "./gemm.js";
+
+const ARGS = 13;
+const IDLE = 0;
+const RUN = 1;
+const EXIT = 2;
+
+/** Worker body (plain JS, run with `eval`): instantiate over the shared memory, then serve jobs. */
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { bytes, memory, control } = workerData;
+const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+const gemm = inst.exports.gemm;
+const c = new Int32Array(control);
+for (;;) {
+  Atomics.wait(c, 0, ${IDLE});
+  const state = Atomics.load(c, 0);
+  if (state === ${EXIT}) break;
+  if (state !== ${RUN}) continue;
+  try {
+    gemm(c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+    c[14] = 0;
+  } catch (e) {
+    c[14] = 1;
+  }
+  Atomics.store(c, 0, ${IDLE});
+  Atomics.notify(c, 0);
+}
+`;
+
+interface Slot {
+  worker: Worker;
+  control: Int32Array;
+}
+
+let requested = Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+let pool: Slot[] = [];
+let poolFor: WasmGemm | null = null;
+let busy = false;
+
+/** Use `n` threads (the caller plus n-1 workers) for large products (PyTorch: `set_num_threads`). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
+  requested = n;
+  if (pool.length > n - 1) {
+    for (const s of pool.slice(n - 1)) stop(s);
+    pool = pool.slice(0, n - 1);
+  }
+}
+
+/** Threads used for large products (default: the machine's cores). */
+export function getNumThreads(): number {
+  return requested;
+}
+
+function stop(s: Slot): void {
+  Atomics.store(s.control, 0, EXIT);
+  Atomics.notify(s.control, 0);
+}
+
+/** Workers available for `w` right now (starting them if needed); empty when memory is not shared. */
+export function workers(w: WasmGemm, wanted: number): Slot[] {
+  if (!w.shared || wanted <= 1 || busy) return [];
+  if (poolFor !== w) {
+    pool.forEach(stop);
+    pool = [];
+    poolFor = w;
+  }
+  while (pool.length < wanted - 1) {
+    const control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + 2)));
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes: w.bytes, memory: w.memory, control: control.buffer } });
+    worker.unref();
+    worker.on("error", () => {
+      pool = pool.filter((s) => s.worker !== worker);
+    });
+    pool.push({ worker, control });
+  }
+  return pool.slice(0, wanted - 1);
+}
+
+/**
+ * Run `gemm` jobs: job 0 on the calling thread, the rest on workers, then wait for all.
+ * Re-entrant calls (none expected: calls are synchronous) run serially.
+ */
+export function runParallel(w: WasmGemm, jobs: number[][]): void {
+  const slots = jobs.length > 1 ? workers(w, jobs.length) : [];
+  if (slots.length < jobs.length - 1) {
+    for (const j of jobs) w.gemm(...j);
+    return;
+  }
+  busy = true;
+  try {
+    slots.forEach((s, i) => {
+      const args = jobs[i + 1];
+      for (let k = 0; k < ARGS; k++) s.control[1 + k] = args[k];
+      Atomics.store(s.control, 0, RUN);
+      Atomics.notify(s.control, 0);
+    });
+    w.gemm(...jobs[0]);
+    for (const s of slots) {
+      while (Atomics.load(s.control, 0) === RUN) Atomics.wait(s.control, 0, RUN, 1000);
+      if (s.control[ARGS + 1] !== 0) throw new Error("GEMM worker failed");
+    }
+  } finally {
+    busy = false;
+  }
+}
