@@ -110,6 +110,20 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     }
   });
 
+  it("eval-mode conv+BN+ReLU fusion is bit-identical, and hooks switch it off so they see every module", () => {
+    const m = detModel(models.resnet18({ numClasses: 10, cifarStem: true })).eval();
+    const x = detTensor(777_777, [2, 3, 32, 32]);
+    const fused = m.call(x);
+    const seen: string[] = [];
+    const handles = [...m.namedModules()]
+      .filter(([, mod]) => mod instanceof nn.BatchNorm2d)
+      .map(([name, mod]) => mod.registerForwardHook(() => void seen.push(name)));
+    const unfused = m.call(x);
+    handles.forEach((h) => h.remove());
+    expect(seen.length).toBe(20);
+    expect(Buffer.from(unfused.data.buffer).equals(Buffer.from(fused.data.buffer))).toBe(true);
+  });
+
   it("loadStateDict of a PyTorch-ordered state dict reproduces the outputs", () => {
     const c = numerics.cifar_eval;
     const src = detModel(models.resnet18({ numClasses: 10, cifarStem: true }));

@@ -68,11 +68,19 @@ export class BasicBlock extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.bn2.call(this.conv2.call(out));
+    let out = convBn(this.conv1, this.bn1, this.relu, x);
+    out = convBn(this.conv2, this.bn2, null, out);
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(addInPlace(out, identity));
   }
+}
+
+/** `relu?(bn(conv(x)))`: fused when nothing can observe the difference, else module by module. */
+function convBn(conv: nn.Module, bn: nn.Module, relu: nn.Module | null, x: Tensor): Tensor {
+  const fused = nn.fusedConvBn(conv, bn, relu, x);
+  if (fused) return fused;
+  const y = bn.call(conv.call(x));
+  return relu ? relu.call(y) : y;
 }
 
 /**
@@ -107,9 +115,9 @@ export class Bottleneck extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
-    out = this.bn3.call(this.conv3.call(out));
+    let out = convBn(this.conv1, this.bn1, this.relu, x);
+    out = convBn(this.conv2, this.bn2, this.relu, out);
+    out = convBn(this.conv3, this.bn3, null, out);
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(addInPlace(out, identity));
   }
@@ -219,7 +227,7 @@ export class ResNet extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+    x = this.maxpool.call(convBn(this.conv1, this.bn1, this.relu, x));
     x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
     x = this.avgpool.call(x).flatten(1);
     return this.fc.call(x);

@@ -11,6 +11,16 @@ import { Tensor } from "./tensor.js";
 /** Paddings on the four sides: `[top, bottom, left, right]`. */
 export type Pads = [number, number, number, number];
 
+/**
+ * A per-channel epilogue applied in place to the convolution output: `y = y·scale[c] + shift[c]`
+ * (computed as BatchNorm does, in double, rounded to float32), then `max(y, 0)` if `relu`.
+ */
+export interface ConvEpilogue {
+  scale: Float64Array;
+  shift: Float64Array;
+  relu: boolean;
+}
+
 /** Options of the functional convolution, sizes already as pairs. */
 export interface Conv2dArgs {
   stride?: [number, number];
@@ -102,7 +112,7 @@ function outTensor(g: ConvGeometry, data: Float32Array): Tensor {
  * Convolution of `x` `[N, C, H, W]` (or unbatched `[C, H, W]`) with `weight`
  * `[out, C/groups, kH, kW]` and optional `bias` `[out]` (PyTorch: `F.conv2d`).
  */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}): Tensor {
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}, epilogue: ConvEpilogue | null = null): Tensor {
   const g = geometry(x, weight, bias, args);
   const { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, groups, oh, ow } = g;
   const cinG = cin / groups;
@@ -139,7 +149,26 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
     }
   }
   if (bias) addChannelBias(out, bias.data, n, cout, P);
+  if (epilogue) applyEpilogue(out, epilogue, n, cout, P);
   return outTensor(g, out);
+}
+
+function applyEpilogue(out: Float32Array, e: ConvEpilogue, n: number, c: number, plane: number): void {
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const scale = e.scale[ch];
+      const shift = e.shift[ch];
+      const o = (b * c + ch) * plane;
+      if (e.relu) {
+        for (let i = o; i < o + plane; i++) {
+          const v = Math.fround(out[i] * scale + shift);
+          out[i] = v < 0 ? 0 : v;
+        }
+      } else {
+        for (let i = o; i < o + plane; i++) out[i] = out[i] * scale + shift;
+      }
+    }
+  }
 }
 
 /** `out[n, c, :] += bias[c]` over an NC(P) buffer. */

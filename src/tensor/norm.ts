@@ -19,6 +19,24 @@ export interface BatchNormArgs {
 }
 
 /**
+ * The eval-mode affine map of BatchNorm per channel, `y = x·scale + shift`, computed exactly as
+ * `batchNorm` computes it (so a fused epilogue gives bit-identical results).
+ */
+export function batchNormEvalAffine(
+  mean: Float32Array, variance: Float32Array, weight: Float32Array | null, bias: Float32Array | null, eps: number,
+): { scale: Float64Array; shift: Float64Array } {
+  const c = mean.length;
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    const inv = 1 / Math.sqrt(variance[ch] + eps);
+    scale[ch] = weight ? weight[ch] * inv : inv;
+    shift[ch] = (bias ? bias[ch] : 0) - mean[ch] * scale[ch];
+  }
+  return { scale, shift };
+}
+
+/**
  * `y = (x - mean) / sqrt(var + eps) * weight + bias` per channel. In training the batch mean and
  * biased variance normalise, and running stats (if given) are updated in place with the unbiased
  * variance `var·n/(n-1)`; otherwise the running stats are used.
