@@ -64,28 +64,17 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     need(1);
     return bytes[pos++];
   };
-  const u16 = (): number => {
-    need(2);
-    const v = view.getUint16(pos, true);
-    pos += 2;
+  const fixed = <T>(n: number, read: (at: number) => T): T => {
+    need(n);
+    const v = read(pos);
+    pos += n;
     return v;
   };
-  const u32 = (): number => {
-    need(4);
-    const v = view.getUint32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const i32 = (): number => {
-    need(4);
-    const v = view.getInt32(pos, true);
-    pos += 4;
-    return v;
-  };
+  const u16 = (): number => fixed(2, (at) => view.getUint16(at, true));
+  const u32 = (): number => fixed(4, (at) => view.getUint32(at, true));
+  const i32 = (): number => fixed(4, (at) => view.getInt32(at, true));
   const u64 = (): number => {
-    need(8);
-    const v = view.getBigUint64(pos, true);
-    pos += 8;
+    const v = fixed(8, (at) => view.getBigUint64(at, true));
     if (v > BigInt(bytes.length)) fail(`length ${v} exceeds the file`);
     return Number(v);
   };
@@ -276,12 +265,9 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         stack.push(b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
         break;
       }
-      case 0x47: { // BINFLOAT (big-endian)
-        need(8);
-        stack.push(view.getFloat64(pos, false));
-        pos += 8;
+      case 0x47: // BINFLOAT (big-endian)
+        stack.push(fixed(8, (at) => view.getFloat64(at, false)));
         break;
-      }
       case 0x46: { // FLOAT (protocol 0)
         const v = Number(line());
         if (Number.isNaN(v)) fail("bad FLOAT");

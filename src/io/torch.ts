@@ -108,9 +108,14 @@ function findClass(where: string) {
   };
 }
 
-function storageClassOf(v: unknown, where: string): StorageClass {
-  if (!(v instanceof StorageClass)) throw new CheckpointError(`${where}: persistent id names no storage class`);
-  return v;
+/** Parse `('storage', <class>, key, location, numel, ...)` (at least `minLength` fields). */
+function storageId(pid: unknown, minLength: number, where: string): { dtype: string; key: string; numel: number; rest: readonly unknown[] } {
+  if (!isTuple(pid) || pid[0] !== "storage" || pid.length < minLength) throw new CheckpointError(`${where}: unsupported persistent id`);
+  if (!(pid[1] instanceof StorageClass)) throw new CheckpointError(`${where}: persistent id names no storage class`);
+  const key = String(pid[2]);
+  const n = pid[4];
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${where}: bad element count for storage ${key}`);
+  return { dtype: pid[1].dtype, key, numel: n, rest: pid.slice(5) };
 }
 
 /** Replace pending tensors in the unpickled object graph by real tensors. */
@@ -173,19 +178,15 @@ export function readTorchZip(buf: Uint8Array, what: string): unknown {
     where,
     findClass: findClass(where),
     persistentLoad(pid) {
-      if (!isTuple(pid) || pid[0] !== "storage" || pid.length < 5) throw new CheckpointError(`${where}: unsupported persistent id`);
-      const cls = storageClassOf(pid[1], where);
-      const key = String(pid[2]);
-      const n = pid[4];
-      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${where}: bad element count for storage ${key}`);
+      const { dtype, key, numel: n } = storageId(pid, 5, where);
       let st = storages.get(key);
       if (!st) {
-        st = new Storage(cls.dtype, key, n);
+        st = new Storage(dtype, key, n);
         const entry = entries.get(`${root}data/${key}`);
         if (!entry) throw new CheckpointError(`${what}: storage ${key} is missing (no entry ${root}data/${key})`);
-        const itemsize = ITEMSIZE[cls.dtype as FileDType];
+        const itemsize = ITEMSIZE[dtype as FileDType];
         if (itemsize !== undefined && entry.size !== n * itemsize) {
-          throw new CheckpointError(`${what}: entry ${root}data/${key} has ${entry.size} bytes, but ${n} x ${cls.dtype} needs ${n * itemsize}`);
+          throw new CheckpointError(`${what}: entry ${root}data/${key} has ${entry.size} bytes, but ${n} x ${dtype} needs ${n * itemsize}`);
         }
         if (itemsize !== undefined) st.bytes = entry.data();
         storages.set(key, st);
@@ -220,24 +221,20 @@ export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
     where,
     findClass: findClass(where),
     persistentLoad(pid) {
-      if (!isTuple(pid) || pid[0] !== "storage" || pid.length < 6) throw new CheckpointError(`${where}: unsupported persistent id`);
-      const cls = storageClassOf(pid[1], where);
-      const key = String(pid[2]);
-      const n = pid[4];
-      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${where}: bad element count for storage ${key}`);
+      const { dtype, key, numel: n, rest } = storageId(pid, 6, where);
       let st = storages.get(key);
       if (!st) {
-        st = new Storage(cls.dtype, key, n);
+        st = new Storage(dtype, key, n);
         storages.set(key, st);
       }
-      const view = pid[5];
+      const view = rest[0];
       if (view === null || view === undefined) return st;
       if (!isTuple(view) || view.length !== 3) throw new CheckpointError(`${where}: bad storage view metadata`);
       const [viewKey, off, viewSize] = view as unknown[];
       if (typeof off !== "number" || typeof viewSize !== "number" || off < 0 || viewSize < 0 || off + viewSize > n) {
         throw new CheckpointError(`${where}: storage view ${String(viewKey)} lies outside storage ${key}`);
       }
-      return new Storage(cls.dtype, String(viewKey), viewSize, st, off);
+      return new Storage(dtype, String(viewKey), viewSize, st, off);
     },
   });
   const keys = unpickle(buf, obj.end, plain);
