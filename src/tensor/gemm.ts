@@ -4,7 +4,7 @@
  * K blocked, a 4x4 register-blocked micro-kernel accumulating in doubles). Strided operands let
  * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
-import { ensureMemory, gemmLayout, splitColumns, wasmGemm } from "./wasm/gemm.js";
+import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm } from "./wasm/gemm.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
@@ -93,18 +93,24 @@ export function gemmWithB(
     sgemmJs(M, N, K, A, { data: tmp, offset: 0, rowStride: brs, colStride: bcs }, C, cOff, ldc, accumulate);
     return;
   }
+  // Threads split the rows of A when M > N (each packs only its rows; B is small) and the columns
+  // of B otherwise (each packs only its panels of B; A is small).
   const threads = M * N * K >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
-  const cols = splitColumns(N, threads);
-  const L = gemmLayout(M, N, K, M * K, bFloats, cols);
+  const byRows = M > N;
+  const parts = byRows ? splitRange(M, threads, PANEL.MR) : splitRange(N, threads, PANEL.NR);
+  const L = gemmLayout(M, N, K, M * K, bFloats, byRows ? parts.map(() => N) : parts);
   ensureMemory(w, L.end);
   const mem = new Float32Array(w.memory.buffer);
   if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
   else for (let i = 0; i < M; i++) mem.set(A.data.subarray(A.offset + i * A.rowStride, A.offset + i * A.rowStride + K), L.a / 4 + i * K);
   fillB(mem, L.b / 4);
-  let j0 = 0;
-  const jobs = cols.map((nc, t) => {
-    const job = [M, nc, K, L.a, K, L.b + j0 * bcs * 4, brs, bcs, L.c + j0 * 4, N, L.scratch[t].pa, L.scratch[t].pb, L.scratch[t].spill];
-    j0 += nc;
+  let start = 0;
+  const jobs = parts.map((size, t) => {
+    const { pa, pb, spill } = L.scratch[t];
+    const job = byRows
+      ? [size, N, K, L.a + start * K * 4, K, L.b, brs, bcs, L.c + start * N * 4, N, pa, pb, spill]
+      : [M, size, K, L.a, K, L.b + start * bcs * 4, brs, bcs, L.c + start * 4, N, pa, pb, spill];
+    start += size;
     return job;
   });
   runParallel(w, jobs);

@@ -232,20 +232,23 @@ export function gemmLayout(M: number, N: number, K: number, aFloats: number, bFl
   return { a, b, c, scratch, end: p };
 }
 
-/** Column split of N over up to `threads` threads, in multiples of the 8-wide panel. */
-export function splitColumns(N: number, threads: number): number[] {
-  const panels = Math.ceil(N / NR);
-  const t = Math.max(1, Math.min(threads, panels));
+/** Split `n` rows or columns over up to `threads` threads, in multiples of `unit`. */
+export function splitRange(n: number, threads: number, unit: number): number[] {
+  const blocks = Math.ceil(n / unit);
+  const t = Math.max(1, Math.min(threads, blocks));
   const out: number[] = [];
   let done = 0;
   for (let i = 0; i < t; i++) {
-    const take = Math.round(((i + 1) * panels) / t) - Math.round((i * panels) / t);
-    const cols = Math.min(take * NR, N - done);
-    out.push(cols);
-    done += cols;
+    const take = Math.round(((i + 1) * blocks) / t) - Math.round((i * blocks) / t);
+    const part = Math.min(take * unit, n - done);
+    out.push(part);
+    done += part;
   }
   return out;
 }
+
+/** Panel widths, for callers splitting work. */
+export const PANEL = { MR, NR };
 
 /** Grow the kernel's memory to at least `bytes`. */
 export function ensureMemory(w: WasmGemm, bytes: number): void {
