@@ -1,5 +1,5 @@
 /**
- * The main job (`npm start`): the design document's models built in TypeScript, printed exactly
+ * The design document's models built in TypeScript, printed exactly
  * as PyTorch prints them, then the CIFAR-style ResNet-18 run on a batch.
  */
 import { manualSeed, models, nn, randn, Tensor } from "../src/index.js";
