@@ -202,6 +202,16 @@ function im2col(
           }
           const rowBase = plane + iy * w;
           let ix = kx * dw - padLeft;
+          if (sw === 1 && ow >= 16) {
+            // Contiguous: zeros where the window hangs over the left/right edge, a copy between.
+            const lo = Math.min(ow, Math.max(0, -ix));
+            const hi = Math.max(lo, Math.min(ow, w - ix));
+            if (lo > 0) col.fill(0, o, o + lo);
+            if (hi > lo) col.set(x.subarray(rowBase + ix + lo, rowBase + ix + hi), o + lo);
+            if (hi < ow) col.fill(0, o + hi, o + ow);
+            o += ow;
+            continue;
+          }
           for (let ox = 0; ox < ow; ox++, ix += sw) col[o++] = ix >= 0 && ix < w ? x[rowBase + ix] : 0;
         }
       }
