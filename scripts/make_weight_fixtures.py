@@ -175,7 +175,18 @@ def main():
     old = OrderedDict((k, v) for k, v in sd.items() if not k.endswith("num_batches_tracked"))
     save(old, "small_legacy_no_nbt.pth", _use_new_zipfile_serialization=False)
 
+    # PyTorch's float32 -> float16 / bfloat16 rounding, edge cases included (as raw bits, so that
+    # inf and NaN survive JSON).
+    edge = torch.tensor([0.0, -0.0, 1.0, 65504.0, 65519.0, 65520.0, 1e6, 6e-8, 3e-8, 1e-10, 2.9802322e-08,
+                         1.00048828125, 1.0009765625, 1.00146484375, 3.4e38, float("inf"), float("-inf"), float("nan")])
+    vals = torch.cat([edge, torch.randn(200) * 10, torch.randn(50) * 1e-5])
+    rounding = {
+        "f32Bits": vals.view(torch.int32).tolist(),
+        "f16Bits": vals.half().view(torch.int16).tolist(),
+        "bf16Bits": vals.bfloat16().view(torch.int16).tolist(),
+    }
     expected = {
+        "rounding": rounding,
         "small": {"state": [[k, enc(v)] for k, v in sd.items()], "input": enc(x), "output": enc(y)},
         "dtypes": [[k, enc(v.float() if v.dtype in (torch.float16, torch.bfloat16, torch.float64) else v)] for k, v in tensors.items()],
     }

@@ -13,5 +13,7 @@ for (const f of readdirSync(dir)) {
   const stem = f.replace(/\.(pth|safetensors)$/, "");
   save(join(dir, `${stem}.tsnn.pth`), sd);
   save(join(dir, `${stem}.tsnn.safetensors`), sd);
+  save(join(dir, `${stem}.tsnn.f16.pth`), sd, { dtype: "float16" });
+  save(join(dir, `${stem}.tsnn.bf16.safetensors`), sd, { dtype: "bfloat16" });
   console.log(`${f}: ${sd.size} tensors re-saved`);
 }

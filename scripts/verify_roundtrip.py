@@ -21,7 +21,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def read_safetensors(path):
-    names = {"F32": torch.float32, "I64": torch.int64}
+    names = {"F32": torch.float32, "I64": torch.int64, "F16": torch.float16, "BF16": torch.bfloat16}
     with open(path, "rb") as f:
         raw = f.read()
     n = struct.unpack("<Q", raw[:8])[0]
@@ -32,7 +32,9 @@ def read_safetensors(path):
         if k == "__metadata__":
             continue
         b, e = v["data_offsets"]
-        out[k] = torch.frombuffer(bytearray(data[b:e]), dtype=names[v["dtype"]]).reshape(v["shape"]) if e > b else torch.zeros(v["shape"], dtype=names[v["dtype"]])
+        dt = names[v["dtype"]]
+        raw = torch.frombuffer(bytearray(data[b:e]), dtype=torch.int16 if dt == torch.bfloat16 else dt) if e > b else torch.zeros(0, dtype=dt)
+        out[k] = (raw.view(torch.bfloat16) if dt == torch.bfloat16 else raw).reshape(v["shape"])
     return out
 
 
@@ -67,6 +69,13 @@ def main():
                     failures += status != "ok"
                     print(f"{src}.tsnn.{kind}: {len(got)} tensors, bit-identical {len(sd) - len(bad)}/{len(sd)}, "
                           f"order kept {order}, strict load_state_dict ok -> {status}")
+                for kind, dt in (("f16.pth", torch.float16), ("bf16.safetensors", torch.bfloat16)):
+                    path = os.path.join(d, f"{src}.tsnn.{kind}")
+                    got = torch.load(path, weights_only=True) if kind.endswith("pth") else read_safetensors(path)
+                    want = {k: v.to(dt) if v.is_floating_point() else v for k, v in sd.items()}
+                    bad = [k for k in want if k not in got or not same_bits(want[k], got[k])]
+                    failures += bool(bad)
+                    print(f"{src}.tsnn.{kind}: equals PyTorch's own .to({dt}) bit for bit: {len(want) - len(bad)}/{len(want)} -> {'ok' if not bad else 'FAIL'}")
     sys.exit(1 if failures else 0)
 
 

@@ -22,12 +22,17 @@ import {
 import { PyDict } from "../src/io/pickle.js";
 import { pickle, PyCall, PyGlobalRef, PyPersistent, PyTupleOut } from "../src/io/pickle.js";
 import { writeZip } from "../src/io/zip.js";
+import { float32ToBfloat16Bits, float32ToHalfBits } from "../src/io/dtypes.js";
 import { dec, decStateDict, detTensor, expectClose, fixture, fromSkeleton, values, type EncTensor } from "./helpers.js";
 
 const DIR = fileURLToPath(new URL("./fixtures/weights/", import.meta.url));
 const file = (name: string): string => DIR + name;
 const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(file(name)));
-const expected = fixture<{ small: { state: [string, EncTensor][]; input: EncTensor; output: EncTensor }; dtypes: [string, EncTensor][] }>(
+const expected = fixture<{
+  rounding: { f32Bits: number[]; f16Bits: number[]; bf16Bits: number[] };
+  small: { state: [string, EncTensor][]; input: EncTensor; output: EncTensor };
+  dtypes: [string, EncTensor][];
+}>(
   "weights/expected.json",
 );
 const numerics = fixture("resnet_numerics.json");
@@ -246,6 +251,28 @@ describe("files tsnn writes", () => {
       expect(data % 64).toBe(0);
       p = data + dv.getUint32(p + 18, true);
     }
+  });
+});
+
+describe("writing float16 / bfloat16 / float64", () => {
+  const r = expected.rounding;
+  const floats = new Float32Array(new Int32Array(r.f32Bits).buffer);
+  it(`float32 → float16 and bfloat16 bits equal PyTorch's .half() / .bfloat16() on ${floats.length} values (ties, overflow, subnormals, inf, NaN)`, () => {
+    expect(Array.from(floats, float32ToHalfBits)).toEqual(r.f16Bits.map((b) => b & 0xffff));
+    expect(Array.from(floats, float32ToBfloat16Bits)).toEqual(r.bf16Bits.map((b) => b & 0xffff));
+  });
+  it("a float16 safetensors file re-saved with {dtype: 'float16'} keeps the original bytes; .pth too", () => {
+    const src = load(file("dtypes.safetensors"));
+    const half = new Map([["f16", src.get("f16")!]]);
+    const back = load(serialize(half, { format: "safetensors", dtype: "float16" }));
+    expect(values(back.get("f16")!)).toEqual(values(src.get("f16")!));
+    const raw = Buffer.from(serialize(half, { format: "safetensors", dtype: "float16" }));
+    expect(raw.includes('"dtype":"F16"')).toBe(true);
+    const viaPth = load(serialize(half, { dtype: "bfloat16" }));
+    expect(viaPth.get("f16")!.shape).toEqual([3, 4]);
+    const sd = load(file("small_zip.pth"));
+    const f64 = load(serialize(sd, { format: "safetensors", dtype: "float64" }));
+    expectBitEqual(f64, sd);
   });
 });
 

@@ -153,3 +153,64 @@ function fmt(v: readonly number[]): string {
 export function tensorBytes(t: Tensor<DType>): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+const bitsOf = (x: number): number => {
+  f32[0] = x;
+  return u32[0];
+};
+const fromBits = (b: number): number => {
+  u32[0] = b >>> 0;
+  return f32[0];
+};
+
+/**
+ * float32 → IEEE half bits, round to nearest even, as PyTorch's `fp16_ieee_from_fp32_value`
+ * (NaN becomes 0x7E00 with the sign kept; overflow becomes infinity).
+ */
+export function float32ToHalfBits(x: number): number {
+  const scaleToInf = 2 ** 112;
+  const scaleToZero = 2 ** -110;
+  let base = Math.fround(Math.fround(Math.abs(x) * scaleToInf) * scaleToZero);
+  const w = bitsOf(x);
+  const shl1 = (w << 1) >>> 0;
+  const sign = w & 0x80000000;
+  let bias = shl1 & 0xff000000;
+  if (bias >>> 0 < 0x71000000) bias = 0x71000000;
+  base = Math.fround(fromBits(((bias >>> 1) + 0x07800000) >>> 0) + base);
+  const bits = bitsOf(base);
+  const nonsign = ((bits >>> 13) & 0x7c00) + (bits & 0x0fff);
+  return ((sign >>> 16) | (shl1 > 0xff000000 ? 0x7e00 : nonsign)) & 0xffff;
+}
+
+/**
+ * float32 → bfloat16 bits, round to nearest even, as PyTorch's CPU conversion (whose vectorised
+ * path writes every NaN as 0xFFFF).
+ */
+export function float32ToBfloat16Bits(x: number): number {
+  if (Number.isNaN(x)) return 0xffff;
+  const u = bitsOf(x);
+  return ((u + (((u >>> 16) & 1) + 0x7fff)) >>> 16) & 0xffff;
+}
+
+/** The little-endian bytes of float32 values stored as `dtype` (float32, float16, bfloat16, float64). */
+export function encodeFloats(data: Float32Array, dtype: FileDType): Uint8Array {
+  if (dtype === "float32") return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (dtype === "float64") {
+    const out = new Float64Array(data.length);
+    out.set(data);
+    return new Uint8Array(out.buffer);
+  }
+  if (dtype === "int64") throw new CheckpointError("cannot store float values as int64");
+  const out = new Uint16Array(data.length);
+  const conv = dtype === "float16" ? float32ToHalfBits : float32ToBfloat16Bits;
+  for (let i = 0; i < data.length; i++) out[i] = conv(data[i]);
+  return new Uint8Array(out.buffer);
+}
+
+/** Bytes and dtype of a tensor as written to a file, float tensors stored as `floatDType`. */
+export function storedBytes(t: Tensor<DType>, floatDType: FileDType = "float32"): { bytes: Uint8Array; dtype: FileDType } {
+  if (t.dtype === "int64") return { bytes: tensorBytes(t), dtype: "int64" };
+  return { bytes: encodeFloats(t.data as Float32Array, floatDType), dtype: floatDType };
+}

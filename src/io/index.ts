@@ -33,6 +33,8 @@ export interface SaveOptions {
   format?: "pth" | "safetensors";
   /** safetensors `__metadata__` (string → string). */
   metadata?: Record<string, string>;
+  /** Store float tensors as this dtype (default float32), e.g. `"float16"` to halve the file. */
+  dtype?: "float32" | "float16" | "bfloat16" | "float64";
 }
 
 /** The raw content of a checkpoint: dicts as `PyDict`, tensors as `Tensor`, lists/tuples as arrays. */
@@ -167,9 +169,11 @@ export function serialize(stateDict: Map<string, Tensor<DType>>, opts: SaveOptio
   for (const [k, v] of stateDict) {
     if (!(v instanceof Tensor)) throw new CheckpointError(`cannot save ${JSON.stringify(k)}: not a Tensor`);
   }
-  if (opts.format === "safetensors") return writeSafetensors(stateDict, opts.metadata);
+  const dtype = opts.dtype ?? "float32";
+  if (!["float32", "float16", "bfloat16", "float64"].includes(dtype)) throw new CheckpointError(`cannot store floats as ${dtype}`);
+  if (opts.format === "safetensors") return writeSafetensors(stateDict, opts.metadata, dtype);
   if (opts.metadata) throw new CheckpointError("metadata is only stored in safetensors files");
-  return writeTorchZip(stateDict as StateDict);
+  return writeTorchZip(stateDict as StateDict, dtype);
 }
 
 /**

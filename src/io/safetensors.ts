@@ -4,10 +4,10 @@
  */
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, numel, Tensor, type DType } from "../tensor/index.js";
-import { ITEMSIZE, tensorBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
+import { ITEMSIZE, storedBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
 
 const FROM_ST: Record<string, FileDType> = { F32: "float32", F16: "float16", BF16: "bfloat16", F64: "float64", I64: "int64" };
-const TO_ST: Record<DType, string> = { float32: "F32", int64: "I64" };
+const TO_ST: Record<FileDType, string> = { float32: "F32", float16: "F16", bfloat16: "BF16", float64: "F64", int64: "I64" };
 const MAX_HEADER = 100 * 1024 * 1024;
 
 /** Whether bytes look like a safetensors file (plausible header length, then `{`). */
@@ -66,29 +66,34 @@ export function readSafetensors(buf: Uint8Array, what: string): { tensors: Map<s
   return { tensors: new Map(found.map((f) => [f.name, f.t])), metadata };
 }
 
-/** Serialise tensors as safetensors, in the map's order, header padded to 8 bytes. */
-export function writeSafetensors(tensors: Map<string, Tensor<DType>>, metadata?: Record<string, string> | null): Uint8Array {
+/**
+ * Serialise tensors as safetensors, in the map's order, header padded to 8 bytes; float tensors
+ * are stored as `floatDType` (default float32), int64 as I64.
+ */
+export function writeSafetensors(tensors: Map<string, Tensor<DType>>, metadata?: Record<string, string> | null, floatDType: FileDType = "float32"): Uint8Array {
   const parts: string[] = [];
   if (metadata) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
+  const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
-    const end = offset + t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${TO_ST[t.dtype]}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${end}]}`);
+    const { bytes, dtype } = storedBytes(t, floatDType);
+    const end = offset + bytes.byteLength;
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${TO_ST[dtype]}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${end}]}`);
+    blobs.push(bytes);
     offset = end;
   }
   let header = `{${parts.join(",")}}`;
   const enc = new TextEncoder();
-  let hb = enc.encode(header);
-  const pad = (8 - (hb.length % 8)) % 8;
+  const pad = (8 - (enc.encode(header).length % 8)) % 8;
   header += " ".repeat(pad);
-  hb = enc.encode(header);
+  const hb = enc.encode(header);
   const out = new Uint8Array(8 + hb.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   let p = 8 + hb.length;
-  for (const t of tensors.values()) {
-    out.set(tensorBytes(t), p);
-    p += t.data.byteLength;
+  for (const b of blobs) {
+    out.set(b, p);
+    p += b.byteLength;
   }
   return out;
 }

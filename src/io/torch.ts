@@ -7,7 +7,7 @@
  */
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
-import { ITEMSIZE, tensorBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
+import { ITEMSIZE, storedBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
 import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
 import { readZip, writeZip } from "./zip.js";
 
@@ -260,13 +260,15 @@ export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
   return resolve(obj.value, where);
 }
 
-const STORAGE_CLASS: Record<DType, string> = { float32: "FloatStorage", int64: "LongStorage" };
+const STORAGE_CLASS: Record<FileDType, string> = {
+  float32: "FloatStorage", float16: "HalfStorage", bfloat16: "BFloat16Storage", float64: "DoubleStorage", int64: "LongStorage",
+};
 
 /**
  * Serialise a state dict as `torch.save(state_dict)` does (zip format, protocol-2 pickle,
  * `_metadata` kept) so that `torch.load(path, weights_only=True)` reads it.
  */
-export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map<string, { version?: number }> }, root = "archive"): Uint8Array {
+export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map<string, { version?: number }> }, floatDType: FileDType = "float32", root = "archive"): Uint8Array {
   const storageKeys = new Map<ArrayBufferLike, Map<string, string>>();
   const storages: [string, Uint8Array][] = [];
   const ordered = () => new PyCall("collections", "OrderedDict", []);
@@ -277,12 +279,13 @@ export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map
     storageKeys.set(t.data.buffer, byBuffer);
     const span = `${t.data.byteOffset}:${t.data.byteLength}:${t.dtype}`;
     let key = byBuffer.get(span);
+    const stored = storedBytes(t, floatDType);
     if (key === undefined) {
       key = String(storages.length);
       byBuffer.set(span, key);
-      storages.push([key, tensorBytes(t)]);
+      storages.push([key, stored.bytes]);
     }
-    const pid = new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", STORAGE_CLASS[t.dtype]), key, "cpu", t.size]));
+    const pid = new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", STORAGE_CLASS[stored.dtype]), key, "cpu", t.size]));
     items.push([
       name,
       new PyCall("torch._utils", "_rebuild_tensor_v2", [
