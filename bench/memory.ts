@@ -16,4 +16,4 @@ for (let i = 1; i <= 1000; i++) {
 }
 const secs = (performance.now() - t0) / 1000;
 console.log(`RSS (MB) every 100 forwards: ${samples.map((s) => s.toFixed(0)).join(" ")}`);
-console.log(`after warm-up ${samples[0].toFixed(0)} MB, after 1,000 forwards ${samples.at(-1)!.toFixed(0)} MB, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, ${(1000 / secs).toFixed(1)} forwards/s`);
+console.log(`after warm-up ${samples[0].toFixed(0)} MB, after 1,000 forwards ${samples.at(-1)!.toFixed(0)} MB, peak RSS ${((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(0)} MB, ${(1000 / secs).toFixed(1)} forwards/s`);

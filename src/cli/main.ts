@@ -202,6 +202,7 @@ function demo(opts: { limit?: number }): void {
   if (agree !== images.length) process.exitCode = 1;
 }
 
+/** The `tsnn` command-line program (commander), without parsing or exiting. */
 export function program(): Command {
   const cmd = new Command("tsnn")
     .description("PyTorch's nn.Module in TypeScript: print, summarise and run ResNets")
