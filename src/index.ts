@@ -34,3 +34,4 @@ export { load, loadAsync, loadObject, loadMetadata, save, serialize, type LoadOp
 export * as io from "./io/index.js";
 export { summary, type Summary, type SummaryRow } from "./utils/summary.js";
 export * as vision from "./vision/image.js";
+export { pyRepr, pyFloat } from "./nn/repr.js";
