@@ -5,6 +5,7 @@
  */
 import { RuntimeError, ValueError } from "../errors.js";
 import { gemmWithB } from "./gemm.js";
+import type { WasmGemm } from "./wasm/gemm.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -129,17 +130,22 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
   const C = n === 1 ? out : new Float32Array(coutG * NP);
   for (let gi = 0; gi < groups; gi++) {
     const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
-    const fill = (dst: Float32Array, at: number): void => {
+    const planeFloats = cinG * h * w;
+    const fill = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null): void => {
       for (let b = 0; b < n; b++) {
         const xOff = (b * cin + gi * cinG) * h * w;
         if (direct) {
           for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + b * P);
+        } else if (wasm) {
+          // Stage this image's channels in WASM memory and unfold them there.
+          dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
+          wasm.im2col(extraAt * 4, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + b * P) * 4, NP, 0, Kg);
         } else {
           im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + b * P, NP);
         }
       }
     };
-    gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP);
+    gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct ? 0 : planeFloats);
     if (n > 1) {
       for (let b = 0; b < n; b++) {
         for (let co = 0; co < coutG; co++) {

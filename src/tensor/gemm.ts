@@ -4,7 +4,7 @@
  * K blocked, a 4x4 register-blocked micro-kernel accumulating in doubles). Strided operands let
  * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
-import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
@@ -68,9 +68,15 @@ export function sgemm(
 }
 
 /**
- * `C = A·B` where the caller writes B straight into the kernel's memory: `fillB(dst, at)` must
- * put `bFloats` values at `dst[at..]`, laid out with strides (`brs`, `bcs`). Saves a copy for
- * im2col. Falls back to the JS kernel on a temporary buffer.
+ * Writes B (`bFloats` values with strides `brs`, `bcs`) at `dst[at..]`. On the WASM path `wasm`
+ * is the kernel instance and `dst[extraAt..]` holds `extraFloats` free floats (e.g. to stage the
+ * input image for the WASM im2col); on the JS path `wasm` is null.
+ */
+export type FillB = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null) => void;
+
+/**
+ * `C = A·B` where the caller writes B straight into the kernel's memory (`fillB`). Saves a copy
+ * for im2col. Falls back to the JS kernel on a temporary buffer.
  */
 export function gemmWithB(
   M: number,
@@ -80,16 +86,17 @@ export function gemmWithB(
   bFloats: number,
   brs: number,
   bcs: number,
-  fillB: (dst: Float32Array, at: number) => void,
+  fillB: FillB,
   C: Float32Array,
   cOff: number,
   ldc: number,
   accumulate = false,
+  extraFloats = 0,
 ): void {
   const w = backend === "wasm" && A.colStride === 1 ? wasmGemm() : null;
   if (!w) {
     const tmp = new Float32Array(bFloats);
-    fillB(tmp, 0);
+    fillB(tmp, 0, -1, null);
     sgemmJs(M, N, K, A, { data: tmp, offset: 0, rowStride: brs, colStride: bcs }, C, cOff, ldc, accumulate);
     return;
   }
@@ -99,11 +106,11 @@ export function gemmWithB(
   const byRows = M > N;
   const parts = byRows ? splitRange(M, threads, PANEL.MR) : splitRange(N, threads, PANEL.NR);
   const L = gemmLayout(M, N, K, M * K, bFloats, byRows ? parts.map(() => N) : parts);
-  ensureMemory(w, L.end);
+  ensureMemory(w, L.end + extraFloats * 4);
   const mem = new Float32Array(w.memory.buffer);
   if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
   else for (let i = 0; i < M; i++) mem.set(A.data.subarray(A.offset + i * A.rowStride, A.offset + i * A.rowStride + K), L.a / 4 + i * K);
-  fillB(mem, L.b / 4);
+  fillB(mem, L.b / 4, L.end / 4, w);
   let start = 0;
   const jobs = parts.map((size, t) => {
     const { pa, pb, spill } = L.scratch[t];

@@ -94,6 +94,9 @@ export class Fn {
   mul = this.bin(0x6c);
   shl = this.bin(0x74);
   shrU = this.bin(0x76);
+  divU = this.bin(0x6e);
+  remU = this.bin(0x70);
+  or = this.bin(0x72);
   lt = this.bin(0x48);
   le = this.bin(0x4c);
   gt = this.bin(0x4a);

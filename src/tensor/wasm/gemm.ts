@@ -161,6 +161,73 @@ function gemmDriver(): Fn {
   return f;
 }
 
+/**
+ * im2col rows [R0, R1) of an NCHW image plane stack at X (C x H x W floats) into DST with row
+ * stride LD (floats): row r = (ci, ky, kx), column = oy*OW + ox; zeros outside the image.
+ */
+function im2colKernel(): Fn {
+  const f = new Fn("im2col", Array.from({ length: 17 }, () => I32));
+  const [X, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW, DST, LD, R0, R1] = f.params;
+  const { get, i32, add, sub, mul, shl, divU, remU, lt, ge, and, loadF32, select } = f;
+  const [r, ci, ky, kx, oy, ox, iy, ix, o, base, ok, lo, hi, src, dst] = Array.from({ length: 15 }, () => f.local(I32));
+  f.for(r, get(R0), get(R1), 1, () => {
+    f.set(ci, divU(get(r), mul(get(KH), get(KW))));
+    f.set(ky, remU(divU(get(r), get(KW)), get(KH)));
+    f.set(kx, remU(get(r), get(KW)));
+    f.set(o, add(get(DST), shl(mul(get(r), get(LD)), i32(2))));
+    f.for(oy, i32(0), get(OH), 1, () => {
+      f.set(iy, add(sub(mul(get(oy), get(SH)), get(PT)), mul(get(ky), get(DH))));
+      f.if(
+        and(ge(get(iy), i32(0)), lt(get(iy), get(H))),
+        () => {
+          f.set(base, add(get(X), shl(mul(add(mul(get(ci), get(H)), get(iy)), get(W)), i32(2))));
+          f.set(ix, sub(mul(get(kx), get(DW)), get(PL)));
+          f.if(
+            f.eq(get(SW), i32(1)),
+            () => {
+              // Stride 1: zeros left of the image, a SIMD copy of the contiguous middle, zeros right.
+              f.set(lo, f.min(get(OW), select(sub(i32(0), get(ix)), i32(0), lt(get(ix), i32(0)))));
+              f.set(hi, sub(get(W), get(ix)));
+              f.set(hi, select(get(lo), f.min(get(OW), get(hi)), lt(get(hi), get(lo))));
+              f.for(ox, i32(0), get(lo), 1, () => f.storeF32(add(get(o), shl(get(ox), i32(2))), f.f32(0)));
+              f.set(ox, get(lo));
+              f.set(src, add(get(base), shl(add(get(ix), get(lo)), i32(2))));
+              f.set(dst, add(get(o), shl(get(lo), i32(2))));
+              f.for(ox, get(lo), sub(get(hi), i32(3)), 4, () => {
+                f.storeV128(get(dst), f.loadV128(get(src)));
+                f.set(src, add(get(src), i32(16)));
+                f.set(dst, add(get(dst), i32(16)));
+              });
+              f.for(ox, get(ox), get(hi), 1, () => {
+                f.storeF32(get(dst), loadF32(get(src)));
+                f.set(src, add(get(src), i32(4)));
+                f.set(dst, add(get(dst), i32(4)));
+              });
+              f.for(ox, get(hi), get(OW), 1, () => f.storeF32(add(get(o), shl(get(ox), i32(2))), f.f32(0)));
+              f.set(o, add(get(o), shl(get(OW), i32(2))));
+            },
+            () => {
+              f.for(ox, i32(0), get(OW), 1, () => {
+                f.set(ok, and(ge(get(ix), i32(0)), lt(get(ix), get(W))));
+                f.storeF32(get(o), select(loadF32(add(get(base), shl(select(get(ix), i32(0), get(ok)), i32(2)))), f.f32(0), get(ok)));
+                f.set(o, add(get(o), i32(4)));
+                f.set(ix, add(get(ix), get(SW)));
+              });
+            },
+          );
+        },
+        () => {
+          f.for(ox, i32(0), get(OW), 1, () => {
+            f.storeF32(get(o), f.f32(0));
+            f.set(o, add(get(o), i32(4)));
+          });
+        },
+      );
+    });
+  });
+  return f;
+}
+
 /** Whether this runtime validates relaxed-SIMD `f32x4.relaxed_madd`. */
 function hasRelaxedSimd(): boolean {
   try {
@@ -176,6 +243,7 @@ function hasRelaxedSimd(): boolean {
 export interface WasmGemm {
   memory: WebAssembly.Memory;
   gemm: (...args: number[]) => void;
+  im2col: (...args: number[]) => void;
   fma: boolean;
   /** The module's bytes, for worker threads to instantiate over the same shared memory. */
   bytes: Uint8Array;
@@ -191,13 +259,17 @@ let instance: WasmGemm | null | undefined;
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
   const fma = hasRelaxedSimd();
-  const fns = [microKernel(fma), gemmDriver()];
+  const fns = [microKernel(fma), gemmDriver(), im2colKernel()];
   for (const shared of [true, false]) {
     try {
       const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
       const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 });
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      instance = { memory, gemm: inst.exports.gemm as (...args: number[]) => void, fma, bytes, shared };
+      instance = {
+        memory, fma, bytes, shared,
+        gemm: inst.exports.gemm as (...args: number[]) => void,
+        im2col: inst.exports.im2col as (...args: number[]) => void,
+      };
       return instance;
     } catch {
       // no shared memory (or no SIMD): try unshared, then give up
