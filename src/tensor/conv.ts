@@ -5,7 +5,8 @@
  */
 import { RuntimeError, ValueError } from "../errors.js";
 import { gemmWithB } from "./gemm.js";
-import type { WasmGemm } from "./wasm/gemm.js";
+import { splitRange, type WasmGemm } from "./wasm/gemm.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -139,7 +140,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
         } else if (wasm) {
           // Stage this image's channels in WASM memory and unfold them there.
           dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
-          wasm.im2col(extraAt * 4, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + b * P) * 4, NP, 0, Kg);
+          const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
+          let r0 = 0;
+          const jobs = rows.map((nr) => {
+            const job = [extraAt * 4, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + b * P) * 4, NP, r0, r0 + nr];
+            r0 += nr;
+            return job;
+          });
+          runParallel(wasm, jobs, "im2col");
         } else {
           im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + b * P, NP);
         }

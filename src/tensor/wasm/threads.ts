@@ -8,7 +8,8 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { WasmGemm } from "./gemm.js";
 
-const ARGS = 13;
+/** Arguments per job (im2col takes 17, gemm 13); slot 0 is the state, then the function id. */
+const ARGS = 17;
 const IDLE = 0;
 const RUN = 1;
 const EXIT = 2;
@@ -18,7 +19,7 @@ const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const { bytes, memory, control } = workerData;
 const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-const gemm = inst.exports.gemm;
+const fns = [inst.exports.gemm, inst.exports.im2col];
 const c = new Int32Array(control);
 for (;;) {
   Atomics.wait(c, 0, ${IDLE});
@@ -26,10 +27,10 @@ for (;;) {
   if (state === ${EXIT}) break;
   if (state !== ${RUN}) continue;
   try {
-    gemm(c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
-    c[14] = 0;
+    fns[c[1]](...Array.from(c.subarray(2, 2 + ${ARGS})));
+    c[${ARGS + 2}] = 0;
   } catch (e) {
-    c[14] = 1;
+    c[${ARGS + 2}] = 1;
   }
   Atomics.store(c, 0, ${IDLE});
   Atomics.notify(c, 0);
@@ -75,7 +76,7 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
     poolFor = w;
   }
   while (pool.length < wanted - 1) {
-    const control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + 2)));
+    const control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + 3)));
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes: w.bytes, memory: w.memory, control: control.buffer } });
     worker.unref();
     worker.on("error", () => {
@@ -86,28 +87,34 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
   return pool.slice(0, wanted - 1);
 }
 
+/** Which exported function a job runs. */
+export type Kernel = "gemm" | "im2col";
+const KERNEL_ID: Record<Kernel, number> = { gemm: 0, im2col: 1 };
+
 /**
- * Run `gemm` jobs: job 0 on the calling thread, the rest on workers, then wait for all.
+ * Run jobs of one kernel: job 0 on the calling thread, the rest on workers, then wait for all.
  * Re-entrant calls (none expected: calls are synchronous) run serially.
  */
-export function runParallel(w: WasmGemm, jobs: number[][]): void {
+export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gemm"): void {
+  const fn = kernel === "gemm" ? w.gemm : w.im2col;
   const slots = jobs.length > 1 ? workers(w, jobs.length) : [];
   if (slots.length < jobs.length - 1) {
-    for (const j of jobs) w.gemm(...j);
+    for (const j of jobs) fn(...j);
     return;
   }
   busy = true;
   try {
     slots.forEach((s, i) => {
       const args = jobs[i + 1];
-      for (let k = 0; k < ARGS; k++) s.control[1 + k] = args[k];
+      s.control[1] = KERNEL_ID[kernel];
+      for (let k = 0; k < args.length; k++) s.control[2 + k] = args[k];
       Atomics.store(s.control, 0, RUN);
       Atomics.notify(s.control, 0);
     });
-    w.gemm(...jobs[0]);
+    fn(...jobs[0]);
     for (const s of slots) {
       while (Atomics.load(s.control, 0) === RUN) Atomics.wait(s.control, 0, RUN, 1000);
-      if (s.control[ARGS + 1] !== 0) throw new Error("GEMM worker failed");
+      if (s.control[ARGS + 2] !== 0) throw new Error(`${kernel} worker failed`);
     }
   } finally {
     busy = false;
