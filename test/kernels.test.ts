@@ -94,3 +94,23 @@ describe("shape helpers", () => {
     expect(kernels.convOutSize(7, 3, 1, 2, 2, 2)).toBe(7);
   });
 });
+
+describe("max pooling: WASM (no indices) equals the JS kernel bit for bit, -0.0 and NaN included", () => {
+  for (const [shape, k, s, p, d, ceil] of [
+    [[1, 64, 112, 112], 3, 2, 1, 1, false],
+    [[2, 5, 33, 31], 2, 2, 1, 2, true],
+    [[1, 7, 20, 25], 3, 1, 1, 1, false],
+  ] as const) {
+    it(`x=[${shape.join(",")}] k=${k} s=${s} p=${p} d=${d} ceil=${ceil}`, () => {
+      const x = rnd([...shape]);
+      x.data[5] = -0;
+      x.data[6] = 0;
+      x.data[300] = NaN;
+      const args = { kernel: [k, k] as [number, number], stride: [s, s] as [number, number], padding: [p, p] as [number, number], dilation: [d, d] as [number, number], ceilMode: ceil };
+      const fast = kernels.maxPool2d(x, args, false).output;
+      const ref = kernels.maxPool2d(x, args).output;
+      expect(kernels.getBackend()).toBe("wasm");
+      expect(Buffer.from(fast.data.buffer).equals(Buffer.from(ref.data.buffer))).toBe(true);
+    });
+  }
+});

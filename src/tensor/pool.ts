@@ -4,7 +4,10 @@
  */
 import { RuntimeError } from "../errors.js";
 import { formatShape, poolOutSize } from "./shape.js";
+import { getBackend } from "./gemm.js";
 import { Tensor } from "./tensor.js";
+import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
 
 /** Max-pooling geometry, all as pairs. */
 export interface MaxPool2dArgs {
@@ -50,6 +53,9 @@ export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices = true): { ou
     );
   }
   const out = new Float32Array(np * oh * ow);
+  if (!withIndices && np * oh * ow * kh * kw >= 1 << 16 && maxPoolWasm(x.data, out, np, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)) {
+    return { output: new Tensor(out, [...lead, oh, ow]), indices: null };
+  }
   const idx = withIndices ? new Int32Array(np * oh * ow) : null;
   const src = x.data;
   let o = 0;
@@ -84,6 +90,28 @@ export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices = true): { ou
   const shape = [...lead, oh, ow];
   const indices = idx ? new Tensor(BigInt64Array.from(idx, (v) => BigInt(v)), shape, "int64") : null;
   return { output: new Tensor(out, shape), indices };
+}
+
+/** The WASM max pool over planes split across threads; false where WASM is off (JS then runs). */
+function maxPoolWasm(
+  src: Float32Array, out: Float32Array, np: number, h: number, w: number, kh: number, kw: number,
+  sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+): boolean {
+  const wasm = getBackend() === "wasm" ? wasmGemm() : null;
+  if (!wasm) return false;
+  const dst = np * h * w * 4;
+  ensureMemory(wasm, dst + np * oh * ow * 4);
+  const mem = new Float32Array(wasm.memory.buffer);
+  mem.set(src, 0);
+  let p0 = 0;
+  const jobs = splitRange(np, getNumThreads(), 1).map((n) => {
+    const job = [0, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
+    p0 += n;
+    return job;
+  });
+  runParallel(wasm, jobs, "maxpool");
+  out.set(mem.subarray(dst / 4, dst / 4 + np * oh * ow));
+  return true;
 }
 
 /**

@@ -105,6 +105,8 @@ export class Fn {
   ne = this.bin(0x47);
   and = this.bin(0x71);
   fadd = this.bin(0x92);
+  fgt = this.bin(0x5e);
+  fne = this.bin(0x5c);
   fmul = this.bin(0x94);
   /** `c ? a : b`. */
   select = (a: Expr, b: Expr, c: Expr): Expr => () => {

@@ -228,6 +228,44 @@ function im2colKernel(): Fn {
   return f;
 }
 
+/**
+ * Max pooling of planes [P0, P1) (each H x W at X, output OH x OW at DST) with implicit -inf
+ * padding, keeping PyTorch's rule: a value replaces the maximum if greater or NaN (so the first of
+ * equal values wins and NaN propagates).
+ */
+function maxPoolKernel(): Fn {
+  const f = new Fn("maxpool", Array.from({ length: 16 }, () => I32));
+  const [X, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, DST, P0, P1] = f.params;
+  const { get, i32, add, sub, mul, shl, lt, ge, and, or, loadF32, select, fgt, fne } = f;
+  const [p, oy, ox, ky, kx, iy, ix, base, o] = Array.from({ length: 9 }, () => f.local(I32));
+  const best = f.local(F32);
+  const v = f.local(F32);
+  f.for(p, get(P0), get(P1), 1, () => {
+    f.set(base, add(get(X), shl(mul(mul(get(p), get(H)), get(W)), i32(2))));
+    f.set(o, add(get(DST), shl(mul(mul(get(p), get(OH)), get(OW)), i32(2))));
+    f.for(oy, i32(0), get(OH), 1, () => {
+      f.for(ox, i32(0), get(OW), 1, () => {
+        f.set(best, f.f32(-Infinity));
+        f.for(ky, i32(0), get(KH), 1, () => {
+          f.set(iy, add(sub(mul(get(oy), get(SH)), get(PH)), mul(get(ky), get(DH))));
+          f.if(and(ge(get(iy), i32(0)), lt(get(iy), get(H))), () => {
+            f.for(kx, i32(0), get(KW), 1, () => {
+              f.set(ix, add(sub(mul(get(ox), get(SW)), get(PW)), mul(get(kx), get(DW))));
+              f.if(and(ge(get(ix), i32(0)), lt(get(ix), get(W))), () => {
+                f.set(v, loadF32(add(get(base), shl(add(mul(get(iy), get(W)), get(ix)), i32(2)))));
+                f.set(best, select(get(v), get(best), or(fgt(get(v), get(best)), fne(get(v), get(v)))));
+              });
+            });
+          });
+        });
+        f.storeF32(get(o), get(best));
+        f.set(o, add(get(o), i32(4)));
+      });
+    });
+  });
+  return f;
+}
+
 /** Whether this runtime validates relaxed-SIMD `f32x4.relaxed_madd`. */
 function hasRelaxedSimd(): boolean {
   try {
@@ -244,6 +282,7 @@ export interface WasmGemm {
   memory: WebAssembly.Memory;
   gemm: (...args: number[]) => void;
   im2col: (...args: number[]) => void;
+  maxpool: (...args: number[]) => void;
   fma: boolean;
   /** The module's bytes, for worker threads to instantiate over the same shared memory. */
   bytes: Uint8Array;
@@ -259,7 +298,7 @@ let instance: WasmGemm | null | undefined;
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
   const fma = hasRelaxedSimd();
-  const fns = [microKernel(fma), gemmDriver(), im2colKernel()];
+  const fns = [microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel()];
   for (const shared of [true, false]) {
     try {
       const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
@@ -269,6 +308,7 @@ export function wasmGemm(): WasmGemm | null {
         memory, fma, bytes, shared,
         gemm: inst.exports.gemm as (...args: number[]) => void,
         im2col: inst.exports.im2col as (...args: number[]) => void,
+        maxpool: inst.exports.maxpool as (...args: number[]) => void,
       };
       return instance;
     } catch {

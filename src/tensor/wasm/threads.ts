@@ -19,7 +19,7 @@ const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const { bytes, memory, control } = workerData;
 const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-const fns = [inst.exports.gemm, inst.exports.im2col];
+const fns = [inst.exports.gemm, inst.exports.im2col, inst.exports.maxpool];
 const c = new Int32Array(control);
 for (;;) {
   Atomics.wait(c, 0, ${IDLE});
@@ -88,15 +88,15 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
 }
 
 /** Which exported function a job runs. */
-export type Kernel = "gemm" | "im2col";
-const KERNEL_ID: Record<Kernel, number> = { gemm: 0, im2col: 1 };
+export type Kernel = "gemm" | "im2col" | "maxpool";
+const KERNEL_ID: Record<Kernel, number> = { gemm: 0, im2col: 1, maxpool: 2 };
 
 /**
  * Run jobs of one kernel: job 0 on the calling thread, the rest on workers, then wait for all.
  * Re-entrant calls (none expected: calls are synchronous) run serially.
  */
 export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gemm"): void {
-  const fn = kernel === "gemm" ? w.gemm : w.im2col;
+  const fn = w[kernel];
   const slots = jobs.length > 1 ? workers(w, jobs.length) : [];
   if (slots.length < jobs.length - 1) {
     for (const j of jobs) fn(...j);
