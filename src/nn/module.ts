@@ -243,14 +243,19 @@ export class Module {
    */
   call(...inputs: Parameters<this["forward"]>): ReturnType<this["forward"]> {
     let args: unknown[] = inputs;
-    for (const hook of [...this._forwardPreHooks.values()]) {
-      const r = hook(this, args);
-      if (r !== undefined) args = Array.isArray(r) ? r : [r];
+    if (this._forwardPreHooks.size) {
+      // A copy, so hooks may remove themselves while running.
+      for (const hook of [...this._forwardPreHooks.values()]) {
+        const r = hook(this, args);
+        if (r !== undefined) args = Array.isArray(r) ? r : [r];
+      }
     }
     let out = this.forward(...args);
-    for (const hook of [...this._forwardHooks.values()]) {
-      const r = hook(this, args, out);
-      if (r !== undefined) out = r;
+    if (this._forwardHooks.size) {
+      for (const hook of [...this._forwardHooks.values()]) {
+        const r = hook(this, args, out);
+        if (r !== undefined) out = r;
+      }
     }
     return out;
   }
