@@ -161,6 +161,15 @@ LAYER_PRINTS = [
     ("AdaptiveAvgPool2d", [[1, 1]], {}),
     ("AdaptiveAvgPool2d", [[None, 7]], {}),
     ("AdaptiveAvgPool2d", [[5, 7]], {}),
+    ("MaxPool2d", [3], {"stride": [2, 1]}),
+    ("MaxPool2d", [[2, 2]], {}),
+    ("MaxPool2d", [2], {"stride": 2, "padding": 0, "dilation": 1, "ceil_mode": False}),
+    ("Conv2d", [16, 32, [1, 3]], {"padding": [0, 1], "padding_mode": "zeros"}),
+    ("Conv2d", [4, 4, 5], {"stride": 3, "padding": 2, "dilation": 2, "groups": 4}),
+    ("BatchNorm2d", [8], {"momentum": None}),
+    ("BatchNorm2d", [8], {"affine": False}),
+    ("ReLU", [], {"inplace": False}),
+    ("AdaptiveAvgPool2d", [[7, None]], {}),
 ]
 
 
@@ -238,6 +247,14 @@ class ABC(nn.Module):
         self.c = nn.Linear(1, 1)
 
 
+class Towers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.towers = nn.ModuleList([nn.Sequential(nn.Conv2d(3, 3, 3), nn.BatchNorm2d(3), nn.ReLU()) for _ in range(3)])
+        self.heads = nn.Sequential(nn.ModuleDict({"cls": nn.Linear(3, 2), "box": nn.Linear(3, 4)}), nn.ModuleList([nn.ReLU(), nn.ReLU()]))
+        self.nested = nn.ModuleList([nn.ModuleList([nn.Identity(), nn.Identity()]), nn.ModuleList([nn.Identity(), nn.Identity()])])
+
+
 class ListModel(nn.Module):
     def __init__(self):
         super().__init__()
@@ -269,6 +286,7 @@ def model_prints():
     m.d = None  # new name set to None is a plain attribute
     out["none_child"] = repr(m)
     out["modulelist"] = repr(ListModel())
+    out["towers"] = repr(Towers())
     out["moduledict"] = repr(nn.ModuleDict(OrderedDict([("10", nn.ReLU()), ("2", nn.Identity()), ("a", nn.Linear(1, 2))])))
     seq = nn.Sequential(OrderedDict([("2", nn.ReLU()), ("1", nn.Identity()), ("conv", nn.Conv2d(1, 1, 1))]))
     out["sequential_intlike_keys"] = repr(seq)

@@ -92,6 +92,18 @@ class ABC extends nn.Module {
   d?: nn.Module | null;
 }
 
+class Towers extends nn.Module {
+  towers = new nn.ModuleList([0, 1, 2].map(() => new nn.Sequential(new nn.Conv2d(3, 3, 3), new nn.BatchNorm2d(3), new nn.ReLU())));
+  heads = new nn.Sequential(
+    new nn.ModuleDict({ cls: new nn.Linear(3, 2), box: new nn.Linear(3, 4) }),
+    new nn.ModuleList([new nn.ReLU(), new nn.ReLU()]),
+  );
+  nested = new nn.ModuleList([
+    new nn.ModuleList([new nn.Identity(), new nn.Identity()]),
+    new nn.ModuleList([new nn.Identity(), new nn.Identity()]),
+  ]);
+}
+
 class ListModel extends nn.Module {
   blocks = new nn.ModuleList([new nn.Linear(10, 10), new nn.Linear(10, 10), new nn.Linear(10, 10), new nn.ReLU(), new nn.Linear(10, 10)]);
   single = new nn.ModuleList([new nn.Conv2d(1, 1, 1)]);
@@ -126,6 +138,7 @@ const twins: Record<string, () => string> = {
     return m.toString();
   },
   modulelist: () => new ListModel().toString(),
+  towers: () => new Towers().toString(),
   moduledict: () =>
     new nn.ModuleDict(new Map<string, nn.Module>([["10", new nn.ReLU()], ["2", new nn.Identity()], ["a", new nn.Linear(1, 2)]])).toString(),
   sequential_intlike_keys: () =>
