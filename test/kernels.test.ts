@@ -114,3 +114,19 @@ describe("max pooling: WASM (no indices) equals the JS kernel bit for bit, -0.0 
     });
   }
 });
+
+describe("large batches are convolved in chunks with the same result", () => {
+  it("x=[5,3,9,9] w=[4,3,3,3] p=1, forced into chunks of 2 images", async () => {
+    const { _setConvChunkFloats } = await import("../src/tensor/conv.js");
+    const x = rnd([5, 3, 9, 9]);
+    const wt = rnd([4, 3, 3, 3]);
+    const whole = kernels.conv2d(x, wt, null, { padding: [1, 1] });
+    _setConvChunkFloats(2 * 27 * 81);
+    try {
+      const chunked = kernels.conv2d(x, wt, null, { padding: [1, 1] });
+      expect(Buffer.from(chunked.data.buffer).equals(Buffer.from(whole.data.buffer))).toBe(true);
+    } finally {
+      _setConvChunkFloats(64 * 1024 * 1024);
+    }
+  });
+});

@@ -10,6 +10,14 @@ import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
+/** Largest unfolded-input or output block (floats) one GEMM handles: 64 Mi floats = 256 MB. */
+let CHUNK_FLOATS = 64 * 1024 * 1024;
+
+/** Test hook: shrink the per-GEMM block to force batch chunking. @internal */
+export function _setConvChunkFloats(n: number): void {
+  CHUNK_FLOATS = n;
+}
+
 /** Paddings on the four sides: `[top, bottom, left, right]`. */
 export type Pads = [number, number, number, number];
 
@@ -125,39 +133,45 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
   const xd = x.data;
   const wd = weight.data;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pads.every((p) => p === 0);
-  // One GEMM per group over the whole batch: B is [Kg, n*P] (image b in columns b*P..), so the
-  // weights are packed once per call and N is large enough to split across threads.
-  const NP = n * P;
-  const C = n === 1 ? out : new Float32Array(coutG * NP);
-  for (let gi = 0; gi < groups; gi++) {
-    const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
-    const planeFloats = cinG * h * w;
-    const fill = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null): void => {
-      for (let b = 0; b < n; b++) {
-        const xOff = (b * cin + gi * cinG) * h * w;
-        if (direct) {
-          for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + b * P);
-        } else if (wasm) {
-          // Stage this image's channels in WASM memory and unfold them there.
-          dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
-          const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
-          let r0 = 0;
-          const jobs = rows.map((nr) => {
-            const job = [extraAt * 4, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + b * P) * 4, NP, r0, r0 + nr];
-            r0 += nr;
-            return job;
-          });
-          runParallel(wasm, jobs, "im2col");
-        } else {
-          im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + b * P, NP);
+  // One GEMM per group over a chunk of images: B is [Kg, nb*P] (image b in columns b*P..), so the
+  // weights are packed once per chunk and N is large enough to split across threads. Chunks keep
+  // B and C under ~256 MB each, far below the kernel memory's limit, whatever the batch size.
+  const perImage = Math.max(Kg, coutG) * P;
+  const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / Math.max(perImage, 1))));
+  const planeFloats = cinG * h * w;
+  for (let b0 = 0; b0 < n; b0 += chunk) {
+    const nb = Math.min(chunk, n - b0);
+    const NP = nb * P;
+    const C = n === 1 ? out : new Float32Array(coutG * NP);
+    for (let gi = 0; gi < groups; gi++) {
+      const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
+      const fill = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null): void => {
+        for (let j = 0; j < nb; j++) {
+          const xOff = ((b0 + j) * cin + gi * cinG) * h * w;
+          if (direct) {
+            for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + j * P);
+          } else if (wasm) {
+            // Stage this image's channels in WASM memory and unfold them there.
+            dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
+            const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
+            let r0 = 0;
+            const jobs = rows.map((nr) => {
+              const job = [extraAt * 4, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + j * P) * 4, NP, r0, r0 + nr];
+              r0 += nr;
+              return job;
+            });
+            runParallel(wasm, jobs, "im2col");
+          } else {
+            im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + j * P, NP);
+          }
         }
-      }
-    };
-    gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct ? 0 : planeFloats);
-    if (n > 1) {
-      for (let b = 0; b < n; b++) {
-        for (let co = 0; co < coutG; co++) {
-          out.set(C.subarray(co * NP + b * P, co * NP + b * P + P), (b * cout + gi * coutG + co) * P);
+      };
+      gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct ? 0 : planeFloats);
+      if (n > 1) {
+        for (let j = 0; j < nb; j++) {
+          for (let co = 0; co < coutG; co++) {
+            out.set(C.subarray(co * NP + j * P, co * NP + j * P + P), ((b0 + j) * cout + gi * coutG + co) * P);
+          }
         }
       }
     }

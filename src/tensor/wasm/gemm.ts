@@ -4,6 +4,7 @@
  * panels, A into 4-row panels (both packings in WASM); a 4x8 register-blocked micro-kernel with
  * eight f32x4 accumulators, using relaxed-SIMD FMA when the runtime has it.
  */
+import { RuntimeError } from "../../errors.js";
 import { assemble, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 
 const KC = 256;
@@ -365,5 +366,13 @@ export const PANEL = { MR, NR };
 /** Grow the kernel's memory to at least `bytes`. */
 export function ensureMemory(w: WasmGemm, bytes: number): void {
   const have = w.memory.buffer.byteLength;
-  if (bytes > have) w.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (bytes <= have) return;
+  try {
+    w.memory.grow(Math.ceil((bytes - have) / 65536));
+  } catch {
+    throw new RuntimeError(
+      `the WebAssembly kernels need ${Math.ceil(bytes / 2 ** 20)} MiB of working memory, more than they can have ` +
+        `(${(MAX_PAGES * 65536) / 2 ** 30} GiB); use a smaller input or setBackend("js")`,
+    );
+  }
 }
