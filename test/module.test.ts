@@ -4,7 +4,7 @@
  * PyTorch).
  */
 import { describe, expect, it } from "vitest";
-import { int64, models, nn, ones, tensor, Tensor, zeros, type DType } from "../src/index.js";
+import { int64, models, nn, ones, randn, tensor, Tensor, zeros, type DType } from "../src/index.js";
 import { fixture, values } from "./helpers.js";
 
 const errors: Record<string, [string, string]> = fixture("errors.json");
@@ -228,6 +228,22 @@ describe("containers", () => {
     expectPyError(() => s.at(5), "seq_index");
     expectPyError(() => s.at(-4), "seq_index_neg");
   });
+  it("Sequential fuses Conv2d+BatchNorm2d+ReLU in eval mode bit-identically, and not when hooked", () => {
+    const seq = new nn.Sequential(new nn.Conv2d(3, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.Conv2d(4, 2, 1));
+    const bn = seq.at(1) as nn.BatchNorm2d;
+    bn.running_mean!.data.set([0.1, -0.2, 0.3, 0]);
+    bn.running_var!.data.set([0.5, 2, 1, 1.5]);
+    seq.eval();
+    const x = randn([2, 3, 6, 5]);
+    const fused = seq.call(x);
+    const calls: string[] = [];
+    const h = seq.at(1).registerForwardHook(() => void calls.push("bn"));
+    const unfused = seq.call(x);
+    h.remove();
+    expect(calls).toEqual(["bn"]);
+    expect(Buffer.from(fused.data.buffer).equals(Buffer.from(unfused.data.buffer))).toBe(true);
+  });
+
   it("Sequential forward chains children through call()", () => {
     const s = new nn.Sequential(new nn.Linear(2, 2, { bias: false }), new nn.ReLU());
     (s.at(0) as nn.Linear).weight.data.set([1, 0, 0, -1]);

@@ -4,6 +4,9 @@
  * given (a plain object would list integer-like keys first).
  */
 import { IndexError, KeyError, TypeError_ } from "../errors.js";
+import { Tensor } from "../tensor/index.js";
+import { ReLU } from "./activation.js";
+import { fusedConvBn } from "./fusion.js";
 import { Module, typeName } from "./module.js";
 import { addIndent } from "./repr.js";
 
@@ -109,10 +112,26 @@ export class Sequential extends Module implements Iterable<Module> {
     for (const m of this._modules.values()) yield m as Module;
   }
 
-  /** Feed the input through each child in turn. */
+  /**
+   * Feed the input through each child in turn. Consecutive Conv2d → BatchNorm2d (→ ReLU) run as
+   * one fused convolution where nothing can observe the difference (see `fusedConvBn`).
+   */
   override forward(input: any): any {
-    for (const [key, m] of this._modules) {
+    const mods = [...this._modules];
+    for (let i = 0; i < mods.length; i++) {
+      const [key, m] = mods[i];
       if (m === null) throw new TypeError_(`'NoneType' object is not callable (child '${key}')`);
+      const bn = mods[i + 1]?.[1];
+      if (input instanceof Tensor && bn) {
+        const next = mods[i + 2]?.[1] ?? null;
+        const relu = next instanceof ReLU ? next : null;
+        const fused = fusedConvBn(m, bn, relu, input);
+        if (fused) {
+          input = fused;
+          i += relu ? 2 : 1;
+          continue;
+        }
+      }
       input = m.call(input);
     }
     return input;
