@@ -1,10 +1,10 @@
 /**
- * `npm run bench`: ResNet-18 forward latency (median) and GEMM throughput, measured with
- * benchmark.js. Peers (onnxruntime, tfjs) are not wired in yet; see bench/RESULTS.md.
+ * `npm run bench`: tsnn alone: ResNet-18 forward latency (median) and GEMM throughput, measured
+ * with benchmark.js (default threads: the machine's cores). Peers: `npm run bench:peers`.
  */
 import Benchmark from "benchmark";
 import os from "node:os";
-import { kernels, manualSeed, models, randn } from "../src/index.js";
+import { getBackend, getNumThreads, kernels, manualSeed, models, randn } from "../src/index.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,5 +36,7 @@ suite
     if (b.name.includes("CIFAR")) extra = `, ${((2 * 0.5554e9 * 8) / (ms / 1000) / 1e9).toFixed(2)} GFLOP/s`;
     console.log(`${b.name}: median ${ms.toFixed(1)} ms (${b.stats.sample.length} runs)${extra}`);
   })
-  .on("complete", () => console.log(`machine: ${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}, 1 thread`))
+  .on("complete", () =>
+    console.log(`machine: ${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}, ${getNumThreads()} threads, ${getBackend()} kernels`),
+  )
   .run();
