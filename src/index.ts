@@ -24,6 +24,8 @@ export {
   manualSeed,
   setNumThreads,
   getNumThreads,
+  setBackend,
+  getBackend,
   Generator,
   type DType,
   type NestedArray,
