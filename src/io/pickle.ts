@@ -108,6 +108,10 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     if (!memo.has(i)) fail(`memo key ${i} is not defined`);
     return memo.get(i);
   };
+  const decimal = (text: string, op: string): number | bigint => {
+    if (!/^[-+]?\d+$/.test(text)) fail(`bad ${op} ${JSON.stringify(text.slice(0, 20))}`);
+    return narrow(BigInt(text));
+  };
   const global = (module: string, name: string): PyGlobal => {
     const g = opts.findClass(module, name);
     if (typeof g === "string") fail(g);
@@ -251,18 +255,11 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         const s = line();
         if (s === "00") stack.push(false);
         else if (s === "01") stack.push(true);
-        else {
-          if (!/^[-+]?\d+$/.test(s)) fail(`bad INT ${JSON.stringify(s.slice(0, 20))}`);
-          const b = BigInt(s);
-          stack.push(b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
-        }
+        else stack.push(decimal(s, "INT"));
         break;
       }
       case 0x4c: { // LONG (protocol 0)
-        const s = line().replace(/L$/, "");
-        if (!/^[-+]?\d+$/.test(s)) fail(`bad LONG ${JSON.stringify(s.slice(0, 20))}`);
-        const b = BigInt(s);
-        stack.push(b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
+        stack.push(decimal(line().replace(/L$/, ""), "LONG"));
         break;
       }
       case 0x47: // BINFLOAT (big-endian)
@@ -435,6 +432,11 @@ function decodeLong(b: Uint8Array): number | bigint {
   let v = 0n;
   for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+  return narrow(v);
+}
+
+/** A Python int as a JS number when it is exactly representable, else a bigint. */
+function narrow(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
