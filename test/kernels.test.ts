@@ -130,3 +130,85 @@ describe("large batches are convolved in chunks with the same result", () => {
     }
   });
 });
+
+/**
+ * Winograd F(2x2,3x3) tolerance: the transforms add at most four terms at a time (and halve), so
+ * the same bound as the direct float32 GEMM holds: 4·√K·2⁻²⁴·Σ|x·w| plus 1e-5 terms (K = 9·Cin).
+ * Measured worst case: 0.07·√K·2⁻²⁴·Σ|x·w|.
+ */
+describe("wasm: Winograd F(2x2,3x3) matches the direct reference on random shapes", () => {
+  for (let t = 0; t < 24; t++) {
+    const cin = int(16, 40) + (t === 3 ? 280 : 0), cout = int(16, 41);
+    const h = int(1, 13) + (t % 6 === 0 ? 20 : 0), w = int(1, 13), p = int(0, 2), n = int(1, 3);
+    if (h + 2 * p < 3 || w + 2 * p < 3) continue;
+    it(`x=[${n},${cin},${h},${w}] w=[${cout},${cin},3,3] p=${p}`, () => {
+      const x = rnd([n, cin, h, w]);
+      const wt = rnd([cout, cin, 3, 3]);
+      const b = t % 2 ? rnd([cout]) : null;
+      const args: kernels.Conv2dArgs = { padding: [p, p] };
+      const previous = kernels.getBackend();
+      kernels.setBackend("wasm");
+      let y: Tensor;
+      try {
+        expect(kernels.getWinograd()).toBe(true);
+        y = kernels.conv2d(x, wt, b, args);
+      } finally {
+        kernels.setBackend(previous);
+      }
+      const ref = kernels.conv2dReference(x, wt, b, args);
+      const bound = kernels.conv2dReference(abs(x), abs(wt), b ? abs(b) : null, args);
+      const extra = 4 * Math.sqrt(9 * cin) * 2 ** -24;
+      for (let i = 0; i < ref.size; i++) {
+        const tol = 1e-5 + 1e-5 * Math.abs(ref.data[i]) + extra * bound.data[i];
+        if (!(Math.abs(y.data[i] - ref.data[i]) <= tol)) throw new Error(`element ${i}: ${y.data[i]} vs ${ref.data[i]} (tol ${tol})`);
+      }
+    });
+  }
+
+  it("x=[7,24,10,9] w=[20,24,3,3] p=1 in batch chunks of 2 images gives the unchunked bits", async () => {
+    const { _setConvChunkFloats } = await import("../src/tensor/conv.js");
+    const x = rnd([7, 24, 10, 9]);
+    const wt = rnd([20, 24, 3, 3]);
+    const whole = kernels.conv2d(x, wt, null, { padding: [1, 1] });
+    _setConvChunkFloats(2 * 16 * 24 * 25);
+    try {
+      const chunked = kernels.conv2d(x, wt, null, { padding: [1, 1] });
+      expect(Buffer.from(chunked.data.buffer).equals(Buffer.from(whole.data.buffer))).toBe(true);
+    } finally {
+      _setConvChunkFloats(64 * 1024 * 1024);
+    }
+  });
+
+  it("the filter transform is U = G g Gᵀ (a 3x3 filter of ones gives [1 1.5 .5 1; ...] outer products)", () => {
+    const U = kernels.winogradFilter(new Float32Array(9).fill(1), 1, 1);
+    const g = [1, 1.5, 0.5, 1];
+    expect(Array.from(U)).toEqual(g.flatMap((a) => g.map((b) => a * b)));
+  });
+});
+
+describe("cached weight transforms follow in-place changes to the weight", () => {
+  const x = rnd([1, 16, 6, 6]);
+  const expectRef = (y: Tensor, wt: Tensor): void => {
+    expectClose(y, kernels.conv2dReference(x, wt, null, { padding: [1, 1] }), { rtol: 1e-4, atol: 1e-4 }, "conv");
+  };
+  for (const [what, change] of [
+    ["copy_", (w: Tensor) => w.copy_(rnd(w.shape))],
+    ["fill_", (w: Tensor) => w.fill_(0.25)],
+    ["an element written through .data, then _bumpVersion()", (w: Tensor) => { w.data[5] += 3; w._bumpVersion(); }],
+  ] as const) {
+    for (const [path, stride] of [["Winograd", 1], ["im2col", 2]] as const) {
+      it(`${what} (${path} path, w=[16,16,3,3])`, () => {
+        const wt = rnd([16, 16, 3, 3]);
+        const args: kernels.Conv2dArgs = { padding: [1, 1], stride: [stride, stride] };
+        const before = kernels.conv2d(x, wt, null, args);
+        expectClose(before, kernels.conv2dReference(x, wt, null, args), { rtol: 1e-4, atol: 1e-4 }, "before");
+        const v = wt._version;
+        change(wt);
+        expect(wt._version).toBeGreaterThan(v);
+        const after = kernels.conv2d(x, wt, null, args);
+        expectClose(after, kernels.conv2dReference(x, wt, null, args), { rtol: 1e-4, atol: 1e-4 }, "after");
+        if (stride === 1) expectRef(after, wt);
+      });
+    }
+  }
+});

@@ -244,6 +244,35 @@ describe("containers", () => {
     expect(Buffer.from(fused.data.buffer).equals(Buffer.from(unfused.data.buffer))).toBe(true);
   });
 
+  for (const [path, stride] of [["Winograd", 1], ["im2col", 2]] as const) {
+    it(`fusion stays bit-identical on the ${path} path: Conv2d(16, 20, 3, stride=${stride}, padding=1)+BN+ReLU on x=[2,16,9,7]`, () => {
+      const seq = new nn.Sequential(new nn.Conv2d(16, 20, 3, { stride, padding: 1, bias: false }), new nn.BatchNorm2d(20), new nn.ReLU());
+      const bn = seq.at(1) as nn.BatchNorm2d;
+      bn.running_mean!.copy_(randn([20]));
+      bn.running_var!.copy_(randn([20]).mul(randn([20])).add(0.1));
+      bn.weight!.copy_(randn([20]));
+      seq.eval();
+      const x = randn([2, 16, 9, 7]);
+      const fused = seq.call(x);
+      const h = bn.registerForwardHook(() => undefined);
+      const unfused = seq.call(x);
+      h.remove();
+      expect(fused.data.some((v) => v === 0) && fused.data.some((v) => v > 0)).toBe(true);
+      expect(Buffer.from(fused.data.buffer).equals(Buffer.from(unfused.data.buffer))).toBe(true);
+    });
+  }
+
+  it("loadStateDict into a Conv2d(16, 16, 3, padding=1) changes its output (no stale cached weights)", () => {
+    const a = new nn.Conv2d(16, 16, 3, { padding: 1 });
+    const b = new nn.Conv2d(16, 16, 3, { padding: 1 });
+    const x = randn([1, 16, 8, 8]);
+    const ya = a.call(x);
+    const yb = b.call(x);
+    a.loadStateDict(b.stateDict());
+    expect(Buffer.from(a.call(x).data.buffer).equals(Buffer.from(yb.data.buffer))).toBe(true);
+    expect(Buffer.from(ya.data.buffer).equals(Buffer.from(yb.data.buffer))).toBe(false);
+  });
+
   it("Sequential forward chains children through call()", () => {
     const s = new nn.Sequential(new nn.Linear(2, 2, { bias: false }), new nn.ReLU());
     (s.at(0) as nn.Linear).weight.data.set([1, 0, 0, -1]);

@@ -36,19 +36,19 @@ export function calculateGain(nonlinearity: "linear" | "conv2d" | "sigmoid" | "t
 /** Fill with U(low, high) in place (PyTorch: `uniform_`). */
 export function uniform_(t: Tensor, low = 0, high = 1, gen: Generator = defaultGenerator): Tensor {
   gen.fillUniform(t.data, low, high);
-  return t;
+  return t._bumpVersion();
 }
 
 /** Fill with N(mean, std²) in place (PyTorch: `normal_`). */
 export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGenerator): Tensor {
   gen.fillNormal(t.data, mean, std);
-  return t;
+  return t._bumpVersion();
 }
 
 /** Fill with a constant (PyTorch: `constant_`). */
 export function constant_(t: Tensor, value: number): Tensor {
   t.data.fill(value);
-  return t;
+  return t._bumpVersion();
 }
 
 /** Fill with zeros (PyTorch: `zeros_`). */

@@ -4,8 +4,10 @@
  * a plain GEMM. `conv2dReference` is the direct seven-loop oracle it is tested against.
  */
 import { RuntimeError, ValueError } from "../errors.js";
-import { gemmWithB } from "./gemm.js";
-import { splitRange, type WasmGemm } from "./wasm/gemm.js";
+import { applyRowEpilogue, gemmWithB, getBackend, type RowEpilogue } from "./gemm.js";
+import { packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
+import { residentWeight } from "./wasm/resident.js";
+import { winogradApplies, winogradConv } from "./winograd.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
@@ -25,11 +27,7 @@ export type Pads = [number, number, number, number];
  * A per-channel epilogue applied in place to the convolution output: `y = y·scale[c] + shift[c]`
  * (computed as BatchNorm does, in double, rounded to float32), then `max(y, 0)` if `relu`.
  */
-export interface ConvEpilogue {
-  scale: Float64Array;
-  shift: Float64Array;
-  relu: boolean;
-}
+export type ConvEpilogue = RowEpilogue;
 
 /** Options of the functional convolution, sizes already as pairs. */
 export interface Conv2dArgs {
@@ -139,7 +137,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
   const perImage = Math.max(Kg, coutG) * P;
   const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / Math.max(perImage, 1))));
   const planeFloats = cinG * h * w;
-  for (let b0 = 0; b0 < n; b0 += chunk) {
+  const wasm = getBackend() === "wasm" ? wasmGemm() : null;
+  // The epilogue runs inside the kernels (per output channel) unless a bias comes first.
+  const inner = bias ? null : epilogue;
+  if (wasm && winogradApplies(cin, cout, kh, kw, sh, sw, dh, dw, groups)) {
+    winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
+  } else for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
     const NP = nb * P;
     const C = n === 1 ? out : new Float32Array(coutG * NP);
@@ -166,7 +169,19 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
           }
         }
       };
-      gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct ? 0 : planeFloats);
+      const rows = inner && {
+        scale: inner.scale.subarray(gi * coutG, (gi + 1) * coutG),
+        shift: inner.shift.subarray(gi * coutG, (gi + 1) * coutG),
+        relu: inner.relu,
+      };
+      // The weights stay in the kernels' memory, packed, while unchanged.
+      const groupFloats = packedSize(coutG, Kg);
+      const packed = wasm
+        ? residentWeight(wasm, wd, "gemm", groups * groupFloats, (dst, at) => {
+            for (let g = 0; g < groups; g++) packA(wd, g * coutG * Kg, coutG, Kg, dst, at + g * groupFloats);
+          }) + gi * groupFloats * 4
+        : null;
+      gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct ? 0 : planeFloats, rows, packed);
       if (n > 1) {
         for (let j = 0; j < nb; j++) {
           for (let co = 0; co < coutG; co++) {
@@ -177,26 +192,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
     }
   }
   if (bias) addChannelBias(out, bias.data, n, cout, P);
-  if (epilogue) applyEpilogue(out, epilogue, n, cout, P);
+  if (epilogue && !inner) for (let b = 0; b < n; b++) applyRowEpilogue(out, b * cout * P, P, cout, P, epilogue);
   return outTensor(g, out);
-}
-
-function applyEpilogue(out: Float32Array, e: ConvEpilogue, n: number, c: number, plane: number): void {
-  for (let b = 0; b < n; b++) {
-    for (let ch = 0; ch < c; ch++) {
-      const scale = e.scale[ch];
-      const shift = e.shift[ch];
-      const o = (b * c + ch) * plane;
-      if (e.relu) {
-        for (let i = o; i < o + plane; i++) {
-          const v = Math.fround(out[i] * scale + shift);
-          out[i] = v < 0 ? 0 : v;
-        }
-      } else {
-        for (let i = o; i < o + plane; i++) out[i] = out[i] * scale + shift;
-      }
-    }
-  }
 }
 
 /** `out[n, c, :] += bias[c]` over an NC(P) buffer. */

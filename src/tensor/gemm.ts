@@ -5,6 +5,7 @@
  * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
 import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
+import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
@@ -75,8 +76,37 @@ export function sgemm(
 export type FillB = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null) => void;
 
 /**
+ * A per-row epilogue on `C` (per output channel for convolutions): `c = float32(c·scale[r] +
+ * shift[r])` computed in double, then `c < 0 ? 0 : c` if `relu`.
+ */
+export interface RowEpilogue {
+  scale: Float64Array;
+  shift: Float64Array;
+  relu: boolean;
+}
+
+/** The row epilogue in JS on rows [0, M) of C (row stride ldc, N columns). */
+export function applyRowEpilogue(C: Float32Array, cOff: number, ldc: number, M: number, N: number, e: RowEpilogue): void {
+  for (let r = 0; r < M; r++) {
+    const scale = e.scale[r];
+    const shift = e.shift[r];
+    const o = cOff + r * ldc;
+    if (e.relu) {
+      for (let i = o; i < o + N; i++) {
+        const v = Math.fround(C[i] * scale + shift);
+        C[i] = v < 0 ? 0 : v;
+      }
+    } else {
+      for (let i = o; i < o + N; i++) C[i] = C[i] * scale + shift;
+    }
+  }
+}
+
+/**
  * `C = A·B` where the caller writes B straight into the kernel's memory (`fillB`). Saves a copy
- * for im2col. Falls back to the JS kernel on a temporary buffer.
+ * for im2col. Falls back to the JS kernel on a temporary buffer. On the WASM path `epilogue` runs
+ * per row inside the threads, and `packedA` (a byte address) names a resident pre-packed copy of
+ * A (`residentWeight` + `packA`) to use instead of copying and packing `A`.
  */
 export function gemmWithB(
   M: number,
@@ -92,12 +122,15 @@ export function gemmWithB(
   ldc: number,
   accumulate = false,
   extraFloats = 0,
+  epilogue: RowEpilogue | null = null,
+  packedA: number | null = null,
 ): void {
   const w = backend === "wasm" && A.colStride === 1 ? wasmGemm() : null;
-  if (!w) {
+  if (!w || (epilogue && accumulate)) {
     const tmp = new Float32Array(bFloats);
     fillB(tmp, 0, -1, null);
     sgemmJs(M, N, K, A, { data: tmp, offset: 0, rowStride: brs, colStride: bcs }, C, cOff, ldc, accumulate);
+    if (epilogue) applyRowEpilogue(C, cOff, ldc, M, N, epilogue);
     return;
   }
   // Threads split the rows of A when M > N (each packs only its rows; B is small) and the columns
@@ -105,22 +138,35 @@ export function gemmWithB(
   const threads = M * N * K >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
   const byRows = M > N;
   const parts = byRows ? splitRange(M, threads, PANEL.MR) : splitRange(N, threads, PANEL.NR);
-  const L = gemmLayout(M, N, K, M * K, bFloats, byRows ? parts.map(() => N) : parts);
-  ensureMemory(w, L.end + extraFloats * 4);
+  const L = gemmLayout(M, N, K, packedA === null ? M * K : 0, bFloats, byRows ? parts.map(() => N) : parts, residentEnd());
+  const epiAt = L.end + Math.ceil(extraFloats / 16) * 64;
+  ensureMemory(w, epiAt + (epilogue ? 16 * M : 0));
   const mem = new Float32Array(w.memory.buffer);
-  if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
+  if (epilogue) {
+    const f64 = new Float64Array(w.memory.buffer, epiAt, 2 * M);
+    f64.set(epilogue.scale.subarray(0, M));
+    f64.set(epilogue.shift.subarray(0, M), M);
+  }
+  if (packedA !== null) {
+    // A is resident, pre-packed (`packA`) for all M rows.
+  } else if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
   else for (let i = 0; i < M; i++) mem.set(A.data.subarray(A.offset + i * A.rowStride, A.offset + i * A.rowStride + K), L.a / 4 + i * K);
   fillB(mem, L.b / 4, L.end / 4, w);
   let start = 0;
   const jobs = parts.map((size, t) => {
     const { pa, pb, spill } = L.scratch[t];
+    const Mp = Math.ceil(M / PANEL.MR) * PANEL.MR;
+    const a = packedA === null ? (byRows ? [L.a + start * K * 4, K] : [L.a, K]) : [packedA, Mp];
+    const packed = packedA === null ? [0, 0] : [1, byRows ? start : 0];
     const job = byRows
-      ? [size, N, K, L.a + start * K * 4, K, L.b, brs, bcs, L.c + start * N * 4, N, pa, pb, spill]
-      : [M, size, K, L.a, K, L.b + start * bcs * 4, brs, bcs, L.c + start * 4, N, pa, pb, spill];
+      ? [size, N, K, ...a, L.b, brs, bcs, L.c + start * N * 4, N, pa, pb, spill, ...packed]
+      : [M, size, K, ...a, L.b + start * bcs * 4, brs, bcs, L.c + start * 4, N, pa, pb, spill, ...packed];
+    const row0 = byRows ? start : 0;
+    if (epilogue) job.push(epiAt + row0 * 8, epiAt + (M + row0) * 8, epilogue.relu ? 1 : 0);
     start += size;
     return job;
   });
-  runParallel(w, jobs);
+  runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");
   const out = mem.subarray(L.c / 4, L.c / 4 + M * N);
   if (ldc === N && !accumulate) C.set(out, cOff);
   else {

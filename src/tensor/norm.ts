@@ -93,5 +93,9 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
       for (let i = 0; i < plane; i++) out[o + i] = src[o + i] * scale + shift;
     }
   }
+  if (a.training && a.runningMean && a.runningVar) {
+    a.runningMean._bumpVersion();
+    a.runningVar._bumpVersion();
+  }
   return new Tensor(out, x.shape);
 }

@@ -7,6 +7,7 @@ import { formatShape, poolOutSize } from "./shape.js";
 import { getBackend } from "./gemm.js";
 import { Tensor } from "./tensor.js";
 import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 
 /** Max-pooling geometry, all as pairs. */
@@ -99,13 +100,14 @@ function maxPoolWasm(
 ): boolean {
   const wasm = getBackend() === "wasm" ? wasmGemm() : null;
   if (!wasm) return false;
-  const dst = np * h * w * 4;
+  const base = residentEnd();
+  const dst = base + np * h * w * 4;
   ensureMemory(wasm, dst + np * oh * ow * 4);
   const mem = new Float32Array(wasm.memory.buffer);
-  mem.set(src, 0);
+  mem.set(src, base / 4);
   let p0 = 0;
   const jobs = splitRange(np, getNumThreads(), 1).map((n) => {
-    const job = [0, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
+    const job = [base, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
     p0 += n;
     return job;
   });

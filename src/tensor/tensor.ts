@@ -18,6 +18,22 @@ export type DataOf<D extends DType> = D extends "int64" ? BigInt64Array : Float3
 /** Nested JS arrays of numbers, as accepted by `tensor()` and returned by `toArray()`. */
 export type NestedArray = number | NestedArray[];
 
+/** In-place modification counters, per storage (shared by views and parameters of one buffer). */
+const versions = new WeakMap<object, number>();
+
+/**
+ * How often the storage `data` was modified in place (PyTorch: `tensor._version`). Kernels that
+ * cache a transformed copy of a weight (Winograd filters) compare it to know when to redo it.
+ */
+export function storageVersion(data: object): number {
+  return versions.get(data) ?? 0;
+}
+
+/** Record an in-place modification of the storage `data`. */
+export function bumpStorageVersion(data: object): void {
+  versions.set(data, (versions.get(data) ?? 0) + 1);
+}
+
 /**
  * An n-dimensional array (PyTorch: `torch.Tensor`, CPU, contiguous). `shape` is a `number[]`,
  * `data` a contiguous typed array of `numel` elements.
@@ -27,7 +43,11 @@ export class Tensor<D extends DType = "float32"> {
   readonly shape: number[];
   /** `"float32"` or `"int64"`. */
   readonly dtype: D;
-  /** Contiguous row-major values. Writing to it changes the tensor. */
+  /**
+   * Contiguous row-major values. Writing to it changes the tensor; after writing elements
+   * directly, call `_bumpVersion()` so that cached transforms of a weight are redone (the in-place
+   * methods `copy_`, `fill_`, `loadStateDict` and `nn.init` do this themselves).
+   */
   data: DataOf<D>;
 
   constructor(data: DataOf<D>, shape: readonly number[], dtype?: D) {
@@ -41,6 +61,17 @@ export class Tensor<D extends DType = "float32"> {
     this.shape = [...shape];
     this.dtype = (dtype ?? (data instanceof BigInt64Array ? "int64" : "float32")) as D;
     this.data = data;
+  }
+
+  /** In-place modification count of this tensor's storage (PyTorch: `_version`). */
+  get _version(): number {
+    return storageVersion(this.data);
+  }
+
+  /** Mark the storage as modified in place (done by every in-place method). */
+  _bumpVersion(): this {
+    bumpStorageVersion(this.data);
+    return this;
   }
 
   /** An `ndarray` view of the data (shares memory). */
@@ -83,14 +114,14 @@ export class Tensor<D extends DType = "float32"> {
       const s = src.data as BigInt64Array;
       for (let i = 0; i < s.length; i++) d[i] = Number(s[i]);
     }
-    return this;
+    return this._bumpVersion();
   }
 
   /** Fill with a value in place (PyTorch: `fill_`). */
   fill_(value: number): this {
     if (this.dtype === "int64") (this.data as BigInt64Array).fill(BigInt(Math.trunc(value)));
     else (this.data as Float32Array).fill(value);
-    return this;
+    return this._bumpVersion();
   }
 
   /** Same data, new shape; one dimension may be `-1` (PyTorch: `reshape`/`view`). */
@@ -324,7 +355,7 @@ export function relu(x: Tensor, inplace = false): Tensor {
     const v = src[i];
     dst[i] = v < 0 ? 0 : v;
   }
-  return inplace ? x : new Tensor(dst, x.shape);
+  return inplace ? x._bumpVersion() : new Tensor(dst, x.shape);
 }
 
 function argmaxRange(x: Float32Array, base: number, n: number, step: number): number {

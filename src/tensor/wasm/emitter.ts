@@ -9,7 +9,8 @@
 export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export const F64 = 0x7c;
+export type ValType = typeof I32 | typeof F32 | typeof V128 | typeof F64;
 
 /** An expression: emits code that pushes one value. */
 export type Expr = () => void;
@@ -105,6 +106,7 @@ export class Fn {
   ne = this.bin(0x47);
   and = this.bin(0x71);
   fadd = this.bin(0x92);
+  fsub = this.bin(0x93);
   fgt = this.bin(0x5e);
   fne = this.bin(0x5c);
   fmul = this.bin(0x94);
@@ -135,6 +137,65 @@ export class Fn {
     b();
     this.simd(0xe4);
   };
+  vsub = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0xe5);
+  };
+  /** `i8x16.shuffle` expressed in f32 lanes: lane i of the result is lane `lanes[i]` of `a ++ b`. */
+  shuffle = (a: Expr, b: Expr, lanes: [number, number, number, number]): Expr => () => {
+    a();
+    b();
+    this.simd(0x0d);
+    for (const l of lanes) this.code.push(4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3);
+  };
+  /** `f32x4.pmax(a, b)` = `a < b ? b : a` per lane (so `pmax(v, 0)` is ReLU keeping NaN and -0.0). */
+  vpmax = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0xeb);
+  };
+  /** The low two f32 lanes widened to f64x2. */
+  promoteLow = (a: Expr): Expr => () => {
+    a();
+    this.simd(0x5f);
+  };
+  /** f64x2 to f32 lanes 0-1 (lanes 2-3 zero). */
+  demote = (a: Expr): Expr => () => {
+    a();
+    this.simd(0x5e);
+  };
+  dadd = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0xf0);
+  };
+  dmul = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0xf2);
+  };
+  dsplat = (x: Expr): Expr => () => {
+    x();
+    this.simd(0x14);
+  };
+  loadF64 = (addr: Expr, offset = 0): Expr => () => {
+    addr();
+    this.op(0x2b);
+    this.memarg(3, offset);
+  };
+  /** Scalar f64 arithmetic and conversions. */
+  f64add = this.bin(0xa0);
+  f64mul = this.bin(0xa2);
+  promote = (a: Expr): Expr => () => {
+    a();
+    this.op(0xbb);
+  };
+  demoteScalar = (a: Expr): Expr => () => {
+    a();
+    this.op(0xb6);
+  };
+  flt = this.bin(0x5d);
   vmul = (a: Expr, b: Expr): Expr => () => {
     a();
     b();

@@ -6,9 +6,13 @@
  */
 import { RuntimeError } from "../../errors.js";
 import { assemble, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { gemmAffineKernel, ROW_AFFINE_INDEX, rowAffineKernel } from "./epilogue.js";
+import { GEMM_INDEX, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 
 const KC = 256;
 const MC = 64;
+/** Arguments of the exported `gemm`. */
+export const GEMM_ARGS = 15;
 const MR = 4;
 const NR = 8;
 /** Bytes reserved at address 0 for the micro-kernel's edge-tile spill. */
@@ -74,9 +78,11 @@ function microKernel(fma: boolean): Fn {
 }
 
 function gemmDriver(): Fn {
-  // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb, spill); pointers in bytes, strides in elements.
-  const f = new Fn("gemm", [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [M, N, K, A, lda, B, brs, bcs, C, ldc, PA, PB, SPILL] = f.params;
+  // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb, spill, packed, r0); pointers in bytes,
+  // strides in elements. With `packed`, A is already in panel order (`packA`) for Mp = lda rows
+  // and this call's rows start at row r0 of it.
+  const f = new Fn("gemm", Array.from({ length: GEMM_ARGS }, () => I32));
+  const [M, N, K, A, lda, B, brs, bcs, C, ldc, PA, PB, SPILL, PACKED, R0] = f.params;
   const { get, i32, add, sub, mul, shl, shrU, min, lt, eq, and, loadF32, loadV128, select } = f;
   const [pc, kc, ic, mc, jp, ip, k, r, i, j, col, nPanels, mPanels, dst, src] = Array.from({ length: 15 }, () => f.local(I32));
   f.set(nPanels, shrU(add(get(N), i32(NR - 1)), i32(3)));
@@ -117,8 +123,8 @@ function gemmDriver(): Fn {
     f.for(ic, i32(0), get(M), MC, () => {
       f.set(mc, min(i32(MC), sub(get(M), get(ic))));
       f.set(mPanels, shrU(add(get(mc), i32(MR - 1)), i32(2)));
-      // Pack A: panel ip holds rows ic+ip*4..+3, 4 floats per k.
-      f.for(ip, i32(0), get(mPanels), 1, () => {
+      // Pack A: panel ip holds rows ic+ip*4..+3, 4 floats per k (unless pre-packed).
+      f.if(eq(get(PACKED), i32(0)), () => f.for(ip, i32(0), get(mPanels), 1, () => {
         f.set(dst, add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))));
         f.for(r, i32(0), i32(MR), 1, () => {
           f.set(i, add(add(get(ic), shl(get(ip), i32(2))), get(r)));
@@ -138,7 +144,7 @@ function gemmDriver(): Fn {
             },
           );
         });
-      });
+      }));
       f.for(jp, i32(0), get(nPanels), 1, () => {
         f.for(ip, i32(0), get(mPanels), 1, () => {
           f.set(i, add(get(ic), shl(get(ip), i32(2))));
@@ -146,7 +152,11 @@ function gemmDriver(): Fn {
           f.call(
             0,
             get(kc),
-            add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))),
+            select(
+              add(get(A), shl(add(mul(get(pc), get(lda)), mul(add(add(get(R0), get(ic)), shl(get(ip), i32(2))), get(kc))), i32(2))),
+              add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))),
+              get(PACKED),
+            ),
             add(get(PB), mul(mul(get(jp), get(kc)), i32(NR * 4))),
             add(get(C), shl(add(mul(get(i), get(ldc)), get(j)), i32(2))),
             get(ldc),
@@ -284,6 +294,10 @@ export interface WasmGemm {
   gemm: (...args: number[]) => void;
   im2col: (...args: number[]) => void;
   maxpool: (...args: number[]) => void;
+  winoIn: (...args: number[]) => void;
+  winoGemm: (...args: number[]) => void;
+  winoOut: (...args: number[]) => void;
+  gemmAffine: (...args: number[]) => void;
   fma: boolean;
   /** The module's bytes, for worker threads to instantiate over the same shared memory. */
   bytes: Uint8Array;
@@ -299,7 +313,12 @@ let instance: WasmGemm | null | undefined;
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
   const fma = hasRelaxedSimd();
-  const fns = [microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel()];
+  // Order matters: `micro` is function 0 and `gemm` function 1 (called by index).
+  const fns = [
+    microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
+    rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS),
+  ];
+  if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
   for (const shared of [true, false]) {
     try {
       const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
@@ -310,6 +329,10 @@ export function wasmGemm(): WasmGemm | null {
         gemm: inst.exports.gemm as (...args: number[]) => void,
         im2col: inst.exports.im2col as (...args: number[]) => void,
         maxpool: inst.exports.maxpool as (...args: number[]) => void,
+        winoIn: inst.exports.winoIn as (...args: number[]) => void,
+        winoGemm: inst.exports.winoGemm as (...args: number[]) => void,
+        winoOut: inst.exports.winoOut as (...args: number[]) => void,
+        gemmAffine: inst.exports.gemmAffine as (...args: number[]) => void,
       };
       return instance;
     } catch {
@@ -327,11 +350,13 @@ export interface Scratch {
   pb: number;
 }
 
-/** Byte layout of one call's operands and each thread's panels in WASM memory. */
-export function gemmLayout(M: number, N: number, K: number, aFloats: number, bFloats: number, threadCols: number[] = [N]): { a: number; b: number; c: number; scratch: Scratch[]; end: number } {
+/** Byte layout of one call's operands and each thread's panels in WASM memory, from `base` up. */
+export function gemmLayout(
+  M: number, N: number, K: number, aFloats: number, bFloats: number, threadCols: number[] = [N], base = 0,
+): { a: number; b: number; c: number; scratch: Scratch[]; end: number } {
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const kc = Math.min(KC, Math.max(K, 1));
-  const a = 0;
+  const a = align(base);
   const b = align(a + aFloats * 4);
   const c = align(b + bFloats * 4);
   let p = align(c + M * N * 4);
@@ -358,6 +383,31 @@ export function splitRange(n: number, threads: number, unit: number): number[] {
     done += part;
   }
   return out;
+}
+
+/** Floats of a pre-packed M x K matrix (`packA`): M rounded up to the panel height, times K. */
+export function packedSize(M: number, K: number): number {
+  return Math.ceil(M / MR) * MR * K;
+}
+
+/**
+ * Write the row-major M x K matrix `src[off..]` into `dst[at..]` in the order the GEMM reads
+ * packed A: K blocks of 256, each holding 4-row panels of kc x 4 floats (rows past M are zero).
+ */
+export function packA(src: Float32Array, off: number, M: number, K: number, dst: Float32Array, at: number): void {
+  const Mp = Math.ceil(M / MR) * MR;
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc);
+    for (let i = 0; i < Mp; i++) {
+      const base = at + pc * Mp + (i >> 2) * MR * kc + (i & 3);
+      if (i >= M) {
+        for (let k = 0; k < kc; k++) dst[base + k * MR] = 0;
+        continue;
+      }
+      const row = off + i * K + pc;
+      for (let k = 0; k < kc; k++) dst[base + k * MR] = src[row + k];
+    }
+  }
 }
 
 /** Panel widths, for callers splitting work. */

@@ -8,8 +8,11 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { WasmGemm } from "./gemm.js";
 
-/** Arguments per job (im2col takes 17, gemm 13); slot 0 is the state, then the function id. */
-const ARGS = 17;
+/** Exported kernels a job may run, by id. */
+const KERNELS = ["gemm", "im2col", "maxpool", "winoIn", "winoGemm", "winoOut", "gemmAffine"] as const;
+
+/** Most arguments of a job (gemmAffine takes 18); slot 0 is the state, then the function id. */
+const ARGS = 18;
 const IDLE = 0;
 const RUN = 1;
 const EXIT = 2;
@@ -19,7 +22,7 @@ const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const { bytes, memory, control } = workerData;
 const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-const fns = [inst.exports.gemm, inst.exports.im2col, inst.exports.maxpool];
+const fns = ${JSON.stringify(KERNELS)}.map((name) => inst.exports[name]);
 const c = new Int32Array(control);
 for (;;) {
   Atomics.wait(c, 0, ${IDLE});
@@ -88,8 +91,7 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
 }
 
 /** Which exported function a job runs. */
-export type Kernel = "gemm" | "im2col" | "maxpool";
-const KERNEL_ID: Record<Kernel, number> = { gemm: 0, im2col: 1, maxpool: 2 };
+export type Kernel = (typeof KERNELS)[number];
 
 /**
  * Run jobs of one kernel: job 0 on the calling thread, the rest on workers, then wait for all.
@@ -106,7 +108,7 @@ export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gem
   try {
     slots.forEach((s, i) => {
       const args = jobs[i + 1];
-      s.control[1] = KERNEL_ID[kernel];
+      s.control[1] = KERNELS.indexOf(kernel);
       for (let k = 0; k < args.length; k++) s.control[2 + k] = args[k];
       Atomics.store(s.control, 0, RUN);
       Atomics.notify(s.control, 0);

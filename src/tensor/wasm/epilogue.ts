@@ -1,0 +1,88 @@
+/**
+ * The per-channel epilogue of a fused Conv+BatchNorm(+ReLU) in WebAssembly:
+ * `y = float32(double(x)·scale + shift)`, then `y < 0 ? 0 : y` — the same double-precision
+ * arithmetic as BatchNorm's JS kernel, so fused and unfused results are bit-identical.
+ */
+import { F32, F64, Fn, I32, V128, type Local } from "./emitter.js";
+
+/** Function index of `rowAffine` in the module (see `wasmGemm`). */
+export const ROW_AFFINE_INDEX = 7;
+
+/** Registers one epilogue needs: scale and shift as f64x2 splats, and a zero vector. */
+export interface AffineRegs {
+  scale: Local;
+  shift: Local;
+  zero: Local;
+  relu: Local;
+}
+
+/** Allocate the epilogue's registers in `f` (`relu` is an i32 parameter or local). */
+export function affineRegs(f: Fn, relu: Local): AffineRegs {
+  return { scale: f.local(V128), shift: f.local(V128), zero: f.local(V128), relu };
+}
+
+/** Load channel scale/shift (f64 at byte addresses) into the registers. */
+export function loadAffine(f: Fn, r: AffineRegs, scaleAddr: Parameters<Fn["loadF64"]>[0], shiftAddr: Parameters<Fn["loadF64"]>[0]): void {
+  f.set(r.scale, f.dsplat(f.loadF64(scaleAddr)));
+  f.set(r.shift, f.dsplat(f.loadF64(shiftAddr)));
+}
+
+/** `v = relu?(v·scale + shift)` on four f32 lanes, computed in f64. */
+export function applyAffine(f: Fn, r: AffineRegs, v: Local): void {
+  const { get, promoteLow, shuffle, demote, dadd, dmul } = f;
+  const lo = demote(dadd(dmul(promoteLow(get(v)), get(r.scale)), get(r.shift)));
+  const hi = demote(dadd(dmul(promoteLow(shuffle(get(v), get(v), [2, 3, 0, 1])), get(r.scale)), get(r.shift)));
+  f.set(v, shuffle(lo, hi, [0, 1, 4, 5]));
+  f.if(get(r.relu), () => f.set(v, f.vpmax(get(v), get(r.zero))));
+}
+
+/**
+ * rowAffine(C, ROWS, COLS, LDC, SCALE, SHIFT, RELU): the epilogue on a ROWS x COLS block at C
+ * (row stride LDC floats), row r using the f64 scale/shift at SCALE + 8r and SHIFT + 8r.
+ */
+export function rowAffineKernel(): Fn {
+  const f = new Fn("rowAffine", Array.from({ length: 7 }, () => I32));
+  const [C, ROWS, COLS, LDC, SCALE, SHIFT, RELU] = f.params;
+  const { get, i32, add, mul, shl, sub, loadV128, loadF32 } = f;
+  const [r, j, p] = Array.from({ length: 3 }, () => f.local(I32));
+  const v = f.local(V128);
+  const s = f.local(F64);
+  const h = f.local(F64);
+  const y = f.local(F32);
+  const regs = affineRegs(f, RELU);
+  f.for(r, i32(0), get(ROWS), 1, () => {
+    f.set(s, f.loadF64(add(get(SCALE), shl(get(r), i32(3)))));
+    f.set(h, f.loadF64(add(get(SHIFT), shl(get(r), i32(3)))));
+    f.set(regs.scale, f.dsplat(get(s)));
+    f.set(regs.shift, f.dsplat(get(h)));
+    f.set(p, add(get(C), shl(mul(get(r), get(LDC)), i32(2))));
+    f.for(j, i32(0), sub(get(COLS), i32(3)), 4, () => {
+      f.set(v, loadV128(get(p)));
+      applyAffine(f, regs, v);
+      f.storeV128(get(p), get(v));
+      f.set(p, add(get(p), i32(16)));
+    });
+    f.for(j, get(j), get(COLS), 1, () => {
+      f.set(y, f.demoteScalar(f.f64add(f.f64mul(f.promote(loadF32(get(p))), get(s)), get(h))));
+      f.if(get(RELU), () => f.set(y, f.select(f.f32(0), get(y), f.flt(get(y), f.f32(0)))));
+      f.storeF32(get(p), get(y));
+      f.set(p, add(get(p), i32(4)));
+    });
+  });
+  return f;
+}
+
+/**
+ * gemmAffine(the arguments of `gemm`, SCALE, SHIFT, RELU): the GEMM, then `rowAffine` on its
+ * output block when SCALE is not 0.
+ */
+export function gemmAffineKernel(gemmIndex: number, gemmArgs: number): Fn {
+  const f = new Fn("gemmAffine", Array.from({ length: gemmArgs + 3 }, () => I32));
+  const p = f.params;
+  const [M, N, , , , , , , C, LDC] = p;
+  const [SCALE, SHIFT, RELU] = p.slice(gemmArgs);
+  const { get } = f;
+  f.call(gemmIndex, ...p.slice(0, gemmArgs).map((l) => get(l)));
+  f.if(get(SCALE), () => f.call(ROW_AFFINE_INDEX, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU)));
+  return f;
+}

@@ -1,0 +1,97 @@
+/**
+ * Long-lived regions at the bottom of the kernels' WebAssembly memory: weights kept there
+ * pre-packed for the GEMM (and Winograd-transformed), so a forward neither copies nor repacks
+ * them. Each call's scratch layout starts above `residentEnd()`. A region is rebuilt when its
+ * weight's storage version changes and freed when the weight array is garbage-collected.
+ */
+import { storageVersion } from "../tensor.js";
+import { ensureMemory, type WasmGemm } from "./gemm.js";
+
+interface Region {
+  at: number;
+  bytes: number;
+}
+
+let end = 0;
+let free: Region[] = [];
+
+const align = (v: number): number => Math.ceil(v / 64) * 64;
+
+/** First byte above the resident regions: where per-call scratch may start. */
+export function residentEnd(): number {
+  return end;
+}
+
+function alloc(w: WasmGemm, bytes: number): number {
+  const i = free.findIndex((r) => r.bytes >= bytes);
+  if (i >= 0) {
+    const r = free[i];
+    if (r.bytes === bytes) free.splice(i, 1);
+    else free[i] = { at: r.at + bytes, bytes: r.bytes - bytes };
+    return r.at;
+  }
+  ensureMemory(w, end + bytes);
+  const at = end;
+  end += bytes;
+  return at;
+}
+
+function release(r: Region): void {
+  free.push(r);
+  free.sort((a, b) => a.at - b.at);
+  const merged: Region[] = [];
+  for (const f of free) {
+    const last = merged[merged.length - 1];
+    if (last && last.at + last.bytes === f.at) last.bytes += f.bytes;
+    else merged.push({ ...f });
+  }
+  // A free region at the top gives its space back to the scratch area.
+  const top = merged[merged.length - 1];
+  if (top && top.at + top.bytes === end) {
+    end = top.at;
+    merged.pop();
+  }
+  free = merged;
+}
+
+interface Entry {
+  version: number;
+  region: Region;
+  token: object;
+}
+
+const entries = new WeakMap<Float32Array, Map<string, Entry>>();
+const registry = new FinalizationRegistry<Region>(release);
+
+/**
+ * The byte address of a resident `floats`-float image of `weight` in form `kind` (e.g. packed for
+ * the GEMM, or Winograd-transformed), written by `fill(dst, at)` (`dst` the memory as floats,
+ * `at` the float index) when missing or when the weight's storage version has changed.
+ */
+export function residentWeight(
+  w: WasmGemm, weight: Float32Array, kind: string, floats: number, fill: (dst: Float32Array, at: number) => void,
+): number {
+  let byKind = entries.get(weight);
+  if (!byKind) {
+    byKind = new Map();
+    entries.set(weight, byKind);
+  }
+  const version = storageVersion(weight);
+  const bytes = align(floats * 4);
+  let e = byKind.get(kind);
+  if (e && e.version === version && e.region.bytes === bytes) return e.region.at;
+  if (!e || e.region.bytes !== bytes) {
+    if (e) {
+      registry.unregister(e.token);
+      release(e.region);
+    }
+    const region = { at: alloc(w, bytes), bytes };
+    const token = {};
+    registry.register(weight, region, token);
+    e = { version, region, token };
+    byKind.set(kind, e);
+  }
+  e.version = version;
+  fill(new Float32Array(w.memory.buffer), e.region.at / 4);
+  return e.region.at;
+}
