@@ -257,7 +257,7 @@ describe("containers", () => {
       const h = bn.registerForwardHook(() => undefined);
       const unfused = seq.call(x);
       h.remove();
-      expect(fused.data.some((v) => v === 0) && fused.data.some((v) => v > 0)).toBe(true);
+      expect(fused.data.some((v: number) => v === 0) && fused.data.some((v: number) => v > 0)).toBe(true);
       expect(Buffer.from(fused.data.buffer).equals(Buffer.from(unfused.data.buffer))).toBe(true);
     });
   }

@@ -124,6 +124,28 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     expect(Buffer.from(unfused.data.buffer).equals(Buffer.from(fused.data.buffer))).toBe(true);
   });
 
+  it("Bottleneck blocks (resnet50, x=[1,3,64,64]) fuse the residual add and ReLU bit-identically", () => {
+    const m = detModel(models.resnet50({ numClasses: 10 })).eval();
+    const x = detTensor(4242, [1, 3, 64, 64]);
+    const fused = m.call(x);
+    const h = (m.getSubmodule("layer1.0.bn3") as nn.Module).registerForwardHook(() => undefined);
+    const h2 = (m.getSubmodule("layer4.1.bn3") as nn.Module).registerForwardHook(() => undefined);
+    const partly = m.call(x);
+    h.remove();
+    h2.remove();
+    expect(Buffer.from(partly.data.buffer).equals(Buffer.from(fused.data.buffer))).toBe(true);
+  });
+
+  it("a hook in the downsample branch sees PyTorch's call order (downsample after bn2)", () => {
+    const m = detModel(models.resnet18()).eval();
+    const block = m.getSubmodule("layer2.0") as nn.Module;
+    const order: string[] = [];
+    const handles = [...block.namedModules()].filter(([n]) => n !== "").map(([n, mod]) => mod.registerForwardHook(() => void order.push(n)));
+    block.call(detTensor(5, [1, 64, 8, 8]));
+    handles.forEach((h) => h.remove());
+    expect(order).toEqual(["conv1", "bn1", "relu", "conv2", "bn2", "downsample.0", "downsample.1", "downsample", "relu"]);
+  });
+
   it("loadStateDict of a PyTorch-ordered state dict reproduces the outputs", () => {
     const c = numerics.cifar_eval;
     const src = detModel(models.resnet18({ numClasses: 10, cifarStem: true }));

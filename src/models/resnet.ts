@@ -68,10 +68,8 @@ export class BasicBlock extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let out = convBn(this.conv1, this.bn1, this.relu, x);
-    out = convBn(this.conv2, this.bn2, null, out);
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(addInPlace(out, identity));
+    const out = convBn(this.conv1, this.bn1, this.relu, x);
+    return residualTail(this.conv2, this.bn2, this.relu, this.downsample, out, x);
   }
 }
 
@@ -117,10 +115,24 @@ export class Bottleneck extends nn.Module {
   override forward(x: Tensor): Tensor {
     let out = convBn(this.conv1, this.bn1, this.relu, x);
     out = convBn(this.conv2, this.bn2, this.relu, out);
-    out = convBn(this.conv3, this.bn3, null, out);
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(addInPlace(out, identity));
+    return residualTail(this.conv3, this.bn3, this.relu, this.downsample, out, x);
   }
+}
+
+/**
+ * A block's end, `relu(bn(conv(out)) + identity)` with `identity = downsample?.(x) ?? x`, as one
+ * fused convolution when nothing can observe it: no hooks in the downsample branch (it then runs
+ * before the last convolution instead of after) nor on the fused modules.
+ */
+function residualTail(conv: nn.Module, bn: nn.Module, relu: nn.Module, downsample: nn.Module | null, out: Tensor, x: Tensor): Tensor {
+  if (downsample === null || nn.unhookedTree(downsample)) {
+    const identity = downsample ? downsample.call(x) : x;
+    const fused = nn.fusedConvBn(conv, bn, relu, out, identity);
+    if (fused) return fused;
+    return relu.call(addInPlace(convBn(conv, bn, null, out), identity));
+  }
+  const y = convBn(conv, bn, null, out);
+  return relu.call(addInPlace(y, downsample.call(x)));
 }
 
 /** `out += identity` (same shapes), returning `out`. */

@@ -5,7 +5,7 @@
  * must see every module's own call). The epilogue performs BatchNorm's and ReLU's arithmetic in
  * the same order, so the output is bit-identical to the unfused modules.
  */
-import { batchNormEvalAffine, conv2d, type Tensor } from "../tensor/index.js";
+import { batchNormEvalAffine, conv2d, convOutSize, resolvePads, type Tensor } from "../tensor/index.js";
 import { ReLU } from "./activation.js";
 import { BatchNorm2d } from "./batchnorm.js";
 import { Conv2d } from "./conv.js";
@@ -15,16 +15,35 @@ import { asLayer } from "./utils.js";
 const hooked = (m: Module): boolean => m._forwardHooks.size > 0 || m._forwardPreHooks.size > 0;
 
 /**
- * `relu?(bn(conv(x)))` in one pass when it is safe to fuse, else `null` (the caller then calls
- * the modules one by one). Accepts any module types; fuses only Conv2d + BatchNorm2d (+ ReLU).
+ * `relu?(bn(conv(x)) + residual?)` in one pass when it is safe to fuse, else `null` (the caller
+ * then calls the modules one by one). Accepts any module types; fuses only Conv2d + BatchNorm2d
+ * (+ ReLU), and a residual only of exactly the output's shape.
  */
-export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Tensor): Tensor | null {
+export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Tensor, residual: Tensor | null = null): Tensor | null {
   if (!(conv instanceof Conv2d) || !(bn instanceof BatchNorm2d) || (relu !== null && !(relu instanceof ReLU))) return null;
   if (bn.training || !bn.running_mean || !bn.running_var || conv.paddingMode !== "zeros") return null;
   if (hooked(conv) || hooked(bn) || (relu && hooked(relu)) || x.ndim !== 4) return null;
   if (conv.constructor !== Conv2d || bn.constructor !== BatchNorm2d || (relu && relu.constructor !== ReLU)) return null;
+  if (residual && !sameShape(residual.shape, convOutputShape(conv, x))) return null;
   const { scale, shift } = batchNormEvalAffine(bn.running_mean.data, bn.running_var.data, bn.weight?.data ?? null, bn.bias?.data ?? null, bn.eps);
   return asLayer(conv, () =>
-    conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, { scale, shift, relu: relu !== null }),
+    conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, {
+      scale, shift, relu: relu !== null, residual: residual?.data ?? null,
+    }),
   );
 }
+
+/** Whether no module in `m`'s subtree has hooks (so the order of its calls is unobservable). */
+export function unhookedTree(m: Module): boolean {
+  for (const [, sub] of m.namedModules()) if (hooked(sub)) return false;
+  return true;
+}
+
+function convOutputShape(conv: Conv2d, x: Tensor): number[] {
+  const [kh, kw] = conv.kernelSize;
+  const pads = resolvePads(conv.padding, [kh, kw], conv.dilation);
+  const h = x.shape[2], w = x.shape[3];
+  return [x.shape[0], conv.outChannels, convOutSize(h, kh, conv.stride[0], pads[0], pads[1], conv.dilation[0]), convOutSize(w, kw, conv.stride[1], pads[2], pads[3], conv.dilation[1])];
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);

@@ -12,4 +12,4 @@ export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
 export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
-export { fusedConvBn } from "./fusion.js";
+export { fusedConvBn, unhookedTree } from "./fusion.js";

@@ -138,9 +138,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
   const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / Math.max(perImage, 1))));
   const planeFloats = cinG * h * w;
   const wasm = getBackend() === "wasm" ? wasmGemm() : null;
-  // The epilogue runs inside the kernels (per output channel) unless a bias comes first.
-  const inner = bias ? null : epilogue;
-  if (wasm && winogradApplies(cin, cout, kh, kw, sh, sw, dh, dw, groups)) {
+  const wino = wasm !== null && winogradApplies(cin, cout, kh, kw, sh, sw, dh, dw, groups);
+  // The epilogue runs inside the kernels (per output channel) unless a bias comes first; a
+  // residual is added inside the Winograd kernel only (elsewhere after, then the ReLU).
+  const residual = epilogue?.residual ?? null;
+  if (residual && residual.length !== out.length) {
+    throw new RuntimeError(`conv2d: residual of ${residual.length} elements for an output of ${formatShape([n, cout, oh, ow])}`);
+  }
+  const inner = bias || !epilogue ? null : residual && !wino ? { ...epilogue, relu: false, residual: null } : epilogue;
+  if (wino) {
     winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
   } else for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
@@ -192,7 +198,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
     }
   }
   if (bias) addChannelBias(out, bias.data, n, cout, P);
-  if (epilogue && !inner) for (let b = 0; b < n; b++) applyRowEpilogue(out, b * cout * P, P, cout, P, epilogue);
+  if (epilogue && !inner) {
+    const affine = { ...epilogue, relu: epilogue.relu && !residual };
+    for (let b = 0; b < n; b++) applyRowEpilogue(out, b * cout * P, P, cout, P, affine);
+  }
+  if (residual && inner !== epilogue) {
+    for (let i = 0; i < out.length; i++) out[i] += residual[i];
+    if (epilogue!.relu) for (let i = 0; i < out.length; i++) out[i] = out[i] < 0 ? 0 : out[i];
+  }
   return outTensor(g, out);
 }
 

@@ -83,6 +83,11 @@ export interface RowEpilogue {
   scale: Float64Array;
   shift: Float64Array;
   relu: boolean;
+  /**
+   * Convolutions only: a tensor of the output's layout added after the affine step and before
+   * the ReLU (a residual connection: `relu(bn(conv(x)) + identity)`).
+   */
+  residual?: Float32Array | null;
 }
 
 /** The row epilogue in JS on rows [0, M) of C (row stride ldc, N columns). */

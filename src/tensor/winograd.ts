@@ -127,7 +127,9 @@ export function winogradConv(
       f64.set(epilogue.scale.subarray(0, cout));
       f64.set(epilogue.shift.subarray(0, cout), cout);
     }
-    const epi = epilogue ? [eAt, eAt + cout * 8, epilogue.relu ? 1 : 0] : [0, 0, 0];
+    const residual = epilogue?.residual ?? null;
+    if (residual) mem.set(residual.subarray(b0 * cout * oh * ow, (b0 + nb) * cout * oh * ow), oAt / 4);
+    const epi = epilogue ? [eAt, eAt + cout * 8, epilogue.relu ? 1 : 0, residual ? 1 : 0] : [0, 0, 0, 0];
     mem.set(x.subarray(b0 * cin * h * wd, (b0 + nb) * cin * h * wd), xAt / 4);
 
     let c0 = 0;

@@ -128,6 +128,12 @@ export class Fn {
     this.simd(0x00);
     this.memarg(4, offset);
   };
+  /** `v128.load32_splat`: one f32 from memory in all four lanes. */
+  loadSplat = (addr: Expr, offset = 0): Expr => () => {
+    addr();
+    this.simd(0x09);
+    this.memarg(2, offset);
+  };
   splat = (x: Expr): Expr => () => {
     x();
     this.simd(0x13);

@@ -18,7 +18,17 @@ const NR = 8;
 /** Bytes reserved at address 0 for the micro-kernel's edge-tile spill. */
 const SCRATCH = 256;
 
-function microKernel(fma: boolean): Fn {
+/** Variants of the micro-kernel's inner loop (for measuring; the defaults are what ships). */
+export interface MicroOptions {
+  /** k iterations per loop trip. */
+  unroll?: number;
+  /** Broadcast A with `v128.load32_splat` instead of `f32.load` + `f32x4.splat`. */
+  loadSplat?: boolean;
+}
+
+function microKernel(fma: boolean, opts: MicroOptions = {}): Fn {
+  const unroll = opts.unroll ?? 1;
+  const loadSplat = opts.loadSplat ?? true;
   // micro(kc, pa, pb, c, ldc, mr, nr, first, spill)
   const f = new Fn("micro", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [kc, pa, pb, c, ldc, mr, nr, first, spill] = f.params;
@@ -27,18 +37,28 @@ function microKernel(fma: boolean): Fn {
   const b0 = f.local(V128);
   const b1 = f.local(V128);
   const a = f.local(V128);
-  const { get, i32, add, mul, loadF32, loadV128, splat, vadd, vmadd, eq, and } = f;
-  f.for(k, i32(0), get(kc), 1, () => {
-    f.set(b0, loadV128(get(pb)));
-    f.set(b1, loadV128(get(pb), 16));
+  const { get, i32, add, mul, sub, loadF32, loadV128, splat, vadd, vmadd, eq, and } = f;
+  const step = (u: number): void => {
+    f.set(b0, loadV128(get(pb), 32 * u));
+    f.set(b1, loadV128(get(pb), 32 * u + 16));
     for (let r = 0; r < MR; r++) {
-      f.set(a, splat(loadF32(get(pa), 4 * r)));
+      f.set(a, loadSplat ? f.loadSplat(get(pa), 16 * u + 4 * r) : splat(loadF32(get(pa), 16 * u + 4 * r)));
       f.set(acc[2 * r], vmadd(get(a), get(b0), get(acc[2 * r]), fma));
       f.set(acc[2 * r + 1], vmadd(get(a), get(b1), get(acc[2 * r + 1]), fma));
     }
-    f.set(pa, add(get(pa), i32(16)));
-    f.set(pb, add(get(pb), i32(32)));
+  };
+  f.for(k, i32(0), sub(get(kc), i32(unroll - 1)), unroll, () => {
+    for (let u = 0; u < unroll; u++) step(u);
+    f.set(pa, add(get(pa), i32(16 * unroll)));
+    f.set(pb, add(get(pb), i32(32 * unroll)));
   });
+  if (unroll > 1) {
+    f.for(k, get(k), get(kc), 1, () => {
+      step(0);
+      f.set(pa, add(get(pa), i32(16)));
+      f.set(pb, add(get(pb), i32(32)));
+    });
+  }
   const rowAddr = (r: number): Expr => add(get(c), mul(i32(r * 4), get(ldc)));
   f.if(
     and(eq(get(mr), i32(MR)), eq(get(nr), i32(NR))),
@@ -312,10 +332,16 @@ let instance: WasmGemm | null | undefined;
 /** The WASM GEMM, or null where WebAssembly SIMD is unavailable. Built once. */
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
+  instance = buildKernels();
+  return instance;
+}
+
+/** Assemble and instantiate the kernels (`micro` options for experiments). */
+export function buildKernels(micro: MicroOptions = {}): WasmGemm | null {
   const fma = hasRelaxedSimd();
   // Order matters: `micro` is function 0 and `gemm` function 1 (called by index).
   const fns = [
-    microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
+    microKernel(fma, micro), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
     rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS),
   ];
   if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
@@ -324,7 +350,7 @@ export function wasmGemm(): WasmGemm | null {
       const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
       const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 });
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      instance = {
+      return {
         memory, fma, bytes, shared,
         gemm: inst.exports.gemm as (...args: number[]) => void,
         im2col: inst.exports.im2col as (...args: number[]) => void,
@@ -334,13 +360,11 @@ export function wasmGemm(): WasmGemm | null {
         winoOut: inst.exports.winoOut as (...args: number[]) => void,
         gemmAffine: inst.exports.gemmAffine as (...args: number[]) => void,
       };
-      return instance;
     } catch {
       // no shared memory (or no SIMD): try unshared, then give up
     }
   }
-  instance = null;
-  return instance;
+  return null;
 }
 
 /** Per-thread scratch: edge-tile spill, packed A panels, packed B panels. */

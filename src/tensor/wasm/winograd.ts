@@ -10,7 +10,7 @@
  *
  * The filter transform `U = G g Gᵀ` runs once per weight in JS (`../winograd.ts`).
  */
-import { Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
 
 /** Function index of `gemm` in the module (`micro` is 0); `winoGemm` calls it. */
@@ -118,21 +118,28 @@ export function winoGemmKernel(): Fn {
 }
 
 /**
- * winoOut(MB, LD, NB, CO, TH, TW, OH, OW, OUT, C0, C1, S, SCALE, SHIFT, RELU): output transform
- * of channels [C0, C1) from `M[ξ]` (ξ-th block of CO*LD floats at MB, tile columns as in `winoIn`)
- * into NB images of CO x OH x OW floats at OUT. S is 64 bytes of scratch for tiles on the
- * right/bottom edge. When SCALE is not 0 the fused epilogue (`epilogue.ts`) runs on each value.
+ * winoOut(MB, LD, NB, CO, TH, TW, OH, OW, OUT, C0, C1, S, SCALE, SHIFT, RELU, ADD): output
+ * transform of channels [C0, C1) from `M[ξ]` (ξ-th block of CO*LD floats at MB, tile columns as in
+ * `winoIn`) into NB images of CO x OH x OW floats at OUT. S is 64 bytes of scratch for tiles on
+ * the right/bottom edge. When SCALE is not 0 the fused epilogue (`epilogue.ts`) runs on each
+ * value; with ADD the value already at OUT (a residual) is added before the ReLU.
  */
 export function winoOutKernel(): Fn {
-  const f = new Fn("winoOut", Array.from({ length: 15 }, () => I32));
-  const [MB, LD, NB, CO, TH, TW, OH, OW, OUT, C0, C1, S, SCALE, SHIFT, RELU] = f.params;
+  const f = new Fn("winoOut", Array.from({ length: 16 }, () => I32));
+  const [MB, LD, NB, CO, TH, TW, OH, OW, OUT, C0, C1, S, SCALE, SHIFT, RELU, ADD] = f.params;
   const { get, i32, add, mul, shl, lt, le, and, loadV128, loadF32, vadd, vsub, shuffle } = f;
-  const [b, c, ty, tx, col, xiStride, o, oy, ox, k, rr] = Array.from({ length: 11 }, () => f.local(I32));
+  const [b, c, ty, tx, col, xiStride, o, oy, ox, k, rr, reluFirst, reluLast, at] = Array.from({ length: 14 }, () => f.local(I32));
+  const rows: Local[] = Array.from({ length: 4 }, () => f.local(V128));
+  const zero = f.local(V128);
+  const val = f.local(F32);
   const m: Local[] = Array.from({ length: 16 }, () => f.local(V128));
   const s: Local[] = Array.from({ length: 4 }, () => f.local(V128));
   const d: Local[] = Array.from({ length: 4 }, () => f.local(V128));
   const y: Local[] = Array.from({ length: 4 }, () => f.local(V128));
-  const regs = affineRegs(f, RELU);
+  // Without a residual the ReLU is part of the epilogue; with one it comes after the addition.
+  f.set(reluFirst, and(get(RELU), f.eq(get(ADD), i32(0))));
+  f.set(reluLast, and(get(RELU), get(ADD)));
+  const regs = affineRegs(f, reluFirst);
   f.set(xiStride, shl(mul(get(CO), get(LD)), i32(2)));
   f.for(b, i32(0), get(NB), 1, () => {
     f.for(c, get(C0), get(C1), 1, () => {
@@ -156,29 +163,39 @@ export function winoOutKernel(): Fn {
           // Output rows 2ty and 2ty+1, columns 2tx..2tx+7: interleave the two columns of the tiles.
           f.set(o, add(get(OUT), shl(add(mul(add(mul(add(mul(get(b), get(CO)), get(c)), get(OH)), shl(get(ty), i32(1))), get(OW)), shl(get(tx), i32(1))), i32(2))));
           const lanes: [number, number, number, number][] = [[0, 4, 1, 5], [2, 6, 3, 7]];
+          for (let r = 0; r < 2; r++) {
+            for (let h = 0; h < 2; h++) f.set(rows[2 * r + h], shuffle(get(y[2 * r]), get(y[2 * r + 1]), lanes[h]));
+          }
           f.if(
             and(le(add(shl(get(tx), i32(1)), i32(8)), get(OW)), le(add(shl(get(ty), i32(1)), i32(2)), get(OH))),
             () => {
               for (let r = 0; r < 2; r++) {
                 for (let h = 0; h < 2; h++) {
-                  f.storeV128(add(get(o), shl(mul(i32(r), get(OW)), i32(2))), shuffle(get(y[2 * r]), get(y[2 * r + 1]), lanes[h]), 16 * h);
+                  const v = rows[2 * r + h];
+                  const addr = add(get(o), shl(mul(i32(r), get(OW)), i32(2)));
+                  f.if(get(ADD), () => {
+                    f.set(v, vadd(get(v), loadV128(addr, 16 * h)));
+                    f.if(get(reluLast), () => f.set(v, f.vpmax(get(v), get(zero))));
+                  });
+                  f.storeV128(addr, get(v), 16 * h);
                 }
               }
             },
             () => {
-              for (let r = 0; r < 2; r++) {
-                for (let h = 0; h < 2; h++) f.storeV128(get(S), shuffle(get(y[2 * r]), get(y[2 * r + 1]), lanes[h]), 32 * r + 16 * h);
-              }
+              rows.forEach((v, i) => f.storeV128(get(S), get(v), 16 * i));
               f.for(rr, i32(0), i32(2), 1, () => {
                 f.set(oy, add(shl(get(ty), i32(1)), get(rr)));
                 f.if(lt(get(oy), get(OH)), () => {
                   f.for(k, i32(0), i32(8), 1, () => {
                     f.set(ox, add(shl(get(tx), i32(1)), get(k)));
                     f.if(lt(get(ox), get(OW)), () => {
-                      f.storeF32(
-                        add(get(o), shl(add(mul(get(rr), get(OW)), get(k)), i32(2))),
-                        loadF32(add(get(S), shl(add(shl(get(rr), i32(3)), get(k)), i32(2)))),
-                      );
+                      f.set(at, add(get(o), shl(add(mul(get(rr), get(OW)), get(k)), i32(2))));
+                      f.set(val, loadF32(add(get(S), shl(add(shl(get(rr), i32(3)), get(k)), i32(2)))));
+                      f.if(get(ADD), () => {
+                        f.set(val, f.fadd(get(val), loadF32(get(at))));
+                        f.if(get(reluLast), () => f.set(val, f.select(f.f32(0), get(val), f.flt(get(val), f.f32(0)))));
+                      });
+                      f.storeF32(get(at), get(val));
                     });
                   });
                 });
