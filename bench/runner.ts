@@ -27,6 +27,9 @@ function input(size: number, batch: number): Float32Array {
 
 const modelName = (size: number): string => (size === 32 ? "resnet18_cifar" : "resnet18");
 
+/** The tsnn model and input of the case being run (for the per-layer breakdown). */
+let tsnnModel: { m: nn.Module; x: Tensor } | null = null;
+
 const runners: Record<string, Runner> = {
   async tsnn(size, batch) {
     setNumThreads(threads);
@@ -34,6 +37,7 @@ const runners: Record<string, Runner> = {
     m.loadStateDict(load(`${MODELS}${modelName(size)}.pth`));
     m.eval();
     const x = new Tensor(input(size, batch), [batch, 3, size, size]);
+    tsnnModel = { m, x };
     return () => m.call(x);
   },
   async "ort-node"(size, batch) {
@@ -146,15 +150,14 @@ async function main(): Promise<void> {
       });
       bench.run({ async: true });
     });
+    // Peak RSS so far, before the breakdown (whose hooks switch fusion off).
+    const maxRssMB = process.resourceUsage().maxRSS / 1024;
     const extra: Record<string, unknown> = {};
-    if (runtime === "tsnn" && process.env.TSNN_BREAKDOWN) {
-      const m = size === 32 ? models.resnet18({ numClasses: 10, cifarStem: true }) : models.resnet18();
-      extra.convs = convBreakdown(m.eval(), new Tensor(input(size, batch), [batch, 3, size, size]));
-    }
+    if (runtime === "tsnn" && process.env.TSNN_BREAKDOWN && tsnnModel) extra.convs = convBreakdown(tsnnModel.m, tsnnModel.x);
     console.log(JSON.stringify({
       runtime, threads, size, batch, ms: result.median, runs: result.runs,
       gflops: (2 * MACS[size] * batch) / (result.median / 1000) / 1e9,
-      maxRssMB: process.resourceUsage().maxRSS / 1024, ...extra,
+      maxRssMB, ...extra,
     }));
   }
   process.exit(0);

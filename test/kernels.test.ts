@@ -96,16 +96,23 @@ describe("shape helpers", () => {
 });
 
 describe("max pooling: WASM (no indices) equals the JS kernel bit for bit, -0.0 and NaN included", () => {
+  // Every case has at least 2^16 window reads, so the WASM kernels run (SIMD for strides 1 and 2).
   for (const [shape, k, s, p, d, ceil] of [
     [[1, 64, 112, 112], 3, 2, 1, 1, false],
-    [[2, 5, 33, 31], 2, 2, 1, 2, true],
-    [[1, 7, 20, 25], 3, 1, 1, 1, false],
+    [[2, 9, 65, 63], 2, 2, 1, 2, true],
+    [[1, 7, 40, 45], 3, 1, 1, 1, false],
+    [[3, 4, 37, 30], 3, 2, 0, 1, true],
+    [[1, 9, 50, 47], 3, 3, 1, 1, true],
   ] as const) {
     it(`x=[${shape.join(",")}] k=${k} s=${s} p=${p} d=${d} ceil=${ceil}`, () => {
       const x = rnd([...shape]);
-      x.data[5] = -0;
-      x.data[6] = 0;
-      x.data[300] = NaN;
+      for (let i = 0; i < x.size; i += 97) {
+        // Ties of -0.0 and +0.0 in both orders, and NaNs among them.
+        x.data[i] = -0;
+        x.data[i + 1] = 0;
+        if (i % 3 === 0) x.data[i + 2] = -0;
+        if (i % 1000 === 0) x.data[i + 3] = NaN;
+      }
       const args = { kernel: [k, k] as [number, number], stride: [s, s] as [number, number], padding: [p, p] as [number, number], dilation: [d, d] as [number, number], ceilMode: ceil };
       const fast = kernels.maxPool2d(x, args, false).output;
       const ref = kernels.maxPool2d(x, args).output;

@@ -7,6 +7,7 @@ import { formatShape, poolOutSize } from "./shape.js";
 import { getBackend } from "./gemm.js";
 import { Tensor } from "./tensor.js";
 import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { poolPlane } from "./wasm/pool.js";
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 
@@ -102,16 +103,22 @@ function maxPoolWasm(
   if (!wasm) return false;
   const base = residentEnd();
   const dst = base + np * h * w * 4;
-  ensureMemory(wasm, dst + np * oh * ow * 4);
+  const vector = sw <= 2;
+  const { hp, wp } = poolPlane(kh, kw, sh, sw, dh, dw, oh, ow);
+  const parts = splitRange(np, getNumThreads(), 1);
+  const scratchAt = Math.ceil((dst + np * oh * ow * 4) / 64) * 64;
+  const scratchBytes = Math.ceil(((hp * wp + 4) * 4) / 64) * 64;
+  ensureMemory(wasm, scratchAt + (vector ? parts.length * scratchBytes : 0));
   const mem = new Float32Array(wasm.memory.buffer);
   mem.set(src, base / 4);
   let p0 = 0;
-  const jobs = splitRange(np, getNumThreads(), 1).map((n) => {
+  const jobs = parts.map((n, t) => {
     const job = [base, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
+    if (vector) job.push(scratchAt + t * scratchBytes, hp, wp);
     p0 += n;
     return job;
   });
-  runParallel(wasm, jobs, "maxpool");
+  runParallel(wasm, jobs, vector ? "maxpoolV" : "maxpool");
   out.set(mem.subarray(dst / 4, dst / 4 + np * oh * ow));
   return true;
 }

@@ -155,6 +155,39 @@ export class Fn {
     this.simd(0x0d);
     for (const l of lanes) this.code.push(4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3);
   };
+  /** Lane-wise comparisons (all-ones where true) and bitwise ops on v128. */
+  vgt = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0x44);
+  };
+  veq = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0x41);
+  };
+  vne = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0x42);
+  };
+  vand = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0x4e);
+  };
+  vor = (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(0x50);
+  };
+  /** `(a & mask) | (b & ~mask)`. */
+  bitselect = (a: Expr, b: Expr, mask: Expr): Expr => () => {
+    a();
+    b();
+    mask();
+    this.simd(0x52);
+  };
   /** `f32x4.pmax(a, b)` = `a < b ? b : a` per lane (so `pmax(v, 0)` is ReLU keeping NaN and -0.0). */
   vpmax = (a: Expr, b: Expr): Expr => () => {
     a();

@@ -9,10 +9,10 @@ import { Worker } from "node:worker_threads";
 import type { WasmGemm } from "./gemm.js";
 
 /** Exported kernels a job may run, by id. */
-const KERNELS = ["gemm", "im2col", "maxpool", "winoIn", "winoGemm", "winoOut", "gemmAffine"] as const;
+const KERNELS = ["gemm", "im2col", "maxpool", "winoIn", "winoGemm", "winoOut", "gemmAffine", "maxpoolV"] as const;
 
-/** Most arguments of a job (gemmAffine takes 18); slot 0 is the state, then the function id. */
-const ARGS = 18;
+/** Most arguments of a job (maxpoolV takes 19); slot 0 is the state, then the function id. */
+const ARGS = 19;
 const IDLE = 0;
 const RUN = 1;
 const EXIT = 2;

@@ -1,0 +1,10 @@
+const mb = (x: number) => (x / 2 ** 20).toFixed(0);
+console.log("bare", mb(process.memoryUsage().rss));
+await import("/work/main/src/tensor/index.js");
+console.log("tensor", mb(process.memoryUsage().rss));
+await import("/work/main/src/nn/index.js");
+console.log("nn", mb(process.memoryUsage().rss));
+await import("/work/main/src/index.js");
+console.log("all", mb(process.memoryUsage().rss));
+const ort = await import("onnxruntime-node");
+console.log("ort-node", mb(process.memoryUsage().rss));

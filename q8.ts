@@ -1,0 +1,16 @@
+import { load, models, setNumThreads, Tensor } from "/work/main/src/index.js";
+setNumThreads(Number(process.argv[2] ?? 2));
+const mb = (x: number) => (x / 2 ** 20).toFixed(0);
+const show = (tag: string) => { const u = process.memoryUsage(); console.log(tag.padEnd(14), "rss", mb(u.rss), "heapUsed", mb(u.heapUsed), "heapTotal", mb(u.heapTotal), "external", mb(u.external), "arrayBuffers", mb(u.arrayBuffers), "maxRSS", mb(process.resourceUsage().maxRSS * 1024)); };
+show("start");
+const m = models.resnet18().eval();
+show("built");
+m.loadStateDict(load("/work/main/bench/models/resnet18.pth"));
+show("loaded");
+const x = new Tensor(new Float32Array(3 * 224 * 224).fill(0.5), [1, 3, 224, 224]);
+m.call(x); show("1 forward");
+for (let i = 0; i < 30; i++) m.call(x);
+show("31 forwards");
+import { wasmGemm } from "/work/main/src/tensor/wasm/gemm.js";
+import { residentEnd } from "/work/main/src/tensor/wasm/resident.js";
+console.log("wasm memory MB", mb(wasmGemm()!.memory.buffer.byteLength), "resident MB", mb(residentEnd()));
