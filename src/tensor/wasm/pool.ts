@@ -5,6 +5,7 @@
  * or if it is the first NaN), so results are bit-identical to it, -0.0 and NaN included.
  */
 import { Fn, I32, V128, type Local } from "./emitter.js";
+import { copyFloats } from "./winograd.js";
 
 /** Padded scratch plane the kernel needs per thread (rows, columns; plus 4 floats of spill). */
 export function poolPlane(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, oh: number, ow: number): { hp: number; wp: number } {
@@ -26,12 +27,13 @@ export function maxPoolVKernel(): Fn {
   f.set(end, add(get(S), shl(mul(get(HP), get(WP)), i32(2))));
   f.for(p, get(P0), get(P1), 1, () => {
     // -inf everywhere, then the plane's rows at (PH, PW).
-    f.for(dst, get(S), get(end), 4, () => f.storeF32(get(dst), f.f32(-Infinity)));
+    // (The last store may run up to 12 bytes past the plane, into the spill floats.)
+    f.for(dst, get(S), get(end), 16, () => f.storeV128(get(dst), get(ninf)));
     f.set(n, min(get(W), sub(get(WP), get(PW))));
     f.for(iy, i32(0), min(get(H), sub(get(HP), get(PH))), 1, () => {
       f.set(src, add(get(X), shl(add(mul(get(p), mul(get(H), get(W))), mul(get(iy), get(W))), i32(2))));
       f.set(dst, add(get(S), shl(add(mul(add(get(iy), get(PH)), get(WP)), get(PW)), i32(2))));
-      f.for(i, i32(0), get(n), 1, () => f.storeF32(add(get(dst), shl(get(i), i32(2))), loadF32(add(get(src), shl(get(i), i32(2))))));
+      copyFloats(f, src, dst, n, i);
     });
     f.set(o, add(get(DST), shl(mul(get(p), mul(get(OH), get(OW))), i32(2))));
     f.for(oy, i32(0), get(OH), 1, () => {

@@ -48,9 +48,7 @@ export function winoInKernel(): Fn {
       f.for(iy, i32(0), min(get(H), sub(get(hp), get(PT))), 1, () => {
         f.set(src, add(get(X), shl(add(mul(add(mul(get(b), get(C)), get(c)), mul(get(H), get(W))), mul(get(iy), get(W))), i32(2))));
         f.set(dst, add(get(S), shl(add(mul(add(get(iy), get(PT)), get(wp)), get(PL)), i32(2))));
-        f.for(i, i32(0), get(n), 1, () => {
-          f.storeF32(add(get(dst), shl(get(i), i32(2))), loadF32(add(get(src), shl(get(i), i32(2)))));
-        });
+        copyFloats(f, src, dst, n, i);
       });
       f.for(ty, i32(0), get(TH), 1, () => {
         f.set(row, add(get(S), shl(mul(shl(get(ty), i32(1)), get(wp)), i32(2))));
@@ -87,6 +85,21 @@ export function winoInKernel(): Fn {
     });
   });
   return f;
+}
+
+/** Copy `n` floats from byte address `src` to `dst` (four at a time, then one at a time); moves both. */
+export function copyFloats(f: Fn, src: Local, dst: Local, n: Local, i: Local): void {
+  const { get, i32, add, sub } = f;
+  f.for(i, i32(0), sub(get(n), i32(3)), 4, () => {
+    f.storeV128(get(dst), f.loadV128(get(src)));
+    f.set(src, add(get(src), i32(16)));
+    f.set(dst, add(get(dst), i32(16)));
+  });
+  f.for(i, get(i), get(n), 1, () => {
+    f.storeF32(get(dst), f.loadF32(get(src)));
+    f.set(src, add(get(src), i32(4)));
+    f.set(dst, add(get(dst), i32(4)));
+  });
 }
 
 function shrU4(f: Fn, e: Expr): Expr {
