@@ -9,7 +9,7 @@
  * 6.7e-6 with logits up to 8.6; CIFAR train 9.5e-7 with logits up to 1.2.
  */
 import { describe, expect, it } from "vitest";
-import { models, nn, Tensor, type DType } from "../src/index.js";
+import { kernels, models, nn, Tensor, type DType } from "../src/index.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, values } from "./helpers.js";
 
 const prints: Record<string, string> = fixture("resnet_printouts.json");
@@ -144,6 +144,45 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     block.call(detTensor(5, [1, 64, 8, 8]));
     handles.forEach((h) => h.remove());
     expect(order).toEqual(["conv1", "bn1", "relu", "conv2", "bn2", "downsample.0", "downsample.1", "downsample", "relu"]);
+  });
+
+  it("the eval forward's activation arena: outputs stay valid, nothing is allocated in steady state (resnet18, x=[1,3,64,64])", () => {
+    const m = detModel(models.resnet18({ numClasses: 10 })).eval();
+    const x1 = detTensor(11, [1, 3, 64, 64]);
+    const x2 = detTensor(12, [1, 3, 64, 64]);
+    const y1 = m.call(x1);
+    const kept = y1.clone();
+    const before = kernels.arenaStats().allocations;
+    for (let i = 0; i < 3; i++) m.call(x2);
+    expect(kernels.arenaStats().allocations).toBe(before);
+    expect(Buffer.from(y1.data.buffer, y1.data.byteOffset, y1.data.byteLength).equals(Buffer.from(kept.data.buffer))).toBe(true);
+    expect(y1.data.buffer).toBeInstanceOf(ArrayBuffer);
+  });
+
+  it("the arena forward with non-torchvision parts (Identity avgpool and fc, a custom block) equals the module-by-module forward", () => {
+    class Halve extends nn.Module {
+      seen: Tensor | null = null;
+      override forward(x: Tensor): Tensor {
+        this.seen = x; // keeps its input: must not be an arena buffer that gets reused
+        return x.mul(0.5);
+      }
+    }
+    const m = detModel(models.resnet18()).eval() as models.ResNet;
+    m.avgpool = new nn.Identity();
+    m.fc = new nn.Identity();
+    const halve = new Halve();
+    m.layer2.append(halve);
+    const x = detTensor(13, [1, 3, 64, 64]);
+    const arena = m.call(x);
+    const seen = halve.seen!.clone();
+    m.call(detTensor(14, [1, 3, 64, 64]));
+    const h = m.fc.registerForwardHook(() => undefined);
+    const plain = m.call(x);
+    h.remove();
+    expect(arena.shape).toEqual([1, 2048]);
+    expect(Buffer.from(arena.data.buffer, arena.data.byteOffset, arena.data.byteLength).equals(Buffer.from(plain.data.buffer, plain.data.byteOffset, plain.data.byteLength))).toBe(true);
+    expect(halve.seen!.data.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(seen.shape).toEqual([1, 128, 8, 8]);
   });
 
   it("loadStateDict of a PyTorch-ordered state dict reproduces the outputs", () => {

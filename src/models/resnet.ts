@@ -5,7 +5,8 @@
 import { NotImplementedError } from "../errors.js";
 import { ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
-import type { Tensor } from "../tensor/index.js";
+import { maxPool2d, Tensor } from "../tensor/index.js";
+import { acquire, arenaAvailable, release, wasmAddress } from "../tensor/arena.js";
 
 /** A norm layer factory: a Module class taking `numFeatures` (e.g. `nn.BatchNorm2d`) or a function. */
 export type NormLayer = (new (numFeatures: number) => nn.Module) | ((numFeatures: number) => nn.Module);
@@ -71,6 +72,14 @@ export class BasicBlock extends nn.Module {
     const out = convBn(this.conv1, this.bn1, this.relu, x);
     return residualTail(this.conv2, this.bn2, this.relu, this.downsample, out, x);
   }
+
+  /** `forward` with intermediates in arena buffers (the result is one too). @internal */
+  _forwardArena(x: Tensor): Tensor {
+    const out = convBnArena(this.conv1, this.bn1, this.relu, x);
+    const y = residualTailArena(this.conv2, this.bn2, this.relu, this.downsample, out, x);
+    release(out.data);
+    return y;
+  }
 }
 
 /** `relu?(bn(conv(x)))`: fused when nothing can observe the difference, else module by module. */
@@ -117,6 +126,16 @@ export class Bottleneck extends nn.Module {
     out = convBn(this.conv2, this.bn2, this.relu, out);
     return residualTail(this.conv3, this.bn3, this.relu, this.downsample, out, x);
   }
+
+  /** `forward` with intermediates in arena buffers (the result is one too). @internal */
+  _forwardArena(x: Tensor): Tensor {
+    const a = convBnArena(this.conv1, this.bn1, this.relu, x);
+    const b = convBnArena(this.conv2, this.bn2, this.relu, a);
+    release(a.data);
+    const y = residualTailArena(this.conv3, this.bn3, this.relu, this.downsample, b, x);
+    release(b.data);
+    return y;
+  }
 }
 
 /**
@@ -133,6 +152,32 @@ function residualTail(conv: nn.Module, bn: nn.Module, relu: nn.Module, downsampl
   }
   const y = convBn(conv, bn, null, out);
   return relu.call(addInPlace(y, downsample.call(x)));
+}
+
+/** `convBn` with the output in an arena buffer when it fuses (else a plain tensor). */
+function convBnArena(conv: nn.Module, bn: nn.Module, relu: nn.Module | null, x: Tensor): Tensor {
+  return nn.fusedConvBn(conv, bn, relu, x, null, true) ?? convBn(conv, bn, relu, plainCopy(x));
+}
+
+/** `residualTail` for the arena forward (the model has no hooks; see `ResNet.forward`). */
+function residualTailArena(conv: nn.Module, bn: nn.Module, relu: nn.Module, downsample: nn.Module | null, out: Tensor, x: Tensor): Tensor {
+  let identity = x;
+  if (downsample) {
+    const ds: nn.Module = downsample;
+    const [c, b, ...rest] = isExactly(ds, nn.Sequential) ? [...ds.children()] : [];
+    identity = c && b && rest.length === 0 ? convBnArena(c, b, null, x) : downsample.call(plainCopy(x));
+  }
+  const y = nn.fusedConvBn(conv, bn, relu, out, identity, true) ?? relu.call(addInPlace(convBn(conv, bn, null, plainCopy(out)), identity));
+  if (identity !== x) release(identity.data);
+  return y;
+}
+
+/**
+ * An arena tensor as a plain copy (others as they are), for modules of unknown kinds: they may
+ * keep their input, and arena buffers are reused.
+ */
+function plainCopy(x: Tensor): Tensor {
+  return wasmAddress(x.data) < 0 ? x : new Tensor(x.data.slice(), x.shape);
 }
 
 /** `out += identity` (same shapes), returning `out`. */
@@ -239,11 +284,65 @@ export class ResNet extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
+    if (!this.training && x.ndim === 4 && arenaAvailable() && nn.unhookedTree(this)) return this._forwardArena(x);
     x = this.maxpool.call(convBn(this.conv1, this.bn1, this.relu, x));
     x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
     x = this.avgpool.call(x).flatten(1);
     return this.fc.call(x);
   }
+
+  /**
+   * The eval-mode forward when no module has hooks: every activation up to the average pool
+   * lives in an arena buffer (`tensor/arena.ts`), reused from forward to forward and handed back
+   * as soon as it is consumed. It computes exactly what `forward` does (same kernels, same
+   * order of arithmetic); modules of other types than torchvision's are called as usual.
+   */
+  _forwardArena(input: Tensor): Tensor {
+    let x = convBnArena(this.conv1, this.bn1, this.relu, input);
+    const pool = this.maxpool;
+    if (isExactly(pool, nn.MaxPool2d) && !(pool as nn.MaxPool2d).returnIndices) {
+      const y = maxPool2d(x, (pool as nn.MaxPool2d)._args(), false, acquire).output;
+      release(x.data);
+      x = y;
+    } else if (!isExactly(pool, nn.Identity)) {
+      x = pool.call(toPlain(x));
+    }
+    for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4] as nn.Module[]) {
+      if (!isExactly(layer, nn.Sequential)) {
+        x = layer.call(toPlain(x));
+        continue;
+      }
+      for (const block of layer.children()) {
+        if (isExactly(block, BasicBlock) || isExactly(block, Bottleneck)) {
+          const y = (block as BasicBlock | Bottleneck)._forwardArena(x);
+          release(x.data);
+          x = y;
+        } else {
+          x = block.call(toPlain(x));
+        }
+      }
+    }
+    if (isExactly(this.avgpool, nn.AdaptiveAvgPool2d)) {
+      const pooled = this.avgpool.call(x);
+      release(x.data);
+      x = pooled;
+    } else {
+      x = this.avgpool.call(toPlain(x));
+    }
+    return this.fc.call(toPlain(x).flatten(1));
+  }
+}
+
+/** Whether `m` is an instance of exactly `cls` (not a subclass, which may behave differently). */
+function isExactly(m: nn.Module, cls: abstract new (...args: never[]) => nn.Module): boolean {
+  return m.constructor === cls;
+}
+
+/** An arena tensor copied out (and its buffer released); others as they are. */
+function toPlain(x: Tensor): Tensor {
+  const copy = plainCopy(x);
+  if (copy !== x) release(x.data);
+  return copy;
 }
 
 /** ResNet-18 (torchvision: `resnet18`): BasicBlock, [2, 2, 2, 2]. */

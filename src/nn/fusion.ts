@@ -6,6 +6,7 @@
  * the same order, so the output is bit-identical to the unfused modules.
  */
 import { batchNormEvalAffine, conv2d, convOutSize, resolvePads, type Tensor } from "../tensor/index.js";
+import { acquire } from "../tensor/arena.js";
 import { ReLU } from "./activation.js";
 import { BatchNorm2d } from "./batchnorm.js";
 import { Conv2d } from "./conv.js";
@@ -17,19 +18,22 @@ const hooked = (m: Module): boolean => m._forwardHooks.size > 0 || m._forwardPre
 /**
  * `relu?(bn(conv(x)) + residual?)` in one pass when it is safe to fuse, else `null` (the caller
  * then calls the modules one by one). Accepts any module types; fuses only Conv2d + BatchNorm2d
- * (+ ReLU), and a residual only of exactly the output's shape.
+ * (+ ReLU), and a residual only of exactly the output's shape. With `arena` the output is an
+ * arena buffer (`tensor/arena.ts`) that the caller must release and never hand out.
  */
-export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Tensor, residual: Tensor | null = null): Tensor | null {
+export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Tensor, residual: Tensor | null = null, arena = false): Tensor | null {
   if (!(conv instanceof Conv2d) || !(bn instanceof BatchNorm2d) || (relu !== null && !(relu instanceof ReLU))) return null;
   if (bn.training || !bn.running_mean || !bn.running_var || conv.paddingMode !== "zeros") return null;
   if (hooked(conv) || hooked(bn) || (relu && hooked(relu)) || x.ndim !== 4) return null;
   if (conv.constructor !== Conv2d || bn.constructor !== BatchNorm2d || (relu && relu.constructor !== ReLU)) return null;
-  if (residual && !sameShape(residual.shape, convOutputShape(conv, x))) return null;
+  const shape = convOutputShape(conv, x);
+  if (residual && !sameShape(residual.shape, shape)) return null;
+  if (shape.some((d) => d <= 0)) return null;
   const { scale, shift } = batchNormEvalAffine(bn.running_mean.data, bn.running_var.data, bn.weight?.data ?? null, bn.bias?.data ?? null, bn.eps);
   return asLayer(conv, () =>
     conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, {
       scale, shift, relu: relu !== null, residual: residual?.data ?? null,
-    }),
+    }, arena ? acquire(shape.reduce((a, b) => a * b, 1)) : null),
   );
 }
 

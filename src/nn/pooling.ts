@@ -3,7 +3,7 @@
  * (an int stays an int) because that is how PyTorch prints them.
  */
 import { ValueError } from "../errors.js";
-import { adaptiveAvgPool2d, maxPool2d, Tensor } from "../tensor/index.js";
+import { adaptiveAvgPool2d, maxPool2d, Tensor, type MaxPool2dArgs } from "../tensor/index.js";
 import { Module } from "./module.js";
 import { pyRepr } from "./repr.js";
 import { asLayer, pair, requireNonNegative, requirePositive, type Size2 } from "./utils.js";
@@ -64,16 +64,19 @@ export class MaxPoolNd extends Module {
  */
 export class MaxPool2d extends MaxPoolNd {
   override forward(x: Tensor): any {
-    const { output, indices } = asLayer(this, () =>
-      maxPool2d(x, {
-        kernel: pair(this.kernelSize),
-        stride: pair(this.stride),
-        padding: pair(this.padding),
-        dilation: pair(this.dilation),
-        ceilMode: this.ceilMode,
-      }, this.returnIndices as false),
-    );
+    const { output, indices } = asLayer(this, () => maxPool2d(x, this._args(), this.returnIndices as false));
     return this.returnIndices ? [output, indices] : output;
+  }
+
+  /** The functional form's arguments. @internal */
+  _args(): MaxPool2dArgs {
+    return {
+      kernel: pair(this.kernelSize),
+      stride: pair(this.stride),
+      padding: pair(this.padding),
+      dilation: pair(this.dilation),
+      ceilMode: this.ceilMode,
+    };
   }
 }
 

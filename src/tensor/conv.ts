@@ -8,6 +8,7 @@ import { applyRowEpilogue, gemmWithB, getBackend, type RowEpilogue } from "./gem
 import { packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
 import { winogradApplies, winogradConv } from "./winograd.js";
+import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
@@ -120,14 +121,23 @@ function outTensor(g: ConvGeometry, data: Float32Array): Tensor {
  * Convolution of `x` `[N, C, H, W]` (or unbatched `[C, H, W]`) with `weight`
  * `[out, C/groups, kH, kW]` and optional `bias` `[out]` (PyTorch: `F.conv2d`).
  */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}, epilogue: ConvEpilogue | null = null): Tensor {
+export function conv2d(
+  x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}, epilogue: ConvEpilogue | null = null,
+  outBuffer: Float32Array | null = null,
+): Tensor {
   const g = geometry(x, weight, bias, args);
   const { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, groups, oh, ow } = g;
   const cinG = cin / groups;
   const coutG = cout / groups;
   const P = oh * ow;
   const Kg = cinG * kh * kw;
-  const out = new Float32Array(n * cout * P);
+  if (outBuffer && outBuffer.length !== n * cout * P) {
+    throw new RuntimeError(`conv2d: output buffer of ${outBuffer.length} elements for an output of ${formatShape([n, cout, oh, ow])}`);
+  }
+  const out = outBuffer ?? new Float32Array(n * cout * P);
+  // Arena buffers are read and written in place by the WASM kernels.
+  const xAddr = wasmAddress(x.data);
+  const outAddr = wasmAddress(out);
   const xd = x.data;
   const wd = weight.data;
   const direct = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pads.every((p) => p === 0);
@@ -161,11 +171,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
             for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + j * P);
           } else if (wasm) {
             // Stage this image's channels in WASM memory and unfold them there.
-            dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
+            const X = xAddr >= 0 ? xAddr + xOff * 4 : extraAt * 4;
+            if (xAddr < 0) dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
             const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
             let r0 = 0;
             const jobs = rows.map((nr) => {
-              const job = [extraAt * 4, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + j * P) * 4, NP, r0, r0 + nr];
+              const job = [X, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + j * P) * 4, NP, r0, r0 + nr];
               r0 += nr;
               return job;
             });
@@ -187,7 +198,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, args: Con
             for (let g = 0; g < groups; g++) packA(wd, g * coutG * Kg, coutG, Kg, dst, at + g * groupFloats);
           }) + gi * groupFloats * 4
         : null;
-      gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct ? 0 : planeFloats, rows, packed);
+      const cAddr = n === 1 && outAddr >= 0 ? outAddr + gi * coutG * P * 4 : -1;
+      gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct || xAddr >= 0 ? 0 : planeFloats, rows, packed, cAddr);
       if (n > 1) {
         for (let j = 0; j < nb; j++) {
           for (let co = 0; co < coutG; co++) {

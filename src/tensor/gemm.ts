@@ -111,7 +111,9 @@ export function applyRowEpilogue(C: Float32Array, cOff: number, ldc: number, M: 
  * `C = A·B` where the caller writes B straight into the kernel's memory (`fillB`). Saves a copy
  * for im2col. Falls back to the JS kernel on a temporary buffer. On the WASM path `epilogue` runs
  * per row inside the threads, and `packedA` (a byte address) names a resident pre-packed copy of
- * A (`residentWeight` + `packA`) to use instead of copying and packing `A`.
+ * A (`residentWeight` + `packA`) to use instead of copying and packing `A`; `cAddr` (a byte
+ * address, or -1) says that `C[cOff..]` is itself in the kernels' memory there, to be written in
+ * place.
  */
 export function gemmWithB(
   M: number,
@@ -129,6 +131,7 @@ export function gemmWithB(
   extraFloats = 0,
   epilogue: RowEpilogue | null = null,
   packedA: number | null = null,
+  cAddr = -1,
 ): void {
   const w = backend === "wasm" && A.colStride === 1 ? wasmGemm() : null;
   if (!w || (epilogue && accumulate)) {
@@ -144,6 +147,9 @@ export function gemmWithB(
   const byRows = M > N;
   const parts = byRows ? splitRange(M, threads, PANEL.MR) : splitRange(N, threads, PANEL.NR);
   const L = gemmLayout(M, N, K, packedA === null ? M * K : 0, bFloats, byRows ? parts.map(() => N) : parts, residentEnd());
+  // C written in place when the caller's C is itself in the kernels' memory (an arena buffer).
+  const inPlace = cAddr >= 0 && ldc === N && !accumulate;
+  if (inPlace) L.c = cAddr;
   const epiAt = L.end + Math.ceil(extraFloats / 16) * 64;
   ensureMemory(w, epiAt + (epilogue ? 16 * M : 0));
   const mem = new Float32Array(w.memory.buffer);
@@ -172,6 +178,7 @@ export function gemmWithB(
     return job;
   });
   runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");
+  if (inPlace) return;
   const out = mem.subarray(L.c / 4, L.c / 4 + M * N);
   if (ldc === N && !accumulate) C.set(out, cOff);
   else {

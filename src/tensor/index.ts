@@ -8,6 +8,7 @@ export { setNumThreads, getNumThreads } from "./wasm/threads.js";
 export { sgemm, sgemmJs, sgemmReference, setBackend, getBackend, type Backend, type MatView } from "./gemm.js";
 export { conv2d, conv2dReference, pad2d, resolvePads, type Conv2dArgs, type ConvEpilogue, type Pads, type PadMode } from "./conv.js";
 export { setWinograd, getWinograd, winogradFilter } from "./winograd.js";
+export { setArena, arenaStats } from "./arena.js";
 export { maxPool2d, adaptiveAvgPool2d, type MaxPool2dArgs } from "./pool.js";
 export { batchNorm, batchNormEvalAffine, type BatchNormArgs } from "./norm.js";
 export { linear } from "./linear.js";

@@ -8,6 +8,7 @@ import { getBackend } from "./gemm.js";
 import { Tensor } from "./tensor.js";
 import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
 import { poolPlane } from "./wasm/pool.js";
+import { wasmAddress } from "./arena.js";
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 
@@ -33,10 +34,13 @@ function planes(x: Tensor, op: string): { lead: number[]; planes: number; h: num
 /**
  * Max pooling with implicit `-inf` padding; NaN propagates. Returns the output and (unless
  * `withIndices` is false) per output the int64 flat index `y*W + x` of the maximum in its plane.
+ * `alloc` supplies the output's storage (e.g. an arena buffer) given its length.
  */
 export function maxPool2d(x: Tensor, a: MaxPool2dArgs): { output: Tensor; indices: Tensor<"int64"> };
-export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices: false): { output: Tensor; indices: null };
-export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices = true): { output: Tensor; indices: Tensor<"int64"> | null } {
+export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices: false, alloc?: ((n: number) => Float32Array) | null): { output: Tensor; indices: null };
+export function maxPool2d(
+  x: Tensor, a: MaxPool2dArgs, withIndices = true, alloc: ((n: number) => Float32Array) | null = null,
+): { output: Tensor; indices: Tensor<"int64"> | null } {
   const { lead, planes: np, h, w } = planes(x, "max_pool2d");
   const [kh, kw] = a.kernel;
   const [sh, sw] = a.stride;
@@ -54,7 +58,7 @@ export function maxPool2d(x: Tensor, a: MaxPool2dArgs, withIndices = true): { ou
       `Given input size: (${lead.at(-1)}x${h}x${w}). Calculated output size: (${lead.at(-1)}x${oh}x${ow}). Output size is too small`,
     );
   }
-  const out = new Float32Array(np * oh * ow);
+  const out = alloc ? alloc(np * oh * ow) : new Float32Array(np * oh * ow);
   if (!withIndices && np * oh * ow * kh * kw >= 1 << 16 && maxPoolWasm(x.data, out, np, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)) {
     return { output: new Tensor(out, [...lead, oh, ow]), indices: null };
   }
@@ -101,25 +105,29 @@ function maxPoolWasm(
 ): boolean {
   const wasm = getBackend() === "wasm" ? wasmGemm() : null;
   if (!wasm) return false;
+  // Arena buffers are read and written where they are; other arrays are staged.
+  const srcAt = wasmAddress(src);
+  const outAt = wasmAddress(out);
   const base = residentEnd();
-  const dst = base + np * h * w * 4;
+  const dstStage = srcAt >= 0 ? base : base + np * h * w * 4;
+  const dst = outAt >= 0 ? outAt : dstStage;
   const vector = sw <= 2;
   const { hp, wp } = poolPlane(kh, kw, sh, sw, dh, dw, oh, ow);
   const parts = splitRange(np, getNumThreads(), 1);
-  const scratchAt = Math.ceil((dst + np * oh * ow * 4) / 64) * 64;
+  const scratchAt = Math.ceil((dstStage + (outAt >= 0 ? 0 : np * oh * ow * 4)) / 64) * 64;
   const scratchBytes = Math.ceil(((hp * wp + 4) * 4) / 64) * 64;
   ensureMemory(wasm, scratchAt + (vector ? parts.length * scratchBytes : 0));
   const mem = new Float32Array(wasm.memory.buffer);
-  mem.set(src, base / 4);
+  if (srcAt < 0) mem.set(src, base / 4);
   let p0 = 0;
   const jobs = parts.map((n, t) => {
-    const job = [base, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
+    const job = [srcAt >= 0 ? srcAt : base, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
     if (vector) job.push(scratchAt + t * scratchBytes, hp, wp);
     p0 += n;
     return job;
   });
   runParallel(wasm, jobs, vector ? "maxpoolV" : "maxpool");
-  out.set(mem.subarray(dst / 4, dst / 4 + np * oh * ow));
+  if (outAt < 0) out.set(mem.subarray(dst / 4, dst / 4 + np * oh * ow));
   return true;
 }
 

@@ -11,6 +11,7 @@
 import type { RowEpilogue } from "./gemm.js";
 import { ensureMemory, packA, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
+import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { winoPlane } from "./wasm/winograd.js";
 
@@ -106,11 +107,17 @@ export function winogradConv(
     const threads = work >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
     const kc = Math.min(KC, cin);
     // Layout: staged input, V (16 x cin x LD), M (16 x cout x LD), output, per-thread scratch.
-    const xAt = align(residentEnd());
-    const vAt = align(xAt + nb * cin * h * wd * 4);
+    // Input and output that are arena buffers are used where they are, without staging.
+    const xIn = wasmAddress(x);
+    const oIn = wasmAddress(out);
+    const xFloats = nb * cin * h * wd;
+    const oFloats = nb * cout * oh * ow;
+    const xAt = xIn >= 0 ? xIn + b0 * cin * h * wd * 4 : align(residentEnd());
+    const vAt = align(xIn >= 0 ? residentEnd() : xAt + xFloats * 4);
     const mAt = align(vAt + 16 * cin * LD * 4);
-    const oAt = align(mAt + 16 * cout * LD * 4);
-    const eAt = align(oAt + nb * cout * oh * ow * 4);
+    const oStage = align(mAt + 16 * cout * LD * 4);
+    const oAt = oIn >= 0 ? oIn + b0 * cout * oh * ow * 4 : oStage;
+    const eAt = align(oIn >= 0 ? oStage : oStage + oFloats * 4);
     let p = align(eAt + (epilogue ? 16 * cout : 0));
     const scratch = Array.from({ length: threads }, () => {
       const plane = p;
@@ -130,7 +137,7 @@ export function winogradConv(
     const residual = epilogue?.residual ?? null;
     if (residual) mem.set(residual.subarray(b0 * cout * oh * ow, (b0 + nb) * cout * oh * ow), oAt / 4);
     const epi = epilogue ? [eAt, eAt + cout * 8, epilogue.relu ? 1 : 0, residual ? 1 : 0] : [0, 0, 0, 0];
-    mem.set(x.subarray(b0 * cin * h * wd, (b0 + nb) * cin * h * wd), xAt / 4);
+    if (xIn < 0) mem.set(x.subarray(b0 * cin * h * wd, (b0 + nb) * cin * h * wd), xAt / 4);
 
     let c0 = 0;
     runParallel(w, splitRange(cin, threads, 1).map((cnt, t) => {
@@ -159,6 +166,6 @@ export function winogradConv(
       c0 += cnt;
       return job;
     }), "winoOut");
-    out.set(mem.subarray(oAt / 4, oAt / 4 + nb * cout * oh * ow), b0 * cout * oh * ow);
+    if (oIn < 0) out.set(mem.subarray(oAt / 4, oAt / 4 + oFloats), b0 * cout * oh * ow);
   }
 }

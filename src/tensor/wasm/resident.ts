@@ -95,3 +95,14 @@ export function residentWeight(
   fill(new Float32Array(w.memory.buffer), e.region.at / 4);
   return e.region.at;
 }
+
+/** A raw resident region of at least `bytes` (64-byte aligned); give it back with `releaseRegion`. */
+export function allocRegion(w: WasmGemm, bytes: number): { at: number; bytes: number } {
+  const size = align(bytes);
+  return { at: alloc(w, size), bytes: size };
+}
+
+/** Return a region from `allocRegion`. */
+export function releaseRegion(r: { at: number; bytes: number }): void {
+  release(r);
+}
