@@ -33,7 +33,7 @@ const rows: Row[] = [];
 for (const [runtime, threads, cases] of plan) {
   if (only && !only.includes(runtime)) continue;
   process.stderr.write(`running ${runtime}, ${threads} thread(s): ${cases}\n`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", "bench/runner.ts", runtime, String(threads), cases], {
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "bench/runner.ts", runtime, String(threads), cases], {
     cwd: ROOT, encoding: "utf8", timeout: 900_000, env: { ...process.env, TSNN_BREAKDOWN: runtime === "tsnn" && threads === 2 ? "1" : "" },
   });
   for (const line of r.stdout.split("\n")) if (line.startsWith("{")) rows.push(JSON.parse(line));

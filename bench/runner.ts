@@ -2,7 +2,7 @@
  * One runtime, one thread count, in its own process (so peak RSS is its own): measures ResNet-18
  * forwards with benchmark.js and prints one JSON line per case. Run by bench/peers.bench.ts.
  *
- *   node --import tsx bench/runner.ts <tsnn|ort-node|ort-web|tfjs-wasm|tfjs-cpu> <threads> <cases>
+ *   node --expose-gc --import tsx bench/runner.ts <tsnn|ort-node|ort-web|tfjs-wasm|tfjs-cpu> <threads> <cases>
  *
  * cases: comma-separated `<size>x<batch>` (32 = the CIFAR variant, 224 = ImageNet stem).
  */
@@ -133,6 +133,9 @@ async function main(): Promise<void> {
   if (!existsSync(`${MODELS}resnet18.onnx`)) throw new Error("bench/models missing: run /usr/bin/python3 scripts/export_bench_models.py");
   for (const [size, batch] of cases) {
     const fn = await runners[runtime](size, batch);
+    // Collect what setting up left behind (e.g. the weights file once copied into the model), for
+    // every runtime alike, so peak RSS reflects inference rather than when the collector ran.
+    (globalThis as { gc?: () => void }).gc?.();
     await fn();
     const result = await new Promise<{ median: number; runs: number }>((resolve) => {
       const bench = new Benchmark(`${runtime}`, {

@@ -9,7 +9,7 @@
  * within a few float32 ulps of the direct sum; tested against `conv2dReference`.
  */
 import type { RowEpilogue } from "./gemm.js";
-import { ensureMemory, packA, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
+import { ensureMemory, packedSize, packRow, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
@@ -40,10 +40,10 @@ export function winogradApplies(
 
 /**
  * The transformed filters `U[ξ][co][ci] = (G g Gᵀ)[ξ]` for a `[cout, cin, 3, 3]` weight, as 16
- * row-major `[cout, cin]` matrices, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+ * row-major `[cout, cin]` matrices, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] (written `into` if given).
  */
-export function winogradFilter(weight: Float32Array, cout: number, cin: number): Float32Array {
-  const U = new Float32Array(16 * cout * cin);
+export function winogradFilter(weight: Float32Array, cout: number, cin: number, into: Float32Array | null = null): Float32Array {
+  const U = into ?? new Float32Array(16 * cout * cin);
   const plane = cout * cin;
   const gg = new Float64Array(12);
   for (let co = 0; co < cout; co++) {
@@ -88,11 +88,17 @@ export function winogradConv(
   epilogue: RowEpilogue | null = null,
 ): void {
   const xiFloats = packedSize(cout, cin);
-  const uAt = residentWeight(w, weight, "winograd", 16 * xiFloats, (dst, at) => {
-    const U = winogradFilter(weight, cout, cin);
-    for (let xi = 0; xi < 16; xi++) packA(U, xi * cout * cin, cout, cin, dst, at + xi * xiFloats);
-  });
   const Mp = xiFloats / cin;
+  const uAt = residentWeight(w, weight, "winograd", 16 * xiFloats, (dst, at) => {
+    // One output channel's transforms at a time, packed straight into place.
+    const U = new Float32Array(16 * cin);
+    for (let co = 0; co < cout; co++) {
+      winogradFilter(weight.subarray(co * cin * 9, (co + 1) * cin * 9), 1, cin, U);
+      for (let xi = 0; xi < 16; xi++) packRow(U, xi * cin, co, cout, cin, dst, at + xi * xiFloats);
+    }
+    const zeros = new Float32Array(cin);
+    for (let co = cout; co < Mp; co++) for (let xi = 0; xi < 16; xi++) packRow(zeros, 0, co, cout, cin, dst, at + xi * xiFloats);
+  });
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   const tilesPerImage = th * tw;
