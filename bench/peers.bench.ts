@@ -16,7 +16,7 @@ if (!existsSync(`${ROOT}bench/models/resnet18.onnx`)) {
   process.exit(1);
 }
 
-interface Row { runtime: string; threads: number; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; ms: number; gflops: number }[] }
+interface Row { runtime: string; threads: number; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; path: string; ms: number; gflops: number }[] }
 
 const plan: [string, number, string][] = [
   ["tsnn", 1, "224x1,32x1,32x8"],
@@ -52,9 +52,9 @@ for (const r of rows.filter((x) => !x.error).sort((a, b) => a.size - b.size || a
 for (const r of rows.filter((x) => x.error)) console.log(`${r.runtime} (${r.threads} threads): error ${r.error}`);
 for (const r of rows.filter((x) => x.convs)) {
   console.log(`\ntsnn per-layer conv time, ${key(r.size, r.batch)}, ${r.threads} threads (forward total ${r.ms.toFixed(1)} ms):\n`);
-  console.log("| conv | ms | GFLOP/s |");
-  console.log("|---|---|---|");
-  for (const c of r.convs!) console.log(`| ${c.name} | ${c.ms.toFixed(2)} | ${c.gflops.toFixed(1)} |`);
+  console.log("| conv | path | ms | GFLOP/s (direct-conv FLOPs / time) |");
+  console.log("|---|---|---|---|");
+  for (const c of r.convs!) console.log(`| ${c.name} | ${c.path} | ${c.ms.toFixed(2)} | ${c.gflops.toFixed(1)} |`);
   const convMs = r.convs!.reduce((s, c) => s + c.ms, 0);
-  console.log(`| all convs | ${convMs.toFixed(1)} | (rest of the forward: ${(r.ms - convMs).toFixed(1)} ms) |`);
+  console.log(`| all convs (with fused BN, ReLU, residual add) | | ${convMs.toFixed(1)} | (rest of the forward: ${(r.ms - convMs).toFixed(1)} ms) |`);
 }

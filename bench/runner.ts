@@ -9,7 +9,7 @@
 import Benchmark from "benchmark";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { load, models, nn, setNumThreads, Tensor, type DType } from "../src/index.js";
+import { kernels, load, models, nn, setNumThreads, Tensor, type DType } from "../src/index.js";
 
 const [runtime, threadsArg, casesArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
@@ -109,24 +109,35 @@ async function tfjsRunner(backend: "wasm" | "cpu", size: number, batch: number):
   };
 }
 
-/** Per-layer conv timing for tsnn, through forward pre-hooks and hooks. */
-function convBreakdown(m: nn.Module, x: Tensor): { name: string; ms: number; gflops: number }[] {
-  const rows = new Map<string, { t0: number; ms: number; macs: number }>();
-  const handles = [];
+/**
+ * Per-layer conv timing for tsnn over three forwards, from the kernels' profiler (so fusion and
+ * the activation arena stay on; hooks would switch them off): each conv2d call is matched to its
+ * module by weight. The fused BatchNorm, ReLU and residual add are inside their conv's time.
+ */
+function convBreakdown(m: nn.Module, x: Tensor): { name: string; path: string; ms: number; gflops: number }[] {
+  const byWeight = new Map<unknown, string>();
+  const rows = new Map<string, { ms: number; macs: number; path: string }>();
   for (const [name, mod] of m.namedModules()) {
     if (!(mod instanceof nn.Conv2d)) continue;
-    rows.set(name, { t0: 0, ms: 0, macs: 0 });
-    handles.push(mod.registerForwardPreHook(() => void (rows.get(name)!.t0 = performance.now())));
-    handles.push(mod.registerForwardHook((_m, _i, out) => {
-      const r = rows.get(name)!;
-      r.ms += performance.now() - r.t0;
-      const o = out as Tensor;
-      r.macs = o.size * (mod.inChannels / mod.groups) * mod.kernelSize[0] * mod.kernelSize[1];
-    }));
+    byWeight.set(mod.weight, name);
+    const [kh, kw] = mod.kernelSize;
+    const wino = kernels.winogradApplies(mod.inChannels, mod.outChannels, kh, kw, mod.stride[0], mod.stride[1], mod.dilation[0], mod.dilation[1], mod.groups);
+    const path = wino ? "Winograd" : kh === 1 && kw === 1 && mod.stride.every((s) => s === 1) ? "GEMM" : "im2col+GEMM";
+    rows.set(name, { ms: 0, macs: 0, path });
   }
-  for (let i = 0; i < 3; i++) m.call(x);
-  handles.forEach((h) => h.remove());
-  return [...rows].map(([name, r]) => ({ name, ms: r.ms / 3, gflops: (2 * r.macs) / (r.ms / 3 / 1000) / 1e9 }));
+  kernels.setConvProfiler((weight, ms, macs) => {
+    const r = rows.get(byWeight.get(weight) ?? "");
+    if (r) {
+      r.ms += ms;
+      r.macs = macs;
+    }
+  });
+  try {
+    for (let i = 0; i < 3; i++) m.call(x);
+  } finally {
+    kernels.setConvProfiler(null);
+  }
+  return [...rows].map(([name, r]) => ({ name, path: r.path, ms: r.ms / 3, gflops: (2 * r.macs) / (r.ms / 3 / 1000) / 1e9 }));
 }
 
 async function main(): Promise<void> {

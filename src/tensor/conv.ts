@@ -21,6 +21,16 @@ export function _setConvChunkFloats(n: number): void {
   CHUNK_FLOATS = n;
 }
 
+/** Receives each convolution's weight, wall time (ms) and multiply-adds (for benchmarks). */
+export type ConvProfiler = (weight: Tensor, ms: number, macs: number) => void;
+
+let profiler: ConvProfiler | null = null;
+
+/** Time every `conv2d` call into `fn` (null: stop); how `bench/` breaks a forward down by layer. */
+export function setConvProfiler(fn: ConvProfiler | null): void {
+  profiler = fn;
+}
+
 /** Paddings on the four sides: `[top, bottom, left, right]`. */
 export type Pads = [number, number, number, number];
 
@@ -124,6 +134,16 @@ function outTensor(g: ConvGeometry, data: Float32Array): Tensor {
 export function conv2d(
   x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs = {}, epilogue: ConvEpilogue | null = null,
   outBuffer: Float32Array | null = null,
+): Tensor {
+  if (!profiler) return conv2dImpl(x, weight, bias, args, epilogue, outBuffer);
+  const t0 = performance.now();
+  const y = conv2dImpl(x, weight, bias, args, epilogue, outBuffer);
+  profiler(weight, performance.now() - t0, y.size * (weight.size / weight.shape[0]));
+  return y;
+}
+
+function conv2dImpl(
+  x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs, epilogue: ConvEpilogue | null, outBuffer: Float32Array | null,
 ): Tensor {
   const g = geometry(x, weight, bias, args);
   const { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, groups, oh, ow } = g;

@@ -120,16 +120,13 @@ export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gem
       Atomics.store(s.control, 0, RUN);
       Atomics.notify(s.control, 0);
     });
-    const t0 = performance.now();
     fn(...jobs[0]);
-    const t1 = performance.now();
     for (const s of slots) {
       const until = performance.now() + SPIN_MS;
       while (Atomics.load(s.control, 0) === RUN && performance.now() < until);
       while (Atomics.load(s.control, 0) === RUN) Atomics.wait(s.control, 0, RUN, 1000);
       if (s.control[ARGS + 2] !== 0) throw new Error(`${kernel} worker failed`);
     }
-    (globalThis as any).__tp?.(kernel, t1 - t0, performance.now() - t1, jobs[0]);
   } finally {
     busy = false;
   }
