@@ -219,3 +219,18 @@ describe("cached weight transforms follow in-place changes to the weight", () =>
     }
   }
 });
+
+describe("wasm: strided im2col on wide rows (the vector path for stride 2) matches the reference", () => {
+  for (const [cin, w, k, p, d] of [[3, 37, 7, 3, 1], [4, 40, 3, 1, 2], [2, 33, 1, 0, 1], [3, 21, 5, 0, 1], [8, 64, 3, 1, 1]] as const) {
+    it(`x=[2,${cin},9,${w}] k=${k} s=2 p=${p} d=${d}`, () => {
+      const x = rnd([2, cin, 9, w]);
+      const wt = rnd([5, cin, k, k]);
+      const args: kernels.Conv2dArgs = { stride: [2, 2], padding: [p, p], dilation: [d, d] };
+      expect(kernels.getBackend()).toBe("wasm");
+      const y = kernels.conv2d(x, wt, null, args);
+      const ref = kernels.conv2dReference(x, wt, null, args);
+      const bound = kernels.conv2dReference(abs(x), abs(wt), null, args);
+      expectGemmClose("wasm", y.data, ref.data, bound.data, cin * k * k, ref.shape[1], ref.size);
+    });
+  }
+});

@@ -95,6 +95,7 @@ export class Fn {
   mul = this.bin(0x6c);
   shl = this.bin(0x74);
   shrU = this.bin(0x76);
+  shrS = this.bin(0x75);
   divU = this.bin(0x6e);
   remU = this.bin(0x70);
   or = this.bin(0x72);

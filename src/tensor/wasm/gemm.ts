@@ -197,6 +197,9 @@ function gemmDriver(): Fn {
  * im2col rows [R0, R1) of an NCHW image plane stack at X (C x H x W floats) into DST with row
  * stride LD (floats): row r = (ci, ky, kx), column = oy*OW + ox; zeros outside the image.
  */
+/** An output column index no row reaches (disables the vector path). */
+const OW_NEVER = -1;
+
 function im2colKernel(): Fn {
   const f = new Fn("im2col", Array.from({ length: 17 }, () => I32));
   const [X, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW, DST, LD, R0, R1] = f.params;
@@ -239,11 +242,34 @@ function im2colKernel(): Fn {
               f.set(o, add(get(o), shl(get(OW), i32(2))));
             },
             () => {
+              // Stride 2: where four outputs' inputs lie inside the row (reading one float past the
+              // last), take the even lanes of two vectors; elsewhere one value at a time.
+              f.set(lo, i32(OW_NEVER));
+              f.set(hi, i32(0));
+              f.if(f.eq(get(SW), i32(2)), () => {
+                f.set(lo, f.shrU(add(select(sub(i32(0), get(ix)), i32(0), lt(get(ix), i32(0))), i32(1)), i32(1)));
+                f.set(hi, select(f.shrS(sub(sub(get(W), i32(2)), get(ix)), i32(1)), i32(-1), ge(sub(sub(get(W), i32(2)), get(ix)), i32(0))));
+                f.set(hi, f.min(get(OW), add(get(hi), i32(1))));
+              });
               f.for(ox, i32(0), get(OW), 1, () => {
-                f.set(ok, and(ge(get(ix), i32(0)), lt(get(ix), get(W))));
-                f.storeF32(get(o), select(loadF32(add(get(base), shl(select(get(ix), i32(0), get(ok)), i32(2)))), f.f32(0), get(ok)));
-                f.set(o, add(get(o), i32(4)));
-                f.set(ix, add(get(ix), get(SW)));
+                f.if(
+                  and(f.eq(get(ox), get(lo)), lt(add(get(ox), i32(3)), get(hi))),
+                  () => {
+                    f.for(ox, get(ox), sub(get(hi), i32(3)), 4, () => {
+                      f.set(src, add(get(base), shl(get(ix), i32(2))));
+                      f.storeV128(get(o), f.shuffle(f.loadV128(get(src)), f.loadV128(get(src), 16), [0, 2, 4, 6]));
+                      f.set(o, add(get(o), i32(16)));
+                      f.set(ix, add(get(ix), i32(8)));
+                    });
+                    f.set(ox, sub(get(ox), i32(1)));
+                  },
+                  () => {
+                    f.set(ok, and(ge(get(ix), i32(0)), lt(get(ix), get(W))));
+                    f.storeF32(get(o), select(loadF32(add(get(base), shl(select(get(ix), i32(0), get(ok)), i32(2)))), f.f32(0), get(ok)));
+                    f.set(o, add(get(o), i32(4)));
+                    f.set(ix, add(get(ix), get(SW)));
+                  },
+                );
               });
             },
           );
