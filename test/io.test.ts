@@ -21,7 +21,7 @@ import {
 } from "../src/index.js";
 import { PyDict } from "../src/io/pickle.js";
 import { pickle, PyCall, PyGlobalRef, PyPersistent, PyTupleOut } from "../src/io/pickle.js";
-import { writeZip } from "../src/io/zip.js";
+import { crc32, crc32Js, writeZip } from "../src/io/zip.js";
 import { float32ToBfloat16Bits, float32ToHalfBits } from "../src/io/dtypes.js";
 import { dec, decStateDict, detTensor, expectClose, fixture, fromSkeleton, values, type EncTensor } from "./helpers.js";
 
@@ -111,6 +111,16 @@ describe("dtypes, offsets, strides and shared storages", () => {
   it("safetensors __metadata__ is readable", () => {
     expect(loadMetadata(file("dtypes.safetensors"))).toEqual({ note: "twin" });
     expect(loadMetadata(file("small_zip.pth"))).toBeNull();
+  });
+});
+
+describe("CRC-32", () => {
+  it("the native and table-driven CRC-32 agree with the standard check value and on random bytes", () => {
+    expect(crc32Js(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+    expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+    const bytes = new Uint8Array(100_003).map((_, i) => (i * 2654435761) >>> 24);
+    expect(crc32(bytes)).toBe(crc32Js(bytes));
+    expect(crc32(new Uint8Array(0))).toBe(0);
   });
 });
 

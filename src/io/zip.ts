@@ -6,6 +6,7 @@
  * Writing produces stored entries whose data start on 64-byte boundaries, as PyTorch's writer
  * does (padding in a local extra field).
  */
+import zlib from "node:zlib";
 import { inflateSync } from "fflate";
 import { CheckpointError } from "../errors.js";
 
@@ -30,8 +31,16 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (IEEE) of bytes. */
+/** Node's native CRC-32 (zlib's, Node >= 20.15), when present. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** CRC-32 (IEEE) of bytes: zlib's where Node has it, else the table-driven loop below. */
 export function crc32(b: Uint8Array): number {
+  return nativeCrc32 ? nativeCrc32(b) >>> 0 : crc32Js(b);
+}
+
+/** CRC-32 (IEEE), table-driven (the fallback, and the check for the native one). */
+export function crc32Js(b: Uint8Array): number {
   let c = -1;
   for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 255] ^ (c >>> 8);
   return (c ^ -1) >>> 0;

@@ -9,7 +9,7 @@
  * within a few float32 ulps of the direct sum; tested against `conv2dReference`.
  */
 import type { RowEpilogue } from "./gemm.js";
-import { ensureMemory, packedSize, packRow, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
+import { ensureMemory, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
@@ -71,6 +71,47 @@ export function winogradFilter(weight: Float32Array, cout: number, cin: number, 
   return U;
 }
 
+/**
+ * `winogradFilter` written straight into the GEMM's packed-A layout (`packA`): the 16 matrices
+ * `[cout, cin]` at `dst[at + ξ·xiFloats..]`, rows past `cout` zero. Same arithmetic as
+ * `winogradFilter`, one pass, no temporaries.
+ */
+function packWinogradFilter(weight: Float32Array, cout: number, cin: number, dst: Float32Array, at: number, xiFloats: number): void {
+  const Mp = Math.ceil(cout / 4) * 4;
+  for (let co = 0; co < Mp; co++) {
+    for (let pc = 0; pc < cin; pc += 256) {
+      const kc = Math.min(256, cin - pc);
+      const rowBase = at + pc * Mp + (co >> 2) * 4 * kc + (co & 3);
+      for (let k = 0; k < kc; k++) {
+        const o = rowBase + k * 4;
+        if (co >= cout) {
+          for (let xi = 0; xi < 16; xi++) dst[o + xi * xiFloats] = 0;
+          continue;
+        }
+        const g = (co * cin + pc + k) * 9;
+        for (let c = 0; c < 3; c++) {
+          // Column c of G g, then row r of (G g) Gᵀ, as in winogradFilter.
+          const a = weight[g + c], b = weight[g + 3 + c], d = weight[g + 6 + c];
+          gg[c] = a;
+          gg[3 + c] = (a + b + d) / 2;
+          gg[6 + c] = (a - b + d) / 2;
+          gg[9 + c] = d;
+        }
+        for (let r = 0; r < 4; r++) {
+          const a = gg[3 * r], b = gg[3 * r + 1], d = gg[3 * r + 2];
+          const x0 = o + 4 * r * xiFloats;
+          dst[x0] = a;
+          dst[x0 + xiFloats] = (a + b + d) / 2;
+          dst[x0 + 2 * xiFloats] = (a - b + d) / 2;
+          dst[x0 + 3 * xiFloats] = d;
+        }
+      }
+    }
+  }
+}
+
+const gg = new Float64Array(12);
+
 /** Below this many multiply-adds one thread does it all. */
 const PARALLEL_MIN_WORK = 1 << 21;
 const KC = 256;
@@ -89,16 +130,7 @@ export function winogradConv(
 ): void {
   const xiFloats = packedSize(cout, cin);
   const Mp = xiFloats / cin;
-  const uAt = residentWeight(w, weight, "winograd", 16 * xiFloats, (dst, at) => {
-    // One output channel's transforms at a time, packed straight into place.
-    const U = new Float32Array(16 * cin);
-    for (let co = 0; co < cout; co++) {
-      winogradFilter(weight.subarray(co * cin * 9, (co + 1) * cin * 9), 1, cin, U);
-      for (let xi = 0; xi < 16; xi++) packRow(U, xi * cin, co, cout, cin, dst, at + xi * xiFloats);
-    }
-    const zeros = new Float32Array(cin);
-    for (let co = cout; co < Mp; co++) for (let xi = 0; xi < 16; xi++) packRow(zeros, 0, co, cout, cin, dst, at + xi * xiFloats);
-  });
+  const uAt = residentWeight(w, weight, "winograd", 16 * xiFloats, (dst, at) => packWinogradFilter(weight, cout, cin, dst, at, xiFloats));
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   const tilesPerImage = th * tw;

@@ -463,15 +463,6 @@ export function packA(src: Float32Array, off: number, M: number, K: number, dst:
   }
 }
 
-/** Row `i` of an M x K matrix (`src[off..off+K)`) into its place in `packA`'s layout at `dst[at..]`. */
-export function packRow(src: Float32Array, off: number, i: number, M: number, K: number, dst: Float32Array, at: number): void {
-  const Mp = Math.ceil(M / MR) * MR;
-  for (let pc = 0; pc < K; pc += KC) {
-    const kc = Math.min(KC, K - pc);
-    const base = at + pc * Mp + (i >> 2) * MR * kc + (i & 3);
-    for (let k = 0; k < kc; k++) dst[base + k * MR] = src[off + pc + k];
-  }
-}
 
 /** Panel widths, for callers splitting work. */
 export const PANEL = { MR, NR };
