@@ -2,8 +2,10 @@
  * Fully connected layer (PyTorch: `F.linear`).
  */
 import { RuntimeError } from "../errors.js";
-import { sgemm } from "./gemm.js";
+import { getBackend, gemmWithB, sgemm } from "./gemm.js";
 import { Tensor } from "./tensor.js";
+import { packA, packedSize, wasmGemm } from "./wasm/gemm.js";
+import { residentWeight } from "./wasm/resident.js";
 
 /**
  * `y = x·Wᵀ + b` for `x` `[*, in]`, `weight` `[out, in]`, `bias` `[out]` (PyTorch: `F.linear`).
@@ -17,12 +19,23 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${lhs} and ${inF}x${outF})`);
   }
   const out = new Float32Array(rows * outF);
-  sgemm(
-    rows, outF, inF,
-    { data: x.data, offset: 0, rowStride: inF, colStride: 1 },
-    { data: weight.data, offset: 0, rowStride: 1, colStride: inF },
-    out, 0, outF,
-  );
+  const w = getBackend() === "wasm" && rows * outF * inF >= 16384 ? wasmGemm() : null;
+  if (w) {
+    // yᵀ = W·xᵀ with W kept resident and packed: the same sums in the same order as x·Wᵀ,
+    // without re-reading the weight through a transposed view on every call.
+    const packed = residentWeight(w, weight.data, "gemm", packedSize(outF, inF), (dst, at) => packA(weight.data, 0, outF, inF, dst, at));
+    const yT = rows === 1 ? out : new Float32Array(outF * rows);
+    const A = { data: weight.data, offset: 0, rowStride: inF, colStride: 1 };
+    gemmWithB(outF, rows, inF, A, rows * inF, 1, inF, (dst, at) => dst.set(x.data.subarray(0, rows * inF), at), yT, 0, rows, false, 0, null, packed);
+    if (rows > 1) for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) out[r * outF + j] = yT[j * rows + r];
+  } else {
+    sgemm(
+      rows, outF, inF,
+      { data: x.data, offset: 0, rowStride: inF, colStride: 1 },
+      { data: weight.data, offset: 0, rowStride: 1, colStride: inF },
+      out, 0, outF,
+    );
+  }
   if (bias) {
     const b = bias.data;
     for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) out[r * outF + j] += b[j];
