@@ -234,3 +234,21 @@ describe("wasm: strided im2col on wide rows (the vector path for stride 2) match
     });
   }
 });
+
+describe("wasm: linear (weight resident and packed) matches the reference and follows weight changes", () => {
+  for (const [rows, inF, outF] of [[1, 512, 1000], [5, 300, 70], [2, 3, 3000]] as const) {
+    it(`x=[${rows},${inF}] W=[${outF},${inF}]`, () => {
+      const x = rnd([rows, inF]);
+      const w = rnd([outF, inF]);
+      const check = (): void => {
+        const y = kernels.linear(x, w, null);
+        const ref = kernels.sgemmReference(rows, outF, inF, { data: x.data, offset: 0, rowStride: inF, colStride: 1 }, { data: w.data, offset: 0, rowStride: 1, colStride: inF });
+        const bound = kernels.sgemmReference(rows, outF, inF, { data: abs(x).data, offset: 0, rowStride: inF, colStride: 1 }, { data: abs(w).data, offset: 0, rowStride: 1, colStride: inF });
+        expectGemmClose("wasm", y.data, ref, bound, inF, rows, outF);
+      };
+      check();
+      w.copy_(rnd([outF, inF]));
+      check();
+    });
+  }
+});
