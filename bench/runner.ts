@@ -31,6 +31,10 @@ const modelName = (size: number): string => (size === 32 ? "resnet18_cifar" : "r
 let tsnnModel: { m: nn.Module; x: Tensor } | null = null;
 
 const runners: Record<string, Runner> = {
+  async "tsnn-fma"(size, batch) {
+    if (!kernels.kernelInfo().fma) throw new Error("relaxed-SIMD FMA not available (run node with --experimental-wasm-relaxed-simd)");
+    return runners.tsnn(size, batch);
+  },
   async tsnn(size, batch) {
     setNumThreads(threads);
     const m = size === 32 ? models.resnet18({ numClasses: 10, cifarStem: true }) : models.resnet18();

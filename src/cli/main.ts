@@ -12,7 +12,7 @@ import { TsnnError } from "../errors.js";
 import { load, loadMetadata } from "../io/index.js";
 import * as models from "../models/index.js";
 import type { Module, StateDict } from "../nn/index.js";
-import { formatShape, getBackend, getNumThreads, manualSeed, randn, setNumThreads, Tensor } from "../tensor/index.js";
+import { formatShape, getNumThreads, kernelInfo, manualSeed, randn, setNumThreads, Tensor } from "../tensor/index.js";
 import { summary } from "../utils/summary.js";
 import { decodeImage, preprocess, type Transform } from "../vision/image.js";
 
@@ -26,6 +26,12 @@ const ARCHS = [
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO_DIR = join(ROOT, "examples", "fashion-mnist");
+
+/** "wasm kernels, FMA" / "js kernels": what `bench` ran on. */
+function describeKernels(): string {
+  const k = kernelInfo();
+  return `${k.backend} kernels${k.fma ? ", relaxed-SIMD FMA" : ""}`;
+}
 
 function intArg(name: string) {
   return (v: string): number => {
@@ -294,7 +300,7 @@ export function program(): Command {
         times.push(performance.now() - t0);
       }
       const ms = median(times);
-      console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, ${o.threads} thread${o.threads > 1 ? "s" : ""} (${getBackend()} kernels): median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
+      console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, ${o.threads} thread${o.threads > 1 ? "s" : ""} (${describeKernels()}): median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
         `(min ${Math.min(...times).toFixed(1)}), ${((o.batch * 1000) / ms).toFixed(1)} images/s, ${((2 * macs) / (ms / 1000) / 1e9).toFixed(2)} GFLOP/s`);
     });
   cmd

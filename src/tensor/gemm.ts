@@ -40,6 +40,12 @@ export function getBackend(): Backend {
   return backend;
 }
 
+/** What the kernels run on: backend, whether WASM FMA (relaxed SIMD) and shared memory are in use. */
+export function kernelInfo(): { backend: Backend; fma: boolean; sharedMemory: boolean } {
+  const w = backend === "wasm" ? wasmGemm() : null;
+  return { backend, fma: w?.fma ?? false, sharedMemory: w?.shared ?? false };
+}
+
 /** Below this many multiply-adds the JS kernel wins (no copies into WASM memory). */
 const WASM_MIN_WORK = 16384;
 /** Below this many multiply-adds one thread wins (waking a worker costs tens of microseconds). */

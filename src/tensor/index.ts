@@ -5,7 +5,7 @@ export * from "./tensor.js";
 export * from "./shape.js";
 export { Generator, defaultGenerator, manualSeed } from "./random.js";
 export { setNumThreads, getNumThreads } from "./wasm/threads.js";
-export { sgemm, sgemmJs, sgemmReference, setBackend, getBackend, type Backend, type MatView } from "./gemm.js";
+export { sgemm, sgemmJs, sgemmReference, setBackend, getBackend, kernelInfo, type Backend, type MatView } from "./gemm.js";
 export { conv2d, conv2dReference, pad2d, resolvePads, setConvProfiler, type Conv2dArgs, type ConvEpilogue, type ConvProfiler, type Pads, type PadMode } from "./conv.js";
 export { setWinograd, getWinograd, winogradApplies, winogradFilter } from "./winograd.js";
 export { setArena, arenaStats } from "./arena.js";
