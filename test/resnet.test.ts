@@ -124,8 +124,12 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     expect(Buffer.from(unfused.data.buffer).equals(Buffer.from(fused.data.buffer))).toBe(true);
   });
 
-  it("Bottleneck blocks (resnet50, x=[1,3,64,64]) fuse the residual add and ReLU bit-identically", () => {
-    const m = detModel(models.resnet50({ numClasses: 10 })).eval();
+  for (const [name, build] of [
+    ["resnet50", () => models.resnet50({ numClasses: 10 })],
+    ["resnext50_32x4d (grouped 3x3)", () => models.resnext50_32x4d({ numClasses: 10 })],
+    ["resnet50 with replaceStrideWithDilation [false, true, true]", () => models.resnet50({ numClasses: 10, replaceStrideWithDilation: [false, true, true] })],
+  ] as const) it(`Bottleneck blocks (${name}, x=[1,3,64,64]) fuse the residual add and ReLU bit-identically`, () => {
+    const m = detModel(build()).eval();
     const x = detTensor(4242, [1, 3, 64, 64]);
     const fused = m.call(x);
     const h = (m.getSubmodule("layer1.0.bn3") as nn.Module).registerForwardHook(() => undefined);
