@@ -39,42 +39,47 @@ export function winogradApplies(
 }
 
 /**
+ * `u[0..16) = G g Gᵀ` (row-major 4x4) for the 3x3 filter `w[g..g+9)`, in double:
+ * G g has rows g₀, (g₀+g₁+g₂)/2, (g₀-g₁+g₂)/2, g₂ (gᵢ the filter's rows), and each row
+ * [a b d] of it becomes [a, (a+b+d)/2, (a-b+d)/2, d].
+ */
+function transformFilter(w: Float32Array, g: number, u: Float64Array): void {
+  for (let c = 0; c < 3; c++) {
+    const a = w[g + c], b = w[g + 3 + c], d = w[g + 6 + c];
+    gg[c] = a;
+    gg[3 + c] = (a + b + d) / 2;
+    gg[6 + c] = (a - b + d) / 2;
+    gg[9 + c] = d;
+  }
+  for (let r = 0; r < 4; r++) {
+    const a = gg[3 * r], b = gg[3 * r + 1], d = gg[3 * r + 2];
+    u[4 * r] = a;
+    u[4 * r + 1] = (a + b + d) / 2;
+    u[4 * r + 2] = (a - b + d) / 2;
+    u[4 * r + 3] = d;
+  }
+}
+
+const gg = new Float64Array(12);
+const u16 = new Float64Array(16);
+
+/**
  * The transformed filters `U[ξ][co][ci] = (G g Gᵀ)[ξ]` for a `[cout, cin, 3, 3]` weight, as 16
  * row-major `[cout, cin]` matrices, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] (written `into` if given).
  */
 export function winogradFilter(weight: Float32Array, cout: number, cin: number, into: Float32Array | null = null): Float32Array {
   const U = into ?? new Float32Array(16 * cout * cin);
   const plane = cout * cin;
-  const gg = new Float64Array(12);
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const g = (co * cin + ci) * 9;
-      // G g: 4 rows of 3.
-      for (let c = 0; c < 3; c++) {
-        const a = weight[g + c], b = weight[g + 3 + c], d = weight[g + 6 + c];
-        gg[c] = a;
-        gg[3 + c] = (a + b + d) / 2;
-        gg[6 + c] = (a - b + d) / 2;
-        gg[9 + c] = d;
-      }
-      // (G g) Gᵀ: each row [a b d] becomes [a, (a+b+d)/2, (a-b+d)/2, d].
-      for (let r = 0; r < 4; r++) {
-        const a = gg[3 * r], b = gg[3 * r + 1], d = gg[3 * r + 2];
-        const at = co * cin + ci;
-        U[(4 * r) * plane + at] = a;
-        U[(4 * r + 1) * plane + at] = (a + b + d) / 2;
-        U[(4 * r + 2) * plane + at] = (a - b + d) / 2;
-        U[(4 * r + 3) * plane + at] = d;
-      }
-    }
+  for (let at = 0; at < plane; at++) {
+    transformFilter(weight, at * 9, u16);
+    for (let xi = 0; xi < 16; xi++) U[xi * plane + at] = u16[xi];
   }
   return U;
 }
 
 /**
  * `winogradFilter` written straight into the GEMM's packed-A layout (`packA`): the 16 matrices
- * `[cout, cin]` at `dst[at + ξ·xiFloats..]`, rows past `cout` zero. Same arithmetic as
- * `winogradFilter`, one pass, no temporaries.
+ * `[cout, cin]` at `dst[at + ξ·xiFloats..]`, rows past `cout` zero. One pass, no temporaries.
  */
 function packWinogradFilter(weight: Float32Array, cout: number, cin: number, dst: Float32Array, at: number, xiFloats: number): void {
   const Mp = Math.ceil(cout / 4) * 4;
@@ -84,33 +89,12 @@ function packWinogradFilter(weight: Float32Array, cout: number, cin: number, dst
       const rowBase = at + pc * Mp + (co >> 2) * 4 * kc + (co & 3);
       for (let k = 0; k < kc; k++) {
         const o = rowBase + k * 4;
-        if (co >= cout) {
-          for (let xi = 0; xi < 16; xi++) dst[o + xi * xiFloats] = 0;
-          continue;
-        }
-        const g = (co * cin + pc + k) * 9;
-        for (let c = 0; c < 3; c++) {
-          // Column c of G g, then row r of (G g) Gᵀ, as in winogradFilter.
-          const a = weight[g + c], b = weight[g + 3 + c], d = weight[g + 6 + c];
-          gg[c] = a;
-          gg[3 + c] = (a + b + d) / 2;
-          gg[6 + c] = (a - b + d) / 2;
-          gg[9 + c] = d;
-        }
-        for (let r = 0; r < 4; r++) {
-          const a = gg[3 * r], b = gg[3 * r + 1], d = gg[3 * r + 2];
-          const x0 = o + 4 * r * xiFloats;
-          dst[x0] = a;
-          dst[x0 + xiFloats] = (a + b + d) / 2;
-          dst[x0 + 2 * xiFloats] = (a - b + d) / 2;
-          dst[x0 + 3 * xiFloats] = d;
-        }
+        if (co < cout) transformFilter(weight, (co * cin + pc + k) * 9, u16);
+        for (let xi = 0; xi < 16; xi++) dst[o + xi * xiFloats] = co < cout ? u16[xi] : 0;
       }
     }
   }
 }
-
-const gg = new Float64Array(12);
 
 /** Below this many multiply-adds one thread does it all. */
 const PARALLEL_MIN_WORK = 1 << 21;

@@ -85,6 +85,19 @@ export class Fn {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     this.code.push(...b);
   };
+  private simdUn = (opcode: number) => (a: Expr): Expr => () => {
+    a();
+    this.simd(opcode);
+  };
+  private un = (opcode: number) => (a: Expr): Expr => () => {
+    a();
+    this.op(opcode);
+  };
+  private simdBin = (opcode: number) => (a: Expr, b: Expr): Expr => () => {
+    a();
+    b();
+    this.simd(opcode);
+  };
   private bin = (opcode: number) => (a: Expr, b: Expr): Expr => () => {
     a();
     b();
@@ -139,16 +152,8 @@ export class Fn {
     x();
     this.simd(0x13);
   };
-  vadd = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0xe4);
-  };
-  vsub = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0xe5);
-  };
+  vadd = this.simdBin(0xe4);
+  vsub = this.simdBin(0xe5);
   /** `i8x16.shuffle` expressed in f32 lanes: lane i of the result is lane `lanes[i]` of `a ++ b`. */
   shuffle = (a: Expr, b: Expr, lanes: [number, number, number, number]): Expr => () => {
     a();
@@ -157,31 +162,11 @@ export class Fn {
     for (const l of lanes) this.code.push(4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3);
   };
   /** Lane-wise comparisons (all-ones where true) and bitwise ops on v128. */
-  vgt = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0x44);
-  };
-  veq = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0x41);
-  };
-  vne = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0x42);
-  };
-  vand = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0x4e);
-  };
-  vor = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0x50);
-  };
+  vgt = this.simdBin(0x44);
+  veq = this.simdBin(0x41);
+  vne = this.simdBin(0x42);
+  vand = this.simdBin(0x4e);
+  vor = this.simdBin(0x50);
   /** `(a & mask) | (b & ~mask)`. */
   bitselect = (a: Expr, b: Expr, mask: Expr): Expr => () => {
     a();
@@ -190,35 +175,14 @@ export class Fn {
     this.simd(0x52);
   };
   /** `f32x4.pmax(a, b)` = `a < b ? b : a` per lane (so `pmax(v, 0)` is ReLU keeping NaN and -0.0). */
-  vpmax = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0xeb);
-  };
+  vpmax = this.simdBin(0xeb);
   /** The low two f32 lanes widened to f64x2. */
-  promoteLow = (a: Expr): Expr => () => {
-    a();
-    this.simd(0x5f);
-  };
+  promoteLow = this.simdUn(0x5f);
   /** f64x2 to f32 lanes 0-1 (lanes 2-3 zero). */
-  demote = (a: Expr): Expr => () => {
-    a();
-    this.simd(0x5e);
-  };
-  dadd = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0xf0);
-  };
-  dmul = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0xf2);
-  };
-  dsplat = (x: Expr): Expr => () => {
-    x();
-    this.simd(0x14);
-  };
+  demote = this.simdUn(0x5e);
+  dadd = this.simdBin(0xf0);
+  dmul = this.simdBin(0xf2);
+  dsplat = this.simdUn(0x14);
   loadF64 = (addr: Expr, offset = 0): Expr => () => {
     addr();
     this.op(0x2b);
@@ -227,20 +191,10 @@ export class Fn {
   /** Scalar f64 arithmetic and conversions. */
   f64add = this.bin(0xa0);
   f64mul = this.bin(0xa2);
-  promote = (a: Expr): Expr => () => {
-    a();
-    this.op(0xbb);
-  };
-  demoteScalar = (a: Expr): Expr => () => {
-    a();
-    this.op(0xb6);
-  };
+  promote = this.un(0xbb);
+  demoteScalar = this.un(0xb6);
   flt = this.bin(0x5d);
-  vmul = (a: Expr, b: Expr): Expr => () => {
-    a();
-    b();
-    this.simd(0xe6);
-  };
+  vmul = this.simdBin(0xe6);
   /** `a*b + c` lane-wise: relaxed-SIMD FMA when `fma`, else mul then add. */
   vmadd = (a: Expr, b: Expr, c: Expr, fma: boolean): Expr =>
     fma
