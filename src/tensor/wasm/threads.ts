@@ -17,8 +17,12 @@ const IDLE = 0;
 const RUN = 1;
 const EXIT = 2;
 
-/** How long an idle thread polls for the next job before it sleeps (ms). */
-const SPIN_MS = 0.3;
+/**
+ * How long an idle thread polls for the next job before it sleeps (ms). Longer than the gap
+ * between two kernels of a forward, or a thread sleeps and waking it costs 50-100 µs per kernel
+ * (measured: 2 ms instead of 0.3 made ResNet-18 about 4% faster).
+ */
+const SPIN_MS = 2;
 
 /** Worker body (plain JS, run with `eval`): instantiate over the shared memory, then serve jobs. */
 const WORKER_SOURCE = `

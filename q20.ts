@@ -1,0 +1,13 @@
+import { resnet18 } from "/work/main/src/models/resnet.js";
+import { randn } from "/work/main/src/tensor/tensor.js";
+import { setNumThreads } from "/work/main/src/tensor/wasm/threads.js";
+setNumThreads(2);
+const size = Number(process.argv[2] ?? 224), batch = Number(process.argv[3] ?? 1);
+const m: any = resnet18({ cifarStem: size === 32 } as any).eval();
+const x = randn([batch, 3, size, size]);
+for (let i = 0; i < 10; i++) m.call(x);
+const acc = new Map<string, number[]>();
+(globalThis as any).__tw = (k: string, main: number, work: number, lat: number, wait: number) => { const v = acc.get(k) ?? [0, 0, 0, 0, 0]; v[0] += main; v[1] += work; v[2] += lat; v[3] += wait; v[4]++; acc.set(k, v); };
+const N = 20;
+for (let i = 0; i < N; i++) m.call(x);
+for (const [k, v] of acc) console.log(k.padEnd(12), "main", (v[0] / N).toFixed(2), "worker", (v[1] / N).toFixed(2), "wake latency", (v[2] / N).toFixed(2), "wait", (v[3] / N).toFixed(2), "calls", v[4] / N);
