@@ -172,6 +172,23 @@ describe("wasm: Winograd F(2x2,3x3) matches the direct reference on random shape
     });
   }
 
+  it("x=[2,64,30,29] w=[72,64,3,3] p=1 on 2 threads (8 of the 16 GEMMs each) gives the 1-thread bits", () => {
+    const x = rnd([2, 64, 30, 29]);
+    const wt = rnd([72, 64, 3, 3]);
+    const previous = kernels.getNumThreads();
+    try {
+      kernels.setNumThreads(1);
+      const one = kernels.conv2d(x, wt, null, { padding: [1, 1] });
+      kernels.setNumThreads(2);
+      const two = kernels.conv2d(x, wt, null, { padding: [1, 1] });
+      expect(Buffer.from(two.data.buffer).equals(Buffer.from(one.data.buffer))).toBe(true);
+      const ref = kernels.conv2dReference(x, wt, null, { padding: [1, 1] });
+      expectClose(two, ref, { rtol: 1e-4, atol: 1e-4 }, "2 threads");
+    } finally {
+      kernels.setNumThreads(previous);
+    }
+  });
+
   it("x=[7,24,10,9] w=[20,24,3,3] p=1 in batch chunks of 2 images gives the unchunked bits", async () => {
     const { _setConvChunkFloats } = await import("../src/tensor/conv.js");
     const x = rnd([7, 24, 10, 9]);
