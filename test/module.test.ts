@@ -293,3 +293,28 @@ describe("containers", () => {
     expect(d.length).toBe(0);
   });
 });
+
+describe("nn.init.skipInit (PyTorch: nn.utils.skip_init)", () => {
+  it("builds Conv2d(3, 8, 3) and Linear(4, 2) without drawing their random init, and initialises again afterwards", () => {
+    const [conv, fc] = nn.init.skipInit(() => [new nn.Conv2d(3, 8, 3), new nn.Linear(4, 2)] as const);
+    expect(conv.weight.data.every((v: number) => v === 0) && conv.bias!.data.every((v: number) => v === 0)).toBe(true);
+    expect(fc.weight.data.every((v: number) => v === 0)).toBe(true);
+    expect(new nn.Conv2d(3, 8, 3).weight.data.some((v: number) => v !== 0)).toBe(true);
+  });
+});
+
+describe("loadStateDict with assign (PyTorch: assign=True)", () => {
+  it("Conv2d(2, 3, 3) takes the state dict's storages instead of copying; without assign it copies", () => {
+    const src = new nn.Conv2d(2, 3, 3);
+    const sd = src.stateDict();
+    const copied = new nn.Conv2d(2, 3, 3);
+    copied.loadStateDict(sd);
+    expect(copied.weight.data).not.toBe(src.weight.data);
+    expect(Array.from(copied.weight.data)).toEqual(Array.from(src.weight.data));
+    const assigned = new nn.Conv2d(2, 3, 3);
+    assigned.loadStateDict(sd, { assign: true });
+    expect(assigned.weight.data).toBe(sd.get("weight")!.data);
+    const x = randn([1, 2, 5, 5]);
+    expect(Array.from(assigned.call(x).data)).toEqual(Array.from(src.call(x).data));
+  });
+});

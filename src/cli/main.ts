@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { TsnnError } from "../errors.js";
 import { load, loadMetadata } from "../io/index.js";
 import * as models from "../models/index.js";
-import type { Module, StateDict } from "../nn/index.js";
+import { init, type Module, type StateDict } from "../nn/index.js";
 import { formatShape, getNumThreads, kernelInfo, manualSeed, randn, setNumThreads, Tensor } from "../tensor/index.js";
 import { summary } from "../utils/summary.js";
 import { decodeImage, preprocess, type Transform } from "../vision/image.js";
@@ -70,12 +70,13 @@ function checkFits(model: Module, sd: StateDict, arch: string, file: string): vo
 function modelForWeights(arch: string, sd: StateDict, opts: { numClasses?: number; cifar?: boolean }, file: string): models.ResNet {
   const fc = sd.get("fc.weight");
   const conv1 = sd.get("conv1.weight");
-  const model = build(arch, {
+  // Every parameter comes from the file (the strict load below checks it): skip the random init.
+  const model = init.skipInit(() => build(arch, {
     numClasses: opts.numClasses ?? fc?.shape[0] ?? 1000,
     cifar: opts.cifar ?? conv1?.shape[2] === 3,
-  });
+  }));
   checkFits(model, sd, arch, file);
-  model.loadStateDict(sd);
+  model.loadStateDict(sd, { assign: true });
   return model.eval();
 }
 

@@ -110,19 +110,22 @@ export function tensorFromStorage(
     });
     return new Tensor(d, size);
   }
+  // Widen to float32, element i coming from storage element `index[i]` or `offset + i`.
   const out = new Float32Array(n);
-  const at = (i: number): number => (index ? index[i] : offset + i);
   if (dtype === "float64") {
     const s = all as Float64Array;
-    for (let i = 0; i < n; i++) out[i] = s[at(i)];
+    if (index) for (let i = 0; i < n; i++) out[i] = s[index[i]];
+    else out.set(s.subarray(offset, offset + n));
   } else if (dtype === "float16") {
     const s = all as Uint16Array;
     const t = halfToFloatTable();
-    for (let i = 0; i < n; i++) out[i] = t[s[at(i)]];
+    if (index) for (let i = 0; i < n; i++) out[i] = t[s[index[i]]];
+    else for (let i = 0; i < n; i++) out[i] = t[s[offset + i]];
   } else {
     const s = all as Uint16Array;
     const u = new Uint32Array(out.buffer);
-    for (let i = 0; i < n; i++) u[i] = s[at(i)] << 16;
+    if (index) for (let i = 0; i < n; i++) u[i] = s[index[i]] << 16;
+    else for (let i = 0; i < n; i++) u[i] = s[offset + i] << 16;
   }
   return new Tensor(out, size);
 }

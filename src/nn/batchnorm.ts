@@ -108,7 +108,7 @@ export class BatchNormBase extends Module {
   override _loadFromStateDict(
     sd: StateDict,
     prefix: string,
-    localMetadata: { version?: number },
+    localMetadata: { version?: number; assignToParamsBuffers?: boolean },
     missingKeys: string[],
     unexpectedKeys: string[],
     errors: string[],

@@ -33,20 +33,40 @@ export function calculateGain(nonlinearity: "linear" | "conv2d" | "sigmoid" | "t
   throw new ValueError(`Unsupported nonlinearity ${nonlinearity}`);
 }
 
+let skipping = 0;
+
+/**
+ * Build modules without initialising their parameters (PyTorch: `torch.nn.utils.skip_init`):
+ * inside `build`, every function of `nn.init` leaves its tensor as it is (zeros). For models
+ * whose parameters are all loaded right after, e.g. `skipInit(() => models.resnet18())` then
+ * `loadStateDict(sd)` (strict); it saves drawing 11.7 M random numbers.
+ */
+export function skipInit<T>(build: () => T): T {
+  skipping++;
+  try {
+    return build();
+  } finally {
+    skipping--;
+  }
+}
+
 /** Fill with U(low, high) in place (PyTorch: `uniform_`). */
 export function uniform_(t: Tensor, low = 0, high = 1, gen: Generator = defaultGenerator): Tensor {
+  if (skipping) return t;
   gen.fillUniform(t.data, low, high);
   return t._bumpVersion();
 }
 
 /** Fill with N(mean, std²) in place (PyTorch: `normal_`). */
 export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGenerator): Tensor {
+  if (skipping) return t;
   gen.fillNormal(t.data, mean, std);
   return t._bumpVersion();
 }
 
 /** Fill with a constant (PyTorch: `constant_`). */
 export function constant_(t: Tensor, value: number): Tensor {
+  if (skipping) return t;
   t.data.fill(value);
   return t._bumpVersion();
 }

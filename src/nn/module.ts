@@ -467,8 +467,10 @@ export class Module {
    * Copy parameters and buffers from a state dict (PyTorch: `load_state_dict`). Shapes must
    * match; with `strict` (default) missing and unexpected keys are errors too. Throws PyTorch's
    * `Error(s) in loading state_dict for X:` message; returns the incompatible keys otherwise.
+   * With `assign` (PyTorch's `assign=True`) the module takes the state dict's storages instead of
+   * copying them (same dtype only), so it then shares them with the state dict.
    */
-  loadStateDict(stateDict: Map<string, Tensor<DType>>, opts: { strict?: boolean } = {}): IncompatibleKeys {
+  loadStateDict(stateDict: Map<string, Tensor<DType>>, opts: { strict?: boolean; assign?: boolean } = {}): IncompatibleKeys {
     const strict = opts.strict ?? true;
     if (!(stateDict instanceof Map)) {
       throw new TypeError_(`Expected state_dict to be dict-like, got ${typeName(stateDict)}.`);
@@ -479,7 +481,7 @@ export class Module {
     const unexpectedKeys: string[] = [];
     const errors: string[] = [];
     const load = (m: Module, prefix: string): void => {
-      const local = metadata?.get(prefix.slice(0, -1)) ?? {};
+      const local = { ...(metadata?.get(prefix.slice(0, -1)) ?? {}), assignToParamsBuffers: opts.assign ?? false };
       m._loadFromStateDict(sd, prefix, local, missingKeys, unexpectedKeys, errors);
       for (const [name, child] of m._modules) if (child !== null) load(child, `${prefix}${name}.`);
     };
@@ -505,7 +507,7 @@ export class Module {
   _loadFromStateDict(
     sd: StateDict,
     prefix: string,
-    _localMetadata: { version?: number },
+    localMetadata: { version?: number; assignToParamsBuffers?: boolean },
     missingKeys: string[],
     unexpectedKeys: string[],
     errors: string[],
@@ -533,7 +535,8 @@ export class Module {
         );
         continue;
       }
-      param.copy_(src);
+      if (localMetadata.assignToParamsBuffers && src.dtype === param.dtype) (param as Tensor<DType>).data = src.data;
+      else param.copy_(src);
     }
     for (const key of sd.keys()) {
       if (!key.startsWith(prefix)) continue;
