@@ -269,3 +269,20 @@ describe("wasm: linear (weight resident and packed) matches the reference and fo
     });
   }
 });
+
+describe("wasm: the Winograd filter transform kernel gives the JS transform's bits, packed", () => {
+  for (const [cout, cin] of [[16, 16], [21, 300], [64, 64], [3, 5]] as const) {
+    it(`w=[${cout},${cin},3,3]`, async () => {
+      const { _winogradFilterPackedWasm, packWinogradFilter } = await import("../src/tensor/winograd.js");
+      const { packedSize, wasmGemm } = await import("../src/tensor/wasm/gemm.js");
+      const w = rnd([cout, cin, 3, 3]);
+      w.data[7] = -0;
+      w.data[8] = 3e38;
+      const xiFloats = packedSize(cout, cin);
+      const js = new Float32Array(16 * xiFloats).fill(NaN);
+      packWinogradFilter(w.data, cout, cin, js, 0, xiFloats);
+      const wasm = _winogradFilterPackedWasm(wasmGemm()!, w.data, cout, cin);
+      expect(Buffer.from(wasm.buffer).equals(Buffer.from(js.buffer))).toBe(true);
+    });
+  }
+});

@@ -78,10 +78,40 @@ export function winogradFilter(weight: Float32Array, cout: number, cin: number, 
 }
 
 /**
- * `winogradFilter` written straight into the GEMM's packed-A layout (`packA`): the 16 matrices
- * `[cout, cin]` at `dst[at + ξ·xiFloats..]`, rows past `cout` zero. One pass, no temporaries.
+ * The transform of a `[cout, cin, 3, 3]` weight into the GEMM's packed-A layout at byte `uAt` of
+ * the kernels' memory, by the WASM kernel over the threads (the same bits as
+ * `packWinogradFilter`); the weight is staged above the resident regions.
  */
-function packWinogradFilter(weight: Float32Array, cout: number, cin: number, dst: Float32Array, at: number, xiFloats: number): void {
+function transformFilterWasm(w: WasmGemm, weight: Float32Array, cout: number, cin: number, uAt: number): void {
+  const xiFloats = packedSize(cout, cin);
+  const wAt = residentEnd();
+  ensureMemory(w, wAt + weight.length * 4);
+  new Float32Array(w.memory.buffer).set(weight, wAt / 4);
+  let co0 = 0;
+  const threads = cout * cin >= 1 << 14 ? getNumThreads() : 1;
+  runParallel(w, splitRange(xiFloats / cin, threads, 4).map((rows) => {
+    const job = [wAt, cout, cin, uAt, xiFloats, co0, co0 + rows];
+    co0 += rows;
+    return job;
+  }), "winoFilter");
+}
+
+/** Test hook: the WASM filter transform's packed output, as a copy. @internal */
+export function _winogradFilterPackedWasm(w: WasmGemm, weight: Float32Array, cout: number, cin: number): Float32Array {
+  const floats = 16 * packedSize(cout, cin);
+  // Above the weight, which `transformFilterWasm` stages at `residentEnd()`.
+  const at = residentEnd() + Math.ceil((weight.length * 4) / 64) * 64 + 64;
+  ensureMemory(w, at + floats * 4);
+  transformFilterWasm(w, weight, cout, cin, at);
+  return new Float32Array(w.memory.buffer).slice(at / 4, at / 4 + floats);
+}
+
+/**
+ * `winogradFilter` written straight into the GEMM's packed-A layout (`packA`): the 16 matrices
+ * `[cout, cin]` at `dst[at + ξ·xiFloats..]`, rows past `cout` zero. One pass, no temporaries;
+ * the oracle of the WASM kernel that does this in the forward.
+ */
+export function packWinogradFilter(weight: Float32Array, cout: number, cin: number, dst: Float32Array, at: number, xiFloats: number): void {
   const Mp = Math.ceil(cout / 4) * 4;
   for (let co = 0; co < Mp; co++) {
     for (let pc = 0; pc < cin; pc += 256) {
@@ -114,7 +144,7 @@ export function winogradConv(
 ): void {
   const xiFloats = packedSize(cout, cin);
   const Mp = xiFloats / cin;
-  const uAt = residentWeight(w, weight, "winograd", 16 * xiFloats, (dst, at) => packWinogradFilter(weight, cout, cin, dst, at, xiFloats));
+  const uAt = residentWeight(w, weight, "winograd", 16 * xiFloats, (_dst, at) => transformFilterWasm(w, weight, cout, cin, at * 4));
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   const tilesPerImage = th * tw;

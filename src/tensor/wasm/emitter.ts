@@ -80,6 +80,11 @@ export class Fn {
     this.op(0x41);
     sleb(this.code, v | 0);
   };
+  f64 = (v: number): Expr => () => {
+    this.op(0x44);
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    this.code.push(...b);
+  };
   f32 = (v: number): Expr => () => {
     this.op(0x43);
     const b = new Uint8Array(new Float32Array([v]).buffer);
@@ -190,6 +195,7 @@ export class Fn {
   };
   /** Scalar f64 arithmetic and conversions. */
   f64add = this.bin(0xa0);
+  f64sub = this.bin(0xa1);
   f64mul = this.bin(0xa2);
   promote = this.un(0xbb);
   demoteScalar = this.un(0xb6);

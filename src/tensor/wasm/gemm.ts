@@ -8,7 +8,7 @@ import { RuntimeError } from "../../errors.js";
 import { assemble, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { maxPoolVKernel } from "./pool.js";
 import { gemmAffineKernel, ROW_AFFINE_INDEX, rowAffineKernel } from "./epilogue.js";
-import { GEMM_INDEX, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
+import { GEMM_INDEX, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 
 const KC = 256;
 const MC = 64;
@@ -346,6 +346,7 @@ export interface WasmGemm {
   winoOut: (...args: number[]) => void;
   gemmAffine: (...args: number[]) => void;
   maxpoolV: (...args: number[]) => void;
+  winoFilter: (...args: number[]) => void;
   fma: boolean;
   /** The module's bytes, for worker threads to instantiate over the same shared memory. */
   bytes: Uint8Array;
@@ -370,7 +371,7 @@ export function buildKernels(micro: MicroOptions = {}): WasmGemm | null {
   // Order matters: `micro` is function 0 and `gemm` function 1 (called by index).
   const fns = [
     microKernel(fma, micro), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
-    rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(),
+    rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(), winoFilterKernel(),
   ];
   if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
   for (const shared of [true, false]) {
@@ -388,6 +389,7 @@ export function buildKernels(micro: MicroOptions = {}): WasmGemm | null {
         winoOut: inst.exports.winoOut as (...args: number[]) => void,
         gemmAffine: inst.exports.gemmAffine as (...args: number[]) => void,
         maxpoolV: inst.exports.maxpoolV as (...args: number[]) => void,
+        winoFilter: inst.exports.winoFilter as (...args: number[]) => void,
       };
     } catch {
       // no shared memory (or no SIMD): try unshared, then give up

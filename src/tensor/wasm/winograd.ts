@@ -10,7 +10,7 @@
  *
  * The filter transform `U = G g Gᵀ` runs once per weight in JS (`../winograd.ts`).
  */
-import { F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { F32, F64, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
 
 /** Function index of `gemm` in the module (`micro` is 0); `winoGemm` calls it. */
@@ -216,6 +216,60 @@ export function winoOutKernel(): Fn {
             },
           );
         });
+      });
+    });
+  });
+  return f;
+}
+
+/**
+ * winoFilter(W, COUT, CIN, DST, XIF, CO0, CO1): the filter transform `U = G g Gᵀ` of output
+ * channels [CO0, CO1) of the [COUT, CIN, 3, 3] weight at W, written in the GEMM's packed-A order
+ * (`packA`: K blocks of 256, 4-row panels) as 16 matrices XIF floats apart from DST; rows from
+ * COUT up to the next multiple of 4 are zero. In f64, exactly as `winogradFilter` in JS.
+ */
+export function winoFilterKernel(): Fn {
+  const f = new Fn("winoFilter", Array.from({ length: 7 }, () => I32));
+  const [W, COUT, CIN, DST, XIF, CO0, CO1] = f.params;
+  const { get, i32, add, sub, mul, shl, lt, min, loadF32 } = f;
+  const [co, pc, kc, k, g, o, mp, xiBytes] = Array.from({ length: 8 }, () => f.local(I32));
+  const gg: Local[] = Array.from({ length: 12 }, () => f.local(F64));
+  const u: Local[] = Array.from({ length: 16 }, () => f.local(F64));
+  const half = (e: Expr): Expr => f.f64mul(e, f.f64(0.5));
+  f.set(mp, shl(f.shrU(add(get(COUT), i32(3)), i32(2)), i32(2)));
+  f.set(xiBytes, shl(get(XIF), i32(2)));
+  f.for(co, get(CO0), get(CO1), 1, () => {
+    f.for(pc, i32(0), get(CIN), 256, () => {
+      f.set(kc, min(i32(256), sub(get(CIN), get(pc))));
+      f.for(k, i32(0), get(kc), 1, () => {
+        // Float index pc*Mp + (co>>2)*4*kc + (co&3) + 4k, as bytes.
+        f.set(o, add(get(DST), shl(add(add(mul(get(pc), get(mp)), mul(shl(f.shrU(get(co), i32(2)), i32(2)), get(kc))), add(f.and(get(co), i32(3)), shl(get(k), i32(2)))), i32(2))));
+        f.if(
+          lt(get(co), get(COUT)),
+          () => {
+            f.set(g, add(get(W), mul(add(mul(get(co), get(CIN)), add(get(pc), get(k))), i32(36))));
+            for (let c = 0; c < 3; c++) {
+              const a = (): Expr => f.promote(loadF32(get(g), 4 * c));
+              const b = (): Expr => f.promote(loadF32(get(g), 12 + 4 * c));
+              const d = (): Expr => f.promote(loadF32(get(g), 24 + 4 * c));
+              f.set(gg[c], a());
+              f.set(gg[3 + c], half(f.f64add(f.f64add(a(), b()), d())));
+              f.set(gg[6 + c], half(f.f64add(f.f64sub(a(), b()), d())));
+              f.set(gg[9 + c], d());
+            }
+            for (let r = 0; r < 4; r++) {
+              const [a, b, d] = [gg[3 * r], gg[3 * r + 1], gg[3 * r + 2]];
+              f.set(u[4 * r], get(a));
+              f.set(u[4 * r + 1], half(f.f64add(f.f64add(get(a), get(b)), get(d))));
+              f.set(u[4 * r + 2], half(f.f64add(f.f64sub(get(a), get(b)), get(d))));
+              f.set(u[4 * r + 3], get(d));
+            }
+            u.forEach((v, xi) => f.storeF32(add(get(o), mul(i32(xi), get(xiBytes))), f.demoteScalar(get(v))));
+          },
+          () => {
+            for (let xi = 0; xi < 16; xi++) f.storeF32(add(get(o), mul(i32(xi), get(xiBytes))), f.f32(0));
+          },
+        );
       });
     });
   });
