@@ -189,6 +189,39 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     expect(seen.shape).toEqual([1, 128, 8, 8]);
   });
 
+  it("forwards nested inside another forward (a hook running a second model) give their standalone results", () => {
+    const a = detModel(models.resnet18({ numClasses: 10, cifarStem: true })).eval() as models.ResNet;
+    const b = detModel(models.resnet18({ numClasses: 10, cifarStem: true })).eval();
+    const x = detTensor(21, [2, 3, 32, 32]);
+    const xb = detTensor(22, [1, 3, 32, 32]);
+    const wantB = Buffer.from(b.call(xb).data.buffer);
+    const bare = new models.ResNet(models.BasicBlock, [2, 2, 2, 2], { numClasses: 10, cifarStem: true }).eval();
+    bare.loadStateDict(a.stateDict());
+    const wantA = Buffer.from(bare.call(x).data.buffer);
+    const inner: Buffer[] = [];
+    // The hook makes model a take its module-by-module path while b, nested, takes the arena path.
+    const h = a.layer2.registerForwardHook(() => void inner.push(Buffer.from(b.call(xb).data.buffer)));
+    const gotA = Buffer.from(a.call(x).data.buffer);
+    h.remove();
+    expect(inner.length).toBe(1);
+    expect(inner[0].equals(wantB)).toBe(true);
+    expect(gotA.equals(wantA)).toBe(true);
+
+    // Now a on its arena path, with b running inside a custom module of a's layer2.
+    class CallsB extends nn.Module {
+      override forward(t: Tensor): Tensor {
+        inner.push(Buffer.from(b.call(xb).data.buffer));
+        return t;
+      }
+    }
+    a.layer2.append(new CallsB());
+    bare.layer2.append(new nn.Identity());
+    const gotA2 = Buffer.from(a.call(x).data.buffer);
+    expect(inner.length).toBe(2);
+    expect(inner[1].equals(wantB)).toBe(true);
+    expect(gotA2.equals(Buffer.from(bare.call(x).data.buffer))).toBe(true);
+  });
+
   it("loadStateDict of a PyTorch-ordered state dict reproduces the outputs", () => {
     const c = numerics.cifar_eval;
     const src = detModel(models.resnet18({ numClasses: 10, cifarStem: true }));
