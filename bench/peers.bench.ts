@@ -16,7 +16,7 @@ if (!existsSync(`${ROOT}bench/models/resnet18.onnx`)) {
   process.exit(1);
 }
 
-interface Row { runtime: string; threads: number; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; path: string; ms: number; gflops: number }[] }
+interface Row { gemm?: { shape: string; gflops: number }; runtime: string; threads: number; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; path: string; ms: number; gflops: number }[] }
 
 const plan: [string, number, string][] = [
   ["tsnn", 1, "224x1,32x1,32x8"],
@@ -47,12 +47,15 @@ const key = (size: number, batch: number) => `${size}px batch ${batch}`;
 console.log(`\nResNet-18, same weights; ${os.cpus().length} x ${os.cpus()[0].model}, Node ${process.version}; medians of benchmark.js samples\n`);
 console.log("| case | runtime | threads | ms | GFLOP/s | peak RSS MB | tsnn/peer (same threads) |");
 console.log("|---|---|---|---|---|---|---|");
-for (const r of rows.filter((x) => !x.error).sort((a, b) => a.size - b.size || a.batch - b.batch || a.threads - b.threads || a.ms - b.ms)) {
+for (const r of rows.filter((x) => !x.error && !x.gemm).sort((a, b) => a.size - b.size || a.batch - b.batch || a.threads - b.threads || a.ms - b.ms)) {
   const mine = rows.find((x) => x.runtime === "tsnn" && x.size === r.size && x.batch === r.batch && x.threads === r.threads);
   const ratio = r.runtime.startsWith("tsnn") || !mine ? "" : (mine.ms / r.ms).toFixed(2);
   console.log(`| ${key(r.size, r.batch)} | ${r.runtime} | ${r.threads} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${ratio} |`);
 }
 for (const r of rows.filter((x) => x.error)) console.log(`${r.runtime} (${r.threads} threads): error ${r.error}`);
+for (const r of rows.filter((x) => x.gemm)) {
+  console.log(`\n${r.runtime} SGEMM ${r.gemm!.shape}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: ${r.gemm!.gflops.toFixed(1)} GFLOP/s`);
+}
 for (const r of rows.filter((x) => x.convs)) {
   console.log(`\ntsnn per-layer conv time, ${key(r.size, r.batch)}, ${r.threads} threads (forward total ${r.ms.toFixed(1)} ms):\n`);
   console.log("| conv | path | ms | GFLOP/s (direct-conv FLOPs / time) |");

@@ -144,6 +144,37 @@ function convBreakdown(m: nn.Module, x: Tensor): { name: string; path: string; m
   return [...rows].map(([name, r]) => ({ name, path: r.path, ms: r.ms / 3, gflops: (2 * r.macs) / (r.ms / 3 / 1000) / 1e9 }));
 }
 
+/** benchmark.js median (ms) of an async-or-sync function. */
+function median(name: string, fn: () => unknown, minSamples: number, maxTime: number): Promise<{ median: number; runs: number }> {
+  return new Promise((resolve) => {
+    const bench = new Benchmark(name, {
+      defer: true,
+      minSamples,
+      maxTime,
+      initCount: 1,
+      fn: (deferred: { resolve(): void }) => {
+        Promise.resolve(fn()).then(() => deferred.resolve());
+      },
+      onComplete() {
+        const s = [...bench.stats.sample].sort((a: number, b: number) => a - b);
+        resolve({ median: s[Math.floor(s.length / 2)] * 1000, runs: s.length });
+      },
+    });
+    bench.run({ async: true });
+  });
+}
+
+/** tsnn's SGEMM on a conv-sized product (M=256, N=1024, K=1152: layer3's im2col at 32x32). */
+async function gemmRate(): Promise<{ shape: string; gflops: number }> {
+  const [M, N, K] = [256, 1024, 1152];
+  const A = kernels.randn([M, K]);
+  const B = kernels.randn([K, N]);
+  const C = new Float32Array(M * N);
+  const view = (t: Tensor) => ({ data: t.data, offset: 0, rowStride: t.shape[1], colStride: 1 });
+  const r = await median("sgemm", () => kernels.sgemm(M, N, K, view(A), view(B), C, 0, N), 10, 4);
+  return { shape: `${M}x${N}x${K}`, gflops: (2 * M * N * K) / (r.median / 1000) / 1e9 };
+}
+
 async function main(): Promise<void> {
   if (!existsSync(`${MODELS}resnet18.onnx`)) throw new Error("bench/models missing: run /usr/bin/python3 scripts/export_bench_models.py");
   for (const [size, batch] of cases) {
@@ -152,23 +183,8 @@ async function main(): Promise<void> {
     // every runtime alike, so peak RSS reflects inference rather than when the collector ran.
     (globalThis as { gc?: () => void }).gc?.();
     await fn();
-    const result = await new Promise<{ median: number; runs: number }>((resolve) => {
-      const bench = new Benchmark(`${runtime}`, {
-        defer: true,
-        minSamples: runtime === "tfjs-cpu" ? 2 : 5,
-        maxTime: runtime === "tfjs-cpu" ? 8 : 6,
-        initCount: 1,
-        fn: (deferred: { resolve(): void }) => {
-          Promise.resolve(fn()).then(() => deferred.resolve());
-        },
-        onComplete() {
-          const s = [...bench.stats.sample].sort((a: number, b: number) => a - b);
-          resolve({ median: s[Math.floor(s.length / 2)] * 1000, runs: s.length });
-        },
-      });
-      bench.run({ async: true });
-    });
-    // Peak RSS so far, before the breakdown (whose hooks switch fusion off).
+    const result = await median(runtime, fn, runtime === "tfjs-cpu" ? 2 : 5, runtime === "tfjs-cpu" ? 8 : 6);
+    // Peak RSS so far, before the breakdown.
     const maxRssMB = process.resourceUsage().maxRSS / 1024;
     const extra: Record<string, unknown> = {};
     if (runtime === "tsnn" && process.env.TSNN_BREAKDOWN && tsnnModel) extra.convs = convBreakdown(tsnnModel.m, tsnnModel.x);
@@ -178,6 +194,7 @@ async function main(): Promise<void> {
       maxRssMB, ...extra,
     }));
   }
+  if (runtime.startsWith("tsnn")) console.log(JSON.stringify({ runtime, threads, gemm: await gemmRate() }));
   process.exit(0);
 }
 
