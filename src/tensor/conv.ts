@@ -11,7 +11,7 @@ import { winogradApplies, winogradConv } from "./winograd.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { relu, Tensor } from "./tensor.js";
 
 /** Largest unfolded-input or output block (floats) one GEMM handles: 64 Mi floats = 256 MB. */
 let CHUNK_FLOATS = 64 * 1024 * 1024;
@@ -178,52 +178,55 @@ function conv2dImpl(
   const inner = bias || !epilogue ? null : residual && !wino ? { ...epilogue, relu: false, residual: null } : epilogue;
   if (wino) {
     winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
-  } else for (let b0 = 0; b0 < n; b0 += chunk) {
-    const nb = Math.min(chunk, n - b0);
-    const NP = nb * P;
-    const C = n === 1 ? out : new Float32Array(coutG * NP);
-    for (let gi = 0; gi < groups; gi++) {
-      const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
-      const fill = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null): void => {
-        for (let j = 0; j < nb; j++) {
-          const xOff = ((b0 + j) * cin + gi * cinG) * h * w;
-          if (direct) {
-            for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + j * P);
-          } else if (wasm) {
-            // Stage this image's channels in WASM memory and unfold them there.
-            const X = xAddr >= 0 ? xAddr + xOff * 4 : extraAt * 4;
-            if (xAddr < 0) dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
-            const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
-            let r0 = 0;
-            const jobs = rows.map((nr) => {
-              const job = [X, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + j * P) * 4, NP, r0, r0 + nr];
-              r0 += nr;
-              return job;
-            });
-            runParallel(wasm, jobs, "im2col");
-          } else {
-            im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + j * P, NP);
+  } else {
+    // The weights stay in the kernels' memory, packed per group, while unchanged.
+    const groupFloats = packedSize(coutG, Kg);
+    const packedAt = wasm
+      ? residentWeight(wasm, wd, "gemm", groups * groupFloats, (dst, at) => {
+          for (let g = 0; g < groups; g++) packA(wd, g * coutG * Kg, coutG, Kg, dst, at + g * groupFloats);
+        })
+      : null;
+    for (let b0 = 0; b0 < n; b0 += chunk) {
+      const nb = Math.min(chunk, n - b0);
+      const NP = nb * P;
+      const C = n === 1 ? out : new Float32Array(coutG * NP);
+      for (let gi = 0; gi < groups; gi++) {
+        const A = { data: wd, offset: gi * coutG * Kg, rowStride: Kg, colStride: 1 };
+        const fill = (dst: Float32Array, at: number, extraAt: number, wasm: WasmGemm | null): void => {
+          for (let j = 0; j < nb; j++) {
+            const xOff = ((b0 + j) * cin + gi * cinG) * h * w;
+            if (direct) {
+              for (let r = 0; r < Kg; r++) dst.set(xd.subarray(xOff + r * P, xOff + r * P + P), at + r * NP + j * P);
+            } else if (wasm) {
+              // Stage this image's channels in WASM memory and unfold them there.
+              const X = xAddr >= 0 ? xAddr + xOff * 4 : extraAt * 4;
+              if (xAddr < 0) dst.set(xd.subarray(xOff, xOff + planeFloats), extraAt);
+              const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
+              let r0 = 0;
+              const jobs = rows.map((nr) => {
+                const job = [X, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + j * P) * 4, NP, r0, r0 + nr];
+                r0 += nr;
+                return job;
+              });
+              runParallel(wasm, jobs, "im2col");
+            } else {
+              im2col(xd, xOff, cinG, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, dst, at + j * P, NP);
+            }
           }
-        }
-      };
-      const rows = inner && {
-        scale: inner.scale.subarray(gi * coutG, (gi + 1) * coutG),
-        shift: inner.shift.subarray(gi * coutG, (gi + 1) * coutG),
-        relu: inner.relu,
-      };
-      // The weights stay in the kernels' memory, packed, while unchanged.
-      const groupFloats = packedSize(coutG, Kg);
-      const packed = wasm
-        ? residentWeight(wasm, wd, "gemm", groups * groupFloats, (dst, at) => {
-            for (let g = 0; g < groups; g++) packA(wd, g * coutG * Kg, coutG, Kg, dst, at + g * groupFloats);
-          }) + gi * groupFloats * 4
-        : null;
-      const cAddr = n === 1 && outAddr >= 0 ? outAddr + gi * coutG * P * 4 : -1;
-      gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct || xAddr >= 0 ? 0 : planeFloats, rows, packed, cAddr);
-      if (n > 1) {
-        for (let j = 0; j < nb; j++) {
-          for (let co = 0; co < coutG; co++) {
-            out.set(C.subarray(co * NP + j * P, co * NP + j * P + P), ((b0 + j) * cout + gi * coutG + co) * P);
+        };
+        const rows = inner && {
+          scale: inner.scale.subarray(gi * coutG, (gi + 1) * coutG),
+          shift: inner.shift.subarray(gi * coutG, (gi + 1) * coutG),
+          relu: inner.relu,
+        };
+        const packed = packedAt === null ? null : packedAt + gi * groupFloats * 4;
+        const cAddr = n === 1 && outAddr >= 0 ? outAddr + gi * coutG * P * 4 : -1;
+        gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct || xAddr >= 0 ? 0 : planeFloats, rows, packed, cAddr);
+        if (n > 1) {
+          for (let j = 0; j < nb; j++) {
+            for (let co = 0; co < coutG; co++) {
+              out.set(C.subarray(co * NP + j * P, co * NP + j * P + P), ((b0 + j) * cout + gi * coutG + co) * P);
+            }
           }
         }
       }
@@ -236,7 +239,7 @@ function conv2dImpl(
   }
   if (residual && inner !== epilogue) {
     for (let i = 0; i < out.length; i++) out[i] += residual[i];
-    if (epilogue!.relu) for (let i = 0; i < out.length; i++) out[i] = out[i] < 0 ? 0 : out[i];
+    if (epilogue!.relu) relu(new Tensor(out, [out.length]), true);
   }
   return outTensor(g, out);
 }

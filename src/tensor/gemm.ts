@@ -96,6 +96,17 @@ export interface RowEpilogue {
   residual?: Float32Array | null;
 }
 
+/**
+ * Copy an epilogue's first `rows` scales and shifts (f64) into the kernels' memory at byte `at`
+ * (16·rows bytes), where the WASM epilogue reads them: scale of row r at `at + 8r`, shift at
+ * `at + 8(rows + r)`.
+ */
+export function stageEpilogue(w: WasmGemm, at: number, e: RowEpilogue, rows: number): void {
+  const f64 = new Float64Array(w.memory.buffer, at, 2 * rows);
+  f64.set(e.scale.subarray(0, rows));
+  f64.set(e.shift.subarray(0, rows), rows);
+}
+
 /** The row epilogue in JS on rows [0, M) of C (row stride ldc, N columns). */
 export function applyRowEpilogue(C: Float32Array, cOff: number, ldc: number, M: number, N: number, e: RowEpilogue): void {
   for (let r = 0; r < M; r++) {
@@ -159,11 +170,7 @@ export function gemmWithB(
   const epiAt = L.end + Math.ceil(extraFloats / 16) * 64;
   ensureMemory(w, epiAt + (epilogue ? 16 * M : 0));
   const mem = new Float32Array(w.memory.buffer);
-  if (epilogue) {
-    const f64 = new Float64Array(w.memory.buffer, epiAt, 2 * M);
-    f64.set(epilogue.scale.subarray(0, M));
-    f64.set(epilogue.shift.subarray(0, M), M);
-  }
+  if (epilogue) stageEpilogue(w, epiAt, epilogue, M);
   if (packedA !== null) {
     // A is resident, pre-packed (`packA`) for all M rows.
   } else if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);

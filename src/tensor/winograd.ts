@@ -8,7 +8,7 @@
  * Accuracy: the transforms add and subtract at most four terms (and halve), so results stay
  * within a few float32 ulps of the direct sum; tested against `conv2dReference`.
  */
-import type { RowEpilogue } from "./gemm.js";
+import { stageEpilogue, type RowEpilogue } from "./gemm.js";
 import { ensureMemory, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
@@ -181,11 +181,7 @@ export function winogradConv(
     });
     ensureMemory(w, p);
     const mem = new Float32Array(w.memory.buffer);
-    if (epilogue) {
-      const f64 = new Float64Array(w.memory.buffer, eAt, 2 * cout);
-      f64.set(epilogue.scale.subarray(0, cout));
-      f64.set(epilogue.shift.subarray(0, cout), cout);
-    }
+    if (epilogue) stageEpilogue(w, eAt, epilogue, cout);
     const residual = epilogue?.residual ?? null;
     if (residual) mem.set(residual.subarray(b0 * cout * oh * ow, (b0 + nb) * cout * oh * ow), oAt / 4);
     const epi = epilogue ? [eAt, eAt + cout * 8, epilogue.relu ? 1 : 0, residual ? 1 : 0] : [0, 0, 0, 0];

@@ -326,3 +326,18 @@ export function assemble(fns: Fn[], memory: { initialPages: number; maxPages?: n
     ...section(10, code),
   ]);
 }
+
+/** Copy `n` floats from byte address `src` to `dst` (four at a time, then one at a time); moves both. */
+export function copyFloats(f: Fn, src: Local, dst: Local, n: Local, i: Local): void {
+  const { get, i32, add, sub } = f;
+  f.for(i, i32(0), sub(get(n), i32(3)), 4, () => {
+    f.storeV128(get(dst), f.loadV128(get(src)));
+    f.set(src, add(get(src), i32(16)));
+    f.set(dst, add(get(dst), i32(16)));
+  });
+  f.for(i, get(i), get(n), 1, () => {
+    f.storeF32(get(dst), f.loadF32(get(src)));
+    f.set(src, add(get(src), i32(4)));
+    f.set(dst, add(get(dst), i32(4)));
+  });
+}

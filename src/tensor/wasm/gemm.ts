@@ -5,7 +5,7 @@
  * eight f32x4 accumulators, using relaxed-SIMD FMA when the runtime has it.
  */
 import { RuntimeError } from "../../errors.js";
-import { assemble, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { assemble, copyFloats, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { maxPoolVKernel } from "./pool.js";
 import { gemmAffineKernel, ROW_AFFINE_INDEX, rowAffineKernel } from "./epilogue.js";
 import { GEMM_INDEX, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
@@ -19,17 +19,7 @@ const NR = 8;
 /** Bytes reserved at address 0 for the micro-kernel's edge-tile spill. */
 const SCRATCH = 256;
 
-/** Variants of the micro-kernel's inner loop (for measuring; the defaults are what ships). */
-export interface MicroOptions {
-  /** k iterations per loop trip. */
-  unroll?: number;
-  /** Broadcast A with `v128.load32_splat` instead of `f32.load` + `f32x4.splat`. */
-  loadSplat?: boolean;
-}
-
-function microKernel(fma: boolean, opts: MicroOptions = {}): Fn {
-  const unroll = opts.unroll ?? 1;
-  const loadSplat = opts.loadSplat ?? true;
+function microKernel(fma: boolean): Fn {
   // micro(kc, pa, pb, c, ldc, mr, nr, first, spill)
   const f = new Fn("micro", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [kc, pa, pb, c, ldc, mr, nr, first, spill] = f.params;
@@ -38,28 +28,19 @@ function microKernel(fma: boolean, opts: MicroOptions = {}): Fn {
   const b0 = f.local(V128);
   const b1 = f.local(V128);
   const a = f.local(V128);
-  const { get, i32, add, mul, sub, loadF32, loadV128, splat, vadd, vmadd, eq, and } = f;
-  const step = (u: number): void => {
-    f.set(b0, loadV128(get(pb), 32 * u));
-    f.set(b1, loadV128(get(pb), 32 * u + 16));
+  const { get, i32, add, mul, loadF32, loadV128, vadd, vmadd, eq, and } = f;
+  // (Unrolling this loop by 2 measured slower: V8 then spills registers.)
+  f.for(k, i32(0), get(kc), 1, () => {
+    f.set(b0, loadV128(get(pb)));
+    f.set(b1, loadV128(get(pb), 16));
     for (let r = 0; r < MR; r++) {
-      f.set(a, loadSplat ? f.loadSplat(get(pa), 16 * u + 4 * r) : splat(loadF32(get(pa), 16 * u + 4 * r)));
+      f.set(a, f.loadSplat(get(pa), 4 * r));
       f.set(acc[2 * r], vmadd(get(a), get(b0), get(acc[2 * r]), fma));
       f.set(acc[2 * r + 1], vmadd(get(a), get(b1), get(acc[2 * r + 1]), fma));
     }
-  };
-  f.for(k, i32(0), sub(get(kc), i32(unroll - 1)), unroll, () => {
-    for (let u = 0; u < unroll; u++) step(u);
-    f.set(pa, add(get(pa), i32(16 * unroll)));
-    f.set(pb, add(get(pb), i32(32 * unroll)));
+    f.set(pa, add(get(pa), i32(16)));
+    f.set(pb, add(get(pb), i32(32)));
   });
-  if (unroll > 1) {
-    f.for(k, get(k), get(kc), 1, () => {
-      step(0);
-      f.set(pa, add(get(pa), i32(16)));
-      f.set(pb, add(get(pb), i32(32)));
-    });
-  }
   const rowAddr = (r: number): Expr => add(get(c), mul(i32(r * 4), get(ldc)));
   f.if(
     and(eq(get(mr), i32(MR)), eq(get(nr), i32(NR))),
@@ -204,7 +185,7 @@ function im2colKernel(): Fn {
   const f = new Fn("im2col", Array.from({ length: 17 }, () => I32));
   const [X, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW, DST, LD, R0, R1] = f.params;
   const { get, i32, add, sub, mul, shl, divU, remU, lt, ge, and, loadF32, select } = f;
-  const [r, ci, ky, kx, oy, ox, iy, ix, o, base, ok, lo, hi, src, dst] = Array.from({ length: 15 }, () => f.local(I32));
+  const [r, ci, ky, kx, oy, ox, iy, ix, o, base, ok, lo, hi, src, dst, cnt] = Array.from({ length: 16 }, () => f.local(I32));
   f.for(r, get(R0), get(R1), 1, () => {
     f.set(ci, divU(get(r), mul(get(KH), get(KW))));
     f.set(ky, remU(divU(get(r), get(KW)), get(KH)));
@@ -225,19 +206,10 @@ function im2colKernel(): Fn {
               f.set(hi, sub(get(W), get(ix)));
               f.set(hi, select(get(lo), f.min(get(OW), get(hi)), lt(get(hi), get(lo))));
               f.for(ox, i32(0), get(lo), 1, () => f.storeF32(add(get(o), shl(get(ox), i32(2))), f.f32(0)));
-              f.set(ox, get(lo));
               f.set(src, add(get(base), shl(add(get(ix), get(lo)), i32(2))));
               f.set(dst, add(get(o), shl(get(lo), i32(2))));
-              f.for(ox, get(lo), sub(get(hi), i32(3)), 4, () => {
-                f.storeV128(get(dst), f.loadV128(get(src)));
-                f.set(src, add(get(src), i32(16)));
-                f.set(dst, add(get(dst), i32(16)));
-              });
-              f.for(ox, get(ox), get(hi), 1, () => {
-                f.storeF32(get(dst), loadF32(get(src)));
-                f.set(src, add(get(src), i32(4)));
-                f.set(dst, add(get(dst), i32(4)));
-              });
+              f.set(cnt, sub(get(hi), get(lo)));
+              copyFloats(f, src, dst, cnt, ox);
               f.for(ox, get(hi), get(OW), 1, () => f.storeF32(add(get(o), shl(get(ox), i32(2))), f.f32(0)));
               f.set(o, add(get(o), shl(get(OW), i32(2))));
             },
@@ -338,15 +310,8 @@ function hasRelaxedSimd(): boolean {
 /** The instantiated kernel over its own growable (shared, where possible) memory. */
 export interface WasmGemm {
   memory: WebAssembly.Memory;
-  gemm: (...args: number[]) => void;
-  im2col: (...args: number[]) => void;
-  maxpool: (...args: number[]) => void;
-  winoIn: (...args: number[]) => void;
-  winoGemm: (...args: number[]) => void;
-  winoOut: (...args: number[]) => void;
-  gemmAffine: (...args: number[]) => void;
-  maxpoolV: (...args: number[]) => void;
-  winoFilter: (...args: number[]) => void;
+  /** The exported kernels by name (`gemm`, `im2col`, `winoIn`, ...; see `KERNELS` in threads.ts). */
+  exports: Record<string, (...args: number[]) => void>;
   fma: boolean;
   /** The module's bytes, for worker threads to instantiate over the same shared memory. */
   bytes: Uint8Array;
@@ -365,12 +330,12 @@ export function wasmGemm(): WasmGemm | null {
   return instance;
 }
 
-/** Assemble and instantiate the kernels (`micro` options for experiments). */
-export function buildKernels(micro: MicroOptions = {}): WasmGemm | null {
+/** Assemble and instantiate the kernels over a new memory (shared where the runtime allows). */
+function buildKernels(): WasmGemm | null {
   const fma = hasRelaxedSimd();
   // Order matters: `micro` is function 0 and `gemm` function 1 (called by index).
   const fns = [
-    microKernel(fma, micro), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
+    microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
     rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(), winoFilterKernel(),
   ];
   if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
@@ -379,18 +344,7 @@ export function buildKernels(micro: MicroOptions = {}): WasmGemm | null {
       const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
       const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 });
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      return {
-        memory, fma, bytes, shared,
-        gemm: inst.exports.gemm as (...args: number[]) => void,
-        im2col: inst.exports.im2col as (...args: number[]) => void,
-        maxpool: inst.exports.maxpool as (...args: number[]) => void,
-        winoIn: inst.exports.winoIn as (...args: number[]) => void,
-        winoGemm: inst.exports.winoGemm as (...args: number[]) => void,
-        winoOut: inst.exports.winoOut as (...args: number[]) => void,
-        gemmAffine: inst.exports.gemmAffine as (...args: number[]) => void,
-        maxpoolV: inst.exports.maxpoolV as (...args: number[]) => void,
-        winoFilter: inst.exports.winoFilter as (...args: number[]) => void,
-      };
+      return { memory, fma, bytes, shared, exports: inst.exports as unknown as WasmGemm["exports"] };
     } catch {
       // no shared memory (or no SIMD): try unshared, then give up
     }

@@ -4,8 +4,7 @@
  * in row-major order with the JS kernel's rule per lane (a value replaces the maximum if greater,
  * or if it is the first NaN), so results are bit-identical to it, -0.0 and NaN included.
  */
-import { Fn, I32, V128, type Local } from "./emitter.js";
-import { copyFloats } from "./winograd.js";
+import { copyFloats, Fn, I32, V128, type Local } from "./emitter.js";
 
 /** Padded scratch plane the kernel needs per thread (rows, columns; plus 4 floats of spill). */
 export function poolPlane(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, oh: number, ow: number): { hp: number; wp: number } {

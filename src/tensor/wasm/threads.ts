@@ -109,7 +109,7 @@ export type Kernel = (typeof KERNELS)[number];
  * Re-entrant calls (none expected: calls are synchronous) run serially.
  */
 export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gemm"): void {
-  const fn = w[kernel];
+  const fn = w.exports[kernel];
   const slots = jobs.length > 1 ? workers(w, jobs.length) : [];
   if (slots.length < jobs.length - 1) {
     for (const j of jobs) fn(...j);

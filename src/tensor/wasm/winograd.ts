@@ -10,7 +10,7 @@
  *
  * The filter transform `U = G g Gᵀ` runs once per weight in JS (`../winograd.ts`).
  */
-import { F32, F64, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { copyFloats, F32, F64, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
 
 /** Function index of `gemm` in the module (`micro` is 0); `winoGemm` calls it. */
@@ -85,21 +85,6 @@ export function winoInKernel(): Fn {
     });
   });
   return f;
-}
-
-/** Copy `n` floats from byte address `src` to `dst` (four at a time, then one at a time); moves both. */
-export function copyFloats(f: Fn, src: Local, dst: Local, n: Local, i: Local): void {
-  const { get, i32, add, sub } = f;
-  f.for(i, i32(0), sub(get(n), i32(3)), 4, () => {
-    f.storeV128(get(dst), f.loadV128(get(src)));
-    f.set(src, add(get(src), i32(16)));
-    f.set(dst, add(get(dst), i32(16)));
-  });
-  f.for(i, get(i), get(n), 1, () => {
-    f.storeF32(get(dst), f.loadF32(get(src)));
-    f.set(src, add(get(src), i32(4)));
-    f.set(dst, add(get(dst), i32(4)));
-  });
 }
 
 function shrU4(f: Fn, e: Expr): Expr {
