@@ -128,9 +128,16 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   };
   const tuple = (items: unknown[]): readonly unknown[] => Object.freeze(items);
 
+  const lengths = { u8, u32, u64 };
   for (;;) {
     opPos = pos;
     const op = u8();
+    const sized = SIZED.get(op);
+    if (sized) {
+      const b = take(lengths[sized.length]());
+      stack.push(sized.as === "utf8" ? utf8(b) : sized.as === "latin1" ? latin1(b) : b.slice());
+      continue;
+    }
     switch (op) {
       case 0x80: { // PROTO
         const proto = u8();
@@ -271,18 +278,6 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         stack.push(v);
         break;
       }
-      case 0x58: // BINUNICODE
-        stack.push(utf8(take(u32())));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(utf8(take(u8())));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(utf8(take(u64())));
-        break;
-      case 0x55: // SHORT_BINSTRING
-        stack.push(latin1(take(u8())));
-        break;
       case 0x54: { // BINSTRING
         const n = i32();
         if (n < 0) fail("negative BINSTRING length");
@@ -297,18 +292,6 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         stack.push(s.slice(1, -1));
         break;
       }
-      case 0x43: // SHORT_BINBYTES
-        stack.push(take(u8()).slice());
-        break;
-      case 0x42: // BINBYTES
-        stack.push(take(u32()).slice());
-        break;
-      case 0x8e: // BINBYTES8
-        stack.push(take(u64()).slice());
-        break;
-      case 0x96: // BYTEARRAY8
-        stack.push(take(u64()).slice());
-        break;
       case 0x63: { // GLOBAL
         const module = line();
         const name = line();
@@ -441,6 +424,21 @@ function narrow(v: bigint): number | bigint {
 }
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+/**
+ * Opcodes that push length-prefixed data: the length's width and what the bytes become
+ * (BINSTRING, with its signed length, is in the main switch).
+ */
+const SIZED = new Map<number, { length: "u8" | "u32" | "u64"; as: "utf8" | "latin1" | "bytes" }>([
+  [0x58, { length: "u32", as: "utf8" }], // BINUNICODE
+  [0x8c, { length: "u8", as: "utf8" }], // SHORT_BINUNICODE
+  [0x8d, { length: "u64", as: "utf8" }], // BINUNICODE8
+  [0x55, { length: "u8", as: "latin1" }], // SHORT_BINSTRING
+  [0x43, { length: "u8", as: "bytes" }], // SHORT_BINBYTES
+  [0x42, { length: "u32", as: "bytes" }], // BINBYTES
+  [0x8e, { length: "u64", as: "bytes" }], // BINBYTES8
+  [0x96, { length: "u64", as: "bytes" }], // BYTEARRAY8
+]);
+
 function utf8(b: Uint8Array): string {
   return utf8Decoder.decode(b);
 }
