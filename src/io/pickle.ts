@@ -543,39 +543,38 @@ export function pickle(value: PickleValue): Uint8Array {
         out.push(0x74);
       }
     } else if (v instanceof PyCall) {
-      out.push(0x63);
-      bytes(enc.encode(`${v.module}\n${v.name}\n`));
+      global(v);
       w(new PyTupleOut(v.args));
       out.push(0x52);
-      if (v.items.length) {
-        out.push(0x28);
-        for (const [k, x] of v.items) {
-          w(k);
-          w(x);
-        }
-        out.push(0x75);
-      }
+      setItems(v.items);
       if (v.state !== undefined) {
         w(v.state);
         out.push(0x62);
       }
     } else if (v instanceof PyGlobalRef) {
-      out.push(0x63);
-      bytes(enc.encode(`${v.module}\n${v.name}\n`));
+      global(v);
     } else if (v instanceof PyPersistent) {
       w(v.id);
       out.push(0x51);
     } else if (v instanceof PyDictOut) {
       out.push(0x7d);
-      if (v.items.length) {
-        out.push(0x28);
-        for (const [k, x] of v.items) {
-          w(k);
-          w(x);
-        }
-        out.push(0x75);
-      }
+      setItems(v.items);
     }
+  };
+  // GLOBAL module\nname\n
+  const global = (g: { module: string; name: string }): void => {
+    out.push(0x63);
+    bytes(enc.encode(`${g.module}\n${g.name}\n`));
+  };
+  // MARK key value ... SETITEMS (nothing for no items)
+  const setItems = (items: readonly [PickleValue, PickleValue][]): void => {
+    if (!items.length) return;
+    out.push(0x28);
+    for (const [k, x] of items) {
+      w(k);
+      w(x);
+    }
+    out.push(0x75);
   };
   w(value);
   out.push(0x2e);
