@@ -262,6 +262,25 @@ describe("containers", () => {
     });
   }
 
+  it("the fused BatchNorm affine follows changes to its statistics (Conv2d(3, 4, 3)+BN+ReLU on x=[1,3,6,6])", () => {
+    const seq = new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4), new nn.ReLU()).eval();
+    const bn = seq.at(1) as nn.BatchNorm2d;
+    const x = randn([1, 3, 6, 6]);
+    const unfused = (): Buffer => {
+      const h = bn.registerForwardHook(() => undefined);
+      const y = seq.call(x);
+      h.remove();
+      return Buffer.from(y.data.buffer);
+    };
+    const before = Buffer.from(seq.call(x).data.buffer);
+    expect(before.equals(unfused())).toBe(true);
+    bn.running_mean!.copy_(randn([4]));
+    bn.eps = 0.5;
+    const after = Buffer.from(seq.call(x).data.buffer);
+    expect(after.equals(before)).toBe(false);
+    expect(after.equals(unfused())).toBe(true);
+  });
+
   it("loadStateDict into a Conv2d(16, 16, 3, padding=1) changes its output (no stale cached weights)", () => {
     const a = new nn.Conv2d(16, 16, 3, { padding: 1 });
     const b = new nn.Conv2d(16, 16, 3, { padding: 1 });

@@ -29,12 +29,39 @@ export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Te
   const shape = convOutputShape(conv, x);
   if (residual && !sameShape(residual.shape, shape)) return null;
   if (shape.some((d) => d <= 0)) return null;
-  const { scale, shift } = batchNormEvalAffine(bn.running_mean.data, bn.running_var.data, bn.weight?.data ?? null, bn.bias?.data ?? null, bn.eps);
+  const { scale, shift } = evalAffine(bn);
   return asLayer(conv, () =>
     conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, {
       scale, shift, relu: relu !== null, residual: residual?.data ?? null,
     }, arena ? acquire(shape.reduce((a, b) => a * b, 1)) : null),
   );
+}
+
+interface CachedAffine {
+  eps: number;
+  data: (Float32Array | null)[];
+  version: number[];
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+const affines = new WeakMap<BatchNorm2d, CachedAffine>();
+
+const same = (hit: CachedAffine, i: number, t: Tensor | null): boolean =>
+  hit.data[i] === (t?.data ?? null) && hit.version[i] === (t?._version ?? 0);
+
+/**
+ * BatchNorm's eval-mode `scale`/`shift`, recomputed only when one of its tensors (storage or
+ * `_version`) or `eps` changed, so a steady-state forward allocates none.
+ */
+function evalAffine(bn: BatchNorm2d): { scale: Float64Array; shift: Float64Array } {
+  const rm = bn.running_mean!, rv = bn.running_var!, w = bn.weight, b = bn.bias;
+  const hit = affines.get(bn);
+  if (hit && hit.eps === bn.eps && same(hit, 0, rm) && same(hit, 1, rv) && same(hit, 2, w) && same(hit, 3, b)) return hit;
+  const { scale, shift } = batchNormEvalAffine(rm.data, rv.data, w?.data ?? null, b?.data ?? null, bn.eps);
+  const tensors = [rm, rv, w, b];
+  affines.set(bn, { eps: bn.eps, data: tensors.map((t) => t?.data ?? null), version: tensors.map((t) => t?._version ?? 0), scale, shift });
+  return { scale, shift };
 }
 
 /** Whether no module in `m`'s subtree has hooks (so the order of its calls is unobservable). */
