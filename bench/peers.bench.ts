@@ -11,6 +11,14 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
+if (!existsSync(`${ROOT}bench/peers/node_modules`)) {
+  // The peer runtimes are the benchmark's own dependencies (bench/peers/package-lock.json), not
+  // tsnn's: install them on first use. Their install scripts are not needed (the packages ship
+  // their binaries) and would try to download.
+  process.stderr.write("installing the peer runtimes into bench/peers (first run only)...\n");
+  const r = spawnSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: `${ROOT}bench/peers`, stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 if (!existsSync(`${ROOT}bench/models/resnet18.onnx`)) {
   console.error("bench/models is missing. Make it with Debian's PyTorch:\n  apt-get install -y python3-torch python3-torchvision\n  /usr/bin/python3 scripts/export_bench_models.py");
   process.exit(1);

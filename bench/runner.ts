@@ -8,7 +8,8 @@
  */
 import Benchmark from "benchmark";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { kernels, load, models, nn, setNumThreads, Tensor, type DType } from "../src/index.js";
 
 const [runtime, threadsArg, casesArg] = process.argv.slice(2);
@@ -16,6 +17,15 @@ const threads = Number(threadsArg);
 const MODELS = fileURLToPath(new URL("./models/", import.meta.url));
 const cases = casesArg.split(",").map((c) => c.split("x").map(Number) as [number, number]);
 const MACS: Record<number, number> = { 224: 1_814_073_344, 32: 555_422_720 };
+
+/**
+ * A peer runtime from bench/peers/node_modules (the benchmark's own install, made by
+ * bench/peers.bench.ts on first use; tsnn's own install never holds them).
+ */
+const peerRequire = createRequire(new URL("./peers/package.json", import.meta.url));
+async function peer(name: string): Promise<any> {
+  return import(pathToFileURL(peerRequire.resolve(name)).href);
+}
 
 type Runner = (size: number, batch: number) => Promise<() => Promise<unknown> | unknown>;
 
@@ -45,13 +55,13 @@ const runners: Record<string, Runner> = {
     return () => m.call(x);
   },
   async "ort-node"(size, batch) {
-    const ort = await import("onnxruntime-node");
+    const ort = await peer("onnxruntime-node");
     const s = await ort.InferenceSession.create(`${MODELS}${modelName(size)}.onnx`, { intraOpNumThreads: threads, interOpNumThreads: 1 });
     const x = new ort.Tensor("float32", input(size, batch), [batch, 3, size, size]);
     return () => s.run({ x });
   },
   async "ort-web"(size, batch) {
-    const ort = await import("onnxruntime-web");
+    const ort = await peer("onnxruntime-web");
     ort.env.wasm.numThreads = threads;
     const s = await ort.InferenceSession.create(`${MODELS}${modelName(size)}.onnx`, { executionProviders: ["wasm"] });
     const x = new ort.Tensor("float32", input(size, batch), [batch, 3, size, size]);
@@ -67,9 +77,9 @@ const runners: Record<string, Runner> = {
 
 /** ResNet-18 written with tfjs ops (NHWC), weights converted from the same state dict. */
 async function tfjsRunner(backend: "wasm" | "cpu", size: number, batch: number): Promise<() => unknown> {
-  const tf = await import("@tensorflow/tfjs-core");
-  if (backend === "wasm") await import("@tensorflow/tfjs-backend-wasm");
-  else await import("@tensorflow/tfjs-backend-cpu");
+  const tf = await peer("@tensorflow/tfjs-core");
+  if (backend === "wasm") await peer("@tensorflow/tfjs-backend-wasm");
+  else await peer("@tensorflow/tfjs-backend-cpu");
   await tf.setBackend(backend);
   await tf.ready();
   const sd = load(`${MODELS}${modelName(size)}.pth`);
