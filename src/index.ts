@@ -37,3 +37,4 @@ export * as io from "./io/index.js";
 export { summary, type Summary, type SummaryRow } from "./utils/summary.js";
 export * as vision from "./vision/image.js";
 export { pyRepr, pyFloat } from "./nn/repr.js";
+export { listModels, getModel, getModelBuilder, getModelTransforms, type ModelEntry, type EvalTransforms } from "./models/registry.js";

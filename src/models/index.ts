@@ -2,3 +2,4 @@
  * `models`: model builders on `nn` (PyTorch: `torchvision.models`).
  */
 export * from "./resnet.js";
+export * from "./registry.js";

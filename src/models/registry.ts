@@ -1,0 +1,131 @@
+/**
+ * The model registry: every builder by its torchvision name, with its family (the torchvision
+ * file it comes from, = the tsnn file in `src/models/`) and the evaluation preprocessing that
+ * torchvision 0.14's default weights define for it (PyTorch: `torchvision.models.list_models`,
+ * `get_model_builder`, `get_model`, and `get_model_weights(name).DEFAULT.transforms()`).
+ *
+ * Adding a family: import its file below, then add one line per builder to `MODELS`, e.g.
+ * `  mobilenet_v2: entry(mobilenetv2.mobilenet_v2, "mobilenetv2", 224, 232),`
+ * (crop size, resize size, then `"bicubic"` and mean/std only where torchvision's weights differ
+ * from the ImageNet defaults). The table's order does not matter: `listModels()` sorts.
+ */
+import { ValueError } from "../errors.js";
+import type { Module } from "../nn/index.js";
+import * as resnet from "./resnet.js";
+
+/** A builder as the registry holds it: an options object in, a fresh model out. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ModelBuilder = (opts?: any) => Module;
+
+/**
+ * torchvision's `ImageClassification` preset (`transforms/_presets.py`) for a builder's default
+ * weights: resize the shorter side to `resizeSize` with `interpolation`, center-crop `cropSize`,
+ * scale to [0, 1], normalise with `mean`/`std` per channel.
+ */
+export interface EvalTransforms {
+  resizeSize: number;
+  cropSize: number;
+  interpolation: "bilinear" | "bicubic";
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** One registry row. */
+export interface ModelEntry {
+  /** The builder (e.g. `resnet18`). */
+  builder: ModelBuilder;
+  /** The torchvision module file it comes from (`"resnet"`, `"mobilenetv2"`, ...). */
+  family: string;
+  /** Evaluation preprocessing of torchvision's default weights. */
+  transforms: EvalTransforms;
+}
+
+/** ImageNet's per-channel mean (torchvision's `ImageClassification` default). */
+export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+/** ImageNet's per-channel standard deviation (torchvision's `ImageClassification` default). */
+export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+/** A registry row; defaults as torchvision's `ImageClassification` (bilinear, ImageNet mean/std). */
+function entry(
+  builder: ModelBuilder,
+  family: string,
+  cropSize: number,
+  resizeSize = 256,
+  interpolation: "bilinear" | "bicubic" = "bilinear",
+  mean: [number, number, number] = IMAGENET_MEAN,
+  std: [number, number, number] = IMAGENET_STD,
+): ModelEntry {
+  return { builder, family, transforms: { resizeSize, cropSize, interpolation, mean, std } };
+}
+
+/** Every registered builder: name → entry. One line per builder; append new families at the end. */
+export const MODELS: Record<string, ModelEntry> = {
+  // resnet.ts
+  resnet18: entry(resnet.resnet18, "resnet", 224, 256),
+  resnet34: entry(resnet.resnet34, "resnet", 224, 256),
+  resnet50: entry(resnet.resnet50, "resnet", 224, 232),
+  resnet101: entry(resnet.resnet101, "resnet", 224, 232),
+  resnet152: entry(resnet.resnet152, "resnet", 224, 232),
+  resnext50_32x4d: entry(resnet.resnext50_32x4d, "resnet", 224, 232),
+  resnext101_32x8d: entry(resnet.resnext101_32x8d, "resnet", 224, 232),
+  resnext101_64x4d: entry(resnet.resnext101_64x4d, "resnet", 224, 232),
+  wide_resnet50_2: entry(resnet.wide_resnet50_2, "resnet", 224, 232),
+  wide_resnet101_2: entry(resnet.wide_resnet101_2, "resnet", 224, 232),
+};
+
+/** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */
+export function listModels(): string[] {
+  return Object.keys(MODELS).sort();
+}
+
+/** Up to `n` registered names closest to `name` (edit distance; a shared prefix ranks first on ties). */
+export function closeModelNames(name: string, n = 5): string[] {
+  const scored = listModels().map((m) => ({ m, d: editDistance(name, m) }));
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return scored
+    .filter(({ m, d }) => d <= limit || m.startsWith(name) || name.startsWith(m))
+    .sort((a, b) => a.d - b.d || (a.m < b.m ? -1 : 1))
+    .slice(0, n)
+    .map(({ m }) => m);
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The registry row of `name` (case-insensitive, as torchvision lowers the name). Unknown names
+ * throw PyTorch's `ValueError: Unknown model <name>`, followed by the closest registered names.
+ */
+export function getModelEntry(name: string): ModelEntry {
+  const key = name.toLowerCase();
+  const e = Object.prototype.hasOwnProperty.call(MODELS, key) ? MODELS[key] : undefined;
+  if (e) return e;
+  const close = closeModelNames(key);
+  const hint = close.length > 0 ? `; did you mean ${close.join(", ")}?` : "; `tsnn list` (listModels()) names them all";
+  throw new ValueError(`Unknown model ${key}${hint}`);
+}
+
+/** The builder registered as `name` (PyTorch: `torchvision.models.get_model_builder(name)`). */
+export function getModelBuilder(name: string): ModelBuilder {
+  return getModelEntry(name).builder;
+}
+
+/** Build `name` with `opts` (PyTorch: `torchvision.models.get_model(name, **config)`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function getModel(name: string, opts?: any): Module {
+  return getModelEntry(name).builder(opts);
+}
+
+/** The evaluation preprocessing of `name`'s default torchvision weights. */
+export function getModelTransforms(name: string): EvalTransforms {
+  return getModelEntry(name).transforms;
+}
