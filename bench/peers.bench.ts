@@ -24,17 +24,24 @@ if (!existsSync(`${ROOT}bench/models/resnet18.onnx`)) {
   process.exit(1);
 }
 
-interface Row { gemm?: { shape: string; gflops: number }; runtime: string; threads: number; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; path: string; ms: number; gflops: number }[] }
+interface Row { gemm?: { shape: string; gflops: number }; runtime: string; threads: number; arch: string; size: number; batch: number; ms: number; gflops: number; maxRssMB: number; error?: string; convs?: { name: string; path: string; ms: number; gflops: number }[] }
+
+/** One builder per family (issue 10), 224 px batch 1, on tsnn and onnxruntime at 2 threads. */
+const FAMILIES = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "regnet_y_1_6gf", "convnext_tiny", "densenet121", "vit_b_16", "swin_t"]
+  .filter((a) => existsSync(`${ROOT}bench/models/${a}.onnx`))
+  .map((a) => `${a}:224x1`)
+  .join(",");
+const withFamilies = (cases: string): string => [cases, FAMILIES].filter(Boolean).join(",");
 
 const plan: [string, number, string][] = [
   ["tsnn", 1, "224x1,32x1,32x8"],
-  ["tsnn", 2, "224x1,32x1,32x8,224x8"],
-  // tsnn with relaxed-SIMD FMA, which Node 20 has behind a V8 flag (detected at start-up).
+  ["tsnn", 2, withFamilies("224x1,32x1,32x8,224x8")],
+  // tsnn with relaxed-SIMD FMA: on by default on current Node; Node 20 has it behind a V8 flag.
   ["tsnn-fma", 2, "224x1,32x8"],
   ["ort-node", 1, "224x1,32x1,32x8"],
-  ["ort-node", 2, "224x1,32x1,32x8,224x8"],
+  ["ort-node", 2, withFamilies("224x1,32x1,32x8,224x8")],
   ["ort-web", 1, "224x1,32x1,32x8"],
-  ["ort-web", 2, "224x1,32x1,32x8,224x8"],
+  ["ort-web", 2, withFamilies("224x1,32x1,32x8,224x8")],
   ["tfjs-wasm", 1, "224x1,32x1,32x8"],
   ["tfjs-cpu", 1, "224x1,32x1"],
 ];
@@ -43,29 +50,50 @@ const rows: Row[] = [];
 for (const [runtime, threads, cases] of plan) {
   if (only && !only.includes(runtime)) continue;
   process.stderr.write(`running ${runtime}, ${threads} thread(s): ${cases}\n`);
-  const flags = runtime === "tsnn-fma" ? ["--experimental-wasm-relaxed-simd"] : [];
+  const flags = runtime === "tsnn-fma" && !nodeHasFma() ? ["--experimental-wasm-relaxed-simd"] : [];
   const r = spawnSync(process.execPath, [...flags, "--expose-gc", "--import", "tsx", "bench/runner.ts", runtime, String(threads), cases], {
-    cwd: ROOT, encoding: "utf8", timeout: 900_000, env: { ...process.env, TSNN_BREAKDOWN: runtime === "tsnn" && threads === 2 ? "1" : "" },
+    cwd: ROOT, encoding: "utf8", timeout: 1_800_000, env: { ...process.env, TSNN_BREAKDOWN: runtime === "tsnn" && threads === 2 ? "1" : "" },
   });
   for (const line of r.stdout.split("\n")) if (line.startsWith("{")) rows.push(JSON.parse(line));
   if (r.status !== 0) process.stderr.write(`${runtime}: exit ${r.status} ${r.stderr.slice(-500)}\n`);
 }
 
-const key = (size: number, batch: number) => `${size}px batch ${batch}`;
-console.log(`\nResNet-18, same weights; ${os.cpus().length} x ${os.cpus()[0].model}, Node ${process.version}; medians of benchmark.js samples\n`);
+/** Whether this Node validates relaxed-SIMD without a flag (current Node does; Node 20 does not). */
+function nodeHasFma(): boolean {
+  return Number(process.versions.node.split(".")[0]) >= 22;
+}
+
+const key = (r: Row) => `${r.arch === "resnet18" || r.arch === "resnet18_cifar" ? "" : `${r.arch} `}${r.size}px batch ${r.batch}`;
+const fmaNote = nodeHasFma() ? "relaxed-SIMD FMA on by default" : "relaxed-SIMD FMA behind a flag (tsnn-fma rows)";
+console.log(`\nSame weights for every runtime; ${os.cpus().length} x ${os.cpus()[0].model}, Node ${process.version} (${fmaNote}); ${new Date().toISOString().slice(0, 10)}; medians of benchmark.js samples\n`);
 console.log("| case | runtime | threads | ms | GFLOP/s | peak RSS MB | tsnn/peer (same threads) |");
 console.log("|---|---|---|---|---|---|---|");
-for (const r of rows.filter((x) => !x.error && !x.gemm).sort((a, b) => a.size - b.size || a.batch - b.batch || a.threads - b.threads || a.ms - b.ms)) {
-  const mine = rows.find((x) => x.runtime === "tsnn" && x.size === r.size && x.batch === r.batch && x.threads === r.threads);
+const order = (r: Row) => (r.arch.startsWith("resnet18") ? "" : r.arch);
+for (const r of rows.filter((x) => !x.error && !x.gemm).sort((a, b) => order(a).localeCompare(order(b)) || a.size - b.size || a.batch - b.batch || a.threads - b.threads || a.ms - b.ms)) {
+  const mine = rows.find((x) => x.runtime === "tsnn" && !x.error && x.arch === r.arch && x.size === r.size && x.batch === r.batch && x.threads === r.threads);
   const ratio = r.runtime.startsWith("tsnn") || !mine ? "" : (mine.ms / r.ms).toFixed(2);
-  console.log(`| ${key(r.size, r.batch)} | ${r.runtime} | ${r.threads} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${ratio} |`);
+  console.log(`| ${key(r)} | ${r.runtime} | ${r.threads} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${ratio} |`);
 }
-for (const r of rows.filter((x) => x.error)) console.log(`${r.runtime} (${r.threads} threads): error ${r.error}`);
+// Geometric mean of tsnn / onnxruntime-node over the benchmarked builders (224 px, batch 1, 2 threads).
+const perArch = [...new Set(rows.filter((r) => !r.error && !r.gemm && r.size === 224 && r.batch === 1).map((r) => r.arch))]
+  .map((arch) => {
+    const at = (rt: string) => rows.find((r) => r.runtime === rt && r.arch === arch && r.size === 224 && r.batch === 1 && r.threads === 2 && !r.error);
+    return { arch, tsnn: at("tsnn"), node: at("ort-node"), web: at("ort-web") };
+  })
+  .filter((x) => x.tsnn && x.node);
+if (perArch.length) {
+  const logs = perArch.map((x) => Math.log(x.tsnn!.ms / x.node!.ms));
+  const geo = Math.exp(logs.reduce((s, v) => s + v, 0) / logs.length);
+  const slower = perArch.filter((x) => x.web && x.tsnn!.ms >= x.web.ms).map((x) => x.arch);
+  console.log(`\n224 px batch 1, 2 threads, ${perArch.length} builders: geometric mean tsnn/ort-node ${geo.toFixed(2)}; ` +
+    (slower.length ? `not faster than ort-web: ${slower.join(", ")}` : "faster than ort-web on every one"));
+}
+for (const r of rows.filter((x) => x.error)) console.log(`${r.runtime} (${r.threads} threads)${r.arch ? ` ${r.arch}` : ""}: error ${r.error}`);
 for (const r of rows.filter((x) => x.gemm)) {
   console.log(`\n${r.runtime} SGEMM ${r.gemm!.shape}, ${r.threads} thread${r.threads > 1 ? "s" : ""}: ${r.gemm!.gflops.toFixed(1)} GFLOP/s`);
 }
 for (const r of rows.filter((x) => x.convs)) {
-  console.log(`\ntsnn per-layer conv time, ${key(r.size, r.batch)}, ${r.threads} threads (forward total ${r.ms.toFixed(1)} ms):\n`);
+  console.log(`\ntsnn per-layer conv time, ${key(r)}, ${r.threads} threads (forward total ${r.ms.toFixed(1)} ms):\n`);
   console.log("| conv | path | ms | GFLOP/s (direct-conv FLOPs / time) |");
   console.log("|---|---|---|---|");
   for (const c of r.convs!) console.log(`| ${c.name} | ${c.path} | ${c.ms.toFixed(2)} | ${c.gflops.toFixed(1)} |`);

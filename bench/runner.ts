@@ -1,13 +1,16 @@
 /**
- * One runtime, one thread count, in its own process (so peak RSS is its own): measures ResNet-18
- * forwards with benchmark.js and prints one JSON line per case. Run by bench/peers.bench.ts.
+ * One runtime, one thread count, in its own process (so peak RSS is its own): measures forwards
+ * of one or more architectures with benchmark.js and prints one JSON line per case. Run by
+ * bench/peers.bench.ts.
  *
  *   node --expose-gc --import tsx bench/runner.ts <tsnn|ort-node|ort-web|tfjs-wasm|tfjs-cpu> <threads> <cases>
  *
- * cases: comma-separated `<size>x<batch>` (32 = the CIFAR variant, 224 = ImageNet stem).
+ * cases: comma-separated `[<arch>:]<size>x<batch>`; the arch is a builder exported by
+ * scripts/export_bench_models.py (default: resnet18, or resnet18_cifar at 32 px). tfjs runs
+ * ResNet-18 only (written with tfjs ops below).
  */
 import Benchmark from "benchmark";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { kernels, load, models, nn, setNumThreads, Tensor, type DType } from "../src/index.js";
@@ -15,8 +18,17 @@ import { kernels, load, models, nn, setNumThreads, Tensor, type DType } from "..
 const [runtime, threadsArg, casesArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
 const MODELS = fileURLToPath(new URL("./models/", import.meta.url));
-const cases = casesArg.split(",").map((c) => c.split("x").map(Number) as [number, number]);
-const MACS: Record<number, number> = { 224: 1_814_073_344, 32: 555_422_720 };
+interface Case { arch: string; size: number; batch: number }
+const cases: Case[] = casesArg.split(",").map((c) => {
+  const [archPart, sizes] = c.includes(":") ? c.split(":") : ["", c];
+  const [size, batch] = sizes.split("x").map(Number);
+  return { arch: archPart || (size === 32 ? "resnet18_cifar" : "resnet18"), size, batch };
+});
+
+/** Conv + linear multiply-adds of one image, written by the export script. */
+function macs(arch: string): number {
+  return JSON.parse(readFileSync(`${MODELS}${arch}.json`, "utf8")).macs;
+}
 
 /**
  * A peer runtime from bench/peers/node_modules (the benchmark's own install, made by
@@ -27,7 +39,7 @@ async function peer(name: string): Promise<any> {
   return import(pathToFileURL(peerRequire.resolve(name)).href);
 }
 
-type Runner = (size: number, batch: number) => Promise<() => Promise<unknown> | unknown>;
+type Runner = (c: Case) => Promise<() => Promise<unknown> | unknown>;
 
 function input(size: number, batch: number): Float32Array {
   const x = new Float32Array(batch * 3 * size * size);
@@ -35,54 +47,61 @@ function input(size: number, batch: number): Float32Array {
   return x;
 }
 
-const modelName = (size: number): string => (size === 32 ? "resnet18_cifar" : "resnet18");
+/** The tsnn model of a benchmarked arch, built without random init (weights are loaded next). */
+function tsnnModel_(arch: string): nn.Module {
+  if (arch === "resnet18_cifar") return models.resnet18({ numClasses: 10, cifarStem: true });
+  const builder = (models as unknown as Record<string, (o?: object) => nn.Module>)[arch];
+  if (typeof builder !== "function") throw new Error(`tsnn has no builder ${arch}`);
+  return builder();
+}
 
 /** The tsnn model and input of the case being run (for the per-layer breakdown). */
 let tsnnModel: { m: nn.Module; x: Tensor } | null = null;
 
 const runners: Record<string, Runner> = {
-  async "tsnn-fma"(size, batch) {
+  async "tsnn-fma"(c) {
     if (!kernels.kernelInfo().fma) throw new Error("relaxed-SIMD FMA not available (run node with --experimental-wasm-relaxed-simd)");
-    return runners.tsnn(size, batch);
+    return runners.tsnn(c);
   },
-  async tsnn(size, batch) {
+  async tsnn({ arch, size, batch }) {
     setNumThreads(threads);
-    const m = size === 32 ? models.resnet18({ numClasses: 10, cifarStem: true }) : models.resnet18();
-    m.loadStateDict(load(`${MODELS}${modelName(size)}.pth`));
+    const m = tsnnModel_(arch);
+    m.loadStateDict(load(`${MODELS}${arch}.pth`));
     m.eval();
     const x = new Tensor(input(size, batch), [batch, 3, size, size]);
     tsnnModel = { m, x };
     return () => m.call(x);
   },
-  async "ort-node"(size, batch) {
+  async "ort-node"({ arch, size, batch }) {
     const ort = await peer("onnxruntime-node");
-    const s = await ort.InferenceSession.create(`${MODELS}${modelName(size)}.onnx`, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const s = await ort.InferenceSession.create(`${MODELS}${arch}.onnx`, { intraOpNumThreads: threads, interOpNumThreads: 1 });
     const x = new ort.Tensor("float32", input(size, batch), [batch, 3, size, size]);
     return () => s.run({ x });
   },
-  async "ort-web"(size, batch) {
+  async "ort-web"({ arch, size, batch }) {
     const ort = await peer("onnxruntime-web");
     ort.env.wasm.numThreads = threads;
-    const s = await ort.InferenceSession.create(`${MODELS}${modelName(size)}.onnx`, { executionProviders: ["wasm"] });
+    const s = await ort.InferenceSession.create(`${MODELS}${arch}.onnx`, { executionProviders: ["wasm"] });
     const x = new ort.Tensor("float32", input(size, batch), [batch, 3, size, size]);
     return () => s.run({ x });
   },
-  async "tfjs-wasm"(size, batch) {
-    return tfjsRunner("wasm", size, batch);
+  async "tfjs-wasm"(c) {
+    return tfjsRunner("wasm", c);
   },
-  async "tfjs-cpu"(size, batch) {
-    return tfjsRunner("cpu", size, batch);
+  async "tfjs-cpu"(c) {
+    return tfjsRunner("cpu", c);
   },
 };
 
 /** ResNet-18 written with tfjs ops (NHWC), weights converted from the same state dict. */
-async function tfjsRunner(backend: "wasm" | "cpu", size: number, batch: number): Promise<() => unknown> {
+async function tfjsRunner(backend: "wasm" | "cpu", { arch, size, batch }: Case): Promise<() => unknown> {
+  if (!arch.startsWith("resnet18")) throw new Error(`tfjs runs ResNet-18 only, not ${arch}`);
   const tf = await peer("@tensorflow/tfjs-core");
   if (backend === "wasm") await peer("@tensorflow/tfjs-backend-wasm");
   else await peer("@tensorflow/tfjs-backend-cpu");
   await tf.setBackend(backend);
   await tf.ready();
-  const sd = load(`${MODELS}${modelName(size)}.pth`);
+  const sd = load(`${MODELS}${arch}.pth`);
   const get = (k: string): Tensor<DType> => sd.get(k)!;
   const hwio = (k: string) => tf.tensor4d(get(k).permute(2, 3, 1, 0).data as Float32Array, [get(k).shape[2], get(k).shape[3], get(k).shape[1], get(k).shape[0]]);
   const vec = (k: string) => tf.tensor1d(get(k).data as Float32Array);
@@ -186,9 +205,19 @@ async function gemmRate(): Promise<{ shape: string; gflops: number }> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(`${MODELS}resnet18.onnx`)) throw new Error("bench/models missing: run /usr/bin/python3 scripts/export_bench_models.py");
-  for (const [size, batch] of cases) {
-    const fn = await runners[runtime](size, batch);
+  for (const c of cases) {
+    const { arch, size, batch } = c;
+    if (!existsSync(`${MODELS}${arch}.onnx`)) {
+      throw new Error(`bench/models/${arch}.onnx missing: run /usr/bin/python3 scripts/export_bench_models.py`);
+    }
+    let fn: () => unknown;
+    try {
+      fn = await runners[runtime](c);
+    } catch (e) {
+      // One architecture a runtime cannot run is a row with an error, not the end of the run.
+      console.log(JSON.stringify({ runtime, threads, arch, size, batch, error: String((e as Error)?.message ?? e) }));
+      continue;
+    }
     // Collect what setting up left behind (e.g. the weights file once copied into the model), for
     // every runtime alike, so peak RSS reflects inference rather than when the collector ran.
     (globalThis as { gc?: () => void }).gc?.();
@@ -197,10 +226,10 @@ async function main(): Promise<void> {
     // Peak RSS so far, before the breakdown.
     const maxRssMB = process.resourceUsage().maxRSS / 1024;
     const extra: Record<string, unknown> = {};
-    if (runtime === "tsnn" && process.env.TSNN_BREAKDOWN && tsnnModel) extra.convs = convBreakdown(tsnnModel.m, tsnnModel.x);
+    if (runtime === "tsnn" && process.env.TSNN_BREAKDOWN && tsnnModel && arch === "resnet18") extra.convs = convBreakdown(tsnnModel.m, tsnnModel.x);
     console.log(JSON.stringify({
-      runtime, threads, size, batch, ms: result.median, runs: result.runs,
-      gflops: (2 * MACS[size] * batch) / (result.median / 1000) / 1e9,
+      runtime, threads, arch, size, batch, ms: result.median, runs: result.runs,
+      gflops: (2 * macs(arch) * batch) / (result.median / 1000) / 1e9,
       maxRssMB, ...extra,
     }));
   }
