@@ -38,3 +38,4 @@ export { summary, type Summary, type SummaryRow } from "./utils/summary.js";
 export * as vision from "./vision/image.js";
 export { pyRepr, pyFloat } from "./nn/repr.js";
 export { listModels, getModel, getModelBuilder, getModelTransforms, type ModelEntry, type EvalTransforms } from "./models/registry.js";
+export * as ops from "./ops/index.js";
