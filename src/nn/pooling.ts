@@ -7,6 +7,8 @@ import { adaptiveAvgPool2d, maxPool2d, Tensor, type MaxPool2dArgs } from "../ten
 import { Module } from "./module.js";
 import { pyRepr } from "./repr.js";
 import { asLayer, pair, requireNonNegative, requirePositive, type Size2 } from "./utils.js";
+import { bindArgs } from "./args.js";
+import * as F from "./functional.js";
 
 /** Keyword arguments of `MaxPool2d` in camelCase. */
 export interface MaxPool2dOptions {
@@ -119,5 +121,87 @@ export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
       const w = x.shape[x.ndim - 1];
       return adaptiveAvgPool2d(x, [oh ?? h, ow ?? w]);
     });
+  }
+}
+
+/** Keyword arguments of `AvgPool2d` in camelCase. */
+export interface AvgPool2dOptions {
+  /** Window step; `null`/absent means the kernel size. */
+  stride?: Size2 | null;
+  padding?: Size2;
+  ceilMode?: boolean;
+  /** Count the zero padding in each window's divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide every window by this instead of its size. */
+  divisorOverride?: number | null;
+}
+
+/**
+ * 2-D average pooling (PyTorch: `nn.AvgPool2d(kernel_size, stride=None, padding=0,
+ * ceil_mode=False, count_include_pad=True, divisor_override=None)`). Hyper-parameters print as
+ * given; PyTorch checks them when the layer runs, and so does tsnn.
+ */
+export class AvgPool2d extends Module {
+  kernelSize: Size2;
+  stride: Size2;
+  padding: Size2;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+
+  constructor(
+    kernelSize: Size2,
+    ...args:
+      | [stride?: Size2 | null, padding?: Size2, ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null]
+      | [opts: AvgPool2dOptions]
+      | [stride: Size2 | null, opts: AvgPool2dOptions]
+      | [stride: Size2 | null, padding: Size2, opts: AvgPool2dOptions]
+  ) {
+    super();
+    const a = bindArgs<Required<AvgPool2dOptions>>("AvgPool2d.__init__", args, [
+      ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true], ["divisorOverride", null],
+    ]);
+    this.kernelSize = kernelSize;
+    this.stride = a.stride ?? kernelSize;
+    this.padding = a.padding;
+    this.ceilMode = a.ceilMode;
+    this.countIncludePad = a.countIncludePad;
+    this.divisorOverride = a.divisorOverride;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding, this.ceilMode, this.countIncludePad, this.divisorOverride);
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}, padding=${pyRepr(this.padding)}`;
+  }
+}
+
+/**
+ * 2-D adaptive max pooling (PyTorch: `nn.AdaptiveMaxPool2d(output_size, return_indices=False)`);
+ * bins as `AdaptiveAvgPool2d`'s. With `returnIndices`, forward returns `[output, indices]` (int64
+ * flat indices within each input plane).
+ */
+export class AdaptiveMaxPool2d extends Module {
+  outputSize: AdaptiveSize;
+  returnIndices: boolean;
+
+  constructor(outputSize: AdaptiveSize, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]) {
+    super();
+    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool2d.__init__", args, [["returnIndices", false]]).returnIndices;
+    const sizes = adaptivePair(outputSize);
+    if (sizes.some((s) => s !== null && (!Number.isInteger(s) || s < 0))) {
+      throw new ValueError(`${this._getName()}: output_size must be non-negative integers or None, got ${pyRepr(outputSize as any)}`);
+    }
+    this.outputSize = outputSize;
+  }
+
+  override forward(x: Tensor): any {
+    return F.adaptiveMaxPool2d(x, this.outputSize, this.returnIndices);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyRepr(this.outputSize as any)}`;
   }
 }

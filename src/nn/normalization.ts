@@ -1,0 +1,123 @@
+/**
+ * `LayerNorm` and `GroupNorm` (PyTorch: `torch/nn/modules/normalization.py`). BatchNorm lives in
+ * `batchnorm.ts`. Statistics are the biased mean and variance, as PyTorch's.
+ */
+import { ValueError } from "../errors.js";
+import { ones, Tensor, zeros } from "../tensor/index.js";
+import { bindArgs } from "./args.js";
+import * as F from "./functional.js";
+import { Module, Parameter } from "./module.js";
+import { pyFloat, pyRepr } from "./repr.js";
+
+/** Keyword arguments of `LayerNorm` in camelCase. */
+export interface LayerNormOptions {
+  eps?: number;
+  elementwiseAffine?: boolean;
+}
+
+/**
+ * Normalise over the trailing `normalizedShape` dims, then scale by `weight` and shift by `bias`
+ * (both of shape `normalizedShape`, ones and zeros at init) (PyTorch: `nn.LayerNorm`).
+ */
+export class LayerNorm extends Module {
+  normalizedShape: number[];
+  eps: number;
+  elementwiseAffine: boolean;
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+
+  constructor(
+    normalizedShape: number | readonly number[],
+    ...args: [eps?: number, elementwiseAffine?: boolean] | [eps: number, opts: LayerNormOptions] | [opts: LayerNormOptions]
+  ) {
+    super();
+    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", args, [["eps", 1e-5], ["elementwiseAffine", true]]);
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    if (this.normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new ValueError(`LayerNorm: normalized_shape must be non-negative integers, got ${pyRepr(this.normalizedShape)}`);
+    }
+    this.eps = a.eps;
+    this.elementwiseAffine = a.elementwiseAffine;
+    if (this.elementwiseAffine) {
+      this.weight = new Parameter(zeros(this.normalizedShape));
+      this.bias = new Parameter(zeros(this.normalizedShape));
+    } else {
+      this.registerParameter("weight", null);
+      this.registerParameter("bias", null);
+    }
+    this.resetParameters();
+  }
+
+  /** Weight 1, bias 0 (PyTorch: `reset_parameters`). */
+  resetParameters(): void {
+    if (this.elementwiseAffine) {
+      this.weight!.fill_(1);
+      this.bias!.fill_(0);
+    }
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `${pyRepr(this.normalizedShape)}, eps=${pyFloat(this.eps)}, elementwise_affine=${pyRepr(this.elementwiseAffine)}`;
+  }
+}
+
+/** Keyword arguments of `GroupNorm` in camelCase. */
+export interface GroupNormOptions {
+  eps?: number;
+  affine?: boolean;
+}
+
+/**
+ * Normalise `[N, C, *]` over groups of `C / numGroups` channels, then scale and shift per channel
+ * (`weight`/`bias` of shape `[C]`, ones and zeros at init) (PyTorch: `nn.GroupNorm`).
+ */
+export class GroupNorm extends Module {
+  numGroups: number;
+  numChannels: number;
+  eps: number;
+  affine: boolean;
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+
+  constructor(
+    numGroups: number,
+    numChannels: number,
+    ...args: [eps?: number, affine?: boolean] | [eps: number, opts: GroupNormOptions] | [opts: GroupNormOptions]
+  ) {
+    super();
+    const a = bindArgs<Required<GroupNormOptions>>("GroupNorm.__init__", args, [["eps", 1e-5], ["affine", true]]);
+    if (numGroups === 0) throw new ValueError("integer modulo by zero");
+    if (numChannels % numGroups !== 0) throw new ValueError("num_channels must be divisible by num_groups");
+    this.numGroups = numGroups;
+    this.numChannels = numChannels;
+    this.eps = a.eps;
+    this.affine = a.affine;
+    if (this.affine) {
+      this.weight = new Parameter(ones(numChannels));
+      this.bias = new Parameter(zeros(numChannels));
+    } else {
+      this.registerParameter("weight", null);
+      this.registerParameter("bias", null);
+    }
+  }
+
+  /** Weight 1, bias 0 (PyTorch: `reset_parameters`). */
+  resetParameters(): void {
+    if (this.affine) {
+      this.weight!.fill_(1);
+      this.bias!.fill_(0);
+    }
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyRepr(this.affine)}`;
+  }
+}
