@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Fixtures for the "modern" torchvision CNN families (EfficientNet V1/V2, RegNet, ConvNeXt), from
+real PyTorch (Debian's python3-torch 1.13 / python3-torchvision 0.14, CPU).
+
+    /usr/bin/python3 scripts/make_zoo_modern_fixtures.py [efficientnet|regnet|convnext ...]
+
+Writes test/fixtures/models/<family>.json (every family when none is named). Per family: every
+builder's printout and state-dict keys/shapes/dtypes in order, a few variants with non-default
+options, and eval logits at a small input for the deterministic weights of
+scripts/make_fixtures.py (`det_state_dict`, BatchNorm running statistics included), together with
+the largest |float32 - float64| difference of PyTorch's own forward for the same weights and
+input (the basis of each test's tolerance). regnet.json also holds `BlockParams.from_init_params`
+for every builder and for extra random settings (torch computes the widths in float32).
+
+Printouts and keys do not depend on the initial values, so models built only for them are built
+with `torch.nn.init` switched off (regnet_y_128gf has 645 M parameters).
+"""
+import base64
+import contextlib
+import gzip
+import json
+import os
+import random
+import sys
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torchvision.models as tvm
+from torchvision.models import regnet as tv_regnet
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "models")
+
+
+def write(name, obj):
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, name)
+    with open(path, "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+@contextlib.contextmanager
+def no_init():
+    """Make torch.nn.init's fill functions (and the layers' reset_parameters) no-ops."""
+    names = ["uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "zeros_", "ones_", "constant_"]
+    saved = {n: getattr(nn.init, n) for n in names}
+    for n in names:
+        setattr(nn.init, n, lambda t, *a, **k: t)
+    try:
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
+
+
+def gz(obj):
+    raw = json.dumps(obj, separators=(",", ":")).encode()
+    return base64.b64encode(gzip.compress(raw, mtime=0)).decode()
+
+
+def tree(build, kwargs=None):
+    with no_init():
+        m = build(**(kwargs or {}))
+    sd = m.state_dict()
+    return {
+        "print": repr(m),
+        "keys": [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()],
+        "numParameters": sum(p.numel() for p in m.parameters()),
+    }
+
+
+def halve_residual_branches(m):
+    """Halve the weight of the last BatchNorm of every EfficientNet block (an exact float32 step).
+
+    With det_state_dict's weights, EfficientNetV2-S's 40 residual blocks each add a branch as large
+    as their input: activations grow to 1e6 and the forward turns chaotic (PyTorch's own float32
+    and float64 logits differ by 70%). Halving the branches keeps it at O(1) and float32 noise at
+    1e-6; test/models/efficientnet.test.ts does the same.
+    """
+    from torchvision.models.efficientnet import FusedMBConv, MBConv
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, (MBConv, FusedMBConv)):
+                mod.block[-1][1].weight.mul_(0.5)
+
+
+def logits(build, shape, seed, kwargs=None, tame=False):
+    """Eval logits for det_state_dict weights, and PyTorch's own float32-vs-float64 difference."""
+    torch.manual_seed(0)
+    m = build(**(kwargs or {})).eval()
+    det_state_dict(m)
+    if tame:
+        halve_residual_branches(m)
+    x = det_tensor(seed, shape)
+    with torch.no_grad():
+        y32 = m(x)
+        y64 = m.double()(x.double())
+    diff = (y32.double() - y64).abs()
+    return {
+        "builder": build.__name__,
+        "kwargs": kwargs or {},
+        "halveResidualBranches": tame,
+        "input": [shape, seed],
+        "logits": enc(y32),
+        "f32VsF64MaxAbs": float(diff.max()),
+        "f32VsF64MaxRel": float((diff / y64.abs().clamp_min(1e-3)).max()),
+        "maxAbsLogit": float(y64.abs().max()),
+    }
+
+
+def init_stats(build, kwargs=None):
+    """Per parameter kind, the mean and std PyTorch's own initialisation gives (seed 0)."""
+    torch.manual_seed(0)
+    m = build(**(kwargs or {}))
+    out = OrderedDict()
+    for k, v in m.state_dict().items():
+        if v.dtype != torch.float32:
+            continue
+        out[k] = [float(v.mean()), float(v.std()) if v.numel() > 1 else 0.0, float(v.min()), float(v.max())]
+    return out
+
+
+def family(builders, cases, variants=(), extra=None):
+    out = OrderedDict()
+    out["torch"] = torch.__version__
+    # Printouts and keys of every builder, gzip + base64 (about 6x smaller).
+    trees = OrderedDict((b.__name__, tree(b)) for b in builders)
+    out["buildersGz"] = gz(trees)
+    out["variants"] = [dict(builder=b.__name__, kwargs=kw, **tree(b, kw)) for b, kw in variants]
+    out["logits"] = [logits(*c) for c in cases]
+    if extra:
+        out.update(extra())
+    return out
+
+
+SMALL = [1, 3, 64, 64]
+
+# ---------------------------------------------------------------- EfficientNet
+
+EFFICIENTNETS = [getattr(tvm, f"efficientnet_b{i}") for i in range(8)] + [
+    tvm.efficientnet_v2_s, tvm.efficientnet_v2_m, tvm.efficientnet_v2_l]
+
+
+def efficientnet():
+    return family(
+        EFFICIENTNETS,
+        [(tvm.efficientnet_b0, SMALL, 31_001), (tvm.efficientnet_v2_s, SMALL, 31_002, None, True),
+         (tvm.efficientnet_b5, [1, 3, 48, 48], 31_003, {"num_classes": 10})],
+        [(tvm.efficientnet_b0, {"num_classes": 10, "stochastic_depth_prob": 0.3}),
+         (tvm.efficientnet_v2_s, {"num_classes": 7, "stochastic_depth_prob": 0.0})],
+        lambda: {"init": init_stats(tvm.efficientnet_b0)},
+    )
+
+
+# ---------------------------------------------------------------- RegNet
+
+REGNETS = [getattr(tvm, n) for n in [
+    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf", "regnet_y_16gf",
+    "regnet_y_32gf", "regnet_y_128gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
+    "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf"]]
+
+# The builders' from_init_params arguments, as regnet.py passes them.
+REGNET_SETTINGS = OrderedDict([
+    ("regnet_y_400mf", dict(depth=16, w_0=48, w_a=27.89, w_m=2.09, group_width=8, se_ratio=0.25)),
+    ("regnet_y_800mf", dict(depth=14, w_0=56, w_a=38.84, w_m=2.4, group_width=16, se_ratio=0.25)),
+    ("regnet_y_1_6gf", dict(depth=27, w_0=48, w_a=20.71, w_m=2.65, group_width=24, se_ratio=0.25)),
+    ("regnet_y_3_2gf", dict(depth=21, w_0=80, w_a=42.63, w_m=2.66, group_width=24, se_ratio=0.25)),
+    ("regnet_y_8gf", dict(depth=17, w_0=192, w_a=76.82, w_m=2.19, group_width=56, se_ratio=0.25)),
+    ("regnet_y_16gf", dict(depth=18, w_0=200, w_a=106.23, w_m=2.48, group_width=112, se_ratio=0.25)),
+    ("regnet_y_32gf", dict(depth=20, w_0=232, w_a=115.89, w_m=2.53, group_width=232, se_ratio=0.25)),
+    ("regnet_y_128gf", dict(depth=27, w_0=456, w_a=160.83, w_m=2.52, group_width=264, se_ratio=0.25)),
+    ("regnet_x_400mf", dict(depth=22, w_0=24, w_a=24.48, w_m=2.54, group_width=16)),
+    ("regnet_x_800mf", dict(depth=16, w_0=56, w_a=35.73, w_m=2.28, group_width=16)),
+    ("regnet_x_1_6gf", dict(depth=18, w_0=80, w_a=34.01, w_m=2.25, group_width=24)),
+    ("regnet_x_3_2gf", dict(depth=25, w_0=88, w_a=26.31, w_m=2.25, group_width=48)),
+    ("regnet_x_8gf", dict(depth=23, w_0=80, w_a=49.56, w_m=2.88, group_width=120)),
+    ("regnet_x_16gf", dict(depth=22, w_0=216, w_a=55.59, w_m=2.1, group_width=128)),
+    ("regnet_x_32gf", dict(depth=23, w_0=320, w_a=69.86, w_m=2.0, group_width=168)),
+])
+
+
+def block_params(kw):
+    p = tv_regnet.BlockParams.from_init_params(**kw)
+    return {"args": kw, "depths": p.depths, "widths": p.widths, "groupWidths": p.group_widths,
+            "bottleneckMultipliers": p.bottleneck_multipliers, "strides": p.strides, "seRatio": p.se_ratio}
+
+
+def regnet_extra():
+    builders = OrderedDict((n, block_params(kw)) for n, kw in REGNET_SETTINGS.items())
+    rnd = random.Random(11)
+    extra = []
+    for _ in range(60):
+        kw = dict(depth=rnd.randint(8, 40), w_0=8 * rnd.randint(2, 60), w_a=round(rnd.uniform(8, 200), 2),
+                  w_m=round(rnd.uniform(1.5, 3.2), 2), group_width=rnd.choice([1, 8, 16, 24, 40, 56, 64, 128]),
+                  bottleneck_multiplier=rnd.choice([1.0, 1.0, 0.5, 0.25, 2.0]))
+        extra.append(block_params(kw))
+    errors = []
+    for kw in [dict(depth=10, w_0=20, w_a=10.0, w_m=2.0, group_width=8), dict(depth=10, w_0=24, w_a=-1.0, w_m=2.0, group_width=8),
+               dict(depth=10, w_0=24, w_a=10.0, w_m=1.0, group_width=8)]:
+        try:
+            tv_regnet.BlockParams.from_init_params(**kw)
+        except ValueError as e:
+            errors.append({"args": kw, "error": ["ValueError", str(e)]})
+    return {"blockParams": builders, "blockParamsRandom": extra, "blockParamsErrors": errors,
+            "init": init_stats(tvm.regnet_y_400mf)}
+
+
+def regnet():
+    return family(
+        REGNETS,
+        [(tvm.regnet_y_400mf, SMALL, 32_001), (tvm.regnet_x_400mf, SMALL, 32_002),
+         (tvm.regnet_y_800mf, [2, 3, 40, 40], 32_003, {"num_classes": 10})],
+        [(tvm.regnet_x_400mf, {"num_classes": 10}), (tvm.regnet_y_400mf, {"num_classes": 5, "stem_width": 24})],
+        regnet_extra,
+    )
+
+
+# ---------------------------------------------------------------- ConvNeXt
+
+CONVNEXTS = [tvm.convnext_tiny, tvm.convnext_small, tvm.convnext_base, tvm.convnext_large]
+
+
+def convnext():
+    return family(
+        CONVNEXTS,
+        [(tvm.convnext_tiny, SMALL, 33_001), (tvm.convnext_small, [2, 3, 40, 40], 33_002, {"num_classes": 10})],
+        [(tvm.convnext_tiny, {"num_classes": 10, "stochastic_depth_prob": 0.3, "layer_scale": 0.5})],
+        lambda: {"init": init_stats(tvm.convnext_tiny)},
+    )
+
+
+FAMILIES = OrderedDict([("efficientnet", efficientnet), ("regnet", regnet), ("convnext", convnext)])
+
+
+def main():
+    torch.set_num_threads(1)
+    wanted = sys.argv[1:] or list(FAMILIES)
+    for name in wanted:
+        write(f"{name}.json", FAMILIES[name]())
+
+
+if __name__ == "__main__":
+    main()
