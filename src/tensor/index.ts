@@ -12,3 +12,5 @@ export { setArena, arenaStats } from "./arena.js";
 export { maxPool2d, adaptiveAvgPool2d, type MaxPool2dArgs } from "./pool.js";
 export { batchNorm, batchNormEvalAffine, type BatchNormArgs } from "./norm.js";
 export { linear } from "./linear.js";
+export { matmul, bmm, baddbmm, batchedSgemm } from "./matmul.js";
+export { scaledDotProductAttention, attentionKernel, type AttentionMask, type SdpaOptions } from "./attention.js";

@@ -1,0 +1,174 @@
+/**
+ * Scaled dot-product attention (PyTorch: `F.scaled_dot_product_attention`, and the core of
+ * `F.multi_head_attention_forward`): `softmax(Q·Kᵀ·scale + mask)·V` per batch entry, with QKᵀ
+ * and AV on the SGEMM (WebAssembly SIMD) and the scale, mask and softmax fused in one pass over
+ * each row of scores.
+ */
+import { RuntimeError } from "../errors.js";
+import { sgemm } from "./gemm.js";
+import { defaultGenerator } from "./random.js";
+import { formatShape, numel } from "./shape.js";
+import { Tensor, type DType } from "./tensor.js";
+
+/**
+ * An additive mask over `[batch, L, S]` scores: entry `(b, l, s)` is
+ * `data[b*batchStride + l*rowStride + s]` (stride 0 broadcasts).
+ */
+export interface AttentionMask {
+  data: Float32Array;
+  batchStride: number;
+  rowStride: number;
+}
+
+/**
+ * Attention over `batch` independent entries with contiguous operands: `q` `[batch, L, E]`, `k`
+ * `[batch, S, E]`, `v` `[batch, S, Ev]`. Writes `out` `[batch, L, Ev]` and, when given, the
+ * softmax weights `[batch, L, S]`. `dropout` (train mode) is applied to the weights in place
+ * with scaling `1/(1-p)`, drawing from `random`.
+ */
+export function attentionKernel(
+  batch: number,
+  L: number,
+  S: number,
+  E: number,
+  Ev: number,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  scale: number,
+  mask: AttentionMask | null,
+  out: Float32Array,
+  weights: Float32Array | null,
+  dropout: { p: number; random: () => number } | null = null,
+): void {
+  const scores = weights ?? new Float32Array(L * S);
+  for (let b = 0; b < batch; b++) {
+    const so = weights ? b * L * S : 0;
+    sgemm(
+      L, S, E,
+      { data: q, offset: b * L * E, rowStride: E, colStride: 1 },
+      { data: k, offset: b * S * E, rowStride: 1, colStride: E },
+      scores, so, S,
+    );
+    for (let l = 0; l < L; l++) {
+      const r = so + l * S;
+      const mo = mask ? b * mask.batchStride + l * mask.rowStride : 0;
+      let max = -Infinity;
+      for (let s = 0; s < S; s++) {
+        const x = Math.fround(scores[r + s] * scale) + (mask ? mask.data[mo + s] : 0);
+        scores[r + s] = x;
+        if (x > max || x !== x) max = x;
+      }
+      let sum = 0;
+      for (let s = 0; s < S; s++) {
+        const e = Math.exp(scores[r + s] - max);
+        scores[r + s] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let s = 0; s < S; s++) scores[r + s] *= inv;
+      if (dropout && dropout.p > 0) {
+        const keep = 1 / (1 - dropout.p);
+        for (let s = 0; s < S; s++) scores[r + s] = dropout.random() < dropout.p ? 0 : scores[r + s] * keep;
+      }
+    }
+    sgemm(
+      L, Ev, S,
+      { data: scores, offset: so, rowStride: S, colStride: 1 },
+      { data: v, offset: b * S * Ev, rowStride: Ev, colStride: 1 },
+      out, b * L * Ev, Ev,
+    );
+  }
+}
+
+/** Values of `t` broadcast to `shape` (contiguous copy; `t` as float32, bool masks turned into 0/-inf). */
+export function broadcastMask(t: Tensor<DType>, shape: readonly number[], invertBool: boolean): Float32Array {
+  const n = numel(shape);
+  const out = new Float32Array(n);
+  const lead = shape.length - t.shape.length;
+  if (lead < 0) throw new RuntimeError(`attn_mask of shape ${formatShape(t.shape)} cannot be broadcast to ${formatShape(shape)}`);
+  const strides = new Array<number>(shape.length).fill(0);
+  let st = 1;
+  for (let i = t.shape.length - 1; i >= 0; i--) {
+    const d = t.shape[i];
+    if (d !== 1 && d !== shape[lead + i]) {
+      throw new RuntimeError(`attn_mask of shape ${formatShape(t.shape)} cannot be broadcast to ${formatShape(shape)}`);
+    }
+    strides[lead + i] = d === 1 ? 0 : st;
+    st *= d;
+  }
+  const src = t.data as ArrayLike<number | bigint>;
+  const isFloat = t.dtype === "float32";
+  const idx = new Array<number>(shape.length).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const v = src[off];
+    if (isFloat) out[i] = v as number;
+    else {
+      const on = typeof v === "bigint" ? v !== 0n : v !== 0;
+      // PyTorch ≥ 2.0 SDPA: a boolean mask says which positions take part (invertBool);
+      // MultiheadAttention's boolean masks say which are masked out.
+      out[i] = on !== invertBool ? -Infinity : 0;
+    }
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx[d]++;
+      off += strides[d];
+      if (idx[d] < shape[d]) break;
+      off -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Options of `scaledDotProductAttention` (PyTorch's keyword arguments in camelCase). */
+export interface SdpaOptions {
+  /** Boolean (`true` = takes part, as PyTorch ≥ 2.0) or float (added) mask broadcastable to `[..., L, S]`. */
+  attnMask?: Tensor<DType> | null;
+  /** Dropout on the attention weights (applied whenever > 0, as PyTorch's functional form). */
+  dropoutP?: number;
+  /** Apply a lower-triangular (causal) mask; not allowed together with `attnMask`. */
+  isCausal?: boolean;
+  /** Score scale; default `1/sqrt(E)`. */
+  scale?: number | null;
+  /** Uniform [0, 1) source for dropout (default: tsnn's default generator, see `manualSeed`). */
+  random?: () => number;
+}
+
+/**
+ * `softmax(query·keyᵀ·scale + mask)·value` (PyTorch ≥ 2.0: `F.scaled_dot_product_attention`).
+ * `query` `[..., L, E]`, `key` `[..., S, E]`, `value` `[..., S, Ev]` with equal leading dims;
+ * returns `[..., L, Ev]`.
+ */
+export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, opts: SdpaOptions = {}): Tensor {
+  const { attnMask = null, dropoutP = 0, isCausal = false, scale = null } = opts;
+  for (const [name, t] of [["query", query], ["key", key], ["value", value]] as const) {
+    if (t.shape.length < 2) throw new RuntimeError(`scaled_dot_product_attention: ${name} must be at least 2-D, got ${formatShape(t.shape)}`);
+    if (t.dtype !== "float32") throw new RuntimeError(`scaled_dot_product_attention: ${name} must be float32, got ${t.dtype}`);
+  }
+  const lead = query.shape.slice(0, -2);
+  const [L, E] = query.shape.slice(-2);
+  const [S, Ek] = key.shape.slice(-2);
+  const [S2, Ev] = value.shape.slice(-2);
+  const same = (a: number[]): boolean => a.length === lead.length && a.every((d, i) => d === lead[i]);
+  if (!same(key.shape.slice(0, -2)) || !same(value.shape.slice(0, -2)) || Ek !== E || S2 !== S) {
+    throw new RuntimeError(
+      `scaled_dot_product_attention: shapes do not match: query ${formatShape(query.shape)}, key ${formatShape(key.shape)}, value ${formatShape(value.shape)}`,
+    );
+  }
+  const batch = numel(lead);
+  let mask: AttentionMask | null = null;
+  if (isCausal) {
+    if (attnMask) throw new RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True");
+    const m = new Float32Array(L * S);
+    for (let l = 0; l < L; l++) for (let s = l + 1; s < S; s++) m[l * S + s] = -Infinity;
+    mask = { data: m, batchStride: 0, rowStride: S };
+  } else if (attnMask) {
+    mask = { data: broadcastMask(attnMask, [...lead, L, S], true), batchStride: L * S, rowStride: S };
+  }
+  const out = new Float32Array(batch * L * Ev);
+  const sc = scale ?? 1 / Math.sqrt(E);
+  const drop = dropoutP > 0 ? { p: dropoutP, random: opts.random ?? (() => defaultGenerator.random()) } : null;
+  attentionKernel(batch, L, S, E, Ev, query.data, key.data, value.data, sc, mask, out, null, drop);
+  return new Tensor(out, [...lead, L, Ev]);
+}

@@ -1,0 +1,202 @@
+/**
+ * Matrix products with PyTorch's shape rules (PyTorch: `torch.matmul`, `torch.bmm`,
+ * `torch.baddbmm`), on the SGEMM of `gemm.ts` (WebAssembly SIMD, threads for large products).
+ */
+import { RuntimeError } from "../errors.js";
+import { sgemm } from "./gemm.js";
+import { numel } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+function floats(t: Tensor, op: string): Float32Array {
+  if (t.dtype !== "float32") throw new RuntimeError(`${op}: expected a float32 tensor, got ${t.dtype}`);
+  return t.data;
+}
+
+/** Row-major strides of `shape` with 0 where the size is 1 (a broadcast operand). */
+function batchStrides(shape: readonly number[], out: readonly number[], matSize: number): number[] {
+  const lead = out.length - shape.length;
+  const strides = new Array<number>(out.length).fill(0);
+  let s = matSize;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[lead + i] = shape[i] === 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Offsets of every batch entry of `shape` broadcast to `out` (row-major over `out`). */
+function batchOffsets(shape: readonly number[], out: readonly number[], matSize: number): Int32Array {
+  const strides = batchStrides(shape, out, matSize);
+  const n = numel(out);
+  const offs = new Int32Array(n);
+  const idx = new Array<number>(out.length).fill(0);
+  let off = 0;
+  for (let b = 0; b < n; b++) {
+    offs[b] = off;
+    for (let d = out.length - 1; d >= 0; d--) {
+      idx[d]++;
+      off += strides[d];
+      if (idx[d] < out[d]) break;
+      off -= strides[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+  return offs;
+}
+
+/** PyTorch's broadcast of two batch shapes, with its error text. */
+function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const ai = i - (n - a.length);
+    const bi = i - (n - b.length);
+    const x = ai >= 0 ? a[ai] : 1;
+    const y = bi >= 0 ? b[bi] : 1;
+    if (x !== y && x !== 1 && y !== 1) {
+      throw new RuntimeError(
+        `The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${ai >= 0 ? ai : bi}`,
+      );
+    }
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/**
+ * `C[b] = A[b]·B[b]` for `batch` products of `[M,K]·[K,N]` stored row-major at the given offsets,
+ * written contiguously into `out` (or accumulated when `accumulate`).
+ */
+export function batchedSgemm(
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  aOffsets: ArrayLike<number>,
+  b: Float32Array,
+  bOffsets: ArrayLike<number>,
+  out: Float32Array,
+  accumulate = false,
+  bTransposed = false,
+): void {
+  const batch = aOffsets.length;
+  for (let i = 0; i < batch; i++) {
+    sgemm(
+      M, N, K,
+      { data: a, offset: aOffsets[i], rowStride: K, colStride: 1 },
+      bTransposed
+        ? { data: b, offset: bOffsets[i], rowStride: 1, colStride: K }
+        : { data: b, offset: bOffsets[i], rowStride: N, colStride: 1 },
+      out, i * M * N, N, accumulate,
+    );
+  }
+}
+
+/**
+ * Matrix product with PyTorch's rules (PyTorch: `torch.matmul(a, b)` / `a @ b`): 1-D·1-D is a
+ * dot product (0-d result); a 1-D operand is promoted to a matrix (a row on the left, a column
+ * on the right) and the added dim removed afterwards; leading (batch) dims broadcast.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const da = a.shape.length;
+  const db = b.shape.length;
+  if (da === 0 || db === 0) {
+    throw new RuntimeError(`both arguments to matmul need to be at least 1D, but they are ${da}D and ${db}D`);
+  }
+  const x = floats(a, "matmul");
+  const y = floats(b, "matmul");
+  if (da === 1 && db === 1) {
+    if (a.shape[0] !== b.shape[0]) {
+      throw new RuntimeError(
+        `inconsistent tensor size, expected tensor [${a.shape[0]}] and src [${b.shape[0]}] to have the same number of elements, but got ${a.shape[0]} and ${b.shape[0]} elements respectively`,
+      );
+    }
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+    return new Tensor(Float32Array.of(s), []);
+  }
+  const aShape = da === 1 ? [1, a.shape[0]] : a.shape;
+  const bShape = db === 1 ? [b.shape[0], 1] : b.shape;
+  const M = aShape[aShape.length - 2];
+  const K = aShape[aShape.length - 1];
+  const K2 = bShape[bShape.length - 2];
+  const N = bShape[bShape.length - 1];
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  const folds = bBatch.length === 0;
+  if (K !== K2) {
+    const rows = numel(aBatch) * M;
+    if (db === 1 && da >= 2) throw new RuntimeError(`size mismatch, got ${rows}, ${rows}x${K},${K2}`);
+    if (folds) throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${rows}x${K} and ${K2}x${N})`);
+  }
+  const batch = broadcastBatch(aBatch, bBatch);
+  if (K !== K2) {
+    const nb = numel(batch);
+    throw new RuntimeError(`Expected size for first two dimensions of batch2 tensor to be: [${nb}, ${K}] but got: [${nb}, ${K2}].`);
+  }
+  let outShape: number[] = [...batch, M, N];
+  let out: Float32Array;
+  if (folds) {
+    // One right-hand matrix for every batch entry: a single [batch·M, K]·[K, N] product.
+    const rows = numel(batch) * M;
+    out = new Float32Array(rows * N);
+    sgemm(rows, N, K, { data: x, offset: 0, rowStride: K, colStride: 1 }, { data: y, offset: 0, rowStride: N, colStride: 1 }, out, 0, N);
+  } else {
+    out = new Float32Array(numel(batch) * M * N);
+    batchedSgemm(M, N, K, x, batchOffsets(aBatch, batch, M * K), y, batchOffsets(bBatch, batch, K * N), out);
+  }
+  if (da === 1) outShape = [...batch, N];
+  else if (db === 1) outShape = [...batch, M];
+  return new Tensor(out, outShape);
+}
+
+function check3d(t: Tensor, name: string): void {
+  if (t.shape.length !== 3) throw new RuntimeError(`${name} must be a 3D tensor`);
+}
+
+/**
+ * Batched matrix product of `[B, n, m]` and `[B, m, p]` → `[B, n, p]` (PyTorch: `torch.bmm`), no
+ * broadcasting.
+ */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  check3d(a, "batch1");
+  check3d(b, "batch2");
+  const [B, M, K] = a.shape;
+  const [B2, K2, N] = b.shape;
+  if (B2 !== B || K2 !== K) {
+    throw new RuntimeError(`Expected size for first two dimensions of batch2 tensor to be: [${B}, ${K}] but got: [${B2}, ${K2}].`);
+  }
+  const out = new Float32Array(B * M * N);
+  const aOff = Int32Array.from({ length: B }, (_, i) => i * M * K);
+  const bOff = Int32Array.from({ length: B }, (_, i) => i * K * N);
+  batchedSgemm(M, N, K, floats(a, "bmm"), aOff, floats(b, "bmm"), bOff, out);
+  return new Tensor(out, [B, M, N]);
+}
+
+/**
+ * `beta·input + alpha·(batch1 @ batch2)` with `input` broadcast to `[B, n, p]` (PyTorch:
+ * `torch.baddbmm(input, batch1, batch2, beta=1, alpha=1)`).
+ */
+export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: { beta?: number; alpha?: number } = {}): Tensor {
+  const { beta = 1, alpha = 1 } = opts;
+  const prod = bmm(batch1, batch2);
+  const [B, M, N] = prod.shape;
+  const p = prod.data;
+  if (alpha !== 1) for (let i = 0; i < p.length; i++) p[i] *= alpha;
+  if (beta === 0) return prod;
+  const src = floats(input, "baddbmm");
+  broadcastBatch(input.shape, prod.shape);
+  if (input.shape.length > 3) throw new RuntimeError(`baddbmm: input of shape [${input.shape.join(", ")}] does not broadcast to [${B}, ${M}, ${N}]`);
+  const shape = [...new Array(3 - input.shape.length).fill(1), ...input.shape];
+  const sb = shape[0] === 1 ? 0 : shape[1] * shape[2];
+  const sm = shape[1] === 1 ? 0 : shape[2];
+  const sn = shape[2] === 1 ? 0 : 1;
+  let o = 0;
+  for (let b = 0; b < B; b++) {
+    for (let m = 0; m < M; m++) {
+      const base = b * sb + m * sm;
+      for (let n = 0; n < N; n++, o++) p[o] += beta === 1 ? src[base + n * sn] : beta * src[base + n * sn];
+    }
+  }
+  return prod;
+}
