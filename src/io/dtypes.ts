@@ -4,7 +4,8 @@
  * float32), int64 (kept as int64).
  */
 import { CheckpointError } from "../errors.js";
-import { contiguousStrides, numel, Tensor, type DType } from "../tensor/index.js";
+import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
+import type { ByteBudget } from "./budget.js";
 
 /** Element types tsnn reads from files. */
 export type FileDType = "float32" | "float16" | "bfloat16" | "float64" | "int64";
@@ -32,34 +33,100 @@ function halfToFloatTable(): Float32Array {
   return t;
 }
 
-/** A typed array of `count` elements of `dtype` over `bytes` (a view when aligned, else a copy). */
-function elements(bytes: Uint8Array, dtype: FileDType, count: number): Float32Array | Float64Array | Uint16Array | BigInt64Array {
+/** A storage's elements as tensors use them: float32 for every float type, int64 as int64. */
+export type StorageElements = Float32Array | BigInt64Array;
+
+/**
+ * The `count` elements of a storage of `dtype` held in `bytes`, materialised once for all the
+ * tensors that view it: a zero-copy view for aligned little-endian float32/int64, else one copy
+ * (float16/bfloat16/float64 widened to float32), charged to `budget` before it is allocated.
+ */
+export function storageElements(bytes: Uint8Array, dtype: FileDType, count: number, what: string, budget?: ByteBudget): StorageElements {
   const size = ITEMSIZE[dtype];
+  if (!Number.isSafeInteger(count) || count < 0 || bytes.length < count * size) {
+    throw new CheckpointError(`${what}: storage holds ${bytes.length} bytes, needs ${count} x ${size}`);
+  }
   const aligned = LITTLE_ENDIAN && bytes.byteOffset % size === 0;
-  const src = aligned ? bytes : new Uint8Array(bytes.subarray(0, count * size)); // a copy, aligned
-  if (!LITTLE_ENDIAN) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, count * size);
-    if (dtype === "float32") return Float32Array.from({ length: count }, (_, i) => dv.getFloat32(i * 4, true));
-    if (dtype === "float64") return Float64Array.from({ length: count }, (_, i) => dv.getFloat64(i * 8, true));
-    if (dtype === "int64") return BigInt64Array.from({ length: count }, (_, i) => dv.getBigInt64(i * 8, true));
-    return Uint16Array.from({ length: count }, (_, i) => dv.getUint16(i * 2, true));
+  if ((dtype === "float32" || dtype === "int64") && aligned) {
+    return dtype === "float32" ? new Float32Array(bytes.buffer, bytes.byteOffset, count) : new BigInt64Array(bytes.buffer, bytes.byteOffset, count);
   }
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(src.buffer, src.byteOffset, count);
-    case "float64":
-      return new Float64Array(src.buffer, src.byteOffset, count);
-    case "int64":
-      return new BigInt64Array(src.buffer, src.byteOffset, count);
-    default:
-      return new Uint16Array(src.buffer, src.byteOffset, count);
+  budget?.charge(count * (dtype === "int64" ? 8 : 4), `${what}: ${count} x ${dtype} as ${dtype === "int64" ? "int64" : "float32"}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, count * size);
+  if (dtype === "int64") {
+    const out = new BigInt64Array(count);
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes.subarray(0, count * 8));
+    else for (let i = 0; i < count; i++) out[i] = dv.getBigInt64(i * 8, true);
+    return out;
   }
+  const out = new Float32Array(count);
+  if (dtype === "float32") {
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
+    else for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, true);
+  } else if (dtype === "float64") {
+    if (aligned) out.set(new Float64Array(bytes.buffer, bytes.byteOffset, count));
+    else for (let i = 0; i < count; i++) out[i] = dv.getFloat64(i * 8, true);
+  } else {
+    const s = aligned ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : Uint16Array.from({ length: count }, (_, i) => dv.getUint16(i * 2, true));
+    if (dtype === "float16") {
+      const t = halfToFloatTable();
+      for (let i = 0; i < count; i++) out[i] = t[s[i]];
+    } else {
+      const u = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) u[i] = s[i] << 16;
+    }
+  }
+  return out;
 }
 
 /**
- * Build a tensor from a storage: `bytes` hold `storageNumel` elements of `dtype`; the tensor
- * starts at element `offset` with `size` and `stride` (in elements), as `_rebuild_tensor_v2`.
- * Checks that every addressed element lies inside the storage.
+ * A tensor viewing `elems` (a storage of `elems.length` elements, from `storageElements`) from
+ * element `offset` with `size` and `stride` (in elements), as `_rebuild_tensor_v2`. Checks that
+ * every addressed element lies inside the storage. A contiguous tensor is a view of the storage
+ * (any number of them cost nothing); a strided one is gathered into its own array, charged to
+ * `budget` first.
+ */
+export function tensorView(
+  elems: StorageElements,
+  offset: number,
+  size: readonly number[],
+  stride: readonly number[],
+  what: string,
+  budget?: ByteBudget,
+): Tensor<DType> {
+  const storageNumel = elems.length;
+  if (size.length !== stride.length) throw new CheckpointError(`${what}: size ${fmt(size)} and stride ${fmt(stride)} differ in length`);
+  if (![offset, ...size, ...stride].every((v) => Number.isSafeInteger(v) && v >= 0)) {
+    throw new CheckpointError(`${what}: invalid offset/size/stride (${offset}, ${fmt(size)}, ${fmt(stride)})`);
+  }
+  let n = 1;
+  for (const d of size) n *= d;
+  if (!Number.isSafeInteger(n)) throw new CheckpointError(`${what}: tensor of size ${fmt(size)} has too many elements`);
+  let last = offset;
+  for (let i = 0; i < size.length; i++) last += (size[i] - 1) * stride[i];
+  if (n > 0 && last >= storageNumel) {
+    throw new CheckpointError(
+      `${what}: tensor of size ${fmt(size)} stride ${fmt(stride)} at offset ${offset} reaches element ${last}, but its storage has ${storageNumel}`,
+    );
+  }
+  const contiguous = contiguousStrides(size).every((s, i) => s === stride[i] || size[i] === 1);
+  if (contiguous || n === 0) {
+    const d = n === 0 ? elems.subarray(0, 0) : elems.subarray(offset, offset + n);
+    return elems instanceof BigInt64Array ? new Tensor(d as BigInt64Array, size, "int64") : new Tensor(d as Float32Array, size);
+  }
+  budget?.charge(n * (elems instanceof BigInt64Array ? 8 : 4), `${what}: strided tensor of size ${fmt(size)} stride ${fmt(stride)}`);
+  if (elems instanceof BigInt64Array) {
+    const out = new BigInt64Array(n);
+    gather(elems, out, offset, size, stride);
+    return new Tensor(out, size, "int64");
+  }
+  const out = new Float32Array(n);
+  gather(elems, out, offset, size, stride);
+  return new Tensor(out, size);
+}
+
+/**
+ * Build a tensor from the bytes of a storage of `storageNumel` elements of `dtype`: the storage
+ * materialised (`storageElements`), then viewed (`tensorView`).
  */
 export function tensorFromStorage(
   bytes: Uint8Array,
@@ -69,75 +136,21 @@ export function tensorFromStorage(
   size: readonly number[],
   stride: readonly number[],
   what: string,
+  budget?: ByteBudget,
 ): Tensor<DType> {
-  if (size.length !== stride.length) throw new CheckpointError(`${what}: size ${fmt(size)} and stride ${fmt(stride)} differ in length`);
-  if (![offset, ...size, ...stride].every((v) => Number.isSafeInteger(v) && v >= 0)) {
-    throw new CheckpointError(`${what}: invalid offset/size/stride (${offset}, ${fmt(size)}, ${fmt(stride)})`);
-  }
-  if (bytes.length < storageNumel * ITEMSIZE[dtype]) {
-    throw new CheckpointError(`${what}: storage holds ${bytes.length} bytes, needs ${storageNumel} x ${ITEMSIZE[dtype]}`);
-  }
-  const n = numel(size);
-  let last = offset;
-  for (let i = 0; i < size.length; i++) last += (size[i] - 1) * stride[i];
-  if (n > 0 && last >= storageNumel) {
-    throw new CheckpointError(
-      `${what}: tensor of size ${fmt(size)} stride ${fmt(stride)} at offset ${offset} reaches element ${last}, but its storage has ${storageNumel}`,
-    );
-  }
-  if (n > 4 * storageNumel + 1024) {
-    throw new CheckpointError(`${what}: tensor of size ${fmt(size)} claims ${n} elements from a storage of ${storageNumel} (expanded stride-0 tensors are not supported)`);
-  }
-  const all = elements(bytes, dtype, storageNumel);
-  const contiguous = contiguousStrides(size).every((s, i) => s === stride[i] || size[i] === 1);
-  const index = contiguous ? null : stridedIndex(offset, size, stride, n);
-  const pick = <T extends { subarray(a: number, b: number): T }>(arr: T, make: (len: number) => T, copy: (dst: T, src: T, idx: Int32Array | Float64Array) => void): T => {
-    if (!index) return arr.subarray(offset, offset + n);
-    const out = make(n);
-    copy(out, arr, index);
-    return out;
-  };
-  if (dtype === "int64") {
-    const src = all as BigInt64Array;
-    const d = pick(src, (len) => new BigInt64Array(len), (dst, s, idx) => {
-      for (let i = 0; i < idx.length; i++) dst[i] = s[idx[i]];
-    });
-    return new Tensor(d, size, "int64");
-  }
-  if (dtype === "float32") {
-    const d = pick(all as Float32Array, (len) => new Float32Array(len), (dst, s, idx) => {
-      for (let i = 0; i < idx.length; i++) dst[i] = s[idx[i]];
-    });
-    return new Tensor(d, size);
-  }
-  // Widen to float32, element i coming from storage element `index[i]` or `offset + i`.
-  const out = new Float32Array(n);
-  if (dtype === "float64") {
-    const s = all as Float64Array;
-    if (index) for (let i = 0; i < n; i++) out[i] = s[index[i]];
-    else out.set(s.subarray(offset, offset + n));
-  } else if (dtype === "float16") {
-    const s = all as Uint16Array;
-    const t = halfToFloatTable();
-    if (index) for (let i = 0; i < n; i++) out[i] = t[s[index[i]]];
-    else for (let i = 0; i < n; i++) out[i] = t[s[offset + i]];
-  } else {
-    const s = all as Uint16Array;
-    const u = new Uint32Array(out.buffer);
-    if (index) for (let i = 0; i < n; i++) u[i] = s[index[i]] << 16;
-    else for (let i = 0; i < n; i++) u[i] = s[offset + i] << 16;
-  }
-  return new Tensor(out, size);
+  return tensorView(storageElements(bytes, dtype, storageNumel, what, budget), offset, size, stride, what, budget);
 }
 
-function stridedIndex(offset: number, size: readonly number[], stride: readonly number[], n: number): Float64Array {
-  const idx = new Float64Array(n);
+/** Copy the strided elements of `src` into contiguous `dst` (an odometer over the dims). */
+function gather<T extends Float32Array | BigInt64Array>(src: T, dst: T, offset: number, size: readonly number[], stride: readonly number[]): void {
   const d = size.length;
   const counter = new Array<number>(d).fill(0);
+  const inner = size[d - 1];
+  const innerStride = stride[d - 1];
   let pos = offset;
-  for (let i = 0; i < n; i++) {
-    idx[i] = pos;
-    for (let k = d - 1; k >= 0; k--) {
+  for (let i = 0; i < dst.length; i += inner) {
+    for (let j = 0, p = pos; j < inner; j++, p += innerStride) dst[i + j] = src[p];
+    for (let k = d - 2; k >= 0; k--) {
       counter[k]++;
       pos += stride[k];
       if (counter[k] < size[k]) break;
@@ -145,7 +158,6 @@ function stridedIndex(offset: number, size: readonly number[], stride: readonly 
       counter[k] = 0;
     }
   }
-  return idx;
 }
 
 function fmt(v: readonly number[]): string {

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { CheckpointError } from "../errors.js";
+import { ByteBudget } from "./budget.js";
 import type { StateDict } from "../nn/index.js";
 import { Tensor, type DType } from "../tensor/index.js";
 import { isTuple, PyDict } from "./pickle.js";
@@ -15,6 +16,7 @@ import { isZip } from "./zip.js";
 
 export { CheckpointError } from "../errors.js";
 export { PyDict } from "./pickle.js";
+export { defaultMaxBytes } from "./budget.js";
 
 /** Options of `load`. */
 export interface LoadOptions {
@@ -25,6 +27,13 @@ export interface LoadOptions {
   key?: string;
   /** Drop this prefix from keys that have it; `true` means `"module."` (DataParallel). */
   stripPrefix?: string | boolean;
+  /**
+   * Most bytes the load may decode beyond the file itself (inflated zip entries, float32 copies
+   * of float16/bfloat16/float64 storages, gathered strided tensors); checked before anything is
+   * allocated. Default: 256 MiB + 4 x the file size (`defaultMaxBytes`), which every checkpoint
+   * PyTorch writes stays under, while a decompression bomb does not.
+   */
+  maxBytes?: number;
 }
 
 /** Options of `save`. */
@@ -38,9 +47,9 @@ export interface SaveOptions {
 }
 
 /** The raw content of a checkpoint: dicts as `PyDict`, tensors as `Tensor`, lists/tuples as arrays. */
-export function loadObject(src: string | Uint8Array | ArrayBuffer): unknown {
+export function loadObject(src: string | Uint8Array | ArrayBuffer, opts: Pick<LoadOptions, "maxBytes"> = {}): unknown {
   const { bytes, what } = bytesOf(src);
-  return parse(bytes, what).object;
+  return parse(bytes, what, opts).object;
 }
 
 function bytesOf(src: string | Uint8Array | ArrayBuffer): { bytes: Uint8Array; what: string } {
@@ -49,7 +58,7 @@ function bytesOf(src: string | Uint8Array | ArrayBuffer): { bytes: Uint8Array; w
     try {
       bytes = readFileSync(src);
     } catch (e) {
-      throw new CheckpointError(`cannot read ${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw readError(src, e);
     }
     return { bytes: plain(bytes), what: src };
   }
@@ -61,13 +70,22 @@ function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function parse(bytes: Uint8Array, what: string): { object: unknown; metadata?: Record<string, string> | null } {
+/** "cannot read FILE: it is a directory" and the like, for a file that cannot be read. */
+function readError(file: string, e: unknown): CheckpointError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === "ENOENT" ? "ENOENT (no such file)" : code === "EISDIR" ? "EISDIR (it is a directory)" : code === "EACCES" ? "EACCES (permission denied)"
+    : code === "ERR_FS_FILE_TOO_LARGE" ? "the file is larger than Node can read into memory (2 GiB)" : code ?? (e as Error).message;
+  return new CheckpointError(`cannot read ${file}: ${why}`, { cause: e });
+}
+
+function parse(bytes: Uint8Array, what: string, opts: Pick<LoadOptions, "maxBytes"> = {}): { object: unknown; metadata?: Record<string, string> | null } {
+  const budget = new ByteBudget(what, bytes.length, opts.maxBytes);
   try {
     if (bytes.length === 0) throw new CheckpointError(`${what}: empty file`);
-    if (isZip(bytes)) return { object: readTorchZip(bytes, what) };
-    if (isLegacyTorch(bytes)) return { object: readTorchLegacy(bytes, what) };
+    if (isZip(bytes)) return { object: readTorchZip(bytes, what, budget) };
+    if (isLegacyTorch(bytes)) return { object: readTorchLegacy(bytes, what, budget) };
     if (isSafetensors(bytes)) {
-      const { tensors, metadata } = readSafetensors(bytes, what);
+      const { tensors, metadata } = readSafetensors(bytes, what, budget);
       const d = new PyDict("OrderedDict");
       for (const [k, t] of tensors) d.map.set(k, t);
       return { object: d, metadata };
@@ -79,7 +97,9 @@ function parse(bytes: Uint8Array, what: string): { object: unknown; metadata?: R
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     // Defensive: any engine error on malformed input becomes a CheckpointError naming the file.
-    throw new CheckpointError(`${what}: malformed file (${(e as Error).message})`);
+    // It is a bug all the same (every check should say what is wrong): the original error stays
+    // as `cause`, and the fuzz tests fail on it.
+    throw new CheckpointError(`${what}: malformed file (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -143,7 +163,17 @@ function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
  */
 export function load(src: string | Uint8Array | ArrayBuffer, opts: LoadOptions = {}): StateDict {
   const { bytes, what } = bytesOf(src);
-  return toStateDict(parse(bytes, what).object, what, opts);
+  return toStateDict(parse(bytes, what, opts).object, what, opts);
+}
+
+/**
+ * `load` and `loadMetadata` from one read and one parse of the file: the state dict and the
+ * safetensors `__metadata__` (null for .pth files or when absent).
+ */
+export function loadWithMetadata(src: string | Uint8Array | ArrayBuffer, opts: LoadOptions = {}): { stateDict: StateDict; metadata: Record<string, string> | null } {
+  const { bytes, what } = bytesOf(src);
+  const parsed = parse(bytes, what, opts);
+  return { stateDict: toStateDict(parsed.object, what, opts), metadata: parsed.metadata ?? null };
 }
 
 /** `load` reading the file asynchronously. */
@@ -153,21 +183,36 @@ export async function loadAsync(src: string | Uint8Array | ArrayBuffer, opts: Lo
   try {
     bytes = plain(await readFile(src));
   } catch (e) {
-    throw new CheckpointError(`cannot read ${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw readError(src, e);
   }
-  return toStateDict(parse(bytes, src).object, src, opts);
+  return toStateDict(parse(bytes, src, opts).object, src, opts);
 }
 
 /** The `__metadata__` of a safetensors file (null when absent or for .pth files). */
-export function loadMetadata(src: string | Uint8Array | ArrayBuffer): Record<string, string> | null {
+export function loadMetadata(src: string | Uint8Array | ArrayBuffer, opts: Pick<LoadOptions, "maxBytes"> = {}): Record<string, string> | null {
   const { bytes, what } = bytesOf(src);
-  return parse(bytes, what).metadata ?? null;
+  return parse(bytes, what, opts).metadata ?? null;
 }
 
 /** Serialise a state dict to bytes (`.pth` zip format or safetensors). */
 export function serialize(stateDict: Map<string, Tensor<DType>>, opts: SaveOptions = {}): Uint8Array {
+  if (!(stateDict instanceof Map)) throw new CheckpointError("cannot save: the state dict must be a Map of name → Tensor (as model.stateDict() returns)");
   for (const [k, v] of stateDict) {
+    if (typeof k !== "string") throw new CheckpointError(`cannot save key ${String(k)}: state dict keys must be strings`);
     if (!(v instanceof Tensor)) throw new CheckpointError(`cannot save ${JSON.stringify(k)}: not a Tensor`);
+    const problem = dataProblem(v);
+    if (problem) throw new CheckpointError(`cannot save ${JSON.stringify(k)}: ${problem}`);
+  }
+  if (opts.metadata !== undefined && opts.metadata !== null) {
+    const m = opts.metadata as unknown;
+    if (typeof m !== "object" || Array.isArray(m) || m instanceof Map) {
+      throw new CheckpointError("cannot save: metadata must be a plain object mapping strings to strings");
+    }
+    for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
+      if (typeof v !== "string") {
+        throw new CheckpointError(`cannot save: metadata ${JSON.stringify(k)} is ${v === null ? "null" : typeof v}, not a string (safetensors __metadata__ maps strings to strings; JSON.stringify it)`);
+      }
+    }
   }
   const dtype = opts.dtype ?? "float32";
   if (!["float32", "float16", "bfloat16", "float64"].includes(dtype)) throw new CheckpointError(`cannot store floats as ${dtype}`);
@@ -176,11 +221,32 @@ export function serialize(stateDict: Map<string, Tensor<DType>>, opts: SaveOptio
   return writeTorchZip(stateDict as StateDict, dtype);
 }
 
+/** What is wrong with a tensor's `.data` (wrong typed array or length), or null. */
+function dataProblem(t: Tensor<DType>): string | null {
+  const check = (t as unknown as { _checkData?: () => string | null })._checkData;
+  if (typeof check === "function") return check.call(t);
+  const data = t.data as unknown;
+  const n = typeof (t as unknown as { numel?: unknown }).numel === "function" ? t.numel() : t.shape.reduce((a, b) => a * b, 1);
+  const want = t.dtype === "int64" ? BigInt64Array : Float32Array;
+  if (!(data instanceof want)) {
+    const got = data === null ? "null" : Array.isArray(data) ? "a plain array" : (data as object)?.constructor?.name ?? typeof data;
+    return `its data is ${got}, not a ${want.name} (dtype ${t.dtype})`;
+  }
+  if ((data as Float32Array).length !== n) return `its data holds ${(data as Float32Array).length} elements, its shape [${t.shape.join(", ")}] needs ${n}`;
+  return null;
+}
+
 /**
  * Write a state dict to `path`: safetensors for `.safetensors` (or `format: "safetensors"`),
  * otherwise PyTorch's zip format, readable by `torch.load(path, weights_only=True)`.
  */
 export function save(path: string, stateDict: Map<string, Tensor<DType>>, opts: SaveOptions = {}): void {
   const format = opts.format ?? (path.endsWith(".safetensors") ? "safetensors" : "pth");
-  writeFileSync(path, serialize(stateDict, { ...opts, format }));
+  const bytes = serialize(stateDict, { ...opts, format });
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CheckpointError(`cannot write ${path}: ${code === "EISDIR" ? "EISDIR (it is a directory)" : code === "ENOENT" ? "ENOENT (no such folder)" : code ?? (e as Error).message}`, { cause: e });
+  }
 }

@@ -7,11 +7,19 @@
  */
 import { CheckpointError } from "../errors.js";
 
-/** A Python dict (`dict` or `collections.OrderedDict`); `attrs` holds instance attributes such as `_metadata`. */
+/**
+ * A Python dict (`dict` or `collections.OrderedDict`); `attrs` holds instance attributes such as
+ * `_metadata`. Keys are strings or numbers (int keys may be bigints), as in state dicts and
+ * their metadata.
+ */
 export class PyDict {
   readonly map = new Map<unknown, unknown>();
-  readonly attrs = new Map<string, unknown>();
+  private _attrs: Map<string, unknown> | null = null;
   constructor(readonly className = "dict") {}
+  /** Instance attributes (created on first use: most dicts have none). */
+  get attrs(): Map<string, unknown> {
+    return (this._attrs ??= new Map());
+  }
 }
 
 /** A reference to a Python global (`module.name`) resolved through the allow-list. */
@@ -40,7 +48,19 @@ export interface UnpickleOptions {
   persistentLoad?(pid: unknown): unknown;
   /** Where the pickle sits, for messages (e.g. `archive/data.pkl`). */
   where: string;
+  /**
+   * Most values the pickle may push, memoise or mark (each costs memory however short the
+   * opcode); default `DEFAULT_MAX_OBJECTS`. Loaders derive it from the file size.
+   */
+  maxObjects?: number;
 }
+
+/** The fixed allowance of pickle values (pushes, marks, memo entries) every file gets. */
+export const DEFAULT_MAX_OBJECTS = 250_000;
+/** Longest LONG1/LONG4 integer accepted, in bytes (checkpoints hold 64-bit counters; 8192 bits is ample). */
+export const MAX_LONG_BYTES = 1024;
+/** Longest protocol-0 decimal integer accepted, in digits (about MAX_LONG_BYTES' worth). */
+const MAX_DECIMAL_DIGITS = 2500;
 
 /**
  * Run the pickle VM over `bytes[start..]` until STOP; returns the object and the offset after
@@ -53,9 +73,25 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const memo = new Map<number, unknown>();
   let pos = start;
   let opPos = start;
+  const maxObjects = opts.maxObjects ?? DEFAULT_MAX_OBJECTS;
+  let objects = 0;
 
   const fail = (msg: string): never => {
     throw new CheckpointError(`${opts.where}: ${msg} (pickle byte ${opPos})`);
+  };
+  /** Count one more value (push, mark or memo entry) against the budget. */
+  const count = (): void => {
+    if (++objects > maxObjects) {
+      fail(`the pickle builds more than ${maxObjects} values, more than a checkpoint of this size holds (a decompression or memory bomb?)`);
+    }
+  };
+  const push = (v: unknown): void => {
+    count();
+    stack.push(v);
+  };
+  const memoize = (i: number, v: unknown): void => {
+    if (!memo.has(i)) count();
+    memo.set(i, v);
   };
   const need = (n: number): void => {
     if (n < 0 || pos + n > bytes.length) fail(`truncated: needs ${n} more bytes, ${bytes.length - pos} left`);
@@ -110,7 +146,12 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   };
   const decimal = (text: string, op: string): number | bigint => {
     if (!/^[-+]?\d+$/.test(text)) fail(`bad ${op} ${JSON.stringify(text.slice(0, 20))}`);
+    if (text.length > MAX_DECIMAL_DIGITS) fail(`${op} of ${text.length} digits; checkpoints hold no integers this large`);
     return narrow(BigInt(text));
+  };
+  const long = (n: number, op: string): number | bigint => {
+    if (n > MAX_LONG_BYTES) fail(`${op} integer of ${n} bytes; checkpoints hold no integers this large (limit ${MAX_LONG_BYTES} bytes)`);
+    return decodeLong(take(n));
   };
   const global = (module: string, name: string): PyGlobal => {
     const g = opts.findClass(module, name);
@@ -124,7 +165,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   };
   const setItem = (d: unknown, k: unknown, v: unknown): void => {
     if (!(d instanceof PyDict)) fail("SETITEM on a value that is not a dict");
-    (d as PyDict).map.set(hashKey(k), v);
+    (d as PyDict).map.set(dictKey(k, fail), v);
   };
   const tuple = (items: unknown[]): readonly unknown[] => Object.freeze(items);
 
@@ -135,7 +176,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     const sized = SIZED.get(op);
     if (sized) {
       const b = take(lengths[sized.length]());
-      stack.push(sized.as === "utf8" ? utf8(b) : sized.as === "latin1" ? latin1(b) : b.slice());
+      push(sized.as === "utf8" ? utf8(b) : sized.as === "latin1" ? latin1(b) : b.slice());
       continue;
     }
     switch (op) {
@@ -151,55 +192,57 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         if (stack.length !== 1) fail(`STOP with ${stack.length} values on the stack`);
         return { value: stack[0], end: pos };
       case 0x28: // MARK
+        count();
         marks.push(stack.length);
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new PyDict());
+        push(new PyDict());
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        push([]);
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push(tuple([]));
+        push(tuple([]));
         break;
       case 0x8f: // EMPTY_SET
-        stack.push([]);
+        push([]);
         break;
       case 0x74: // TUPLE
-        stack.push(tuple(popMark()));
+        push(tuple(popMark()));
         break;
       case 0x85: // TUPLE1
-        stack.push(tuple([pop()]));
+        push(tuple([pop()]));
         break;
       case 0x86: { // TUPLE2
         const b = pop();
-        stack.push(tuple([pop(), b]));
+        push(tuple([pop(), b]));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push(tuple([pop(), b, c]));
+        push(tuple([pop(), b, c]));
         break;
       }
       case 0x6c: // LIST
-        stack.push(popMark());
+        push(popMark());
         break;
       case 0x64: { // DICT
         const items = popMark();
         const d = new PyDict();
-        for (let i = 0; i + 1 < items.length; i += 2) d.map.set(hashKey(items[i]), items[i + 1]);
-        stack.push(d);
+        if (items.length % 2) fail("DICT with an odd number of values");
+        for (let i = 0; i < items.length; i += 2) d.map.set(dictKey(items[i], fail), items[i + 1]);
+        push(d);
         break;
       }
       case 0x91: // FROZENSET
-        stack.push(tuple(popMark()));
+        push(tuple(popMark()));
         break;
       case 0x90: { // ADDITEMS
         const items = popMark();
         const s = top();
         if (!Array.isArray(s) || Object.isFrozen(s)) fail("ADDITEMS on a value that is not a set");
-        (s as unknown[]).push(...items);
+        for (const it of items) (s as unknown[]).push(it);
         break;
       }
       case 0x61: { // APPEND
@@ -230,91 +273,90 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         break;
       }
       case 0x4e: // NONE
-        stack.push(null);
+        push(null);
         break;
       case 0x88: // NEWTRUE
-        stack.push(true);
+        push(true);
         break;
       case 0x89: // NEWFALSE
-        stack.push(false);
+        push(false);
         break;
       case 0x4b: // BININT1
-        stack.push(u8());
+        push(u8());
         break;
       case 0x4d: // BININT2
-        stack.push(u16());
+        push(u16());
         break;
       case 0x4a: // BININT
-        stack.push(i32());
+        push(i32());
         break;
       case 0x8a: { // LONG1
-        const n = u8();
-        stack.push(decodeLong(take(n)));
+        push(long(u8(), "LONG1"));
         break;
       }
       case 0x8b: { // LONG4
         const n = i32();
         if (n < 0) fail("negative LONG4 length");
-        stack.push(decodeLong(take(n)));
+        push(long(n, "LONG4"));
         break;
       }
       case 0x49: { // INT (protocol 0)
         const s = line();
-        if (s === "00") stack.push(false);
-        else if (s === "01") stack.push(true);
-        else stack.push(decimal(s, "INT"));
+        if (s === "00") push(false);
+        else if (s === "01") push(true);
+        else push(decimal(s, "INT"));
         break;
       }
       case 0x4c: { // LONG (protocol 0)
-        stack.push(decimal(line().replace(/L$/, ""), "LONG"));
+        push(decimal(line().replace(/L$/, ""), "LONG"));
         break;
       }
       case 0x47: // BINFLOAT (big-endian)
-        stack.push(fixed(8, (at) => view.getFloat64(at, false)));
+        push(fixed(8, (at) => view.getFloat64(at, false)));
         break;
       case 0x46: { // FLOAT (protocol 0)
         const v = Number(line());
         if (Number.isNaN(v)) fail("bad FLOAT");
-        stack.push(v);
+        push(v);
         break;
       }
       case 0x54: { // BINSTRING
         const n = i32();
         if (n < 0) fail("negative BINSTRING length");
-        stack.push(latin1(take(n)));
+        push(latin1(take(n)));
         break;
       }
       case 0x56: // UNICODE (protocol 0, raw-unicode-escape; ASCII suffices for state dicts)
-        stack.push(line());
+        push(line());
         break;
       case 0x53: { // STRING (protocol 0, quoted)
         const s = line();
-        stack.push(s.slice(1, -1));
+        push(s.slice(1, -1));
         break;
       }
       case 0x63: { // GLOBAL
         const module = line();
         const name = line();
-        stack.push(global(module, name));
+        push(global(module, name));
         break;
       }
       case 0x93: { // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== "string" || typeof name !== "string") fail("STACK_GLOBAL needs two strings");
-        stack.push(global(module as string, name as string));
+        push(global(module as string, name as string));
         break;
       }
       case 0x52: { // REDUCE
         const args = pop();
         const f = pop();
-        stack.push(callable(f, args, "REDUCE"));
+        push(callable(f, args, "REDUCE"));
         break;
       }
       case 0x81: { // NEWOBJ
         const args = pop();
         const cls = pop();
-        stack.push(callable(cls, args, "NEWOBJ"));
+        push(callable(cls, args, "NEWOBJ"));
         break;
       }
       case 0x92: { // NEWOBJ_EX
@@ -322,7 +364,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         const args = pop();
         const cls = pop();
         if (kwargs instanceof PyDict && kwargs.map.size) fail("NEWOBJ_EX with keyword arguments is not supported");
-        stack.push(callable(cls, args, "NEWOBJ_EX"));
+        push(callable(cls, args, "NEWOBJ_EX"));
         break;
       }
       case 0x62: { // BUILD
@@ -334,36 +376,36 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x51: { // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) fail("persistent id in a pickle that allows none");
-        stack.push(opts.persistentLoad!(pid));
+        push(opts.persistentLoad!(pid));
         break;
       }
       case 0x50: // PERSID (protocol 0)
         fail("text persistent ids (PERSID) are not supported");
         break;
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        memoize(u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        memoize(u32(), top());
         break;
       case 0x70: { // PUT
         const i = Number(line());
         if (!Number.isInteger(i)) fail("bad PUT index");
-        memo.set(i, top());
+        memoize(i, top());
         break;
       }
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        memoize(memo.size, top());
         break;
       case 0x68: // BINGET
-        stack.push(getMemo(u8()));
+        push(getMemo(u8()));
         break;
       case 0x6a: // LONG_BINGET
-        stack.push(getMemo(u32()));
+        push(getMemo(u32()));
         break;
       case 0x67: { // GET
         const i = Number(line());
-        stack.push(getMemo(i));
+        push(getMemo(i));
         break;
       }
       case 0x30: // POP
@@ -374,7 +416,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         popMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        push(top());
         break;
       case 0x97: // NEXT_BUFFER
       case 0x98: // READONLY_BUFFER
@@ -402,21 +444,30 @@ function build(obj: unknown, state: unknown, fail: (m: string) => never): void {
   fail("BUILD on an object that cannot take state");
 }
 
-/** Map keys: primitives as they are; anything else by a stable text form. */
-function hashKey(k: unknown): unknown {
-  if (k === null || typeof k !== "object") return k;
-  if (isTuple(k)) return `(${k.map((x) => String(hashKey(x))).join(", ")})`;
-  return String(k);
+/**
+ * A dict key as tsnn keeps it: strings and numbers (ints, floats, bools as 1/0, big ints) as they
+ * are; anything else (tuples, None, objects) is refused: state dicts and their metadata have none.
+ */
+function dictKey(k: unknown, fail: (m: string) => never): unknown {
+  if (typeof k === "string" || typeof k === "number" || typeof k === "bigint") return k;
+  if (typeof k === "boolean") return k ? 1 : 0;
+  const kind = k === null ? "None" : isTuple(k) ? "a tuple" : Array.isArray(k) ? "a list" : k instanceof PyDict ? "a dict" : "an object";
+  return fail(`dict key is ${kind}; tsnn reads dicts keyed by strings or numbers (as state dicts are)`);
 }
 
-/** Two's-complement little-endian integer (LONG1/LONG4); a number when it fits, else a bigint. */
+/**
+ * Two's-complement little-endian integer (LONG1/LONG4); a number when it fits, else a bigint.
+ * Linear in the length (one hex string, one BigInt parse).
+ */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  let hex = "";
+  for (let i = b.length - 1; i >= 0; i--) hex += HEX[b[i]];
+  let v = BigInt(`0x${hex}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return narrow(v);
 }
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** A Python int as a JS number when it is exactly representable, else a bigint. */
 function narrow(v: bigint): number | bigint {
@@ -443,9 +494,7 @@ function utf8(b: Uint8Array): string {
   return utf8Decoder.decode(b);
 }
 function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
 // ---------------------------------------------------------------- writer

@@ -4,6 +4,7 @@
  */
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, numel, Tensor, type DType } from "../tensor/index.js";
+import type { ByteBudget } from "./budget.js";
 import { ITEMSIZE, storedBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
 
 const FROM_ST: Record<string, FileDType> = { F32: "float32", F16: "float16", BF16: "bfloat16", F64: "float64", I64: "int64" };
@@ -18,7 +19,7 @@ export function isSafetensors(b: Uint8Array): boolean {
 }
 
 /** Parse a safetensors file; tensors come in data-offset order. */
-export function readSafetensors(buf: Uint8Array, what: string): { tensors: Map<string, Tensor<DType>>; metadata: Record<string, string> | null } {
+export function readSafetensors(buf: Uint8Array, what: string, budget?: ByteBudget): { tensors: Map<string, Tensor<DType>>; metadata: Record<string, string> | null } {
   const fail = (msg: string): never => {
     throw new CheckpointError(`${what}: ${msg}`);
   };
@@ -27,6 +28,11 @@ export function readSafetensors(buf: Uint8Array, what: string): { tensors: Map<s
   if (n > BigInt(buf.length - 8)) fail(`header length ${n} exceeds the file (${buf.length - 8} bytes after the length field)`);
   if (n > BigInt(MAX_HEADER)) fail(`header length ${n} is over the 100 MB limit`);
   const hlen = Number(n);
+  // JSON.parse builds every object before we could look at it: bound their number first (a header
+  // lists at most three objects or arrays per tensor, in at least ~16 bytes).
+  let nesting = 0;
+  for (let i = 8; i < 8 + hlen; i++) if (buf[i] === 0x7b || buf[i] === 0x5b) nesting++;
+  if (nesting > 10_000 + hlen / 16) fail(`header of ${hlen} bytes holds ${nesting} JSON objects/arrays, more than a tensor listing has`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(8, 8 + hlen)));
@@ -59,7 +65,7 @@ export function readSafetensors(buf: Uint8Array, what: string): { tensors: Map<s
     if (end - begin !== count * ITEMSIZE[dt]) {
       fail(`tensor ${JSON.stringify(name)}: ${end - begin} bytes for shape [${shape.join(", ")}] x ${dtype} (needs ${count * ITEMSIZE[dt]})`);
     }
-    const t = tensorFromStorage(data.subarray(begin, end), dt, count, 0, shape, contiguousStrides(shape), `${what}: ${name}`);
+    const t = tensorFromStorage(data.subarray(begin, end), dt, count, 0, shape, contiguousStrides(shape), `${what}: ${name}`, budget);
     found.push({ name, begin, t });
   }
   found.sort((a, b) => a.begin - b.begin || (a.name < b.name ? -1 : 1));

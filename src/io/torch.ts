@@ -7,7 +7,8 @@
  */
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
-import { ITEMSIZE, storedBytes, tensorFromStorage, type FileDType } from "./dtypes.js";
+import { ByteBudget, MAX_NESTING, maxPickleObjects } from "./budget.js";
+import { ITEMSIZE, storageElements, storedBytes, tensorView, type FileDType, type StorageElements } from "./dtypes.js";
 import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
 import { readZip, writeZip } from "./zip.js";
 
@@ -29,6 +30,8 @@ const STORAGE_DTYPES: Record<string, FileDType | string> = {
 /** A storage referenced by a persistent id; `bytes` arrive later in the legacy format. */
 class Storage {
   bytes: Uint8Array | null = null;
+  /** The elements, materialised on first use and shared by every tensor viewing this storage. */
+  elems: StorageElements | null = null;
   constructor(
     readonly dtype: string,
     readonly key: string,
@@ -96,9 +99,12 @@ function findClass(where: string) {
           return fn.call(fnArgs);
         });
       case "torch.Size":
-        return new PyGlobal(module, name, (a) => Object.freeze([...((a[0] as unknown[]) ?? [])]));
+        return new PyGlobal(module, name, (a) => Object.freeze(intList(a[0] ?? [], `${where}: torch.Size`).slice()));
       case "_codecs.encode":
-        return new PyGlobal(module, name, (a) => Uint8Array.from(String(a[0]), (c) => c.charCodeAt(0) & 255));
+        return new PyGlobal(module, name, (a) => {
+          if (typeof a[0] !== "string") throw new CheckpointError(`${where}: _codecs.encode of a value that is not a string`);
+          return Uint8Array.from(a[0], (c) => c.charCodeAt(0) & 255);
+        });
     }
     if (module === "torch" && name in STORAGE_DTYPES) return new StorageClass(name, STORAGE_DTYPES[name]);
     if (module.startsWith("torch.nn.modules") || module.startsWith("torchvision.") || module === "__main__") {
@@ -118,45 +124,59 @@ function storageId(pid: unknown, minLength: number, where: string): { dtype: str
   return { dtype: pid[1].dtype, key, numel: n, rest: pid.slice(5) };
 }
 
-/** Replace pending tensors in the unpickled object graph by real tensors. */
-function resolve(root: unknown, where: string): unknown {
-  const done = new Map<PendingTensor, Tensor<DType>>();
-  const seen = new Set<unknown>();
-  const fix = (v: unknown): unknown => {
+/**
+ * Replace pending tensors in the unpickled object graph by real tensors. Each storage is
+ * materialised once (`Storage.elems`), whatever the number of tensors viewing it; nesting deeper
+ * than `MAX_NESTING` is refused (no state dict comes close).
+ */
+function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
+  const done = new Map<unknown, unknown>();
+  const tensorOf = (v: PendingTensor): Tensor<DType> => {
+    let st = v.storage;
+    let offset = v.offset;
+    while (st.base) {
+      offset += st.baseOffset;
+      st = st.base;
+    }
+    if (!(st.dtype in ITEMSIZE)) {
+      throw new CheckpointError(`${where}: tensor of dtype ${st.dtype} (storage ${st.key}) is not supported; tsnn reads float32, float16, bfloat16, float64 and int64`);
+    }
+    if (!st.bytes) throw new CheckpointError(`${where}: storage ${st.key} has no data`);
+    st.elems ??= storageElements(st.bytes, st.dtype as FileDType, st.numel, `${where}: storage ${st.key}`, budget);
+    return tensorView(st.elems, offset, v.size, v.stride, `${where}: storage ${st.key}`, budget);
+  };
+  const fix = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    const known = done.get(v);
+    if (known !== undefined) return known;
+    if (depth > MAX_NESTING) throw new CheckpointError(`${where}: objects nested more than ${MAX_NESTING} deep; not a checkpoint tsnn reads`);
     if (v instanceof PendingTensor) {
-      let t = done.get(v);
-      if (!t) {
-        let st = v.storage;
-        let offset = v.offset;
-        while (st.base) {
-          offset += st.baseOffset;
-          st = st.base;
-        }
-        if (!(st.dtype in ITEMSIZE)) {
-          throw new CheckpointError(`${where}: tensor of dtype ${st.dtype} (storage ${st.key}) is not supported; tsnn reads float32, float16, bfloat16, float64 and int64`);
-        }
-        if (!st.bytes) throw new CheckpointError(`${where}: storage ${st.key} has no data`);
-        t = tensorFromStorage(st.bytes, st.dtype as FileDType, st.numel, offset, v.size, v.stride, `${where}: storage ${st.key}`);
-        done.set(v, t);
-      }
+      const t = tensorOf(v);
+      done.set(v, t);
       return t;
     }
-    if (v === null || typeof v !== "object" || seen.has(v)) return v;
-    seen.add(v);
     if (v instanceof PyDict) {
-      for (const [k, x] of v.map) v.map.set(k, fix(x));
-      for (const [k, x] of v.attrs) v.attrs.set(k, fix(x));
+      done.set(v, v);
+      for (const [k, x] of v.map) v.map.set(k, fix(x, depth + 1));
+      for (const [k, x] of v.attrs) v.attrs.set(k, fix(x, depth + 1));
     } else if (Array.isArray(v)) {
-      if (Object.isFrozen(v)) return Object.freeze(v.map(fix));
-      for (let i = 0; i < v.length; i++) v[i] = fix(v[i]);
+      if (Object.isFrozen(v)) {
+        // A tuple: rebuilt (it may hold pending tensors); a tuple holding itself keeps its original.
+        done.set(v, v);
+        const out = Object.freeze(v.map((x) => fix(x, depth + 1)));
+        done.set(v, out);
+        return out;
+      }
+      done.set(v, v);
+      for (let i = 0; i < v.length; i++) v[i] = fix(v[i], depth + 1);
     }
     return v;
   };
-  return fix(root);
+  return fix(root, 0);
 }
 
 /** Read a torch zip-format checkpoint into its (resolved) Python object. */
-export function readTorchZip(buf: Uint8Array, what: string): unknown {
+export function readTorchZip(buf: Uint8Array, what: string, budget = new ByteBudget(what, buf.length)): unknown {
   const entries = readZip(buf, what);
   const pkls = [...entries.keys()].filter((n) => n.endsWith("data.pkl") && (n === "data.pkl" || n.endsWith("/data.pkl")));
   if (pkls.length !== 1) {
@@ -169,13 +189,14 @@ export function readTorchZip(buf: Uint8Array, what: string): unknown {
   const root = pkls[0].slice(0, -"data.pkl".length);
   const order = entries.get(`${root}byteorder`);
   if (order) {
-    const text = new TextDecoder().decode(order.data());
+    const text = new TextDecoder().decode(order.data(budget));
     if (text !== "little") throw new CheckpointError(`${what}: byteorder "${text}" is not supported (little-endian only)`);
   }
   const where = `${what}: ${pkls[0]}`;
   const storages = new Map<string, Storage>();
-  const { value } = unpickle(entries.get(pkls[0])!.data(), 0, {
+  const { value } = unpickle(entries.get(pkls[0])!.data(budget), 0, {
     where,
+    maxObjects: maxPickleObjects(buf.length),
     findClass: findClass(where),
     persistentLoad(pid) {
       const { dtype, key, numel: n } = storageId(pid, 5, where);
@@ -188,13 +209,13 @@ export function readTorchZip(buf: Uint8Array, what: string): unknown {
         if (itemsize !== undefined && entry.size !== n * itemsize) {
           throw new CheckpointError(`${what}: entry ${root}data/${key} has ${entry.size} bytes, but ${n} x ${dtype} needs ${n * itemsize}`);
         }
-        if (itemsize !== undefined) st.bytes = entry.data();
+        if (itemsize !== undefined) st.bytes = entry.data(budget);
         storages.set(key, st);
       }
       return st;
     },
   });
-  return resolve(value, where);
+  return resolve(value, where, budget);
 }
 
 /** Whether bytes look like a legacy (pre-1.6) torch.save file: a pickle of the magic number. */
@@ -203,11 +224,12 @@ export function isLegacyTorch(b: Uint8Array): boolean {
 }
 
 /** Read a legacy-format checkpoint (torch < 1.6, e.g. torchvision's 2017 ResNet weights). */
-export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
+export function readTorchLegacy(buf: Uint8Array, what: string, budget = new ByteBudget(what, buf.length)): unknown {
   const where = `${what} (legacy format)`;
-  const plain = { where, findClass: findClass(where) };
+  const maxObjects = maxPickleObjects(buf.length);
+  const plain = { where, maxObjects, findClass: findClass(where) };
   const magic = unpickle(buf, 0, plain);
-  if (magic.value !== LEGACY_MAGIC && BigInt(magic.value as number) !== LEGACY_MAGIC) {
+  if (magic.value !== LEGACY_MAGIC) {
     throw new CheckpointError(`${where}: wrong magic number; not a PyTorch checkpoint`);
   }
   const proto = unpickle(buf, magic.end, plain);
@@ -219,6 +241,7 @@ export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
   const storages = new Map<string, Storage>();
   const obj = unpickle(buf, sys.end, {
     where,
+    maxObjects,
     findClass: findClass(where),
     persistentLoad(pid) {
       const { dtype, key, numel: n, rest } = storageId(pid, 6, where);
@@ -245,11 +268,11 @@ export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
     const st = storages.get(String(k));
     if (!st) throw new CheckpointError(`${where}: storage key ${String(k)} was never referenced`);
     if (pos + 8 > buf.length) throw new CheckpointError(`${where}: truncated before storage ${st.key} (byte ${pos})`);
-    const count = Number(dv.getBigInt64(pos, true));
+    const count = dv.getBigInt64(pos, true);
     pos += 8;
-    if (count !== st.numel) throw new CheckpointError(`${where}: storage ${st.key} has ${count} elements at byte ${pos - 8}, expected ${st.numel}`);
+    if (count !== BigInt(st.numel)) throw new CheckpointError(`${where}: storage ${st.key} has ${count} elements at byte ${pos - 8}, expected ${st.numel}`);
     const itemsize = ITEMSIZE[st.dtype as FileDType] ?? 0;
-    const nbytes = count * itemsize;
+    const nbytes = st.numel * itemsize;
     if (itemsize === 0) throw new CheckpointError(`${where}: storage ${st.key} has unsupported dtype ${st.dtype}`);
     if (pos + nbytes > buf.length) {
       throw new CheckpointError(`${where}: truncated: storage ${st.key} needs ${nbytes} bytes at byte ${pos}, file has ${buf.length - pos} left`);
@@ -257,7 +280,7 @@ export function readTorchLegacy(buf: Uint8Array, what: string): unknown {
     st.bytes = buf.subarray(pos, pos + nbytes);
     pos += nbytes;
   }
-  return resolve(obj.value, where);
+  return resolve(obj.value, where, budget);
 }
 
 const STORAGE_CLASS: Record<FileDType, string> = {
@@ -285,7 +308,7 @@ export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map
       byBuffer.set(span, key);
       storages.push([key, stored.bytes]);
     }
-    const pid = new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", STORAGE_CLASS[stored.dtype]), key, "cpu", t.size]));
+    const pid = new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", STORAGE_CLASS[stored.dtype]), key, "cpu", t.numel()]));
     items.push([
       name,
       new PyCall("torch._utils", "_rebuild_tensor_v2", [

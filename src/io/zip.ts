@@ -1,16 +1,21 @@
 /**
  * ZIP archives as PyTorch uses them (`torch.save`'s container). Reading parses the central
  * directory itself so that stored entries (PyTorch never compresses) are zero-copy views into
- * the file; deflated entries, which other tools may produce, go through `fflate`. Zip64 is
- * understood. Every size and offset is checked against the file, and CRC-32s are verified.
+ * the file; deflated entries, which other tools may produce, are inflated by Node's zlib, only
+ * after their declared size has been charged to the load's byte budget, and refused if they
+ * inflate to more (or less) than declared. Zip64 is understood. Every size and offset is checked
+ * against the file, and CRC-32s are verified.
  * Writing produces stored entries whose data start on 64-byte boundaries, as PyTorch's writer
  * does (padding in a local extra field).
  */
 import zlib from "node:zlib";
-import { inflateSync } from "fflate";
 import { CheckpointError } from "../errors.js";
+import type { ByteBudget } from "./budget.js";
 
-/** One archive member. `data()` returns its bytes (a view for stored entries). */
+/**
+ * One archive member. `data(budget)` returns its bytes: a view for stored entries; a deflated
+ * entry first charges its declared size to `budget` (once; later calls return the same bytes).
+ */
 export interface ZipEntry {
   name: string;
   method: number;
@@ -18,7 +23,7 @@ export interface ZipEntry {
   size: number;
   crc32: number;
   dataOffset: number;
-  data(): Uint8Array;
+  data(budget?: ByteBudget): Uint8Array;
 }
 
 const CRC_TABLE = (() => {
@@ -130,15 +135,19 @@ export function readZip(buf: Uint8Array, what = "zip"): Map<string, ZipEntry> {
     let cached: Uint8Array | null = null;
     entries.set(name, {
       name, method, compressedSize: csize, size: usize, crc32: crc, dataOffset,
-      data(): Uint8Array {
+      data(budget?: ByteBudget): Uint8Array {
         if (cached) return cached;
         const raw = buf.subarray(dataOffset, dataOffset + csize);
         let out: Uint8Array;
         if (method === 0) out = raw;
         else {
+          budget?.charge(usize, `inflating entry ${name} (${csize} bytes deflated)`);
           try {
-            out = inflateSync(raw, { out: new Uint8Array(usize) });
+            const b = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(usize, 1) });
+            out = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
           } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (code === "ERR_BUFFER_TOO_LARGE") fail(`entry ${name} inflates to more than the ${usize} bytes its header declares (a decompression bomb?)`);
             fail(`entry ${name} does not inflate: ${(err as Error).message}`);
           }
           if (out!.length !== usize) fail(`entry ${name} inflates to ${out!.length} bytes, header says ${usize}`);
