@@ -12,6 +12,7 @@
 import { ValueError } from "../errors.js";
 import type { Module } from "../nn/index.js";
 import * as resnet from "./resnet.js";
+import * as mobilenetv2 from "./mobilenetv2.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -71,6 +72,8 @@ export const MODELS: Record<string, ModelEntry> = {
   resnext101_64x4d: entry(resnet.resnext101_64x4d, "resnet", 224, 232),
   wide_resnet50_2: entry(resnet.wide_resnet50_2, "resnet", 224, 232),
   wide_resnet101_2: entry(resnet.wide_resnet101_2, "resnet", 224, 232),
+  // mobilenetv2.ts
+  mobilenet_v2: entry(mobilenetv2.mobilenet_v2, "mobilenetv2", 224, 232),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */
