@@ -4,7 +4,7 @@
  * PyTorch).
  */
 import { describe, expect, it } from "vitest";
-import { int64, models, nn, ones, randn, tensor, Tensor, zeros, type DType } from "../src/index.js";
+import { int64, models, nn, ones, randn, RuntimeError, tensor, Tensor, TsnnError, TypeError_, zeros, type DType } from "../src/index.js";
 import { fixture, values } from "./helpers.js";
 
 const errors: Record<string, [string, string]> = fixture("errors.json");
@@ -335,5 +335,144 @@ describe("loadStateDict with assign (PyTorch: assign=True)", () => {
     expect(assigned.weight.data).toBe(sd.get("weight")!.data);
     const x = randn([1, 2, 5, 5]);
     expect(Array.from(assigned.call(x).data)).toEqual(Array.from(src.call(x).data));
+  });
+});
+
+const moduleErrors: Record<string, [string, string]> = fixture("module/errors.json");
+
+/** Expect `fn` to throw PyTorch's error for `key` of module/errors.json (class name and text). */
+function expectModuleError(fn: () => unknown, key: string): void {
+  const [name, message] = moduleErrors[key];
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${name}: ${message}`).toBeInstanceOf(TsnnError);
+  expect((caught as Error).name).toBe(name);
+  expect((caught as Error).message).toBe(message);
+}
+
+/** Every tensor of a module's state dict: its storage and a copy of its bytes. */
+function snapshot(m: nn.Module): Map<string, [object, Buffer]> {
+  return new Map([...m.stateDict()].map(([k, t]) => {
+    const d = t.data as Float32Array;
+    return [k, [d, Buffer.from(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength))]];
+  }));
+}
+
+/** Same keys, same storages, same bits (NaN-safe) as `before`. */
+function expectUnchanged(m: nn.Module, before: Map<string, [object, Buffer]>): void {
+  const after = snapshot(m);
+  expect([...after.keys()]).toEqual([...before.keys()]);
+  const changed = [...before].filter(([k, [data, bytes]]) => after.get(k)![0] !== data || !after.get(k)![1].equals(bytes)).map(([k]) => k);
+  expect(changed).toEqual([]);
+}
+
+describe("loadStateDict is atomic: a failed call leaves every tensor bit-identical", () => {
+  const model = models.resnet18({ numClasses: 10 });
+  const base = models.resnet18({ numClasses: 10 }).stateDict();
+  for (const [k, t] of base) if (t.dtype === "int64") base.set(k, int64(3));
+  const source = (): Map<string, Tensor<DType>> => {
+    const sd = new Map(base);
+    sd.set("fc.bias", base.get("fc.bias")!.clone());
+    return sd;
+  };
+  const last = "fc.bias";
+  const cases: [string, (sd: Map<string, Tensor<DType>>) => void, RegExp][] = [
+    ["a wrong shape at the last key", (sd) => sd.set(last, zeros(11)), /size mismatch for fc\.bias/],
+    ["the last key missing", (sd) => sd.delete(last), /Missing key\(s\) in state_dict: "fc\.bias"/],
+    ["an unexpected key after the last", (sd) => sd.set("fc.extra", zeros(1)), /Unexpected key\(s\) in state_dict: "fc\.extra"/],
+    ["a non-tensor at the last key", (sd) => sd.set(last, 3 as unknown as Tensor), /received <class 'int'>/],
+    ["NaN for the last num_batches_tracked", (sd) => sd.set("layer4.1.bn2.num_batches_tracked", tensor([Number.NaN]).reshape([])), /cannot convert float NaN to integer/],
+    ["Infinity for a num_batches_tracked", (sd) => sd.set("layer4.1.bn2.num_batches_tracked", tensor([Infinity]).reshape([])), /cannot convert float infinity to integer/],
+    ["the last tensor's data of the wrong length", (sd) => { (sd.get(last) as Tensor).data = new Float32Array(3); }, /fc\.bias.*data has 3 elements but shape \[10\] needs 10/],
+    ["the last tensor's data a plain array", (sd) => { (sd.get(last) as any).data = [1, 2]; }, /fc\.bias/],
+  ];
+  for (const [what, spoil, message] of cases) {
+    for (const opts of [{}, { assign: true }, { strict: false }]) {
+      if ("strict" in opts && /Missing|Unexpected/.test(message.source)) continue;
+      it(`ResNet-18 (fc 512→10), ${what}, ${JSON.stringify(opts)}`, () => {
+        const sd = source();
+        spoil(sd);
+        const before = snapshot(model);
+        expect(() => model.loadStateDict(sd, opts)).toThrow(message);
+        expectUnchanged(model, before);
+      });
+    }
+  }
+  it("strict: false with only missing/unexpected keys loads the rest and reports them", () => {
+    const m = models.resnet18({ numClasses: 10 });
+    const sd = source();
+    sd.delete(last);
+    sd.set("fc.extra", zeros(1));
+    expect(m.loadStateDict(sd, { strict: false })).toEqual({ missingKeys: [last], unexpectedKeys: ["fc.extra"] });
+    expect(values(m.fc.weight)).toEqual(values(sd.get("fc.weight")!));
+    expect(values(m.bn1.num_batches_tracked!)).toEqual([3]);
+  });
+  it("a float state dict's finite counters convert to int64 (truncating), as PyTorch's copy_", () => {
+    const bn = new nn.BatchNorm2d(1);
+    const sd = bn.stateDict();
+    sd.set("num_batches_tracked", tensor([7.9]).reshape([]));
+    bn.loadStateDict(sd);
+    expect(bn.num_batches_tracked!.item()).toBe(7);
+  });
+  it("non-tensor state_dict and non-string keys: PyTorch's TypeError, or one naming the key", () => {
+    expectModuleError(() => new nn.Linear(2, 2).loadStateDict(3 as any), "load_not_dict");
+    expectModuleError(() => {
+      const m = new nn.Linear(2, 2);
+      const sd = m.stateDict();
+      sd.set("bias", 3 as any);
+      m.loadStateDict(sd);
+    }, "load_non_tensor");
+    expect(() => new nn.Linear(2, 2).loadStateDict(new Map([[3 as any, zeros(1)]]))).toThrow(/state_dict keys must be strings, got int/);
+  });
+});
+
+describe("tensor data integrity at the first forward", () => {
+  it("fc.weight's data replaced with 3 floats: an error naming fc.weight, shape [10, 512]", () => {
+    const m = models.resnet18({ numClasses: 10 }).eval();
+    m.fc.weight.data = new Float32Array(3);
+    expect(() => m.call(zeros([1, 3, 32, 32]))).toThrow(new RuntimeError("fc.weight: data has 3 elements but shape [10, 512] needs 5120"));
+  });
+  it("a buffer's data replaced with a plain array: an error naming the buffer", () => {
+    const m = new Net();
+    (m.bn.running_mean as any).data = [0, 0];
+    expect(() => m.call(zeros([1, 1, 5, 5]))).toThrow(/^bn\.running_mean: /);
+  });
+  it("a Linear(2, 3) with intact data runs; the same check on a lone module names the bare key", () => {
+    const fc = new nn.Linear(2, 3);
+    expect(fc.call(zeros([1, 2])).shape).toEqual([1, 3]);
+    fc.bias!.data = new Float32Array(4);
+    expect(() => fc.call(zeros([1, 2]))).toThrow(/^bias: data has 4 elements but shape \[3\] needs 3$/);
+  });
+});
+
+describe("calling a module without its input: Python's TypeError", () => {
+  it("ResNet, BasicBlock, Conv2d, Linear, Sequential", () => {
+    expectModuleError(() => (models.resnet18() as any).call(), "call_missing_resnet");
+    expectModuleError(() => (new models.BasicBlock(4, 4) as any).call(), "call_missing_block");
+    expectModuleError(() => (new nn.Conv2d(1, 1, 1) as any).call(), "call_missing_conv");
+    expectModuleError(() => (new nn.Linear(2, 2) as any).call(undefined), "call_missing_linear");
+    expectModuleError(() => (new nn.Sequential(new nn.ReLU()) as any).call(), "call_missing_sequential");
+  });
+  it("a custom forward(x, y): both or the second missing", () => {
+    class Two extends nn.Module {
+      override forward(x: Tensor, _y: Tensor): Tensor {
+        return x;
+      }
+    }
+    const [, both] = moduleErrors.call_missing_two;
+    const [, second] = moduleErrors.call_missing_second;
+    expect(() => (new Two() as any).call()).toThrow(both.replace("'y'", "'_y'"));
+    expect(() => (new Two() as any).call(zeros(1))).toThrow(second.replace("'y'", "'_y'"));
+  });
+  it("a Module without forward: NotImplementedError", () => {
+    expectModuleError(() => new nn.Module().call(zeros(1)), "forward_not_implemented");
+  });
+  it("a layer given a number instead of a tensor: PyTorch's argument error", () => {
+    expect(() => (new nn.Linear(2, 2) as any).call(3)).toThrow(new TypeError_("linear(): argument 'input' (position 1) must be Tensor, not int"));
+    expect(() => (new nn.Conv2d(1, 1, 1) as any).call("a")).toThrow(/conv2d\(\): argument 'input' \(position 1\) must be Tensor, not str/);
   });
 });

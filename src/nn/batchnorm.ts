@@ -5,7 +5,7 @@ import { ValueError } from "../errors.js";
 import { batchNorm, int64, ones, Tensor, zeros, type DType } from "../tensor/index.js";
 import { Module, Parameter, type StateDict } from "./module.js";
 import { pyFloat, pyRepr } from "./repr.js";
-import { asLayer } from "./utils.js";
+import { asLayer, requireTensor } from "./utils.js";
 
 /** Keyword arguments of the BatchNorm layers in camelCase. */
 export interface BatchNormOptions {
@@ -81,8 +81,9 @@ export class BatchNormBase extends Module {
   /** Check the input rank; subclasses fix it (4-D for BatchNorm2d). */
   _checkInputDim(_x: Tensor): void {}
 
-  override forward(x: Tensor): Tensor {
-    this._checkInputDim(x);
+  override forward(input: Tensor): Tensor {
+    requireTensor("batch_norm", input);
+    this._checkInputDim(input);
     let factor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.num_batches_tracked) {
       const n = this.num_batches_tracked.data;
@@ -92,7 +93,7 @@ export class BatchNormBase extends Module {
     const useBatchStats = this.training || (this.running_mean === null && this.running_var === null);
     const useRunning = !this.training || this.trackRunningStats;
     return asLayer(this, () =>
-      batchNorm(x, {
+      batchNorm(input, {
         runningMean: useRunning ? this.running_mean : null,
         runningVar: useRunning ? this.running_var : null,
         weight: this.weight,

@@ -6,7 +6,7 @@ import { conv2d, pad2d, Tensor, type PadMode } from "../tensor/index.js";
 import { kaimingUniform_, calculateFanInAndFanOut, uniform_ } from "./init.js";
 import { Module, Parameter } from "./module.js";
 import { pyRepr } from "./repr.js";
-import { asLayer, pair, requireNonNegative, requirePositive, type Size2 } from "./utils.js";
+import { asLayer, pair, requireNonNegative, requirePositive, requireTensor, type Size2 } from "./utils.js";
 
 /** How `Conv2d` pads: zeros, or by reflecting, replicating or wrapping the input. */
 export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
@@ -125,13 +125,14 @@ export class ConvNd extends Module {
  * `weight` is `[out, in/groups, kH, kW]`, `bias` `[out]`.
  */
 export class Conv2d extends ConvNd {
-  override forward(x: Tensor): Tensor {
+  override forward(input: Tensor): Tensor {
+    requireTensor("conv2d", input);
     return asLayer(this, () => {
       if (this.paddingMode !== "zeros") {
-        const padded = pad2d(x, this._reversedPaddingRepeatedTwice, this.paddingMode as PadMode);
+        const padded = pad2d(input, this._reversedPaddingRepeatedTwice, this.paddingMode as PadMode);
         return conv2d(padded, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, groups: this.groups });
       }
-      return conv2d(x, this.weight, this.bias, {
+      return conv2d(input, this.weight, this.bias, {
         stride: this.stride,
         padding: this.padding,
         dilation: this.dilation,

@@ -6,7 +6,7 @@ import { linear, Tensor, zeros } from "../tensor/index.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "./init.js";
 import { Module, Parameter } from "./module.js";
 import { pyRepr } from "./repr.js";
-import { asLayer } from "./utils.js";
+import { asLayer, requireTensor } from "./utils.js";
 
 /** A placeholder that returns its input; accepts and ignores any arguments (PyTorch: `nn.Identity`). */
 export class Identity extends Module {
@@ -14,8 +14,8 @@ export class Identity extends Module {
     super();
   }
 
-  override forward<T>(x: T): T {
-    return x;
+  override forward<T>(input: T): T {
+    return input;
   }
 }
 
@@ -51,8 +51,9 @@ export class Linear extends Module {
     }
   }
 
-  override forward(x: Tensor): Tensor {
-    return asLayer(this, () => linear(x, this.weight, this.bias));
+  override forward(input: Tensor): Tensor {
+    requireTensor("linear", input);
+    return asLayer(this, () => linear(input, this.weight, this.bias));
   }
 
   override extraRepr(): string {

@@ -7,8 +7,8 @@
  * `deleteProperty` traps play the part of `__setattr__`/`__delattr__`; reads are plain property
  * reads (registered values are mirrored onto the instance), so there is no cost on the hot path.
  */
-import { AttributeError, KeyError, RuntimeError, TypeError_ } from "../errors.js";
-import { formatSize, Tensor, type DType } from "../tensor/index.js";
+import { AttributeError, KeyError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
+import { formatShape, formatSize, Tensor, type DType } from "../tensor/index.js";
 import { addIndent } from "./repr.js";
 
 /**
@@ -46,6 +46,102 @@ export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) =
 
 let nextHookId = 0;
 
+/** Copies deferred by the `loadStateDict` in progress until all entries have been checked. */
+let pendingLoads: (() => void)[] | null = null;
+
+/**
+ * What is wrong with a tensor's `data` (not a typed array of its dtype, or the wrong length for
+ * its shape), or `null`. Uses the tensor's own `_checkData()` where it has one.
+ */
+export function dataProblem(t: Tensor<DType>): string | null {
+  const own = (t as unknown as { _checkData?: () => string | null })._checkData;
+  if (typeof own === "function") return own.call(t);
+  const data: unknown = t.data;
+  const want = t.dtype === "int64" ? BigInt64Array : Float32Array;
+  if (!(data instanceof want)) {
+    return `data is ${typeName(data)}, not the ${want.name} a ${t.dtype} tensor needs`;
+  }
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  if ((data as Float32Array).length !== n) return `data has ${(data as Float32Array).length} elements but shape ${formatShape(t.shape)} needs ${n}`;
+  return null;
+}
+
+/** Why `src` cannot be copied into `dst` of another dtype (non-finite values into int64), or `null`. */
+function conversionProblem(src: Tensor<DType>, dst: Tensor<DType>): string | null {
+  if (src.dtype === dst.dtype) return null;
+  const known = (d: string): boolean => d === "float32" || d === "int64";
+  if (!known(src.dtype) || !known(dst.dtype)) return `cannot copy a ${src.dtype} tensor into a ${dst.dtype} tensor`;
+  if (dst.dtype !== "int64") return null;
+  const v = src.data as Float32Array;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x !== x) return "cannot convert float NaN to integer";
+    if (x === Infinity || x === -Infinity) return "cannot convert float infinity to integer";
+    if (Math.abs(x) >= 2 ** 63) return `value ${x} is out of the range of int64`;
+  }
+  return null;
+}
+
+/** Forward parameter names per function (parsed once from its source), for missing-argument errors. */
+const paramInfo = new WeakMap<Function, { names: string[]; rest: boolean }>();
+
+/** The parameter names of `fn` (top-level commas of its parameter list), and whether it has a rest parameter. */
+function forwardParams(fn: Function): { names: string[]; rest: boolean } {
+  let info = paramInfo.get(fn);
+  if (info) return info;
+  const src = Function.prototype.toString.call(fn);
+  const open = src.indexOf("(");
+  const names: string[] = [];
+  let rest = false;
+  if (open >= 0) {
+    let depth = 0;
+    let cur = "";
+    let quote = "";
+    for (let i = open + 1; i < src.length; i++) {
+      const ch = src[i];
+      if (quote) {
+        if (ch === "\\") i++;
+        else if (ch === quote) quote = "";
+        continue;
+      }
+      if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+      else if (ch === "(" || ch === "[" || ch === "{") depth++;
+      else if (ch === ")" || ch === "]" || ch === "}") {
+        if (depth === 0) {
+          if (cur.trim()) names.push(cur.trim());
+          break;
+        }
+        depth--;
+      } else if (ch === "," && depth === 0) {
+        names.push(cur.trim());
+        cur = "";
+        continue;
+      }
+      cur += ch;
+    }
+  }
+  const clean = names.filter((n) => n !== "").map((n) => {
+    if (n.startsWith("...")) rest = true;
+    const m = /^(?:\.\.\.)?\s*([A-Za-z_$][\w$]*)/.exec(n);
+    return m ? m[1] : n.split("=")[0].trim();
+  });
+  info = { names: clean, rest };
+  paramInfo.set(fn, info);
+  return info;
+}
+
+/** Python's list of missing names: `'x'`, `'x' and 'y'`, `'x', 'y', and 'z'`. */
+function pyNameList(names: string[]): string {
+  const q = names.map((n) => `'${n}'`);
+  if (q.length <= 1) return q.join("");
+  if (q.length === 2) return `${q[0]} and ${q[1]}`;
+  return `${q.slice(0, -1).join(", ")}, and ${q[q.length - 1]}`;
+}
+
+/** Depth of nested `call()`s: the data check runs on the outermost one only. */
+let callDepth = 0;
+
 /** Python's name for a value's type, as PyTorch's messages show it. */
 export function typeName(value: unknown): string {
   if (value === null) return "None";
@@ -56,6 +152,11 @@ export function typeName(value: unknown): string {
   if (typeof value === "boolean") return "bool";
   if (value === undefined) return "NoneType";
   return typeof value;
+}
+
+/** Python's `type(value)` printout, e.g. `<class 'int'>`. */
+function pyClass(value: unknown): string {
+  return `<class '${typeName(value)}'>`;
 }
 
 function findSetter(obj: object, prop: string): boolean {
@@ -88,7 +189,7 @@ const proxyHandler: ProxyHandler<Module> = {
  * in the constructor, implement `forward`, and run it with `call(...)` (PyTorch: `model(x)`),
  * which also runs the forward hooks.
  */
-export class Module {
+export class Module<In extends unknown[] = any[], Out = any> {
   /** Registered children in insertion order (PyTorch: `_modules`). */
   declare _modules: Map<string, Module | null>;
   /** Registered parameters in insertion order (PyTorch: `_parameters`). */
@@ -234,30 +335,82 @@ export class Module {
   }
 
   /** The computation; subclasses override it. Call modules through `call()`, not `forward()`. */
-  forward(..._inputs: any[]): any {
-    throw new RuntimeError(`Module [${this._getName()}] is missing the required "forward" function`);
+  forward(..._inputs: In): Out {
+    throw new NotImplementedError(`Module [${this._getName()}] is missing the required "forward" function`);
   }
 
   /**
    * Run the module (PyTorch: `module(*inputs)`): forward pre-hooks, `forward`, forward hooks.
+   * The outermost call first checks the data of every parameter and buffer of the tree (a
+   * `.data` replaced by a typed array of the wrong length or kind is an error naming the tensor),
+   * and a missing input is Python's `forward() missing 1 required positional argument` error.
    */
   call(...inputs: Parameters<this["forward"]>): ReturnType<this["forward"]> {
     let args: unknown[] = inputs;
-    if (this._forwardPreHooks.size) {
-      // A copy, so hooks may remove themselves while running.
-      for (const hook of [...this._forwardPreHooks.values()]) {
-        const r = hook(this, args);
-        if (r !== undefined) args = Array.isArray(r) ? r : [r];
+    if (callDepth === 0) this._checkTensors();
+    callDepth++;
+    try {
+      if (this._forwardPreHooks.size) {
+        // A copy, so hooks may remove themselves while running.
+        for (const hook of [...this._forwardPreHooks.values()]) {
+          const r = hook(this, args);
+          if (r !== undefined) args = Array.isArray(r) ? r : [r];
+        }
       }
-    }
-    let out = this.forward(...args);
-    if (this._forwardHooks.size) {
-      for (const hook of [...this._forwardHooks.values()]) {
-        const r = hook(this, args, out);
-        if (r !== undefined) out = r;
+      this._checkArity(args);
+      let out = this.forward(...(args as In));
+      if (this._forwardHooks.size) {
+        for (const hook of [...this._forwardHooks.values()]) {
+          const r = hook(this, args, out);
+          if (r !== undefined) out = r as Out;
+        }
       }
+      return out as ReturnType<this["forward"]>;
+    } finally {
+      callDepth--;
     }
-    return out;
+  }
+
+  /**
+   * Python's errors for a call with too few or too many positional inputs (trailing `undefined`s
+   * count as missing), e.g. `ResNet.forward() missing 1 required positional argument: 'x'`.
+   */
+  private _checkArity(args: unknown[]): void {
+    const fn = this.forward;
+    let given = args.length;
+    while (given > 0 && args[given - 1] === undefined) given--;
+    if (given >= fn.length) return;
+    const { names } = forwardParams(fn);
+    const missing = names.slice(given, fn.length);
+    const owner = this._forwardOwner();
+    throw new TypeError_(
+      `${owner}.forward() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${pyNameList(missing)}`,
+    );
+  }
+
+  /** The class whose `forward` runs (Python's qualified name in argument errors). */
+  private _forwardOwner(): string {
+    for (let p: object | null = Object.getPrototypeOf(this); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      if (Object.prototype.hasOwnProperty.call(p, "forward")) return (p.constructor as { name: string }).name;
+    }
+    return this._getName();
+  }
+
+  /**
+   * Check every parameter and buffer of the tree for data that no longer fits its tensor (a
+   * `.data` replaced with the wrong length or a non-typed array): a `RuntimeError` naming the
+   * tensor, e.g. `fc.weight: data has 3 elements but shape [10, 512] needs 5120`. Cheap: a type
+   * and length check per tensor, not per element. @internal
+   */
+  _checkTensors(): void {
+    for (const [name, t] of this.namedParameters()) {
+      const bad = dataProblem(t);
+      if (bad !== null) throw new RuntimeError(`${name}: ${bad}`);
+    }
+    for (const [name, t] of this.namedBuffers()) {
+      const bad = dataProblem(t);
+      if (bad !== null) throw new RuntimeError(`${name}: ${bad}`);
+    }
   }
 
   /** Run `hook(module, inputs)` before every `forward` (PyTorch: `register_forward_pre_hook`). */
@@ -426,7 +579,7 @@ export class Module {
 
   /** Set training mode on this module and all descendants (PyTorch: `train`). */
   train(mode = true): this {
-    if (typeof mode !== "boolean") throw new TypeError_("training mode is expected to be boolean");
+    if (typeof mode !== "boolean") throw new ValueError("training mode is expected to be boolean");
     this.training = mode;
     for (const m of this.children()) m.train(mode);
     return this;
@@ -469,23 +622,37 @@ export class Module {
    * `Error(s) in loading state_dict for X:` message; returns the incompatible keys otherwise.
    * With `assign` (PyTorch's `assign=True`) the module takes the state dict's storages instead of
    * copying them (same dtype only), so it then shares them with the state dict.
+   *
+   * Atomic: every entry is checked (type, shape, data, dtype conversion) before anything is
+   * copied, so a call that throws leaves every parameter and buffer as it was.
    */
   loadStateDict(stateDict: Map<string, Tensor<DType>>, opts: { strict?: boolean; assign?: boolean } = {}): IncompatibleKeys {
-    const strict = opts.strict ?? true;
+    const strict = opts?.strict ?? true;
     if (!(stateDict instanceof Map)) {
-      throw new TypeError_(`Expected state_dict to be dict-like, got ${typeName(stateDict)}.`);
+      throw new TypeError_(`Expected state_dict to be dict-like, got ${pyClass(stateDict)}.`);
+    }
+    for (const key of stateDict.keys()) {
+      if (typeof key !== "string") throw new TypeError_(`state_dict keys must be strings, got ${typeName(key)} (${String(key)})`);
     }
     const metadata = (stateDict as StateDict)._metadata;
     const sd: StateDict = new Map(stateDict);
     const missingKeys: string[] = [];
     const unexpectedKeys: string[] = [];
     const errors: string[] = [];
-    const load = (m: Module, prefix: string): void => {
-      const local = { ...(metadata?.get(prefix.slice(0, -1)) ?? {}), assignToParamsBuffers: opts.assign ?? false };
-      m._loadFromStateDict(sd, prefix, local, missingKeys, unexpectedKeys, errors);
-      for (const [name, child] of m._modules) if (child !== null) load(child, `${prefix}${name}.`);
-    };
-    load(this, "");
+    const outer = pendingLoads;
+    const pending: (() => void)[] = [];
+    pendingLoads = pending;
+    try {
+      const load = (m: Module, prefix: string): void => {
+        const meta = metadata instanceof Map ? metadata.get(prefix.slice(0, -1)) : undefined;
+        const local = { ...(meta ?? {}), assignToParamsBuffers: opts?.assign ?? false };
+        m._loadFromStateDict(sd, prefix, local, missingKeys, unexpectedKeys, errors);
+        for (const [name, child] of m._modules) if (child !== null) load(child, `${prefix}${name}.`);
+      };
+      load(this, "");
+    } finally {
+      pendingLoads = outer;
+    }
     if (strict) {
       if (unexpectedKeys.length) {
         errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}. `);
@@ -497,12 +664,15 @@ export class Module {
     if (errors.length) {
       throw new RuntimeError(`Error(s) in loading state_dict for ${this._getName()}:\n\t${errors.join("\n\t")}`);
     }
+    // Everything checked: only now write into the module.
+    for (const apply of pending) apply();
     return { missingKeys, unexpectedKeys };
   }
 
   /**
    * Load this module's own entries (PyTorch: `_load_from_state_dict`); subclasses may adapt
-   * old formats first (BatchNorm fills `num_batches_tracked` for version < 2).
+   * old formats first (BatchNorm fills `num_batches_tracked` for version < 2). Problems go to
+   * `errors`; inside `loadStateDict` the copies are deferred until every entry has been checked.
    */
   _loadFromStateDict(
     sd: StateDict,
@@ -523,10 +693,15 @@ export class Module {
       }
       let input: unknown = sd.get(key);
       if (!(input instanceof Tensor)) {
-        errors.push(`While copying the parameter named "${key}", expected torch.Tensor or Tensor-like object from checkpoint but received ${typeName(input)}`);
+        errors.push(`While copying the parameter named "${key}", expected torch.Tensor or Tensor-like object from checkpoint but received ${pyClass(input)}`);
         continue;
       }
-      if (param.ndim === 0 && input.ndim === 1 && input.size === 1) input = input.reshape([]);
+      const bad = dataProblem(input);
+      if (bad !== null) {
+        errors.push(`While copying the parameter named "${key}", the checkpoint's tensor is corrupt: ${bad}`);
+        continue;
+      }
+      if (param.ndim === 0 && input.ndim === 1 && input.shape[0] === 1) input = input.reshape([]);
       const src = input as Tensor<DType>;
       if (src.shape.join() !== param.shape.join() || src.ndim !== param.ndim) {
         errors.push(
@@ -535,8 +710,18 @@ export class Module {
         );
         continue;
       }
-      if (localMetadata.assignToParamsBuffers && src.dtype === param.dtype) (param as Tensor<DType>).data = src.data;
-      else param.copy_(src);
+      const conversion = conversionProblem(src, param as Tensor<DType>);
+      if (conversion !== null) {
+        errors.push(`While copying the parameter named "${key}", whose dimensions in the model are ${formatSize(param.shape)} and whose dimensions in the checkpoint are ${formatSize(src.shape)}, an exception occurred : ('${conversion}',).`);
+        continue;
+      }
+      const assign = localMetadata.assignToParamsBuffers === true && src.dtype === param.dtype;
+      const apply = (): void => {
+        if (assign) (param as Tensor<DType>).data = src.data;
+        else param.copy_(src);
+      };
+      if (pendingLoads) pendingLoads.push(apply);
+      else apply();
     }
     for (const key of sd.keys()) {
       if (!key.startsWith(prefix)) continue;

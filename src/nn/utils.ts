@@ -1,7 +1,8 @@
 /**
  * Small helpers shared by the layer files (PyTorch: `torch/nn/modules/utils.py`).
  */
-import { TsnnError, ValueError } from "../errors.js";
+import { TsnnError, TypeError_, ValueError } from "../errors.js";
+import { Tensor } from "../tensor/index.js";
 
 /** A size given as an int or a pair (PyTorch: `_size_2_t`). */
 export type Size2 = number | readonly [number, number] | number[];
@@ -41,5 +42,25 @@ export function asLayer<T>(layer: { toString(): string }, fn: () => T): T {
       throw err;
     }
     throw e;
+  }
+}
+
+/** Python's name of a value's type in argument errors (`int`, `float`, `str`, `NoneType`, ...). */
+function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return "NoneType";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  if (typeof v === "string") return "str";
+  if (typeof v === "boolean") return "bool";
+  if (Array.isArray(v)) return "list";
+  return (v as object).constructor?.name ?? typeof v;
+}
+
+/**
+ * A layer's input must be a tensor: PyTorch's `linear(): argument 'input' (position 1) must be
+ * Tensor, not int` (the same wording for every functional a layer calls).
+ */
+export function requireTensor(fn: string, input: unknown): void {
+  if (!(input instanceof Tensor)) {
+    throw new TypeError_(`${fn}(): argument 'input' (position 1) must be Tensor, not ${pyTypeName(input)}`);
   }
 }
