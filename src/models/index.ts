@@ -5,3 +5,5 @@ export * from "./resnet.js";
 export * from "./registry.js";
 export { MobileNetV2, mobilenet_v2, type MobileNetV2Options } from "./mobilenetv2.js";
 export * as mobilenetv2 from "./mobilenetv2.js";
+export { MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, type MobileNetV3Options, type MobileNetV3BuilderOptions } from "./mobilenetv3.js";
+export * as mobilenetv3 from "./mobilenetv3.js";

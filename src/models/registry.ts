@@ -13,6 +13,7 @@ import { ValueError } from "../errors.js";
 import type { Module } from "../nn/index.js";
 import * as resnet from "./resnet.js";
 import * as mobilenetv2 from "./mobilenetv2.js";
+import * as mobilenetv3 from "./mobilenetv3.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -74,6 +75,9 @@ export const MODELS: Record<string, ModelEntry> = {
   wide_resnet101_2: entry(resnet.wide_resnet101_2, "resnet", 224, 232),
   // mobilenetv2.ts
   mobilenet_v2: entry(mobilenetv2.mobilenet_v2, "mobilenetv2", 224, 232),
+  // mobilenetv3.ts
+  mobilenet_v3_large: entry(mobilenetv3.mobilenet_v3_large, "mobilenetv3", 224, 232),
+  mobilenet_v3_small: entry(mobilenetv3.mobilenet_v3_small, "mobilenetv3", 224, 256),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */

@@ -1,0 +1,50 @@
+/**
+ * MobileNetV3 (small and large) against torchvision 0.14 (fixtures:
+ * scripts/make_zoo_mobile_fixtures.py → test/fixtures/models/mobilenetv3.json): printouts byte for
+ * byte, state-dict keys/shapes/order, option variants (reducedTail, dilated, widthMult, dropout,
+ * numClasses), and eval logits for deterministic weights (every float entry redrawn by
+ * `detStateDict`, BatchNorm running stats non-trivial).
+ *
+ * Tolerance: PyTorch's own float32-vs-float64 difference of these logits is at most 8.7e-5 for
+ * mobilenet_v3_large at 1x3x64x64 (|y| up to 27), 1.0e-7 for mobilenet_v3_small at 2x3x48x40 (|y| up
+ * to 0.17) and 2.7e-8 for the dilated reduced-tail small model; tsnn is held to ten times PyTorch's
+ * float32 error: atol = 10·that + 1e-6, rtol 1e-5.
+ */
+import { describe, expect, it } from "vitest";
+import { models, nn, ops } from "../../src/index.js";
+import { familySuites } from "./mobile_family.js";
+
+familySuites(
+  "mobilenetv3.json",
+  { mobilenet_v3_small: models.mobilenet_v3_small, mobilenet_v3_large: models.mobilenet_v3_large },
+  (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }),
+);
+
+describe("MobileNetV3 structure", () => {
+  const { InvertedResidualConfig, _mobilenetV3Conf } = models.mobilenetv3;
+
+  it("the large table: 15 blocks, last width 1280; small: 11 blocks, 1024", () => {
+    const [large, lastL] = _mobilenetV3Conf("mobilenet_v3_large");
+    expect(large.length).toBe(15);
+    expect(lastL).toBe(1280);
+    const [small, lastS] = _mobilenetV3Conf("mobilenet_v3_small", { reducedTail: true });
+    expect(small.length).toBe(11);
+    expect(lastS).toBe(512);
+    expect(small[10].outChannels).toBe(48);
+  });
+
+  it("squeeze-excitation gates with Hardsigmoid, as torchvision's partial(SElayer, scale_activation=nn.Hardsigmoid)", () => {
+    const m = models.mobilenet_v3_small();
+    const se = (m.features.at(1) as models.mobilenetv3.InvertedResidual).block.at(1);
+    expect(se).toBeInstanceOf(ops.SqueezeExcitation);
+    expect((se as ops.SqueezeExcitation).scale_activation).toBeInstanceOf(nn.Hardsigmoid);
+  });
+
+  it("errors: empty setting, wrong setting type, unknown arch, bad stride", () => {
+    expect(() => new models.MobileNetV3([], 1280)).toThrow("The inverted_residual_setting should not be empty");
+    expect(() => new models.MobileNetV3([[1, 2]] as any, 1280)).toThrow("The inverted_residual_setting should be List[InvertedResidualConfig]");
+    expect(() => _mobilenetV3Conf("mobilenet_v3_tiny")).toThrow("Unsupported model type mobilenet_v3_tiny");
+    const cnf = new InvertedResidualConfig(16, 3, 16, 16, false, "RE", 3, 1, 1.0);
+    expect(() => new models.mobilenetv3.InvertedResidual(cnf, nn.BatchNorm2d)).toThrow("illegal stride value");
+  });
+});
