@@ -10,6 +10,12 @@ to test/fixtures/images/: chelsea.jpg (JPEG, quality 92), coffee.png (PNG, downs
 wide), and for each the 224x224 result of torchvision's Resize(256) + CenterCrop(224) as a
 lossless PNG, plus expected.json with PyTorch's logits and top-5 for ImageNet ResNet-18 with the
 deterministic weights of make_fixtures.py.
+
+    /usr/bin/python3 scripts/make_image_fixtures.py --cmyk   (only the CMYK fixture; no download)
+
+CMYK: coffee.png's colours as C, M, Y with a diagonal K ramp, saved by PIL as a CMYK JPEG
+(coffee_cmyk.jpg, Adobe polarity as PIL writes it) and PIL's own decoding + convert("RGB") of it
+(coffee_cmyk.pil_rgb.png): what tsnn must reproduce.
 """
 import glob
 import json
@@ -29,8 +35,27 @@ from make_fixtures import det_state_dict  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "images")
 
 
+def cmyk():
+    rgb = Image.open(os.path.join(OUT, "coffee.png")).convert("RGB")
+    w, h = rgb.size
+    r, g, b = rgb.split()
+    inv = lambda band: band.point(lambda v: 255 - v)  # noqa: E731
+    k = Image.new("L", (w, h))
+    k.putdata([min(255, (x + y) * 255 // (w + h - 2)) for y in range(h) for x in range(w)])
+    img = Image.merge("CMYK", (inv(r), inv(g), inv(b), k))
+    path = os.path.join(OUT, "coffee_cmyk.jpg")
+    img.save(path, quality=90)
+    back = Image.open(path)
+    assert back.mode == "CMYK", back.mode
+    back.convert("RGB").save(os.path.join(OUT, "coffee_cmyk.pil_rgb.png"))
+    print("coffee_cmyk.jpg", back.size, back.mode)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if "--cmyk" in sys.argv:
+        cmyk()
+        return
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(["apt-get", "download", "python3-skimage"], cwd=d, check=True, capture_output=True)
         deb = glob.glob(os.path.join(d, "python3-skimage_*.deb"))[0]
@@ -56,6 +81,7 @@ def main():
         print(name, img.size, expected[name])
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
+    cmyk()
     for n in sorted(os.listdir(OUT)):
         print(f"{n}: {os.path.getsize(os.path.join(OUT, n))} bytes")
 

@@ -1,16 +1,19 @@
 /**
- * Images for inference: decode PNG (`pngjs`, pure JS) and JPEG (`@cwasm/jpeg-turbo`: libjpeg-turbo
- * compiled to WebAssembly, the library PIL uses, so decoded pixels match PIL's) to 8-bit pixels, and
+ * Images for inference: decode PNG (`pngjs`, pure JS) and JPEG (libjpeg-turbo compiled to
+ * WebAssembly, as `@cwasm/jpeg-turbo` ships it: the library PIL uses, so decoded pixels match
+ * PIL's) to 8-bit pixels, after reading the declared size from the header and refusing images over
+ * PIL's pixel limit, and
  * torchvision's preprocessing on them — `Resize` (PIL's antialiased bilinear resampling, with
  * its 8-bit intermediate), `CenterCrop`, `Pad`, `ToTensor`, `Normalize`.
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { PNG } from "pngjs";
 import { TsnnError } from "../errors.js";
 import { Tensor } from "../tensor/index.js";
 
 const require = createRequire(import.meta.url);
-let jpegTurbo: { decode(b: Uint8Array): { width: number; height: number; data: Uint8ClampedArray } } | null = null;
 
 /** An 8-bit image, `channels` interleaved (1 = grey "L", 3 = "RGB"), row-major. */
 export interface Image8 {
@@ -26,27 +29,233 @@ export class ImageError extends TsnnError {
 }
 
 /**
- * Decode PNG or JPEG bytes (by magic number). Grey PNGs stay 1-channel ("L"); everything else
- * becomes RGB, dropping alpha as PIL's `convert("RGB")` does.
+ * The most pixels an image may have before tsnn refuses to decode it: PIL's
+ * `Image.MAX_IMAGE_PIXELS` (178,956,970, i.e. 1024 x 1024 x 1024 / 4 / 3), a decompression-bomb
+ * guard. Pass `{ maxPixels }` to `decodeImage` (CLI: `--max-pixels`) to change it.
  */
-export function decodeImage(bytes: Uint8Array, what = "<image>"): Image8 {
-  const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-  try {
-    if (isPng) {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      const grey = (png as unknown as { colorType?: number }).colorType === 0 || (png as unknown as { colorType?: number }).colorType === 4;
-      return fromRgba(png.data, png.width, png.height, grey);
+export const MAX_IMAGE_PIXELS = 178_956_970;
+
+/** Options of `decodeImage` and `preprocess`. */
+export interface ImageOptions {
+  /** Refuse images (and resize targets) with more pixels than this; default `MAX_IMAGE_PIXELS`. */
+  maxPixels?: number;
+}
+
+/** What an image file declares about itself, read from its header without decoding it. */
+export interface ImageInfo {
+  format: "PNG" | "JPEG";
+  width: number;
+  height: number;
+  /** PNG: IHDR colour type; JPEG: number of components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
+  colorType: number;
+  /** PNG: bit depth; JPEG: sample precision. */
+  bitDepth: number;
+}
+
+const isPngBytes = (b: Uint8Array): boolean => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a;
+const isJpegBytes = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+
+/** PNG colour types and the bit depths each allows (PNG spec, table 11.1). */
+const PNG_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+
+/** Walk a PNG's chunks (bounds only, no decoding): IHDR first, IDAT present, IEND last. */
+function pngInfo(b: Uint8Array, what: string): ImageInfo {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const bad = (msg: string): never => {
+    throw new ImageError(`${what}: ${msg}`);
+  };
+  let pos = 8;
+  let info: ImageInfo | null = null;
+  let idat = false;
+  for (;;) {
+    if (pos + 8 > b.length) bad(`truncated PNG file (${b.length} bytes; it ends ${info ? "before its IEND chunk" : "inside its header"})`);
+    const len = dv.getUint32(pos);
+    const type = String.fromCharCode(b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]);
+    if (len > 0x7fffffff) bad(`corrupt PNG file (chunk ${JSON.stringify(type)} at byte ${pos} claims ${len} bytes)`);
+    if (pos + 12 + len > b.length) bad(`truncated PNG file (${b.length} bytes; chunk ${type} at byte ${pos} needs ${len + 12})`);
+    if (!info) {
+      if (type !== "IHDR" || len !== 13) bad("corrupt PNG file (it does not start with an IHDR chunk)");
+      const width = dv.getUint32(pos + 8);
+      const height = dv.getUint32(pos + 12);
+      const bitDepth = b[pos + 16];
+      const colorType = b[pos + 17];
+      if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) bad(`corrupt PNG file (size ${width}x${height})`);
+      if (!PNG_DEPTHS[colorType]?.includes(bitDepth)) bad(`unsupported PNG (colour type ${colorType} with bit depth ${bitDepth})`);
+      if (b[pos + 18] !== 0 || b[pos + 19] !== 0 || b[pos + 20] > 1) bad("unsupported PNG (unknown compression, filter or interlace method)");
+      info = { format: "PNG", width, height, colorType, bitDepth };
+    } else if (type === "IDAT") idat = true;
+    else if (type === "IEND") {
+      if (!idat) bad("corrupt PNG file (no image data: no IDAT chunk)");
+      return info;
     }
-    if (isJpeg) {
-      jpegTurbo ??= require("@cwasm/jpeg-turbo");
-      const img = jpegTurbo!.decode(bytes);
-      return fromRgba(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), img.width, img.height, false);
-    }
-  } catch (e) {
-    throw new ImageError(`${what}: cannot decode ${isPng ? "PNG" : "JPEG"}: ${(e as Error).message}`);
+    pos += 12 + len;
   }
+}
+
+/** Read a JPEG's frame header (SOFn) for its size, walking the marker segments before it. */
+function jpegInfo(b: Uint8Array, what: string): ImageInfo {
+  const bad = (msg: string): never => {
+    throw new ImageError(`${what}: ${msg}`);
+  };
+  let pos = 2;
+  for (;;) {
+    while (pos < b.length && b[pos] !== 0xff) pos++;
+    while (pos < b.length && b[pos] === 0xff) pos++;
+    if (pos + 2 >= b.length) bad(`truncated JPEG file (${b.length} bytes, no frame header)`);
+    const marker = b[pos++];
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;
+    if (marker === 0xd9 || marker === 0xda) bad("corrupt JPEG file (image data before the frame header)");
+    const len = (b[pos] << 8) | b[pos + 1];
+    if (len < 2) bad(`corrupt JPEG file (marker segment of length ${len} at byte ${pos})`);
+    if (pos + len > b.length) bad(`truncated JPEG file (${b.length} bytes, segment at byte ${pos} needs ${len})`);
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (sof) {
+      if (len < 8) bad("corrupt JPEG file (short frame header)");
+      const bitDepth = b[pos + 2];
+      const height = (b[pos + 3] << 8) | b[pos + 4];
+      const width = (b[pos + 5] << 8) | b[pos + 6];
+      const components = b[pos + 7];
+      if (width === 0 || height === 0) bad(`unsupported JPEG (size ${width}x${height}; a height given later by a DNL marker is not supported)`);
+      if (marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf) bad("unsupported JPEG (lossless JPEG)");
+      if (bitDepth !== 8) bad(`unsupported JPEG (${bitDepth}-bit samples; tsnn reads 8-bit JPEGs)`);
+      if (![1, 3, 4].includes(components)) bad(`unsupported JPEG (${components} colour components)`);
+      // The entropy-coded data after the scan header cannot contain FF D9: without it the file was cut.
+      let end = false;
+      for (let i = b.length - 2; i > pos; i--) {
+        if (b[i] === 0xff && b[i + 1] === 0xd9) {
+          end = true;
+          break;
+        }
+      }
+      if (!end) bad(`truncated JPEG file (${b.length} bytes, no end-of-image marker)`);
+      return { format: "JPEG", width, height, colorType: components, bitDepth };
+    }
+    pos += len;
+  }
+}
+
+/**
+ * Format and declared size of PNG or JPEG bytes, from the header alone (nothing is decoded); an
+ * `ImageError` naming the file for anything else, or for a truncated or corrupt header.
+ */
+export function imageInfo(bytes: Uint8Array, what = "<image>"): ImageInfo {
+  if (isPngBytes(bytes)) return pngInfo(bytes, what);
+  if (isJpegBytes(bytes)) return jpegInfo(bytes, what);
   throw new ImageError(`${what}: unsupported image format (tsnn reads PNG and JPEG)`);
+}
+
+function checkPixels(width: number, height: number, maxPixels: number, what: string, doing: string): void {
+  if (width * height > maxPixels) {
+    throw new ImageError(
+      `${what}: ${doing} ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels} ` +
+        "(PIL's MAX_IMAGE_PIXELS; a decompression bomb?); raise it with { maxPixels } (CLI: --max-pixels)",
+    );
+  }
+}
+
+/**
+ * Decode PNG or JPEG bytes (by magic number). The declared size is read first and refused over
+ * `maxPixels` before anything is decoded. Grey PNGs and JPEGs stay 1-channel ("L"); everything
+ * else becomes RGB: alpha dropped and CMYK converted as PIL's `convert("RGB")` does.
+ */
+export function decodeImage(bytes: Uint8Array, what = "<image>", opts: ImageOptions = {}): Image8 {
+  const info = imageInfo(bytes, what);
+  checkPixels(info.width, info.height, opts.maxPixels ?? MAX_IMAGE_PIXELS, what, "the image declares");
+  let img: Image8;
+  try {
+    if (info.format === "PNG") {
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      img = fromRgba(png.data, png.width, png.height, info.colorType === 0 || info.colorType === 4);
+    } else img = decodeJpeg(bytes, info);
+  } catch (e) {
+    if (e instanceof ImageError) throw e;
+    throw new ImageError(`${what}: corrupt ${info.format} file (${describeDecodeError(e as Error)})`, { cause: e });
+  }
+  if (img.width !== info.width || img.height !== info.height) {
+    throw new ImageError(`${what}: corrupt ${info.format} file (decoded ${img.width}x${img.height}, header says ${info.width}x${info.height})`);
+  }
+  return img;
+}
+
+function describeDecodeError(e: Error): string {
+  const m = e.message ?? String(e);
+  if (/waitng on finished stream|unexpected end|EOF/i.test(m)) return "its image data ends early";
+  if (m === "Not implemented") return "libjpeg-turbo stopped on an error in the data";
+  return m;
+}
+
+// ------------------------------------------------------------------ JPEG (libjpeg-turbo, WASM)
+
+interface TurboExports {
+  memory: WebAssembly.Memory;
+  malloc(n: number): number;
+  free(p: number): void;
+  tjInitDecompress(): number;
+  tjDestroy(h: number): number;
+  tjDecompressHeader3(h: number, src: number, size: number, w: number, hgt: number, sub: number, cs: number): number;
+  tjDecompress2(h: number, src: number, size: number, dst: number, w: number, pitch: number, hgt: number, pf: number, flags: number): number;
+}
+let turbo: TurboExports | null = null;
+
+/** libjpeg-turbo's TurboJPEG, the WASM build that `@cwasm/jpeg-turbo` ships, instantiated once. */
+function turboJpeg(): TurboExports {
+  if (turbo) return turbo;
+  const wasm = readFileSync(join(dirname(require.resolve("@cwasm/jpeg-turbo")), "jpeg-turbo.wasm"));
+  const fail = (): never => {
+    throw new Error("Not implemented");
+  };
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), {
+    env: { setjmp: () => 0, longjmp: fail },
+    wasi_snapshot_preview1: { environ_sizes_get: () => 0, environ_get: fail, proc_exit: fail, fd_close: fail, fd_seek: fail, fd_write: fail },
+  });
+  turbo = instance.exports as unknown as TurboExports;
+  return turbo;
+}
+
+const TJPF_RGB = 0;
+const TJPF_GRAY = 6;
+const TJPF_CMYK = 11;
+
+/** Decode a JPEG whose header `jpegInfo` has checked: grey → "L", YCbCr/RGB → "RGB", CMYK/YCCK → PIL's CMYK → RGB. */
+function decodeJpeg(bytes: Uint8Array, info: ImageInfo): Image8 {
+  const tj = turboJpeg();
+  const channels = info.colorType === 1 ? 1 : info.colorType === 4 ? 4 : 3;
+  const format = channels === 1 ? TJPF_GRAY : channels === 4 ? TJPF_CMYK : TJPF_RGB;
+  const outSize = info.width * info.height * channels;
+  const src = tj.malloc(bytes.length);
+  const dst = tj.malloc(outSize);
+  const handle = tj.tjInitDecompress();
+  try {
+    if (!src || !dst || !handle) throw new Error(`out of WebAssembly memory for a ${info.width}x${info.height} image`);
+    new Uint8Array(tj.memory.buffer, src, bytes.length).set(bytes);
+    const status = tj.tjDecompress2(handle, src, bytes.length, dst, info.width, info.width * channels, info.height, format, 0);
+    if (status !== 0) throw new Error("libjpeg-turbo could not decode it");
+    const px = new Uint8Array(tj.memory.buffer, dst, outSize);
+    if (channels === 4) return { width: info.width, height: info.height, channels: 3, data: cmykToRgb(px, info.width * info.height) };
+    return { width: info.width, height: info.height, channels: channels as 1 | 3, data: px.slice() };
+  } finally {
+    if (handle) tj.tjDestroy(handle);
+    if (dst) tj.free(dst);
+    if (src) tj.free(src);
+  }
+}
+
+/**
+ * PIL's reading of a CMYK JPEG ("CMYK;I": Adobe's inverted polarity, which PIL always assumes)
+ * followed by its `convert("RGB")`: with k' = 255 - K, each of R, G, B = k' - C·k'/255 (rounded as
+ * PIL's MULDIV255).
+ */
+function cmykToRgb(inverted: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const nk = inverted[4 * i + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = (255 - inverted[4 * i + c]) * nk + 128;
+      const v = nk - (((t >> 8) + t) >> 8);
+      out[3 * i + c] = v < 0 ? 0 : v;
+    }
+  }
+  return out;
 }
 
 function fromRgba(rgba: Uint8Array, width: number, height: number, grey: boolean): Image8 {
@@ -213,11 +422,27 @@ export type Transform =
   | { kind: "none" }
   | { kind: "custom"; grayscale: boolean; pad: number; channels: number; mean: number[]; std: number[]; size?: number };
 
-/** Apply a recipe to a decoded image, giving a `[C, H, W]` float tensor. */
-export function preprocess(img: Image8, t: Transform): Tensor {
+/** The size `resizeShorter(img, size)` gives. */
+function shorterTarget(w: number, h: number, size: number): [number, number] {
+  if ((w <= h && w === size) || (h <= w && h === size)) return [w, h];
+  return w < h ? [size, Math.trunc((size * h) / w)] : [Math.trunc((size * w) / h), size];
+}
+
+/**
+ * Apply a recipe to a decoded image, giving a `[C, H, W]` float tensor. A resize whose result
+ * would exceed `maxPixels` (a 1 x 1,000,000 image resized to 256 wide) is refused first, naming
+ * `what` (the file).
+ */
+export function preprocess(img: Image8, t: Transform, opts: ImageOptions & { what?: string } = {}): Tensor {
+  const what = opts.what ?? "<image>";
+  const maxPixels = opts.maxPixels ?? MAX_IMAGE_PIXELS;
   switch (t.kind) {
-    case "imagenet":
+    case "imagenet": {
+      const [w, h] = shorterTarget(img.width, img.height, 256);
+      checkPixels(w, h, maxPixels, what, `resizing ${img.width}x${img.height} (shorter side to 256) gives`);
+      if (w < 224 || h < 224) throw new ImageError(`${what}: center crop of 224x224 from a ${w}x${h} image`);
       return toTensor(centerCrop(resizeShorter(convert(img, 3), 256), 224), IMAGENET_MEAN, IMAGENET_STD);
+    }
     case "cifar": {
       const rgb = convert(img, 3);
       const sized = rgb.width === 32 && rgb.height === 32 ? rgb : resizeBilinear(rgb, 32, 32);
@@ -227,7 +452,11 @@ export function preprocess(img: Image8, t: Transform): Tensor {
       return toTensor(convert(img, 3), [0], [1]);
     case "custom": {
       let im = convert(img, t.grayscale ? 1 : 3);
-      if (t.size && (im.width !== t.size || im.height !== t.size)) im = resizeBilinear(im, t.size, t.size);
+      if (t.size && (im.width !== t.size || im.height !== t.size)) {
+        checkPixels(t.size, t.size, maxPixels, what, "resizing gives");
+        im = resizeBilinear(im, t.size, t.size);
+      }
+      checkPixels(im.width + 2 * t.pad, im.height + 2 * t.pad, maxPixels, what, "padding gives");
       return toTensor(im, t.mean, t.std, t.pad, t.channels);
     }
   }
