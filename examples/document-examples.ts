@@ -38,7 +38,7 @@ for (let i = 0; i < 3; i++) {
   runs.push(performance.now() - t0);
 }
 runs.sort((a, b) => a - b);
-const params = [...model.parameters()].reduce((s, p) => s + p.size, 0);
+const params = [...model.parameters()].reduce((s, p) => s + p.numel(), 0);
 console.log(`\nResNet-18 (CIFAR stem, random init): ${params.toLocaleString("en-US")} parameters`);
 console.log(`input [${x.shape.join(", ")}] -> logits [${y.shape.join(", ")}], predicted classes ${Array.from(y.argmax(1).data).join(" ")}`);
 console.log(`median forward ${runs[1].toFixed(0)} ms for batch 8 (${((8 * 1000) / runs[1]).toFixed(1)} images/s)`);

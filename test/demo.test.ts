@@ -33,8 +33,8 @@ describe("Fashion-MNIST ResNet-18 (CIFAR stem, float16 safetensors) matches PyTo
       const xs = chunk.map((im) =>
         vision.preprocess(vision.decodeImage(new Uint8Array(readFileSync(DIR + "images/" + im.file))), { kind: "custom", grayscale: true, pad: p.pad, channels: p.channels, mean: [p.mean], std: [p.std] }),
       );
-      const x = new Tensor(new Float32Array(xs.length * xs[0].size), [xs.length, ...xs[0].shape]);
-      xs.forEach((t, i) => x.data.set(t.data, i * t.size));
+      const x = new Tensor(new Float32Array(xs.length * xs[0].numel()), [xs.length, ...xs[0].shape]);
+      xs.forEach((t, i) => x.data.set(t.data, i * t.numel()));
       const y = model.call(x);
       const want = new Tensor(Float32Array.from(chunk.flatMap((im) => im.logits)), [chunk.length, 10]);
       expectClose(y, want, { rtol: 1e-4, atol: 1e-4 }, `logits of images ${b}..${b + chunk.length - 1}`);

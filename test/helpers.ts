@@ -46,7 +46,7 @@ export function expectClose(actual: Tensor<DType>, expected: Tensor<DType>, tol:
   expect(actual.shape, `${what} shape`).toEqual(expected.shape);
   let worst = -1;
   let worstExcess = 0;
-  for (let i = 0; i < expected.size; i++) {
+  for (let i = 0; i < expected.numel(); i++) {
     const a = Number(actual.data[i]);
     const e = Number(expected.data[i]);
     if (Object.is(a, e)) continue;
@@ -67,7 +67,7 @@ export function expectClose(actual: Tensor<DType>, expected: Tensor<DType>, tol:
 /** Largest absolute difference between two same-shaped tensors. */
 export function maxAbsDiff(a: Tensor<DType>, b: Tensor<DType>): number {
   let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
+  for (let i = 0; i < a.numel(); i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
   return m;
 }
 
@@ -100,7 +100,7 @@ export function detStateDict(model: nn.Module, seed = 12345): void {
   let offset = seed;
   for (const [key, t] of model.stateDict()) {
     if (t.dtype !== "float32") continue;
-    const n = t.size;
+    const n = t.numel();
     const u = detUniform(offset, n);
     offset += n;
     const d = t.data as Float32Array;

@@ -76,7 +76,7 @@ for (const backend of ["js", "wasm"] as const) {
         const ref = kernels.conv2dReference(x, wt, b, args);
         const bound = kernels.conv2dReference(abs(x), abs(wt), b ? abs(b) : null, args);
         const K = (cin / groups) * kh * kw;
-        expectGemmClose(backend, y.data, ref.data, bound.data, K, ref.shape[1], ref.size);
+        expectGemmClose(backend, y.data, ref.data, bound.data, K, ref.shape[1], ref.numel());
       });
     }
   });
@@ -106,7 +106,7 @@ describe("max pooling: WASM (no indices) equals the JS kernel bit for bit, -0.0 
   ] as const) {
     it(`x=[${shape.join(",")}] k=${k} s=${s} p=${p} d=${d} ceil=${ceil}`, () => {
       const x = rnd([...shape]);
-      for (let i = 0; i < x.size; i += 97) {
+      for (let i = 0; i < x.numel(); i += 97) {
         // Ties of -0.0 and +0.0 in both orders, and NaNs among them.
         x.data[i] = -0;
         x.data[i + 1] = 0;
@@ -165,7 +165,7 @@ describe("wasm: Winograd F(2x2,3x3) matches the direct reference on random shape
       const ref = kernels.conv2dReference(x, wt, b, args);
       const bound = kernels.conv2dReference(abs(x), abs(wt), b ? abs(b) : null, args);
       const extra = 4 * Math.sqrt(9 * cin) * 2 ** -24;
-      for (let i = 0; i < ref.size; i++) {
+      for (let i = 0; i < ref.numel(); i++) {
         const tol = 1e-5 + 1e-5 * Math.abs(ref.data[i]) + extra * bound.data[i];
         if (!(Math.abs(y.data[i] - ref.data[i]) <= tol)) throw new Error(`element ${i}: ${y.data[i]} vs ${ref.data[i]} (tol ${tol})`);
       }
@@ -247,7 +247,7 @@ describe("wasm: strided im2col on wide rows (the vector path for stride 2) match
       const y = kernels.conv2d(x, wt, null, args);
       const ref = kernels.conv2dReference(x, wt, null, args);
       const bound = kernels.conv2dReference(abs(x), abs(wt), null, args);
-      expectGemmClose("wasm", y.data, ref.data, bound.data, cin * k * k, ref.shape[1], ref.size);
+      expectGemmClose("wasm", y.data, ref.data, bound.data, cin * k * k, ref.shape[1], ref.numel());
     });
   }
 });

@@ -26,7 +26,7 @@ function checkStateDict(m: nn.Module, name: string): void {
   expect(actual).toEqual(expected.keys);
   const params = [...m.parameters()];
   expect(params.length).toBe(expected.parameterTensors);
-  expect(params.reduce((s, p) => s + p.size, 0)).toBe(expected.numParameters);
+  expect(params.reduce((s, p) => s + p.numel(), 0)).toBe(expected.numParameters);
   expect([...m.namedModules()].map(([n]) => n).slice(0, 40)).toEqual(expected.namedModules);
 }
 

@@ -53,13 +53,13 @@ describe("tensor construction and shapes", () => {
     const a = randn([1000]);
     manualSeed(42);
     expect(Array.from(randn([1000]).data)).toEqual(Array.from(a.data));
-    const mean = a.sum() / 1000;
+    const mean = a.sum().item() / 1000;
     expect(Math.abs(mean)).toBeLessThan(0.15);
     expect(Array.from(rand([100]).data).every((v) => v >= 0 && v < 1)).toBe(true);
   });
   it("reshape and broadcasting errors name both shapes", () => {
     expect(() => zeros(2, 3).reshape(4, -1)).toThrow(/shape '\[4, -1\]' is invalid for input of size 6/);
-    expect(() => zeros(2, 3).add(zeros(4))).toThrow(/\[2, 3\] and \[4\]/);
+    expect(() => zeros(2, 3).add(zeros(4))).toThrow("The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1");
   });
   it("relu keeps NaN and -0.0; item/clone/permute/squeeze", () => {
     const r = tensor([-1, -0, NaN, 2]).relu();

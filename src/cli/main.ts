@@ -121,7 +121,7 @@ function readLabels(file: string | undefined, meta: Record<string, string> | nul
 }
 
 function stack(items: Tensor[]): Tensor {
-  const per = items[0].size;
+  const per = items[0].numel();
   const out = new Float32Array(per * items.length);
   items.forEach((t, i) => {
     if (t.shape.join() !== items[0].shape.join()) {

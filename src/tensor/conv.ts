@@ -138,7 +138,7 @@ export function conv2d(
   if (!profiler) return conv2dImpl(x, weight, bias, args, epilogue, outBuffer);
   const t0 = performance.now();
   const y = conv2dImpl(x, weight, bias, args, epilogue, outBuffer);
-  profiler(weight, performance.now() - t0, y.size * (weight.size / weight.shape[0]));
+  profiler(weight, performance.now() - t0, y.numel() * (weight.numel() / weight.shape[0]));
   return y;
 }
 
@@ -336,7 +336,7 @@ export function pad2d(x: Tensor, pad: [number, number, number, number], mode: Pa
   const [l, r, t, bt] = pad;
   const h = x.shape[x.ndim - 2];
   const w = x.shape[x.ndim - 1];
-  const planes = x.size / (h * w);
+  const planes = x.numel() / (h * w);
   if (mode === "reflect" && (l >= w || r >= w || t >= h || bt >= h)) {
     throw new RuntimeError(
       `Argument #4: Padding size should be less than the corresponding input dimension, but got: ` +

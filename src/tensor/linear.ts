@@ -13,7 +13,7 @@ import { residentWeight } from "./wasm/resident.js";
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const [outF, inF] = weight.shape;
   const k = x.ndim === 0 ? 1 : x.shape[x.ndim - 1];
-  const rows = x.ndim <= 1 ? 1 : x.size / Math.max(k, 1);
+  const rows = x.ndim <= 1 ? 1 : x.numel() / Math.max(k, 1);
   if (x.ndim === 0 || k !== inF) {
     const lhs = x.ndim <= 1 ? `1x${k}` : `${rows}x${k}`;
     throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${lhs} and ${inF}x${outF})`);

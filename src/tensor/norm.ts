@@ -45,12 +45,12 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
   if (x.ndim < 2) throw new RuntimeError(`batch_norm: expected at least 2D input, got ${x.ndim}D`);
   const n = x.shape[0];
   const c = x.shape[1];
-  const plane = x.size / Math.max(n * c, 1);
+  const plane = x.numel() / Math.max(n * c, 1);
   for (const [name, t] of [["running_mean", a.runningMean], ["running_var", a.runningVar], ["weight", a.weight], ["bias", a.bias]] as const) {
-    if (t && t.size !== c) throw new RuntimeError(`${name} should contain ${c} elements not ${t.size}`);
+    if (t && t.numel() !== c) throw new RuntimeError(`${name} should contain ${c} elements not ${t.numel()}`);
   }
   const src = x.data;
-  const out = new Float32Array(x.size);
+  const out = new Float32Array(x.numel());
   const count = n * plane;
   if (a.training && count <= 1) {
     throw new ValueError(`Expected more than 1 value per channel when training, got input size ${formatSize(x.shape)}`);

@@ -28,7 +28,7 @@ function planes(x: Tensor, op: string): { lead: number[]; planes: number; h: num
   const h = x.shape[x.ndim - 2];
   const w = x.shape[x.ndim - 1];
   if (h === 0 || w === 0) throw new RuntimeError(`${op}: expected non-empty spatial dims, got ${formatShape(x.shape)}`);
-  return { lead: x.shape.slice(0, -2), planes: x.size / (h * w), h, w };
+  return { lead: x.shape.slice(0, -2), planes: x.numel() / (h * w), h, w };
 }
 
 /**

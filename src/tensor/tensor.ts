@@ -1,22 +1,38 @@
 /**
- * `Tensor`: a contiguous, row-major (NCHW for images) array of `float32` or `int64` values,
- * backed by an `ndarray` over a `Float32Array` / `BigInt64Array`. Operations return new tensors;
- * kernels work on `.data` directly.
+ * `Tensor`: an n-dimensional strided view of a typed-array storage (`Float32Array` for float32,
+ * `BigInt64Array` for int64, `Uint8Array` for bool), as PyTorch's: a `shape`, `strides` and a
+ * storage offset. Views (`transpose`, `permute`, `expand`, `narrow`, `select`, basic indexing...)
+ * share the storage; kernels work on `.data`, a contiguous typed array.
  */
 import ndarray, { type NdArray } from "ndarray";
-import ops from "ndarray-ops";
-import { RuntimeError, ValueError } from "../errors.js";
-import { broadcastShapes, contiguousStrides, formatShape, normalizeDim, numel } from "./shape.js";
+import { IndexError, RuntimeError, TypeError_, ValueError } from "../errors.js";
+import { contiguousStrides, formatShape, normalizeDim, numel } from "./shape.js";
 import { defaultGenerator, type Generator } from "./random.js";
+import { forEachRow as forEachRowImport, gatherInto } from "./ops/iter.js";
 
-/** Element types: `"float32"` (all kernels) and `"int64"` (integer buffers such as `num_batches_tracked`). */
-export type DType = "float32" | "int64";
+/** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
+export type DType = "float32" | "int64" | "bool";
 
 /** The typed array behind a dtype. */
-export type DataOf<D extends DType> = D extends "int64" ? BigInt64Array : Float32Array;
+export type DataOf<D extends DType> = D extends "int64" ? BigInt64Array : D extends "bool" ? Uint8Array : Float32Array;
+
+/** Any tensor storage. */
+export type Storage = Float32Array | BigInt64Array | Uint8Array;
 
 /** Nested JS arrays of numbers, as accepted by `tensor()` and returned by `toArray()`. */
-export type NestedArray = number | NestedArray[];
+export type NestedArray = number | boolean | NestedArray[];
+
+/** The typed-array class of each dtype. */
+export const ARRAY_OF = {
+  float32: Float32Array,
+  int64: BigInt64Array,
+  bool: Uint8Array,
+} as const;
+
+/** A zero-filled storage of `n` elements of `dtype`. */
+export function allocStorage<D extends DType>(dtype: D, n: number): DataOf<D> {
+  return new ARRAY_OF[dtype](n) as DataOf<D>;
+}
 
 /** In-place modification counters, per storage (shared by views and parameters of one buffer). */
 const versions = new WeakMap<object, number>();
@@ -34,49 +50,148 @@ export function bumpStorageVersion(data: object): void {
   versions.set(data, (versions.get(data) ?? 0) + 1);
 }
 
+function isContiguousLayout(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] === 0) return true;
+    if (shape[d] === 1) continue;
+    if (strides[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
+function dtypeOfStorage(data: unknown): DType {
+  if (data instanceof BigInt64Array) return "int64";
+  if (data instanceof Uint8Array) return "bool";
+  return "float32";
+}
+
 /**
- * An n-dimensional array (PyTorch: `torch.Tensor`, CPU, contiguous). `shape` is a `number[]`,
- * `data` a contiguous typed array of `numel` elements.
+ * An n-dimensional array (PyTorch: `torch.Tensor`, CPU). `shape` is a `number[]`; the values live
+ * in a typed-array storage, possibly shared with other tensors (views).
  */
 export class Tensor<D extends DType = "float32"> {
   /** Dimensions, outermost first. */
-  readonly shape: number[];
-  /** `"float32"` or `"int64"`. */
-  readonly dtype: D;
-  /**
-   * Contiguous row-major values. Writing to it changes the tensor; after writing elements
-   * directly, call `_bumpVersion()` so that cached transforms of a weight are redone (the in-place
-   * methods `copy_`, `fill_`, `loadStateDict` and `nn.init` do this themselves).
-   */
-  data: DataOf<D>;
+  readonly shape!: number[];
+  /** `"float32"`, `"int64"` or `"bool"`. */
+  readonly dtype!: D;
+  /** @internal The storage (shared by views). */
+  _storage!: DataOf<D>;
+  /** @internal Storage offset of element `[0, ..., 0]`. */
+  _offset!: number;
+  /** @internal Steps in the storage per index of each dim. */
+  _strides!: number[];
+  /** @internal Cached: row-major contiguous. */
+  _contig!: boolean;
+  /** @internal Cached: contiguous, offset 0 and exactly covering the storage (then `.data` is the storage). */
+  _whole!: boolean;
 
+  /**
+   * A tensor over `data` (taken, not copied), contiguous row-major with the given `shape`.
+   * `dtype` defaults to the typed array's (`Float32Array` → float32, `BigInt64Array` → int64,
+   * `Uint8Array` → bool).
+   */
   constructor(data: DataOf<D>, shape: readonly number[], dtype?: D) {
+    for (const d of shape) {
+      if (!Number.isInteger(d)) throw new TypeError_(`invalid shape ${formatShape(shape)}`);
+      if (d < 0) throw new RuntimeError(`Trying to create tensor with negative dimension ${d}: ${formatShape(shape)}`);
+    }
     const n = numel(shape);
     if (data.length !== n) {
       throw new ValueError(`data has ${data.length} elements but shape ${formatShape(shape)} needs ${n}`);
     }
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new ValueError(`invalid shape ${formatShape(shape)}`);
-    }
     this.shape = [...shape];
-    this.dtype = (dtype ?? (data instanceof BigInt64Array ? "int64" : "float32")) as D;
-    this.data = data;
+    this.dtype = (dtype ?? dtypeOfStorage(data)) as D;
+    this._storage = data;
+    this._offset = 0;
+    this._strides = contiguousStrides(shape);
+    this._contig = true;
+    this._whole = true;
+  }
+
+  /**
+   * @internal A view over `storage` with explicit strides and offset (no checks, no copy).
+   */
+  static _view<D extends DType>(storage: DataOf<D>, shape: readonly number[], strides: readonly number[], offset: number, dtype: D): Tensor<D> {
+    const t = Object.create(Tensor.prototype) as Tensor<D>;
+    const w = t as { -readonly [K in keyof Tensor<D>]: Tensor<D>[K] };
+    w.shape = [...shape];
+    w.dtype = dtype;
+    t._storage = storage;
+    t._offset = offset;
+    t._strides = [...strides];
+    t._contig = isContiguousLayout(shape, strides);
+    t._whole = t._contig && offset === 0 && storage.length === numel(shape);
+    return t;
+  }
+
+  /**
+   * Contiguous row-major values. For a contiguous tensor this is the storage itself (or a
+   * `subarray` of it) and writing to it changes the tensor; for a non-contiguous view it is a
+   * fresh copy, so write through `.data` only when `isContiguous()` (or call `contiguous()` first).
+   * After writing elements directly, call `_bumpVersion()` so that cached transforms of a weight
+   * are redone (the in-place methods do this themselves).
+   *
+   * Assigning a typed array replaces the storage (offset 0, contiguous). A wrong length or a
+   * non-typed array is not refused here; `_checkData()` reports it.
+   */
+  get data(): DataOf<D> {
+    if (this._whole) return this._storage;
+    if (this._contig) {
+      return this._storage.subarray(this._offset, this._offset + numel(this.shape)) as DataOf<D>;
+    }
+    const out = allocStorage(this.dtype, numel(this.shape));
+    gatherInto(out, 0, this._storage, this.shape, this._strides, this._offset);
+    return out;
+  }
+
+  set data(value: DataOf<D>) {
+    this._storage = value;
+    this._offset = 0;
+    this._strides = contiguousStrides(this.shape);
+    this._contig = true;
+    this._whole = true;
+  }
+
+  /**
+   * What is wrong with this tensor's storage, or `null`: a storage that is not the dtype's typed
+   * array, or one too short for the view (e.g. after assigning `.data` of the wrong length).
+   */
+  _checkData(): string | null {
+    const s = this._storage as unknown;
+    const want = ARRAY_OF[this.dtype];
+    if (!(s instanceof want)) {
+      const got = s === null ? "null" : typeof s === "object" ? (s as object).constructor?.name ?? "object" : typeof s;
+      return `data must be a ${want.name} for a ${this.dtype} tensor, got ${got}`;
+    }
+    const n = numel(this.shape);
+    if (this._whole && (s as Storage).length !== n) {
+      return `data has ${(s as Storage).length} elements but shape ${formatShape(this.shape)} needs ${n}`;
+    }
+    if (n > 0) {
+      let hi = this._offset;
+      for (let d = 0; d < this.shape.length; d++) hi += (this.shape[d] - 1) * Math.max(this._strides[d], 0);
+      if (hi >= (s as Storage).length) return `storage of ${(s as Storage).length} elements is too small for shape ${formatShape(this.shape)}`;
+    }
+    return null;
   }
 
   /** In-place modification count of this tensor's storage (PyTorch: `_version`). */
   get _version(): number {
-    return storageVersion(this.data);
+    return storageVersion(this._storage);
   }
 
   /** Mark the storage as modified in place (done by every in-place method). */
   _bumpVersion(): this {
-    bumpStorageVersion(this.data);
+    bumpStorageVersion(this._storage);
     return this;
   }
 
-  /** An `ndarray` view of the data (shares memory). */
+  /** An `ndarray` view of the values (shares memory with the storage). */
   get array(): NdArray<any> {
-    return ndarray(this.data as any, this.shape.length ? this.shape : [1]);
+    if (this.shape.length === 0) return ndarray(this._storage as any, [1], [1], this._offset);
+    return ndarray(this._storage as any, this.shape, this._strides, this._offset);
   }
 
   /** Number of dimensions (PyTorch: `dim()`). */
@@ -84,149 +199,302 @@ export class Tensor<D extends DType = "float32"> {
     return this.shape.length;
   }
 
-  /** Number of elements (PyTorch: `numel()`). */
-  get size(): number {
-    return this.data.length;
+  /** Number of dimensions (PyTorch: `dim()`). */
+  dim(): number {
+    return this.shape.length;
   }
 
   /** Number of elements (PyTorch: `numel()`). */
   numel(): number {
-    return this.data.length;
+    return numel(this.shape);
   }
 
-  /** A copy with its own storage (PyTorch: `clone()`). */
+  /** The shape (PyTorch: `size()`), or the length of one dim, negative counting from the end (`size(dim)`). */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (dim === undefined) return [...this.shape];
+    return this.shape[normalizeDimIndex(dim, this.ndim)];
+  }
+
+  /** The strides in elements (PyTorch: `stride()`), or one dim's (`stride(dim)`). */
+  stride(): number[];
+  stride(dim: number): number;
+  stride(dim?: number): number[] | number {
+    if (dim === undefined) return [...this._strides];
+    return this._strides[normalizeDimIndex(dim, this.ndim)];
+  }
+
+  /** Offset of the first element in the storage (PyTorch: `storage_offset()`). */
+  storageOffset(): number {
+    return this._offset;
+  }
+
+  /** Whether the values are laid out row-major without gaps (PyTorch: `is_contiguous()`). */
+  isContiguous(): boolean {
+    return this._contig;
+  }
+
+  /** This tensor if contiguous, else a contiguous copy (PyTorch: `contiguous()`). */
+  contiguous(): Tensor<D> {
+    if (this._contig) return this;
+    return new Tensor<D>(this.data, this.shape, this.dtype);
+  }
+
+  /** A copy with its own contiguous storage (PyTorch: `clone()`). */
   clone(): Tensor<D> {
-    return new Tensor<D>(this.data.slice() as DataOf<D>, this.shape, this.dtype);
+    const d = this.data;
+    return new Tensor<D>((d === this._storage || this._contig ? d.slice() : d) as DataOf<D>, this.shape, this.dtype);
   }
 
-  /** Copy values from `src` (same number of elements, any dtype) into this tensor in place. */
+  /** Copy values from `src` (broadcastable to this shape, any dtype) into this tensor in place (PyTorch: `copy_`). */
   copy_(src: Tensor<DType>): this {
-    if (src.size !== this.size) {
+    if (src.numel() !== this.numel() && !broadcastsTo(src.shape, this.shape)) {
       throw new RuntimeError(`copy_: shapes ${formatShape(src.shape)} and ${formatShape(this.shape)} differ`);
     }
-    if (this.dtype === src.dtype) (this.data as Float32Array).set(src.data as Float32Array);
-    else if (this.dtype === "int64") {
-      const d = this.data as BigInt64Array;
-      const s = src.data as Float32Array;
-      for (let i = 0; i < s.length; i++) d[i] = BigInt(Math.trunc(s[i]));
-    } else {
-      const d = this.data as Float32Array;
-      const s = src.data as BigInt64Array;
-      for (let i = 0; i < s.length; i++) d[i] = Number(s[i]);
-    }
+    const s = broadcastsTo(src.shape, this.shape) ? src : src.reshape(this.shape);
+    copyInto(this as Tensor<DType>, s);
     return this._bumpVersion();
   }
 
   /** Fill with a value in place (PyTorch: `fill_`). */
-  fill_(value: number): this {
-    if (this.dtype === "int64") (this.data as BigInt64Array).fill(BigInt(Math.trunc(value)));
-    else (this.data as Float32Array).fill(value);
+  fill_(value: number | boolean): this {
+    const v = Number(value);
+    if (this._contig) {
+      const d = this.data;
+      if (this.dtype === "int64") (d as BigInt64Array).fill(toBigInt(v));
+      else if (this.dtype === "bool") (d as Uint8Array).fill(v !== 0 ? 1 : 0);
+      else (d as Float32Array).fill(v);
+      return this._bumpVersion();
+    }
+    copyInto(this as Tensor<DType>, scalarTensor(v, this.dtype));
     return this._bumpVersion();
   }
 
-  /** Same data, new shape; one dimension may be `-1` (PyTorch: `reshape`/`view`). */
-  reshape(...shape: number[] | [number[]]): Tensor<D> {
-    const dims = (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
-    const out = [...dims];
-    const infer = out.indexOf(-1);
-    if (infer !== out.lastIndexOf(-1)) throw new RuntimeError("only one dimension can be inferred");
-    const known = numel(out.filter((d) => d !== -1));
-    if (infer >= 0) {
-      if (known === 0 || this.size % known !== 0) {
-        throw new RuntimeError(`shape '${formatShape(dims)}' is invalid for input of size ${this.size}`);
-      }
-      out[infer] = this.size / known;
-    }
-    if (numel(out) !== this.size) {
-      throw new RuntimeError(`shape '${formatShape(dims)}' is invalid for input of size ${this.size}`);
-    }
-    return new Tensor<D>(this.data, out, this.dtype);
+  /**
+   * Same values, new shape; one dimension may be `-1`. A view when the strides allow it, else a
+   * copy (PyTorch: `reshape`).
+   */
+  reshape(...shape: number[] | [readonly number[]]): Tensor<D> {
+    const out = inferShape(dimsOf(shape), this.numel());
+    const strides = viewStrides(this.shape, this._strides, out);
+    if (strides) return Tensor._view(this._storage, out, strides, this._offset, this.dtype);
+    return Tensor._view(this.contiguous()._storage, out, contiguousStrides(out), 0, this.dtype);
   }
 
-  /** Alias of `reshape` (tensors are always contiguous). */
-  view(...shape: number[] | [number[]]): Tensor<D> {
-    return this.reshape(...shape);
+  /** Same storage, new shape (one dim may be `-1`); refuses strides that cannot be viewed (PyTorch: `view`). */
+  view(...shape: number[] | [readonly number[]]): Tensor<D> {
+    const out = inferShape(dimsOf(shape), this.numel());
+    const strides = viewStrides(this.shape, this._strides, out);
+    if (!strides) {
+      throw new RuntimeError(
+        "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
+      );
+    }
+    return Tensor._view(this._storage, out, strides, this._offset, this.dtype);
   }
 
   /** Merge dims `startDim..endDim` into one (PyTorch: `torch.flatten`). */
   flatten(startDim = 0, endDim = -1): Tensor<D> {
     if (this.ndim === 0) return this.reshape(1);
-    const s = normalizeDim(startDim, this.ndim);
-    const e = normalizeDim(endDim, this.ndim);
+    const s = normalizeDimIndex(startDim, this.ndim);
+    const e = normalizeDimIndex(endDim, this.ndim);
     if (s > e) throw new RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim");
     const merged = numel(this.shape.slice(s, e + 1));
     return this.reshape([...this.shape.slice(0, s), merged, ...this.shape.slice(e + 1)]);
   }
 
-  /** Insert a size-1 dimension (PyTorch: `unsqueeze`). */
+  /** Insert a size-1 dimension, as a view (PyTorch: `unsqueeze`). */
   unsqueeze(dim: number): Tensor<D> {
-    const d = normalizeDim(dim, this.ndim + 1);
+    const d = normalizeDimIndex(dim, this.ndim + 1);
     const shape = [...this.shape];
+    const strides = [...this._strides];
     shape.splice(d, 0, 1);
-    return this.reshape(shape);
+    strides.splice(d, 0, d < this.ndim ? this._strides[d] * this.shape[d] : 1);
+    return Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
   }
 
-  /** Remove size-1 dimensions (all, or the one given) (PyTorch: `squeeze`). */
+  /** Remove size-1 dimensions (all, or the one given), as a view (PyTorch: `squeeze`). */
   squeeze(dim?: number): Tensor<D> {
-    if (dim === undefined) return this.reshape(this.shape.filter((d) => d !== 1));
-    const d = normalizeDim(dim, this.ndim);
-    if (this.shape[d] !== 1) return this;
-    return this.reshape(this.shape.filter((_, i) => i !== d));
+    const keep = (i: number): boolean => {
+      if (dim === undefined) return this.shape[i] !== 1;
+      return i !== normalizeDimIndex(dim, this.ndim) || this.shape[i] !== 1;
+    };
+    const idx = this.shape.map((_, i) => i).filter(keep);
+    return Tensor._view(this._storage, idx.map((i) => this.shape[i]), idx.map((i) => this._strides[i]), this._offset, this.dtype);
   }
 
-  /** Reorder dimensions into a new contiguous tensor (PyTorch: `permute(...).contiguous()`). */
-  permute(...dims: number[]): Tensor<D> {
-    if (dims.length !== this.ndim) {
-      throw new RuntimeError(`permute: number of dims don't match (${dims.length} vs ${this.ndim})`);
+  /** Reorder dimensions, as a view (PyTorch: `permute`). */
+  permute(...dims: number[] | [readonly number[]]): Tensor<D> {
+    const order = dimsOf(dims);
+    if (order.length !== this.ndim) {
+      throw new RuntimeError(
+        `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${order.length}`,
+      );
     }
-    const axes = dims.map((d) => normalizeDim(d, this.ndim));
-    const src = this.array.transpose(...axes);
-    const out = new Tensor<D>(new (this.data.constructor as any)(this.size), axes.map((a) => this.shape[a]), this.dtype);
-    ops.assign(out.array, src);
+    const axes = order.map((d) => normalizeDimIndex(d, this.ndim));
+    if (new Set(axes).size !== axes.length) throw new RuntimeError("permute(): duplicate dims are not allowed.");
+    return Tensor._view(this._storage, axes.map((a) => this.shape[a]), axes.map((a) => this._strides[a]), this._offset, this.dtype);
+  }
+
+  /** Swap two dims, as a view (PyTorch: `transpose`). */
+  transpose(dim0: number, dim1: number): Tensor<D> {
+    const a = normalizeDimIndex(dim0, this.ndim);
+    const b = normalizeDimIndex(dim1, this.ndim);
+    const axes = this.shape.map((_, i) => (i === a ? b : i === b ? a : i));
+    if (this.ndim === 0) return this;
+    return Tensor._view(this._storage, axes.map((x) => this.shape[x]), axes.map((x) => this._strides[x]), this._offset, this.dtype);
+  }
+
+  /** Transpose of a tensor with at most 2 dims (PyTorch: `t()`). */
+  t(): Tensor<D> {
+    if (this.ndim > 2) throw new RuntimeError(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
+    return this.ndim < 2 ? this : this.transpose(0, 1);
+  }
+
+  /** `length` elements of `dim` from `start`, as a view (PyTorch: `narrow`). */
+  narrow(dim: number, start: number, length: number): Tensor<D> {
+    if (this.ndim === 0) throw new RuntimeError("narrow() cannot be applied to a 0-dim tensor.");
+    const d = normalizeDimIndex(dim, this.ndim);
+    const size = this.shape[d];
+    if (start < -size || start > size) {
+      throw new IndexError(`Dimension out of range (expected to be in range of [${-size}, ${size - 1}], but got ${start})`);
+    }
+    const s = start < 0 ? start + size : start;
+    if (length < 0) throw new RuntimeError("narrow(): length must be non-negative.");
+    if (s + length > size) throw new RuntimeError(`start (${s}) + length (${length}) exceeds dimension size (${size}).`);
+    const shape = [...this.shape];
+    shape[d] = length;
+    return Tensor._view(this._storage, shape, this._strides, this._offset + s * this._strides[d], this.dtype);
+  }
+
+  /** Index `index` of `dim`, dropping the dim, as a view (PyTorch: `select`). */
+  select(dim: number, index: number): Tensor<D> {
+    if (this.ndim === 0) throw new IndexError("select() cannot be applied to a 0-dim tensor.");
+    const d = normalizeDimIndex(dim, this.ndim);
+    const size = this.shape[d];
+    if (!Number.isInteger(index) || index < -size || index >= size) {
+      throw new IndexError(`select(): index ${index} out of range for tensor of size ${formatShape(this.shape)} at dimension ${d}`);
+    }
+    const i = index < 0 ? index + size : index;
+    const shape = this.shape.filter((_, k) => k !== d);
+    const strides = this._strides.filter((_, k) => k !== d);
+    return Tensor._view(this._storage, shape, strides, this._offset + i * this._strides[d], this.dtype);
+  }
+
+  /**
+   * A view with size-1 dims repeated to `sizes` (stride 0; `-1` keeps a dim; new leading dims
+   * allowed) (PyTorch: `expand`).
+   */
+  expand(...sizes: number[] | [readonly number[]]): Tensor<D> {
+    const target = dimsOf(sizes);
+    if (target.length < this.ndim) {
+      throw new RuntimeError(
+        `expand(torch.FloatTensor{[${this.shape.join(", ")}]}, size=[${target.join(", ")}]): the number of sizes provided (${target.length}) must be greater or equal to the number of dimensions in the tensor (${this.ndim})`,
+      );
+    }
+    const lead = target.length - this.ndim;
+    const shape: number[] = [];
+    const strides: number[] = [];
+    for (let i = 0; i < target.length; i++) {
+      const want = target[i];
+      if (i < lead) {
+        if (want < 0) {
+          throw new RuntimeError(`The expanded size of the tensor (${want}) isn't allowed in a leading, non-existing dimension ${i}`);
+        }
+        shape.push(want);
+        strides.push(0);
+        continue;
+      }
+      const have = this.shape[i - lead];
+      if (want === -1 || want === have) {
+        shape.push(have);
+        strides.push(this._strides[i - lead]);
+      } else if (have === 1) {
+        shape.push(want);
+        strides.push(0);
+      } else {
+        throw new RuntimeError(
+          `The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton dimension ${i}.  Target sizes: ${formatShape(target)}.  Tensor sizes: ${formatShape(this.shape)}`,
+        );
+      }
+    }
+    return Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
+  }
+
+  /** `expand` to `other`'s shape (PyTorch: `expand_as`). */
+  expandAs(other: Tensor<DType>): Tensor<D> {
+    return this.expand(other.shape);
+  }
+
+  /** Alias of `reshape` to `other`'s shape (PyTorch: `view_as`). */
+  viewAs(other: Tensor<DType>): Tensor<D> {
+    return this.view(other.shape);
+  }
+
+  /** A copy converted to `dtype` (this tensor when already of that dtype) (PyTorch: `to(dtype)`). */
+  to<E extends DType>(dtype: E): Tensor<E> {
+    if ((this.dtype as DType) === dtype) return this as unknown as Tensor<E>;
+    const out = new Tensor<E>(allocStorage(dtype, this.numel()), this.shape, dtype);
+    copyInto(out as Tensor<DType>, this as Tensor<DType>);
     return out;
   }
 
-  /** The single value of a one-element tensor (PyTorch: `item()`). */
-  item(): number {
-    if (this.size !== 1) {
-      throw new RuntimeError(`a Tensor with ${this.size} elements cannot be converted to Scalar`);
-    }
-    return Number(this.data[0]);
+  /** float32 copy (PyTorch: `float()`). */
+  float(): Tensor<"float32"> {
+    return this.to("float32");
   }
 
-  /** Nested arrays of numbers (PyTorch: `tolist()`). */
+  /** int64 copy, truncating toward zero (PyTorch: `long()`). */
+  long(): Tensor<"int64"> {
+    return this.to("int64");
+  }
+
+  /** bool copy, nonzero → true (PyTorch: `bool()`). */
+  bool(): Tensor<"bool"> {
+    return this.to("bool");
+  }
+
+  /** The single value of a one-element tensor (PyTorch: `item()`); bool gives 0/1. */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new RuntimeError(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    }
+    return Number(this._storage[this._offset]);
+  }
+
+  /** Nested arrays of numbers (PyTorch: `tolist()`; bool values as 0/1). */
   toArray(): NestedArray {
-    const strides = contiguousStrides(this.shape);
-    const data = this.data;
+    const data = this._storage;
     const build = (dim: number, offset: number): NestedArray => {
       if (dim === this.shape.length) return Number(data[offset]);
       const out: NestedArray[] = [];
-      for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, offset + i * strides[dim]));
+      for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, offset + i * this._strides[dim]));
       return out;
     };
-    return build(0, 0);
+    return build(0, this._offset);
   }
 
-  /** Float32 view of the values; throws for int64 tensors. */
+  /** Float32 contiguous values; throws for other dtypes. */
   private floats(op: string): Float32Array {
     if (this.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${this.dtype}`);
     return this.data as Float32Array;
   }
 
   /** Elementwise `this + other` with broadcasting (PyTorch: `add`). */
-  add(other: Tensor | number): Tensor {
+  add(other: Tensor<DType> | number): Tensor {
     return binary(this as Tensor<DType>, other, "add");
   }
   /** Elementwise `this - other` with broadcasting. */
-  sub(other: Tensor | number): Tensor {
+  sub(other: Tensor<DType> | number): Tensor {
     return binary(this as Tensor<DType>, other, "sub");
   }
   /** Elementwise `this * other` with broadcasting. */
-  mul(other: Tensor | number): Tensor {
+  mul(other: Tensor<DType> | number): Tensor {
     return binary(this as Tensor<DType>, other, "mul");
   }
   /** Elementwise `this / other` with broadcasting. */
-  div(other: Tensor | number): Tensor {
+  div(other: Tensor<DType> | number): Tensor {
     return binary(this as Tensor<DType>, other, "div");
   }
 
@@ -237,6 +505,9 @@ export class Tensor<D extends DType = "float32"> {
 
   /** Indices of the maxima along `dim` (first one on ties; NaN counts as maximal), as int64. */
   argmax(dim?: number): Tensor<"int64"> {
+    if (dim === undefined && this.numel() === 0) {
+      throw new IndexError("argmax(): Expected reduction dim to be specified for input.numel() == 0.");
+    }
     const x = this.floats("argmax");
     if (dim === undefined) {
       return new Tensor(BigInt64Array.of(BigInt(argmaxRange(x, 0, x.length, 1))), [], "int64");
@@ -276,7 +547,7 @@ export class Tensor<D extends DType = "float32"> {
     const { outer, n, inner, d } = this.splitAt(dim);
     if (!Number.isInteger(k) || k < 0 || k > n) throw new RuntimeError("selected index k out of range");
     const shape = [...this.shape];
-    shape[d] = k;
+    if (shape.length) shape[d] = k;
     const values = new Float32Array(outer * k * inner);
     const indices = new BigInt64Array(outer * k * inner);
     const order = new Array<number>(n);
@@ -301,19 +572,19 @@ export class Tensor<D extends DType = "float32"> {
     return { values: new Tensor(values, shape), indices: new Tensor(indices, shape, "int64") };
   }
 
-  /** Sum of all elements (double-precision accumulation). */
-  sum(): number {
+  /** Sum of all elements as a 0-dim tensor (double-precision accumulation) (PyTorch: `sum()`). */
+  sum(): Tensor {
     const x = this.floats("sum");
     let s = 0;
     for (let i = 0; i < x.length; i++) s += x[i];
-    return s;
+    return new Tensor(Float32Array.of(s), []);
   }
 
   /**
    * `|this - other| <= atol + rtol * |other|` everywhere, shapes equal (PyTorch: `allclose`,
    * defaults rtol 1e-5, atol 1e-8; NaNs compare unequal unless `equalNan`).
    */
-  allclose(other: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+  allclose(other: Tensor<DType>, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
     const { rtol = 1e-5, atol = 1e-8, equalNan = false } = opts;
     if (this.shape.join() !== other.shape.join()) return false;
     const a = this.data;
@@ -333,7 +604,7 @@ export class Tensor<D extends DType = "float32"> {
 
   /** Split the shape around `dim` into (outer, n, inner) for reductions. */
   private splitAt(dim: number): { outer: number; n: number; inner: number; d: number; outShape: number[] } {
-    const d = normalizeDim(dim, this.ndim);
+    const d = normalizeDimIndex(dim, this.ndim);
     const outer = numel(this.shape.slice(0, d));
     const inner = numel(this.shape.slice(d + 1));
     const n = this.ndim === 0 ? 1 : this.shape[d];
@@ -346,9 +617,122 @@ export class Tensor<D extends DType = "float32"> {
   }
 }
 
+/** `normalizeDim` with PyTorch's exception class for this case (`IndexError`). */
+export function normalizeDimIndex(dim: number, ndim: number): number {
+  try {
+    return normalizeDim(dim, ndim);
+  } catch (e) {
+    throw new IndexError((e as Error).message);
+  }
+}
+
+function dimsOf(shape: readonly unknown[]): number[] {
+  return (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
+}
+
+/** Resolve one `-1` in a requested shape against `n` elements, with PyTorch's error texts. */
+export function inferShape(dims: readonly number[], n: number): number[] {
+  const out = [...dims];
+  const infer = out.indexOf(-1);
+  if (infer !== out.lastIndexOf(-1)) throw new RuntimeError("only one dimension can be inferred");
+  for (const d of out) {
+    if (!Number.isInteger(d) || d < -1) throw new RuntimeError(`invalid shape dimension ${d}`);
+  }
+  const known = numel(out.filter((d) => d !== -1));
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) {
+      throw new RuntimeError(`shape '${formatShape(dims)}' is invalid for input of size ${n}`);
+    }
+    out[infer] = n / known;
+  }
+  if (numel(out) !== n) throw new RuntimeError(`shape '${formatShape(dims)}' is invalid for input of size ${n}`);
+  return out;
+}
+
+/**
+ * Strides viewing (shape, strides) as `target` without a copy, or null when impossible
+ * (ATen's `computeStride`: each group of merged/split dims must be contiguous within itself).
+ */
+export function viewStrides(shape: readonly number[], strides: readonly number[], target: readonly number[]): number[] | null {
+  const n = numel(shape);
+  if (n === 0 || shape.length === 0) return contiguousStrides(target);
+  const out = new Array<number>(target.length);
+  let viewD = target.length - 1;
+  let chunkBase = strides[strides.length - 1];
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || target[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= target[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return out;
+}
+
+function broadcastsTo(from: readonly number[], to: readonly number[]): boolean {
+  if (from.length > to.length) return false;
+  const lead = to.length - from.length;
+  return from.every((d, i) => d === 1 || d === to[lead + i]);
+}
+
+/** An int64 value from a JS number, as PyTorch casts (truncation; non-finite gives INT64_MIN). */
+export function toBigInt(v: number): bigint {
+  return Number.isFinite(v) ? BigInt(Math.trunc(v)) : -9223372036854775808n;
+}
+
+/** A 0-dim tensor holding `v` in `dtype`. */
+export function scalarTensor<D extends DType>(v: number, dtype: D): Tensor<D> {
+  const s = allocStorage(dtype, 1);
+  if (dtype === "int64") (s as BigInt64Array)[0] = toBigInt(v);
+  else if (dtype === "bool") (s as Uint8Array)[0] = v !== 0 ? 1 : 0;
+  else (s as Float32Array)[0] = v;
+  return new Tensor(s, [], dtype);
+}
+
+/**
+ * Write `src` (broadcast to `dst`'s shape, converted to `dst`'s dtype) into `dst`'s elements,
+ * strided on both sides. Does not bump the version.
+ */
+export function copyInto(dst: Tensor<DType>, src: Tensor<DType>): void {
+  const s = src.expand(dst.shape);
+  const from = s.dtype;
+  const to = dst.dtype;
+  const d = dst._storage as any;
+  const x = s._storage as any;
+  forEachRowImport(dst.shape, [{ offset: dst._offset, strides: dst._strides }, { offset: s._offset, strides: s._strides }], (o0, o1, _2, n, s0, s1) => {
+    if (from === to) {
+      for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = x[o1];
+    } else if (to === "int64") {
+      if (from === "bool") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = BigInt(x[o1]);
+      else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = toBigInt(x[o1]);
+    } else if (to === "bool") {
+      if (from === "int64") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = x[o1] !== 0n ? 1 : 0;
+      else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = x[o1] !== 0 ? 1 : 0;
+    } else {
+      for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = Number(x[o1]);
+    }
+  });
+}
+
 /** `max(x, 0)` elementwise keeping NaN and -0.0; `inplace` overwrites `x` (PyTorch: `F.relu`). */
 export function relu(x: Tensor, inplace = false): Tensor {
   if (x.dtype !== "float32") throw new RuntimeError(`relu is only implemented for float32 tensors, got ${x.dtype}`);
+  if (inplace && !x.isContiguous()) {
+    copyInto(x, relu(x));
+    return x._bumpVersion();
+  }
   const src = x.data;
   const dst = inplace ? src : new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) {
@@ -374,34 +758,38 @@ function argmaxRange(x: Float32Array, base: number, n: number, step: number): nu
 
 type BinaryOp = "add" | "sub" | "mul" | "div";
 
-/** A broadcast view of `t` as `shape` (stride 0 along expanded dims), over its ndarray. */
-function broadcastView(t: Tensor, shape: number[]): NdArray<any> {
-  const strides = contiguousStrides(t.shape);
-  const lead = shape.length - t.shape.length;
-  const s = shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : strides[i - lead]));
-  return ndarray(t.data, shape.length ? shape : [1], shape.length ? s : [0]);
+function binary(a: Tensor<DType>, b: Tensor<DType> | number, op: BinaryOp): Tensor {
+  if (a.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${a.dtype}`);
+  const bt = typeof b === "number" ? scalarTensor(b, "float32") : b;
+  if (bt.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${bt.dtype}`);
+  const shape = broadcastShapesStrict(a.shape, bt.shape);
+  const x = a.expand(shape);
+  const y = bt.expand(shape);
+  const out = new Float32Array(numel(shape));
+  const xs = x._storage as Float32Array;
+  const ys = y._storage as Float32Array;
+  let at = 0;
+  forEachRowImport(shape, [{ offset: x._offset, strides: x._strides }, { offset: y._offset, strides: y._strides }], (o0, o1, _2, n, s0, s1) => {
+    if (op === "add") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] + ys[o1];
+    else if (op === "sub") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] - ys[o1];
+    else if (op === "mul") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] * ys[o1];
+    else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] / ys[o1];
+  });
+  return new Tensor(out, shape);
 }
 
-function binary(a: Tensor<DType>, b: Tensor | number, op: BinaryOp): Tensor {
-  if (a.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${a.dtype}`);
-  const at = a as Tensor;
-  if (typeof b === "number") {
-    const out = new Tensor(new Float32Array(at.size), at.shape);
-    const dst = out.array;
-    const src = at.array;
-    if (op === "add") ops.adds(dst, src, b);
-    else if (op === "sub") ops.subs(dst, src, b);
-    else if (op === "mul") ops.muls(dst, src, b);
-    else ops.divs(dst, src, b);
-    return out;
+/** Broadcast two shapes with PyTorch's error text. */
+export function broadcastShapesStrict(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new RuntimeError(`The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`);
+    }
+    out[i] = da === 1 ? db : da;
   }
-  if (b.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${b.dtype}`);
-  const shape = broadcastShapes(at.shape, b.shape);
-  const out = new Tensor(new Float32Array(numel(shape)), shape);
-  const dst = out.array;
-  const x = broadcastView(at, shape);
-  const y = broadcastView(b, shape);
-  ops[op](dst, x, y);
   return out;
 }
 
@@ -417,97 +805,173 @@ function nestedShape(values: NestedArray): number[] {
   return shape;
 }
 
-function flattenInto(values: NestedArray, shape: number[], dim: number, out: number[]): void {
+function flattenInto(values: NestedArray, shape: number[], dim: number, out: (number | boolean)[]): void {
   if (dim === shape.length) {
-    if (typeof values !== "number") throw new ValueError("tensor(): ragged nested array");
+    if (typeof values !== "number" && typeof values !== "boolean") {
+      throw new ValueError(`too many dimensions '${typeof values === "string" ? "str" : typeof values}'`);
+    }
     out.push(values);
     return;
   }
   if (!Array.isArray(values) || values.length !== shape[dim]) {
-    throw new ValueError(`tensor(): expected sequence of length ${shape[dim]} at dim ${dim}`);
+    throw new ValueError(`expected sequence of length ${shape[dim]} at dim ${dim} (got ${Array.isArray(values) ? values.length : 1})`);
   }
   for (const v of values) flattenInto(v, shape, dim + 1, out);
 }
 
+/** Options of the creation functions (PyTorch's keyword arguments). */
+export interface CreateOptions<D extends DType = DType> {
+  dtype?: D;
+}
+
 /**
  * Make a tensor (PyTorch: `torch.tensor`). Accepts nested arrays (shape inferred), a flat array
- * or typed array with a `shape`, or a scalar. `dtype` defaults to float32.
+ * or typed array with a `shape`, or a scalar. `dtype` defaults to float32 (bool for booleans,
+ * int64 for a `BigInt64Array`); may be given as the third argument or `{ dtype }`.
  */
 export function tensor(
   values: NestedArray | ArrayLike<number> | Float32Array,
   shape?: readonly number[],
 ): Tensor;
 export function tensor<D extends DType>(
-  values: NestedArray | ArrayLike<number> | Float32Array | BigInt64Array,
+  values: NestedArray | ArrayLike<number> | Storage,
   shape: readonly number[] | undefined,
-  dtype: D,
+  dtype: D | CreateOptions<D>,
 ): Tensor<D>;
 export function tensor(
-  values: NestedArray | ArrayLike<number> | Float32Array | BigInt64Array,
+  values: NestedArray | ArrayLike<number> | Storage,
   shape?: readonly number[],
-  dtype: DType = "float32",
+  dtypeOrOpts?: DType | CreateOptions,
 ): Tensor<DType> {
-  let flat: ArrayLike<number | bigint>;
+  let dtype = typeof dtypeOrOpts === "string" ? dtypeOrOpts : dtypeOrOpts?.dtype;
+  let flat: ArrayLike<number | bigint | boolean>;
   let inferred: number[];
-  if (typeof values === "number") {
+  if (typeof values === "number" || typeof values === "boolean") {
     flat = [values];
     inferred = [];
-  } else if (ArrayBuffer.isView(values) || !Array.isArray(values) || !values.some(Array.isArray)) {
+  } else if (ArrayBuffer.isView(values)) {
     flat = values as ArrayLike<number>;
     inferred = [flat.length];
+    dtype ??= values instanceof BigInt64Array ? "int64" : undefined;
+  } else if (!Array.isArray(values)) {
+    throw new ValueError(`too many dimensions '${typeof values === "string" ? "str" : typeof values}'`);
   } else {
     inferred = nestedShape(values as NestedArray);
-    const out: number[] = [];
+    const out: (number | boolean)[] = [];
     flattenInto(values as NestedArray, inferred, 0, out);
     flat = out;
+    if (dtype === undefined && out.length > 0 && out.every((v) => typeof v === "boolean")) dtype = "bool";
   }
+  dtype ??= "float32";
   const s = shape ? [...shape] : inferred;
   if (numel(s) !== flat.length) {
     throw new ValueError(`tensor(): ${flat.length} values do not fill shape ${formatShape(s)}`);
   }
   if (dtype === "int64") {
     const d = new BigInt64Array(flat.length);
-    for (let i = 0; i < flat.length; i++) d[i] = BigInt(flat[i] as number | bigint);
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      d[i] = typeof v === "bigint" ? v : toBigInt(Number(v));
+    }
     return new Tensor(d, s, "int64");
   }
-  const d = values instanceof Float32Array ? values : Float32Array.from(flat as ArrayLike<number>);
+  if (dtype === "bool") {
+    const d = new Uint8Array(flat.length);
+    for (let i = 0; i < flat.length; i++) d[i] = Number(flat[i]) !== 0 ? 1 : 0;
+    return new Tensor(d, s, "bool");
+  }
+  if (values instanceof Float32Array) return new Tensor(values, s, "float32");
+  const d = new Float32Array(flat.length);
+  for (let i = 0; i < flat.length; i++) d[i] = Number(flat[i]);
   return new Tensor(d, s, "float32");
 }
 
-function dimsOf(shape: number[] | [number[]]): number[] {
-  return (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
+type ShapeArgs<O> = number[] | [readonly number[]] | [...number[], O] | [readonly number[], O];
+
+/** Split `(2, 3)`, `([2, 3])`, `(2, 3, {opts})`, `([2, 3], {opts})` into shape and options. */
+export function shapeArgs<O extends object>(args: readonly unknown[]): { shape: number[]; opts: Partial<O> } {
+  let list = [...args];
+  let opts: Partial<O> = {};
+  const last = list[list.length - 1];
+  if (last !== null && typeof last === "object" && !Array.isArray(last)) {
+    opts = last as Partial<O>;
+    list = list.slice(0, -1);
+  }
+  const shape = (list.length === 1 && Array.isArray(list[0]) ? list[0] : list) as number[];
+  for (const d of shape) {
+    if (typeof d !== "number" || !Number.isInteger(d)) {
+      throw new TypeError_(`size must be a tuple of ints, but got ${formatShape(shape as number[])}`);
+    }
+    if (d < 0) throw new RuntimeError(`Trying to create tensor with negative dimension ${d}: ${formatShape(shape)}`);
+  }
+  return { shape: [...shape], opts };
 }
 
-/** All-zero float32 tensor (PyTorch: `torch.zeros`). Shape as varargs or one array. */
-export function zeros(...shape: number[] | [number[]]): Tensor {
-  const s = dimsOf(shape);
-  return new Tensor(new Float32Array(numel(s)), s);
+/** Options of `rand`/`randn`. */
+export interface RandomOptions extends CreateOptions<"float32"> {
+  generator?: Generator;
 }
 
-/** All-one float32 tensor (PyTorch: `torch.ones`). */
-export function ones(...shape: number[] | [number[]]): Tensor {
-  return full(dimsOf(shape), 1);
+/** Constant-filled tensor of `dtype` (default float32). */
+function filled(shape: number[], value: number, dtype: DType = "float32"): Tensor<DType> {
+  const t = new Tensor(allocStorage(dtype, numel(shape)), shape, dtype);
+  if (value !== 0) t.fill_(value);
+  return t;
 }
 
-/** Constant-filled float32 tensor (PyTorch: `torch.full`). */
-export function full(shape: readonly number[], value: number): Tensor {
-  return new Tensor(new Float32Array(numel(shape)).fill(value), shape);
+/** All-zero tensor (PyTorch: `torch.zeros`): `zeros(2, 3)`, `zeros([2, 3])`, `zeros(2, 3, { dtype: "int64" })`. */
+export function zeros(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
+export function zeros<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
+export function zeros(...args: unknown[]): Tensor<DType> {
+  const { shape, opts } = shapeArgs<CreateOptions>(args);
+  return filled(shape, 0, opts.dtype);
 }
 
-/** Uniform [0, 1) float32 tensor from the default (or a given) generator (PyTorch: `torch.rand`). */
-export function rand(shape: readonly number[], generator: Generator = defaultGenerator): Tensor {
+/** All-one tensor (PyTorch: `torch.ones`); shape and options as `zeros`. */
+export function ones(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
+export function ones<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
+export function ones(...args: unknown[]): Tensor<DType> {
+  const { shape, opts } = shapeArgs<CreateOptions>(args);
+  return filled(shape, 1, opts.dtype);
+}
+
+/** Constant-filled tensor (PyTorch: `torch.full(size, fill_value, dtype=)`); dtype defaults to float32 (bool for a boolean value). */
+export function full(shape: readonly number[], value: number | boolean, opts?: CreateOptions<"float32">): Tensor;
+export function full<D extends DType>(shape: readonly number[], value: number | boolean, opts: CreateOptions<D>): Tensor<D>;
+export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor<DType> {
+  const { shape: s } = shapeArgs([shape]);
+  return filled(s, Number(value), opts.dtype ?? (typeof value === "boolean" ? "bool" : "float32"));
+}
+
+function randomArgs(args: unknown[]): { shape: number[]; generator: Generator } {
+  const last = args[args.length - 1];
+  if (last instanceof Object && "fillUniform" in (last as object)) {
+    return { shape: shapeArgs(args.slice(0, -1)).shape, generator: last as Generator };
+  }
+  const { shape, opts } = shapeArgs<RandomOptions>(args);
+  if (opts.dtype && opts.dtype !== "float32") throw new RuntimeError(`"normal_kernel_cpu" not implemented for '${opts.dtype}'`);
+  return { shape, generator: opts.generator ?? defaultGenerator };
+}
+
+/**
+ * Uniform [0, 1) float32 tensor (PyTorch: `torch.rand`): `rand(2, 3)`, `rand([2, 3])`,
+ * `rand([2, 3], { generator })` (a `Generator` as the last argument also works).
+ */
+export function rand(...args: ShapeArgs<RandomOptions> | [readonly number[], Generator]): Tensor {
+  const { shape, generator } = randomArgs(args);
   return new Tensor(generator.fillUniform(new Float32Array(numel(shape)), 0, 1), shape);
 }
 
-/** Standard-normal float32 tensor (PyTorch: `torch.randn`). */
-export function randn(shape: readonly number[], generator: Generator = defaultGenerator): Tensor {
+/** Standard-normal float32 tensor (PyTorch: `torch.randn`); arguments as `rand`. */
+export function randn(...args: ShapeArgs<RandomOptions> | [readonly number[], Generator]): Tensor {
+  const { shape, generator } = randomArgs(args);
   return new Tensor(generator.fillNormal(new Float32Array(numel(shape)), 0, 1), shape);
 }
 
 /** Integer-valued int64 scalar or vector (PyTorch: `torch.tensor(n, dtype=torch.long)`). */
 export function int64(values: number | number[] | bigint, shape?: number[]): Tensor<"int64"> {
   if (typeof values === "number" || typeof values === "bigint") {
-    return new Tensor(BigInt64Array.of(BigInt(values)), shape ?? [], "int64");
+    return new Tensor(BigInt64Array.of(typeof values === "bigint" ? values : BigInt(values)), shape ?? [], "int64");
   }
   return tensor(values, shape ?? [values.length], "int64");
 }

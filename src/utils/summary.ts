@@ -59,7 +59,7 @@ export function summary(model: nn.Module, inputShape: number[], opts: { depth?: 
       depth,
       index: `${depth}-${counters[depth]}`,
       outputShape: null,
-      params: [...m.parameters(false)].reduce((s, p) => s + p.size, 0),
+      params: [...m.parameters(false)].reduce((s, p) => s + p.numel(), 0),
       multAdds: 0,
     };
     rows.push(row);
@@ -81,7 +81,7 @@ export function summary(model: nn.Module, inputShape: number[], opts: { depth?: 
     handles.forEach((h) => h.remove());
     model.train(wasTraining);
   }
-  const totalParams = [...model.parameters()].reduce((s, p) => s + p.size, 0);
+  const totalParams = [...model.parameters()].reduce((s, p) => s + p.numel(), 0);
   const totalMultAdds = rows.reduce((s, r) => s + r.multAdds, 0);
   const shown = rows.filter((r) => r.depth <= maxDepth);
   const render = (): string => {
