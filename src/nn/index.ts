@@ -18,3 +18,17 @@ export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
 export { fusedConvBn, unhookedTree } from "./fusion.js";
+export {
+  MultiheadAttention,
+  NonDynamicallyQuantizableLinear,
+  TransformerEncoderLayer,
+  TransformerEncoder,
+  AssertionError,
+  deepCopy,
+  type MultiheadAttentionOptions,
+  type MultiheadAttentionForwardOptions,
+  type TransformerEncoderLayerOptions,
+  type TransformerEncoderLayerForwardOptions,
+  type TransformerEncoderOptions,
+  type TransformerActivation,
+} from "./transformer.js";

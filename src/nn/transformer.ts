@@ -1,0 +1,574 @@
+/**
+ * Attention layers (PyTorch: `nn.MultiheadAttention` in `torch/nn/modules/activation.py`,
+ * `nn.TransformerEncoderLayer` / `nn.TransformerEncoder` in `torch/nn/modules/transformer.py`,
+ * and `F.multi_head_attention_forward`). Parameter layout, init, printouts, masks and shapes are
+ * PyTorch's; the attention itself runs batched over (batch × heads) on the SGEMM
+ * (`src/tensor/attention.ts`).
+ */
+import { RuntimeError, TsnnError } from "../errors.js";
+import { attentionKernel, linear, sgemm, Tensor, zeros, defaultGenerator, type AttentionMask, type DType } from "../tensor/index.js";
+import { bindArgs } from "./args.js";
+import { ModuleList } from "./container.js";
+import { Dropout } from "./dropout.js";
+import * as F from "./functional.js";
+import { calculateFanInAndFanOut, constant_, normal_, uniform_ } from "./init.js";
+import { Linear } from "./linear.js";
+import { Module, Parameter } from "./module.js";
+import { LayerNorm } from "./normalization.js";
+
+/**
+ * Python's `AssertionError`, which PyTorch's attention code raises for bad shapes (its `assert`s).
+ * (Kept here until src/errors.ts has one.)
+ */
+export class AssertionError extends TsnnError {
+  override name = "AssertionError";
+}
+
+/**
+ * A `Linear` under another name, used for `MultiheadAttention.out_proj` (PyTorch:
+ * `torch.nn.modules.linear.NonDynamicallyQuantizableLinear`); prints as
+ * `NonDynamicallyQuantizableLinear(in_features=…, out_features=…, bias=True)`.
+ */
+export class NonDynamicallyQuantizableLinear extends Linear {}
+
+/** `xavier_uniform_` (gain 1): U(±√(6/(fan_in+fan_out))). */
+function xavierUniform(t: Tensor): void {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  const a = Math.sqrt(6 / (fanIn + fanOut));
+  uniform_(t, -a, a);
+}
+
+/** `xavier_normal_` (gain 1): N(0, 2/(fan_in+fan_out)). */
+function xavierNormal(t: Tensor): void {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  normal_(t, 0, Math.sqrt(2 / (fanIn + fanOut)));
+}
+
+/** Options of `MultiheadAttention` (PyTorch's keyword arguments in camelCase). */
+export interface MultiheadAttentionOptions {
+  dropout?: number;
+  bias?: boolean;
+  addBiasKv?: boolean;
+  addZeroAttn?: boolean;
+  kdim?: number | null;
+  vdim?: number | null;
+  batchFirst?: boolean;
+}
+
+/** Options of `MultiheadAttention.forward` (PyTorch's keyword arguments in camelCase). */
+export interface MultiheadAttentionForwardOptions {
+  /** `[N, S]` (or `[S]` unbatched): boolean (`true` = ignore that key) or float (added). */
+  keyPaddingMask?: Tensor<DType> | null;
+  /** Return the attention weights (default `true`). */
+  needWeights?: boolean;
+  /** `[L, S]` or `[N·numHeads, L, S]`: boolean (`true` = not allowed) or float (added). */
+  attnMask?: Tensor<DType> | null;
+  /** Average the returned weights over heads (default `true`). */
+  averageAttnWeights?: boolean;
+  /** A hint that `attnMask` is the causal mask (PyTorch ≥ 2.0); it requires `attnMask`. */
+  isCausal?: boolean;
+}
+
+const isFloat = (t: Tensor<DType>): boolean => t.dtype === "float32";
+
+/** Mask values as additive floats: boolean/integer masks → `-inf` where set, float masks as they are. */
+function additive(t: Tensor<DType>): Float32Array {
+  if (isFloat(t)) return (t as Tensor).data;
+  const src = t.data as ArrayLike<number | bigint>;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) if (src[i] !== 0 && src[i] !== 0n) out[i] = -Infinity;
+  return out;
+}
+
+/**
+ * Multi-head attention (PyTorch: `nn.MultiheadAttention`): `out_proj(concat_h softmax(Q_h K_hᵀ /
+ * √d_h + mask) V_h)` with Q, K, V projected by `in_proj_weight`/`in_proj_bias` (or
+ * `q/k/v_proj_weight` when `kdim`/`vdim` differ from `embedDim`).
+ *
+ * ```ts
+ * const mha = new nn.MultiheadAttention(64, 8, { batchFirst: true });
+ * const [out, weights] = mha.call(x, x, x, { keyPaddingMask, needWeights: false });
+ * ```
+ */
+export class MultiheadAttention extends Module {
+  embedDim: number;
+  kdim: number;
+  vdim: number;
+  _qkvSameEmbedDim: boolean;
+  numHeads: number;
+  dropout: number;
+  batchFirst: boolean;
+  headDim: number;
+  addZeroAttn: boolean;
+  declare in_proj_weight: Parameter | null;
+  declare q_proj_weight: Parameter | null;
+  declare k_proj_weight: Parameter | null;
+  declare v_proj_weight: Parameter | null;
+  declare in_proj_bias: Parameter | null;
+  declare out_proj: NonDynamicallyQuantizableLinear;
+  declare bias_k: Parameter | null;
+  declare bias_v: Parameter | null;
+
+  constructor(
+    embedDim: number,
+    numHeads: number,
+    ...args:
+      | [dropout?: number, bias?: boolean, addBiasKv?: boolean, addZeroAttn?: boolean, kdim?: number | null, vdim?: number | null, batchFirst?: boolean]
+      | [opts: MultiheadAttentionOptions]
+  ) {
+    super();
+    const o = bindArgs<Required<MultiheadAttentionOptions>>("MultiheadAttention.__init__", args, [
+      ["dropout", 0.0], ["bias", true], ["addBiasKv", false], ["addZeroAttn", false], ["kdim", null], ["vdim", null], ["batchFirst", false],
+    ]);
+    this.embedDim = embedDim;
+    this.kdim = o.kdim ?? embedDim;
+    this.vdim = o.vdim ?? embedDim;
+    this._qkvSameEmbedDim = this.kdim === embedDim && this.vdim === embedDim;
+    this.numHeads = numHeads;
+    this.dropout = o.dropout;
+    this.batchFirst = o.batchFirst;
+    this.headDim = Math.floor(embedDim / numHeads);
+    if (this.headDim * numHeads !== embedDim) throw new AssertionError("embed_dim must be divisible by num_heads");
+    if (!this._qkvSameEmbedDim) {
+      this.q_proj_weight = new Parameter(zeros(embedDim, embedDim));
+      this.k_proj_weight = new Parameter(zeros(embedDim, this.kdim));
+      this.v_proj_weight = new Parameter(zeros(embedDim, this.vdim));
+      this.registerParameter("in_proj_weight", null);
+    } else {
+      this.in_proj_weight = new Parameter(zeros(3 * embedDim, embedDim));
+      this.registerParameter("q_proj_weight", null);
+      this.registerParameter("k_proj_weight", null);
+      this.registerParameter("v_proj_weight", null);
+    }
+    if (o.bias) this.in_proj_bias = new Parameter(zeros(3 * embedDim));
+    else this.registerParameter("in_proj_bias", null);
+    this.out_proj = new NonDynamicallyQuantizableLinear(embedDim, embedDim, { bias: o.bias });
+    if (o.addBiasKv) {
+      this.bias_k = new Parameter(zeros(1, 1, embedDim));
+      this.bias_v = new Parameter(zeros(1, 1, embedDim));
+    } else {
+      this.bias_k = null;
+      this.bias_v = null;
+    }
+    this.addZeroAttn = o.addZeroAttn;
+    this._resetParameters();
+  }
+
+  /** xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/bias_v (PyTorch: `_reset_parameters`). */
+  _resetParameters(): void {
+    if (this._qkvSameEmbedDim) xavierUniform(this.in_proj_weight!);
+    else for (const w of [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight]) xavierUniform(w!);
+    if (this.in_proj_bias) {
+      constant_(this.in_proj_bias, 0);
+      constant_(this.out_proj.bias!, 0);
+    }
+    if (this.bias_k) xavierNormal(this.bias_k);
+    if (this.bias_v) xavierNormal(this.bias_v);
+  }
+
+  /**
+   * `query` `[L, N, E]` (`[N, L, E]` with `batchFirst`, `[L, E]` unbatched), `key` `[S, N, kdim]`,
+   * `value` `[S, N, vdim]` → `[output, weights]`: output shaped as `query`; weights `[N, L, S]`
+   * averaged over heads, `[N, numHeads, L, S]` with `averageAttnWeights: false` (unbatched: without
+   * `N`), or `null` with `needWeights: false`.
+   */
+  override forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    ...args:
+      | [keyPaddingMask?: Tensor<DType> | null, needWeights?: boolean, attnMask?: Tensor<DType> | null, averageAttnWeights?: boolean, isCausal?: boolean]
+      | [opts: MultiheadAttentionForwardOptions]
+  ): [Tensor, Tensor | null] {
+    const o = bindArgs<Required<MultiheadAttentionForwardOptions>>("MultiheadAttention.forward", args, [
+      ["keyPaddingMask", null], ["needWeights", true], ["attnMask", null], ["averageAttnWeights", true], ["isCausal", false],
+    ]);
+    return multiHeadAttentionForward(this, query, key, value, o);
+  }
+}
+
+/** The forward of `MultiheadAttention` (PyTorch: `F.multi_head_attention_forward` on the module's tensors). */
+function multiHeadAttentionForward(
+  m: MultiheadAttention,
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  o: Required<MultiheadAttentionForwardOptions>,
+): [Tensor, Tensor | null] {
+  const H = m.numHeads;
+  let { keyPaddingMask: kpm, attnMask } = o;
+  const qd = query.shape.length;
+  if (qd !== 2 && qd !== 3) {
+    throw new AssertionError(`query should be unbatched 2D or batched 3D tensor but received ${qd}-D query tensor`);
+  }
+  const batched = qd === 3;
+  const want = batched ? 3 : 2;
+  if (key.shape.length !== want || value.shape.length !== want) {
+    throw new AssertionError(
+      batched
+        ? `For batched (3-D) \`query\`, expected \`key\` and \`value\` to be 3-D but found ${key.shape.length}-D and ${value.shape.length}-D tensors respectively`
+        : `For unbatched (2-D) \`query\`, expected \`key\` and \`value\` to be 2-D but found ${key.shape.length}-D and ${value.shape.length}-D tensors respectively`,
+    );
+  }
+  if (kpm && kpm.shape.length !== (batched ? 2 : 1)) {
+    throw new AssertionError(
+      batched
+        ? `For batched (3-D) \`query\`, expected \`key_padding_mask\` to be \`None\` or 2-D but found ${kpm.shape.length}-D tensor instead`
+        : `For unbatched (2-D) \`query\`, expected \`key_padding_mask\` to be \`None\` or 1-D but found ${kpm.shape.length}-D tensor instead`,
+    );
+  }
+  if (attnMask && attnMask.shape.length !== 2 && attnMask.shape.length !== 3) {
+    throw new AssertionError(
+      `For ${batched ? "batched (3-D)" : "unbatched (2-D)"} \`query\`, expected \`attn_mask\` to be \`None\`, 2-D or 3-D but found ${attnMask.shape.length}-D tensor instead`,
+    );
+  }
+  if (o.isCausal && !attnMask) {
+    throw new RuntimeError(
+      "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` to create this mask.",
+    );
+  }
+  // Layout: rows of the flat [*, E] inputs are (l, n) pairs; seq-first puts n innermost.
+  const seqFirst = batched && !m.batchFirst;
+  const N = batched ? query.shape[m.batchFirst ? 0 : 1] : 1;
+  const L = query.shape[batched && m.batchFirst ? 1 : 0];
+  const S = key.shape[batched && m.batchFirst ? 1 : 0];
+  const E = query.shape[qd - 1];
+  if (E !== m.embedDim) throw new AssertionError(`was expecting embedding dimension of ${m.embedDim}, but got ${E}`);
+  if (!batched && attnMask && attnMask.shape.length === 3) {
+    const exp = [H, L, S];
+    if (attnMask.shape.some((d, i) => d !== exp[i])) {
+      throw new AssertionError(`Expected \`attn_mask\` shape to be (${exp.join(", ")}) but got torch.Size([${attnMask.shape.join(", ")}])`);
+    }
+  }
+  const kvBatch = key.shape.slice(0, 2).join();
+  if (m._qkvSameEmbedDim) {
+    if (key.shape.join() !== value.shape.join()) {
+      throw new AssertionError(`key shape torch.Size([${key.shape.join(", ")}]) does not match value shape torch.Size([${value.shape.join(", ")}])`);
+    }
+  } else if (kvBatch !== value.shape.slice(0, 2).join()) {
+    throw new AssertionError(
+      `key's sequence and batch dims torch.Size([${key.shape.slice(0, 2).join(", ")}]) do not match value's torch.Size([${value.shape.slice(0, 2).join(", ")}])`,
+    );
+  }
+  const dh = m.headDim;
+  const rowOf = (n: number, l: number, len: number): number => (seqFirst ? l * N + n : n * len + l);
+
+  // In-projection: q, k, v as [rows, E] in the input's row order.
+  const bias = m.in_proj_bias;
+  let q: Float32Array, k: Float32Array, v: Float32Array;
+  let qStride = E, kStride = E, vStride = E, qOff = 0, kOff = 0, vOff = 0;
+  if (m._qkvSameEmbedDim) {
+    const W = m.in_proj_weight!;
+    if (query === key && key === value) {
+      const qkv = linear(query.reshape(-1, E), W, bias).data;
+      q = k = v = qkv;
+      qStride = kStride = vStride = 3 * E;
+      kOff = E;
+      vOff = 2 * E;
+    } else {
+      q = project(query.data, L * N, E, W.data, 0, E, bias?.data ?? null, 0);
+      if (key === value) {
+        k = v = project(key.data, S * N, E, W.data, E * E, 2 * E, bias?.data ?? null, E);
+        kStride = vStride = 2 * E;
+        vOff = E;
+      } else {
+        k = project(key.data, S * N, E, W.data, E * E, E, bias?.data ?? null, E);
+        v = project(value.data, S * N, E, W.data, 2 * E * E, E, bias?.data ?? null, 2 * E);
+      }
+    }
+  } else {
+    const b = bias?.data ?? null;
+    q = project(query.data, L * N, E, m.q_proj_weight!.data, 0, E, b, 0);
+    k = project(key.data, S * N, m.kdim, m.k_proj_weight!.data, 0, E, b, E);
+    v = project(value.data, S * N, m.vdim, m.v_proj_weight!.data, 0, E, b, 2 * E);
+  }
+
+  // Keys gain one position for bias_k/bias_v and one for add_zero_attn; masks gain zero columns.
+  const extraBias = m.bias_k && m.bias_v ? 1 : 0;
+  const extraZero = m.addZeroAttn ? 1 : 0;
+  const Sx = S + extraBias + extraZero;
+  const B = N * H;
+  const qh = new Float32Array(B * L * dh);
+  const kh = new Float32Array(B * Sx * dh);
+  const vh = new Float32Array(B * Sx * dh);
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) {
+      const b = n * H + h;
+      for (let l = 0; l < L; l++) {
+        const src = rowOf(n, l, L) * qStride + qOff + h * dh;
+        qh.set(q.subarray(src, src + dh), (b * L + l) * dh);
+      }
+      for (let s = 0; s < S; s++) {
+        const r = rowOf(n, s, S);
+        kh.set(k.subarray(r * kStride + kOff + h * dh, r * kStride + kOff + h * dh + dh), (b * Sx + s) * dh);
+        vh.set(v.subarray(r * vStride + vOff + h * dh, r * vStride + vOff + h * dh + dh), (b * Sx + s) * dh);
+      }
+      if (extraBias) {
+        kh.set(m.bias_k!.data.subarray(h * dh, h * dh + dh), (b * Sx + S) * dh);
+        vh.set(m.bias_v!.data.subarray(h * dh, h * dh + dh), (b * Sx + S) * dh);
+      }
+    }
+  }
+
+  // Masks → one additive mask over [B or 1, L or 1, Sx].
+  let mask: AttentionMask | null = null;
+  let attn: Float32Array | null = null;
+  let attnBatched = false;
+  if (attnMask) {
+    const ad = attnMask.shape.length;
+    const exp = ad === 2 ? [L, S] : [B, L, S];
+    if (attnMask.shape.length !== exp.length || attnMask.shape.some((d, i) => d !== exp[i])) {
+      throw new RuntimeError(`The shape of the ${ad}D attn_mask is torch.Size([${attnMask.shape.join(", ")}]), but should be (${exp.join(", ")}).`);
+    }
+    attnBatched = ad === 3;
+    const src = additive(attnMask);
+    const count = attnBatched ? B : 1;
+    attn = new Float32Array(count * L * Sx);
+    for (let r = 0; r < count * L; r++) attn.set(src.subarray(r * S, r * S + S), r * Sx);
+  }
+  if (kpm) {
+    const exp = batched ? [N, S] : [S];
+    if (kpm.shape.some((d, i) => d !== exp[i])) {
+      throw new AssertionError(`expecting key_padding_mask shape of (${N}, ${Sx}), but got torch.Size([${kpm.shape.join(", ")}])`);
+    }
+    const src = additive(kpm);
+    const full = new Float32Array(B * L * Sx);
+    for (let b = 0; b < B; b++) {
+      const n = Math.floor(b / H);
+      for (let l = 0; l < L; l++) {
+        const at = (b * L + l) * Sx;
+        const am = attn ? (attnBatched ? (b * L + l) * Sx : l * Sx) : -1;
+        for (let s = 0; s < S; s++) full[at + s] = src[n * S + s] + (am >= 0 ? attn![am + s] : 0);
+        for (let s = S; s < Sx; s++) full[at + s] = am >= 0 ? attn![am + s] : 0;
+      }
+    }
+    mask = { data: full, batchStride: L * Sx, rowStride: Sx };
+  } else if (attn) {
+    mask = { data: attn, batchStride: attnBatched ? L * Sx : 0, rowStride: Sx };
+  }
+
+  const drop = m.training && m.dropout > 0 ? { p: m.dropout, random: () => defaultGenerator.random() } : null;
+  const weights = o.needWeights ? new Float32Array(B * L * Sx) : null;
+  const outH = new Float32Array(B * L * dh);
+  attentionKernel(B, L, Sx, dh, dh, qh, kh, vh, 1 / Math.sqrt(dh), mask, outH, weights, drop);
+
+  // Heads back to [rows, E] in the query's row order, then out_proj.
+  const merged = new Float32Array(L * N * E);
+  for (let b = 0; b < B; b++) {
+    const n = Math.floor(b / H);
+    const h = b % H;
+    for (let l = 0; l < L; l++) {
+      merged.set(outH.subarray((b * L + l) * dh, (b * L + l + 1) * dh), rowOf(n, l, L) * E + h * dh);
+    }
+  }
+  const out = linear(new Tensor(merged, [L * N, E]), m.out_proj.weight, m.out_proj.bias);
+  const output = out.reshape(query.shape);
+  if (!weights) return [output, null];
+  let w: Tensor;
+  if (o.averageAttnWeights) {
+    const avg = new Float32Array(N * L * Sx);
+    for (let n = 0; n < N; n++) {
+      for (let h = 0; h < H; h++) {
+        const src = weights.subarray((n * H + h) * L * Sx, (n * H + h + 1) * L * Sx);
+        for (let i = 0; i < L * Sx; i++) avg[n * L * Sx + i] += src[i];
+      }
+    }
+    for (let i = 0; i < avg.length; i++) avg[i] /= H;
+    w = new Tensor(avg, batched ? [N, L, Sx] : [L, Sx]);
+  } else {
+    w = new Tensor(weights, batched ? [N, H, L, Sx] : [H, L, Sx]);
+  }
+  return [output, w];
+}
+
+/**
+ * `x·W[rows wOff..]ᵀ + b[bOff..]` for `rows` rows of `inF` values and `outF` outputs, where the
+ * weight block starts `wOff` floats into `W` (PyTorch: `linear(x, w_q, b_q)` on a split of
+ * `in_proj_weight`; a strided view instead of a split copy).
+ */
+function project(x: Float32Array, rows: number, inF: number, W: Float32Array, wOff: number, outF: number, b: Float32Array | null, bOff: number): Float32Array {
+  const out = new Float32Array(rows * outF);
+  sgemm(rows, outF, inF, { data: x, offset: 0, rowStride: inF, colStride: 1 }, { data: W, offset: wOff, rowStride: 1, colStride: inF }, out, 0, outF);
+  if (b) for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) out[r * outF + j] += b[bOff + j];
+  return out;
+}
+
+/** An activation given by name or as a function/module (PyTorch: `activation="relu"` or a callable). */
+export type TransformerActivation = "relu" | "gelu" | ((x: Tensor) => Tensor) | Module;
+
+/** Options of `TransformerEncoderLayer` (PyTorch's keyword arguments in camelCase). */
+export interface TransformerEncoderLayerOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: TransformerActivation;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  normFirst?: boolean;
+}
+
+/** Options of `TransformerEncoderLayer.forward`. */
+export interface TransformerEncoderLayerForwardOptions {
+  srcMask?: Tensor<DType> | null;
+  srcKeyPaddingMask?: Tensor<DType> | null;
+  isCausal?: boolean;
+}
+
+function activationFn(a: TransformerActivation): TransformerActivation {
+  if (a === "relu") return (x: Tensor) => F.relu(x);
+  if (a === "gelu") return (x: Tensor) => F.gelu(x);
+  if (typeof a === "string") throw new RuntimeError(`activation should be relu/gelu, not ${a}`);
+  return a;
+}
+
+/**
+ * Self-attention then a feed-forward block, each with a residual connection and LayerNorm, after
+ * (default) or before (`normFirst`) the block (PyTorch: `nn.TransformerEncoderLayer`).
+ */
+export class TransformerEncoderLayer extends Module {
+  declare self_attn: MultiheadAttention;
+  declare linear1: Linear;
+  declare dropout: Dropout;
+  declare linear2: Linear;
+  normFirst: boolean;
+  declare norm1: LayerNorm;
+  declare norm2: LayerNorm;
+  declare dropout1: Dropout;
+  declare dropout2: Dropout;
+  declare activation: ((x: Tensor) => Tensor) | Module;
+
+  constructor(
+    dModel: number,
+    nhead: number,
+    ...args:
+      | [dimFeedforward?: number, dropout?: number, activation?: TransformerActivation, layerNormEps?: number, batchFirst?: boolean, normFirst?: boolean]
+      | [opts: TransformerEncoderLayerOptions]
+  ) {
+    super();
+    const o = bindArgs<Required<TransformerEncoderLayerOptions>>("TransformerEncoderLayer.__init__", args, [
+      ["dimFeedforward", 2048], ["dropout", 0.1], ["activation", "relu"], ["layerNormEps", 1e-5], ["batchFirst", false], ["normFirst", false],
+    ]);
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: o.dropout, batchFirst: o.batchFirst });
+    this.linear1 = new Linear(dModel, o.dimFeedforward);
+    this.dropout = new Dropout(o.dropout);
+    this.linear2 = new Linear(o.dimFeedforward, dModel);
+    this.normFirst = o.normFirst;
+    this.norm1 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.dropout1 = new Dropout(o.dropout);
+    this.dropout2 = new Dropout(o.dropout);
+    this.activation = activationFn(o.activation) as ((x: Tensor) => Tensor) | Module;
+  }
+
+  /** `src` `[S, N, E]` (`[N, S, E]` with `batchFirst`, `[S, E]` unbatched) → same shape. */
+  override forward(
+    src: Tensor,
+    ...args: [srcMask?: Tensor<DType> | null, srcKeyPaddingMask?: Tensor<DType> | null, isCausal?: boolean] | [opts: TransformerEncoderLayerForwardOptions]
+  ): Tensor {
+    const o = bindArgs<Required<TransformerEncoderLayerForwardOptions>>("TransformerEncoderLayer.forward", args, [
+      ["srcMask", null], ["srcKeyPaddingMask", null], ["isCausal", false],
+    ]);
+    let x = src;
+    if (this.normFirst) {
+      x = x.add(this._saBlock(this.norm1.call(x), o));
+      x = x.add(this._ffBlock(this.norm2.call(x)));
+    } else {
+      x = this.norm1.call(x.add(this._saBlock(x, o)));
+      x = this.norm2.call(x.add(this._ffBlock(x)));
+    }
+    return x;
+  }
+
+  /** Self-attention block (PyTorch: `_sa_block`). */
+  _saBlock(x: Tensor, o: Required<TransformerEncoderLayerForwardOptions>): Tensor {
+    const [y] = this.self_attn.call(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, needWeights: false, isCausal: o.isCausal });
+    return this.dropout1.call(y);
+  }
+
+  /** Feed-forward block (PyTorch: `_ff_block`). */
+  _ffBlock(x: Tensor): Tensor {
+    const act = this.activation;
+    const h = this.linear1.call(x);
+    const a = act instanceof Module ? act.call(h) : act(h);
+    return this.dropout2.call(this.linear2.call(this.dropout.call(a)));
+  }
+}
+
+/** Options of `TransformerEncoder`. */
+export interface TransformerEncoderOptions {
+  norm?: Module | null;
+  enableNestedTensor?: boolean;
+  maskCheck?: boolean;
+}
+
+/**
+ * A stack of `numLayers` deep copies of `encoderLayer`, then an optional `norm` (PyTorch:
+ * `nn.TransformerEncoder`). The copies start with the same weights, as `copy.deepcopy` gives.
+ */
+export class TransformerEncoder extends Module {
+  declare layers: ModuleList;
+  numLayers: number;
+  declare norm: Module | null;
+  enableNestedTensor: boolean;
+  maskCheck: boolean;
+
+  constructor(
+    encoderLayer: Module,
+    numLayers: number,
+    ...args: [norm?: Module | null, enableNestedTensor?: boolean, maskCheck?: boolean] | [opts: TransformerEncoderOptions]
+  ) {
+    super();
+    const o = bindArgs<Required<TransformerEncoderOptions>>("TransformerEncoder.__init__", args, [
+      ["norm", null], ["enableNestedTensor", true], ["maskCheck", true],
+    ]);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => deepCopy(encoderLayer)));
+    this.numLayers = numLayers;
+    this.norm = o.norm;
+    this.enableNestedTensor = o.enableNestedTensor;
+    this.maskCheck = o.maskCheck;
+  }
+
+  /** Runs the layers in turn with the same masks, then `norm`. */
+  override forward(
+    src: Tensor,
+    ...args: [mask?: Tensor<DType> | null, srcKeyPaddingMask?: Tensor<DType> | null, isCausal?: boolean] | [opts: { mask?: Tensor<DType> | null; srcKeyPaddingMask?: Tensor<DType> | null; isCausal?: boolean }]
+  ): Tensor {
+    const o = bindArgs<{ mask: Tensor<DType> | null; srcKeyPaddingMask: Tensor<DType> | null; isCausal: boolean }>("TransformerEncoder.forward", args, [
+      ["mask", null], ["srcKeyPaddingMask", null], ["isCausal", false],
+    ]);
+    let out = src;
+    for (const layer of this.layers) out = layer.call(out, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+    if (this.norm) out = this.norm.call(out);
+    return out;
+  }
+}
+
+function copyValue(v: unknown, memo: Map<unknown, unknown>): unknown {
+  if (v instanceof Module) return deepCopy(v, memo);
+  if (v instanceof Parameter) return new Parameter(v.clone(), v.requiresGrad);
+  if (v instanceof Tensor) return v.clone();
+  if (Array.isArray(v)) return v.map((x) => copyValue(x, memo));
+  return v;
+}
+
+/**
+ * A deep copy of a module: same class, hyper-parameters, children, and fresh copies of every
+ * parameter and buffer (PyTorch: `copy.deepcopy(module)`). Modules shared inside the tree stay
+ * shared in the copy. The subclass constructor does not run (no re-initialisation).
+ */
+export function deepCopy<T extends Module>(module: T, memo: Map<unknown, unknown> = new Map()): T {
+  if (memo.has(module)) return memo.get(module) as T;
+  const c = Reflect.construct(Module, [], module.constructor) as T;
+  memo.set(module, c);
+  for (const [name, p] of module._parameters) c.registerParameter(name, p === null ? null : (copyValue(p, memo) as Parameter));
+  for (const [name, b] of module._buffers) {
+    c.registerBuffer(name, b === null ? null : b.clone(), { persistent: !module._nonPersistentBuffers.has(name) });
+  }
+  for (const [name, child] of module._modules) c.registerModule(name, child === null ? null : deepCopy(child, memo));
+  for (const key of Object.keys(module)) {
+    if (module._parameters.has(key) || module._buffers.has(key) || module._modules.has(key)) continue;
+    (c as any)[key] = copyValue((module as any)[key], memo);
+  }
+  if (!module.training) c.eval();
+  return c;
+}
+
