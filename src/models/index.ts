@@ -7,3 +7,5 @@ export { MobileNetV2, mobilenet_v2, type MobileNetV2Options } from "./mobilenetv
 export * as mobilenetv2 from "./mobilenetv2.js";
 export { MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, type MobileNetV3Options, type MobileNetV3BuilderOptions } from "./mobilenetv3.js";
 export * as mobilenetv3 from "./mobilenetv3.js";
+export { MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, type MNASNetOptions } from "./mnasnet.js";
+export * as mnasnet from "./mnasnet.js";

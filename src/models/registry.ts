@@ -14,6 +14,7 @@ import type { Module } from "../nn/index.js";
 import * as resnet from "./resnet.js";
 import * as mobilenetv2 from "./mobilenetv2.js";
 import * as mobilenetv3 from "./mobilenetv3.js";
+import * as mnasnet from "./mnasnet.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -78,6 +79,11 @@ export const MODELS: Record<string, ModelEntry> = {
   // mobilenetv3.ts
   mobilenet_v3_large: entry(mobilenetv3.mobilenet_v3_large, "mobilenetv3", 224, 232),
   mobilenet_v3_small: entry(mobilenetv3.mobilenet_v3_small, "mobilenetv3", 224, 256),
+  // mnasnet.ts
+  mnasnet0_5: entry(mnasnet.mnasnet0_5, "mnasnet", 224, 256),
+  mnasnet0_75: entry(mnasnet.mnasnet0_75, "mnasnet", 224, 232),
+  mnasnet1_0: entry(mnasnet.mnasnet1_0, "mnasnet", 224, 256),
+  mnasnet1_3: entry(mnasnet.mnasnet1_3, "mnasnet", 224, 232),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */

@@ -1,0 +1,77 @@
+/**
+ * MNASNet (0.5, 0.75, 1.0, 1.3) against torchvision 0.14 (fixtures:
+ * scripts/make_zoo_mobile_fixtures.py → test/fixtures/models/mnasnet.json): printouts byte for
+ * byte (BatchNorm momentum 1 - 0.9997 printed as Python does), state-dict keys/shapes/order and
+ * the `_metadata` version 2 of the root, a numClasses/dropout variant, torchvision's rebuild of
+ * version-1 checkpoints, and eval logits for deterministic weights (every float entry redrawn by
+ * `detStateDict`, BatchNorm running stats non-trivial).
+ *
+ * Tolerance: PyTorch's own float32-vs-float64 difference of these logits is at most 3.7e-4 for
+ * mnasnet0_5 at 1x3x64x64 (|y| up to 295) and 2.7e-4 for mnasnet1_3 at 1x3x48x48 (|y| up to 210);
+ * tsnn is held to ten times PyTorch's float32 error: atol = 10·that + 1e-6, rtol 1e-5.
+ */
+import { describe, expect, it } from "vitest";
+import { models, Tensor, int64, zeros, type DType } from "../../src/index.js";
+import { familySuites } from "./mobile_family.js";
+
+const F = familySuites(
+  "mnasnet.json",
+  { mnasnet0_5: models.mnasnet0_5, mnasnet0_75: models.mnasnet0_75, mnasnet1_0: models.mnasnet1_0, mnasnet1_3: models.mnasnet1_3 },
+  (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }),
+);
+
+/** A state dict with the given keys and shapes (zeros; int64 for num_batches_tracked) and root version. */
+function stateDictOf(keys: [string, number[]][], version: number): Map<string, Tensor<DType>> {
+  const sd = new Map<string, Tensor<DType>>(
+    keys.map(([k, shape]) => [k, k.endsWith("num_batches_tracked") ? (int64(0) as Tensor<DType>) : zeros(shape)]),
+  ) as Map<string, Tensor<DType>> & { _metadata?: Map<string, { version?: number }> };
+  sd._metadata = new Map([["", { version }]]);
+  return sd;
+}
+
+describe("MNASNet checkpoints of older torchvision", () => {
+  it("a version-1 mnasnet0_5 checkpoint rebuilds the stem as torchvision does, with its warning", () => {
+    const v1 = F.v1Checkpoint;
+    const m = models.mnasnet0_5();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      m.loadStateDict(stateDictOf(v1.keys, 1));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(m.toString()).toBe(v1.printAfterLoad);
+    expect(models.mnasnet.MNASNET_V1_WARNING).toBe(v1.warning);
+  });
+
+  it("an unknown version is refused with torchvision's text", () => {
+    const [type, msg] = F.badVersionError;
+    expect(type).toBe("ValueError");
+    expect(() => models.mnasnet0_5().loadStateDict(stateDictOf(F.v1Checkpoint.keys, 3))).toThrow(msg);
+  });
+
+  it("a state dict without _metadata loads as the current version", () => {
+    const keys = (F.builders.mnasnet0_5.keys as [string, number[]][]).map(([k, s]) => [k, s] as [string, number[]]);
+    const sd = stateDictOf(keys, 2) as Map<string, Tensor<DType>> & { _metadata?: unknown };
+    delete sd._metadata;
+    expect(() => models.mnasnet0_5().loadStateDict(sd)).not.toThrow();
+  });
+});
+
+describe("MNASNet helpers", () => {
+  const { _roundToMultipleOf, _getDepths } = models.mnasnet;
+  it("_roundToMultipleOf rounds up unless within 10%: (83, 8) → 80, (84, 8) → 88", () => {
+    expect(_roundToMultipleOf(83, 8)).toBe(80);
+    expect(_roundToMultipleOf(84, 8)).toBe(88);
+  });
+  it("_getDepths(0.5) and (1.3)", () => {
+    expect(_getDepths(0.5)).toEqual([16, 8, 16, 24, 40, 48, 96, 160]);
+    expect(_getDepths(1.3)).toEqual([40, 24, 32, 56, 104, 128, 248, 416]);
+  });
+  it("bad alpha and stride: torchvision's errors", () => {
+    expect(() => new models.MNASNet(0)).toThrow("alpha should be greater than 0.0 instead of 0.0");
+    expect(() => new models.mnasnet._InvertedResidual(8, 8, 3, 3, 3)).toThrow("stride should be 1 or 2 instead of 3");
+    expect(() => new models.mnasnet._InvertedResidual(8, 8, 7, 1, 3)).toThrow("kernel_size should be 3 or 5 instead of 7");
+  });
+});
