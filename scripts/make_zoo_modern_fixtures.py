@@ -146,6 +146,44 @@ EFFICIENTNETS = [getattr(tvm, f"efficientnet_b{i}") for i in range(8)] + [
     tvm.efficientnet_v2_s, tvm.efficientnet_v2_m, tvm.efficientnet_v2_l]
 
 
+def efficientnet_errors():
+    """Builder options torchvision refuses (each builder fixes them itself), and bad configs."""
+    from torchvision.models.efficientnet import EfficientNet, MBConv, MBConvConfig
+    cases = [
+        ("efficientnet_b0", {"dropout": 0.1}, lambda: tvm.efficientnet_b0(dropout=0.1)),
+        ("efficientnet_b0", {"last_channel": 10}, lambda: tvm.efficientnet_b0(last_channel=10)),
+        ("efficientnet_b5", {"norm_layer": "BatchNorm2d"}, lambda: tvm.efficientnet_b5(norm_layer=nn.BatchNorm2d)),
+        ("efficientnet_v2_s", {"norm_layer": "BatchNorm2d"}, lambda: tvm.efficientnet_v2_s(norm_layer=nn.BatchNorm2d)),
+        ("EfficientNet", {"inverted_residual_setting": []}, lambda: EfficientNet([], 0.2)),
+        ("MBConv", {"stride": 3}, lambda: MBConv(MBConvConfig(1, 3, 3, 8, 8, 1), 0.0, nn.BatchNorm2d)),
+    ]
+    out = []
+    for what, kw, fn in cases:
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            out.append({"what": what, "kwargs": kw, "error": [type(e).__name__, str(e)]})
+    return out
+
+
+def efficientnet_confs():
+    """Each builder's stage table from _efficientnet_conf (width/depth multipliers applied)."""
+    from torchvision.models.efficientnet import _efficientnet_conf
+    mults = {"b0": (1.0, 1.0), "b1": (1.0, 1.1), "b2": (1.1, 1.2), "b3": (1.2, 1.4), "b4": (1.4, 1.8),
+             "b5": (1.6, 2.2), "b6": (1.8, 2.6), "b7": (2.0, 3.1)}
+    out = OrderedDict()
+    for b in EFFICIENTNETS:
+        name = b.__name__
+        kw = {}
+        if name[-2:] in mults:
+            kw = dict(width_mult=mults[name[-2:]][0], depth_mult=mults[name[-2:]][1])
+        setting, last = _efficientnet_conf(name, **kw)
+        out[name] = {"widthMult": kw.get("width_mult", 1.0), "depthMult": kw.get("depth_mult", 1.0), "lastChannel": last,
+                     "stages": [[type(c).__name__, c.expand_ratio, c.kernel, c.stride, c.input_channels, c.out_channels, c.num_layers]
+                                for c in setting]}
+    return out
+
+
 def efficientnet():
     return family(
         EFFICIENTNETS,
@@ -153,7 +191,8 @@ def efficientnet():
          (tvm.efficientnet_b5, [1, 3, 48, 48], 31_003, {"num_classes": 10})],
         [(tvm.efficientnet_b0, {"num_classes": 10, "stochastic_depth_prob": 0.3}),
          (tvm.efficientnet_v2_s, {"num_classes": 7, "stochastic_depth_prob": 0.0})],
-        lambda: {"init": init_stats(tvm.efficientnet_b0)},
+        lambda: {"init": init_stats(tvm.efficientnet_b0), "errors": efficientnet_errors(),
+                 "confs": efficientnet_confs()},
     )
 
 

@@ -39,3 +39,17 @@ export * as vision from "./vision/image.js";
 export { pyRepr, pyFloat } from "./nn/repr.js";
 export { listModels, getModel, getModelBuilder, getModelTransforms, type ModelEntry, type EvalTransforms } from "./models/registry.js";
 export * as ops from "./ops/index.js";
+export {
+  EfficientNet,
+  efficientnet_b0,
+  efficientnet_b1,
+  efficientnet_b2,
+  efficientnet_b3,
+  efficientnet_b4,
+  efficientnet_b5,
+  efficientnet_b6,
+  efficientnet_b7,
+  efficientnet_v2_s,
+  efficientnet_v2_m,
+  efficientnet_v2_l,
+} from "./models/index.js";

@@ -9,3 +9,25 @@ export { MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, type MobileNetV3Op
 export * as mobilenetv3 from "./mobilenetv3.js";
 export { MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, type MNASNetOptions } from "./mnasnet.js";
 export * as mnasnet from "./mnasnet.js";
+export {
+  EfficientNet,
+  MBConv,
+  FusedMBConv,
+  MBConvConfig,
+  FusedMBConvConfig,
+  _MBConvConfig,
+  efficientnet_b0,
+  efficientnet_b1,
+  efficientnet_b2,
+  efficientnet_b3,
+  efficientnet_b4,
+  efficientnet_b5,
+  efficientnet_b6,
+  efficientnet_b7,
+  efficientnet_v2_s,
+  efficientnet_v2_m,
+  efficientnet_v2_l,
+  type EfficientNetOptions,
+  type EfficientNetBuilderOptions,
+} from "./efficientnet.js";
+export * as efficientnet from "./efficientnet.js";

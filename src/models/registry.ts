@@ -15,6 +15,7 @@ import * as resnet from "./resnet.js";
 import * as mobilenetv2 from "./mobilenetv2.js";
 import * as mobilenetv3 from "./mobilenetv3.js";
 import * as mnasnet from "./mnasnet.js";
+import * as efficientnet from "./efficientnet.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -84,6 +85,18 @@ export const MODELS: Record<string, ModelEntry> = {
   mnasnet0_75: entry(mnasnet.mnasnet0_75, "mnasnet", 224, 232),
   mnasnet1_0: entry(mnasnet.mnasnet1_0, "mnasnet", 224, 256),
   mnasnet1_3: entry(mnasnet.mnasnet1_3, "mnasnet", 224, 232),
+  // efficientnet.ts
+  efficientnet_b0: entry(efficientnet.efficientnet_b0, "efficientnet", 224, 256, "bicubic"),
+  efficientnet_b1: entry(efficientnet.efficientnet_b1, "efficientnet", 240, 255),
+  efficientnet_b2: entry(efficientnet.efficientnet_b2, "efficientnet", 288, 288, "bicubic"),
+  efficientnet_b3: entry(efficientnet.efficientnet_b3, "efficientnet", 300, 320, "bicubic"),
+  efficientnet_b4: entry(efficientnet.efficientnet_b4, "efficientnet", 380, 384, "bicubic"),
+  efficientnet_b5: entry(efficientnet.efficientnet_b5, "efficientnet", 456, 456, "bicubic"),
+  efficientnet_b6: entry(efficientnet.efficientnet_b6, "efficientnet", 528, 528, "bicubic"),
+  efficientnet_b7: entry(efficientnet.efficientnet_b7, "efficientnet", 600, 600, "bicubic"),
+  efficientnet_v2_s: entry(efficientnet.efficientnet_v2_s, "efficientnet", 384, 384),
+  efficientnet_v2_m: entry(efficientnet.efficientnet_v2_m, "efficientnet", 480, 480),
+  efficientnet_v2_l: entry(efficientnet.efficientnet_v2_l, "efficientnet", 480, 480, "bicubic", [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */
