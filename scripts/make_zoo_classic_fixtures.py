@@ -12,11 +12,15 @@ deterministic weights of scripts/make_fixtures.py (`det_state_dict`), together w
 """
 import json
 import os
+import re
 import sys
+import warnings
 from collections import OrderedDict
 
 import torch
 import torchvision.models as tvm
+import torchvision.models.densenet as _dn
+import torchvision.models.inception as _inc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402
@@ -100,10 +104,94 @@ def family(builders, cases, variants=()):
     return out
 
 
-FAMILIES = OrderedDict()
+def module_forward(module, shape, seed, train=False):
+    """One block alone (det weights, det input): eval or train mode (BatchNorm on batch stats)."""
+    det_state_dict(module)
+    module.train(train)
+    x = det_tensor(seed, shape)
+    with torch.no_grad():
+        y = module(x)
+    return {"input": [shape, seed], "train": train, "output": enc(y)}
+
+
+def alexnet():
+    return family([tvm.alexnet], [(tvm.alexnet, [1, 3, 64, 64], 1001)],
+                  [(tvm.alexnet, {"num_classes": 10, "dropout": 0.25})])
+
+
+def vgg():
+    builders = [tvm.vgg11, tvm.vgg11_bn, tvm.vgg13, tvm.vgg13_bn, tvm.vgg16, tvm.vgg16_bn, tvm.vgg19, tvm.vgg19_bn]
+    return family(builders, [(tvm.vgg11_bn, [1, 3, 64, 64], 1002)],
+                  [(tvm.vgg11, {"num_classes": 10, "init_weights": False, "dropout": 0.1})])
+
+
+def squeezenet():
+    return family([tvm.squeezenet1_0, tvm.squeezenet1_1],
+                  [(tvm.squeezenet1_0, [2, 3, 64, 64], 1003), (tvm.squeezenet1_1, [1, 3, 64, 64], 1004)],
+                  [(tvm.squeezenet1_1, {"num_classes": 10, "dropout": 0.2})])
+
+
+DENSE_OLD = re.compile(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.")
+
+
+def densenet():
+    out = family([tvm.densenet121, tvm.densenet161, tvm.densenet169, tvm.densenet201],
+                 [(tvm.densenet121, [1, 3, 64, 64], 1005)],
+                 [(tvm.densenet121, {"num_classes": 10, "drop_rate": 0.2, "memory_efficient": True}),
+                  (tvm.DenseNet, {"growth_rate": 12, "block_config": (2, 3), "num_init_features": 16, "bn_size": 2})])
+    # State-dict versions that are not 1 (_DenseBlock._version = 2, BatchNorm's 2).
+    sd = tvm.densenet121().state_dict()
+    out["metadataVersions"] = [[k, v["version"]] for k, v in sd._metadata.items() if v.get("version", 1) != 1][:8]
+    # Checkpoints from before module names lost their dots (and before BatchNorm counted its
+    # batches, so no num_batches_tracked): torchvision renames the keys on load.
+    old = OrderedDict((DENSE_OLD.sub(r"\1.\2.", k), v) for k, v in sd.items() if not k.endswith("num_batches_tracked"))
+
+    class Legacy:
+        def get_state_dict(self, progress):
+            return OrderedDict(old)
+
+    m = tvm.densenet121()
+    _dn._load_state_dict(m, Legacy(), False)  # raises if torchvision's renaming would not fit
+    out["legacyKeys"] = list(old.keys())
+    return out
+
+
+def googlenet():
+    g = lambda **kw: tvm.googlenet(init_weights=True, **kw)  # noqa: E731
+    g.__name__ = "googlenet"
+    out = family([g], [(g, [2, 3, 64, 64], 1006), (g, [1, 3, 64, 64], 1007, {"transform_input": True})],
+                 [(g, {"aux_logits": False, "num_classes": 10}), (g, {"dropout": 0.4, "dropout_aux": 0.5})])
+    # Train mode without dropout is deterministic: BatchNorm on batch statistics, both aux heads.
+    torch.manual_seed(0)
+    m = g(dropout=0.0, dropout_aux=0.0)
+    det_state_dict(m)
+    m.train()
+    x = det_tensor(1008, [2, 3, 64, 64])
+    with torch.no_grad():
+        o = m(x)
+    out["train"] = {"kwargs": {"dropout": 0.0, "dropout_aux": 0.0}, "input": [[2, 3, 64, 64], 1008],
+                    "logits": enc(o.logits), "auxLogits2": enc(o.aux_logits2), "auxLogits1": enc(o.aux_logits1)}
+    return out
+
+
+def inception():
+    i3 = lambda **kw: tvm.inception_v3(init_weights=True, **kw)  # noqa: E731
+    i3.__name__ = "inception_v3"
+    out = family([i3], [(i3, [1, 3, 75, 75], 1009), (i3, [1, 3, 80, 80], 1010, {"transform_input": True, "aux_logits": False})],
+                 [(i3, {"aux_logits": False, "num_classes": 10, "dropout": 0.2})])
+    torch.manual_seed(0)
+    aux = _inc.InceptionAux(768, 10)
+    out["auxHead"] = [module_forward(aux, [2, 768, 17, 17], 1011, train=t) for t in (False, True)]
+    return out
+
+
+FAMILIES = OrderedDict(
+    alexnet=alexnet, vgg=vgg, squeezenet=squeezenet, densenet=densenet, googlenet=googlenet, inception=inception,
+)
 
 
 def main():
+    warnings.simplefilter("ignore")  # googlenet/inception_v3's FutureWarning on init_weights=None
     wanted = sys.argv[1:] or ["registry", *FAMILIES]
     for name in wanted:
         if name == "registry":

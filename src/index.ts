@@ -39,6 +39,7 @@ export * as vision from "./vision/image.js";
 export { pyRepr, pyFloat } from "./nn/repr.js";
 export { listModels, getModel, getModelBuilder, getModelTransforms, type ModelEntry, type EvalTransforms } from "./models/registry.js";
 export * as ops from "./ops/index.js";
+export { AlexNet, alexnet, VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn } from "./models/index.js";
 export {
   EfficientNet,
   efficientnet_b0,

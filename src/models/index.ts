@@ -7,8 +7,9 @@ export { MobileNetV2, mobilenet_v2, type MobileNetV2Options } from "./mobilenetv
 export * as mobilenetv2 from "./mobilenetv2.js";
 export { MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, type MobileNetV3Options, type MobileNetV3BuilderOptions } from "./mobilenetv3.js";
 export * as mobilenetv3 from "./mobilenetv3.js";
-export { MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, type MNASNetOptions } from "./mnasnet.js";
-export * as mnasnet from "./mnasnet.js";
+export { AlexNet, alexnet, type AlexNetOptions } from "./alexnet.js";
+export { VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn, type VGGOptions, type VGGConfig } from "./vgg.js";
+export * as vgg from "./vgg.js";
 export {
   EfficientNet,
   MBConv,
@@ -31,3 +32,5 @@ export {
   type EfficientNetBuilderOptions,
 } from "./efficientnet.js";
 export * as efficientnet from "./efficientnet.js";
+export { MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, type MNASNetOptions } from "./mnasnet.js";
+export * as mnasnet from "./mnasnet.js";

@@ -11,7 +11,9 @@
  */
 import { ValueError } from "../errors.js";
 import type { Module } from "../nn/index.js";
+import * as alexnet from "./alexnet.js";
 import * as resnet from "./resnet.js";
+import * as vgg from "./vgg.js";
 import * as mobilenetv2 from "./mobilenetv2.js";
 import * as mobilenetv3 from "./mobilenetv3.js";
 import * as mnasnet from "./mnasnet.js";
@@ -75,6 +77,17 @@ export const MODELS: Record<string, ModelEntry> = {
   resnext101_64x4d: entry(resnet.resnext101_64x4d, "resnet", 224, 232),
   wide_resnet50_2: entry(resnet.wide_resnet50_2, "resnet", 224, 232),
   wide_resnet101_2: entry(resnet.wide_resnet101_2, "resnet", 224, 232),
+  // alexnet.ts
+  alexnet: entry(alexnet.alexnet, "alexnet", 224, 256),
+  // vgg.ts
+  vgg11: entry(vgg.vgg11, "vgg", 224, 256),
+  vgg11_bn: entry(vgg.vgg11_bn, "vgg", 224, 256),
+  vgg13: entry(vgg.vgg13, "vgg", 224, 256),
+  vgg13_bn: entry(vgg.vgg13_bn, "vgg", 224, 256),
+  vgg16: entry(vgg.vgg16, "vgg", 224, 256),
+  vgg16_bn: entry(vgg.vgg16_bn, "vgg", 224, 256),
+  vgg19: entry(vgg.vgg19, "vgg", 224, 256),
+  vgg19_bn: entry(vgg.vgg19_bn, "vgg", 224, 256),
   // mobilenetv2.ts
   mobilenet_v2: entry(mobilenetv2.mobilenet_v2, "mobilenetv2", 224, 232),
   // mobilenetv3.ts
