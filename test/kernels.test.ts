@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Generator, kernels, Tensor } from "../src/index.js";
 import { expectClose } from "./helpers.js";
+import * as arena from "../src/tensor/arena.js";
 
 const gen = new Generator(20261126);
 const int = (lo: number, hi: number): number => lo + Math.floor(gen.random() * (hi - lo + 1));
@@ -285,4 +286,100 @@ describe("wasm: the Winograd filter transform kernel gives the JS transform's bi
       expect(Buffer.from(wasm.buffer).equals(Buffer.from(js.buffer))).toBe(true);
     });
   }
+});
+
+/**
+ * Non-finite values as a direct sum gives them (PyTorch's behaviour): Winograd's transforms
+ * subtract, so without care one +Inf pixel becomes NaN tiles and ±3e38 overflows in the sums.
+ * Every ±Inf/NaN of the output must sit where the reference has the same value, finite outputs
+ * within the Winograd tolerance above.
+ */
+describe("wasm: Winograd keeps the direct convolution's non-finite pattern (Inf, NaN, ±3e38)", () => {
+  const cls = (v: number): string => (Number.isNaN(v) ? "NaN" : v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : "finite");
+  function expectSamePattern(y: Tensor, x: Tensor, wt: Tensor, args: kernels.Conv2dArgs): void {
+    const ref = kernels.conv2dReference(x, wt, null, args);
+    const bound = kernels.conv2dReference(abs(x), abs(wt), null, args);
+    const extra = 4 * Math.sqrt(9 * x.shape[1]) * 2 ** -24;
+    for (let i = 0; i < ref.numel(); i++) {
+      const r = ref.data[i], v = y.data[i];
+      if (cls(r) !== "finite" || cls(v) !== "finite") {
+        if (cls(v) !== cls(r)) throw new Error(`element ${i}: ${v} where the direct sum gives ${r}`);
+        continue;
+      }
+      const tol = 1e-5 + 1e-5 * Math.abs(r) + extra * bound.data[i];
+      if (!(Math.abs(v - r) <= tol)) throw new Error(`element ${i}: ${v} vs ${r} (tol ${tol})`);
+    }
+  }
+  const uniform = (shape: number[], scale: number): Tensor => {
+    const t = kernels.rand(shape, gen);
+    for (let i = 0; i < t.data.length; i++) t.data[i] = (2 * t.data[i] - 1) * scale;
+    return t;
+  };
+  /** `count` positions of `t` set to `values[k % values.length]`, on a grid `spacing` apart in H and W. */
+  const plant = (t: Tensor, values: number[], spacing: number): Tensor => {
+    const [, c, h, w] = t.shape.length === 4 ? t.shape : [1, ...t.shape];
+    let k = 0;
+    for (let y = 1; y < h; y += spacing) {
+      for (let xx = 1; xx < w; xx += spacing) {
+        const ch = (y * 7 + xx * 3) % c;
+        t.data[(ch * h + y) * w + xx] = values[k++ % values.length];
+      }
+    }
+    t._bumpVersion();
+    return t;
+  };
+  const conv = (x: Tensor, wt: Tensor, args: kernels.Conv2dArgs, inArena: boolean): Tensor => {
+    const previous = kernels.getBackend();
+    kernels.setBackend("wasm");
+    try {
+      expect(kernels.winogradApplies(x.shape[1], wt.shape[0], 3, 3, 1, 1, 1, 1, 1)).toBe(kernels.getWinograd());
+      if (!inArena) return kernels.conv2d(x, wt, null, args);
+      const buf = arena.acquire(x.numel());
+      buf.set(x.data);
+      expect(arena.wasmAddress(buf)).toBeGreaterThanOrEqual(0);
+      try {
+        return kernels.conv2d(new Tensor(buf, x.shape), wt, null, args);
+      } finally {
+        arena.release(buf);
+      }
+    } finally {
+      kernels.setBackend(previous);
+    }
+  };
+  const cases: [string, () => [Tensor, Tensor]][] = [
+    ["one +Inf input pixel", () => [plant(uniform([1, 16, 9, 9], 1), [Infinity], 99), uniform([16, 16, 3, 3], 0.2)]],
+    ["±Inf input pixels 3 apart", () => [plant(uniform([1, 16, 11, 10], 1), [Infinity, -Infinity], 3), uniform([20, 16, 3, 3], 0.2)]],
+    ["NaN input pixels", () => [plant(uniform([2, 16, 8, 8], 1), [NaN], 5), uniform([16, 16, 3, 3], 0.2)]],
+    ["±3e38 input pixels 3 apart (finite direct sums)", () => [plant(uniform([1, 16, 12, 12], 1), [3e38, -3e38], 3), uniform([16, 16, 3, 3], 0.05)]],
+    ["an Inf weight", () => [uniform([1, 16, 8, 8], 1), plant(uniform([16, 16, 3, 3], 0.2), [Infinity], 99)]],
+    ["a NaN weight", () => [uniform([1, 16, 8, 8], 1), plant(uniform([16, 16, 3, 3], 0.2), [NaN], 99)]],
+    ["±3e38 weights, one per output channel (finite direct sums)", () => {
+      const wt = uniform([16, 16, 3, 3], 0.2);
+      for (let co = 0; co < 16; co += 2) wt.data[((co * 16 + ((co * 5) % 16)) * 3 + 1) * 3 + (co % 3)] = co % 4 ? 3e38 : -3e38;
+      return [uniform([1, 16, 8, 8], 0.5), wt._bumpVersion()];
+    }],
+  ];
+  for (const [what, make] of cases) {
+    for (const inArena of [false, true]) {
+      it(`x=[.,16,.,.] w=[.,16,3,3] p=1, ${what}${inArena ? ", input in the arena (WASM scan)" : ""}`, () => {
+        const [x, wt] = make();
+        const args: kernels.Conv2dArgs = { padding: [1, 1] };
+        expectSamePattern(conv(x, wt, args, inArena), x, wt, args);
+      });
+    }
+  }
+  it("ordinary inputs keep taking the Winograd path (its bits differ from im2col's)", () => {
+    const x = uniform([1, 16, 8, 8], 1), wt = uniform([16, 16, 3, 3], 0.2);
+    const args: kernels.Conv2dArgs = { padding: [1, 1] };
+    const wino = conv(x, wt, args, false);
+    kernels.setWinograd(false);
+    let gemm: Tensor;
+    try {
+      gemm = conv(x, wt, args, false);
+    } finally {
+      kernels.setWinograd(true);
+    }
+    expect(Buffer.from(wino.data.buffer).equals(Buffer.from(gemm.data.buffer))).toBe(false);
+    expectSamePattern(wino, x, wt, args);
+  });
 });

@@ -7,7 +7,7 @@ import { RuntimeError, ValueError } from "../errors.js";
 import { applyRowEpilogue, gemmWithB, getBackend, type RowEpilogue } from "./gemm.js";
 import { packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
-import { winogradApplies, winogradConv } from "./winograd.js";
+import { winogradApplies, winogradConv, winogradSafe } from "./winograd.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
@@ -168,7 +168,8 @@ function conv2dImpl(
   const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / Math.max(perImage, 1))));
   const planeFloats = cinG * h * w;
   const wasm = getBackend() === "wasm" ? wasmGemm() : null;
-  const wino = wasm !== null && winogradApplies(cin, cout, kh, kw, sh, sw, dh, dw, groups);
+  // Winograd only where its transforms cannot turn ±Inf/NaN or huge values into other results.
+  const wino = wasm !== null && winogradApplies(cin, cout, kh, kw, sh, sw, dh, dw, groups) && winogradSafe(wasm, xd, wd, cin);
   // The epilogue runs inside the kernels (per output channel) unless a bias comes first; a
   // residual is added inside the Winograd kernel only (elsewhere after, then the ReLU).
   const residual = epilogue?.residual ?? null;

@@ -7,13 +7,20 @@
  *
  * Accuracy: the transforms add and subtract at most four terms (and halve), so results stay
  * within a few float32 ulps of the direct sum; tested against `conv2dReference`.
+ *
+ * Non-finite values: the transforms subtract, so one infinite input would meet its own negative
+ * (Inf - Inf = NaN) and values near float32's limit would overflow in the sums, where a direct
+ * convolution gives ±Inf or a finite result. `winogradSafe` scans each call's input (in WASM,
+ * cheap next to the convolution) and each weight once per version, and sends anything that is
+ * not finite or large enough to overflow to the im2col + GEMM path.
  */
 import { stageEpilogue, type RowEpilogue } from "./gemm.js";
 import { ensureMemory, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
-import { winoPlane } from "./wasm/winograd.js";
+import { MAX_ABS_BLOCK, winoPlane } from "./wasm/winograd.js";
+import { storageVersion } from "./tensor.js";
 
 let enabled = process.env.TSNN_WINOGRAD !== "0";
 
@@ -124,6 +131,80 @@ export function packWinogradFilter(weight: Float32Array, cout: number, cin: numb
       }
     }
   }
+}
+
+/** The largest finite float32. */
+const FLT_MAX = 3.4028234663852886e38;
+
+/** `max |a[from..to)|`, or NaN if one is NaN. */
+function maxAbsJs(a: Float32Array, from: number, to: number): number {
+  let m = 0;
+  for (let i = from; i < to; i++) {
+    const v = a[i];
+    const abs = v < 0 ? -v : v;
+    if (!(abs <= m)) {
+      if (abs !== abs) return NaN;
+      m = abs;
+    }
+  }
+  return m;
+}
+
+/** Lane-wise maxima from the WASM kernel reduced to one number (NaN wins). */
+function reduceLanes(lanes: Float32Array, m: number): number {
+  for (const v of lanes) {
+    if (v !== v) return NaN;
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/** `max |x|` of `x` (NaN if one is NaN): in WASM, over the threads, if `x` lives in the kernels' memory. */
+function inputMaxAbs(w: WasmGemm, x: Float32Array): number {
+  const at = wasmAddress(x);
+  if (at < 0) return maxAbsJs(x, 0, x.length);
+  const n = x.length;
+  const body = n - (n % MAX_ABS_BLOCK);
+  const threads = body >= 1 << 16 ? getNumThreads() : 1;
+  const out = Math.ceil(residentEnd() / 64) * 64;
+  ensureMemory(w, out + 16 * threads);
+  let done = 0;
+  const parts = splitRange(body, threads, MAX_ABS_BLOCK);
+  runParallel(w, parts.map((cnt, t) => {
+    const job = [at + done * 4, cnt, out + 16 * t];
+    done += cnt;
+    return job;
+  }), "maxAbs");
+  const mem = new Float32Array(w.memory.buffer);
+  let m = maxAbsJs(mem, at / 4 + body, at / 4 + n);
+  for (let t = 0; t < parts.length && m === m; t++) m = reduceLanes(mem.subarray(out / 4 + 4 * t, out / 4 + 4 * t + 4), m);
+  return m;
+}
+
+const weightMax = new WeakMap<Float32Array, { version: number; max: number }>();
+
+/** `max |weight|`, computed once per storage version of the weight. */
+function weightMaxAbs(weight: Float32Array): number {
+  const version = storageVersion(weight);
+  const hit = weightMax.get(weight);
+  if (hit && hit.version === version) return hit.max;
+  const max = maxAbsJs(weight, 0, weight.length);
+  weightMax.set(weight, { version, max });
+  return max;
+}
+
+/**
+ * Whether Winograd gives what a direct sum gives for this input and weight: everything finite
+ * and no transform able to overflow. The transformed input is at most 4·max|x|, the transformed
+ * filter 2.25·max|w|, each GEMM sum `cin` products of those, and an output tile at most 9 sums:
+ * below float32's limit when 81·cin·max|x|·max|w| is. Otherwise (rare: inputs or weights near
+ * 1e18 and beyond, or any ±Inf/NaN) the caller uses im2col + GEMM, whose sums are the direct ones.
+ */
+export function winogradSafe(w: WasmGemm, x: Float32Array, weight: Float32Array, cin: number): boolean {
+  const mw = weightMaxAbs(weight);
+  if (!(mw <= FLT_MAX / 2.25)) return false;
+  const mx = inputMaxAbs(w, x);
+  return mx <= FLT_MAX / 4 && 81 * cin * mx * mw < FLT_MAX;
 }
 
 /** Below this many multiply-adds one thread does it all. */

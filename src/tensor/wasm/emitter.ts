@@ -201,6 +201,9 @@ export class Fn {
   demoteScalar = this.un(0xb6);
   flt = this.bin(0x5d);
   vmul = this.simdBin(0xe6);
+  /** `f32x4.abs`, and `f32x4.max` (NaN if either lane is NaN). */
+  vabs = this.simdUn(0xe0);
+  vmax = this.simdBin(0xe9);
   /** `a*b + c` lane-wise: relaxed-SIMD FMA when `fma`, else mul then add. */
   vmadd = (a: Expr, b: Expr, c: Expr, fma: boolean): Expr =>
     fma

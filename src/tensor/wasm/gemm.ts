@@ -8,7 +8,7 @@ import { RuntimeError } from "../../errors.js";
 import { assemble, copyFloats, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { maxPoolVKernel } from "./pool.js";
 import { gemmAffineKernel, ROW_AFFINE_INDEX, rowAffineKernel } from "./epilogue.js";
-import { GEMM_INDEX, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
+import { GEMM_INDEX, maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 
 const KC = 256;
 const MC = 64;
@@ -336,7 +336,7 @@ function buildKernels(): WasmGemm | null {
   // Order matters: `micro` is function 0 and `gemm` function 1 (called by index).
   const fns = [
     microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
-    rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(), winoFilterKernel(),
+    rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(), winoFilterKernel(), maxAbsKernel(),
   ];
   if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
   for (const shared of [true, false]) {

@@ -260,3 +260,26 @@ export function winoFilterKernel(): Fn {
   });
   return f;
 }
+
+/** Floats `maxAbs` handles per step; the caller finishes the last `length % MAX_ABS_BLOCK` floats. */
+export const MAX_ABS_BLOCK = 16;
+
+/**
+ * maxAbs(X, N, OUT): lane-wise `max |x|` over the N floats at X (N a multiple of 16), stored as
+ * four floats at OUT. `f32x4.max` propagates NaN, so a NaN anywhere makes some lane NaN and an
+ * infinity some lane Inf: one pass tells whether the Winograd transforms are safe for X.
+ */
+export function maxAbsKernel(): Fn {
+  const f = new Fn("maxAbs", [I32, I32, I32]);
+  const [X, N, OUT] = f.params;
+  const { get, i32, add, shl, loadV128, vabs, vmax } = f;
+  const p = f.local(I32);
+  const end = f.local(I32);
+  const acc: Local[] = Array.from({ length: 4 }, () => f.local(V128));
+  f.set(end, add(get(X), shl(get(N), i32(2))));
+  f.for(p, get(X), get(end), 4 * MAX_ABS_BLOCK, () => {
+    for (let k = 0; k < 4; k++) f.set(acc[k], vmax(get(acc[k]), vabs(loadV128(get(p), 16 * k))));
+  });
+  f.storeV128(get(OUT), vmax(vmax(get(acc[0]), get(acc[1])), vmax(get(acc[2]), get(acc[3]))));
+  return f;
+}
