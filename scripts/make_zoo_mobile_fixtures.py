@@ -26,7 +26,7 @@ import torchvision.models as tvm
 from torchvision.ops import MLP, Conv2dNormActivation, Permute, SqueezeExcitation, StochasticDepth, stochastic_depth
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402
+from make_fixtures import det_state_dict, det_tensor, enc, mult_adds  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
 
@@ -176,8 +176,16 @@ def mobilenetv2():
     )
 
 
+def summary_totals(build, shape):
+    """`tsnn summary` totals: parameters, and Conv2d + Linear multiply-adds counted by forward hooks."""
+    torch.manual_seed(0)
+    m = build()
+    return {"builder": build.__name__, "input": shape, "totalParams": sum(p.numel() for p in m.parameters()),
+            "multAdds": mult_adds(m, shape)}
+
+
 def mobilenetv3():
-    return family(
+    fam = family(
         [tvm.mobilenet_v3_small, tvm.mobilenet_v3_large],
         [(tvm.mobilenet_v3_large, [1, 3, 64, 64], 777), (tvm.mobilenet_v3_small, [2, 3, 48, 40], 778),
          (tvm.mobilenet_v3_small, [1, 3, 64, 64], 779, {"dilated": True, "reduced_tail": True, "num_classes": 7})],
@@ -186,6 +194,8 @@ def mobilenetv3():
          (tvm.mobilenet_v3_small, {"width_mult": 0.75}),
          (tvm.mobilenet_v3_large, {"width_mult": 1.25, "reduced_tail": True})],
     )
+    fam["summary"] = summary_totals(tvm.mobilenet_v3_large, [1, 3, 224, 224])
+    return fam
 
 
 def mnasnet():

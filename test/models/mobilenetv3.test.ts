@@ -9,12 +9,15 @@
  * mobilenet_v3_large at 1x3x64x64 (|y| up to 27), 1.0e-7 for mobilenet_v3_small at 2x3x48x40 (|y| up
  * to 0.17) and 2.7e-8 for the dilated reduced-tail small model; tsnn is held to ten times PyTorch's
  * float32 error: atol = 10·that + 1e-6, rtol 1e-5.
+ *
+ * `summary` totals of mobilenet_v3_large at 1x3x224x224 (parameters; Conv2d + Linear mult-adds)
+ * equal PyTorch's forward-hook counts exactly.
  */
 import { describe, expect, it } from "vitest";
-import { models, nn, ops } from "../../src/index.js";
+import { models, nn, ops, summary } from "../../src/index.js";
 import { familySuites } from "./mobile_family.js";
 
-familySuites(
+const F = familySuites(
   "mobilenetv3.json",
   { mobilenet_v3_small: models.mobilenet_v3_small, mobilenet_v3_large: models.mobilenet_v3_large },
   (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }),
@@ -46,5 +49,14 @@ describe("MobileNetV3 structure", () => {
     expect(() => _mobilenetV3Conf("mobilenet_v3_tiny")).toThrow("Unsupported model type mobilenet_v3_tiny");
     const cnf = new InvertedResidualConfig(16, 3, 16, 16, false, "RE", 3, 1, 1.0);
     expect(() => new models.mobilenetv3.InvertedResidual(cnf, nn.BatchNorm2d)).toThrow("illegal stride value");
+  });
+});
+
+describe("summary(mobilenet_v3_large) totals equal PyTorch's hook counts", () => {
+  it("x=[1,3,224,224]: params and Conv2d + Linear mult-adds", () => {
+    const s = F.summary;
+    const got = summary(models.mobilenet_v3_large(), s.input);
+    expect(got.totalParams).toBe(s.totalParams);
+    expect(got.totalMultAdds).toBe(s.multAdds);
   });
 });
