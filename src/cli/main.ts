@@ -7,25 +7,31 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import cliProgress from "cli-progress";
-import { Command, InvalidArgumentError } from "commander";
-import { TsnnError } from "../errors.js";
-import { load, loadMetadata } from "../io/index.js";
-import * as models from "../models/index.js";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { TsnnError, ValueError } from "../errors.js";
+import { loadWithMetadata, type LoadOptions } from "../io/index.js";
+import { getModelEntry, listModels, type ModelEntry } from "../models/registry.js";
 import { init, type Module, type StateDict } from "../nn/index.js";
-import { formatShape, getNumThreads, kernelInfo, manualSeed, randn, setNumThreads, Tensor } from "../tensor/index.js";
+import { formatShape, getNumThreads, kernelInfo, manualSeed, randn, setNumThreads, Tensor, type DType } from "../tensor/index.js";
 import { summary } from "../utils/summary.js";
-import { decodeImage, preprocess, type Transform } from "../vision/image.js";
+import { decodeImage, MAX_IMAGE_PIXELS, preprocess, type Transform } from "../vision/image.js";
 
-/** A mistake the user can fix: printed as one line, exit code 2. */
-class UsageError extends Error {}
-
-const ARCHS = [
-  "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-  "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
-] as const;
+/** A mistake in how the command was called: printed as one line, exit code 2. */
+class UsageError extends TsnnError {
+  override name = "UsageError";
+}
+/** A file or value the user gave that tsnn cannot use: printed as one line, exit code 1. */
+class InputError extends TsnnError {
+  override name = "InputError";
+}
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO_DIR = join(ROOT, "examples", "fashion-mnist");
+
+/** Most classifier outputs accepted from --num-classes or a weights file (ImageNet-21k has 21,843). */
+const MAX_CLASSES = 100_000;
+/** Most input elements a summary or bench forward may allocate (256 MiB of float32). */
+const MAX_INPUT_ELEMENTS = 64 * 2 ** 20;
 
 /** "wasm kernels, FMA" / "js kernels": what `bench` ran on. */
 function describeKernels(): string {
@@ -33,20 +39,55 @@ function describeKernels(): string {
   return `${k.backend} kernels${k.fma ? ", relaxed-SIMD FMA" : ""}`;
 }
 
-function intArg(name: string) {
+function intArg(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max}, got ${n}`);
     return n;
   };
 }
 
-function build(arch: string, opts: { numClasses?: number; cifar?: boolean }): models.ResNet {
-  if (!(ARCHS as readonly string[]).includes(arch)) {
-    throw new UsageError(`unknown architecture "${arch}"; choose one of: ${ARCHS.join(", ")}`);
+interface BuildOptions {
+  numClasses?: number;
+  cifar?: boolean;
+}
+
+/** The registry row of `arch`, or a usage error naming close names. */
+function entryFor(arch: string): ModelEntry {
+  try {
+    return getModelEntry(arch);
+  } catch (e) {
+    if (e instanceof ValueError) throw new UsageError(`${e.message.replace(/^Unknown model/, "unknown architecture")}`);
+    throw e;
   }
-  const builder = (models as unknown as Record<string, (o: models.ResNetOptions) => models.ResNet>)[arch];
-  return builder({ numClasses: opts.numClasses ?? 1000, cifarStem: opts.cifar ?? false });
+}
+
+/**
+ * Build `arch` through the model registry (the one place the CLI looks models up): every
+ * registered torchvision builder, with `numClasses`, and ResNets' CIFAR stem.
+ */
+function build(arch: string, opts: BuildOptions): Module {
+  const entry = entryFor(arch);
+  const o: Record<string, unknown> = {};
+  if (opts.numClasses !== undefined) o.numClasses = opts.numClasses;
+  if (opts.cifar) {
+    if (entry.family !== "resnet") throw new UsageError(`--cifar is a ResNet option; ${arch} has no CIFAR stem`);
+    o.cifarStem = true;
+  }
+  return entry.builder(o);
+}
+
+/** The classifier's weight: the last parameter of two or more dims (fc.weight, classifier.1.weight, heads.head.weight). */
+function classifierKey(keys: Iterable<[string, Tensor<DType>]>): [string, Tensor<DType>] | null {
+  let last: [string, Tensor<DType>] | null = null;
+  for (const [k, t] of keys) if (k.endsWith("weight") && t.shape.length >= 2) last = [k, t];
+  return last;
+}
+
+/** Number of outputs of a built model (its classifier's rows). */
+function numClassesOf(model: Module): number {
+  return classifierKey(model.stateDict())?.[1].shape[0] ?? 0;
 }
 
 /** Compare a checkpoint with a model and say, in one line, the first few differences. */
@@ -55,37 +96,64 @@ function checkFits(model: Module, sd: StateDict, arch: string, file: string): vo
   const missing = [...own.keys()].filter((k) => !sd.has(k));
   const unexpected = [...sd.keys()].filter((k) => !own.has(k));
   const mismatched = [...own].filter(([k, t]) => sd.has(k) && sd.get(k)!.shape.join() !== t.shape.join());
-  if (!missing.length && !unexpected.length && !mismatched.length) return;
+  const wrongType = [...own].filter(([k, t]) => sd.has(k) && sd.get(k)!.dtype !== t.dtype);
+  if (!missing.length && !unexpected.length && !mismatched.length && !wrongType.length) return;
   const few = (xs: string[]): string => xs.slice(0, 3).join(", ") + (xs.length > 3 ? ` (+${xs.length - 3} more)` : "");
   const parts: string[] = [];
   if (mismatched.length) {
     parts.push(`shape mismatch ${few(mismatched.map(([k, t]) => `${k}: file ${formatShape(sd.get(k)!.shape)} vs model ${formatShape(t.shape)}`))}`);
   }
+  if (wrongType.length) parts.push(`dtype mismatch ${few(wrongType.map(([k, t]) => `${k}: file ${sd.get(k)!.dtype} vs model ${t.dtype}`))}`);
   if (missing.length) parts.push(`missing ${few(missing)}`);
   if (unexpected.length) parts.push(`unexpected ${few(unexpected)}`);
   throw new UsageError(`${file} does not fit ${arch}: ${parts.join("; ")}`);
 }
 
-/** Build the model a weights file describes: classes from fc.weight, CIFAR stem from conv1. */
-function modelForWeights(arch: string, sd: StateDict, opts: { numClasses?: number; cifar?: boolean }, file: string): models.ResNet {
-  const fc = sd.get("fc.weight");
-  const conv1 = sd.get("conv1.weight");
+/** Build the model a weights file describes (classes from its classifier, ResNets' CIFAR stem from conv1), then load it. */
+function modelForWeights(arch: string, sd: StateDict, opts: BuildOptions, file: string): Module {
+  const entry = entryFor(arch);
+  let numClasses = opts.numClasses;
+  if (numClasses === undefined) {
+    const cls = classifierKey(sd);
+    if (cls && cls[1].shape[0] > 0 && cls[1].shape[0] <= MAX_CLASSES) numClasses = cls[1].shape[0];
+  }
+  let cifar = opts.cifar;
+  if (cifar === undefined && entry.family === "resnet") cifar = sd.get("conv1.weight")?.shape[2] === 3;
   // Every parameter comes from the file (the strict load below checks it): skip the random init.
-  const model = init.skipInit(() => build(arch, {
-    numClasses: opts.numClasses ?? fc?.shape[0] ?? 1000,
-    cifar: opts.cifar ?? conv1?.shape[2] === 3,
-  }));
+  const model = init.skipInit(() => build(arch, { numClasses, cifar }));
   checkFits(model, sd, arch, file);
   model.loadStateDict(sd, { assign: true });
   return model.eval();
 }
 
+/** Read a file the user named, or a one-line error naming it (`what`: "labels file", "image"...). */
+function readUserFile(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : code ?? (e as Error).message;
+    throw new InputError(`cannot read ${what} ${file}: ${why}`, { cause: e });
+  }
+}
+
 function listImages(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (!existsSync(p)) throw new UsageError(`no such file or folder: ${p}`);
-    if (statSync(p).isDirectory()) {
-      const files = readdirSync(p)
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      throw new UsageError(`no such file or folder: ${p}`);
+    }
+    if (isDir) {
+      let names: string[];
+      try {
+        names = readdirSync(p);
+      } catch (e) {
+        throw new InputError(`cannot list folder ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      }
+      const files = names
         .filter((f) => [".png", ".jpg", ".jpeg"].includes(extname(f).toLowerCase()))
         .sort()
         .map((f) => join(p, f));
@@ -96,27 +164,82 @@ function listImages(paths: string[]): string[] {
   return out;
 }
 
-function transformFor(name: string, meta: Record<string, string> | null): Transform {
-  if (name === "auto") {
-    if (meta?.preprocess) {
-      const p = JSON.parse(meta.preprocess);
-      return { kind: "custom", grayscale: !!p.grayscale, pad: p.pad ?? 0, channels: p.channels ?? 3, mean: [].concat(p.mean), std: [].concat(p.std), size: p.size };
-    }
-    return { kind: "imagenet" };
+/** Parse a JSON metadata field, or a one-line error naming the field and the file. */
+function metaJson(meta: Record<string, string>, field: string, file: string): unknown {
+  try {
+    return JSON.parse(meta[field]);
+  } catch {
+    throw new InputError(`${file}: __metadata__ "${field}" is not valid JSON: ${JSON.stringify(meta[field].slice(0, 60))}`);
   }
-  if (name === "imagenet" || name === "cifar" || name === "none") return { kind: name };
-  throw new UsageError(`unknown transform "${name}"; choose auto, imagenet, cifar or none`);
 }
 
-function readLabels(file: string | undefined, meta: Record<string, string> | null, n: number): string[] {
-  if (file) {
-    if (!existsSync(file)) throw new UsageError(`no such labels file: ${file}`);
-    const text = readFileSync(file, "utf8");
-    const labels = text.trim().startsWith("[") ? (JSON.parse(text) as string[]) : text.split(/\r?\n/).filter((l) => l.trim() !== "");
-    if (labels.length !== n) throw new UsageError(`${file} has ${labels.length} labels, the model has ${n} classes`);
-    return labels;
+/**
+ * The preprocessing a weights file's `__metadata__.preprocess` describes, validated field by field:
+ * `{"grayscale": bool, "pad": int, "channels": int, "mean": number | number[], "std": number | number[], "size": int}`.
+ */
+function metadataTransform(meta: Record<string, string>, file: string): Transform {
+  const p = metaJson(meta, "preprocess", file);
+  const bad = (field: string, want: string, got: unknown): never => {
+    throw new InputError(`${file}: __metadata__ "preprocess" field "${field}" must be ${want}, got ${JSON.stringify(got) ?? String(got)}`);
+  };
+  if (!p || typeof p !== "object" || Array.isArray(p)) bad("(whole)", "a JSON object", p);
+  const o = p as Record<string, unknown>;
+  const known = ["grayscale", "pad", "channels", "mean", "std", "size"];
+  for (const k of Object.keys(o)) if (!known.includes(k)) bad(k, `one of ${known.join(", ")} (unknown field)`, o[k]);
+  const int = (field: string, lo: number, hi: number, dflt?: number): number | undefined => {
+    const v = o[field];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) bad(field, `an integer from ${lo} to ${hi}`, v);
+    return v as number;
+  };
+  if (o.grayscale !== undefined && typeof o.grayscale !== "boolean") bad("grayscale", "true or false", o.grayscale);
+  const channels = int("channels", 1, 4, 3)!;
+  const pad = int("pad", 0, 1024, 0)!;
+  const size = int("size", 1, 4096);
+  const stats = (field: "mean" | "std"): number[] => {
+    const v = o[field] ?? (field === "mean" ? 0 : 1);
+    const list = Array.isArray(v) ? v : [v];
+    const ok = (x: unknown): boolean => typeof x === "number" && Number.isFinite(x) && (field === "mean" ? Math.abs(x) <= 1e6 : x > 0 && x <= 1e6);
+    if (list.length === 0 || (list.length !== 1 && list.length !== channels) || !list.every(ok)) {
+      bad(field, `a ${field === "std" ? "positive " : ""}finite number or a list of ${channels} of them`, v);
+    }
+    return list as number[];
+  };
+  return { kind: "custom", grayscale: o.grayscale === true, pad, channels, mean: stats("mean"), std: stats("std"), size };
+}
+
+/** `--transform`: auto = the file's metadata, else the builder's torchvision eval preset. */
+function transformFor(name: string, arch: string, meta: Record<string, string> | null, file: string): Transform {
+  if (name === "auto") {
+    if (meta?.preprocess !== undefined) return metadataTransform(meta, file);
+    const t = entryFor(arch).transforms;
+    return { kind: "eval", resizeSize: t.resizeSize, cropSize: t.cropSize, interpolation: t.interpolation, mean: [...t.mean], std: [...t.std] };
   }
-  if (meta?.labels) return JSON.parse(meta.labels) as string[];
+  if (name === "imagenet" || name === "cifar" || name === "none") return { kind: name };
+  throw new UsageError(`unknown --transform "${name}"; choose auto, imagenet, cifar or none`);
+}
+
+/** Labels from --labels (one per line, or a JSON list), else the file's metadata, else "class i". */
+function readLabels(file: string | undefined, meta: Record<string, string> | null, weights: string, n: number): string[] {
+  const check = (labels: unknown, where: string): string[] => {
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === "string")) throw new InputError(`${where} must be a JSON list of strings`);
+    if (labels.length !== n) throw new InputError(`${where} has ${labels.length} labels, the model has ${n} classes`);
+    return labels as string[];
+  };
+  if (file) {
+    const text = readUserFile(file, "labels file").toString("utf8");
+    if (text.trim().startsWith("[")) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        throw new InputError(`labels file ${file} starts with "[" but is not valid JSON: ${(e as Error).message}`);
+      }
+      return check(parsed, `labels file ${file}`);
+    }
+    return check(text.split(/\r?\n/).filter((l) => l.trim() !== ""), `labels file ${file}`);
+  }
+  if (meta?.labels !== undefined) return check(metaJson(meta, "labels", weights), `${weights}: __metadata__ "labels"`);
   return Array.from({ length: n }, (_, i) => `class ${i}`);
 }
 
@@ -127,7 +250,7 @@ function stack(items: Tensor[]): Tensor {
     if (t.shape.join() !== items[0].shape.join()) {
       throw new UsageError(`images preprocess to different shapes (${formatShape(t.shape)} vs ${formatShape(items[0].shape)}); use a transform with a fixed size`);
     }
-    out.set(t.data, i * per);
+    out.set(t.data as Float32Array, i * per);
   });
   return new Tensor(out, [items.length, ...items[0].shape]);
 }
@@ -138,7 +261,7 @@ interface Prediction {
 }
 
 /** Classify images in batches, with a progress bar (images/s) when there is more than one batch. */
-function classify(model: Module, files: string[], transform: Transform, labels: string[], batch: number, topk: number, quiet: boolean): { preds: Prediction[]; seconds: number } {
+function classify(model: Module, files: string[], transform: Transform, labels: string[], batch: number, topk: number, quiet: boolean, maxPixels = MAX_IMAGE_PIXELS): { preds: Prediction[]; seconds: number } {
   const preds: Prediction[] = [];
   const batches = Math.ceil(files.length / batch);
   const bar = !quiet && batches > 1
@@ -148,7 +271,7 @@ function classify(model: Module, files: string[], transform: Transform, labels: 
   const t0 = performance.now();
   for (let b = 0; b < files.length; b += batch) {
     const chunk = files.slice(b, b + batch);
-    const inputs = chunk.map((f) => preprocess(decodeImage(new Uint8Array(readFileSync(f)), f), transform));
+    const inputs = chunk.map((f) => preprocess(decodeImage(new Uint8Array(readUserFile(f, "image")), f, { maxPixels }), transform, { what: f, maxPixels }));
     const logits = model.call(stack(inputs)) as Tensor;
     const k = Math.min(topk, logits.shape[1]);
     const { values, indices } = logits.softmax(1).topk(k, 1);
@@ -177,13 +300,13 @@ function demo(opts: { limit?: number }): void {
   const expected = JSON.parse(readFileSync(join(DEMO_DIR, "expected.json"), "utf8")) as {
     labels: string[]; testAccuracy: number; sampleAccuracy: number; images: { file: string; label: number; pred: number }[];
   };
-  const meta = loadMetadata(weights);
-  const model = modelForWeights("resnet18", load(weights), {}, weights);
+  const { stateDict, metadata: meta } = loadWithMetadata(weights);
+  const model = modelForWeights("resnet18", stateDict, {}, weights);
   console.log("ResNet-18, CIFAR-style stem (the design document's variant), trained on Fashion-MNIST:\n");
   console.log(model.toString());
   const images = expected.images.slice(0, opts.limit ?? expected.images.length);
   console.log(`\nClassifying ${images.length} Fashion-MNIST test images (examples/fashion-mnist/images) with float16 weights...`);
-  const { preds, seconds } = classify(model, images.map((im) => join(DEMO_DIR, "images", im.file)), transformFor("auto", meta), expected.labels, 20, 1, false);
+  const { preds, seconds } = classify(model, images.map((im) => join(DEMO_DIR, "images", im.file)), transformFor("auto", "resnet18", meta, weights), expected.labels, 20, 1, false);
   const perClass = expected.labels.map(() => ({ correct: 0, total: 0 }));
   let correct = 0;
   let agree = 0;
@@ -209,68 +332,94 @@ function demo(opts: { limit?: number }): void {
   if (agree !== images.length) process.exitCode = 1;
 }
 
+/** Parse an input shape like 1,3,224,224 (four positive integers, at most MAX_INPUT_ELEMENTS in all). */
+function inputShape(v: string): number[] {
+  const shape = v.split(",").map((x) => (/^\s*\d+\s*$/.test(x) ? Number(x) : NaN));
+  if (shape.length !== 4 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
+    throw new InvalidArgumentError(`--input must be four positive integers like 1,3,224,224, got "${v}"`);
+  }
+  if (shape.reduce((a, b) => a * b, 1) > MAX_INPUT_ELEMENTS) {
+    throw new InvalidArgumentError(`--input ${v} has more than ${MAX_INPUT_ELEMENTS} elements`);
+  }
+  return shape;
+}
+
+const archHelp = (): string => `a registered builder (tsnn list), e.g. ${listModels().slice(0, 4).join(", ")}`;
+
 /** The `tsnn` command-line program (commander), without parsing or exiting. */
 export function program(): Command {
   const cmd = new Command("tsnn")
-    .description("PyTorch's nn.Module in TypeScript: print, summarise and run ResNets")
+    .description("PyTorch's nn.Module in TypeScript: print, summarise and run torchvision's models")
     .option("--verbose", "show stack traces on errors")
-    .showHelpAfterError();
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+  cmd
+    .command("list")
+    .description("the registered builders (torchvision.models.list_models())")
+    .action(() => {
+      console.log(listModels().join("\n"));
+    });
   cmd
     .command("print")
     .description("print an architecture exactly as PyTorch's print(model)")
-    .argument("<arch>", `one of ${ARCHS.join(", ")}`)
-    .option("--num-classes <n>", "classifier outputs", intArg("--num-classes"))
-    .option("--cifar", "CIFAR-style stem: 3x3 stride-1 conv1, no maxpool")
-    .action((arch: string, o: { numClasses?: number; cifar?: boolean }) => {
+    .argument("<arch>", archHelp())
+    .option("--num-classes <n>", "classifier outputs", intArg("--num-classes", MAX_CLASSES))
+    .option("--cifar", "ResNets: CIFAR-style stem (3x3 stride-1 conv1, no maxpool)")
+    .action((arch: string, o: BuildOptions) => {
       console.log(build(arch, o).toString());
     });
   cmd
     .command("summary")
     .description("torchinfo-style table: output shapes, parameters, mult-adds (from a real forward)")
-    .argument("<arch>")
-    .option("--input <shape>", "input shape, comma separated", "1,3,224,224")
-    .option("--num-classes <n>", "classifier outputs", intArg("--num-classes"))
-    .option("--cifar", "CIFAR-style stem")
-    .option("--depth <n>", "rows down to this depth", intArg("--depth"), 3)
-    .action((arch: string, o: { input: string; numClasses?: number; cifar?: boolean; depth: number }) => {
-      const shape = o.input.split(",").map(Number);
-      if (shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-        throw new UsageError(`--input must be four positive integers like 1,3,224,224, got "${o.input}"`);
-      }
-      console.log(summary(build(arch, o), shape, { depth: o.depth }).toString());
+    .argument("<arch>", archHelp())
+    .option("--input <shape>", "input shape, comma separated", inputShape, [1, 3, 224, 224])
+    .option("--num-classes <n>", "classifier outputs", intArg("--num-classes", MAX_CLASSES))
+    .option("--cifar", "ResNets: CIFAR-style stem")
+    .option("--depth <n>", "rows down to this depth", intArg("--depth", 100), 3)
+    .action((arch: string, o: BuildOptions & { input: number[]; depth: number }) => {
+      console.log(summary(build(arch, o), o.input, { depth: o.depth }).toString());
     });
   cmd
     .command("infer")
     .description("classify PNG/JPEG images with real weights (.pth or .safetensors)")
-    .argument("<arch>")
+    .argument("<arch>", archHelp())
     .option("--weights <file>", "a state dict saved by PyTorch (.pth) or safetensors")
     .option("--random-weights", "run with random initialisation (predictions are meaningless)")
     .requiredOption("--image <paths...>", "image files or folders")
-    .option("--transform <name>", "auto (from the weights' metadata, else imagenet), imagenet, cifar or none", "auto")
+    .option("--transform <name>", "auto (from the weights' metadata, else the builder's torchvision preset), imagenet, cifar or none", "auto")
     .option("--labels <file>", "class names: one per line, or a JSON array")
-    .option("--topk <k>", "predictions per image", intArg("--topk"), 5)
-    .option("--batch <n>", "images per forward pass", intArg("--batch"), 8)
+    .option("--topk <k>", "predictions per image", intArg("--topk", MAX_CLASSES), 5)
+    .option("--batch <n>", "images per forward pass", intArg("--batch", 4096), 8)
     .option("--key <entry>", "entry of a wrapped checkpoint holding the state dict")
-    .option("--num-classes <n>", "classifier outputs (default: from the weights)", intArg("--num-classes"))
-    .option("--cifar", "CIFAR-style stem (default: from the weights)")
+    .option("--num-classes <n>", "classifier outputs (default: from the weights)", intArg("--num-classes", MAX_CLASSES))
+    .option("--cifar", "ResNets: CIFAR-style stem (default: from the weights)")
+    .option("--max-bytes <n>", "most bytes loading the weights may decode (default: 256 MiB + 4 x the file)", intArg("--max-bytes"))
+    .option("--max-pixels <n>", `refuse larger images (default ${MAX_IMAGE_PIXELS}, PIL's limit)`, intArg("--max-pixels"), MAX_IMAGE_PIXELS)
     .option("--json", "one JSON line per image")
-    .action((arch: string, o: { weights?: string; randomWeights?: boolean; image: string[]; transform: string; labels?: string; topk: number; batch: number; key?: string; numClasses?: number; cifar?: boolean; json?: boolean }) => {
-      let model: models.ResNet;
+    .action((arch: string, o: BuildOptions & { weights?: string; randomWeights?: boolean; image: string[]; transform: string; labels?: string; topk: number; batch: number; key?: string; maxBytes?: number; maxPixels: number; json?: boolean }) => {
+      entryFor(arch);
+      let model: Module;
       let meta: Record<string, string> | null = null;
+      if (o.weights && o.randomWeights) throw new UsageError("--weights and --random-weights exclude each other");
       if (o.weights) {
         if (!existsSync(o.weights)) throw new UsageError(`no such weights file: ${o.weights}`);
-        const sd = load(o.weights, o.key ? { key: o.key } : {});
-        meta = loadMetadata(o.weights);
-        model = modelForWeights(arch, sd, o, o.weights);
+        const opts: LoadOptions = {};
+        if (o.key) opts.key = o.key;
+        if (o.maxBytes !== undefined) opts.maxBytes = o.maxBytes;
+        const loaded = loadWithMetadata(o.weights, opts);
+        meta = loaded.metadata;
+        model = modelForWeights(arch, loaded.stateDict, o, o.weights);
       } else if (o.randomWeights) {
         model = build(arch, o).eval();
       } else {
         throw new UsageError("no --weights given; pass --weights FILE (or --random-weights to run an untrained model on purpose)");
       }
+      const transform = transformFor(o.transform, arch, meta, o.weights ?? "");
+      const labels = readLabels(o.labels, meta, o.weights ?? "", numClassesOf(model));
       const files = listImages(o.image);
-      const numClasses = (model.fc as unknown as { outFeatures: number }).outFeatures;
-      const labels = readLabels(o.labels, meta, numClasses);
-      const { preds } = classify(model, files, transformFor(o.transform, meta), labels, o.batch, o.topk, !!o.json);
+      const { preds } = classify(model, files, transform, labels, o.batch, o.topk, !!o.json, o.maxPixels);
       for (const p of preds) {
         if (o.json) console.log(JSON.stringify({ image: p.file, topk: p.top.map((t) => ({ index: t.index, label: t.label, prob: Number(t.prob.toFixed(6)) })) }));
         else console.log(`${p.file}: ${p.top.map((t, i) => `${i + 1}. ${t.label} (${(100 * t.prob).toFixed(1)}%)`).join("  ")}`);
@@ -279,16 +428,17 @@ export function program(): Command {
   cmd
     .command("bench")
     .description("latency and throughput of a forward pass (median of runs)")
-    .argument("<arch>")
-    .option("--batch <n>", "batch size", intArg("--batch"), 1)
-    .option("--size <px>", "input height and width", intArg("--size"))
-    .option("--threads <t>", "threads (default: the machine's cores)", intArg("--threads"), getNumThreads())
-    .option("--runs <n>", "timed runs after one warm-up", intArg("--runs"), 5)
-    .option("--num-classes <n>", "classifier outputs", intArg("--num-classes"))
-    .option("--cifar", "CIFAR-style stem (default size 32)")
-    .action((arch: string, o: { batch: number; size?: number; threads: number; runs: number; numClasses?: number; cifar?: boolean }) => {
+    .argument("<arch>", archHelp())
+    .option("--batch <n>", "batch size", intArg("--batch", 4096), 1)
+    .option("--size <px>", "input height and width", intArg("--size", 4096))
+    .option("--threads <t>", "threads (default: the machine's cores)", intArg("--threads", 256), getNumThreads())
+    .option("--runs <n>", "timed runs after one warm-up", intArg("--runs", 100_000), 5)
+    .option("--num-classes <n>", "classifier outputs", intArg("--num-classes", MAX_CLASSES))
+    .option("--cifar", "ResNets: CIFAR-style stem (default size 32)")
+    .action((arch: string, o: BuildOptions & { batch: number; size?: number; threads: number; runs: number }) => {
+      const size = o.size ?? (o.cifar ? 32 : entryFor(arch).transforms.cropSize);
+      if (o.batch * 3 * size * size > MAX_INPUT_ELEMENTS) throw new UsageError(`--batch ${o.batch} x 3 x ${size} x ${size} is more than ${MAX_INPUT_ELEMENTS} input elements`);
       setNumThreads(o.threads);
-      const size = o.size ?? (o.cifar ? 32 : 224);
       const model = build(arch, o).eval();
       manualSeed(0);
       const x = randn([o.batch, 3, size, size]);
@@ -301,30 +451,41 @@ export function program(): Command {
         times.push(performance.now() - t0);
       }
       const ms = median(times);
-      console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, ${o.threads} thread${o.threads > 1 ? "s" : ""} (${describeKernels()}): median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
+      const threads = getNumThreads();
+      console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, ${threads} thread${threads > 1 ? "s" : ""} (${describeKernels()}): median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
         `(min ${Math.min(...times).toFixed(1)}), ${((o.batch * 1000) / ms).toFixed(1)} images/s, ${((2 * macs) / (ms / 1000) / 1e9).toFixed(2)} GFLOP/s`);
     });
   cmd
     .command("demo")
     .description("the main job: the trained Fashion-MNIST ResNet-18 on 200 committed test images")
-    .option("--limit <n>", "classify only the first n images", intArg("--limit"))
+    .option("--limit <n>", "classify only the first n images", intArg("--limit", 200))
     .action((o: { limit?: number }) => demo(o));
   return cmd;
 }
 
-/** Run the CLI; errors print one line (stack with --verbose) and exit non-zero. */
+/** Commander's codes for a successful exit (help, version). */
+const COMMANDER_OK = new Set(["commander.helpDisplayed", "commander.help", "commander.version"]);
+
+/**
+ * Run the CLI. Every error a user can cause prints one line, `tsnn: error: …` naming the file,
+ * flag or field (the stack too with --verbose): exit 2 for usage (unknown command or flag, bad
+ * flag value, missing argument), 1 for input tsnn cannot use (a file, an image, metadata). Any
+ * other error is a bug in tsnn: it says so, exit 3.
+ */
 export function main(argv = process.argv): void {
   const cmd = program();
-  cmd.exitOverride((err) => {
-    process.exit(err.exitCode);
-  });
+  const verbose = argv.includes("--verbose");
   try {
+    if (argv.length <= 2) throw new UsageError(`no command given; choose one of: ${cmd.commands.map((c) => c.name()).join(", ")} (tsnn --help)`);
     cmd.parse(argv);
   } catch (e) {
-    const verbose = argv.includes("--verbose");
-    if (verbose) console.error(e);
-    else console.error(`tsnn: error: ${(e as Error).message.split("\n").join(" ").replace(/\t/g, "")}`);
-    process.exit(e instanceof UsageError ? 2 : e instanceof TsnnError ? 1 : 3);
+    if (e instanceof CommanderError && COMMANDER_OK.has(e.code)) process.exit(0);
+    const usage = e instanceof UsageError || e instanceof CommanderError;
+    const input = !usage && e instanceof TsnnError;
+    const text = ((e as Error)?.message ?? String(e)).replace(/^error: /, "").split("\n").join(" ").replace(/\t/g, "");
+    console.error(input || usage ? `tsnn: error: ${text}` : `tsnn: internal error (a bug in tsnn; please report it with --verbose output): ${(e as Error)?.name}: ${text}`);
+    if (verbose && e instanceof Error && e.stack) console.error(e.stack.split("\n").slice(1).join("\n"));
+    process.exit(usage ? 2 : input ? 1 : 3);
   }
 }
 

@@ -289,15 +289,28 @@ export function convert(img: Image8, channels: 1 | 3): Image8 {
   return { width: img.width, height: img.height, channels, data };
 }
 
+/** PIL's resampling filters: support and weight function (bicubic with a = -0.5, as PIL). */
+const FILTERS = {
+  bilinear: { support: 1, weight: (t: number): number => (t < 1 ? 1 - t : 0) },
+  bicubic: {
+    support: 2,
+    weight: (t: number): number => (t < 1 ? (1.5 * t - 2.5) * t * t + 1 : t < 2 ? (((t - 5) * t + 8) * t - 4) * -0.5 : 0),
+  },
+};
+
+/** Interpolations `resize` offers (PIL's `Image.BILINEAR` and `Image.BICUBIC`). */
+export type Interpolation = keyof typeof FILTERS;
+
 /**
- * One separable pass of PIL's resampling with the bilinear (triangle) filter: antialiased when
- * shrinking (support grows with the scale), rounding back to 8 bits as PIL does.
+ * One separable pass of PIL's resampling: antialiased when shrinking (support grows with the
+ * scale), rounding back to 8 bits as PIL does.
  */
-function resamplePass(src: Uint8Array, inW: number, inH: number, c: number, outLen: number, horizontal: boolean): Uint8Array {
+function resamplePass(src: Uint8Array, inW: number, inH: number, c: number, outLen: number, horizontal: boolean, filter: Interpolation = "bilinear"): Uint8Array {
   const inLen = horizontal ? inW : inH;
   const scale = inLen / outLen;
   const filterScale = Math.max(scale, 1);
-  const support = 1 * filterScale;
+  const { support: base, weight } = FILTERS[filter];
+  const support = base * filterScale;
   const bounds = new Int32Array(outLen * 2);
   const kSize = Math.ceil(support) * 2 + 1;
   const weights = new Float64Array(outLen * kSize);
@@ -310,8 +323,7 @@ function resamplePass(src: Uint8Array, inW: number, inH: number, c: number, outL
     xmax -= xmin;
     let total = 0;
     for (let j = 0; j < xmax; j++) {
-      const t = Math.abs((j + xmin - center + 0.5) / filterScale);
-      const w = t < 1 ? 1 - t : 0;
+      const w = weight(Math.abs((j + xmin - center + 0.5) / filterScale));
       weights[x * kSize + j] = w;
       total += w;
     }
@@ -341,15 +353,15 @@ function resamplePass(src: Uint8Array, inW: number, inH: number, c: number, outL
   return out;
 }
 
-/** Resize to `width` x `height` with PIL's antialiased bilinear filter (horizontal pass first). */
-export function resizeBilinear(img: Image8, width: number, height: number): Image8 {
+/** Resize to `width` x `height` with PIL's antialiased bilinear (or bicubic) filter, horizontal pass first. */
+export function resizeBilinear(img: Image8, width: number, height: number, filter: Interpolation = "bilinear"): Image8 {
   let { data } = img;
   let w = img.width;
   if (width !== img.width) {
-    data = resamplePass(data, img.width, img.height, img.channels, width, true);
+    data = resamplePass(data, img.width, img.height, img.channels, width, true, filter);
     w = width;
   }
-  if (height !== img.height) data = resamplePass(data, w, img.height, img.channels, height, false);
+  if (height !== img.height) data = resamplePass(data, w, img.height, img.channels, height, false, filter);
   return { width, height, channels: img.channels, data };
 }
 
@@ -357,11 +369,10 @@ export function resizeBilinear(img: Image8, width: number, height: number): Imag
  * torchvision's `Resize(size)` with an int: the shorter side becomes `size`, the longer
  * `int(size * long / short)`.
  */
-export function resizeShorter(img: Image8, size: number): Image8 {
-  const { width: w, height: h } = img;
-  if ((w <= h && w === size) || (h <= w && h === size)) return img;
-  if (w < h) return resizeBilinear(img, size, Math.trunc((size * h) / w));
-  return resizeBilinear(img, Math.trunc((size * w) / h), size);
+export function resizeShorter(img: Image8, size: number, filter: Interpolation = "bilinear"): Image8 {
+  const [w, h] = shorterTarget(img.width, img.height, size);
+  if (w === img.width && h === img.height) return img;
+  return resizeBilinear(img, w, h, filter);
 }
 
 /** Python's round(): halves to even. */
@@ -420,6 +431,7 @@ export type Transform =
   | { kind: "imagenet" }
   | { kind: "cifar" }
   | { kind: "none" }
+  | { kind: "eval"; resizeSize: number; cropSize: number; interpolation: Interpolation; mean: number[]; std: number[] }
   | { kind: "custom"; grayscale: boolean; pad: number; channels: number; mean: number[]; std: number[]; size?: number };
 
 /** The size `resizeShorter(img, size)` gives. */
@@ -442,6 +454,12 @@ export function preprocess(img: Image8, t: Transform, opts: ImageOptions & { wha
       checkPixels(w, h, maxPixels, what, `resizing ${img.width}x${img.height} (shorter side to 256) gives`);
       if (w < 224 || h < 224) throw new ImageError(`${what}: center crop of 224x224 from a ${w}x${h} image`);
       return toTensor(centerCrop(resizeShorter(convert(img, 3), 256), 224), IMAGENET_MEAN, IMAGENET_STD);
+    }
+    case "eval": {
+      const [w, h] = shorterTarget(img.width, img.height, t.resizeSize);
+      checkPixels(w, h, maxPixels, what, `resizing ${img.width}x${img.height} (shorter side to ${t.resizeSize}) gives`);
+      if (w < t.cropSize || h < t.cropSize) throw new ImageError(`${what}: center crop of ${t.cropSize}x${t.cropSize} from a ${w}x${h} image`);
+      return toTensor(centerCrop(resizeShorter(convert(img, 3), t.resizeSize, t.interpolation), t.cropSize), t.mean, t.std);
     }
     case "cifar": {
       const rgb = convert(img, 3);
