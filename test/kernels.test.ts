@@ -3,7 +3,7 @@
  * (odd sizes, groups, dilation, padding, strides), with a fixed seed so failures reproduce.
  */
 import { describe, expect, it } from "vitest";
-import { Generator, kernels, Tensor } from "../src/index.js";
+import { Generator, kernels, RuntimeError, Tensor } from "../src/index.js";
 import { expectClose } from "./helpers.js";
 import * as arena from "../src/tensor/arena.js";
 
@@ -381,5 +381,42 @@ describe("wasm: Winograd keeps the direct convolution's non-finite pattern (Inf,
     }
     expect(Buffer.from(wino.data.buffer).equals(Buffer.from(gemm.data.buffer))).toBe(false);
     expectSamePattern(wino, x, wt, args);
+  });
+});
+
+describe("setNumThreads: PyTorch's errors, clamped to the machine's cores, shrinking frees workers", () => {
+  it("0, -1, 1.5 and '2' are refused with PyTorch's texts", () => {
+    expect(() => kernels.setNumThreads(0)).toThrow(new RuntimeError("set_num_threads expects a positive integer"));
+    expect(() => kernels.setNumThreads(-1)).toThrow(new RuntimeError("set_num_threads expects a positive integer"));
+    expect(() => kernels.setNumThreads(1.5)).toThrow(new RuntimeError("set_num_threads expects an int, but got float"));
+    expect(() => kernels.setNumThreads("2" as any)).toThrow(/expects an int, but got str/);
+  });
+  it("setNumThreads(200) uses the machine's cores (one warning), and setNumThreads(1) terminates every worker", async () => {
+    const { MAX_THREADS, _workers } = await import("../src/tensor/wasm/threads.js");
+    const previous = kernels.getNumThreads();
+    const previousBackend = kernels.getBackend();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      kernels.setNumThreads(200);
+      kernels.setNumThreads(300);
+      expect(kernels.getNumThreads()).toBe(MAX_THREADS);
+      // A 3x3 convolution big enough to be split over the threads starts the pool.
+      kernels.setBackend("wasm");
+      kernels.conv2d(rnd([1, 64, 30, 30]), rnd([64, 64, 3, 3]), null, { padding: [1, 1] });
+      const started = _workers();
+      expect(started.length).toBeLessThanOrEqual(MAX_THREADS - 1);
+      const exited = started.map((w) => new Promise<number>((done) => w.once("exit", done)));
+      kernels.setNumThreads(1);
+      expect(_workers()).toEqual([]);
+      await Promise.all(exited);
+      await new Promise((done) => setImmediate(done));
+      expect(warnings.filter((m) => m.includes("setNumThreads")).length).toBeLessThanOrEqual(1);
+    } finally {
+      process.off("warning", onWarning);
+      kernels.setNumThreads(Math.min(previous, MAX_THREADS));
+      kernels.setBackend(previousBackend);
+    }
   });
 });

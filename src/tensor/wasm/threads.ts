@@ -6,6 +6,7 @@
  */
 import os from "node:os";
 import { Worker } from "node:worker_threads";
+import { RuntimeError } from "../../errors.js";
 import type { WasmGemm } from "./gemm.js";
 
 /** Exported kernels a job may run, by id. */
@@ -56,14 +57,34 @@ interface Slot {
   control: Int32Array;
 }
 
-let requested = Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+/** The machine's cores: the most threads `setNumThreads` allows (more only slow down and cost memory). */
+export const MAX_THREADS = Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+
+let requested = MAX_THREADS;
 let pool: Slot[] = [];
 let poolFor: WasmGemm | null = null;
 let busy = false;
+let warned = false;
 
-/** Use `n` threads (the caller plus n-1 workers) for large products (PyTorch: `set_num_threads`). */
+/**
+ * Use `n` threads (the caller plus n-1 workers) for large products (PyTorch: `set_num_threads`).
+ * More than the machine's cores is clamped to them, with a one-time warning (each worker costs a
+ * V8 isolate, and oversubscribed threads wait for each other); fewer threads than before stop
+ * and terminate the surplus workers, giving their memory back.
+ */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
+  if (typeof n !== "number" || !Number.isInteger(n)) {
+    const type = typeof n === "number" ? "float" : n === null || n === undefined ? "NoneType" : typeof n === "string" ? "str" : typeof n;
+    throw new RuntimeError(`set_num_threads expects an int, but got ${type}`);
+  }
+  if (n < 1) throw new RuntimeError("set_num_threads expects a positive integer");
+  if (n > MAX_THREADS) {
+    if (!warned) {
+      warned = true;
+      process.emitWarning(`setNumThreads(${n}): this machine has ${MAX_THREADS} core${MAX_THREADS === 1 ? "" : "s"}; using ${MAX_THREADS} thread${MAX_THREADS === 1 ? "" : "s"}`, "TsnnWarning");
+    }
+    n = MAX_THREADS;
+  }
   requested = n;
   if (pool.length > n - 1) {
     for (const s of pool.slice(n - 1)) stop(s);
@@ -76,9 +97,16 @@ export function getNumThreads(): number {
   return requested;
 }
 
+/** Live workers (test hook). @internal */
+export function _workers(): Worker[] {
+  return pool.map((s) => s.worker);
+}
+
+/** Tell a worker to leave its loop, and terminate it so its isolate's memory is freed. */
 function stop(s: Slot): void {
   Atomics.store(s.control, 0, EXIT);
   Atomics.notify(s.control, 0);
+  void s.worker.terminate();
 }
 
 /** Workers available for `w` right now (starting them if needed); empty when memory is not shared. */
@@ -129,7 +157,7 @@ export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gem
       const until = performance.now() + SPIN_MS;
       while (Atomics.load(s.control, 0) === RUN && performance.now() < until);
       while (Atomics.load(s.control, 0) === RUN) Atomics.wait(s.control, 0, RUN, 1000);
-      if (s.control[ARGS + 2] !== 0) throw new Error(`${kernel} worker failed`);
+      if (s.control[ARGS + 2] !== 0) throw new RuntimeError(`${kernel} worker failed`);
     }
   } finally {
     busy = false;
