@@ -54,3 +54,21 @@ export {
   efficientnet_v2_m,
   efficientnet_v2_l,
 } from "./models/index.js";
+export {
+  RegNet,
+  regnet_y_400mf,
+  regnet_y_800mf,
+  regnet_y_1_6gf,
+  regnet_y_3_2gf,
+  regnet_y_8gf,
+  regnet_y_16gf,
+  regnet_y_32gf,
+  regnet_y_128gf,
+  regnet_x_400mf,
+  regnet_x_800mf,
+  regnet_x_1_6gf,
+  regnet_x_3_2gf,
+  regnet_x_8gf,
+  regnet_x_16gf,
+  regnet_x_32gf,
+} from "./models/index.js";

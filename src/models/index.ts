@@ -34,3 +34,30 @@ export {
 export * as efficientnet from "./efficientnet.js";
 export { MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, type MNASNetOptions } from "./mnasnet.js";
 export * as mnasnet from "./mnasnet.js";
+export {
+  RegNet,
+  BlockParams,
+  SimpleStemIN,
+  BottleneckTransform,
+  ResBottleneckBlock,
+  AnyStage,
+  regnet_y_400mf,
+  regnet_y_800mf,
+  regnet_y_1_6gf,
+  regnet_y_3_2gf,
+  regnet_y_8gf,
+  regnet_y_16gf,
+  regnet_y_32gf,
+  regnet_y_128gf,
+  regnet_x_400mf,
+  regnet_x_800mf,
+  regnet_x_1_6gf,
+  regnet_x_3_2gf,
+  regnet_x_8gf,
+  regnet_x_16gf,
+  regnet_x_32gf,
+  type RegNetOptions,
+  type RegNetBuilderOptions,
+  type BlockParamsInit,
+} from "./regnet.js";
+export * as regnet from "./regnet.js";

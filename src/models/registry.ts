@@ -18,6 +18,7 @@ import * as mobilenetv2 from "./mobilenetv2.js";
 import * as mobilenetv3 from "./mobilenetv3.js";
 import * as mnasnet from "./mnasnet.js";
 import * as efficientnet from "./efficientnet.js";
+import * as regnet from "./regnet.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -110,6 +111,22 @@ export const MODELS: Record<string, ModelEntry> = {
   efficientnet_v2_s: entry(efficientnet.efficientnet_v2_s, "efficientnet", 384, 384),
   efficientnet_v2_m: entry(efficientnet.efficientnet_v2_m, "efficientnet", 480, 480),
   efficientnet_v2_l: entry(efficientnet.efficientnet_v2_l, "efficientnet", 480, 480, "bicubic", [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]),
+  // regnet.ts
+  regnet_y_400mf: entry(regnet.regnet_y_400mf, "regnet", 224, 232),
+  regnet_y_800mf: entry(regnet.regnet_y_800mf, "regnet", 224, 232),
+  regnet_y_1_6gf: entry(regnet.regnet_y_1_6gf, "regnet", 224, 232),
+  regnet_y_3_2gf: entry(regnet.regnet_y_3_2gf, "regnet", 224, 232),
+  regnet_y_8gf: entry(regnet.regnet_y_8gf, "regnet", 224, 232),
+  regnet_y_16gf: entry(regnet.regnet_y_16gf, "regnet", 224, 232),
+  regnet_y_32gf: entry(regnet.regnet_y_32gf, "regnet", 224, 232),
+  regnet_y_128gf: entry(regnet.regnet_y_128gf, "regnet", 384, 384, "bicubic"),
+  regnet_x_400mf: entry(regnet.regnet_x_400mf, "regnet", 224, 232),
+  regnet_x_800mf: entry(regnet.regnet_x_800mf, "regnet", 224, 232),
+  regnet_x_1_6gf: entry(regnet.regnet_x_1_6gf, "regnet", 224, 232),
+  regnet_x_3_2gf: entry(regnet.regnet_x_3_2gf, "regnet", 224, 232),
+  regnet_x_8gf: entry(regnet.regnet_x_8gf, "regnet", 224, 232),
+  regnet_x_16gf: entry(regnet.regnet_x_16gf, "regnet", 224, 232),
+  regnet_x_32gf: entry(regnet.regnet_x_32gf, "regnet", 224, 232),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */
