@@ -125,15 +125,30 @@ def ops():
 # ---------------------------------------------------------------- model families
 
 def tree(build, kwargs=None):
+    """Printout, state dict (key names as a shared list, shapes, dtypes as one letter each:
+    f = float32, i = int64), `_metadata` versions other than 1, parameter count."""
     torch.manual_seed(0)
     m = build(**(kwargs or {}))
     sd = m.state_dict()
     return {
         "print": repr(m),
-        "keys": [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()],
+        "keyNames": list(sd.keys()),
+        "shapes": [list(v.shape) for v in sd.values()],
+        "dtypes": "".join({torch.float32: "f", torch.int64: "i"}[v.dtype] for v in sd.values()),
         "versions": [[k, v.get("version")] for k, v in sd._metadata.items() if v.get("version") != 1],
         "numParameters": sum(p.numel() for p in m.parameters()),
     }
+
+
+def share_key_names(trees):
+    """Store each distinct key-name list once, in `keySets`; trees refer to it by index (`keySet`)."""
+    sets = []
+    for t in trees:
+        names = t.pop("keyNames")
+        if names not in sets:
+            sets.append(names)
+        t["keySet"] = sets.index(names)
+    return sets
 
 
 def logits(build, shape, seed, kwargs=None):
@@ -162,6 +177,7 @@ def family(builders, cases, variants=()):
     out["torch"] = torch.__version__
     out["builders"] = OrderedDict((b.__name__, tree(b)) for b in builders)
     out["variants"] = [dict(builder=b.__name__, kwargs=kw, **tree(b, kw)) for b, kw in variants]
+    out["keySets"] = share_key_names([*out["builders"].values(), *out["variants"]])
     out["logits"] = [logits(*c) for c in cases]
     return out
 

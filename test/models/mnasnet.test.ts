@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { models, Tensor, int64, zeros, type DType } from "../../src/index.js";
-import { familySuites } from "./mobile_family.js";
+import { expectedKeys, familySuites } from "./mobile_family.js";
 
 const F = familySuites(
   "mnasnet.json",
@@ -52,7 +52,7 @@ describe("MNASNet checkpoints of older torchvision", () => {
   });
 
   it("a state dict without _metadata loads as the current version", () => {
-    const keys = (F.builders.mnasnet0_5.keys as [string, number[]][]).map(([k, s]) => [k, s] as [string, number[]]);
+    const keys = expectedKeys(F, F.builders.mnasnet0_5).map(([k, s]) => [k, s] as [string, number[]]);
     const sd = stateDictOf(keys, 2) as Map<string, Tensor<DType>> & { _metadata?: unknown };
     delete sd._metadata;
     expect(() => models.mnasnet0_5().loadStateDict(sd)).not.toThrow();

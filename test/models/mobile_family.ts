@@ -27,7 +27,11 @@ type Builder = (opts?: any) => nn.Module;
 
 interface Tree {
   print: string;
-  keys: [string, number[], string][];
+  /** Index into the fixture's `keySets` (each distinct list of key names stored once). */
+  keySet: number;
+  shapes: number[][];
+  /** One letter per key: f = float32, i = int64. */
+  dtypes: string;
   versions: [string, number][];
   numParameters: number;
 }
@@ -37,10 +41,17 @@ export function keysOf(m: nn.Module): [string, number[], string][] {
   return [...m.stateDict()].map(([k, t]) => [k, [...t.shape], t.dtype]);
 }
 
-function checkTree(build: () => nn.Module, t: Tree): void {
+const DTYPES: Record<string, string> = { f: "float32", i: "int64" };
+
+/** The fixture tree's `[key, shape, dtype]` list. */
+export function expectedKeys(F: any, t: Tree): [string, number[], string][] {
+  return (F.keySets[t.keySet] as string[]).map((k, i) => [k, t.shapes[i], DTYPES[t.dtypes[i]]]);
+}
+
+function checkTree(F: any, build: () => nn.Module, t: Tree): void {
   const m = build();
   expect(m.toString()).toBe(t.print);
-  expect(keysOf(m)).toEqual(t.keys);
+  expect(keysOf(m)).toEqual(expectedKeys(F, t));
   const sd = m.stateDict();
   const versions = [...sd._metadata!].filter(([, v]) => v.version !== 1).map(([k, v]) => [k, v.version]);
   expect(versions).toEqual(t.versions);
@@ -58,10 +69,10 @@ export function familySuites(file: string, builders: Record<string, Builder>, to
   describe(`${file}: builders print and key as torchvision's`, () => {
     it("covers every torchvision builder of the family", () => expect(Object.keys(builders)).toEqual(Object.keys(F.builders)));
     for (const [name, t] of Object.entries<Tree>(F.builders)) {
-      it(`${name}()`, () => checkTree(() => builders[name](), t));
+      it(`${name}()`, () => checkTree(F, () => builders[name](), t));
     }
     for (const v of F.variants) {
-      it(`${v.builder}(${JSON.stringify(camelOptions(v.kwargs))})`, () => checkTree(() => builders[v.builder](camelOptions(v.kwargs)), v));
+      it(`${v.builder}(${JSON.stringify(camelOptions(v.kwargs))})`, () => checkTree(F, () => builders[v.builder](camelOptions(v.kwargs)), v));
     }
   });
   describe(`${file}: eval logits for deterministic weights match PyTorch`, () => {
