@@ -169,8 +169,11 @@ def googlenet():
     x = det_tensor(1008, [2, 3, 64, 64])
     with torch.no_grad():
         o = m(x)
+        o64 = m.double()(x.double())
+    diff = max(float((a.double() - b).abs().max()) for a, b in zip(o, o64))
     out["train"] = {"kwargs": {"dropout": 0.0, "dropout_aux": 0.0}, "input": [[2, 3, 64, 64], 1008],
-                    "logits": enc(o.logits), "auxLogits2": enc(o.aux_logits2), "auxLogits1": enc(o.aux_logits1)}
+                    "logits": enc(o.logits), "auxLogits2": enc(o.aux_logits2), "auxLogits1": enc(o.aux_logits1),
+                    "f32VsF64MaxAbs": diff}
     return out
 
 

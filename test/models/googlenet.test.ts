@@ -1,0 +1,75 @@
+/**
+ * torchvision's GoogLeNet (test/fixtures/models/googlenet.json, scripts/make_zoo_classic_fixtures.py):
+ * printouts byte for byte (with and without the auxiliary heads), state-dict keys/shapes/order,
+ * torchvision's truncated-normal init, eval logits at x=[2,3,64,64] and with `transformInput` at
+ * x=[1,3,64,64], and train mode without dropout (deterministic: BatchNorm on batch statistics)
+ * returning `{ logits, auxLogits2, auxLogits1 }`, all for deterministic weights. Tolerance:
+ * 10 × PyTorch's own float32-vs-float64 difference for each case (8.0e-6 with logits up to 7.4;
+ * 3.5e-6 with transformInput; train mode 4.4e-5 with logits up to 1.0: BatchNorm on batch statistics
+ * of 2x2 maps amplifies rounding), see zoo_classic.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { models, nn, Tensor, type DType } from "../../src/index.js";
+import { dec, detStateDict, detTensor, expectClose } from "../helpers.js";
+import { buildForLogits, camelOpts, checkLogits, checkTree, familyFixture } from "./zoo_classic.js";
+
+const fx = familyFixture("googlenet");
+
+describe("GoogLeNet (torchvision.models.googlenet)", () => {
+  it("googlenet(): printout (aux1/aux2 after inception5b), state dict, parameter count", () => {
+    checkTree(nn.init.skipInit(() => models.googlenet()), fx.builders.googlenet);
+  });
+
+  for (const v of fx.variants) {
+    it(`googlenet(${JSON.stringify(v.kwargs)}): printout and state dict`, () => {
+      checkTree(nn.init.skipInit(() => models.googlenet(camelOpts(v.kwargs))), v);
+    });
+  }
+
+  it("auxLogits: false leaves aux1/aux2 as plain null attributes (no children, not printed)", () => {
+    const m = nn.init.skipInit(() => models.googlenet({ auxLogits: false }));
+    expect(m.aux1).toBeNull();
+    expect([...m.namedChildren()].map(([n]) => n)).not.toContain("aux1");
+  });
+
+  it("init: convs and linears truncated normal(0, 0.01) in [-2, 2], BatchNorm 1/0", () => {
+    const m = models.googlenet();
+    const w = m.inception4e.getSubmodule("branch2.1.conv") as nn.Conv2d;
+    const d = w.weight.data as Float32Array;
+    const std = Math.sqrt(d.reduce((s, v) => s + v * v, 0) / d.length);
+    expect(std).toBeCloseTo(0.01, 3);
+    expect(d.every((v) => v >= -2 && v <= 2)).toBe(true);
+    expect([...m.fc.bias!.data].some((v) => v !== 0)).toBe(true); // Linear's default bias init stays
+    const bn = m.getSubmodule("conv1.bn") as nn.BatchNorm2d;
+    expect(bn.eps).toBe(0.001);
+    expect([...bn.weight!.data].every((v) => v === 1)).toBe(true);
+  });
+
+  it("truncNormal_ keeps every draw inside [a, b] (PyTorch: trunc_normal_ with absolute bounds)", () => {
+    const t = new Tensor(new Float32Array(20000), [20000]);
+    models.truncNormal_(t, 0, 1, -0.5, 1.5);
+    const d = t.data as Float32Array;
+    expect(d.every((v) => v >= -0.5 && v <= 1.5)).toBe(true);
+    const mean = d.reduce((s, v) => s + v, 0) / d.length;
+    expect(Math.abs(mean - 0.35627)).toBeLessThan(0.02); // the mean of N(0,1) truncated to [-0.5, 1.5]
+  });
+
+  for (const c of fx.logits) {
+    it(`eval logits x=[${c.input[0]}] ${JSON.stringify(c.kwargs)} match PyTorch`, () => {
+      checkLogits(buildForLogits(() => models.googlenet(camelOpts(c.kwargs))), c);
+    });
+  }
+
+  it("train mode (dropout 0): { logits, auxLogits2, auxLogits1 } match PyTorch's GoogLeNetOutputs", () => {
+    const t = fx.train;
+    const m = buildForLogits(() => models.googlenet(camelOpts(t.kwargs)));
+    detStateDict(m);
+    m.train();
+    const out = m.call(detTensor(t.input[1], t.input[0])) as models.GoogLeNetOutputs;
+    expect(Object.keys(out)).toEqual(["logits", "auxLogits2", "auxLogits1"]);
+    const tol = { rtol: 0, atol: 10 * t.f32VsF64MaxAbs };
+    expectClose(out.logits as Tensor<DType>, dec(t.logits), tol, "logits");
+    expectClose(out.auxLogits2 as Tensor<DType>, dec(t.auxLogits2), tol, "auxLogits2");
+    expectClose(out.auxLogits1 as Tensor<DType>, dec(t.auxLogits1), tol, "auxLogits1");
+  });
+});

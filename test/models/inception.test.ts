@@ -1,0 +1,65 @@
+/**
+ * torchvision's Inception v3 (test/fixtures/models/inception.json, scripts/make_zoo_classic_fixtures.py):
+ * printouts byte for byte (with and without `AuxLogits`), state-dict keys/shapes/order,
+ * torchvision's truncated-normal init (std 0.1; `fc.stddev` 0.001 on the aux head's fc), eval
+ * logits at the smallest input x=[1,3,75,75] and with `transformInput` at x=[1,3,80,80], and the
+ * auxiliary head alone on its 17x17 grid in eval and train mode, all for deterministic weights.
+ * Tolerance: 10 × PyTorch's own float32-vs-float64 difference for each model case (4.0e-7 with
+ * logits up to 0.37; 2.7e-7 with transformInput); the aux head alone: 1e-5 + 1e-5·|y| (a conv over
+ * 3200 terms and one over 768·25 terms, then BatchNorm).
+ */
+import { describe, expect, it } from "vitest";
+import { models, nn, Tensor, type DType } from "../../src/index.js";
+import { dec, detStateDict, detTensor, expectClose } from "../helpers.js";
+import { buildForLogits, camelOpts, checkLogits, checkTree, familyFixture } from "./zoo_classic.js";
+
+const fx = familyFixture("inception");
+
+describe("Inception v3 (torchvision.models.inception_v3)", () => {
+  it("inception_v3(): printout (AuxLogits after Mixed_6e), state dict, parameter count", () => {
+    checkTree(nn.init.skipInit(() => models.inception_v3()), fx.builders.inception_v3);
+  });
+
+  for (const v of fx.variants) {
+    it(`inception_v3(${JSON.stringify(v.kwargs)}): printout and state dict`, () => {
+      checkTree(nn.init.skipInit(() => models.inception_v3(camelOpts(v.kwargs))), v);
+    });
+  }
+
+  it("init: truncated normal std 0.1 for convs and linears, 0.001 for the aux head's fc, BatchNorm eps 0.001", () => {
+    const m = models.inception_v3();
+    const std = (t: Tensor<DType>): number => {
+      const d = t.data as Float32Array;
+      return Math.sqrt(d.reduce((s, v) => s + v * v, 0) / d.length);
+    };
+    expect(std((m.getSubmodule("Mixed_6b.branch7x7_2.conv") as nn.Conv2d).weight)).toBeCloseTo(0.1, 2);
+    expect(std((m.getSubmodule("AuxLogits.conv1.conv") as nn.Conv2d).weight)).toBeCloseTo(0.1, 2); // stddev sits on the block
+    expect(std((m.getSubmodule("AuxLogits.fc") as nn.Linear).weight)).toBeCloseTo(0.001, 4);
+    expect(std(m.fc.weight)).toBeCloseTo(0.1, 2);
+    expect((m.getSubmodule("Conv2d_1a_3x3.bn") as nn.BatchNorm2d).eps).toBe(0.001);
+  });
+
+  for (const c of fx.logits) {
+    it(`eval logits x=[${c.input[0]}] ${JSON.stringify(c.kwargs)} match PyTorch`, () => {
+      checkLogits(buildForLogits(() => models.inception_v3(camelOpts(c.kwargs))), c);
+    });
+  }
+
+  for (const a of fx.auxHead) {
+    it(`InceptionAux(768, 10) x=[${a.input[0]}] ${a.train ? "train" : "eval"} matches PyTorch`, () => {
+      const aux = nn.init.skipInit(() => new models.inception.InceptionAux(768, 10));
+      detStateDict(aux);
+      aux.train(a.train);
+      expectClose(aux.call(detTensor(a.input[1], a.input[0])), dec(a.output), { rtol: 1e-5, atol: 1e-5 }, "aux head");
+    });
+  }
+
+  it("train mode without AuxLogits returns the logits tensor, as torchvision's eager_outputs", () => {
+    const m = buildForLogits(() => models.inception_v3({ auxLogits: false, dropout: 0, numClasses: 7 }));
+    detStateDict(m);
+    m.train();
+    const y = m.call(detTensor(5, [2, 3, 75, 75]));
+    expect(y).toBeInstanceOf(Tensor);
+    expect((y as Tensor).shape).toEqual([2, 7]);
+  });
+});
