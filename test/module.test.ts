@@ -408,8 +408,8 @@ describe("loadStateDict is atomic: a failed call leaves every tensor bit-identic
     sd.delete(last);
     sd.set("fc.extra", zeros(1));
     expect(m.loadStateDict(sd, { strict: false })).toEqual({ missingKeys: [last], unexpectedKeys: ["fc.extra"] });
-    expect(values(m.fc.weight)).toEqual(values(sd.get("fc.weight")!));
-    expect(values(m.bn1.num_batches_tracked!)).toEqual([3]);
+    expect(values((m.fc as nn.Linear).weight)).toEqual(values(sd.get("fc.weight")!));
+    expect(values((m.bn1 as nn.BatchNorm2d).num_batches_tracked!)).toEqual([3]);
   });
   it("a float state dict's finite counters convert to int64 (truncating), as PyTorch's copy_", () => {
     const bn = new nn.BatchNorm2d(1);
@@ -433,7 +433,7 @@ describe("loadStateDict is atomic: a failed call leaves every tensor bit-identic
 describe("tensor data integrity at the first forward", () => {
   it("fc.weight's data replaced with 3 floats: an error naming fc.weight, shape [10, 512]", () => {
     const m = models.resnet18({ numClasses: 10 }).eval();
-    m.fc.weight.data = new Float32Array(3);
+    (m.fc as nn.Linear).weight.data = new Float32Array(3);
     expect(() => m.call(zeros([1, 3, 32, 32]))).toThrow(new RuntimeError("fc.weight: data has 3 elements but shape [10, 512] needs 5120"));
   });
   it("a buffer's data replaced with a plain array: an error naming the buffer", () => {
@@ -474,5 +474,44 @@ describe("calling a module without its input: Python's TypeError", () => {
   it("a layer given a number instead of a tensor: PyTorch's argument error", () => {
     expect(() => (new nn.Linear(2, 2) as any).call(3)).toThrow(new TypeError_("linear(): argument 'input' (position 1) must be Tensor, not int"));
     expect(() => (new nn.Conv2d(1, 1, 1) as any).call("a")).toThrow(/conv2d\(\): argument 'input' \(position 1\) must be Tensor, not str/);
+  });
+});
+
+describe("Sequential and ModuleList share one list implementation, with PyTorch's errors", () => {
+  const relus = (n: number): nn.ReLU[] => Array.from({ length: n }, () => new nn.ReLU());
+  for (const make of [() => new nn.Sequential(...relus(2)), () => new nn.ModuleList(relus(2))]) {
+    const name = make()._getName();
+    it(`${name} of 2: insert(5)/insert(-3) are IndexErrors, insert(-1)/insert(2) work`, () => {
+      expectModuleError(() => make().insert(5, new nn.ReLU()), "seq_insert_range");
+      expectModuleError(() => make().insert(-3, new nn.ReLU()), "seq_insert_range_neg");
+      const s = make();
+      const a = new nn.Identity(), b = new nn.Identity();
+      s.insert(-1, a).insert(3, b);
+      expect([...s._modules.keys()]).toEqual(["0", "1", "2", "3"]);
+      expect(s.at(1)).toBe(a);
+      expect(s.at(-1)).toBe(b);
+      expect(() => s.insert(0, 3 as any)).toThrow(/module should be of type: Module, got int/);
+    });
+    it(`${name} of 2: at(3) is PyTorch's IndexError, at(1.5) a TypeError`, () => {
+      expectModuleError(() => make().at(3), "list_index");
+      expect(() => make().at(1.5)).toThrow(new TypeError_("'float' object cannot be interpreted as an integer"));
+      expect(() => make().delete(2)).toThrow(/index 2 is out of range/);
+    });
+  }
+  it("extend of a non-iterable: each class's PyTorch text", () => {
+    expectModuleError(() => new nn.Sequential(new nn.ReLU()).extend(3 as any), "seq_extend_int");
+    expectModuleError(() => new nn.ModuleList([new nn.ReLU()]).extend(3 as any), "list_extend_int");
+  });
+  it("ModuleDict.update of a non-iterable or a bad pair; apply/train with wrong arguments", () => {
+    expectModuleError(() => new nn.ModuleDict().update(3 as any), "dict_update_int");
+    expectModuleError(() => new nn.ModuleDict().update([["a", new nn.ReLU(), 3]] as any), "dict_update_bad_pair");
+    expectModuleError(() => new nn.Module().apply(3 as any), "apply_not_callable");
+    expectModuleError(() => new nn.Module().train("yes" as any), "train_not_bool");
+    expect(() => new nn.Module().registerForwardHook(3 as any)).toThrow(new TypeError_("'int' object is not callable"));
+  });
+  it("Sequential slices keep their keys, ModuleList slices renumber (as PyTorch)", () => {
+    const seq = new nn.Sequential(new Map<string, nn.Module>([["a", new nn.ReLU()], ["b", new nn.Identity()], ["c", new nn.ReLU()]]));
+    expect([...seq.slice(1)._modules.keys()]).toEqual(["b", "c"]);
+    expect([...new nn.ModuleList(relus(3)).slice(1)._modules.keys()]).toEqual(["0", "1"]);
   });
 });

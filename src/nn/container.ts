@@ -3,7 +3,7 @@
  * Children live in the module's insertion-ordered registry, so named keys print in the order
  * given (a plain object would list integer-like keys first).
  */
-import { IndexError, KeyError, TypeError_ } from "../errors.js";
+import { IndexError, KeyError, TypeError_, ValueError } from "../errors.js";
 import { Tensor } from "../tensor/index.js";
 import { ReLU } from "./activation.js";
 import { fusedConvBn } from "./fusion.js";
@@ -11,14 +11,17 @@ import { Module, typeName } from "./module.js";
 import { addIndent } from "./repr.js";
 
 function absIndex(idx: number, size: number): number {
-  if (!Number.isInteger(idx)) throw new TypeError_(`'${typeof idx}' object cannot be interpreted as an integer`);
+  if (typeof idx !== "number" || !Number.isInteger(idx)) throw new TypeError_(`'${typeName(idx)}' object cannot be interpreted as an integer`);
   if (idx < -size || idx >= size) throw new IndexError(`index ${idx} is out of range`);
   return idx < 0 ? idx + size : idx;
 }
 
 function sliceBounds(size: number, start?: number, end?: number): [number, number] {
   const norm = (v: number | undefined, dflt: number): number => {
-    if (v === undefined) return dflt;
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+      throw new TypeError_("slice indices must be integers or None or have an __index__ method");
+    }
     if (v < 0) return Math.max(0, v + size);
     return Math.min(v, size);
   };
@@ -30,49 +33,42 @@ function requireModule(m: unknown): Module {
   return m;
 }
 
-/**
- * Runs its children in order (PyTorch: `nn.Sequential`). Keys are `"0"`, `"1"`, … for
- * `new Sequential(a, b)`, or the given names for `new Sequential(new Map([["conv", a], ...]))`.
- */
-export class Sequential extends Module implements Iterable<Module> {
-  constructor(...args: Module[] | [Map<string, Module>]) {
-    super();
-    if (args.length === 1 && args[0] instanceof Map) {
-      for (const [key, m] of args[0]) this.addModule(key, m);
-    } else {
-      (args as Module[]).forEach((m, i) => this.addModule(String(i), requireModule(m)));
-    }
-  }
+const isIterable = (v: unknown): v is Iterable<unknown> =>
+  v !== null && v !== undefined && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
 
+/**
+ * The list behaviour `Sequential` and `ModuleList` share (PyTorch has it twice): children by
+ * position, negative indices from the end, PyTorch's `IndexError`s, deletion renumbering the keys
+ * `0..n-1`. Subclasses differ in how they slice, extend, print and run.
+ */
+export abstract class ModuleSequence<In extends unknown[] = any[], Out = any> extends Module<In, Out> implements Iterable<Module> {
   /** Number of children (PyTorch: `len(seq)`). */
   get length(): number {
     return this._modules.size;
   }
 
+  private _keyAt(i: number): string {
+    const n = this.length;
+    const at = absIndex(i, n);
+    let k = 0;
+    for (const key of this._modules.keys()) if (k++ === at) return key;
+    throw new IndexError(`index ${i} is out of range`);
+  }
+
   /** The child at position `i`; negative counts from the end (PyTorch: `seq[i]`). */
   at(i: number): Module {
-    const key = [...this._modules.keys()][absIndex(i, this.length)];
-    return this._modules.get(key) as Module;
+    return this._modules.get(this._keyAt(i)) as Module;
   }
 
   /** Replace the child at position `i`, keeping its key (PyTorch: `seq[i] = m`). */
   set(i: number, module: Module): void {
-    const key = [...this._modules.keys()][absIndex(i, this.length)];
-    (this as any)[key] = module;
+    (this as any)[this._keyAt(i)] = module;
   }
 
   /** Remove the child at position `i` and renumber all keys `0..n-1` (PyTorch: `del seq[i]`). */
   delete(i: number): void {
-    const key = [...this._modules.keys()][absIndex(i, this.length)];
-    delete (this as any)[key];
+    delete (this as any)[this._keyAt(i)];
     this._replaceModules([...this._modules.values()].map((m, j) => [String(j), m]));
-  }
-
-  /** A new container of the same class with children `start..end`, keys kept (PyTorch: `seq[a:b]`). */
-  slice(start?: number, end?: number): this {
-    const [a, b] = sliceBounds(this.length, start, end);
-    const entries = [...this._modules].slice(a, b);
-    return new (this.constructor as new (m: Map<string, Module | null>) => this)(new Map(entries));
   }
 
   /** Add a child at the end with key `String(length)` (PyTorch: `append`). */
@@ -81,11 +77,17 @@ export class Sequential extends Module implements Iterable<Module> {
     return this;
   }
 
-  /** Insert at position `index`, shifting later numeric keys up (PyTorch: `insert`). */
+  /**
+   * Insert at position `index` (negative from the end; `length` appends), shifting later
+   * children up and renumbering from there (PyTorch: `insert`; `IndexError: Index out of range`).
+   */
   insert(index: number, module: Module): this {
     requireModule(module);
     const n = this.length;
-    if (!Number.isInteger(index) || index < -n || index > n) throw new IndexError(`Index out of range: ${index}`);
+    if (typeof index !== "number" || !Number.isInteger(index)) {
+      throw new TypeError_(`'${typeName(index)}' object cannot be interpreted as an integer`);
+    }
+    if (index < -n || index > n) throw new IndexError(`Index out of range: ${index}`);
     if (index < 0) index += n;
     const values = [...this._modules.values()];
     const entries = new Map(this._modules);
@@ -96,10 +98,7 @@ export class Sequential extends Module implements Iterable<Module> {
   }
 
   /** Append every module of an iterable (PyTorch: `extend`). */
-  extend(modules: Iterable<Module>): this {
-    for (const m of modules) this.append(m);
-    return this;
-  }
+  abstract extend(modules: Iterable<Module>): this;
 
   /** Remove and return the child at position `i` (PyTorch: `pop`). */
   pop(i: number): Module {
@@ -110,6 +109,35 @@ export class Sequential extends Module implements Iterable<Module> {
 
   *[Symbol.iterator](): Iterator<Module> {
     for (const m of this._modules.values()) yield m as Module;
+  }
+}
+
+/**
+ * Runs its children in order (PyTorch: `nn.Sequential`). Keys are `"0"`, `"1"`, … for
+ * `new Sequential(a, b)`, or the given names for `new Sequential(new Map([["conv", a], ...]))`.
+ */
+export class Sequential extends ModuleSequence {
+  constructor(...args: Module[] | [Map<string, Module>]) {
+    super();
+    if (args.length === 1 && args[0] instanceof Map) {
+      for (const [key, m] of args[0]) this.addModule(key, m);
+    } else {
+      (args as Module[]).forEach((m, i) => this.addModule(String(i), requireModule(m)));
+    }
+  }
+
+  /** A new container of the same class with children `start..end`, keys kept (PyTorch: `seq[a:b]`). */
+  slice(start?: number, end?: number): this {
+    const [a, b] = sliceBounds(this.length, start, end);
+    const entries = [...this._modules].slice(a, b);
+    return new (this.constructor as new (m: Map<string, Module | null>) => this)(new Map(entries));
+  }
+
+  /** Append every module of an iterable (PyTorch: `extend`). */
+  extend(modules: Iterable<Module>): this {
+    if (!isIterable(modules)) throw new TypeError_(`'${typeName(modules)}' object is not iterable`);
+    for (const m of modules) this.append(m);
+    return this;
   }
 
   /**
@@ -142,31 +170,10 @@ export class Sequential extends Module implements Iterable<Module> {
  * A list of child modules with keys `"0"…"n-1"` (PyTorch: `nn.ModuleList`). Prints runs of
  * identical children as one line, `(0-2): 3 x Linear(...)`, as PyTorch ≥ 2.0.
  */
-export class ModuleList extends Module implements Iterable<Module> {
+export class ModuleList extends ModuleSequence {
   constructor(modules?: Iterable<Module>) {
     super();
-    if (modules) this.extend(modules);
-  }
-
-  /** Number of children. */
-  get length(): number {
-    return this._modules.size;
-  }
-
-  /** The child at position `i`; negative counts from the end. */
-  at(i: number): Module {
-    return this._modules.get(String(absIndex(i, this.length))) as Module;
-  }
-
-  /** Replace the child at position `i`. */
-  set(i: number, module: Module): void {
-    (this as any)[String(absIndex(i, this.length))] = module;
-  }
-
-  /** Remove the child at position `i` and renumber the rest. */
-  delete(i: number): void {
-    delete (this as any)[String(absIndex(i, this.length))];
-    this._replaceModules([...this._modules.values()].map((m, j) => [String(j), m]));
+    if (modules !== undefined && modules !== null) this.extend(modules);
   }
 
   /** A new list with children `start..end`, renumbered from 0 (PyTorch: `lst[a:b]`). */
@@ -176,38 +183,12 @@ export class ModuleList extends Module implements Iterable<Module> {
     return new (this.constructor as new (m: Iterable<Module>) => this)(mods);
   }
 
-  /** Add a child at the end. */
-  append(module: Module): this {
-    this.addModule(String(this.length), module);
-    return this;
-  }
-
-  /** Append every module of an iterable. */
+  /** Append every module of an iterable (PyTorch: `extend`). */
   extend(modules: Iterable<Module>): this {
+    if (!isIterable(modules)) throw new TypeError_(`ModuleList.extend should be called with an iterable, but got ${typeName(modules)}`);
     let i = this.length;
     for (const m of modules) this.addModule(String(i++), m);
     return this;
-  }
-
-  /** Insert before position `index` (PyTorch: `insert`). */
-  insert(index: number, module: Module): void {
-    const n = this.length;
-    const values = [...this._modules.values()];
-    const entries = new Map(this._modules);
-    for (let i = n; i > index; i--) entries.set(String(i), values[i - 1]);
-    entries.set(String(index), module);
-    this._replaceModules(entries);
-  }
-
-  /** Remove and return the child at position `i`. */
-  pop(i: number): Module {
-    const m = this.at(i);
-    this.delete(i);
-    return m;
-  }
-
-  *[Symbol.iterator](): Iterator<Module> {
-    for (const m of this._modules.values()) yield m as Module;
   }
 
   override toString(): string {
@@ -293,11 +274,26 @@ export class ModuleDict extends Module implements Iterable<string> {
 
   /** Add or replace children from a `Map`, pairs, another `ModuleDict` or a plain object. */
   update(modules: Map<string, Module> | Iterable<[string, Module]> | Record<string, Module> | ModuleDict): void {
-    let entries: Iterable<[string, Module]>;
+    let entries: [string, Module][];
     if (modules instanceof ModuleDict) entries = modules.entries();
-    else if (modules instanceof Map) entries = modules;
-    else if (Symbol.iterator in Object(modules)) entries = modules as Iterable<[string, Module]>;
-    else entries = Object.entries(modules as Record<string, Module>);
+    else if (modules instanceof Map) entries = [...modules];
+    else if (isIterable(modules) && typeof modules !== "string") {
+      entries = [];
+      let j = 0;
+      for (const pair of modules as Iterable<unknown>) {
+        if (!isIterable(pair) || typeof pair === "string") {
+          throw new TypeError_(`ModuleDict update sequence element #${j} should be Iterable; is${typeName(pair)}`);
+        }
+        const kv = [...pair];
+        if (kv.length !== 2) throw new ValueError(`ModuleDict update sequence element #${j} has length ${kv.length}; 2 is required`);
+        entries.push(kv as [string, Module]);
+        j++;
+      }
+    } else if (typeof modules === "object" && modules !== null && Object.getPrototypeOf(modules) === Object.prototype) {
+      entries = Object.entries(modules as Record<string, Module>);
+    } else {
+      throw new TypeError_(`ModuleDict.update should be called with an iterable of key/value pairs, but got ${typeName(modules)}`);
+    }
     for (const [k, m] of entries) this.set(k, m);
   }
 

@@ -415,6 +415,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
 
   /** Run `hook(module, inputs)` before every `forward` (PyTorch: `register_forward_pre_hook`). */
   registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    if (typeof hook !== "function") throw new TypeError_(`'${typeName(hook)}' object is not callable`);
     const id = nextHookId++;
     this._forwardPreHooks.set(id, hook);
     return { remove: () => void this._forwardPreHooks.delete(id) };
@@ -422,6 +423,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
 
   /** Run `hook(module, inputs, output)` after every `forward` (PyTorch: `register_forward_hook`). */
   registerForwardHook(hook: ForwardHook): RemovableHandle {
+    if (typeof hook !== "function") throw new TypeError_(`'${typeName(hook)}' object is not callable`);
     const id = nextHookId++;
     this._forwardHooks.set(id, hook);
     return { remove: () => void this._forwardHooks.delete(id) };
@@ -572,6 +574,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
 
   /** Call `fn` on every child (recursively), then on `this` (PyTorch: `apply`). */
   apply(fn: (m: Module) => void): this {
+    if (typeof fn !== "function") throw new TypeError_(`'${typeName(fn)}' object is not callable`);
     for (const m of this.children()) m.apply(fn);
     fn(this);
     return this;
