@@ -24,7 +24,8 @@ export type LayerFactory<A extends unknown[] = any[]> = (new (...args: A) => nn.
 /** Build a layer from a `LayerFactory`: `new` for a Module class, a call for a function. */
 export function makeLayer<A extends unknown[]>(factory: LayerFactory<A>, ...args: A): nn.Module {
   if (typeof factory !== "function") throw new ValueError(`expected a Module class or a function returning a Module, got ${String(factory)}`);
-  const isClass = factory === nn.Module || factory.prototype instanceof nn.Module;
+  const isClass =
+    factory === nn.Module || factory.prototype instanceof nn.Module || /^class[\s{]/.test(Function.prototype.toString.call(factory));
   const layer = isClass ? new (factory as new (...a: A) => nn.Module)(...args) : (factory as (...a: A) => nn.Module)(...args);
   if (!(layer instanceof nn.Module)) throw new ValueError(`layer factory ${factory.name || "(anonymous)"} did not return a Module`);
   return layer;
