@@ -72,3 +72,4 @@ export {
   regnet_x_16gf,
   regnet_x_32gf,
 } from "./models/index.js";
+export { ConvNeXt, convnext_tiny, convnext_small, convnext_base, convnext_large } from "./models/index.js";

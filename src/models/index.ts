@@ -61,3 +61,16 @@ export {
   type BlockParamsInit,
 } from "./regnet.js";
 export * as regnet from "./regnet.js";
+export {
+  ConvNeXt,
+  CNBlock,
+  CNBlockConfig,
+  LayerNorm2d,
+  convnext_tiny,
+  convnext_small,
+  convnext_base,
+  convnext_large,
+  type ConvNeXtOptions,
+  type ConvNeXtBuilderOptions,
+} from "./convnext.js";
+export * as convnext from "./convnext.js";

@@ -19,6 +19,7 @@ import * as mobilenetv3 from "./mobilenetv3.js";
 import * as mnasnet from "./mnasnet.js";
 import * as efficientnet from "./efficientnet.js";
 import * as regnet from "./regnet.js";
+import * as convnext from "./convnext.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -127,6 +128,11 @@ export const MODELS: Record<string, ModelEntry> = {
   regnet_x_8gf: entry(regnet.regnet_x_8gf, "regnet", 224, 232),
   regnet_x_16gf: entry(regnet.regnet_x_16gf, "regnet", 224, 232),
   regnet_x_32gf: entry(regnet.regnet_x_32gf, "regnet", 224, 232),
+  // convnext.ts
+  convnext_tiny: entry(convnext.convnext_tiny, "convnext", 224, 236),
+  convnext_small: entry(convnext.convnext_small, "convnext", 224, 230),
+  convnext_base: entry(convnext.convnext_base, "convnext", 224, 232),
+  convnext_large: entry(convnext.convnext_large, "convnext", 224, 232),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */
