@@ -24,7 +24,7 @@ export class DropoutNd extends Module {
     super();
     const a = bindArgs<{ p: number; inplace: boolean }>(`${new.target.name}.__init__`, args, [["p", 0.5], ["inplace", false]]);
     if (!(a.p >= 0 && a.p <= 1)) {
-      throw new ValueError(`dropout probability has to be between 0 and 1, but got ${pyRepr(a.p)}`);
+      throw new ValueError(`dropout probability has to be between 0 and 1, but got ${pyFloat(a.p)}`);
     }
     this.p = a.p;
     this.inplace = a.inplace;

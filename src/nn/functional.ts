@@ -3,7 +3,7 @@
  * optional positionals may be given positionally or in a trailing options object:
  * `F.pad(x, [1, 1], "reflect")` is `F.pad(x, [1, 1], { mode: "reflect" })`.
  */
-import { NotImplementedError, RuntimeError, ValueError } from "../errors.js";
+import { IndexError, NotImplementedError, RuntimeError, ValueError } from "../errors.js";
 import {
   eluKernel,
   geluKernel,
@@ -16,10 +16,21 @@ import {
   sigmoidKernel,
   tanhKernel,
 } from "../tensor/activation.js";
-import { Tensor } from "../tensor/index.js";
+import {
+  adaptiveAvgPool2d as adaptiveAvgPool2dKernel,
+  batchNorm as batchNormKernel,
+  conv2d as conv2dKernel,
+  defaultGenerator,
+  linear as linearKernel,
+  maxPool2d as maxPool2dKernel,
+  Tensor,
+} from "../tensor/index.js";
+import { interpolate as interpolateKernel, type InterpolateMode } from "../tensor/interpolate.js";
+import { groupNorm as groupNormKernel, layerNorm as layerNormKernel } from "../tensor/norm.js";
+import { padNd, type PadNdMode } from "../tensor/pad.js";
+import { adaptiveMaxPool2d as adaptiveMaxPool2dKernel, avgPool2d as avgPool2dKernel } from "../tensor/pool.js";
 import { bindArgs } from "./args.js";
-
-export { conv2d, maxPool2d, adaptiveAvgPool2d, batchNorm, linear, pad2d as pad } from "../tensor/index.js";
+import { pyFloat } from "./repr.js";
 
 type Kernel = (src: Float32Array, dst: Float32Array, n: number, ...params: any[]) => void;
 
@@ -138,46 +149,437 @@ export function logSoftmax(input: Tensor, ...args: [dim?: number | null] | [opts
   return m.call(input, softmaxDim(a.dim, input.ndim));
 }
 
-function notYet(name: string): never {
-  throw new NotImplementedError(`${name} is not implemented yet`);
+/** PyTorch's dim wrapping with its `IndexError` text. */
+function wrapDim(dim: number, ndim: number): number {
+  const n = Math.max(ndim, 1);
+  if (!Number.isInteger(dim) || dim < -n || dim >= n) {
+    throw new IndexError(`Dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`);
+  }
+  return dim < 0 ? dim + n : dim;
 }
 
-/** Dropout (PyTorch: `F.dropout(input, p=0.5, training=True, inplace=False)`). */
-export function dropout(input: Tensor, ..._args: unknown[]): Tensor {
-  return notYet("dropout");
+/** An int or a pair (PyTorch's `_pair`), checking the element count like ATen. */
+function pair2(v: number | readonly number[], fn: string, what: string): [number, number] {
+  if (typeof v === "number") return [v, v];
+  if (v.length === 1) return [v[0], v[0]];
+  if (v.length === 2) return [v[0], v[1]];
+  throw new RuntimeError(`${fn}: ${what} must either be a single int, or a tuple of two ints`);
 }
 
-/** Channel dropout (PyTorch: `F.dropout2d(input, p=0.5, training=True, inplace=False)`). */
-export function dropout2d(input: Tensor, ..._args: unknown[]): Tensor {
-  return notYet("dropout2d");
+function checkP(p: number): void {
+  if (!(p >= 0 && p <= 1)) throw new ValueError(`dropout probability has to be between 0 and 1, but got ${pyFloat(p)}`);
+}
+
+/**
+ * Zero `groups` runs of `run` consecutive elements each with probability `p` (tsnn's generator),
+ * scale the rest by `1/(1-p)` in float32 as PyTorch's `bernoulli_(1-p).div_(1-p)` mask does.
+ */
+function dropoutImpl(x: Tensor, p: number, inplace: boolean, groups: number, run: number): Tensor {
+  if (x.dtype !== "float32") throw new RuntimeError(`dropout is only implemented for float32 tensors, got ${x.dtype}`);
+  const src = isContiguous(x) ? x.data : ((x as any).contiguous() as Tensor).data;
+  const dst = inplace && isContiguous(x) ? x.data : new Float32Array(src.length);
+  if (p === 1) {
+    for (let i = 0; i < src.length; i++) dst[i] = src[i] * 0;
+  } else {
+    const keep = 1 - p;
+    const scale = Math.fround(1 / Math.fround(keep));
+    const u = defaultGenerator.fillUniform(new Float32Array(groups), 0, 1);
+    for (let g = 0; g < groups; g++) {
+      const m = u[g] < keep ? scale : 0;
+      const o = g * run;
+      for (let i = 0; i < run; i++) dst[o + i] = src[o + i] * m;
+    }
+  }
+  if (dst === x.data) return x._bumpVersion();
+  const out = new Tensor(dst, x.shape);
+  return inplace ? x.copy_(out) : out;
+}
+
+type DropoutFnArgs =
+  | [p?: number, training?: boolean, inplace?: boolean]
+  | [opts: { p?: number; training?: boolean; inplace?: boolean }]
+  | [p: number, opts: { training?: boolean; inplace?: boolean }];
+
+/**
+ * Dropout (PyTorch: `F.dropout(input, p=0.5, training=True, inplace=False)`): in training each
+ * element is zeroed with probability `p` and the rest scaled by `1/(1-p)`; otherwise (or with
+ * `p = 0`) the input itself is returned.
+ */
+export function dropout(input: Tensor, ...args: DropoutFnArgs): Tensor {
+  const a = bindArgs<{ p: number; training: boolean; inplace: boolean }>("dropout", args, [["p", 0.5], ["training", true], ["inplace", false]]);
+  checkP(a.p);
+  if (!a.training || a.p === 0 || input.numel() === 0) return input;
+  return dropoutImpl(input, a.p, a.inplace, input.numel(), 1);
+}
+
+/**
+ * Channel dropout (PyTorch: `F.dropout2d(input, p=0.5, training=True, inplace=False)`): whole
+ * `input[n, c]` slices are zeroed together (PyTorch 1.13 treats a 3-D input as `[N, C, L]`).
+ */
+export function dropout2d(input: Tensor, ...args: DropoutFnArgs): Tensor {
+  const a = bindArgs<{ p: number; training: boolean; inplace: boolean }>("dropout2d", args, [["p", 0.5], ["training", true], ["inplace", false]]);
+  checkP(a.p);
+  if (!a.training || a.p === 0 || input.numel() === 0) return input;
+  if (input.ndim < 2) throw new RuntimeError("Feature dropout requires at least 2 dimensions in the input");
+  const groups = input.shape[0] * input.shape[1];
+  return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
 }
 
 /** Merge dims `startDim..endDim` (PyTorch: `torch.flatten(input, start_dim=0, end_dim=-1)`). */
-export function flatten(input: Tensor, ..._args: unknown[]): Tensor {
-  return notYet("flatten");
+export function flatten(
+  input: Tensor,
+  ...args: [startDim?: number, endDim?: number] | [opts: { startDim?: number; endDim?: number }] | [startDim: number, opts: { endDim?: number }]
+): Tensor {
+  const a = bindArgs<{ startDim: number; endDim: number }>("flatten", args, [["startDim", 0], ["endDim", -1]]);
+  if (input.ndim === 0) return input.reshape(1);
+  const s = wrapDim(a.startDim, input.ndim);
+  const e = wrapDim(a.endDim, input.ndim);
+  if (s > e) throw new RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim");
+  if (s === e) return input;
+  return input.flatten(s, e);
 }
 
-/** Split `dim` into `sizes` (PyTorch: `input.unflatten(dim, sizes)`). */
-export function unflatten(input: Tensor, _dim: number, _sizes: readonly number[]): Tensor {
-  return notYet("unflatten");
+/** Split `dim` into `sizes`, one of which may be -1 (PyTorch: `input.unflatten(dim, sizes)`). */
+export function unflatten(input: Tensor, dim: number, sizes: readonly number[]): Tensor {
+  const d = wrapDim(dim, input.ndim);
+  const n = input.shape[d];
+  const known = sizes.filter((s) => s !== -1).reduce((x, y) => x * y, 1);
+  const inferred = sizes.filter((s) => s === -1).length;
+  const resolved = sizes.map((s) => (s === -1 && inferred === 1 && known > 0 ? n / known : s));
+  if (inferred > 1 || resolved.reduce((x, y) => x * y, 1) !== n || !resolved.every(Number.isInteger)) {
+    throw new RuntimeError(
+      `unflatten: Provided sizes [${sizes.join(", ")}] don't multiply up to the size of dim ${dim} (${n}) in the input tensor`,
+    );
+  }
+  return input.reshape([...input.shape.slice(0, d), ...resolved, ...input.shape.slice(d + 1)]);
 }
 
-/** Layer normalisation (PyTorch: `F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)`). */
-export function layerNorm(input: Tensor, _normalizedShape: readonly number[], ..._args: unknown[]): Tensor {
-  return notYet("layer_norm");
+/**
+ * Layer normalisation over the trailing `normalizedShape` dims (PyTorch:
+ * `F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)`).
+ */
+export function layerNorm(
+  input: Tensor,
+  normalizedShape: number | readonly number[],
+  ...args:
+    | [weight?: Tensor | null, bias?: Tensor | null, eps?: number]
+    | [opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number }]
+    | [weight: Tensor | null, bias: Tensor | null, opts: { eps?: number }]
+): Tensor {
+  const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("layer_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]]);
+  const shape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
+  return layerNormKernel(input, shape, a.weight, a.bias, a.eps);
 }
 
-/** Group normalisation (PyTorch: `F.group_norm(input, num_groups, weight=None, bias=None, eps=1e-05)`). */
-export function groupNorm(input: Tensor, _numGroups: number, ..._args: unknown[]): Tensor {
-  return notYet("group_norm");
+/**
+ * Group normalisation of `[N, C, *]` (PyTorch: `F.group_norm(input, num_groups, weight=None,
+ * bias=None, eps=1e-05)`).
+ */
+export function groupNorm(
+  input: Tensor,
+  numGroups: number,
+  ...args:
+    | [weight?: Tensor | null, bias?: Tensor | null, eps?: number]
+    | [opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number }]
+    | [weight: Tensor | null, bias: Tensor | null, opts: { eps?: number }]
+): Tensor {
+  const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("group_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]]);
+  if (input.ndim < 2) wrapDim(1, input.ndim);
+  return groupNormKernel(input, numGroups, a.weight, a.bias, a.eps);
 }
 
-/** 2-D average pooling (PyTorch: `F.avg_pool2d`). */
-export function avgPool2d(input: Tensor, _kernelSize: unknown, ..._args: unknown[]): Tensor {
-  return notYet("avg_pool2d");
+/** A pooling size: an int or a pair. */
+export type PoolSize = number | readonly number[];
+
+/** Keyword arguments of `F.avgPool2d` in camelCase. */
+export interface AvgPool2dFnOptions {
+  stride?: PoolSize | null;
+  padding?: PoolSize;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
 }
 
-/** 2-D adaptive max pooling (PyTorch: `F.adaptive_max_pool2d`). */
-export function adaptiveMaxPool2d(input: Tensor, _outputSize: unknown, ..._args: unknown[]): any {
-  return notYet("adaptive_max_pool2d");
+/**
+ * 2-D average pooling (PyTorch: `F.avg_pool2d(input, kernel_size, stride=None, padding=0,
+ * ceil_mode=False, count_include_pad=True, divisor_override=None)`).
+ */
+export function avgPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): Tensor {
+  const a = bindArgs<Required<AvgPool2dFnOptions>>("avg_pool2d", args, [
+    ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true], ["divisorOverride", null],
+  ]);
+  const stride = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? kernelSize : a.stride;
+  if (input.ndim < 3) wrapDim(-3, input.ndim);
+  return avgPool2dKernel(input, {
+    kernel: pair2(kernelSize, "avg_pool2d", "kernel_size"),
+    stride: pair2(stride, "avg_pool2d", "stride"),
+    padding: pair2(a.padding, "avg_pool2d", "padding"),
+    ceilMode: a.ceilMode,
+    countIncludePad: a.countIncludePad,
+    divisorOverride: a.divisorOverride,
+  });
+}
+
+/**
+ * 2-D max pooling (PyTorch: `F.max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,
+ * ceil_mode=False, return_indices=False)`); with `returnIndices`, returns `[output, indices]`.
+ */
+export function maxPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): any {
+  const a = bindArgs<{ stride: PoolSize | null; padding: PoolSize; dilation: PoolSize; ceilMode: boolean; returnIndices: boolean }>(
+    "max_pool2d", args, [["stride", null], ["padding", 0], ["dilation", 1], ["ceilMode", false], ["returnIndices", false]],
+  );
+  const stride = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? kernelSize : a.stride;
+  const geo = {
+    kernel: pair2(kernelSize, "max_pool2d", "kernel_size"),
+    stride: pair2(stride, "max_pool2d", "stride"),
+    padding: pair2(a.padding, "max_pool2d", "padding"),
+    dilation: pair2(a.dilation, "max_pool2d", "dilation"),
+    ceilMode: a.ceilMode,
+  };
+  if (a.returnIndices) {
+    const { output, indices } = maxPool2dKernel(input, geo);
+    return [output, indices];
+  }
+  return maxPool2dKernel(input, geo, false).output;
+}
+
+/** An adaptive output size: an int, or a pair where `null` keeps the input's size. */
+export type AdaptiveSize2 = number | null | readonly (number | null)[];
+
+function adaptiveSize(input: Tensor, s: AdaptiveSize2): [number, number] {
+  const [oh, ow] = typeof s === "number" || s === null ? [s, s] : s.length === 1 ? [s[0], s[0]] : [s[0], s[1]];
+  return [oh ?? input.shape[input.ndim - 2], ow ?? input.shape[input.ndim - 1]];
+}
+
+/** 2-D adaptive average pooling (PyTorch: `F.adaptive_avg_pool2d(input, output_size)`). */
+export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize2): Tensor {
+  return adaptiveAvgPool2dKernel(input, adaptiveSize(input, outputSize));
+}
+
+/**
+ * 2-D adaptive max pooling (PyTorch: `F.adaptive_max_pool2d(input, output_size,
+ * return_indices=False)`); with `returnIndices`, returns `[output, indices]`.
+ */
+export function adaptiveMaxPool2d(
+  input: Tensor, outputSize: AdaptiveSize2, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]
+): any {
+  const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool2d", args, [["returnIndices", false]]);
+  if (input.ndim !== 3 && input.ndim !== 4) return adaptiveMaxPool2dKernel(input, [0, 0]);
+  const { output, indices } = adaptiveMaxPool2dKernel(input, adaptiveSize(input, outputSize));
+  return a.returnIndices ? [output, indices] : output;
+}
+
+/**
+ * Pad trailing dims (PyTorch: `F.pad(input, pad, mode='constant', value=None)`): `pad` is
+ * `[lastBefore, lastAfter, prevBefore, prevAfter, ...]`; constant mode pads any number of dims
+ * (negative pads crop), reflect/replicate/circular the last 1-3 dims of a 2-5-D input.
+ */
+export function pad(
+  input: Tensor,
+  pad: readonly number[],
+  ...args: [mode?: PadNdMode, value?: number | null] | [opts: { mode?: PadNdMode; value?: number | null }] | [mode: PadNdMode, opts: { value?: number | null }]
+): Tensor {
+  const a = bindArgs<{ mode: PadNdMode; value: number | null }>("pad", args, [["mode", "constant"], ["value", null]]);
+  if (a.mode !== "constant" && a.value !== null && a.value !== 0) {
+    throw new RuntimeError(`Padding mode "${a.mode}" doesn't take in value argument`);
+  }
+  return padNd(input, pad, a.mode, a.value ?? 0);
+}
+
+/** Keyword arguments of `F.interpolate` in camelCase. */
+export interface InterpolateOptions {
+  size?: number | readonly number[] | null;
+  scaleFactor?: number | readonly number[] | null;
+  mode?: InterpolateMode | string;
+  alignCorners?: boolean | null;
+  recomputeScaleFactor?: boolean | null;
+  antialias?: boolean;
+}
+
+/**
+ * Resize the spatial dims (PyTorch: `F.interpolate(input, size=None, scale_factor=None,
+ * mode='nearest', align_corners=None, recompute_scale_factor=None, antialias=False)`): nearest
+ * and nearest-exact for 3-D and 4-D inputs, bilinear and bicubic for 4-D, with ATen's source
+ * index formulas (a given `scaleFactor` sets the sampling step `1/scale`, unless
+ * `recomputeScaleFactor`).
+ */
+export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<Required<InterpolateOptions>>("interpolate", args, [
+    ["size", null], ["scaleFactor", null], ["mode", "nearest"], ["alignCorners", null], ["recomputeScaleFactor", null], ["antialias", false],
+  ]);
+  const mode = a.mode;
+  let alignCorners = a.alignCorners;
+  if (mode === "nearest" || mode === "area" || mode === "nearest-exact") {
+    if (alignCorners !== null) {
+      throw new ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear");
+    }
+  } else if (alignCorners === null) alignCorners = false;
+  const dim = input.ndim - 2;
+  const spatial = input.shape.slice(2);
+  let outSize: number[] | null = null;
+  let scales: (number | null)[] | null = null;
+  if (a.size !== null && a.scaleFactor !== null) throw new ValueError("only one of size or scale_factor should be defined");
+  if (a.size !== null) {
+    if (typeof a.size !== "number") {
+      if (a.size.length !== dim) {
+        throw new ValueError(
+          `Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of ` +
+            `[${spatial.join(", ")}] and output size of [${a.size.join(", ")}]. Please provide input tensor in ` +
+            `(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.`,
+        );
+      }
+      outSize = [...a.size];
+    } else outSize = new Array(Math.max(dim, 0)).fill(a.size);
+  } else if (a.scaleFactor !== null) {
+    if (typeof a.scaleFactor !== "number") {
+      if (a.scaleFactor.length !== dim) {
+        throw new ValueError(
+          `Input and scale_factor must have the same number of spatial dimensions, but got input with spatial ` +
+            `dimensions of [${spatial.join(", ")}] and scale_factor of shape [${a.scaleFactor.map(pyFloat).join(", ")}]. ` +
+            `Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.`,
+        );
+      }
+      scales = [...a.scaleFactor];
+    } else scales = new Array(Math.max(dim, 0)).fill(a.scaleFactor);
+  } else {
+    throw new ValueError("either size or scale_factor should be defined");
+  }
+  if (a.recomputeScaleFactor && a.size !== null) throw new ValueError("recompute_scale_factor is not meaningful with an explicit size.");
+  if (scales && a.recomputeScaleFactor) {
+    outSize = spatial.map((d, i) => Math.floor(d * (scales![i] as number)));
+    scales = null;
+  }
+  if (a.antialias && !((mode === "bilinear" || mode === "bicubic") && input.ndim === 4)) {
+    throw new ValueError("Anti-alias option is only supported for bilinear and bicubic modes");
+  }
+  if (a.antialias) throw new NotImplementedError("interpolate: antialias=True is not implemented in tsnn");
+  const size = outSize ?? spatial.map((d, i) => Math.floor(d * (scales![i] as number)));
+  const sc = scales ?? size.map(() => null);
+  const nd = input.ndim;
+  if ((mode === "nearest" || mode === "nearest-exact") && (nd === 3 || nd === 4)) {
+    return interpolateKernel(input, size, mode, false, sc);
+  }
+  if ((mode === "bilinear" || mode === "bicubic") && nd === 4) return interpolateKernel(input, size, mode, alignCorners!, sc);
+  const needs: Record<string, number> = { linear: 3, bilinear: 4, trilinear: 5 };
+  if (needs[mode] !== undefined && nd !== needs[mode] && nd >= 3 && nd <= 5) {
+    throw new NotImplementedError(`Got ${nd}D input, but ${mode} mode needs ${needs[mode]}D input`);
+  }
+  const known = ["nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact"];
+  if (nd >= 3 && nd <= 5 && known.includes(mode)) {
+    throw new NotImplementedError(`interpolate: mode '${mode}' on a ${nd}D input is not implemented in tsnn`);
+  }
+  throw new NotImplementedError(
+    `Input Error: Only 3D, 4D and 5D input Tensors supported (got ${nd}D) for the modes: nearest | linear | bilinear | ` +
+      `bicubic | trilinear | area | nearest-exact (got ${mode})`,
+  );
+}
+
+/** `y = x·Wᵀ + b` (PyTorch: `F.linear(input, weight, bias=None)`). */
+export function linear(input: Tensor, weight: Tensor, ...args: [bias?: Tensor | null] | [opts: { bias?: Tensor | null }]): Tensor {
+  const a = bindArgs<{ bias: Tensor | null }>("linear", args, [["bias", null]]);
+  return linearKernel(input, weight, a.bias);
+}
+
+/** Keyword arguments of `F.conv2d` in camelCase. */
+export interface Conv2dFnOptions {
+  bias?: Tensor | null;
+  stride?: PoolSize;
+  padding?: PoolSize | "same" | "valid";
+  dilation?: PoolSize;
+  groups?: number;
+}
+
+/**
+ * 2-D convolution (PyTorch: `F.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+ * groups=1)`); `padding` may be `"same"` or `"valid"`.
+ */
+export function conv2d(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<Required<Conv2dFnOptions>>("conv2d", args, [["bias", null], ["stride", 1], ["padding", 0], ["dilation", 1], ["groups", 1]]);
+  const padding = typeof a.padding === "string" ? a.padding : pair2(a.padding, "conv2d", "padding");
+  return conv2dKernel(input, weight, a.bias, {
+    stride: pair2(a.stride, "conv2d", "stride"),
+    padding,
+    dilation: pair2(a.dilation, "conv2d", "dilation"),
+    groups: a.groups,
+  });
+}
+
+/** Keyword arguments of `F.batchNorm` in camelCase. */
+export interface BatchNormFnOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch normalisation (PyTorch: `F.batch_norm(input, running_mean, running_var, weight=None,
+ * bias=None, training=False, momentum=0.1, eps=1e-05)`); in training the running stats, if
+ * given, are updated in place.
+ */
+export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, ...args: unknown[]): Tensor {
+  const a = bindArgs<Required<BatchNormFnOptions>>("batch_norm", args, [["weight", null], ["bias", null], ["training", false], ["momentum", 0.1], ["eps", 1e-5]]);
+  return batchNormKernel(input, { runningMean, runningVar, weight: a.weight, bias: a.bias, training: a.training, momentum: a.momentum, eps: a.eps });
+}
+
+/**
+ * Divide by the `p`-norm along `dim`, at least `eps` (PyTorch: `F.normalize(input, p=2.0, dim=1,
+ * eps=1e-12)`).
+ */
+export function normalize(
+  input: Tensor,
+  ...args: [p?: number, dim?: number, eps?: number] | [opts: { p?: number; dim?: number; eps?: number }]
+): Tensor {
+  const a = bindArgs<{ p: number; dim: number; eps: number }>("normalize", args, [["p", 2.0], ["dim", 1], ["eps", 1e-12]]);
+  const d = wrapDim(a.dim, input.ndim);
+  const shape = input.shape;
+  const n = input.ndim === 0 ? 1 : shape[d];
+  const inner = shape.slice(d + 1).reduce((x, y) => x * y, 1);
+  const outer = input.numel() / Math.max(n * inner, 1);
+  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const out = new Float32Array(src.length);
+  const p = a.p;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      let acc = 0;
+      for (let k = 0; k < n; k++) {
+        const v = Math.abs(src[base + k * inner]);
+        if (p === 2) acc += v * v;
+        else if (p === 1) acc += v;
+        else if (p === Infinity) acc = Math.max(acc, v);
+        else if (p === 0) acc += v !== 0 ? 1 : 0;
+        else acc += Math.pow(v, p);
+      }
+      const norm = p === 2 ? Math.sqrt(acc) : p === 1 || p === Infinity || p === 0 ? acc : Math.pow(acc, 1 / p);
+      const denom = Math.max(Math.fround(norm), a.eps);
+      for (let k = 0; k < n; k++) out[base + k * inner] = src[base + k * inner] / Math.fround(denom);
+    }
+  }
+  return new Tensor(out, shape);
+}
+
+/**
+ * One-hot encode an int64 tensor of class indices (PyTorch: `F.one_hot(tensor, num_classes=-1)`);
+ * the result is int64 with a trailing dim of `numClasses` (`-1`: max index + 1).
+ */
+export function oneHot(tensor: Tensor<any>, ...args: [numClasses?: number] | [opts: { numClasses?: number }]): Tensor<"int64"> {
+  const a = bindArgs<{ numClasses: number }>("one_hot", args, [["numClasses", -1]]);
+  if (tensor.dtype !== "int64") throw new RuntimeError("one_hot is only applicable to index tensor.");
+  const src = tensor.data as BigInt64Array;
+  let c = a.numClasses;
+  if (c === -1) {
+    if (src.length === 0) throw new RuntimeError("Can not infer total number of classes from empty tensor.");
+    let m = src[0];
+    for (let i = 1; i < src.length; i++) if (src[i] > m) m = src[i];
+    c = Number(m) + 1;
+  }
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] < 0n) throw new RuntimeError("Class values must be non-negative.");
+    if (src[i] >= BigInt(c)) throw new RuntimeError("Class values must be smaller than num_classes.");
+  }
+  const out = new BigInt64Array(src.length * c);
+  for (let i = 0; i < src.length; i++) out[i * c + Number(src[i])] = 1n;
+  return new Tensor(out, [...tensor.shape, c], "int64");
 }

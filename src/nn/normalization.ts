@@ -8,6 +8,7 @@ import { bindArgs } from "./args.js";
 import * as F from "./functional.js";
 import { Module, Parameter } from "./module.js";
 import { pyFloat, pyRepr } from "./repr.js";
+import { asLayer } from "./utils.js";
 
 /** Keyword arguments of `LayerNorm` in camelCase. */
 export interface LayerNormOptions {
@@ -57,7 +58,7 @@ export class LayerNorm extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+    return asLayer(this, () => F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps));
   }
 
   override extraRepr(): string {
@@ -114,7 +115,7 @@ export class GroupNorm extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+    return asLayer(this, () => F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps));
   }
 
   override extraRepr(): string {

@@ -170,7 +170,9 @@ export class AvgPool2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding, this.ceilMode, this.countIncludePad, this.divisorOverride);
+    return asLayer(this, () =>
+      F.avgPool2d(x, this.kernelSize, this.stride, this.padding, this.ceilMode, this.countIncludePad, this.divisorOverride),
+    );
   }
 
   override extraRepr(): string {
@@ -198,7 +200,7 @@ export class AdaptiveMaxPool2d extends Module {
   }
 
   override forward(x: Tensor): any {
-    return F.adaptiveMaxPool2d(x, this.outputSize, this.returnIndices);
+    return asLayer(this, () => F.adaptiveMaxPool2d(x, this.outputSize, this.returnIndices));
   }
 
   override extraRepr(): string {

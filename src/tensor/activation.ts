@@ -33,18 +33,21 @@ export function leakyReluKernel(src: Float32Array, dst: Float32Array, n: number,
   }
 }
 
-/** `x > 0 ? x : alpha * (exp(x) - 1)` (PyTorch: `elu` with scale 1, input_scale 1). */
+/**
+ * `x > 0 ? x : alpha * (exp(x) - 1)` (PyTorch: `elu` with scale 1, input_scale 1). `exp` is
+ * rounded to float32 before subtracting 1, as PyTorch's float kernel does (so `elu(-1e-8)` is 0).
+ */
 export function eluKernel(src: Float32Array, dst: Float32Array, n: number, alpha: number): void {
   const a = Math.fround(alpha);
   for (let i = 0; i < n; i++) {
     const v = src[i];
-    dst[i] = v > 0 ? v : a * Math.expm1(v);
+    dst[i] = v > 0 ? v : a * (Math.fround(Math.exp(v)) - 1);
   }
 }
 
-/** `1 / (1 + exp(-x))` (PyTorch: `sigmoid`). */
+/** `1 / (1 + exp(-x))` with `exp` in float32 (so it saturates to exactly 0 below -88) (PyTorch: `sigmoid`). */
 export function sigmoidKernel(src: Float32Array, dst: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) dst[i] = 1 / (1 + Math.exp(-src[i]));
+  for (let i = 0; i < n; i++) dst[i] = 1 / (1 + Math.fround(Math.exp(-src[i])));
 }
 
 /** `tanh(x)` (PyTorch: `tanh`). */
@@ -52,11 +55,11 @@ export function tanhKernel(src: Float32Array, dst: Float32Array, n: number): voi
   for (let i = 0; i < n; i++) dst[i] = Math.tanh(src[i]);
 }
 
-/** `x / (1 + exp(-x))` (PyTorch: `silu`, a.k.a. swish). */
+/** `x / (1 + exp(-x))` with `exp` in float32 (PyTorch: `silu`, a.k.a. swish). */
 export function siluKernel(src: Float32Array, dst: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = src[i];
-    dst[i] = v / (1 + Math.exp(-v));
+    dst[i] = v / (1 + Math.fround(Math.exp(-v)));
   }
 }
 
@@ -81,7 +84,8 @@ const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /**
- * GELU (PyTorch: `gelu`): `"none"` is `x/2 * (1 + erf(x/√2))`, `"tanh"` is
+ * GELU (PyTorch: `gelu`): `"none"` is `x/2 + x/2 * erf(x/√2)` (summed in that order, as
+ * PyTorch's fused vector code does, so that `gelu(-0)` and `gelu(-40)` are +0), `"tanh"` is
  * `x/2 * (1 + tanh(√(2/π) * (x + 0.044715 x³)))`.
  */
 export function geluKernel(src: Float32Array, dst: Float32Array, n: number, approximate: "none" | "tanh" = "none"): void {
@@ -93,7 +97,8 @@ export function geluKernel(src: Float32Array, dst: Float32Array, n: number, appr
   } else {
     for (let i = 0; i < n; i++) {
       const v = src[i];
-      dst[i] = 0.5 * v * (1 + erf(v * SQRT1_2));
+      const h = 0.5 * v;
+      dst[i] = h + h * erf(v * SQRT1_2);
     }
   }
 }

@@ -2,7 +2,7 @@
  * Batch normalisation over `[N, C, ...]` inputs (PyTorch: `F.batch_norm`).
  */
 import { RuntimeError, ValueError } from "../errors.js";
-import { formatSize } from "./shape.js";
+import { formatShape, formatSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 /** Arguments of `batchNorm`, mirroring `F.batch_norm`. */
@@ -96,6 +96,111 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
   if (a.training && a.runningMean && a.runningVar) {
     a.runningMean._bumpVersion();
     a.runningVar._bumpVersion();
+  }
+  return new Tensor(out, x.shape);
+}
+
+/**
+ * Mean and biased variance of `n` values from `src[off..]`, in double (two passes), as the
+ * statistics of LayerNorm/GroupNorm; returns `[mean, rstd]` with `rstd = 1/sqrt(max(var, 0) + eps)`
+ * rounded to float32 as PyTorch keeps them.
+ */
+function moments(src: Float32Array, off: number, n: number, eps: number): [number, number] {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += src[off + i];
+  const mean = n > 0 ? s / n : NaN;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    const d = src[off + i] - mean;
+    q += d * d;
+  }
+  const variance = n > 0 ? q / n : NaN;
+  return [Math.fround(mean), Math.fround(1 / Math.sqrt(Math.max(variance, 0) + eps))];
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` dims (PyTorch: `F.layer_norm`):
+ * `y = (x - mean) * rstd * weight + bias` per row of `prod(normalizedShape)` elements, with the
+ * biased variance. `weight`/`bias` (shape `normalizedShape`) are optional.
+ */
+export function layerNorm(
+  x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number,
+): Tensor {
+  const k = normalizedShape.length;
+  const tail = x.shape.slice(x.ndim - k);
+  if (k === 0 || x.ndim < k || tail.some((d, i) => d !== normalizedShape[i])) {
+    const shp = `[${normalizedShape.join(", ")}]`;
+    throw new RuntimeError(
+      `Given normalized_shape=${shp}, expected input with shape [*, ${normalizedShape.join(", ")}], but got input of size${formatShape(x.shape)}`,
+    );
+  }
+  for (const [what, t] of [["weight", weight], ["bias", bias]] as const) {
+    if (t && (t.ndim !== k || t.shape.some((d, i) => d !== normalizedShape[i]))) {
+      throw new RuntimeError(
+        `Expected ${what} to be of same shape as normalized_shape, but got ${what} of shape ${formatShape(t.shape)} ` +
+          `and normalized_shape = ${formatShape(normalizedShape)}`,
+      );
+    }
+  }
+  const n = normalizedShape.reduce((a, b) => a * b, 1);
+  const rows = n > 0 ? x.numel() / n : 0;
+  const src = x.data as Float32Array;
+  const out = new Float32Array(x.numel());
+  const g = weight ? weight.data : null;
+  const b = bias ? bias.data : null;
+  for (let r = 0; r < rows; r++) {
+    const off = r * n;
+    const [mean, rstd] = moments(src, off, n, eps);
+    const shift = Math.fround(-rstd * mean);
+    for (let i = 0; i < n; i++) {
+      const v = src[off + i] * rstd + shift;
+      out[off + i] = (g ? v * g[i] : v) + (b ? b[i] : 0);
+    }
+  }
+  return new Tensor(out, x.shape);
+}
+
+/**
+ * Group normalisation of `[N, C, *]` (PyTorch: `F.group_norm`): statistics per sample over each
+ * group of `C / numGroups` channels (biased variance), then a per-channel `weight`/`bias`.
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  if (x.ndim < 2) {
+    throw new RuntimeError(`Expected at least 2 dimensions for input tensor but received ${x.ndim}`);
+  }
+  const n = x.shape[0];
+  const c = x.shape[1];
+  if (c % numGroups !== 0) {
+    throw new RuntimeError(
+      `Expected number of channels in input to be divisible by num_groups, but got input of shape ${formatShape(x.shape)} and num_groups=${numGroups}`,
+    );
+  }
+  for (const [what, t] of [["weight", weight], ["bias", bias]] as const) {
+    if (t && (t.ndim !== 1 || t.numel() !== c)) {
+      throw new RuntimeError(
+        `Expected ${what} to be a vector of size equal to the number of channels in input, but got ${what} of shape ` +
+          `${formatShape(t.shape)} and input of shape ${formatShape(x.shape)}`,
+      );
+    }
+  }
+  const hw = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const cg = c / numGroups;
+  const src = x.data as Float32Array;
+  const out = new Float32Array(x.numel());
+  const g = weight ? weight.data : null;
+  const b = bias ? bias.data : null;
+  for (let s = 0; s < n; s++) {
+    for (let gi = 0; gi < numGroups; gi++) {
+      const off = (s * c + gi * cg) * hw;
+      const [mean, rstd] = moments(src, off, cg * hw, eps);
+      for (let j = 0; j < cg; j++) {
+        const ch = gi * cg + j;
+        const scale = Math.fround(g ? rstd * g[ch] : rstd);
+        const shift = Math.fround(-scale * mean + (b ? b[ch] : 0));
+        const o = off + j * hw;
+        for (let i = 0; i < hw; i++) out[o + i] = src[o + i] * scale + shift;
+      }
+    }
   }
   return new Tensor(out, x.shape);
 }

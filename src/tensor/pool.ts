@@ -157,3 +157,132 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tens
   }
   return new Tensor(out, [...lead, oh, ow]);
 }
+
+/** Average-pooling geometry (PyTorch: `F.avg_pool2d` arguments), sizes as pairs. */
+export interface AvgPool2dArgs {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+}
+
+/**
+ * Average pooling over `[N, C, H, W]` or `[C, H, W]` (PyTorch: `F.avg_pool2d`). Each window's
+ * divisor is `divisorOverride`, else its size clipped to the padded input
+ * (`countIncludePad`), else the number of real input elements it covers; a window lying wholly
+ * in the padding gives 0. Checks and their texts are ATen's.
+ */
+export function avgPool2d(x: Tensor, a: AvgPool2dArgs): Tensor {
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [ph, pw] = a.padding;
+  if (sh === 0 || sw === 0) throw new RuntimeError("stride should not be zero");
+  if (a.divisorOverride === 0) throw new RuntimeError("divisor must be not zero");
+  if (kh <= 0 || kw <= 0) throw new RuntimeError(`kernel size should be greater than zero, but got kH: ${kh} kW: ${kw}`);
+  if (sh < 0 || sw < 0) throw new RuntimeError(`stride should be greater than zero, but got dH: ${sh} dW: ${sw}`);
+  if (ph < 0 || pw < 0) throw new RuntimeError(`pad must be non-negative, but got pad: ${ph < 0 ? ph : pw}`);
+  if (ph > kh >> 1) throw new RuntimeError(`pad should be at most half of kernel size, but got pad=${ph} and kernel_size=${kh}`);
+  if (pw > kw >> 1) throw new RuntimeError(`pad should be at most half of kernel size, but got pad=${pw} and kernel_size=${kw}`);
+  if ((x.ndim !== 3 && x.ndim !== 4) || x.shape.slice(x.ndim - 3).some((d) => d === 0)) {
+    throw new RuntimeError(`Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:${formatShape(x.shape)}`);
+  }
+  const h = x.shape[x.ndim - 2];
+  const w = x.shape[x.ndim - 1];
+  const c = x.shape[x.ndim - 3];
+  const np = x.numel() / (h * w);
+  const oh = poolOutSize(h, kh, sh, ph, 1, a.ceilMode);
+  const ow = poolOutSize(w, kw, sw, pw, 1, a.ceilMode);
+  if (oh <= 0 || ow <= 0) {
+    throw new RuntimeError(`Given input size: (${c}x${h}x${w}). Calculated output size: (${c}x${oh}x${ow}). Output size is too small`);
+  }
+  const src = x.data as Float32Array;
+  const out = new Float32Array(np * oh * ow);
+  for (let p = 0; p < np; p++) {
+    const base = p * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      let y0 = oy * sh - ph;
+      let y1 = Math.min(y0 + kh, h + ph);
+      const spanY = y1 - y0;
+      y0 = Math.max(y0, 0);
+      y1 = Math.min(y1, h);
+      for (let ox = 0; ox < ow; ox++) {
+        let x0 = ox * sw - pw;
+        let x1 = Math.min(x0 + kw, w + pw);
+        const poolSize = spanY * (x1 - x0);
+        x0 = Math.max(x0, 0);
+        x1 = Math.min(x1, w);
+        const o = (p * oh + oy) * ow + ox;
+        if (y0 >= y1 || x0 >= x1) {
+          out[o] = 0;
+          continue;
+        }
+        let s = 0;
+        for (let iy = y0; iy < y1; iy++) {
+          const row = base + iy * w;
+          for (let ix = x0; ix < x1; ix++) s += src[row + ix];
+        }
+        const div = a.divisorOverride !== null ? a.divisorOverride : a.countIncludePad ? poolSize : (y1 - y0) * (x1 - x0);
+        out[o] = Math.fround(s) / div;
+      }
+    }
+  }
+  return new Tensor(out, [...x.shape.slice(0, -2), oh, ow]);
+}
+
+/**
+ * Adaptive max pooling of `[N, C, H, W]` or `[C, H, W]` to `outputSize` (PyTorch:
+ * `F.adaptive_max_pool2d`); bins `[floor(i*In/Out), ceil((i+1)*In/Out))`, NaN wins. Returns the
+ * output and the int64 flat index `y*W + x` of each maximum within its plane (the last NaN, if any).
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: [number, number]): { output: Tensor; indices: Tensor<"int64"> } {
+  if (x.ndim !== 3 && x.ndim !== 4) {
+    throw new RuntimeError(`adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: ${formatShape(x.shape)}`);
+  }
+  for (let d = 1; d < x.ndim; d++) {
+    if (x.shape[d] === 0) {
+      throw new RuntimeError(
+        `adaptive_max_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input has sizes ` +
+          `${formatShape(x.shape)} with dimension ${d} being empty`,
+      );
+    }
+  }
+  const [oh, ow] = outputSize;
+  if (oh < 0 || ow < 0) {
+    throw new RuntimeError(`Trying to create tensor with negative dimension ${oh < 0 ? oh : ow}: ${formatShape([...x.shape.slice(0, -2), oh, ow])}`);
+  }
+  const h = x.shape[x.ndim - 2];
+  const w = x.shape[x.ndim - 1];
+  const np = x.numel() / (h * w);
+  const src = x.data as Float32Array;
+  const out = new Float32Array(np * oh * ow);
+  const idx = new BigInt64Array(np * oh * ow);
+  for (let p = 0; p < np; p++) {
+    const base = p * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = Math.floor((oy * h) / oh);
+      const y1 = Math.ceil(((oy + 1) * h) / oh);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = Math.floor((ox * w) / ow);
+        const x1 = Math.ceil(((ox + 1) * w) / ow);
+        let best = -Infinity;
+        let at = y0 * w + x0;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const v = src[base + iy * w + ix];
+            if (v > best || v !== v) {
+              best = v;
+              at = iy * w + ix;
+            }
+          }
+        }
+        const o = (p * oh + oy) * ow + ox;
+        out[o] = best;
+        idx[o] = BigInt(at);
+      }
+    }
+  }
+  const shape = [...x.shape.slice(0, -2), oh, ow];
+  return { output: new Tensor(out, shape), indices: new Tensor(idx, shape, "int64") };
+}

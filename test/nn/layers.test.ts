@@ -1,0 +1,163 @@
+/**
+ * The torch.nn layers of issue 11 against PyTorch 1.13 (fixtures: scripts/make_layer_fixtures.py →
+ * test/fixtures/layers/): printouts byte for byte, state-dict keys, shapes and init values,
+ * eval-mode forwards on det_tensor inputs (affine parameters redrawn so no layer is an identity),
+ * activations on NaN/±Inf/±0/large inputs, and PyTorch's error texts.
+ *
+ * Tolerance: |diff| <= 1e-6 + 1e-6·|expected|. tsnn computes each element in double and rounds
+ * once; PyTorch's float32 vector code (erf by a polynomial, exp by Sleef, float sums) differs by
+ * a few ulps. LayerNorm/GroupNorm statistics are double sums of <= 189 values, PyTorch's float.
+ */
+import { describe, expect, it } from "vitest";
+import { nn, Tensor, type DType } from "../../src/index.js";
+import { detTensor, expectClose, fixture } from "../helpers.js";
+
+type Spec = [string, any[], Record<string, any>];
+type Enc = { shape: number[]; dtype: "float32" | "int64"; data: (number | string)[] };
+
+const TOL = { rtol: 1e-6, atol: 1e-6 };
+/** LogSoftmax delegates to the tensor method `logSoftmax` (issue 14), run once it exists. */
+const HAS_LOG_SOFTMAX = typeof (Tensor.prototype as any).logSoftmax === "function";
+
+/** Decode a fixture tensor; non-finite floats arrive as "nan", "inf", "-inf". */
+export function decode(e: Enc): Tensor<DType> {
+  if (e.dtype === "int64") return new Tensor(BigInt64Array.from(e.data.map((v) => BigInt(v as number))), e.shape, "int64");
+  const num = (v: number | string) => (v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number));
+  return new Tensor(Float32Array.from(e.data.map(num)), e.shape);
+}
+
+function camel(kwargs: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [k, v] of Object.entries(kwargs)) out[k.replace(/_([a-z])/g, (_, c) => c.toUpperCase())] = v;
+  return out;
+}
+
+/** `nn.<name>(*args, **kwargs)` in tsnn: positionals, then the keywords as one options object. */
+export function build([name, args, kwargs]: Spec): nn.Module {
+  const Cls = (nn as any)[name];
+  return Object.keys(kwargs).length ? new Cls(...args, camel(kwargs)) : new Cls(...args);
+}
+
+function label([name, args, kwargs]: Spec): string {
+  const kw = Object.entries(kwargs).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `${name}(${[...args.map((a) => JSON.stringify(a)), ...kw].join(", ")})`;
+}
+
+/** The fixture script's `redraw`: state-dict entry i gets det_tensor(777 + 1000(i+1)), weights + 1. */
+function redraw(m: nn.Module): void {
+  [...m.stateDict()].forEach(([k, v], i) => {
+    const t = detTensor(777 + 1000 * (i + 1), v.shape);
+    const d = t.data;
+    if (k.endsWith("weight")) for (let j = 0; j < d.length; j++) d[j] += 1;
+    v.copy_(t);
+  });
+}
+
+describe("layer printouts and state dicts equal PyTorch's", () => {
+  const cases = fixture<{ spec: Spec; repr: string; stateDict: [string, number[], number[]][] }[]>("layers/modules.json");
+  for (const c of cases) {
+    it(label(c.spec), () => {
+      const m = build(c.spec);
+      expect(m.toString()).toBe(c.repr);
+      const sd = [...m.stateDict()].map(([k, v]) => [k, v.shape, Array.from(v.data as Float32Array).slice(0, 4)]);
+      expect(sd).toEqual(c.stateDict);
+    });
+  }
+});
+
+describe("layer forwards (eval) equal PyTorch's", () => {
+  const cases = fixture<any[]>("layers/forward.json");
+  for (const c of cases) {
+    const spec = c.spec as Spec;
+    if (c.shape) {
+      it.skipIf(spec[0] === "LogSoftmax" && !HAS_LOG_SOFTMAX)(`${label(spec)} x=[${c.shape}]`, () => {
+        const m = build(spec).eval();
+        redraw(m);
+        const y = m.call(detTensor(c.offset, c.shape, c.scale));
+        if (Array.isArray(y)) {
+          expectClose(y[0], decode(c.output[0]), TOL, "output");
+          expect(Array.from(y[1].data as BigInt64Array, Number)).toEqual(c.output[1].data);
+          expect(y[1].shape).toEqual(c.output[1].shape);
+        } else expectClose(y, decode(c.output), TOL, label(spec));
+      });
+    } else {
+      it(`${label(spec)} on NaN, ±Inf, ±0, ±3, ±40, ±100`, () => {
+        const y = build(spec).call(decode(c.input) as Tensor);
+        const e = decode(c.output);
+        expectClose(y, e, TOL, label(spec));
+        for (let i = 0; i < e.numel(); i++) {
+          if (e.data[i] === 0) expect(Object.is(y.data[i], e.data[i]), `sign of zero at ${i}`).toBe(true);
+        }
+      });
+    }
+  }
+});
+
+describe("in-place activations and dropout", () => {
+  it("inplace=True writes into the input and bumps its version; the default leaves it alone", () => {
+    for (const Cls of [nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU] as any[]) {
+      const x = detTensor(5, [2, 3, 4], 5);
+      const before = x.clone();
+      const v0 = x._version;
+      const y = new Cls().call(x);
+      expect(y).not.toBe(x);
+      expect(x.data).toEqual(before.data);
+      const z = new Cls({ inplace: true }).call(x);
+      expect(z).toBe(x);
+      expect(x._version).toBe(v0 + 1);
+      expect(x.data).toEqual(y.data);
+    }
+  });
+
+  it("Dropout in eval returns its input itself, as PyTorch", () => {
+    const x = detTensor(6, [2, 3]);
+    expect(new nn.Dropout(0.3).eval().call(x)).toBe(x);
+    expect(new nn.Dropout2d(0.3).eval().call(x)).toBe(x);
+  });
+});
+
+describe("layer error texts equal PyTorch's", () => {
+  const errs = fixture<Record<string, [string, string] | null>>("layers/errors.json");
+  const z = (...s: number[]) => new Tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), s);
+  const cases: Record<string, () => unknown> = {
+    "Dropout(1.5)": () => new nn.Dropout(1.5),
+    "Dropout(-0.1)": () => new nn.Dropout(-0.1),
+    "Dropout2d(2.0)": () => new nn.Dropout2d(2.0),
+    "GroupNorm(4, 6)": () => new nn.GroupNorm(4, 6),
+    "Unflatten(1, 3)": () => new nn.Unflatten(1, 3 as any),
+    "Unflatten(1, [2, 2.5])": () => new nn.Unflatten(1, [2, 2.5]),
+    "AvgPool2d(2, padding=2) x=[1,1,5,5]": () => new nn.AvgPool2d(2, { padding: 2 }).call(z(1, 1, 5, 5)),
+    "AvgPool2d(3, padding=[1, 2]) x=[1,1,5,5]": () => new nn.AvgPool2d(3, { padding: [1, 2] }).call(z(1, 1, 5, 5)),
+    "AvgPool2d(2, stride=0) x=[1,1,4,4]": () => new nn.AvgPool2d(2, { stride: 0 }).call(z(1, 1, 4, 4)),
+    "AvgPool2d(2, divisor_override=0) x=[1,1,4,4]": () => new nn.AvgPool2d(2, { divisorOverride: 0 }).call(z(1, 1, 4, 4)),
+    "AvgPool2d(5) x=[1,1,4,4]": () => new nn.AvgPool2d(5).call(z(1, 1, 4, 4)),
+    "AvgPool2d(2) x=[4,4]": () => new nn.AvgPool2d(2).call(z(4, 4)),
+    "AvgPool2d(0) x=[1,1,4,4]": () => new nn.AvgPool2d(0).call(z(1, 1, 4, 4)),
+    "AdaptiveMaxPool2d(2) x=[3]": () => new nn.AdaptiveMaxPool2d(2).call(z(3)),
+    "Flatten(2, 1) x=[2,3,4]": () => new nn.Flatten(2, 1).call(z(2, 3, 4)),
+    "Flatten(1, 3) x=[2,3,4]": () => new nn.Flatten(1, 3).call(z(2, 3, 4)),
+    "Unflatten(1, [2, 4]) x=[2,6]": () => new nn.Unflatten(1, [2, 4]).call(z(2, 6)),
+    "LayerNorm(4) x=[2,5]": () => new nn.LayerNorm(4).call(z(2, 5)),
+    "LayerNorm([3, 4]) x=[4]": () => new nn.LayerNorm([3, 4]).call(z(4)),
+    "GroupNorm(2, 6) x=[2,4,3]": () => new nn.GroupNorm(2, 6).call(z(2, 4, 3)),
+    "GroupNorm(2, 6, affine=False) x=[2,5,3]": () => new nn.GroupNorm(2, 6, { affine: false }).call(z(2, 5, 3)),
+    "Softmax(3) x=[2,3]": () => new nn.Softmax(3).call(z(2, 3)),
+    "GELU('x') x=[2]": () => new nn.GELU("x" as any).call(z(2)),
+    "Dropout2d(0.5) x=[3] train": () => new nn.Dropout2d(0.5).call(z(3)),
+  };
+  for (const [name, fn] of Object.entries(cases)) {
+    it(name, () => {
+      const e = errs[name];
+      expect(e, "fixture case").toBeTruthy();
+      let thrown: any = null;
+      try {
+        fn();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, "an error").toBeTruthy();
+      expect(thrown.message).toContain(e![1]);
+      expect(thrown.name).toBe(e![0]);
+    });
+  }
+});
