@@ -10,7 +10,22 @@
  */
 export * as nn from "./nn/index.js";
 export * as models from "./models/index.js";
-export * from "./models/resnet.js";
+export {
+  ResNet,
+  BasicBlock,
+  Bottleneck,
+  resnet18,
+  resnet34,
+  resnet50,
+  resnet101,
+  resnet152,
+  resnext50_32x4d,
+  resnext101_32x8d,
+  resnext101_64x4d,
+  wide_resnet50_2,
+  wide_resnet101_2,
+  type ResNetOptions,
+} from "./models/resnet.js";
 export { Parameter, Module } from "./nn/index.js";
 export {
   Tensor,
@@ -24,8 +39,6 @@ export {
   manualSeed,
   setNumThreads,
   getNumThreads,
-  setBackend,
-  getBackend,
   Generator,
   type DType,
   type NestedArray,
