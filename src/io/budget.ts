@@ -50,8 +50,9 @@ export class ByteBudget {
   /** Reserve `n` bytes for `desc`, or throw a CheckpointError naming the limit. */
   charge(n: number, desc: string): void {
     if (!(n >= 0) || this.used + n > this.maxBytes) {
+      const where = desc.startsWith(this.what) ? desc : `${this.what}: ${desc}`;
       throw new CheckpointError(
-        `${this.what}: ${desc} needs ${n} bytes, which would bring the decoded data to ${this.used + n} bytes, over ${this.explained}; ` +
+        `${where} needs ${n} bytes, which would bring the decoded data to ${this.used + n} bytes, over ${this.explained}; ` +
           "pass load(file, { maxBytes }) (CLI: --max-bytes) to allow more",
       );
     }

@@ -36,6 +36,21 @@ function halfToFloatTable(): Float32Array {
 /** A storage's elements as tensors use them: float32 for every float type, int64 as int64. */
 export type StorageElements = Float32Array | BigInt64Array;
 
+/** Bytes `storageElements` allocates for this storage: 0 for an aligned float32/int64 view. */
+export function storageCopyBytes(bytes: Uint8Array, dtype: FileDType, count: number): number {
+  const aligned = LITTLE_ENDIAN && bytes.byteOffset % ITEMSIZE[dtype] === 0;
+  if ((dtype === "float32" || dtype === "int64") && aligned) return 0;
+  return count * (dtype === "int64" ? 8 : 4);
+}
+
+/** Bytes `tensorView` allocates: 0 for a contiguous view, else the gathered copy's size. */
+export function viewCopyBytes(size: readonly number[], stride: readonly number[], dtype: FileDType): number {
+  if (!size.every((d) => Number.isSafeInteger(d) && d >= 0)) return 0; // tensorView refuses it, by name
+  const contiguous = size.length === stride.length && contiguousStrides(size).every((s, i) => s === stride[i] || size[i] === 1);
+  const n = size.reduce((a, b) => a * b, 1);
+  return contiguous || n === 0 ? 0 : n * (dtype === "int64" ? 8 : 4);
+}
+
 /**
  * The `count` elements of a storage of `dtype` held in `bytes`, materialised once for all the
  * tensors that view it: a zero-copy view for aligned little-endian float32/int64, else one copy

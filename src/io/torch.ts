@@ -8,7 +8,7 @@
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
 import { ByteBudget, MAX_NESTING, maxPickleObjects } from "./budget.js";
-import { ITEMSIZE, storageElements, storedBytes, tensorView, type FileDType, type StorageElements } from "./dtypes.js";
+import { ITEMSIZE, storageCopyBytes, storageElements, storedBytes, tensorView, viewCopyBytes, type FileDType, type StorageElements } from "./dtypes.js";
 import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
 import { readZip, writeZip } from "./zip.js";
 
@@ -130,8 +130,7 @@ function storageId(pid: unknown, minLength: number, where: string): { dtype: str
  * than `MAX_NESTING` is refused (no state dict comes close).
  */
 function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
-  const done = new Map<unknown, unknown>();
-  const tensorOf = (v: PendingTensor): Tensor<DType> => {
+  const base = (v: PendingTensor): { st: Storage; offset: number } => {
     let st = v.storage;
     let offset = v.offset;
     while (st.base) {
@@ -142,37 +141,64 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
       throw new CheckpointError(`${where}: tensor of dtype ${st.dtype} (storage ${st.key}) is not supported; tsnn reads float32, float16, bfloat16, float64 and int64`);
     }
     if (!st.bytes) throw new CheckpointError(`${where}: storage ${st.key} has no data`);
-    st.elems ??= storageElements(st.bytes, st.dtype as FileDType, st.numel, `${where}: storage ${st.key}`, budget);
-    return tensorView(st.elems, offset, v.size, v.stride, `${where}: storage ${st.key}`, budget);
+    return { st, offset };
   };
-  const fix = (v: unknown, depth: number): unknown => {
+  // Pass 1: find every tensor and charge what they will allocate, all before allocating any.
+  const pending = new Set<PendingTensor>();
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    if (depth > MAX_NESTING) throw new CheckpointError(`${where}: objects nested more than ${MAX_NESTING} deep; not a checkpoint tsnn reads`);
+    seen.add(v);
+    if (v instanceof PendingTensor) pending.add(v);
+    else if (v instanceof PyDict) {
+      for (const x of v.map.values()) walk(x, depth + 1);
+      for (const x of v.attrs.values()) walk(x, depth + 1);
+    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+  };
+  walk(root, 0);
+  const charged = new Set<Storage>();
+  let total = 0;
+  for (const v of pending) {
+    const { st } = base(v);
+    if (!charged.has(st)) {
+      charged.add(st);
+      total += storageCopyBytes(st.bytes!, st.dtype as FileDType, st.numel);
+    }
+    total += viewCopyBytes(v.size, v.stride, st.dtype as FileDType);
+  }
+  budget.charge(total, `${where}: building ${pending.size} tensors (float32 copies of converted storages and of strided tensors)`);
+  // Pass 2: build them; each storage is materialised once and shared by the tensors viewing it.
+  const done = new Map<unknown, unknown>();
+  const fix = (v: unknown): unknown => {
     if (v === null || typeof v !== "object") return v;
     const known = done.get(v);
     if (known !== undefined) return known;
-    if (depth > MAX_NESTING) throw new CheckpointError(`${where}: objects nested more than ${MAX_NESTING} deep; not a checkpoint tsnn reads`);
     if (v instanceof PendingTensor) {
-      const t = tensorOf(v);
+      const { st, offset } = base(v);
+      st.elems ??= storageElements(st.bytes!, st.dtype as FileDType, st.numel, `${where}: storage ${st.key}`);
+      const t = tensorView(st.elems, offset, v.size, v.stride, `${where}: storage ${st.key}`);
       done.set(v, t);
       return t;
     }
     if (v instanceof PyDict) {
       done.set(v, v);
-      for (const [k, x] of v.map) v.map.set(k, fix(x, depth + 1));
-      for (const [k, x] of v.attrs) v.attrs.set(k, fix(x, depth + 1));
+      for (const [k, x] of v.map) v.map.set(k, fix(x));
+      for (const [k, x] of v.attrs) v.attrs.set(k, fix(x));
     } else if (Array.isArray(v)) {
       if (Object.isFrozen(v)) {
         // A tuple: rebuilt (it may hold pending tensors); a tuple holding itself keeps its original.
         done.set(v, v);
-        const out = Object.freeze(v.map((x) => fix(x, depth + 1)));
+        const out = Object.freeze(v.map(fix));
         done.set(v, out);
         return out;
       }
       done.set(v, v);
-      for (let i = 0; i < v.length; i++) v[i] = fix(v[i], depth + 1);
+      for (let i = 0; i < v.length; i++) v[i] = fix(v[i]);
     }
     return v;
   };
-  return fix(root, 0);
+  return fix(root);
 }
 
 /** Read a torch zip-format checkpoint into its (resolved) Python object. */
