@@ -44,3 +44,30 @@ describe("Resize(256) + CenterCrop(224) equal torchvision's within 1/255 per pix
     expect(() => vision.decodeImage(jpg, "cut.jpg")).toThrow(vision.ImageError);
   });
 });
+
+describe("fuzz: mutated PNGs and JPEGs only ever raise one-line ImageErrors naming the file", () => {
+  it("4 files x 150 mutations (bytes replaced, biased to the headers)", async () => {
+    const { Generator } = await import("../src/index.js");
+    const gen = new Generator(5);
+    const pick = (n: number): number => Math.floor(gen.random() * n);
+    const sources = ["chelsea.jpg", "coffee_cmyk.jpg", "coffee.torchvision224.png"].map(read);
+    sources.push(new Uint8Array(readFileSync(fileURLToPath(new URL("../examples/fashion-mnist/images/000_t-shirt-top.png", import.meta.url)))));
+    let refused = 0;
+    for (const orig of sources) {
+      for (let i = 0; i < 150; i++) {
+        const b = orig.slice();
+        for (let k = 1 + pick(3); k > 0; k--) b[gen.random() < 0.5 ? pick(Math.min(b.length, 400)) : pick(b.length)] = pick(256);
+        try {
+          vision.decodeImage(b, "m.img");
+        } catch (e) {
+          expect(e).toBeInstanceOf(vision.ImageError);
+          expect((e as Error).message).toMatch(/^m\.img: [^\n]+$/);
+          const cause = (e as Error).cause;
+          expect([RangeError, TypeError, ReferenceError, SyntaxError].some((c) => cause instanceof c), String(cause)).toBe(false);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
+});

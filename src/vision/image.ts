@@ -71,7 +71,8 @@ function pngInfo(b: Uint8Array, what: string): ImageInfo {
     if (pos + 8 > b.length) bad(`truncated PNG file (${b.length} bytes; it ends ${info ? "before its IEND chunk" : "inside its header"})`);
     const len = dv.getUint32(pos);
     const type = String.fromCharCode(b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]);
-    if (len > 0x7fffffff) bad(`corrupt PNG file (chunk ${JSON.stringify(type)} at byte ${pos} claims ${len} bytes)`);
+    if (!/^[A-Za-z]{4}$/.test(type)) bad(`corrupt PNG file (bad chunk type at byte ${pos + 4})`);
+    if (len > 0x7fffffff) bad(`corrupt PNG file (chunk ${type} at byte ${pos} claims ${len} bytes)`);
     if (pos + 12 + len > b.length) bad(`truncated PNG file (${b.length} bytes; chunk ${type} at byte ${pos} needs ${len + 12})`);
     if (!info) {
       if (type !== "IHDR" || len !== 13) bad("corrupt PNG file (it does not start with an IHDR chunk)");
@@ -181,6 +182,7 @@ function describeDecodeError(e: Error): string {
   const m = e.message ?? String(e);
   if (/waitng on finished stream|unexpected end|EOF/i.test(m)) return "its image data ends early";
   if (m === "Not implemented") return "libjpeg-turbo stopped on an error in the data";
+  if (/^Crc error/.test(m)) return "a chunk fails its CRC check";
   return m;
 }
 
