@@ -27,7 +27,11 @@ function indexMap(n: number, before: number, after: number, mode: PadNdMode): In
     } else if (mode === "replicate") {
       i = i < 0 ? 0 : i >= n ? n - 1 : i;
     } else {
-      i = ((i % n) + n) % n;
+      // PyTorch 1.13 crops by negative pads first, then wraps around the cropped range.
+      const lo = Math.max(-before, 0);
+      const m = n - lo - Math.max(-after, 0);
+      const j = o - Math.max(before, 0);
+      i = lo + (((j % m) + m) % m);
     }
     map[o] = i;
   }
