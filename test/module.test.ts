@@ -3,7 +3,7 @@
  * traversal, hooks, train/eval, state dicts and their error texts (from errors.json, produced by
  * PyTorch).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { int64, models, nn, ones, randn, RuntimeError, tensor, Tensor, TsnnError, TypeError_, zeros, type DType } from "../src/index.js";
 import { fixture, values } from "./helpers.js";
 
@@ -513,5 +513,20 @@ describe("Sequential and ModuleList share one list implementation, with PyTorch'
     const seq = new nn.Sequential(new Map<string, nn.Module>([["a", new nn.ReLU()], ["b", new nn.Identity()], ["c", new nn.ReLU()]]));
     expect([...seq.slice(1)._modules.keys()]).toEqual(["b", "c"]);
     expect([...new nn.ModuleList(relus(3)).slice(1)._modules.keys()]).toEqual(["0", "1"]);
+  });
+});
+
+describe("types: Module<In, Out> (checked by tsc)", () => {
+  it("call() returns what forward returns: Tensor for a ResNet, a custom module, a Module<[Tensor], Tensor>", () => {
+    class Double extends nn.Module {
+      override forward(x: Tensor): Tensor {
+        return x.mul(2);
+      }
+    }
+    const typed: nn.Module<[Tensor], Tensor> = new Double();
+    expectTypeOf(models.resnet18().call).returns.toEqualTypeOf<Tensor>();
+    expectTypeOf(new Double().call).parameters.toEqualTypeOf<[Tensor]>();
+    expectTypeOf(typed.call(zeros(1))).toEqualTypeOf<Tensor>();
+    expect(values(typed.call(tensor([1, 2])))).toEqual([2, 4]);
   });
 });

@@ -296,6 +296,7 @@ export class ResNet extends nn.Module {
    * lives in an arena buffer (`tensor/arena.ts`), reused from forward to forward and handed back
    * as soon as it is consumed. It computes exactly what `forward` does (same kernels, same
    * order of arithmetic); modules of other types than torchvision's are called as usual.
+   * @internal
    */
   _forwardArena(input: Tensor): Tensor {
     let x = convBnArena(this.conv1, this.bn1, this.relu, input);
