@@ -403,15 +403,27 @@ export class Module<In extends unknown[] = any[], Out = any> {
    * and length check per tensor, not per element. @internal
    */
   _checkTensors(): void {
-    for (const [name, t] of this.namedParameters()) {
-      const bad = dataProblem(t);
-      if (bad !== null) throw new RuntimeError(`${name}: ${bad}`);
+    const seen = new Set<Module>();
+    const walk = (m: Module): Tensor<DType> | null => {
+      seen.add(m);
+      for (const p of m._parameters.values()) if (p !== null && dataProblem(p) !== null) return p;
+      for (const b of m._buffers.values()) if (b !== null && dataProblem(b) !== null) return b;
+      for (const c of m._modules.values()) {
+        if (c === null || seen.has(c)) continue;
+        const bad = walk(c);
+        if (bad) return bad;
+      }
+      return null;
+    };
+    const bad = walk(this);
+    if (bad === null) return;
+    // Rare: find the tensor's dotted name for the message.
+    for (const [name, t] of [...this.namedParameters(), ...this.namedBuffers()]) {
+      if (t === bad) throw new RuntimeError(`${name}: ${dataProblem(t)}`);
     }
-    for (const [name, t] of this.namedBuffers()) {
-      const bad = dataProblem(t);
-      if (bad !== null) throw new RuntimeError(`${name}: ${bad}`);
-    }
+    throw new RuntimeError(`a parameter or buffer: ${dataProblem(bad)}`);
   }
+
 
   /** Run `hook(module, inputs)` before every `forward` (PyTorch: `register_forward_pre_hook`). */
   registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
