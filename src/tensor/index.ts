@@ -14,3 +14,8 @@ export { batchNorm, batchNormEvalAffine, type BatchNormArgs } from "./norm.js";
 export { linear } from "./linear.js";
 export { matmul, bmm, baddbmm, batchedSgemm } from "./matmul.js";
 export { scaledDotProductAttention, attentionKernel, type AttentionMask, type SdpaOptions } from "./attention.js";
+export { reluKernel, relu6Kernel, leakyReluKernel, eluKernel, sigmoidKernel, tanhKernel, siluKernel, hardswishKernel, hardsigmoidKernel, geluKernel } from "./activation.js";
+export { padNd, type PadNdMode } from "./pad.js";
+export { interpolate, type InterpolateMode } from "./interpolate.js";
+export { avgPool2d, adaptiveMaxPool2d, type AvgPool2dArgs } from "./pool.js";
+export { layerNorm, groupNorm } from "./norm.js";
