@@ -4,13 +4,14 @@
  * every user error is one line with a non-zero exit.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { models, save, summary } from "../src/index.js";
+import { models, save, serialize, summary } from "../src/index.js";
 import { fixture, fromSkeleton } from "./helpers.js";
+import * as H from "./io/hostile.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const IMAGES = fileURLToPath(new URL("./fixtures/images/", import.meta.url));
@@ -107,5 +108,115 @@ describe("tsnn infer", () => {
     expect(`${missing.err}${bad.err}${flag.err}`).not.toMatch(/\n\s+at /);
     const verbose = tsnn("infer", "resnet18", "--random-weights", "--image", notImage, "--verbose");
     expect(verbose.err).toMatch(/\n\s+at /);
+  });
+});
+
+/** One line on stderr, `tsnn: error: …`, no stack, nothing on stdout, and the exit code. */
+function expectOneLineError(r: { code: number; out: string; err: string }, code: 1 | 2, pattern: RegExp): void {
+  expect(r.code, r.err).toBe(code);
+  const lines = r.err.trimEnd().split("\n");
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tsnn: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.err).not.toMatch(/Cannot read properties|Invalid typed array length|RangeError|TypeError|waitng|Usage:/);
+}
+
+describe("usage errors: one line, exit 2, no help dump", () => {
+  it("unknown flag, bad flag value, unknown command, unknown architecture, extra argument, no command", () => {
+    expectOneLineError(tsnn("print", "resnet18", "--bogus"), 2, /unknown option '--bogus'/);
+    expectOneLineError(tsnn("print", "resnet18", "--num-classes", "ten"), 2, /--num-classes must be a positive integer, got "ten"/);
+    expectOneLineError(tsnn("print", "resnet18", "--num-classes", "1e12"), 2, /--num-classes must be/);
+    expectOneLineError(tsnn("frobnicate"), 2, /unknown command 'frobnicate'/);
+    expectOneLineError(tsnn("print", "resnet19"), 2, /unknown architecture resnet19; did you mean resnet18/);
+    expectOneLineError(tsnn("print", "resnet18", "extra"), 2, /too many arguments/);
+    expectOneLineError(tsnn(), 2, /no command given/);
+    expectOneLineError(tsnn("summary", "resnet18", "--input", "1,3,100000,100000"), 2, /--input 1,3,100000,100000 has more than \d+ elements/);
+  });
+  it("--help still prints the help, exit 0; tsnn list names every registered builder", () => {
+    const h = tsnn("--help");
+    expect(h.code).toBe(0);
+    expect(h.out).toContain("Usage: tsnn");
+    const l = tsnn("list");
+    expect(l.code).toBe(0);
+    expect(l.out.trim().split("\n")).toEqual(models.listModels());
+  });
+});
+
+describe("infer refuses hostile weights and images with one line (exit 1)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnn-cli-hostile-"));
+  const put = (name: string, bytes: Uint8Array): string => {
+    const p = join(dir, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
+  const coffee = join(IMAGES, "coffee.png");
+  it("a 10 KB pickle bomb, a stride-0 storage bomb, a 1 GiB declared entry, a directory", () => {
+    expectOneLineError(tsnn("infer", "resnet18", "--weights", put("dicts.pth", H.emptyDictBomb()), "--image", coffee), 1, /dicts\.pth: bomb\/data\.pkl: the pickle builds more than \d+ values/);
+    expectOneLineError(tsnn("infer", "resnet18", "--weights", put("stride0.pth", H.repeatedStorage()), "--image", coffee), 1, /stride0\.pth: bomb\/data\.pkl: building 150 tensors .* over the default maxBytes .* \(CLI: --max-bytes\)/);
+    expectOneLineError(tsnn("infer", "resnet18", "--weights", put("gib.pth", H.declaredGiB()), "--image", coffee), 1, /gib\.pth: inflating entry bomb\/data\/0 .* needs 1073741824 bytes/);
+    expectOneLineError(tsnn("infer", "resnet18", "--weights", dir, "--image", coffee), 1, /cannot read .*tsnn-cli-hostile-.*: EISDIR \(it is a directory\)/);
+  });
+  it("images: over the pixel limit (declared or after resizing), truncated, a folder named .png; CMYK works", () => {
+    const huge = put("huge.png", H.pngOf(32000, 32000, 0, 4));
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", huge), 1, /huge\.png: the image declares 32000x32000 = 1024000000 pixels, over the limit of 178956970/);
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", put("small.png", H.pngOf(40, 30)), "--max-pixels", "1000"), 1, /small\.png: the image declares 40x30 = 1200 pixels, over the limit of 1000/);
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", put("tall.png", H.pngOf(1, 1_000_000))), 1, /tall\.png: resizing 1x1000000 \(shorter side to 256\) gives 256x256000000/);
+    const png = readFileSync(coffee);
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", put("cut.png", png.subarray(0, 5000))), 1, /cut\.png: truncated PNG file/);
+    mkdirSync(join(dir, "folder.png"));
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", join(dir, "folder.png"), coffee), 2, /no \.png\/\.jpg\/\.jpeg images in .*folder\.png/);
+    const cmyk = tsnn("infer", "resnet18", "--random-weights", "--image", join(IMAGES, "coffee_cmyk.jpg"), "--topk", "1");
+    expect(cmyk.code, cmyk.err).toBe(0);
+    expect(cmyk.out).toMatch(/coffee_cmyk\.jpg: 1\. class \d+/);
+  });
+  it("--verbose adds the stack trace", () => {
+    const r = tsnn("infer", "resnet18", "--weights", put("dicts2.pth", H.emptyDictBomb(300_000)), "--image", coffee, "--verbose");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^tsnn: error: .*dicts2\.pth/);
+    expect(r.err).toMatch(/\n\s+at /);
+  });
+});
+
+describe("--transform auto validates __metadata__ (preprocess, labels), naming the field and the file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnn-cli-meta-"));
+  const sd = models.resnet18({ numClasses: 10, cifarStem: true }).stateDict();
+  const good = { grayscale: true, pad: 2, channels: 3, mean: 0.286, std: 0.353 };
+  const labels = JSON.stringify(Array.from({ length: 10 }, (_, i) => `L${i}`));
+  const weights = (name: string, metadata: Record<string, string>): string => {
+    const p = join(dir, `${name}.safetensors`);
+    writeFileSync(p, serialize(sd, { format: "safetensors", dtype: "float16", metadata }));
+    return p;
+  };
+  const fashion = join(ROOT, "examples/fashion-mnist/images/000_t-shirt-top.png");
+  const run = (w: string) => tsnn("infer", "resnet18", "--weights", w, "--image", fashion, "--topk", "2");
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ["std0", { preprocess: JSON.stringify({ ...good, std: 0 }), labels }, /std0\.safetensors: __metadata__ "preprocess" field "std" must be a positive finite number or a list of 3 of them, got 0/],
+    ["stdneg", { preprocess: JSON.stringify({ ...good, std: [1, -1, 1] }), labels }, /field "std" must be a positive finite number/],
+    ["meanstr", { preprocess: JSON.stringify({ ...good, mean: "0.5" }), labels }, /field "mean" must be a finite number or a list of 3 of them, got "0\.5"/],
+    ["padneg", { preprocess: JSON.stringify({ ...good, pad: -1 }), labels }, /field "pad" must be an integer from 0 to 1024, got -1/],
+    ["sizehuge", { preprocess: JSON.stringify({ ...good, size: 1e9 }), labels }, /field "size" must be an integer from 1 to 4096, got 1000000000/],
+    ["chan", { preprocess: JSON.stringify({ ...good, channels: 7 }), labels }, /field "channels" must be an integer from 1 to 4, got 7/],
+    ["nullpre", { preprocess: "null", labels }, /__metadata__ "preprocess" field "\(whole\)" must be a JSON object, got null/],
+    ["badjson", { preprocess: "{pad: 2", labels }, /badjson\.safetensors: __metadata__ "preprocess" is not valid JSON/],
+    ["unknown", { preprocess: JSON.stringify({ ...good, resize: 3 }), labels }, /field "resize" must be one of grayscale, pad, channels, mean, std, size \(unknown field\)/],
+    ["labelstr", { preprocess: JSON.stringify(good), labels: JSON.stringify("abcdefghij") }, /labelstr\.safetensors: __metadata__ "labels" must be a JSON list of strings/],
+    ["labelnum", { preprocess: JSON.stringify(good), labels: JSON.stringify([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) }, /__metadata__ "labels" must be a JSON list of strings/],
+    ["labellen", { preprocess: JSON.stringify(good), labels: JSON.stringify(["a", "b"]) }, /__metadata__ "labels" has 2 labels, the model has 10 classes/],
+  ];
+  it(`${cases.length} malformed fields: one line, exit 1`, () => {
+    for (const [name, meta, pattern] of cases) expectOneLineError(run(weights(name, meta)), 1, pattern);
+  });
+  it("well-formed metadata classifies with its labels", () => {
+    const r = run(weights("good", { preprocess: JSON.stringify(good), labels }));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/000_t-shirt-top\.png: 1\. L\d \(\d+\.\d%\)  2\. L\d/);
+  });
+  it("a labels file that is not a list of strings, or a folder", () => {
+    const bad = join(dir, "labels.json");
+    writeFileSync(bad, JSON.stringify({ a: 1 }).replace(/^/, "[") + "]");
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--num-classes", "1", "--image", fashion, "--labels", bad), 1, /labels file .*labels\.json must be a JSON list of strings/);
+    writeFileSync(bad, "[1, 2");
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", fashion, "--labels", bad), 1, /labels file .*labels\.json starts with "\[" but is not valid JSON/);
+    expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", fashion, "--labels", dir), 1, /cannot read labels file .*: it is a directory/);
   });
 });
