@@ -9,6 +9,11 @@ import { IndexError, RuntimeError, TypeError_, ValueError } from "../errors.js";
 import { contiguousStrides, formatShape, normalizeDim, numel } from "./shape.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { forEachRow as forEachRowImport, gatherInto } from "./ops/iter.js";
+import { binary as binaryOp, clamp as clampOp, logicalNot as logicalNotOp, maskedFill as maskedFillOp, unary as unaryOp, where as whereOp, type Operand, type UnaryName } from "./ops/elementwise.js";
+import * as reduce from "./ops/reduce.js";
+import type { Dims, ReduceOptions, ValuesIndices, VarOptions } from "./ops/reduce.js";
+import * as manip from "./ops/manip.js";
+import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
 
 /** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
 export type DType = "float32" | "int64" | "bool";
@@ -481,21 +486,205 @@ export class Tensor<D extends DType = "float32"> {
     return this.data as Float32Array;
   }
 
-  /** Elementwise `this + other` with broadcasting (PyTorch: `add`). */
-  add(other: Tensor<DType> | number): Tensor {
-    return binary(this as Tensor<DType>, other, "add");
+  // ----- indexing -----------------------------------------------------------------------------
+
+  /**
+   * `x[specs]` (PyTorch: `__getitem__`): `x.get(":", 0, "::2", "...", null)`; slice strings in
+   * Python's syntax, `"..."`, numbers (drop the dim), `null` (new axis), int64/bool tensors or
+   * number arrays (advanced indexing). Basic indexing returns a view sharing storage.
+   */
+  get(...specs: IndexSpec[]): Tensor<D> {
+    return getIndex(this, specs);
   }
-  /** Elementwise `this - other` with broadcasting. */
-  sub(other: Tensor<DType> | number): Tensor {
-    return binary(this as Tensor<DType>, other, "sub");
+
+  /** `x[specs] = value` (PyTorch: `__setitem__`): `x.set(["...", 0], 1)`; value broadcast. Returns `this`. */
+  set(specs: IndexSpec | readonly IndexSpec[], value: Tensor<DType> | number | boolean): this {
+    const list = Array.isArray(specs) ? (specs as IndexSpec[]) : [specs as IndexSpec];
+    setIndex(this, list, value);
+    return this;
   }
-  /** Elementwise `this * other` with broadcasting. */
-  mul(other: Tensor<DType> | number): Tensor {
-    return binary(this as Tensor<DType>, other, "mul");
+
+  // ----- elementwise ---------------------------------------------------------------------------
+
+  /** `this + alpha * other` with broadcasting and type promotion (PyTorch: `add(other, alpha=)`). */
+  add(other: Operand, opts: { alpha?: number } = {}): Tensor<D> {
+    return binaryOp("add", this as Tensor<DType>, other, opts) as Tensor<D>;
   }
-  /** Elementwise `this / other` with broadcasting. */
-  div(other: Tensor<DType> | number): Tensor {
-    return binary(this as Tensor<DType>, other, "div");
+  /** `this - alpha * other` (PyTorch: `sub(other, alpha=)`). */
+  sub(other: Operand, opts: { alpha?: number } = {}): Tensor<D> {
+    return binaryOp("sub", this as Tensor<DType>, other, opts) as Tensor<D>;
+  }
+  /** `this * other` (PyTorch: `mul`). */
+  mul(other: Operand): Tensor<D> {
+    return binaryOp("mul", this as Tensor<DType>, other) as Tensor<D>;
+  }
+  /** True division `this / other`, always float32 (PyTorch: `div`); `roundingMode` "floor" gives `floor_divide`. */
+  div(other: Operand, opts: { roundingMode?: "floor" | "trunc" | null } = {}): Tensor {
+    if (opts.roundingMode === "floor") return binaryOp("floorDivide", this as Tensor<DType>, other) as Tensor;
+    if (opts.roundingMode === "trunc") return unaryOp("trunc" as UnaryName, binaryOp("div", this as Tensor<DType>, other)) as Tensor;
+    return binaryOp("div", this as Tensor<DType>, other) as Tensor;
+  }
+  /** `this ** exponent` (PyTorch: `pow`). */
+  pow(exponent: Operand): Tensor<D> {
+    return binaryOp("pow", this as Tensor<DType>, exponent) as Tensor<D>;
+  }
+  /** Elementwise maximum, NaN propagating (PyTorch: `torch.maximum`). */
+  maximum(other: Tensor<DType>): Tensor<D> {
+    return binaryOp("maximum", this as Tensor<DType>, other) as Tensor<D>;
+  }
+  /** Elementwise minimum, NaN propagating (PyTorch: `torch.minimum`). */
+  minimum(other: Tensor<DType>): Tensor<D> {
+    return binaryOp("minimum", this as Tensor<DType>, other) as Tensor<D>;
+  }
+  /** In-place `add` (PyTorch: `add_`). */
+  add_(other: Operand, opts: { alpha?: number } = {}): this {
+    binaryOp("add", this as Tensor<DType>, other, { ...opts, inPlace: true });
+    return this;
+  }
+  /** In-place `sub` (PyTorch: `sub_`). */
+  sub_(other: Operand, opts: { alpha?: number } = {}): this {
+    binaryOp("sub", this as Tensor<DType>, other, { ...opts, inPlace: true });
+    return this;
+  }
+  /** In-place `mul` (PyTorch: `mul_`). */
+  mul_(other: Operand): this {
+    binaryOp("mul", this as Tensor<DType>, other, { inPlace: true });
+    return this;
+  }
+  /** In-place `div` (PyTorch: `div_`; float32 tensors only). */
+  div_(other: Operand): this {
+    binaryOp("div", this as Tensor<DType>, other, { inPlace: true });
+    return this;
+  }
+  /** In-place `pow` (PyTorch: `pow_`). */
+  pow_(exponent: Operand): this {
+    binaryOp("pow", this as Tensor<DType>, exponent, { inPlace: true });
+    return this;
+  }
+
+  /** `-x` (PyTorch: `neg`). */
+  neg(): Tensor<D> { return unaryOp("neg", this as Tensor<DType>) as Tensor<D>; }
+  /** `|x|` (PyTorch: `abs`). */
+  abs(): Tensor<D> { return unaryOp("abs", this as Tensor<DType>) as Tensor<D>; }
+  /** `e^x` (PyTorch: `exp`). */
+  exp(): Tensor { return unaryOp("exp", this as Tensor<DType>) as Tensor; }
+  /** Natural log (PyTorch: `log`). */
+  log(): Tensor { return unaryOp("log", this as Tensor<DType>) as Tensor; }
+  /** `log(1 + x)` (PyTorch: `log1p`). */
+  log1p(): Tensor { return unaryOp("log1p", this as Tensor<DType>) as Tensor; }
+  /** Square root (PyTorch: `sqrt`). */
+  sqrt(): Tensor { return unaryOp("sqrt", this as Tensor<DType>) as Tensor; }
+  /** `1 / sqrt(x)` (PyTorch: `rsqrt`). */
+  rsqrt(): Tensor { return unaryOp("rsqrt", this as Tensor<DType>) as Tensor; }
+  /** Logistic sigmoid (PyTorch: `sigmoid`). */
+  sigmoid(): Tensor { return unaryOp("sigmoid", this as Tensor<DType>) as Tensor; }
+  /** Hyperbolic tangent (PyTorch: `tanh`). */
+  tanh(): Tensor { return unaryOp("tanh", this as Tensor<DType>) as Tensor; }
+  /** Error function (PyTorch: `erf`). */
+  erf(): Tensor { return unaryOp("erf", this as Tensor<DType>) as Tensor; }
+  /** Sine (PyTorch: `sin`). */
+  sin(): Tensor { return unaryOp("sin", this as Tensor<DType>) as Tensor; }
+  /** Cosine (PyTorch: `cos`). */
+  cos(): Tensor { return unaryOp("cos", this as Tensor<DType>) as Tensor; }
+  /** Round down (PyTorch: `floor`). */
+  floor(): Tensor<D> { return unaryOp("floor", this as Tensor<DType>) as Tensor<D>; }
+  /** Round up (PyTorch: `ceil`). */
+  ceil(): Tensor<D> { return unaryOp("ceil", this as Tensor<DType>) as Tensor<D>; }
+  /** Round half to even (PyTorch: `round`). */
+  round(): Tensor<D> { return unaryOp("round", this as Tensor<DType>) as Tensor<D>; }
+  /** -1, 0 or 1 (NaN gives 0) (PyTorch: `sign`). */
+  sign(): Tensor<D> { return unaryOp("sign", this as Tensor<DType>) as Tensor<D>; }
+  /** `1 / x` (PyTorch: `reciprocal`). */
+  reciprocal(): Tensor { return unaryOp("reciprocal", this as Tensor<DType>) as Tensor; }
+  /** `x * x` (PyTorch: `square`). */
+  square(): Tensor<D> { return unaryOp("square", this as Tensor<DType>) as Tensor<D>; }
+  /** In-place `neg` (PyTorch: `neg_`). */
+  neg_(): this { unaryOp("neg", this as Tensor<DType>, true); return this; }
+  /** In-place `abs` (PyTorch: `abs_`). */
+  abs_(): this { unaryOp("abs", this as Tensor<DType>, true); return this; }
+  /** In-place `exp` (PyTorch: `exp_`). */
+  exp_(): this { unaryOp("exp", this as Tensor<DType>, true); return this; }
+  /** In-place `log` (PyTorch: `log_`). */
+  log_(): this { unaryOp("log", this as Tensor<DType>, true); return this; }
+  /** In-place `log1p` (PyTorch: `log1p_`). */
+  log1p_(): this { unaryOp("log1p", this as Tensor<DType>, true); return this; }
+  /** In-place `sqrt` (PyTorch: `sqrt_`). */
+  sqrt_(): this { unaryOp("sqrt", this as Tensor<DType>, true); return this; }
+  /** In-place `rsqrt` (PyTorch: `rsqrt_`). */
+  rsqrt_(): this { unaryOp("rsqrt", this as Tensor<DType>, true); return this; }
+  /** In-place `sigmoid` (PyTorch: `sigmoid_`). */
+  sigmoid_(): this { unaryOp("sigmoid", this as Tensor<DType>, true); return this; }
+  /** In-place `tanh` (PyTorch: `tanh_`). */
+  tanh_(): this { unaryOp("tanh", this as Tensor<DType>, true); return this; }
+  /** In-place `erf` (PyTorch: `erf_`). */
+  erf_(): this { unaryOp("erf", this as Tensor<DType>, true); return this; }
+  /** In-place `sin` (PyTorch: `sin_`). */
+  sin_(): this { unaryOp("sin", this as Tensor<DType>, true); return this; }
+  /** In-place `cos` (PyTorch: `cos_`). */
+  cos_(): this { unaryOp("cos", this as Tensor<DType>, true); return this; }
+  /** In-place `floor` (PyTorch: `floor_`). */
+  floor_(): this { unaryOp("floor", this as Tensor<DType>, true); return this; }
+  /** In-place `ceil` (PyTorch: `ceil_`). */
+  ceil_(): this { unaryOp("ceil", this as Tensor<DType>, true); return this; }
+  /** In-place `round` (PyTorch: `round_`). */
+  round_(): this { unaryOp("round", this as Tensor<DType>, true); return this; }
+  /** In-place `sign` (PyTorch: `sign_`). */
+  sign_(): this { unaryOp("sign", this as Tensor<DType>, true); return this; }
+  /** In-place `relu` (PyTorch: `relu_`). */
+  relu_(): this { relu(this as Tensor<DType> as Tensor, true); return this; }
+
+  /**
+   * Clamp into `[min, max]` (either may be null; numbers or tensors), NaN kept (PyTorch: `clamp`):
+   * `x.clamp(0, 6)`, `x.clamp(null, 1)` or `x.clamp({ max: 1 })`.
+   */
+  clamp(min: Operand | ClampBounds | null = null, max: Operand | null = null): Tensor<D> {
+    const [lo, hi] = clampArgs(min, max);
+    return clampOp(this as Tensor<DType>, lo, hi) as Tensor<D>;
+  }
+  /** Alias of `clamp` (PyTorch: `clip`). */
+  clip(min: Operand | ClampBounds | null = null, max: Operand | null = null): Tensor<D> {
+    return this.clamp(min, max);
+  }
+  /** In-place `clamp` (PyTorch: `clamp_`). */
+  clamp_(min: Operand | ClampBounds | null = null, max: Operand | null = null): this {
+    const [lo, hi] = clampArgs(min, max);
+    clampOp(this as Tensor<DType>, lo, hi, true);
+    return this;
+  }
+
+  /** `this == other` as bool (PyTorch: `eq`). */
+  eq(other: Operand): Tensor<"bool"> { return binaryOp("eq", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** `this != other` as bool (PyTorch: `ne`). */
+  ne(other: Operand): Tensor<"bool"> { return binaryOp("ne", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** `this < other` as bool (PyTorch: `lt`). */
+  lt(other: Operand): Tensor<"bool"> { return binaryOp("lt", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** `this <= other` as bool (PyTorch: `le`). */
+  le(other: Operand): Tensor<"bool"> { return binaryOp("le", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** `this > other` as bool (PyTorch: `gt`). */
+  gt(other: Operand): Tensor<"bool"> { return binaryOp("gt", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** `this >= other` as bool (PyTorch: `ge`). */
+  ge(other: Operand): Tensor<"bool"> { return binaryOp("ge", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** Elementwise logical and, as bool (PyTorch: `logical_and`). */
+  logicalAnd(other: Operand): Tensor<"bool"> { return binaryOp("logicalAnd", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** Elementwise logical or, as bool (PyTorch: `logical_or`). */
+  logicalOr(other: Operand): Tensor<"bool"> { return binaryOp("logicalOr", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** Elementwise logical xor, as bool (PyTorch: `logical_xor`). */
+  logicalXor(other: Operand): Tensor<"bool"> { return binaryOp("logicalXor", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** Elementwise logical not, as bool (PyTorch: `logical_not`). */
+  logicalNot(): Tensor<"bool"> { return logicalNotOp(this as Tensor<DType>); }
+
+  /** `value` where `mask` is true (PyTorch: `masked_fill`). */
+  maskedFill(mask: Tensor<DType>, value: number | boolean | Tensor<DType>): Tensor<D> {
+    return maskedFillOp(this, mask, value);
+  }
+  /** In-place `maskedFill` (PyTorch: `masked_fill_`). */
+  maskedFill_(mask: Tensor<DType>, value: number | boolean | Tensor<DType>): this {
+    maskedFillOp(this, mask, value, true);
+    return this;
+  }
+  /** `condition ? this : other` (PyTorch: `x.where(condition, y)`). */
+  where(condition: Tensor<DType>, other: Operand): Tensor<D> {
+    return whereOp(condition, this as Tensor<DType>, other) as Tensor<D>;
   }
 
   /** `max(x, 0)` elementwise, keeping NaN and -0.0 (PyTorch: `relu`). */
@@ -503,39 +692,135 @@ export class Tensor<D extends DType = "float32"> {
     return relu(this as Tensor<DType> as Tensor);
   }
 
-  /** Indices of the maxima along `dim` (first one on ties; NaN counts as maximal), as int64. */
-  argmax(dim?: number): Tensor<"int64"> {
-    if (dim === undefined && this.numel() === 0) {
-      throw new IndexError("argmax(): Expected reduction dim to be specified for input.numel() == 0.");
-    }
-    const x = this.floats("argmax");
-    if (dim === undefined) {
-      return new Tensor(BigInt64Array.of(BigInt(argmaxRange(x, 0, x.length, 1))), [], "int64");
-    }
-    const { outer, n, inner, outShape } = this.splitAt(dim);
-    const out = new BigInt64Array(outer * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) out[o * inner + i] = BigInt(argmaxRange(x, o * n * inner + i, n, inner));
-    }
-    return new Tensor(out, outShape, "int64");
+  // ----- reductions ----------------------------------------------------------------------------
+
+  /** Sum over `dim` (all dims by default); `keepdim` positionally or as `{ keepdim }` (PyTorch: `sum`). */
+  sum(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.sum(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  }
+  /** Mean over `dim` (PyTorch: `mean`). */
+  mean(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.mean(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  }
+  /** Variance with `correction` (default 1) (PyTorch: `var(dim, correction=, keepdim=)`). */
+  var(dim?: Dims, opts: VarOptions | boolean = {}): Tensor<D> {
+    return reduce.variance(this as Tensor<DType>, dim, typeof opts === "boolean" ? { unbiased: opts } : opts) as Tensor<D>;
+  }
+  /** Standard deviation with `correction` (default 1) (PyTorch: `std`). */
+  std(dim?: Dims, opts: VarOptions | boolean = {}): Tensor<D> {
+    return reduce.std(this as Tensor<DType>, dim, typeof opts === "boolean" ? { unbiased: opts } : opts) as Tensor<D>;
+  }
+  /** Product over `dim` (PyTorch: `prod`). */
+  prod(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.prod(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  }
+  /** Maximum over `dim` (several allowed), NaN propagating (PyTorch: `amax`). */
+  amax(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.amax(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  }
+  /** Minimum over `dim` (PyTorch: `amin`). */
+  amin(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.amin(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  }
+  /**
+   * PyTorch's `max`: `max()` the largest element (0-dim); `max(dim, keepdim?)` → `{values, indices}`;
+   * `max(other)` the elementwise maximum.
+   */
+  max(): Tensor<D>;
+  max(dim: number, keepdim?: boolean | ReduceOptions): ValuesIndices<D>;
+  max(other: Tensor<DType>): Tensor<D>;
+  max(dim?: number | Tensor<DType>, keepdim?: boolean | ReduceOptions): Tensor<D> | ValuesIndices<D> {
+    if (dim instanceof Tensor) return this.maximum(dim);
+    if (dim === undefined) return reduce.maxAll(this as Tensor<DType>) as Tensor<D>;
+    return reduce.maxDim(this as Tensor<DType>, dim, kd(keepdim)) as ValuesIndices<D>;
+  }
+  /** PyTorch's `min`, as `max`. */
+  min(): Tensor<D>;
+  min(dim: number, keepdim?: boolean | ReduceOptions): ValuesIndices<D>;
+  min(other: Tensor<DType>): Tensor<D>;
+  min(dim?: number | Tensor<DType>, keepdim?: boolean | ReduceOptions): Tensor<D> | ValuesIndices<D> {
+    if (dim instanceof Tensor) return this.minimum(dim);
+    if (dim === undefined) return reduce.minAll(this as Tensor<DType>) as Tensor<D>;
+    return reduce.minDim(this as Tensor<DType>, dim, kd(keepdim)) as ValuesIndices<D>;
+  }
+  /** Vector p-norm (default 2) over `dim` (PyTorch: `norm(p, dim, keepdim)`). */
+  norm(p: number | "fro" = "fro", dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor {
+    return reduce.norm(this as Tensor<DType>, p, dim, kd(keepdim)) as Tensor;
+  }
+  /** Stable `log(sum(exp(x)))` over `dim` (PyTorch: `logsumexp`). */
+  logsumexp(dim: Dims, keepdim?: boolean | ReduceOptions): Tensor {
+    return reduce.logsumexp(this as Tensor<DType>, dim, kd(keepdim)) as Tensor;
+  }
+  /** Running sum along `dim` (PyTorch: `cumsum`). */
+  cumsum(dim: number): Tensor<D> {
+    return reduce.cumsum(this as Tensor<DType>, dim) as Tensor<D>;
+  }
+  /** Index of the maximum (first on ties; NaN maximal), over all elements without `dim` (PyTorch: `argmax`). */
+  argmax(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor<"int64"> {
+    return reduce.argmax(this as Tensor<DType>, dim, kd(keepdim));
+  }
+  /** Index of the minimum (PyTorch: `argmin`). */
+  argmin(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor<"int64"> {
+    return reduce.argmin(this as Tensor<DType>, dim, kd(keepdim));
+  }
+  /** Every element nonzero (over `dim`), as bool (PyTorch: `all`). */
+  all(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<"bool"> {
+    return reduce.all(this as Tensor<DType>, dim, kd(keepdim));
+  }
+  /** Some element nonzero (over `dim`), as bool (PyTorch: `any`). */
+  any(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<"bool"> {
+    return reduce.any(this as Tensor<DType>, dim, kd(keepdim));
+  }
+  /** Softmax along `dim` (any dim, strided input), double precision (PyTorch: `softmax`). */
+  softmax(dim: number): Tensor {
+    return reduce.softmax(this as Tensor<DType>, dim);
+  }
+  /** Log-softmax along `dim` (PyTorch: `log_softmax`). */
+  logSoftmax(dim: number): Tensor {
+    return reduce.logSoftmax(this as Tensor<DType>, dim);
   }
 
-  /** Softmax along `dim`, computed stably in double precision (PyTorch: `softmax`). */
-  softmax(dim: number): Tensor {
-    const x = this.floats("softmax");
-    const { outer, n, inner } = this.splitAt(dim);
-    const y = new Float32Array(x.length);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * n * inner + i;
-        let m = -Infinity;
-        for (let k = 0; k < n; k++) m = Math.max(m, x[base + k * inner]);
-        let s = 0;
-        for (let k = 0; k < n; k++) s += Math.exp(x[base + k * inner] - m);
-        for (let k = 0; k < n; k++) y[base + k * inner] = Math.exp(x[base + k * inner] - m) / s;
-      }
-    }
-    return new Tensor(y, this.shape);
+  // ----- shape ops -----------------------------------------------------------------------------
+
+  /** Tile `sizes[i]` times along each dim (PyTorch: `repeat`). */
+  repeat(...sizes: number[] | [readonly number[]]): Tensor<D> {
+    return manip.repeat(this, dimsOf(sizes));
+  }
+  /** Views along `dim` of `splitSize` each or of the given sizes (PyTorch: `split`). */
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor<D>[] {
+    return manip.split(this, splitSizeOrSections, dim);
+  }
+  /** `chunks` views along `dim` (PyTorch: `chunk`). */
+  chunk(chunks: number, dim = 0): Tensor<D>[] {
+    return manip.chunk(this, chunks, dim);
+  }
+  /** Views of each index along `dim` (PyTorch: `unbind`). */
+  unbind(dim = 0): Tensor<D>[] {
+    return manip.unbind(this, dim);
+  }
+  /** Reverse along `dims` (a copy) (PyTorch: `flip`). */
+  flip(...dims: number[] | [readonly number[]]): Tensor<D> {
+    return manip.flip(this, dimsOf(dims));
+  }
+  /** Shift with wrap-around (PyTorch: `roll(shifts, dims)`). */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor<D> {
+    return manip.roll(this, shifts, dims);
+  }
+  /** Lower triangle (PyTorch: `tril`). */
+  tril(diagonal = 0): Tensor<D> {
+    return manip.tril(this, diagonal);
+  }
+  /** Upper triangle (PyTorch: `triu`). */
+  triu(diagonal = 0): Tensor<D> {
+    return manip.triu(this, diagonal);
+  }
+  /** Values picked along `dim` by `index` (PyTorch: `gather`). */
+  gather(dim: number, index: Tensor<"int64">): Tensor<D> {
+    return manip.gather(this, dim, index);
+  }
+  /** Slices along `dim` picked by a 1-d `index` (PyTorch: `index_select`). */
+  indexSelect(dim: number, index: Tensor<"int64">): Tensor<D> {
+    return manip.indexSelect(this, dim, index);
   }
 
   /**
@@ -570,14 +855,6 @@ export class Tensor<D extends DType = "float32"> {
       }
     }
     return { values: new Tensor(values, shape), indices: new Tensor(indices, shape, "int64") };
-  }
-
-  /** Sum of all elements as a 0-dim tensor (double-precision accumulation) (PyTorch: `sum()`). */
-  sum(): Tensor {
-    const x = this.floats("sum");
-    let s = 0;
-    for (let i = 0; i < x.length; i++) s += x[i];
-    return new Tensor(Float32Array.of(s), []);
   }
 
   /**
@@ -624,6 +901,21 @@ export function normalizeDimIndex(dim: number, ndim: number): number {
   } catch (e) {
     throw new IndexError((e as Error).message);
   }
+}
+
+/** `clamp`'s keyword form. */
+export interface ClampBounds {
+  min?: Operand | null;
+  max?: Operand | null;
+}
+
+function clampArgs(min: Operand | ClampBounds | null, max: Operand | null): [Operand | null, Operand | null] {
+  if (min !== null && typeof min === "object" && !(min instanceof Tensor)) return [min.min ?? null, min.max ?? null];
+  return [min as Operand | null, max];
+}
+
+function kd(keepdim: boolean | ReduceOptions | undefined): ReduceOptions {
+  return typeof keepdim === "boolean" ? { keepdim } : keepdim ?? {};
 }
 
 function dimsOf(shape: readonly unknown[]): number[] {
@@ -740,42 +1032,6 @@ export function relu(x: Tensor, inplace = false): Tensor {
     dst[i] = v < 0 ? 0 : v;
   }
   return inplace ? x._bumpVersion() : new Tensor(dst, x.shape);
-}
-
-function argmaxRange(x: Float32Array, base: number, n: number, step: number): number {
-  let best = 0;
-  let bv = x[base];
-  for (let k = 1; k < n; k++) {
-    const v = x[base + k * step];
-    if (bv !== bv) break;
-    if (v > bv || v !== v) {
-      bv = v;
-      best = k;
-    }
-  }
-  return best;
-}
-
-type BinaryOp = "add" | "sub" | "mul" | "div";
-
-function binary(a: Tensor<DType>, b: Tensor<DType> | number, op: BinaryOp): Tensor {
-  if (a.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${a.dtype}`);
-  const bt = typeof b === "number" ? scalarTensor(b, "float32") : b;
-  if (bt.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${bt.dtype}`);
-  const shape = broadcastShapesStrict(a.shape, bt.shape);
-  const x = a.expand(shape);
-  const y = bt.expand(shape);
-  const out = new Float32Array(numel(shape));
-  const xs = x._storage as Float32Array;
-  const ys = y._storage as Float32Array;
-  let at = 0;
-  forEachRowImport(shape, [{ offset: x._offset, strides: x._strides }, { offset: y._offset, strides: y._strides }], (o0, o1, _2, n, s0, s1) => {
-    if (op === "add") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] + ys[o1];
-    else if (op === "sub") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] - ys[o1];
-    else if (op === "mul") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] * ys[o1];
-    else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) out[at++] = xs[o0] / ys[o1];
-  });
-  return new Tensor(out, shape);
 }
 
 /** Broadcast two shapes with PyTorch's error text. */

@@ -1,0 +1,481 @@
+/**
+ * Elementwise ops (PyTorch: `torch.add`, `torch.exp`, `torch.eq`, `torch.where`, ...) with
+ * PyTorch's broadcasting and type promotion over float32 / int64 / bool. Inputs may be strided
+ * views (broadcast operands walk with stride 0, nothing is materialised). Each op's inner loop is
+ * compiled once per (op, dtypes) into a plain typed-array loop (as `ndarray-ops`/`cwise` do): no
+ * per-element closures.
+ *
+ * Values are computed in double precision from float32 inputs and rounded once when stored
+ * (PyTorch computes in float32; results agree to within an ulp). int64 values go through JS
+ * numbers and are exact up to 2^53.
+ */
+import { RuntimeError } from "../../errors.js";
+import { numel } from "../shape.js";
+import { allocStorage, broadcastShapesStrict, scalarTensor, Tensor, type DType, type Storage } from "../tensor.js";
+import { forEachRow } from "./iter.js";
+
+/** A tensor or a JS scalar operand (numbers with a fraction promote to float32, booleans are bool). */
+export type Operand = Tensor<DType> | number | boolean;
+
+const RANK: Record<DType, number> = { bool: 0, int64: 1, float32: 2 };
+const BY_RANK: DType[] = ["bool", "int64", "float32"];
+
+/** The dtype category a JS scalar has in PyTorch's promotion (integral numbers are int64). */
+function scalarKind(v: number | boolean): DType {
+  if (typeof v === "boolean") return "bool";
+  return Number.isInteger(v) ? "int64" : "float32";
+}
+
+/**
+ * PyTorch's result type of an op on the given operands (`torch.result_type`): the highest category
+ * among bool < int64 < float32; scalars take part with their own category.
+ */
+export function resultType(...operands: Operand[]): DType {
+  let r = 0;
+  for (const o of operands) r = Math.max(r, RANK[o instanceof Tensor ? o.dtype : scalarKind(o)]);
+  return BY_RANK[r];
+}
+
+function asTensor(o: Operand, dtype: DType): Tensor<DType> {
+  if (o instanceof Tensor) return o;
+  return scalarTensor(Number(o), typeof o === "boolean" ? "bool" : dtype);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel compilation
+
+/** Helpers callable from compiled expressions. */
+const HELPERS = { erf: erfScalar, rint, powf, sigm: sigmoidScalar, signf };
+
+function load(dtype: DType, expr: string): string {
+  return dtype === "int64" ? `Number(${expr})` : expr;
+}
+
+function store(dtype: DType, expr: string): string {
+  if (dtype === "int64") return `BigInt(${expr})`;
+  if (dtype === "bool") return `((${expr}) ? 1 : 0)`;
+  return expr;
+}
+
+const cache = new Map<string, Function>();
+
+function compile(key: string, params: string[], body: string): Function {
+  let f = cache.get(key);
+  if (!f) {
+    const names = Object.keys(HELPERS);
+    f = new Function(...names, `return function (${params.join(", ")}) {\n${body}\n};`)(...Object.values(HELPERS)) as Function;
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/** Kernel over `arity` strided inputs writing `expr` (in variables a, b, c) to a contiguous output. */
+function kernelFresh(expr: string, ins: DType[], out: DType): Function {
+  const vars = ["a", "b", "c"];
+  const params = ["out", "at", "n"];
+  let loads = "";
+  let steps = "";
+  ins.forEach((dt, k) => {
+    params.push(`x${k}`, `o${k}`, `s${k}`);
+    loads += `const ${vars[k]} = ${load(dt, `x${k}[o${k}]`)}; `;
+    steps += `o${k} += s${k}; `;
+  });
+  const body = `for (let i = 0; i < n; i++) { ${loads}out[at++] = ${store(out, expr)}; ${steps}}\nreturn at;`;
+  return compile(`F|${expr}|${ins.join()}|${out}`, params, body);
+}
+
+/** Kernel writing `expr` back into the first operand's strided location (in-place ops). */
+function kernelInPlace(expr: string, ins: DType[]): Function {
+  const vars = ["a", "b", "c"];
+  const params = ["n"];
+  let loads = "";
+  let steps = "";
+  ins.forEach((dt, k) => {
+    params.push(`x${k}`, `o${k}`, `s${k}`);
+    loads += `const ${vars[k]} = ${load(dt, `x${k}[o${k}]`)}; `;
+    steps += `o${k} += s${k}; `;
+  });
+  const body = `for (let i = 0; i < n; i++) { ${loads}x0[o0] = ${store(ins[0], expr)}; ${steps}}`;
+  return compile(`I|${expr}|${ins.join()}`, params, body);
+}
+
+/**
+ * Evaluate `expr` over broadcast operands into a new contiguous tensor of `outDtype`, or into
+ * `inPlace` (which must have the broadcast shape).
+ */
+export function mapTensors(expr: string, inputs: Tensor<DType>[], outDtype: DType, inPlace?: Tensor<DType>): Tensor<DType> {
+  let shape: number[] = inputs[0].shape;
+  for (let k = 1; k < inputs.length; k++) shape = broadcastShapesStrict(shape, inputs[k].shape);
+  if (inPlace) {
+    if (shape.join() !== inPlace.shape.join()) {
+      throw new RuntimeError(
+        `output with shape ${fmt(inPlace.shape)} doesn't match the broadcast shape ${fmt(shape)}`,
+      );
+    }
+    const ins = [inPlace, ...inputs.slice(1)].map((t) => t.expand(shape));
+    const f = kernelInPlace(expr, ins.map((t) => t.dtype));
+    const st = ins.map((t) => t._storage);
+    forEachRow(shape, ins.map((t) => ({ offset: t._offset, strides: t._strides })), (o0, o1, o2, n, s0, s1, s2) => {
+      f(n, st[0], o0, s0, st[1], o1, s1, st[2], o2, s2);
+    });
+    inPlace._bumpVersion();
+    return inPlace;
+  }
+  const ins = inputs.map((t) => t.expand(shape));
+  const out = allocStorage(outDtype, numel(shape));
+  const f = kernelFresh(expr, ins.map((t) => t.dtype), outDtype);
+  const st = ins.map((t) => t._storage);
+  let at = 0;
+  forEachRow(shape, ins.map((t) => ({ offset: t._offset, strides: t._strides })), (o0, o1, o2, n, s0, s1, s2) => {
+    at = f(out, at, n, st[0], o0, s0, st[1], o1, s1, st[2], o2, s2);
+  });
+  return new Tensor(out as Storage as any, shape, outDtype) as Tensor<DType>;
+}
+
+function fmt(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar helpers (double precision)
+
+/** Round half to even, keeping the sign of zero (C's `nearbyint`). */
+export function rint(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  let r = d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+  if (r === 0 && (v < 0 || Object.is(v, -0))) r = -0;
+  return r;
+}
+
+/** C's `pow` special cases (`pow(1, NaN) = 1`, `pow(-1, ±inf) = 1`) on top of `Math.pow`. */
+export function powf(a: number, b: number): number {
+  if (a === 1 || b === 0) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return Math.pow(a, b);
+}
+
+/** Logistic function `1 / (1 + exp(-x))`. */
+export function sigmoidScalar(v: number): number {
+  return 1 / (1 + Math.exp(-v));
+}
+
+/** `sign` as PyTorch's `(0 < x) - (x < 0)`: NaN gives 0 and -0 gives 0. */
+export function signf(v: number): number {
+  return (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0);
+}
+
+/** The error function, accurate to double rounding for float32 purposes (series below |x| < 4). */
+export function erfScalar(x: number): number {
+  if (x !== x) return NaN;
+  const ax = Math.abs(x);
+  if (ax >= 4) return x > 0 ? 1 : -1;
+  if (ax > 2.5) {
+    // erfc by its continued fraction (converges fast for larger x).
+    let f = 0;
+    for (let k = 60; k >= 1; k--) f = (k / 2) / (ax + f);
+    const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+    return x > 0 ? 1 - erfc : erfc - 1;
+  }
+  // Maclaurin series: 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)).
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= -x2 / n;
+    const add = term / (2 * n + 1);
+    sum += add;
+    if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unary ops
+
+/** How a unary op chooses its output dtype: `float` ops turn int64/bool into float32. */
+type UnaryKind = "float" | "same" | "sameNoBool";
+
+const UNARY: Record<string, { expr: string; kind: UnaryKind; intExpr?: string }> = {
+  neg: { expr: "-a", kind: "sameNoBool" },
+  abs: { expr: "Math.abs(a)", kind: "same" },
+  exp: { expr: "Math.exp(a)", kind: "float" },
+  log: { expr: "Math.log(a)", kind: "float" },
+  log1p: { expr: "Math.log1p(a)", kind: "float" },
+  sqrt: { expr: "Math.sqrt(a)", kind: "float" },
+  rsqrt: { expr: "1 / Math.sqrt(a)", kind: "float" },
+  sigmoid: { expr: "sigm(a)", kind: "float" },
+  tanh: { expr: "Math.tanh(a)", kind: "float" },
+  erf: { expr: "erf(a)", kind: "float" },
+  sin: { expr: "Math.sin(a)", kind: "float" },
+  cos: { expr: "Math.cos(a)", kind: "float" },
+  floor: { expr: "Math.floor(a)", kind: "same" },
+  ceil: { expr: "Math.ceil(a)", kind: "same" },
+  round: { expr: "rint(a)", kind: "same" },
+  trunc: { expr: "Math.trunc(a)", kind: "same" },
+  sign: { expr: "signf(a)", kind: "same" },
+  reciprocal: { expr: "1 / a", kind: "float" },
+  square: { expr: "a * a", kind: "same" },
+};
+
+/** Names of the unary elementwise ops. */
+export type UnaryName = keyof typeof UNARY & string;
+
+function unaryOut(name: string, x: Tensor<DType>): DType {
+  const { kind } = UNARY[name];
+  if (kind === "float") return "float32";
+  if (x.dtype === "bool") {
+    if (name === "neg") {
+      throw new RuntimeError(
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+      );
+    }
+    if (name === "square") return "int64";
+  }
+  return x.dtype;
+}
+
+/**
+ * Apply a unary elementwise op (`neg, abs, exp, log, log1p, sqrt, rsqrt, sigmoid, tanh, erf, sin,
+ * cos, floor, ceil, round, sign, reciprocal, square`); `inPlace` writes into `x` (PyTorch's `_`
+ * variants, which refuse a result dtype that differs from `x`'s).
+ */
+export function unary(name: UnaryName, x: Tensor<DType>, inPlace = false): Tensor<DType> {
+  const out = unaryOut(name, x);
+  if (inPlace) {
+    if (out !== x.dtype) throw new RuntimeError(`result type Float can't be cast to the desired output type ${dtypeName(x.dtype)}`);
+    return mapTensors(UNARY[name].expr, [x], out, x);
+  }
+  return mapTensors(UNARY[name].expr, [x], out);
+}
+
+/** PyTorch's scalar-type name of a dtype (`Float`, `Long`, `Bool`), as in its messages. */
+export function dtypeName(d: DType): string {
+  return d === "float32" ? "Float" : d === "int64" ? "Long" : "Bool";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary ops
+
+const BINARY: Record<string, string> = {
+  add: "a + b",
+  sub: "a - b",
+  mul: "a * b",
+  div: "a / b",
+  pow: "powf(a, b)",
+  maximum: "(a !== a || b !== b) ? NaN : (a > b ? a : b)",
+  minimum: "(a !== a || b !== b) ? NaN : (a < b ? a : b)",
+  eq: "a === b",
+  ne: "a !== b",
+  lt: "a < b",
+  le: "a <= b",
+  gt: "a > b",
+  ge: "a >= b",
+  logicalAnd: "a !== 0 && b !== 0",
+  logicalOr: "a !== 0 || b !== 0",
+  logicalXor: "(a !== 0) !== (b !== 0)",
+  floorDivide: "Math.floor(a / b)",
+  remainder: "a - Math.floor(a / b) * b",
+};
+
+/** Names of the binary elementwise ops. */
+export type BinaryName = keyof typeof BINARY & string;
+
+const COMPARISON = new Set(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"]);
+
+/**
+ * Apply a binary elementwise op with broadcasting and PyTorch's type promotion. `alpha` scales
+ * `b` for add/sub (PyTorch: `torch.add(a, b, alpha=)`). `inPlace` writes into `a`.
+ */
+export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?: number; inPlace?: boolean } = {}): Tensor<DType> {
+  const { alpha, inPlace = false } = opts;
+  let common = resultType(a, b);
+  if (alpha !== undefined && alpha !== 1 && !Number.isInteger(alpha) && common !== "float32") {
+    throw new RuntimeError("For integral input tensors, argument alpha must not be a floating point number.");
+  }
+  let out: DType;
+  if (COMPARISON.has(name)) out = "bool";
+  else if (name === "div") out = "float32";
+  else out = common;
+  if (name === "sub" && common === "bool") {
+    throw new RuntimeError(
+      "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
+    );
+  }
+  if ((name === "floorDivide" || name === "remainder") && common !== "float32") {
+    // Integer division: exact for int64 through JS numbers; division by zero is an error in PyTorch.
+    const bt = asTensor(b, common);
+    if ((bt.to("bool").data as Uint8Array).includes(0)) throw new RuntimeError("ZeroDivisionError");
+  }
+  if (name === "pow" && common === "int64" && b instanceof Tensor === false && (b as number) < 0) {
+    throw new RuntimeError("Integers to negative integer powers are not allowed.");
+  }
+  let expr = BINARY[name];
+  if (alpha !== undefined && alpha !== 1 && (name === "add" || name === "sub")) {
+    expr = name === "add" ? `a + ${alpha} * b` : `a - ${alpha} * b`;
+  }
+  const ta = asTensor(a, common);
+  const tb = asTensor(b, common);
+  if (inPlace) {
+    if (!(a instanceof Tensor)) throw new RuntimeError("in-place op needs a tensor");
+    if (RANK[out] > RANK[a.dtype]) {
+      throw new RuntimeError(`result type ${dtypeName(out)} can't be cast to the desired output type ${dtypeName(a.dtype)}`);
+    }
+    return mapTensors(expr, [ta, tb], a.dtype, ta);
+  }
+  return mapTensors(expr, [ta, tb], out);
+}
+
+/** `x.clamp(min, max)` (either may be null) with NaN propagated (PyTorch: `torch.clamp`). */
+export function clamp(x: Tensor<DType>, min: Operand | null = null, max: Operand | null = null, inPlace = false): Tensor<DType> {
+  if (min === null && max === null) throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
+  const parts: Operand[] = [x];
+  if (min !== null) parts.push(min);
+  if (max !== null) parts.push(max);
+  const out = resultType(...parts);
+  if (inPlace && out !== x.dtype) {
+    throw new RuntimeError(`result type ${dtypeName(out)} can't be cast to the desired output type ${dtypeName(x.dtype)}`);
+  }
+  const ins: Tensor<DType>[] = [x];
+  let expr = "a";
+  const lo = min !== null ? (ins.push(asTensor(min, out)), ins.length === 2 ? "b" : "c") : null;
+  const hi = max !== null ? (ins.push(asTensor(max, out)), ins.length === 2 ? "b" : "c") : null;
+  if (lo) expr = `((${expr}) !== (${expr}) ? NaN : ${lo} !== ${lo} ? ${lo} : (${expr}) < ${lo} ? ${lo} : (${expr}))`;
+  if (hi) expr = `((${expr}) !== (${expr}) ? NaN : ${hi} !== ${hi} ? ${hi} : (${expr}) > ${hi} ? ${hi} : (${expr}))`;
+  return inPlace ? mapTensors(expr, ins, x.dtype, x) : mapTensors(expr, ins, out);
+}
+
+/** `cond ? x : y` elementwise with broadcasting and promotion of x and y (PyTorch: `torch.where`). */
+export function where(condition: Tensor<DType>, x: Operand, y: Operand): Tensor<DType> {
+  if (condition.dtype !== "bool") {
+    throw new RuntimeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${dtypeName(condition.dtype)}`);
+  }
+  const out = resultType(x, y);
+  return mapTensors("a !== 0 ? b : c", [condition, asTensor(x, out), asTensor(y, out)], out);
+}
+
+/** `logical_not`: bool tensor, true where `x == 0` (PyTorch: `torch.logical_not`). */
+export function logicalNot(x: Tensor<DType>): Tensor<"bool"> {
+  return mapTensors("a === 0", [x], "bool") as Tensor<"bool">;
+}
+
+/** `maskedFill`: `value` where `mask` (bool, broadcast to x) is true; in place with `inPlace` (PyTorch: `masked_fill`). */
+export function maskedFill<D extends DType>(x: Tensor<D>, mask: Tensor<DType>, value: number | boolean | Tensor<DType>, inPlace = false): Tensor<D> {
+  if (mask.dtype !== "bool") {
+    throw new RuntimeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask.dtype === "int64" ? "long int" : mask.dtype}`);
+  }
+  if (value instanceof Tensor && value.ndim !== 0) {
+    throw new RuntimeError(`masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s).`);
+  }
+  const v = asTensor(value instanceof Tensor ? value : Number(value), x.dtype);
+  const xs = x as Tensor<DType>;
+  if (inPlace) {
+    // a = x (written), b = mask, c = value
+    return mapTensors("b !== 0 ? c : a", [xs, mask, v], x.dtype, xs) as Tensor<D>;
+  }
+  const shape = broadcastShapesStrict(x.shape, mask.shape);
+  if (shape.join() !== x.shape.join()) {
+    throw new RuntimeError(`The size of tensor a (${x.shape[x.ndim - 1]}) must match the size of tensor b (${mask.shape[mask.ndim - 1]}) at non-singleton dimension ${x.ndim - 1}`);
+  }
+  return mapTensors("b !== 0 ? c : a", [xs, mask, v], x.dtype) as Tensor<D>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functional forms (PyTorch: `torch.exp(x)`, `torch.add(a, b, alpha=)`, ...)
+
+/** `a + alpha * b` (PyTorch: `torch.add`). */
+export function add(a: Operand, b: Operand, opts: { alpha?: number } = {}): Tensor<DType> {
+  return binary("add", a, b, opts);
+}
+/** `a - alpha * b` (PyTorch: `torch.sub`). */
+export function sub(a: Operand, b: Operand, opts: { alpha?: number } = {}): Tensor<DType> {
+  return binary("sub", a, b, opts);
+}
+/** `a * b` (PyTorch: `torch.mul`). */
+export function mul(a: Operand, b: Operand): Tensor<DType> {
+  return binary("mul", a, b);
+}
+/** True division, float32 result (PyTorch: `torch.div`). */
+export function div(a: Operand, b: Operand): Tensor<DType> {
+  return binary("div", a, b);
+}
+/** `a ** b` (PyTorch: `torch.pow`). */
+export function pow(a: Operand, b: Operand): Tensor<DType> {
+  return binary("pow", a, b);
+}
+/** Elementwise maximum, NaN propagating (PyTorch: `torch.maximum`). */
+export function maximum(a: Tensor<DType>, b: Tensor<DType>): Tensor<DType> {
+  return binary("maximum", a, b);
+}
+/** Elementwise minimum, NaN propagating (PyTorch: `torch.minimum`). */
+export function minimum(a: Tensor<DType>, b: Tensor<DType>): Tensor<DType> {
+  return binary("minimum", a, b);
+}
+/** `a == b` as bool (PyTorch: `torch.eq`). */
+export function eq(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("eq", a, b) as Tensor<"bool">;
+}
+/** `a != b` as bool (PyTorch: `torch.ne`). */
+export function ne(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("ne", a, b) as Tensor<"bool">;
+}
+/** `a < b` as bool (PyTorch: `torch.lt`). */
+export function lt(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("lt", a, b) as Tensor<"bool">;
+}
+/** `a <= b` as bool (PyTorch: `torch.le`). */
+export function le(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("le", a, b) as Tensor<"bool">;
+}
+/** `a > b` as bool (PyTorch: `torch.gt`). */
+export function gt(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("gt", a, b) as Tensor<"bool">;
+}
+/** `a >= b` as bool (PyTorch: `torch.ge`). */
+export function ge(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("ge", a, b) as Tensor<"bool">;
+}
+/** Logical and, as bool (PyTorch: `torch.logical_and`). */
+export function logicalAnd(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("logicalAnd", a, b) as Tensor<"bool">;
+}
+/** Logical or, as bool (PyTorch: `torch.logical_or`). */
+export function logicalOr(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("logicalOr", a, b) as Tensor<"bool">;
+}
+/** Logical xor, as bool (PyTorch: `torch.logical_xor`). */
+export function logicalXor(a: Operand, b: Operand): Tensor<"bool"> {
+  return binary("logicalXor", a, b) as Tensor<"bool">;
+}
+/** `-x` (PyTorch: `torch.neg`). */
+export function neg(x: Tensor<DType>): Tensor<DType> { return unary("neg", x); }
+/** `|x|` (PyTorch: `torch.abs`). */
+export function abs(x: Tensor<DType>): Tensor<DType> { return unary("abs", x); }
+/** `e^x` (PyTorch: `torch.exp`). */
+export function exp(x: Tensor<DType>): Tensor<DType> { return unary("exp", x); }
+/** Natural log (PyTorch: `torch.log`). */
+export function log(x: Tensor<DType>): Tensor<DType> { return unary("log", x); }
+/** `log(1 + x)` (PyTorch: `torch.log1p`). */
+export function log1p(x: Tensor<DType>): Tensor<DType> { return unary("log1p", x); }
+/** Square root (PyTorch: `torch.sqrt`). */
+export function sqrt(x: Tensor<DType>): Tensor<DType> { return unary("sqrt", x); }
+/** `1 / sqrt(x)` (PyTorch: `torch.rsqrt`). */
+export function rsqrt(x: Tensor<DType>): Tensor<DType> { return unary("rsqrt", x); }
+/** Logistic sigmoid (PyTorch: `torch.sigmoid`). */
+export function sigmoid(x: Tensor<DType>): Tensor<DType> { return unary("sigmoid", x); }
+/** Hyperbolic tangent (PyTorch: `torch.tanh`). */
+export function tanh(x: Tensor<DType>): Tensor<DType> { return unary("tanh", x); }
+/** Error function (PyTorch: `torch.erf`). */
+export function erf(x: Tensor<DType>): Tensor<DType> { return unary("erf", x); }
+/** Sine (PyTorch: `torch.sin`). */
+export function sin(x: Tensor<DType>): Tensor<DType> { return unary("sin", x); }
+/** Cosine (PyTorch: `torch.cos`). */
+export function cos(x: Tensor<DType>): Tensor<DType> { return unary("cos", x); }
+/** Round down (PyTorch: `torch.floor`). */
+export function floor(x: Tensor<DType>): Tensor<DType> { return unary("floor", x); }
+/** Round up (PyTorch: `torch.ceil`). */
+export function ceil(x: Tensor<DType>): Tensor<DType> { return unary("ceil", x); }
+/** Round half to even (PyTorch: `torch.round`). */
+export function round(x: Tensor<DType>): Tensor<DType> { return unary("round", x); }
+/** Sign, NaN gives 0 (PyTorch: `torch.sign`). */
+export function sign(x: Tensor<DType>): Tensor<DType> { return unary("sign", x); }

@@ -1,0 +1,478 @@
+/**
+ * Reductions over one or more dims with `keepdim` (PyTorch: `sum, mean, var, std, max, min, amax,
+ * amin, prod, norm, logsumexp, argmax, argmin, all, any`), scans (`cumsum`) and `softmax` /
+ * `logSoftmax` along any dim. Strided inputs are read in place: the reduced block's storage
+ * offsets are tabulated once and every output element walks them. Accumulation is in double
+ * precision, rounded once to float32 (PyTorch accumulates float32 sums pairwise; the two agree to
+ * about 1e-7 relative).
+ */
+import { IndexError, RuntimeError } from "../../errors.js";
+import { numel } from "../shape.js";
+import { allocStorage, normalizeDimIndex, Tensor, type DType } from "../tensor.js";
+import { dtypeName, maximum, minimum } from "./elementwise.js";
+import { forEachRow, offsetTable } from "./iter.js";
+
+/** `dim` arguments: one dim, a list, or null/undefined for all dims. */
+export type Dims = number | readonly number[] | null | undefined;
+
+/** Options of the reductions (PyTorch's keyword arguments). */
+export interface ReduceOptions {
+  keepdim?: boolean;
+}
+
+interface Plan {
+  src: ArrayLike<number>;
+  keptShape: number[];
+  keptStrides: number[];
+  offset: number;
+  offs: Float64Array;
+  outShape: number[];
+  reduced: number[];
+}
+
+/** Numbers to read: the storage itself for float32/bool, a number copy for int64. */
+function numeric(x: Tensor<DType>): { src: ArrayLike<number>; offset: number; strides: number[] } {
+  if (x.dtype !== "int64") return { src: x._storage as ArrayLike<number>, offset: x._offset, strides: x._strides };
+  const d = x.data as BigInt64Array;
+  const f = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) f[i] = Number(d[i]);
+  let s = 1;
+  const strides = new Array<number>(x.ndim);
+  for (let k = x.ndim - 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= x.shape[k];
+  }
+  return { src: f, offset: 0, strides };
+}
+
+/** Normalised, deduplicated list of reduced dims (all dims for null/undefined/[]). */
+export function reduceDims(dim: Dims, ndim: number): number[] {
+  if (dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0)) return [...Array(ndim).keys()];
+  const list = typeof dim === "number" ? [dim] : [...dim];
+  const out: number[] = [];
+  for (const d of list) {
+    const n = normalizeDimIndex(d, ndim);
+    if (out.includes(n)) throw new RuntimeError(`dim ${n} appears multiple times in the list of dims`);
+    out.push(n);
+  }
+  return out;
+}
+
+function plan(x: Tensor<DType>, dim: Dims, keepdim: boolean): Plan {
+  const { src, offset, strides } = numeric(x);
+  const reduced = reduceDims(dim, x.ndim).filter((d) => d < x.ndim);
+  const keptShape: number[] = [];
+  const keptStrides: number[] = [];
+  const redShape: number[] = [];
+  const redStrides: number[] = [];
+  const outShape: number[] = [];
+  for (let d = 0; d < x.ndim; d++) {
+    if (reduced.includes(d)) {
+      redShape.push(x.shape[d]);
+      redStrides.push(strides[d]);
+      if (keepdim) outShape.push(1);
+    } else {
+      keptShape.push(x.shape[d]);
+      keptStrides.push(strides[d]);
+      outShape.push(x.shape[d]);
+    }
+  }
+  return { src, keptShape, keptStrides, offset, offs: offsetTable(redShape, redStrides, 0), outShape, reduced };
+}
+
+type Kind = "sum" | "prod" | "mean" | "amax" | "amin" | "all" | "any" | "logsumexp" | "normp" | "norminf" | "normninf" | "norm0";
+
+function reduceOne(kind: Kind, x: ArrayLike<number>, base: number, offs: Float64Array, p: number): number {
+  const n = offs.length;
+  switch (kind) {
+    case "sum":
+    case "mean": {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += x[base + offs[k]];
+      return kind === "mean" ? s / n : s;
+    }
+    case "prod": {
+      let s = 1;
+      for (let k = 0; k < n; k++) s *= x[base + offs[k]];
+      return s;
+    }
+    case "amax": {
+      let m = -Infinity;
+      for (let k = 0; k < n; k++) {
+        const v = x[base + offs[k]];
+        if (v !== v) return NaN;
+        if (v > m) m = v;
+      }
+      return m;
+    }
+    case "amin": {
+      let m = Infinity;
+      for (let k = 0; k < n; k++) {
+        const v = x[base + offs[k]];
+        if (v !== v) return NaN;
+        if (v < m) m = v;
+      }
+      return m;
+    }
+    case "all":
+      for (let k = 0; k < n; k++) if (x[base + offs[k]] === 0) return 0;
+      return 1;
+    case "any":
+      for (let k = 0; k < n; k++) if (x[base + offs[k]] !== 0) return 1;
+      return 0;
+    case "logsumexp": {
+      let m = -Infinity;
+      for (let k = 0; k < n; k++) {
+        const v = x[base + offs[k]];
+        if (v > m || v !== v) m = v;
+        if (v !== v) break;
+      }
+      if (m !== m) return NaN;
+      if (m === Infinity || m === -Infinity) return m === Infinity ? Infinity : -Infinity;
+      let s = 0;
+      for (let k = 0; k < n; k++) s += Math.exp(x[base + offs[k]] - m);
+      return m + Math.log(s);
+    }
+    case "normp": {
+      let s = 0;
+      if (p === 2) {
+        for (let k = 0; k < n; k++) {
+          const v = x[base + offs[k]];
+          s += v * v;
+        }
+        return Math.sqrt(s);
+      }
+      if (p === 1) {
+        for (let k = 0; k < n; k++) s += Math.abs(x[base + offs[k]]);
+        return s;
+      }
+      for (let k = 0; k < n; k++) s += Math.pow(Math.abs(x[base + offs[k]]), p);
+      return Math.pow(s, 1 / p);
+    }
+    case "norminf": {
+      let m = 0;
+      for (let k = 0; k < n; k++) {
+        const v = Math.abs(x[base + offs[k]]);
+        if (v !== v) return NaN;
+        if (v > m) m = v;
+      }
+      return m;
+    }
+    case "normninf": {
+      let m = Infinity;
+      for (let k = 0; k < n; k++) {
+        const v = Math.abs(x[base + offs[k]]);
+        if (v !== v) return NaN;
+        if (v < m) m = v;
+      }
+      return m;
+    }
+    case "norm0": {
+      let c = 0;
+      for (let k = 0; k < n; k++) if (x[base + offs[k]] !== 0) c++;
+      return c;
+    }
+  }
+}
+
+function runReduce(x: Tensor<DType>, kind: Kind, dim: Dims, keepdim: boolean, outDtype: DType, p = 2): Tensor<DType> {
+  const pl = plan(x, dim, keepdim);
+  const n = numel(pl.keptShape);
+  const out = allocStorage(outDtype, n) as Float32Array;
+  const big = outDtype === "int64";
+  let at = 0;
+  forEachRow(pl.keptShape, [{ offset: pl.offset, strides: pl.keptStrides }], (o, _1, _2, len, s) => {
+    for (let i = 0; i < len; i++, o += s) {
+      const v = reduceOne(kind, pl.src, o, pl.offs, p);
+      (out as unknown as { [i: number]: unknown })[at++] = big ? BigInt(v) : v;
+    }
+  });
+  return new Tensor(out as any, pl.outShape, outDtype) as Tensor<DType>;
+}
+
+function checkNonEmpty(x: Tensor<DType>, dim: Dims, name: string): void {
+  if (x.numel() !== 0) return;
+  if (dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0)) {
+    throw new RuntimeError(`${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
+  }
+  for (const d of reduceDims(dim, x.ndim)) {
+    if (x.shape[d] === 0) throw new IndexError(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
+  }
+}
+
+function floatOnly(x: Tensor<DType>, name: string): void {
+  if (x.dtype !== "float32") {
+    throw new RuntimeError(
+      `${name}(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${dtypeName(x.dtype)}`,
+    );
+  }
+}
+
+/** Sum over `dim` (all by default); int64/bool sum to int64 (PyTorch: `torch.sum`). */
+export function sum(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  return runReduce(x, "sum", dim, !!opts.keepdim, x.dtype === "float32" ? "float32" : "int64");
+}
+
+/** Mean over `dim` (float32 only, as PyTorch) (PyTorch: `torch.mean`). */
+export function mean(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  floatOnly(x, "mean");
+  return runReduce(x, "mean", dim, !!opts.keepdim, "float32");
+}
+
+/** Product over `dim` (PyTorch: `torch.prod`). */
+export function prod(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  return runReduce(x, "prod", dim, !!opts.keepdim, x.dtype === "float32" ? "float32" : "int64");
+}
+
+/** Maximum over `dim` (several dims allowed), NaN propagating (PyTorch: `torch.amax`). */
+export function amax(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  checkNonEmpty(x, dim, "amax");
+  return runReduce(x, "amax", dim, !!opts.keepdim, x.dtype);
+}
+
+/** Minimum over `dim` (several dims allowed), NaN propagating (PyTorch: `torch.amin`). */
+export function amin(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  checkNonEmpty(x, dim, "amin");
+  return runReduce(x, "amin", dim, !!opts.keepdim, x.dtype);
+}
+
+/** Whether every element (over `dim`) is nonzero, as bool (PyTorch: `torch.all`). */
+export function all(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<"bool"> {
+  return runReduce(x, "all", dim, !!opts.keepdim, "bool") as Tensor<"bool">;
+}
+
+/** Whether any element (over `dim`) is nonzero, as bool (PyTorch: `torch.any`). */
+export function any(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<"bool"> {
+  return runReduce(x, "any", dim, !!opts.keepdim, "bool") as Tensor<"bool">;
+}
+
+/** `log(sum(exp(x)))` over `dim`, computed stably (PyTorch: `torch.logsumexp`). */
+export function logsumexp(x: Tensor<DType>, dim: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  return runReduce(x.dtype === "float32" ? x : x.to("float32"), "logsumexp", dim, !!opts.keepdim, "float32");
+}
+
+/**
+ * Vector p-norm over `dim` (all by default): `p` a number, `Infinity`, `-Infinity` or `"fro"`
+ * (= 2) (PyTorch: `torch.norm(input, p, dim, keepdim)`).
+ */
+export function norm(x: Tensor<DType>, p: number | "fro" = "fro", dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  floatOnly(x, "linalg.vector_norm");
+  const pv = p === "fro" ? 2 : p;
+  const kind: Kind = pv === Infinity ? "norminf" : pv === -Infinity ? "normninf" : pv === 0 ? "norm0" : "normp";
+  return runReduce(x, kind, dim, !!opts.keepdim, "float32", pv);
+}
+
+/** Options of `var`/`std`. */
+export interface VarOptions extends ReduceOptions {
+  /** Subtracted from the count in the divisor (PyTorch: `correction`, default 1; `unbiased: false` is 0). */
+  correction?: number;
+  unbiased?: boolean;
+}
+
+function moments(x: Tensor<DType>, dim: Dims, opts: VarOptions, root: boolean, name: string): Tensor<DType> {
+  floatOnly(x, name);
+  const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  const pl = plan(x, dim, !!opts.keepdim);
+  const out = new Float32Array(numel(pl.keptShape));
+  const R = pl.offs.length;
+  const src = pl.src;
+  const offs = pl.offs;
+  let at = 0;
+  forEachRow(pl.keptShape, [{ offset: pl.offset, strides: pl.keptStrides }], (o, _1, _2, len, s) => {
+    for (let i = 0; i < len; i++, o += s) {
+      let m = 0;
+      for (let k = 0; k < R; k++) m += src[o + offs[k]];
+      m /= R;
+      let q = 0;
+      for (let k = 0; k < R; k++) {
+        const d = src[o + offs[k]] - m;
+        q += d * d;
+      }
+      const v = q / Math.max(0, R - correction);
+      out[at++] = root ? Math.sqrt(v) : v;
+    }
+  });
+  return new Tensor(out, pl.outShape);
+}
+
+/** Variance over `dim` with `correction` (default 1) (PyTorch: `torch.var`). */
+export function variance(x: Tensor<DType>, dim?: Dims, opts: VarOptions = {}): Tensor<DType> {
+  return moments(x, dim, opts, false, "var");
+}
+
+/** Standard deviation over `dim` with `correction` (default 1) (PyTorch: `torch.std`). */
+export function std(x: Tensor<DType>, dim?: Dims, opts: VarOptions = {}): Tensor<DType> {
+  return moments(x, dim, opts, true, "std");
+}
+
+/** Values and int64 indices of a max/min along one dim (PyTorch's `torch.return_types.max`). */
+export interface ValuesIndices<D extends DType = DType> {
+  values: Tensor<D>;
+  indices: Tensor<"int64">;
+}
+
+function extremum(x: Tensor<DType>, dim: number, keepdim: boolean, isMax: boolean, name: string): { values: Tensor<DType>; indices: Tensor<"int64"> } {
+  const d = normalizeDimIndex(dim, x.ndim);
+  if (x.ndim > 0 && x.shape[d] === 0) {
+    throw new IndexError(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
+  }
+  const pl = plan(x, d, keepdim);
+  const n = numel(pl.keptShape);
+  const vals = allocStorage(x.dtype, n) as unknown as { [i: number]: unknown };
+  const idx = new BigInt64Array(n);
+  const src = pl.src;
+  const offs = pl.offs;
+  const R = offs.length;
+  const big = x.dtype === "int64";
+  let at = 0;
+  forEachRow(pl.keptShape, [{ offset: pl.offset, strides: pl.keptStrides }], (o, _1, _2, len, s) => {
+    for (let i = 0; i < len; i++, o += s) {
+      let best = 0;
+      let bv = src[o + offs[0]];
+      for (let k = 1; k < R && bv === bv; k++) {
+        const v = src[o + offs[k]];
+        if (v !== v || (isMax ? v > bv : v < bv)) {
+          bv = v;
+          best = k;
+        }
+      }
+      vals[at] = big ? BigInt(bv) : bv;
+      idx[at++] = BigInt(best);
+    }
+  });
+  return { values: new Tensor(vals as any, pl.outShape, x.dtype) as Tensor<DType>, indices: new Tensor(idx, pl.outShape, "int64") };
+}
+
+/** Max along `dim` as `{values, indices}` (PyTorch: `torch.max(x, dim, keepdim)`). */
+export function maxDim(x: Tensor<DType>, dim: number, opts: ReduceOptions = {}): ValuesIndices {
+  return extremum(x, dim, !!opts.keepdim, true, "max");
+}
+
+/** Min along `dim` as `{values, indices}` (PyTorch: `torch.min(x, dim, keepdim)`). */
+export function minDim(x: Tensor<DType>, dim: number, opts: ReduceOptions = {}): ValuesIndices {
+  return extremum(x, dim, !!opts.keepdim, false, "min");
+}
+
+/** Largest element as a 0-dim tensor, NaN propagating (PyTorch: `torch.max(x)`). */
+export function maxAll(x: Tensor<DType>): Tensor<DType> {
+  checkNonEmpty(x, null, "max");
+  return runReduce(x, "amax", null, false, x.dtype);
+}
+
+/** Smallest element as a 0-dim tensor (PyTorch: `torch.min(x)`). */
+export function minAll(x: Tensor<DType>): Tensor<DType> {
+  checkNonEmpty(x, null, "min");
+  return runReduce(x, "amin", null, false, x.dtype);
+}
+
+function argExt(x: Tensor<DType>, dim: number | null | undefined, keepdim: boolean, isMax: boolean): Tensor<"int64"> {
+  const name = isMax ? "argmax" : "argmin";
+  if (dim === null || dim === undefined) {
+    if (x.numel() === 0) throw new IndexError(`${name}(): Expected reduction dim to be specified for input.numel() == 0.`);
+    const r = extremum(x.reshape(-1), 0, false, isMax, name).indices;
+    return keepdim ? r.reshape(x.shape.map(() => 1)) : r;
+  }
+  return extremum(x, dim, keepdim, isMax, name).indices;
+}
+
+/** Index of the maximum (first on ties, NaN counts as maximal), flattened without `dim` (PyTorch: `torch.argmax`). */
+export function argmax(x: Tensor<DType>, dim?: number | null, opts: ReduceOptions = {}): Tensor<"int64"> {
+  return argExt(x, dim, !!opts.keepdim, true);
+}
+
+/** Index of the minimum (PyTorch: `torch.argmin`). */
+export function argmin(x: Tensor<DType>, dim?: number | null, opts: ReduceOptions = {}): Tensor<"int64"> {
+  return argExt(x, dim, !!opts.keepdim, false);
+}
+
+/** Walk every line along `d`: `fn(inBase, inStride, outBase, outStride, n)` once per line. */
+function alongDim(x: Tensor<DType>, d: number, outStrides: number[], fn: (src: ArrayLike<number>, ib: number, is: number, ob: number, os: number, n: number) => void): void {
+  const { src, offset, strides } = numeric(x);
+  const keptShape = x.shape.filter((_, k) => k !== d);
+  const inKept = strides.filter((_, k) => k !== d);
+  const outKept = outStrides.filter((_, k) => k !== d);
+  const n = x.ndim ? x.shape[d] : 1;
+  const is = x.ndim ? strides[d] : 1;
+  const os = x.ndim ? outStrides[d] : 1;
+  if (n === 0) return;
+  forEachRow(keptShape, [{ offset, strides: inKept }, { offset: 0, strides: outKept }], (o0, o1, _2, len, s0, s1) => {
+    for (let i = 0; i < len; i++, o0 += s0, o1 += s1) fn(src, o0, is, o1, os, n);
+  });
+}
+
+function contiguousOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let k = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = k;
+    k *= shape[i];
+  }
+  return s;
+}
+
+/** Running sum along `dim` (double accumulation, as ATen's CPU kernel) (PyTorch: `torch.cumsum`). */
+export function cumsum(x: Tensor<DType>, dim: number): Tensor<DType> {
+  const d = normalizeDimIndex(dim, x.ndim);
+  const outDtype: DType = x.dtype === "float32" ? "float32" : "int64";
+  const strides = contiguousOf(x.shape);
+  const f = new Float64Array(x.numel());
+  alongDim(x, d, strides, (src, ib, is, ob, os, n) => {
+    let s = 0;
+    for (let k = 0; k < n; k++) {
+      s += src[ib + k * is];
+      f[ob + k * os] = s;
+    }
+  });
+  const out = allocStorage(outDtype, f.length);
+  if (outDtype === "int64") for (let i = 0; i < f.length; i++) (out as BigInt64Array)[i] = BigInt(f[i]);
+  else (out as Float32Array).set(f);
+  return new Tensor(out as any, x.shape, outDtype) as Tensor<DType>;
+}
+
+function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
+  const name = log ? "log_softmax" : "softmax";
+  if (x.dtype !== "float32") throw new RuntimeError(`"${name}_lastdim_kernel_impl" not implemented for '${dtypeName(x.dtype)}'`);
+  const d = normalizeDimIndex(dim, x.ndim);
+  const out = new Float32Array(x.numel());
+  alongDim(x, d, contiguousOf(x.shape), (src, ib, is, ob, os, n) => {
+    let m = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const v = src[ib + k * is];
+      if (v > m || v !== v) m = v;
+    }
+    let s = 0;
+    for (let k = 0; k < n; k++) s += Math.exp(src[ib + k * is] - m);
+    if (log) {
+      const ls = Math.log(s);
+      for (let k = 0; k < n; k++) out[ob + k * os] = src[ib + k * is] - m - ls;
+    } else {
+      for (let k = 0; k < n; k++) out[ob + k * os] = Math.exp(src[ib + k * is] - m) / s;
+    }
+  });
+  return new Tensor(out, x.shape);
+}
+
+/** Softmax along `dim`, stable, double precision (PyTorch: `torch.softmax(x, dim)`). */
+export function softmax(x: Tensor<DType>, dim: number): Tensor {
+  return softmaxImpl(x, dim, false);
+}
+
+/** Log-softmax along `dim` (PyTorch: `torch.log_softmax(x, dim)`). */
+export function logSoftmax(x: Tensor<DType>, dim: number): Tensor {
+  return softmaxImpl(x, dim, true);
+}
+
+/**
+ * PyTorch's `torch.max`: `max(x)` the largest element; `max(x, dim, {keepdim})` → `{values,
+ * indices}`; `max(x, other)` the elementwise maximum.
+ */
+export function max(x: Tensor<DType>, dim?: number | Tensor<DType>, opts: ReduceOptions = {}): Tensor<DType> | ValuesIndices {
+  if (dim instanceof Tensor) return maximum(x, dim);
+  return dim === undefined ? maxAll(x) : maxDim(x, dim, opts);
+}
+
+/** PyTorch's `torch.min`, as `max`. */
+export function min(x: Tensor<DType>, dim?: number | Tensor<DType>, opts: ReduceOptions = {}): Tensor<DType> | ValuesIndices {
+  if (dim instanceof Tensor) return minimum(x, dim);
+  return dim === undefined ? minAll(x) : minDim(x, dim, opts);
+}
