@@ -249,8 +249,66 @@ def main():
         models_main()
 
 
+# ---------------------------------------------------------------- models
+
+BUILDERS = {
+    "vit": ["vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"],
+    "swin": ["swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b"],
+    "maxvit": ["maxvit_t"],
+}
+# Eval logits for redrawn weights: builder, kwargs, input shape, det_state_dict seed.
+LOGITS = {
+    "vit": [("vit_b_32", {"image_size": 64}, [2, 3, 64, 64])],
+    "swin": [("swin_t", {}, [2, 3, 64, 64]), ("swin_v2_t", {}, [2, 3, 72, 72])],
+    "maxvit": [("maxvit_t", {}, [1, 3, 224, 224])],
+}
+CAMEL = {"image_size": "imageSize", "num_classes": "numClasses"}
+
+
+def logits_case(name, kw, shape):
+    torch.manual_seed(0)
+    m = getattr(tvm, name)(**kw).eval()
+    det_state_dict(m, seed=4242)
+    x = det_tensor(99, shape)
+    with torch.no_grad():
+        y32 = m(x)
+        y64 = m.double()(x.double())
+    diff = (y32.double() - y64).abs()
+    return {
+        "builder": name, "kwargs": {CAMEL.get(k, k): v for k, v in kw.items()}, "input": [99, shape], "seed": 4242,
+        "logits": enc(y32), "logitsF64": enc(y64.float()),
+        "f32VsF64": {"maxAbs": float(diff.max()), "maxRel": float((diff / (y64.abs() + 1e-3)).max()),
+                     "logitScale": float(y64.abs().max())},
+    }
+
+
 def models_main():
-    pass
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    for family, names in BUILDERS.items():
+        if only and family not in only:
+            continue
+        out = {"torchvision": __import__("torchvision").__version__, "builders": [], "logits": []}
+        for name in names:
+            torch.manual_seed(0)
+            m = getattr(tvm, name)()
+            out["builders"].append({
+                "name": name, "repr": repr(m),
+                "keys": [[k, list(t.shape), str(t.dtype).replace("torch.", "")] for k, t in m.state_dict().items()],
+                "numParams": sum(p.numel() for p in m.parameters()),
+            })
+            del m
+        if family == "maxvit":
+            out["errors"] = [{"kwargs": {"inputSize": [200, 200]}, "error": err(lambda: tvm.maxvit_t(input_size=(200, 200)))}]
+        if family == "vit":
+            out["errors"] = [{"kwargs": {"imageSize": 50}, "builder": "vit_b_32", "error": err(lambda: tvm.vit_b_32(image_size=50))}]
+        if family == "swin":
+            attn = tvm.swin_transformer.ShiftedWindowAttentionV2(16, [8, 8], [0, 0], 2)
+            out["v2Buffers"] = {"relative_coords_table": enc(attn.relative_coords_table),
+                                "relative_position_index": enc(attn.relative_position_index)}
+        for name, kw, shape in LOGITS[family]:
+            out["logits"].append(logits_case(name, kw, shape))
+            print(name, out["logits"][-1]["f32VsF64"])
+        write(f"models/{family}.json", out)
 
 
 if __name__ == "__main__":

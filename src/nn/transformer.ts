@@ -31,8 +31,11 @@ export class AssertionError extends TsnnError {
  */
 export class NonDynamicallyQuantizableLinear extends Linear {}
 
-/** `xavier_uniform_` (gain 1): U(±√(6/(fan_in+fan_out))). */
-function xavierUniform(t: Tensor): void {
+/**
+ * `xavier_uniform_` with gain 1: U(±√(6/(fan_in+fan_out))) in place (PyTorch:
+ * `nn.init.xavier_uniform_`). @internal until `nn.init` provides it.
+ */
+export function xavierUniform_(t: Tensor): void {
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   const a = Math.sqrt(6 / (fanIn + fanOut));
   uniform_(t, -a, a);
@@ -156,8 +159,8 @@ export class MultiheadAttention extends Module {
 
   /** xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/bias_v (PyTorch: `_reset_parameters`). */
   _resetParameters(): void {
-    if (this._qkvSameEmbedDim) xavierUniform(this.in_proj_weight!);
-    else for (const w of [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight]) xavierUniform(w!);
+    if (this._qkvSameEmbedDim) xavierUniform_(this.in_proj_weight!);
+    else for (const w of [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight]) xavierUniform_(w!);
     if (this.in_proj_bias) {
       constant_(this.in_proj_bias, 0);
       constant_(this.out_proj.bias!, 0);
