@@ -4,11 +4,33 @@
  * arguments may be given positionally or in one options object:
  * `new LeakyReLU(0.2, true)`, `new LeakyReLU({ negativeSlope: 0.2, inplace: true })`.
  */
-import { Tensor } from "../tensor/index.js";
+import {
+  eluKernel,
+  geluKernel,
+  hardsigmoidKernel,
+  hardswishKernel,
+  leakyReluKernel,
+  relu6Kernel,
+  reluKernel,
+  siluKernel,
+  sigmoidKernel,
+  tanhKernel,
+  Tensor,
+} from "../tensor/index.js";
 import { bindArgs } from "./args.js";
 import * as F from "./functional.js";
 import { Module } from "./module.js";
 import { pyFloat, pyRepr } from "./repr.js";
+
+/**
+ * A layer's per-element kernel and its parameters: `kernel(src, dst, n, ...params)` computes the
+ * layer's forward on a flat float32 buffer, so a planner can fuse the activation into the
+ * output buffer of the op before it (a convolution's epilogue) without knowing the layer.
+ */
+export interface PointwiseKernel {
+  kernel: (src: Float32Array, dst: Float32Array, n: number, ...params: any[]) => void;
+  params: unknown[];
+}
 
 type InplaceArgs = [inplace?: boolean] | [opts: { inplace?: boolean }];
 
@@ -27,6 +49,11 @@ export class ReLU extends Module {
   constructor(...args: InplaceArgs) {
     super();
     this.inplace = inplaceArg("ReLU", args);
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: reluKernel, params: [] };
   }
 
   override forward(x: Tensor): Tensor {
@@ -49,6 +76,11 @@ export class ReLU6 extends Module {
     this.inplace = inplaceArg("ReLU6", args);
   }
 
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: relu6Kernel, params: [] };
+  }
+
   override forward(x: Tensor): Tensor {
     return F.relu6(x, this.inplace);
   }
@@ -60,6 +92,11 @@ export class ReLU6 extends Module {
 
 /** `1 / (1 + exp(-x))` (PyTorch: `nn.Sigmoid`). */
 export class Sigmoid extends Module {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: sigmoidKernel, params: [] };
+  }
+
   override forward(x: Tensor): Tensor {
     return F.sigmoid(x);
   }
@@ -67,6 +104,11 @@ export class Sigmoid extends Module {
 
 /** `tanh(x)` (PyTorch: `nn.Tanh`). */
 export class Tanh extends Module {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: tanhKernel, params: [] };
+  }
+
   override forward(x: Tensor): Tensor {
     return F.tanh(x);
   }
@@ -79,6 +121,11 @@ export class SiLU extends Module {
   constructor(...args: InplaceArgs) {
     super();
     this.inplace = inplaceArg("SiLU", args);
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: siluKernel, params: [] };
   }
 
   override forward(x: Tensor): Tensor {
@@ -99,6 +146,11 @@ export class Hardswish extends Module {
     this.inplace = inplaceArg("Hardswish", args);
   }
 
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: hardswishKernel, params: [] };
+  }
+
   override forward(x: Tensor): Tensor {
     return F.hardswish(x, this.inplace);
   }
@@ -111,6 +163,11 @@ export class Hardsigmoid extends Module {
   constructor(...args: InplaceArgs) {
     super();
     this.inplace = inplaceArg("Hardsigmoid", args);
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: hardsigmoidKernel, params: [] };
   }
 
   override forward(x: Tensor): Tensor {
@@ -128,6 +185,11 @@ export class GELU extends Module {
   constructor(...args: [approximate?: GeluApproximate] | [opts: { approximate?: GeluApproximate }]) {
     super();
     this.approximate = bindArgs<{ approximate: GeluApproximate }>("GELU.__init__", args, [["approximate", "none"]]).approximate;
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: geluKernel, params: [this.approximate] };
   }
 
   override forward(x: Tensor): Tensor {
@@ -153,6 +215,11 @@ export class LeakyReLU extends Module {
     this.inplace = a.inplace;
   }
 
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: leakyReluKernel, params: [this.negativeSlope] };
+  }
+
   override forward(x: Tensor): Tensor {
     return F.leakyRelu(x, this.negativeSlope, this.inplace);
   }
@@ -174,6 +241,11 @@ export class ELU extends Module {
     const a = bindArgs<{ alpha: number; inplace: boolean }>("ELU.__init__", args, [["alpha", 1.0], ["inplace", false]]);
     this.alpha = a.alpha;
     this.inplace = a.inplace;
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: eluKernel, params: [this.alpha] };
   }
 
   override forward(x: Tensor): Tensor {

@@ -8,7 +8,7 @@ export { BatchNorm2d, BatchNormBase, type BatchNormOptions } from "./batchnorm.j
 export { MaxPool2d, MaxPoolNd, AdaptiveAvgPool2d, AdaptiveAvgPoolNd, type MaxPool2dOptions, type AdaptiveSize } from "./pooling.js";
 export { Linear, Identity } from "./linear.js";
 export { ReLU } from "./activation.js";
-export { ReLU6, Sigmoid, Tanh, SiLU, GELU, Hardswish, Hardsigmoid, LeakyReLU, ELU, Softmax, LogSoftmax, type GeluApproximate } from "./activation.js";
+export { ReLU6, Sigmoid, Tanh, SiLU, GELU, Hardswish, Hardsigmoid, LeakyReLU, ELU, Softmax, LogSoftmax, type GeluApproximate, type PointwiseKernel } from "./activation.js";
 export { Dropout, Dropout2d, DropoutNd } from "./dropout.js";
 export { Flatten, Unflatten } from "./flatten.js";
 export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } from "./normalization.js";

@@ -83,6 +83,18 @@ describe("in-place activations and dropout", () => {
     }
   });
 
+  it("each activation's pointwise() kernel computes its forward on a flat buffer (for fusion)", () => {
+    const mods = [new nn.ReLU(), new nn.ReLU6(), new nn.Sigmoid(), new nn.Tanh(), new nn.SiLU(), new nn.Hardswish(), new nn.Hardsigmoid(),
+      new nn.GELU(), new nn.GELU("tanh"), new nn.LeakyReLU(0.2), new nn.ELU(0.7)];
+    const x = detTensor(9, [2, 3, 5], 6);
+    for (const m of mods) {
+      const { kernel, params } = m.pointwise();
+      const out = new Float32Array(x.numel());
+      kernel(x.data, out, out.length, ...params);
+      expectClose(new Tensor(out, x.shape), m.call(x), TOL, m.toString());
+    }
+  });
+
   it("Dropout in eval returns its input itself, as PyTorch", () => {
     const x = detTensor(6, [2, 3]);
     expect(new nn.Dropout(0.3).eval().call(x)).toBe(x);
