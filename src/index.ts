@@ -90,3 +90,4 @@ export {
   regnet_x_32gf,
 } from "./models/index.js";
 export { ConvNeXt, convnext_tiny, convnext_small, convnext_base, convnext_large } from "./models/index.js";
+export { cat, stack, split, chunk, unbind, flip, roll, tril, triu, gather, indexSelect, meshgrid, nonzero, where, maskedFill, arange, linspace, eye, zerosLike, onesLike, fullLike, randLike, randnLike, add, sub, mul, div, pow, maximum, minimum, clamp, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, neg, abs, exp, log, log1p, sqrt, rsqrt, sigmoid, tanh, erf, sin, cos, floor, ceil, round, sign, sum, mean, variance, std, prod, amax, amin, max, min, norm, logsumexp, cumsum, argmax, argmin, all, any, softmax, logSoftmax, resultType, type IndexSpec, type Operand, type Dims, type ReduceOptions, type VarOptions, type ValuesIndices } from "./tensor/index.js";
