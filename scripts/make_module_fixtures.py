@@ -68,6 +68,10 @@ def cases():
     out["dict_missing_key"] = err(lambda: nn.ModuleDict()["a"])
     out["apply_not_callable"] = err(lambda: nn.Module().apply(3))
     out["train_not_bool"] = err(lambda: nn.Module().train("yes"))
+    # nn.init
+    out["init_normal_std"] = err(lambda: nn.init.normal_(torch.zeros(2), 0, -1))
+    out["init_uniform_range"] = err(lambda: nn.init.uniform_(torch.zeros(2), 1, 0))
+    out["init_fan"] = err(lambda: nn.init.kaiming_uniform_(torch.zeros(2)))
     # threads
     out["threads_zero"] = err(lambda: torch.set_num_threads(0))
     out["threads_float"] = err(lambda: torch.set_num_threads(1.5))

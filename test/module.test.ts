@@ -530,3 +530,30 @@ describe("types: Module<In, Out> (checked by tsc)", () => {
     expect(values(typed.call(tensor([1, 2])))).toEqual([2, 4]);
   });
 });
+
+describe("no raw JS errors from Module, containers and nn.init on wrong arguments", () => {
+  it("nn.init: PyTorch's texts for a negative std, an empty range and a 1-D fan; a non-tensor is a TypeError", () => {
+    expectModuleError(() => nn.init.normal_(zeros(2), 0, -1), "init_normal_std");
+    expectModuleError(() => nn.init.uniform_(zeros(2), 1, 0), "init_uniform_range");
+    expectModuleError(() => nn.init.kaimingUniform_(zeros(2)), "init_fan");
+    expect(() => nn.init.constant_(3 as any, 1)).toThrow(new TypeError_("constant_(): argument 'tensor' must be Tensor, not int"));
+  });
+  it("nn.init fills a strided view in place (its .data is a copy)", () => {
+    const t = zeros([3, 4]);
+    const col = t.transpose(0, 1);
+    nn.init.constant_(col, 2);
+    expect(values(t)).toEqual(new Array(12).fill(2));
+  });
+  it("getSubmodule/getParameter/getBuffer of a non-string, stateDict with a non-string prefix, options given as null", () => {
+    const m = new Net();
+    for (const f of [() => m.getSubmodule(3 as any), () => m.getParameter(null as any), () => m.getBuffer(undefined as any)]) {
+      expect(f).toThrow(TypeError_);
+    }
+    expect(() => m.stateDict({ prefix: 3 as any })).toThrow(/prefix should be a string, got int/);
+    expect(() => [...m.namedModules(3 as any)]).toThrow(TypeError_);
+    expect(new nn.Conv2d(1, 2, 3, null as any).toString()).toBe("Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))");
+    expect(new nn.Linear(1, 2, null as any).bias).not.toBeNull();
+    expect(new nn.BatchNorm2d(2, null as any).eps).toBe(1e-5);
+    expect(() => nn.pyRepr({} as any)).toThrow(TypeError_);
+  });
+});

@@ -35,6 +35,7 @@ export class BatchNormBase extends Module {
 
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
+    opts ??= {};
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
       throw new ValueError(`${this._getName()}: num_features must be a positive integer, got ${numFeatures}`);
     }

@@ -44,6 +44,7 @@ export class ConvNd extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dOptions = {}) {
     super();
+    opts ??= {};
     const name = this._getName();
     const groups = opts.groups ?? 1;
     const stride = pair(opts.stride ?? 1, "stride");

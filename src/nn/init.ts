@@ -1,11 +1,33 @@
 /**
  * Parameter initialisation (PyTorch: `torch.nn.init`), drawing from tsnn's seeded generator.
  */
-import { ValueError } from "../errors.js";
-import { defaultGenerator, type Generator, type Tensor } from "../tensor/index.js";
+import { RuntimeError, TypeError_, ValueError } from "../errors.js";
+import { defaultGenerator, Tensor, type Generator } from "../tensor/index.js";
+import { typeName } from "./module.js";
+
+/** `fn`'s tensor argument must be a tensor (Python would say `'int' object has no attribute 'uniform_'`). */
+function requireTensor(fn: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError_(`${fn}(): argument 'tensor' must be Tensor, not ${typeName(t)}`);
+}
+
+/**
+ * Fill `t`'s elements in place with `fill(array)`: straight into its storage when contiguous,
+ * through a copy for a strided view (whose `.data` is a fresh copy).
+ */
+function fillInPlace(t: Tensor, fill: (a: Float32Array) => void): Tensor {
+  const view = t as Tensor & { isContiguous?: () => boolean };
+  if (typeof view.isContiguous !== "function" || view.isContiguous()) {
+    fill(t.data);
+    return t._bumpVersion();
+  }
+  const tmp = new Float32Array(t.numel());
+  fill(tmp);
+  return t.copy_(new Tensor(tmp, t.shape));
+}
 
 /** `(fan_in, fan_out)` of a weight: `[out, in, *kernel]` (PyTorch: `_calculate_fan_in_and_fan_out`). */
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
+  requireTensor("calculate_fan_in_and_fan_out", t);
   if (t.ndim < 2) {
     throw new ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
   }
@@ -52,23 +74,25 @@ export function skipInit<T>(build: () => T): T {
 
 /** Fill with U(low, high) in place (PyTorch: `uniform_`). */
 export function uniform_(t: Tensor, low = 0, high = 1, gen: Generator = defaultGenerator): Tensor {
+  requireTensor("uniform_", t);
+  if (!(low <= high)) throw new RuntimeError(`uniform_ expects to return a [from, to) range, but found from=${low} > to=${high}`);
   if (skipping) return t;
-  gen.fillUniform(t.data, low, high);
-  return t._bumpVersion();
+  return fillInPlace(t, (a) => gen.fillUniform(a, low, high));
 }
 
 /** Fill with N(mean, std²) in place (PyTorch: `normal_`). */
 export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGenerator): Tensor {
+  requireTensor("normal_", t);
+  if (!(std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${std}`);
   if (skipping) return t;
-  gen.fillNormal(t.data, mean, std);
-  return t._bumpVersion();
+  return fillInPlace(t, (a) => gen.fillNormal(a, mean, std));
 }
 
 /** Fill with a constant (PyTorch: `constant_`). */
 export function constant_(t: Tensor, value: number): Tensor {
+  requireTensor("constant_", t);
   if (skipping) return t;
-  t.data.fill(value);
-  return t._bumpVersion();
+  return fillInPlace(t, (a) => a.fill(value));
 }
 
 /** Fill with zeros (PyTorch: `zeros_`). */
@@ -90,7 +114,8 @@ export interface KaimingOptions {
   generator?: Generator;
 }
 
-function kaimingStd(t: Tensor, o: KaimingOptions): number {
+function kaimingStd(t: Tensor, o: KaimingOptions | null): number {
+  o ??= {};
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   const fan = (o.mode ?? "fan_in") === "fan_in" ? fanIn : fanOut;
   const gain = calculateGain(o.nonlinearity ?? "leaky_relu", o.a ?? 0);
@@ -100,10 +125,10 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
 /** He uniform: U(-b, b), b = gain·sqrt(3/fan) (PyTorch: `kaiming_uniform_`). */
 export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd(t, opts);
-  return uniform_(t, -bound, bound, opts.generator);
+  return uniform_(t, -bound, bound, opts?.generator);
 }
 
 /** He normal: N(0, (gain/sqrt(fan))²) (PyTorch: `kaiming_normal_`). */
 export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  return normal_(t, 0, kaimingStd(t, opts), opts.generator);
+  return normal_(t, 0, kaimingStd(t, opts), opts?.generator);
 }

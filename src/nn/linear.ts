@@ -30,6 +30,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
+    opts ??= {};
     for (const [what, v] of [["in_features", inFeatures], ["out_features", outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new ValueError(`Linear: ${what} must be a non-negative integer, got ${v}`);
     }

@@ -154,6 +154,11 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
+/** Dotted paths for `getSubmodule` and friends must be strings. */
+function requireTarget(target: unknown): asserts target is string {
+  if (typeof target !== "string") throw new TypeError_(`target should be a string. Got ${typeName(target)}`);
+}
+
 /** Python's `type(value)` printout, e.g. `<class 'int'>`. */
 function pyClass(value: unknown): string {
   return `<class '${typeName(value)}'>`;
@@ -319,7 +324,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
       throw new TypeError_(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (torch Tensor or None required)`);
     }
     this._buffers.set(name, tensor);
-    if (opts.persistent === false) this._nonPersistentBuffers.add(name);
+    if (opts?.persistent === false) this._nonPersistentBuffers.add(name);
     else this._nonPersistentBuffers.delete(name);
     Object.defineProperty(this, name, { value: tensor, writable: true, enumerable: true, configurable: true });
   }
@@ -499,6 +504,8 @@ export class Module<In extends unknown[] = any[], Out = any> {
    * modules once unless `removeDuplicate` is false (PyTorch: `named_modules`).
    */
   *namedModules(memo: Set<Module> | null = null, prefix = "", removeDuplicate = true): Generator<[string, Module]> {
+    if (memo !== null && memo !== undefined && !(memo instanceof Set)) throw new TypeError_(`memo should be a Set of modules or null, got ${typeName(memo)}`);
+    if (typeof prefix !== "string") throw new TypeError_(`prefix should be a string, got ${typeName(prefix)}`);
     const seen = memo ?? new Set<Module>();
     if (seen.has(this)) return;
     if (removeDuplicate) seen.add(this);
@@ -548,6 +555,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
 
   /** The module at a dotted path such as `"layer1.0.conv1"` (PyTorch: `get_submodule`). */
   getSubmodule(target: string): Module {
+    requireTarget(target);
     if (target === "") return this;
     let mod: Module = this;
     for (const item of target.split(".")) {
@@ -564,6 +572,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
 
   /** The parameter at a dotted path (PyTorch: `get_parameter`). */
   getParameter(target: string): Parameter {
+    requireTarget(target);
     const i = target.lastIndexOf(".");
     const mod = this.getSubmodule(i < 0 ? "" : target.slice(0, i));
     const name = target.slice(i + 1);
@@ -575,6 +584,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
 
   /** The buffer at a dotted path (PyTorch: `get_buffer`). */
   getBuffer(target: string): Tensor<DType> {
+    requireTarget(target);
     const i = target.lastIndexOf(".");
     const mod = this.getSubmodule(i < 0 ? "" : target.slice(0, i));
     const name = target.slice(i + 1);
@@ -614,7 +624,9 @@ export class Module<In extends unknown[] = any[], Out = any> {
   stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
     const dest: StateDict = new Map();
     dest._metadata = new Map();
-    this._stateDictInto(dest, opts.prefix ?? "", opts.keepVars ?? false);
+    const prefix = opts?.prefix ?? "";
+    if (typeof prefix !== "string") throw new TypeError_(`prefix should be a string, got ${typeName(prefix)}`);
+    this._stateDictInto(dest, prefix, opts?.keepVars ?? false);
     return dest;
   }
 

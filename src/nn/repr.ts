@@ -3,6 +3,7 @@
  * `True/False/None`, tuples `(3, 3)` / `(3,)`, strings unquoted as PyTorch's format strings put
  * them, and floats with the shortest round-trip digits (`1e-05`, `0.1`, `1.0`).
  */
+import { TypeError_ } from "../errors.js";
 
 /** A value `pyRepr` can format. Arrays print as tuples. */
 export type PyValue = number | boolean | string | null | undefined | readonly PyValue[];
@@ -42,6 +43,9 @@ export function pyRepr(value: PyValue): string {
   if (value === false) return "False";
   if (typeof value === "string") return value;
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : pyFloat(value);
+  if (!Array.isArray(value)) {
+    throw new TypeError_(`pyRepr: cannot format ${(value as object)?.constructor?.name ?? typeof value} (numbers, strings, booleans, null and arrays of them)`);
+  }
   if (value.length === 1) return `(${pyRepr(value[0])},)`;
   return `(${value.map(pyRepr).join(", ")})`;
 }
