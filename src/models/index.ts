@@ -74,3 +74,29 @@ export {
   type ConvNeXtBuilderOptions,
 } from "./convnext.js";
 export * as convnext from "./convnext.js";
+export {
+  VisionTransformer,
+  vit_b_16,
+  vit_b_32,
+  vit_l_16,
+  vit_l_32,
+  vit_h_14,
+  type VisionTransformerOptions,
+  type ViTBuilderOptions,
+  type ConvStemConfig,
+} from "./vision_transformer.js";
+export * as vision_transformer from "./vision_transformer.js";
+export {
+  SwinTransformer,
+  swin_t,
+  swin_s,
+  swin_b,
+  swin_v2_t,
+  swin_v2_s,
+  swin_v2_b,
+  type SwinTransformerOptions,
+  type SwinBuilderOptions,
+} from "./swin_transformer.js";
+export * as swin_transformer from "./swin_transformer.js";
+export { MaxVit, maxvit_t, type MaxVitOptions, type MaxVitBuilderOptions } from "./maxvit.js";
+export * as maxvit from "./maxvit.js";

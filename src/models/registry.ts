@@ -20,6 +20,9 @@ import * as mnasnet from "./mnasnet.js";
 import * as efficientnet from "./efficientnet.js";
 import * as regnet from "./regnet.js";
 import * as convnext from "./convnext.js";
+import * as vision_transformer from "./vision_transformer.js";
+import * as swin_transformer from "./swin_transformer.js";
+import * as maxvit from "./maxvit.js";
 
 /** A builder as the registry holds it: an options object in, a fresh model out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -133,6 +136,21 @@ export const MODELS: Record<string, ModelEntry> = {
   convnext_small: entry(convnext.convnext_small, "convnext", 224, 230),
   convnext_base: entry(convnext.convnext_base, "convnext", 224, 232),
   convnext_large: entry(convnext.convnext_large, "convnext", 224, 232),
+  // vision_transformer.ts (vit_h_14's default weights are SWAG E2E at 518 px: build it with imageSize 518 for them)
+  vit_b_16: entry(vision_transformer.vit_b_16, "vision_transformer", 224, 256),
+  vit_b_32: entry(vision_transformer.vit_b_32, "vision_transformer", 224, 256),
+  vit_l_16: entry(vision_transformer.vit_l_16, "vision_transformer", 224, 242),
+  vit_l_32: entry(vision_transformer.vit_l_32, "vision_transformer", 224, 256),
+  vit_h_14: entry(vision_transformer.vit_h_14, "vision_transformer", 518, 518, "bicubic"),
+  // swin_transformer.ts
+  swin_t: entry(swin_transformer.swin_t, "swin_transformer", 224, 232, "bicubic"),
+  swin_s: entry(swin_transformer.swin_s, "swin_transformer", 224, 246, "bicubic"),
+  swin_b: entry(swin_transformer.swin_b, "swin_transformer", 224, 238, "bicubic"),
+  swin_v2_t: entry(swin_transformer.swin_v2_t, "swin_transformer", 256, 260, "bicubic"),
+  swin_v2_s: entry(swin_transformer.swin_v2_s, "swin_transformer", 256, 260, "bicubic"),
+  swin_v2_b: entry(swin_transformer.swin_v2_b, "swin_transformer", 256, 272, "bicubic"),
+  // maxvit.ts
+  maxvit_t: entry(maxvit.maxvit_t, "maxvit", 224, 224, "bicubic"),
 };
 
 /** The registered builder names, sorted (PyTorch: `torchvision.models.list_models()`). */
