@@ -210,6 +210,11 @@ INTERP = [
     [[2, 3, 7, 9], {"size": [12, 5], "mode": "bicubic", "align_corners": True}],
     [[2, 3, 7, 9], {"scale_factor": 0.7, "mode": "bicubic"}],
     [[1, 2, 20, 24], {"size": [7, 9], "mode": "bicubic"}],
+    [[2, 3, 7], {"scale_factor": 1.6, "mode": "linear"}],
+    [[2, 3, 7], {"size": 4, "mode": "linear", "align_corners": True}],
+    [[2, 3, 7, 9], {"size": [3, 4], "mode": "area"}],
+    [[2, 3, 7, 9], {"scale_factor": 0.6, "mode": "area"}],
+    [[2, 3, 9], {"size": 4, "mode": "area"}],
 ]
 
 

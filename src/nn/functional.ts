@@ -398,9 +398,9 @@ export interface InterpolateOptions {
 
 /**
  * Resize the spatial dims (PyTorch: `F.interpolate(input, size=None, scale_factor=None,
- * mode='nearest', align_corners=None, recompute_scale_factor=None, antialias=False)`): nearest
- * and nearest-exact for 3-D and 4-D inputs, bilinear and bicubic for 4-D, with ATen's source
- * index formulas (a given `scaleFactor` sets the sampling step `1/scale`, unless
+ * mode='nearest', align_corners=None, recompute_scale_factor=None, antialias=False)`): nearest,
+ * nearest-exact and area for 3-D and 4-D inputs, linear for 3-D, bilinear and bicubic for 4-D,
+ * with ATen's source index formulas (a given `scaleFactor` sets the sampling step `1/scale`, unless
  * `recomputeScaleFactor`).
  */
 export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
@@ -445,7 +445,7 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
     throw new ValueError("either size or scale_factor should be defined");
   }
   if (a.recomputeScaleFactor && a.size !== null) throw new ValueError("recompute_scale_factor is not meaningful with an explicit size.");
-  if (scales && a.recomputeScaleFactor) {
+  if (scales && (a.recomputeScaleFactor || mode === "area")) {
     outSize = spatial.map((d, i) => Math.floor(d * (scales![i] as number)));
     scales = null;
   }
@@ -460,6 +460,15 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
     return interpolateKernel(input, size, mode, false, sc);
   }
   if ((mode === "bilinear" || mode === "bicubic") && nd === 4) return interpolateKernel(input, size, mode, alignCorners!, sc);
+  if (mode === "linear" && nd === 3) {
+    // 1-D linear is bilinear over a height of one (its taps are the identity).
+    const y = interpolateKernel(input.unsqueeze(2), [1, size[0]], "bilinear", alignCorners!, [null, sc[0]]);
+    return y.reshape([...input.shape.slice(0, 2), size[0]]);
+  }
+  if (mode === "area" && nd === 4) return adaptiveAvgPool2dKernel(input, [size[0], size[1]]);
+  if (mode === "area" && nd === 3) {
+    return adaptiveAvgPool2dKernel(input.unsqueeze(2), [1, size[0]]).reshape([...input.shape.slice(0, 2), size[0]]);
+  }
   const needs: Record<string, number> = { linear: 3, bilinear: 4, trilinear: 5 };
   if (needs[mode] !== undefined && nd !== needs[mode] && nd >= 3 && nd <= 5) {
     throw new NotImplementedError(`Got ${nd}D input, but ${mode} mode needs ${needs[mode]}D input`);
