@@ -140,6 +140,36 @@ def family(builders, cases, variants=(), extra=None):
 
 SMALL = [1, 3, 64, 64]
 
+
+def tiny_checkpoint(name, build, seed):
+    """A small model built through the family's classes with a custom config, its random weights
+    (BatchNorm running statistics and LayerNorm affines included) saved by torch.save as
+    test/fixtures/models/<name>.pth, its printout and its eval logits for det_tensor(seed)."""
+    torch.manual_seed(1)
+    m = build()
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.2, 0.2)
+                mod.running_var.uniform_(0.5, 1.5)
+                mod.weight.uniform_(0.8, 1.2)
+                mod.bias.uniform_(-0.1, 0.1)
+                mod.num_batches_tracked.fill_(7)
+            elif isinstance(mod, nn.LayerNorm):
+                mod.weight.uniform_(0.8, 1.2)
+                mod.bias.uniform_(-0.1, 0.1)
+            elif hasattr(mod, "layer_scale"):
+                mod.layer_scale.uniform_(0.3, 0.7)
+    m.eval()
+    os.makedirs(OUT, exist_ok=True)
+    torch.save(m.state_dict(), os.path.join(OUT, f"{name}.pth"))
+    x = det_tensor(seed, [2, 3, 32, 32])
+    with torch.no_grad():
+        y32 = m(x)
+        y64 = m.double()(x.double())
+    return {"file": f"models/{name}.pth", "print": repr(m), "input": [[2, 3, 32, 32], seed], "logits": enc(y32),
+            "f32VsF64MaxAbs": float((y32.double() - y64).abs().max())}
+
 # ---------------------------------------------------------------- EfficientNet
 
 EFFICIENTNETS = [getattr(tvm, f"efficientnet_b{i}") for i in range(8)] + [
@@ -184,6 +214,15 @@ def efficientnet_confs():
     return out
 
 
+def efficientnet_tiny():
+    from functools import partial
+    from torchvision.models.efficientnet import EfficientNet, FusedMBConvConfig, MBConvConfig
+    setting = [MBConvConfig(1, 3, 1, 16, 16, 1, width_mult=0.5), FusedMBConvConfig(4, 3, 2, 8, 16, 2),
+               FusedMBConvConfig(1, 3, 1, 16, 16, 1), MBConvConfig(6, 5, 2, 16, 24, 2)]
+    return tiny_checkpoint("efficientnet_tiny", lambda: EfficientNet(
+        setting, 0.1, stochastic_depth_prob=0.2, num_classes=10, norm_layer=partial(nn.BatchNorm2d, eps=1e-3), last_channel=64), 31_101)
+
+
 def efficientnet():
     return family(
         EFFICIENTNETS,
@@ -191,7 +230,7 @@ def efficientnet():
          (tvm.efficientnet_b5, [1, 3, 48, 48], 31_003, {"num_classes": 10})],
         [(tvm.efficientnet_b0, {"num_classes": 10, "stochastic_depth_prob": 0.3}),
          (tvm.efficientnet_v2_s, {"num_classes": 7, "stochastic_depth_prob": 0.0})],
-        lambda: {"init": init_stats(tvm.efficientnet_b0), "errors": efficientnet_errors(),
+        lambda: {"init": init_stats(tvm.efficientnet_b0), "errors": efficientnet_errors(), "checkpoint": efficientnet_tiny(),
                  "confs": efficientnet_confs()},
     )
 
@@ -245,8 +284,11 @@ def regnet_extra():
             tv_regnet.BlockParams.from_init_params(**kw)
         except ValueError as e:
             errors.append({"args": kw, "error": ["ValueError", str(e)]})
+    tiny = tiny_checkpoint("regnet_tiny", lambda: tv_regnet.RegNet(
+        tv_regnet.BlockParams.from_init_params(depth=6, w_0=16, w_a=8.0, w_m=2.0, group_width=8, se_ratio=0.25),
+        num_classes=10, stem_width=16), 32_101)
     return {"blockParams": builders, "blockParamsRandom": extra, "blockParamsErrors": errors,
-            "init": init_stats(tvm.regnet_y_400mf)}
+            "init": init_stats(tvm.regnet_y_400mf), "checkpoint": tiny}
 
 
 def regnet():
@@ -264,12 +306,18 @@ def regnet():
 CONVNEXTS = [tvm.convnext_tiny, tvm.convnext_small, tvm.convnext_base, tvm.convnext_large]
 
 
+def convnext_tiny_checkpoint():
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+    return tiny_checkpoint("convnext_tiny_custom", lambda: ConvNeXt(
+        [CNBlockConfig(16, 32, 2), CNBlockConfig(32, None, 1)], stochastic_depth_prob=0.1, layer_scale=0.5, num_classes=10), 33_101)
+
+
 def convnext():
     return family(
         CONVNEXTS,
         [(tvm.convnext_tiny, SMALL, 33_001), (tvm.convnext_small, [2, 3, 40, 40], 33_002, {"num_classes": 10})],
         [(tvm.convnext_tiny, {"num_classes": 10, "stochastic_depth_prob": 0.3, "layer_scale": 0.5})],
-        lambda: {"init": init_stats(tvm.convnext_tiny)},
+        lambda: {"init": init_stats(tvm.convnext_tiny), "checkpoint": convnext_tiny_checkpoint()},
     )
 
 

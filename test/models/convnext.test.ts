@@ -7,6 +7,8 @@
  * - Eval logits at x=[1,3,64,64] (tiny) and x=[2,3,40,40] (small, 10 classes) with every float entry
  *   of the state dict redrawn by `det_state_dict`/`detStateDict` (so `layer_scale` is about 1, not
  *   1e-6, and every block contributes).
+ * - A small ConvNeXt built from the classes with a custom block setting, its random weights saved
+ *   by torch.save (test/fixtures/models/convnext_tiny_custom.pth): loads strictly, same logits.
  * - Tolerance: atol = 4 x PyTorch's own max |float32 - float64| logit difference for the same
  *   weights and input (fixture `f32VsF64MaxAbs`: tiny 2.9e-6 at |logit| <= 1.9, small 1.7e-6 at
  *   1.1), rtol 0: tsnn sums in another order (partly in double), so it may differ from PyTorch's
@@ -15,7 +17,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { nn, type Tensor } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
+import { load, nn, type Tensor } from "../../src/index.js";
 import * as cn from "../../src/models/convnext.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, type EncTensor } from "../helpers.js";
 
@@ -37,6 +40,7 @@ const FX = fixture<{
   variants: (Tree & { builder: string; kwargs: Record<string, unknown> })[];
   logits: LogitsCase[];
   init: Record<string, [number, number, number, number]>;
+  checkpoint: { file: string; print: string; input: [number[], number]; logits: EncTensor; f32VsF64MaxAbs: number };
 }>("models/convnext.json");
 const TREES: Record<string, Tree> = JSON.parse(gunzipSync(Buffer.from(FX.buildersGz, "base64")).toString("utf8"));
 
@@ -151,5 +155,17 @@ describe("ConvNeXt initialisation (torchvision's, from tsnn's generator)", () =>
     expect(Array.from(sd.get("features.1.0.layer_scale")!.data as Float32Array).every((v) => v === Math.fround(1e-6))).toBe(true);
     expect(Array.from(sd.get("features.0.1.weight")!.data as Float32Array).every((v) => v === 1)).toBe(true);
     expect(Array.from(sd.get("classifier.0.bias")!.data as Float32Array).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe("a torch.save'd checkpoint of a custom-config model (two stages, layer_scale 0.5)", () => {
+  const c = FX.checkpoint;
+  it(`prints as PyTorch, loads strictly, and gives PyTorch's logits for x=[${c.input[0]}] (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)})`, () => {
+    const m = nn.init.skipInit(() => new cn.ConvNeXt([new cn.CNBlockConfig(16, 32, 2), new cn.CNBlockConfig(32, null, 1)], { stochasticDepthProb: 0.1, layerScale: 0.5, numClasses: 10 }));
+    expect(m.toString()).toBe(c.print);
+    const r = m.loadStateDict(load(fileURLToPath(new URL(`../fixtures/${c.file}`, import.meta.url))));
+    expect([r.missingKeys, r.unexpectedKeys]).toEqual([[], []]);
+    const y = m.eval().call(detTensor(c.input[1], c.input[0])) as Tensor;
+    expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.file);
   });
 });

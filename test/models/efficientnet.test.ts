@@ -8,6 +8,8 @@
  *   non-trivial). For V2-S the last BatchNorm weight of every block is halved on both sides (an
  *   exact float32 step): with the raw redrawn weights its 40 residual blocks grow activations to
  *   1e6 and PyTorch's own float32 and float64 logits differ by 70%.
+ * - A small EfficientNet built from the classes with a custom stage table, its random weights
+ *   saved by torch.save (test/fixtures/models/efficientnet_tiny.pth): loads strictly, same logits.
  * - Tolerance: atol = 4 x PyTorch's own max |float32 - float64| logit difference for the same
  *   weights and input (fixture `f32VsF64MaxAbs`: b0 2.0e-7 at |logit| <= 0.24, v2_s 6.1e-7 at 0.54,
  *   b5 1.7e-7 at 0.14), rtol 0: tsnn sums in another order (partly in double), so it may differ
@@ -16,7 +18,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { nn, type Tensor } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
+import { load, nn, type Tensor } from "../../src/index.js";
 import * as eff from "../../src/models/efficientnet.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, type EncTensor } from "../helpers.js";
 
@@ -41,6 +44,7 @@ const FX = fixture<{
   init: Record<string, [number, number, number, number]>;
   errors: { what: string; kwargs: Record<string, unknown>; error: [string, string] }[];
   confs: Record<string, { widthMult: number; depthMult: number; lastChannel: number | null; stages: (string | number)[][] }>;
+  checkpoint: { file: string; print: string; input: [number[], number]; logits: EncTensor; f32VsF64MaxAbs: number };
 }>("models/efficientnet.json");
 const TREES: Record<string, Tree> = JSON.parse(gunzipSync(Buffer.from(FX.buildersGz, "base64")).toString("utf8"));
 
@@ -204,5 +208,21 @@ describe("EfficientNet initialisation (torchvision's, from tsnn's generator)", (
     expect(hi - lo).toBeGreaterThan(1.99 * r);
     const [, ps] = FX.init["classifier.1.weight"];
     expect(stats(sd.get("classifier.1.weight") as Tensor)[1] / ps).toBeCloseTo(1, 1);
+  });
+});
+
+describe("a torch.save'd checkpoint of a custom-config model (MBConv and FusedMBConv stages, width 0.5, BatchNorm eps 1e-3, lastChannel 64)", () => {
+  const c = FX.checkpoint;
+  it(`prints as PyTorch, loads strictly, and gives PyTorch's logits for x=[${c.input[0]}] (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)})`, () => {
+    const m = nn.init.skipInit(() => new eff.EfficientNet(
+        [new eff.MBConvConfig(1, 3, 1, 16, 16, 1, 0.5), new eff.FusedMBConvConfig(4, 3, 2, 8, 16, 2), new eff.FusedMBConvConfig(1, 3, 1, 16, 16, 1), new eff.MBConvConfig(6, 5, 2, 16, 24, 2)],
+        0.1,
+        { stochasticDepthProb: 0.2, numClasses: 10, normLayer: (c: number) => new nn.BatchNorm2d(c, { eps: 1e-3 }), lastChannel: 64 },
+      ));
+    expect(m.toString()).toBe(c.print);
+    const r = m.loadStateDict(load(fileURLToPath(new URL(`../fixtures/${c.file}`, import.meta.url))));
+    expect([r.missingKeys, r.unexpectedKeys]).toEqual([[], []]);
+    const y = m.eval().call(detTensor(c.input[1], c.input[0])) as Tensor;
+    expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.file);
   });
 });

@@ -9,6 +9,8 @@
  * - Eval logits at x=[1,3,64,64] (y_400mf, x_400mf) and x=[2,3,40,40] (y_800mf, 10 classes) with
  *   every float entry of the state dict redrawn by `det_state_dict`/`detStateDict` (BatchNorm
  *   running stats non-trivial).
+ * - A small RegNet built from the classes with custom BlockParams, its random weights saved by
+ *   torch.save (test/fixtures/models/regnet_tiny.pth): loads strictly, same logits.
  * - Tolerance: atol = 4 x PyTorch's own max |float32 - float64| logit difference for the same
  *   weights and input (fixture `f32VsF64MaxAbs`: y_400mf 2.0e-5 at |logit| <= 25, x_400mf 1.8e-3
  *   at 2360, y_800mf 4.9e-6 at 6.7), rtol 0: tsnn sums in another order (partly in double), so it
@@ -18,7 +20,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { nn, type Tensor } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
+import { load, nn, type Tensor } from "../../src/index.js";
 import * as rn from "../../src/models/regnet.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, type EncTensor } from "../helpers.js";
 
@@ -52,6 +55,7 @@ const FX = fixture<{
   blockParamsRandom: Params[];
   blockParamsErrors: { args: Params["args"]; error: [string, string] }[];
   init: Record<string, [number, number, number, number]>;
+  checkpoint: { file: string; print: string; input: [number[], number]; logits: EncTensor; f32VsF64MaxAbs: number };
 }>("models/regnet.json");
 const TREES: Record<string, Tree> = JSON.parse(gunzipSync(Buffer.from(FX.buildersGz, "base64")).toString("utf8"));
 
@@ -178,5 +182,17 @@ describe("RegNet initialisation (torchvision's, from tsnn's generator)", () => {
     const fanIn = sd.get("trunk_output.block1.block1-0.f.se.fc1.weight")!.shape[1];
     expect(seBias.some((v) => v !== 0)).toBe(true);
     expect(Array.from(seBias).every((v) => Math.abs(v) <= 1 / Math.sqrt(fanIn))).toBe(true);
+  });
+});
+
+describe("a torch.save'd checkpoint of a custom-config model (BlockParams depth 6, w_0 16, w_a 8, w_m 2, SE)", () => {
+  const c = FX.checkpoint;
+  it(`prints as PyTorch, loads strictly, and gives PyTorch's logits for x=[${c.input[0]}] (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)})`, () => {
+    const m = nn.init.skipInit(() => new rn.RegNet(rn.BlockParams.fromInitParams({ depth: 6, w0: 16, wA: 8.0, wM: 2.0, groupWidth: 8, seRatio: 0.25 }), { numClasses: 10, stemWidth: 16 }));
+    expect(m.toString()).toBe(c.print);
+    const r = m.loadStateDict(load(fileURLToPath(new URL(`../fixtures/${c.file}`, import.meta.url))));
+    expect([r.missingKeys, r.unexpectedKeys]).toEqual([[], []]);
+    const y = m.eval().call(detTensor(c.input[1], c.input[0])) as Tensor;
+    expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.file);
   });
 });
