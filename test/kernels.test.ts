@@ -420,3 +420,15 @@ describe("setNumThreads: PyTorch's errors, clamped to the machine's cores, shrin
     }
   });
 });
+
+describe("kernels refuse operands whose .data no longer fits the tensor", () => {
+  it("conv2d x=[1,3,5,5] w=[4,3,3,3] with w.data of 3 floats; linear with a bias of 5 for 4 outputs", () => {
+    const w = rnd([4, 3, 3, 3]);
+    w.data = new Float32Array(3);
+    expect(() => kernels.conv2d(rnd([1, 3, 5, 5]), w, null)).toThrow(new RuntimeError("conv2d: weight: data has 3 elements but shape [4, 3, 3, 3] needs 108"));
+    expect(() => kernels.linear(rnd([2, 3]), rnd([4, 3]), rnd([5]))).toThrow(/linear: bias of shape \[5\] for a weight of shape \[4, 3\]/);
+    const x = rnd([2, 3]);
+    (x as any).data = [1, 2, 3, 4, 5, 6];
+    expect(() => kernels.linear(x, rnd([4, 3]), null)).toThrow(/^linear: input: /);
+  });
+});

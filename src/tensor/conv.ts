@@ -4,7 +4,7 @@
  * a plain GEMM. `conv2dReference` is the direct seven-loop oracle it is tested against.
  */
 import { RuntimeError, ValueError } from "../errors.js";
-import { applyRowEpilogue, gemmWithB, getBackend, type RowEpilogue } from "./gemm.js";
+import { applyRowEpilogue, gemmWithB, getBackend, requireIntactData, type RowEpilogue } from "./gemm.js";
 import { packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
 import { winogradApplies, winogradConv, winogradSafe } from "./winograd.js";
@@ -77,6 +77,7 @@ interface ConvGeometry {
 }
 
 function geometry(x: Tensor, weight: Tensor, bias: Tensor | null, args: Conv2dArgs): ConvGeometry {
+  requireIntactData("conv2d", [["input", x], ["weight", weight], ["bias", bias]]);
   const unbatched = x.ndim === 3;
   if (x.ndim !== 3 && x.ndim !== 4) {
     throw new RuntimeError(

@@ -4,6 +4,8 @@
  * K blocked, a 4x4 register-blocked micro-kernel accumulating in doubles). Strided operands let
  * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
+import { RuntimeError } from "../errors.js";
+import type { DType, Tensor } from "./tensor.js";
 import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
@@ -329,4 +331,18 @@ export function sgemmReference(M: number, N: number, K: number, A: MatView, B: M
     }
   }
   return C;
+}
+
+/**
+ * Refuse operands whose `.data` no longer fits their tensor (replaced with the wrong length or a
+ * non-typed array): `conv2d: weight: data has 3 elements but shape [4, 3, 3, 3] needs 108`.
+ * A type and length check per operand, not per element.
+ */
+export function requireIntactData(fn: string, operands: [string, Tensor<DType> | null | undefined][]): void {
+  for (const [name, t] of operands) {
+    if (!t) continue;
+    const check = (t as unknown as { _checkData?: () => string | null })._checkData;
+    const bad = typeof check === "function" ? check.call(t) : t.data instanceof Float32Array || t.data instanceof BigInt64Array ? null : "data is not a typed array";
+    if (bad !== null) throw new RuntimeError(`${fn}: ${name}: ${bad}`);
+  }
 }

@@ -2,7 +2,8 @@
  * Fully connected layer (PyTorch: `F.linear`).
  */
 import { RuntimeError } from "../errors.js";
-import { getBackend, gemmWithB, sgemm } from "./gemm.js";
+import { getBackend, gemmWithB, requireIntactData, sgemm } from "./gemm.js";
+import { formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { packA, packedSize, wasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
@@ -11,7 +12,12 @@ import { residentWeight } from "./wasm/resident.js";
  * `y = x·Wᵀ + b` for `x` `[*, in]`, `weight` `[out, in]`, `bias` `[out]` (PyTorch: `F.linear`).
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  requireIntactData("linear", [["input", x], ["weight", weight], ["bias", bias]]);
+  if (weight.ndim !== 2) throw new RuntimeError(`linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
   const [outF, inF] = weight.shape;
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new RuntimeError(`linear: bias of shape ${formatShape(bias.shape)} for a weight of shape ${formatShape(weight.shape)} (expected [${outF}])`);
+  }
   const k = x.ndim === 0 ? 1 : x.shape[x.ndim - 1];
   const rows = x.ndim <= 1 ? 1 : x.numel() / Math.max(k, 1);
   if (x.ndim === 0 || k !== inF) {
