@@ -103,6 +103,34 @@ describe("F calls equal PyTorch", () => {
   });
 });
 
+describe("non-contiguous inputs (views)", () => {
+  const t = (x: Tensor) => (x as any).transpose(1, 2) as Tensor;
+  it("x=[2,5,4].transpose(1,2): every F form gives what it gives on the contiguous copy", () => {
+    const x = t(detTensor(21, [2, 5, 4], 4));
+    const c = (x as any).contiguous() as Tensor;
+    const calls: [string, (v: Tensor) => Tensor][] = [
+      ["pad reflect", (v) => F.pad(v, [1, 2], "reflect")],
+      ["pad constant", (v) => F.pad(v, [1, 2, 0, 1], { value: 3 })],
+      ["interpolate bilinear", (v) => F.interpolate(v.unsqueeze(0), { size: [7, 9], mode: "bilinear" })],
+      ["layerNorm", (v) => F.layerNorm(v, [5])],
+      ["groupNorm", (v) => F.groupNorm(v, 2)],
+      ["avgPool2d", (v) => F.avgPool2d(v, 2)],
+      ["adaptiveMaxPool2d", (v) => F.adaptiveMaxPool2d(v, 2)],
+      ["gelu", (v) => F.gelu(v)],
+      ["normalize", (v) => F.normalize(v, { dim: -1 })],
+    ];
+    for (const [what, fn] of calls) expectExact(fn(x), fn(c));
+  });
+  it("inplace activations and dropout on a view write through to the base tensor", () => {
+    const base = detTensor(22, [2, 3, 4], 8);
+    const v = t(base);
+    const expected = F.relu6((v as any).contiguous());
+    expect(F.relu6(v, true)).toBe(v);
+    expectExact((v as any).contiguous(), expected);
+    expectExact(t(base).contiguous(), expected);
+  });
+});
+
 describe("F error texts equal PyTorch's", () => {
   const errs = fixture<Record<string, [string, string] | null>>("layers/errors.json");
   const z = (...s: number[]) => new Tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), s);
