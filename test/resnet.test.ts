@@ -232,3 +232,39 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     expect(maxAbsDiff(y, dec(c.logits))).toBeLessThan(1e-4);
   });
 });
+
+describe("non-finite inputs: the arena forward gives what the forward without Winograd gives", () => {
+  // Winograd falls back to im2col + GEMM for inputs or weights it could not handle exactly, so a
+  // forward with ±Inf/NaN/±3e38 pixels is bit-identical to one with Winograd switched off.
+  const model = models.resnet18({ numClasses: 10, cifarStem: true }).eval();
+  const cases: [string, number[]][] = [["one +Inf pixel", [Infinity]], ["±Inf pixels", [Infinity, -Infinity]], ["a NaN pixel", [NaN]], ["±3e38 pixels", [3e38, -3e38]]];
+  for (const [what, planted] of cases) {
+    it(`CIFAR ResNet-18, x=[1,3,32,32] with ${what}`, () => {
+      const x = detTensor(7, [1, 3, 32, 32]);
+      planted.forEach((v, i) => (x.data[(i * 1031 + 77) % x.numel()] = v));
+      const wino = model.call(x);
+      kernels.setWinograd(false);
+      let plain: Tensor;
+      try {
+        plain = model.call(x);
+      } finally {
+        kernels.setWinograd(true);
+      }
+      expect(Buffer.from(wino.data.buffer).equals(Buffer.from(plain.data.buffer))).toBe(true);
+    });
+    it(`CIFAR ResNet-18's layer1 (64 channels, Winograd) on x=[1,64,16,16] with ${what}`, () => {
+      const layer1 = (model as unknown as { layer1: nn.Module }).layer1;
+      const x = detTensor(11, [1, 64, 16, 16]);
+      planted.forEach((v, i) => (x.data[(i * 4099 + 300) % x.numel()] = v));
+      const wino = layer1.call(x);
+      kernels.setWinograd(false);
+      let plain: Tensor;
+      try {
+        plain = layer1.call(x);
+      } finally {
+        kernels.setWinograd(true);
+      }
+      expect(Buffer.from(wino.data.buffer).equals(Buffer.from(plain.data.buffer))).toBe(true);
+    });
+  }
+});
