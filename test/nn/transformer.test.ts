@@ -13,11 +13,12 @@ const mha = fixture("transformer/mha.json");
 const encF = fixture("transformer/encoder.json");
 const f = (e: any): Tensor => dec(e) as Tensor;
 
-/** A fixture mask: bool tensors become int64 0/1 (tsnn treats integer masks as boolean, as PyTorch's uint8). */
-function mask(e: any): Tensor<any> | null {
+/** A fixture mask: bool masks as bool tensors (or int64 0/1, which tsnn treats as boolean, as PyTorch its uint8 masks). */
+function mask(e: any, asInt64 = false): Tensor<any> | null {
   if (!e) return null;
   if (e.dtype !== "bool") return dec(e);
-  return new Tensor(BigInt64Array.from(e.data.map((v: number) => BigInt(v))), e.shape, "int64");
+  if (asInt64) return new Tensor(BigInt64Array.from(e.data.map((v: number) => BigInt(v))), e.shape, "int64");
+  return new Tensor(Uint8Array.from(e.data), e.shape, "bool");
 }
 
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -43,7 +44,7 @@ describe("nn.MultiheadAttention (E=8, 2 heads)", () => {
     });
   });
 
-  it("positional forward arguments as PyTorch's (key_padding_mask, need_weights, attn_mask, average_attn_weights)", () => {
+  it("positional forward arguments as PyTorch's (key_padding_mask, need_weights, attn_mask); int64 0/1 masks act as bool", () => {
     const c = mha.cases.find((x: any) => x.name === "bool attn_mask + bool key_padding_mask");
     const i = mha.cases.indexOf(c);
     const m = new nn.MultiheadAttention(8, 2);
@@ -51,6 +52,8 @@ describe("nn.MultiheadAttention (E=8, 2 heads)", () => {
     m.eval();
     const [out] = m.call(f(c.query), f(c.key), f(c.value), mask(c.masks.key_padding_mask), true, mask(c.masks.attn_mask));
     expectClose(out, f(c.output), TOL, "output");
+    const [out64] = m.call(f(c.query), f(c.key), f(c.value), { keyPaddingMask: mask(c.masks.key_padding_mask, true), attnMask: mask(c.masks.attn_mask, true) });
+    expectClose(out64, f(c.output), TOL, "output with int64 0/1 masks");
   });
 
   it("isCausal is a hint: same result as the causal attnMask alone; without attnMask it is PyTorch's error", () => {

@@ -14,10 +14,10 @@ const mm = fixture("transformer/matmul.json");
 const sd = fixture("transformer/sdpa.json");
 const f = (e: any): Tensor => dec(e) as Tensor;
 
-/** A fixture mask: bool as a bool tensor where tsnn has one, else int64 0/1 (treated as bool). */
+/** A fixture mask: bool masks as bool tensors. */
 function mask(e: any): Tensor<any> {
   if (e.dtype !== "bool") return dec(e);
-  return new Tensor(BigInt64Array.from(e.data.map((v: number) => BigInt(v))), e.shape, "int64");
+  return new Tensor(Uint8Array.from(e.data), e.shape, "bool");
 }
 
 describe("matmul (PyTorch: torch.matmul)", () => {
