@@ -132,7 +132,11 @@ export class InceptionAux extends nn.Module {
   }
 }
 
-/** GoogLeNet's train-mode outputs (torchvision: the `GoogLeNetOutputs` named tuple). */
+/**
+ * GoogLeNet's train-mode outputs (torchvision: the `GoogLeNetOutputs` named tuple). As in
+ * torchvision 0.14, `auxLogits2` holds the logits of head `aux1` (after inception4a) and
+ * `auxLogits1` those of head `aux2` (after inception4d).
+ */
 export interface GoogLeNetOutputs {
   logits: Tensor;
   auxLogits2: Tensor | null;
@@ -282,7 +286,9 @@ export class GoogLeNet extends nn.Module {
 
   override forward(x: Tensor): Tensor | GoogLeNetOutputs {
     x = this._transformInput(x);
-    const [logits, aux2, aux1] = this._forward(x);
+    // torchvision 0.14 unpacks `_forward`'s (x, aux2, aux1) as (x, aux1, aux2), so its
+    // `aux_logits2` field holds the aux1 head's logits and `aux_logits1` aux2's; kept as it is.
+    const [logits, aux1, aux2] = this._forward(x);
     if (this.training && this.auxLogits) return { logits, auxLogits2: aux2, auxLogits1: aux1 };
     return logits;
   }

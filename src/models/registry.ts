@@ -12,7 +12,11 @@
 import { ValueError } from "../errors.js";
 import type { Module } from "../nn/index.js";
 import * as alexnet from "./alexnet.js";
+import * as densenet from "./densenet.js";
+import * as googlenet from "./googlenet.js";
+import * as inception from "./inception.js";
 import * as resnet from "./resnet.js";
+import * as squeezenet from "./squeezenet.js";
 import * as vgg from "./vgg.js";
 import * as mobilenetv2 from "./mobilenetv2.js";
 import * as mobilenetv3 from "./mobilenetv3.js";
@@ -93,6 +97,18 @@ export const MODELS: Record<string, ModelEntry> = {
   vgg16_bn: entry(vgg.vgg16_bn, "vgg", 224, 256),
   vgg19: entry(vgg.vgg19, "vgg", 224, 256),
   vgg19_bn: entry(vgg.vgg19_bn, "vgg", 224, 256),
+  // squeezenet.ts
+  squeezenet1_0: entry(squeezenet.squeezenet1_0, "squeezenet", 224, 256),
+  squeezenet1_1: entry(squeezenet.squeezenet1_1, "squeezenet", 224, 256),
+  // densenet.ts
+  densenet121: entry(densenet.densenet121, "densenet", 224, 256),
+  densenet161: entry(densenet.densenet161, "densenet", 224, 256),
+  densenet169: entry(densenet.densenet169, "densenet", 224, 256),
+  densenet201: entry(densenet.densenet201, "densenet", 224, 256),
+  // googlenet.ts
+  googlenet: entry(googlenet.googlenet, "googlenet", 224, 256),
+  // inception.ts
+  inception_v3: entry(inception.inception_v3, "inception", 299, 342),
   // mobilenetv2.ts
   mobilenet_v2: entry(mobilenetv2.mobilenet_v2, "mobilenetv2", 224, 232),
   // mobilenetv3.ts
