@@ -45,8 +45,9 @@ export function arange(...args: (number | CreateOptions | undefined)[]): Tensor<
 }
 
 /**
- * `steps` evenly spaced values from `start` to `end` inclusive, computed in float32 as ATen's
- * CPU kernel does (the second half counted back from `end`) (PyTorch: `torch.linspace`).
+ * `steps` evenly spaced values from `start` to `end` inclusive, as ATen's CPU kernel computes
+ * them: a float32 step, each value `start + step·i` rounded once, the second half counted back
+ * from `end` (PyTorch: `torch.linspace`).
  */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor<DType> {
   if (!Number.isInteger(steps) || steps < 0) throw new RuntimeError("number of steps must be non-negative");
@@ -60,7 +61,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
     const step = f(f(s1 - s0) / (steps - 1));
     const half = Math.floor(steps / 2);
     for (let i = 0; i < steps; i++) {
-      vals[i] = i < half ? f(s0 + f(step * i)) : f(s1 - f(step * (steps - i - 1)));
+      vals[i] = i < half ? f(s0 + step * i) : f(s1 - step * (steps - i - 1));
     }
   }
   const out = allocStorage(dtype, steps);

@@ -221,6 +221,15 @@ const UNARY: Record<string, { expr: string; kind: UnaryKind; intExpr?: string }>
 /** Names of the unary elementwise ops. */
 export type UnaryName = keyof typeof UNARY & string;
 
+/** PyTorch's kernel names in its "not implemented for 'Bool'" errors. */
+const BOOL_UNSUPPORTED: Record<string, string> = {
+  abs: "abs_cpu",
+  floor: "floor_vml_cpu",
+  ceil: "ceil_vml_cpu",
+  round: "round_vml_cpu",
+  trunc: "trunc_vml_cpu",
+};
+
 function unaryOut(name: string, x: Tensor<DType>): DType {
   const { kind } = UNARY[name];
   if (kind === "float") return "float32";
@@ -231,6 +240,8 @@ function unaryOut(name: string, x: Tensor<DType>): DType {
       );
     }
     if (name === "square") return "int64";
+    const kernel = BOOL_UNSUPPORTED[name];
+    if (kernel) throw new RuntimeError(`"${kernel}" not implemented for 'Bool'`);
   }
   return x.dtype;
 }

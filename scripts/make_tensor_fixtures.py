@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Fixtures for tsnn's tensor ops (indexing, shape ops, elementwise, reductions), from PyTorch.
+
+    /usr/bin/python3 scripts/make_tensor_fixtures.py
+
+Writes test/fixtures/tensor/ops.json: a list of cases {name, op, inputs, args, out | error}. Each
+case names an op and its arguments in a small vocabulary that test/tensor/ops.test.ts maps to
+tsnn calls (OPS below is the PyTorch side of the same table). Inputs are stored contiguous and
+then made non-contiguous by `permute` / `step` as the case says, identically on both sides.
+Floats are stored as float32 reprs; NaN and infinities as the strings "nan", "inf", "-inf".
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "tensor")
+DT = {"float32": torch.float32, "int64": torch.int64, "bool": torch.bool}
+DT_NAME = {v: k for k, v in DT.items()}
+
+
+def enc_value(v, dtype):
+    if dtype == "bool":
+        return int(v)
+    if dtype == "int64":
+        return int(v)
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return float(repr(np.float32(v)))
+
+
+def enc(t):
+    dtype = DT_NAME[t.dtype]
+    return {"shape": list(t.shape), "dtype": dtype, "data": [enc_value(v, dtype) for v in t.contiguous().reshape(-1).tolist()]}
+
+
+def make_input(spec):
+    """spec: {shape, dtype, data?, seed?, permute?, step?} -> (tensor, encoded spec with data)."""
+    dtype = spec.get("dtype", "float32")
+    shape = spec["shape"]
+    n = int(np.prod(shape)) if shape else 1
+    if "data" in spec:
+        vals = spec["data"]
+        vals = [float(v) if isinstance(v, str) else v for v in vals]
+        t = torch.tensor(vals, dtype=DT[dtype]).reshape(shape)
+    else:
+        g = torch.Generator().manual_seed(spec.get("seed", 0))
+        if dtype == "float32":
+            t = (torch.randn(n, generator=g) * 2).round(decimals=3).reshape(shape)
+        elif dtype == "int64":
+            t = torch.randint(-5, 6, (n,), generator=g).reshape(shape)
+        else:
+            t = (torch.rand(n, generator=g) > 0.5).reshape(shape)
+    stored = enc(t)
+    stored.update({k: spec[k] for k in ("permute", "step") if k in spec})
+    if "permute" in spec:
+        t = t.permute(*spec["permute"])
+    if "step" in spec:
+        d, s = spec["step"]
+        idx = [slice(None)] * t.dim()
+        idx[d] = slice(None, None, s)
+        t = t[tuple(idx)]
+    return t, stored
+
+
+def to_index(spec):
+    """JSON index spec -> Python index object."""
+    if spec is None:
+        return None
+    if isinstance(spec, int):
+        return spec
+    if isinstance(spec, str):
+        if spec == "...":
+            return Ellipsis
+        parts = [None if p == "" else int(p) for p in spec.split(":")]
+        return slice(*parts)
+    if isinstance(spec, dict):
+        return torch.tensor(spec["data"], dtype=DT[spec["dtype"]]).reshape(spec["shape"])
+    return torch.tensor(spec, dtype=torch.int64)
+
+
+def opt_keep(a):
+    return {"keepdim": a.get("keepdim", False)}
+
+
+def reduce_op(fn):
+    def run(x, a):
+        if "dim" in a:
+            return fn(x[0], a["dim"], **opt_keep(a))
+        return fn(x[0])
+    return run
+
+
+def scalar_or(ins, a, key):
+    return a[key] if key in a else ins[1]
+
+
+OPS = {
+    # elementwise unary
+    **{name: (lambda name: lambda ins, a: getattr(torch, name)(ins[0]))(name)
+       for name in ["neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "erf", "sin", "cos",
+                    "floor", "ceil", "round", "sign", "logical_not"]},
+    # elementwise binary; the second operand is ins[1] or the scalar a["other"]
+    **{name: (lambda name: lambda ins, a: getattr(torch, name)(ins[0], scalar_or(ins, a, "other")))(name)
+       for name in ["mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+                    "logical_and", "logical_or", "logical_xor"]},
+    "add": lambda ins, a: torch.add(ins[0], scalar_or(ins, a, "other"), alpha=a.get("alpha", 1)),
+    "sub": lambda ins, a: torch.sub(ins[0], scalar_or(ins, a, "other"), alpha=a.get("alpha", 1)),
+    "clamp": lambda ins, a: torch.clamp(ins[0], a.get("min"), a.get("max")),
+    "where": lambda ins, a: torch.where(ins[0], ins[1], scalar_or(ins[1:], a, "other")),
+    "masked_fill": lambda ins, a: ins[0].masked_fill(ins[1], a["value"]),
+    # reductions
+    "sum": reduce_op(torch.sum),
+    "mean": reduce_op(torch.mean),
+    "prod": lambda x, a: torch.prod(x[0], a["dim"], keepdim=a.get("keepdim", False)) if "dim" in a else torch.prod(x[0]),
+    "amax": lambda x, a: torch.amax(x[0], a.get("dim", []), keepdim=a.get("keepdim", False)),
+    "amin": lambda x, a: torch.amin(x[0], a.get("dim", []), keepdim=a.get("keepdim", False)),
+    "all": lambda x, a: torch.all(x[0], a["dim"], keepdim=a.get("keepdim", False)) if "dim" in a else torch.all(x[0]),
+    "any": lambda x, a: torch.any(x[0], a["dim"], keepdim=a.get("keepdim", False)) if "dim" in a else torch.any(x[0]),
+    "var": lambda x, a: torch.var(x[0], a.get("dim"), correction=a.get("correction", 1), keepdim=a.get("keepdim", False)),
+    "std": lambda x, a: torch.std(x[0], a.get("dim"), correction=a.get("correction", 1), keepdim=a.get("keepdim", False)),
+    "max_dim": lambda x, a: list(torch.max(x[0], a["dim"], keepdim=a.get("keepdim", False))),
+    "min_dim": lambda x, a: list(torch.min(x[0], a["dim"], keepdim=a.get("keepdim", False))),
+    "max": lambda x, a: torch.max(x[0]),
+    "min": lambda x, a: torch.min(x[0]),
+    "norm": lambda x, a: torch.norm(x[0], a.get("p", "fro"), a.get("dim"), keepdim=a.get("keepdim", False)),
+    "logsumexp": lambda x, a: torch.logsumexp(x[0], a["dim"], keepdim=a.get("keepdim", False)),
+    "cumsum": lambda x, a: torch.cumsum(x[0], a["dim"]),
+    "argmax": lambda x, a: torch.argmax(x[0], a.get("dim"), keepdim=a.get("keepdim", False)),
+    "argmin": lambda x, a: torch.argmin(x[0], a.get("dim"), keepdim=a.get("keepdim", False)),
+    "softmax": lambda x, a: torch.softmax(x[0], a["dim"]),
+    "log_softmax": lambda x, a: torch.log_softmax(x[0], a["dim"]),
+    # shape and construction
+    "expand": lambda x, a: x[0].expand(*a["sizes"]),
+    "repeat": lambda x, a: x[0].repeat(*a["sizes"]),
+    "narrow": lambda x, a: x[0].narrow(a["dim"], a["start"], a["length"]),
+    "select": lambda x, a: x[0].select(a["dim"], a["index"]),
+    "unbind": lambda x, a: list(torch.unbind(x[0], a["dim"])),
+    "flip": lambda x, a: torch.flip(x[0], a["dims"]),
+    "roll": lambda x, a: torch.roll(x[0], a["shifts"], a.get("dims")),
+    "tril": lambda x, a: torch.tril(x[0], a.get("diagonal", 0)),
+    "triu": lambda x, a: torch.triu(x[0], a.get("diagonal", 0)),
+    "transpose": lambda x, a: x[0].transpose(a["dim0"], a["dim1"]),
+    "permute": lambda x, a: x[0].permute(*a["dims"]),
+    "reshape": lambda x, a: x[0].reshape(*a["shape"]),
+    "view": lambda x, a: x[0].view(*a["shape"]),
+    "cat": lambda x, a: torch.cat(x, a.get("dim", 0)),
+    "stack": lambda x, a: torch.stack(x, a.get("dim", 0)),
+    "split": lambda x, a: list(torch.split(x[0], a["split"], a.get("dim", 0))),
+    "chunk": lambda x, a: list(torch.chunk(x[0], a["chunks"], a.get("dim", 0))),
+    "gather": lambda x, a: torch.gather(x[0], a["dim"], x[1]),
+    "index_select": lambda x, a: torch.index_select(x[0], a["dim"], x[1]),
+    "meshgrid": lambda x, a: list(torch.meshgrid(*x, indexing=a.get("indexing", "ij"))),
+    "arange": lambda x, a: torch.arange(*a["args"], dtype=DT[a["dtype"]] if "dtype" in a else None),
+    "linspace": lambda x, a: torch.linspace(a["start"], a["end"], a["steps"]),
+    "eye": lambda x, a: torch.eye(*a["args"]),
+    "zeros": lambda x, a: torch.zeros(a["shape"]),
+    "tensor": lambda x, a: torch.tensor(a["values"]),
+    # indexing
+    "get": lambda x, a: x[0][tuple(to_index(s) for s in a["specs"])],
+    "set": lambda x, a: _setitem(x[0].clone(), a["specs"], x[1] if len(x) > 1 else a["value"]),
+}
+
+
+def _setitem(t, specs, value):
+    t[tuple(to_index(s) for s in specs)] = value
+    return t
+
+
+CASES = []
+
+
+def case(name, op, inputs=(), **args):
+    CASES.append({"name": name, "op": op, "inputs": list(inputs), "args": args})
+
+
+def F(shape, **kw):
+    return {"shape": shape, "dtype": "float32", **kw}
+
+
+def I(shape, **kw):
+    return {"shape": shape, "dtype": "int64", **kw}
+
+
+def B(shape, **kw):
+    return {"shape": shape, "dtype": "bool", **kw}
+
+
+SPECIAL = F([8], data=[0.0, -0.0, 1.5, -2.5, "nan", "inf", "-inf", 0.5])
+
+# ---- elementwise -------------------------------------------------------------------------------
+for op in ["neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "erf", "sin", "cos",
+           "floor", "ceil", "round", "sign", "logical_not"]:
+    case(f"{op} x=[3,4] permuted", op, [F([4, 3], permute=[1, 0], seed=1)])
+    case(f"{op} NaN/Inf/-0", op, [SPECIAL])
+    case(f"{op} x=[2,0] empty", op, [F([2, 0])])
+for op in ["neg", "abs", "exp", "sqrt", "floor", "sign", "sigmoid"]:
+    case(f"{op} int64", op, [I([5], seed=2)])
+for op in ["abs", "exp", "floor", "logical_not"]:
+    case(f"{op} bool", op, [B([5], seed=3)])
+case("round half to even", "round", [F([8], data=[0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 1e7 + 0.5])])
+case("erf range", "erf", [F([9], data=[-5, -3, -2.6, -1, -1e-3, 1e-5, 0.7, 2.6, 3.9])])
+
+for op in ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+           "logical_and", "logical_or", "logical_xor"]:
+    case(f"{op} broadcast [2,3,1] x [4]", op, [F([2, 3, 1], seed=4), F([4], seed=5)])
+    case(f"{op} non-contiguous [3,4]^T x [3,1]", op, [F([4, 3], permute=[1, 0], seed=6), F([3, 1], seed=7)])
+    case(f"{op} NaN/Inf", op, [SPECIAL, F([8], data=["nan", 1, "inf", -2, 0, "-inf", "inf", 0.5])])
+    case(f"{op} float x int64 [2,3] x [3]", op, [F([2, 3], seed=8), I([3], data=[1, 2, 3])])
+    case(f"{op} int64 x int64", op, [I([2, 3], seed=9), I([3], data=[1, 2, 3])])
+    case(f"{op} empty [0,3] x [3]", op, [F([0, 3]), F([3], seed=10)])
+for op in ["add", "mul", "maximum", "eq", "lt", "logical_and", "logical_or"]:
+    case(f"{op} bool x bool", op, [B([4], data=[True, False, True, False]), B([4], data=[True, True, False, False])])
+for op in ["add", "sub", "mul", "div", "pow", "eq", "gt"]:
+    case(f"{op} float x scalar 2", op, [F([2, 3], seed=11)], other=2)
+    case(f"{op} int64 x scalar 2", op, [I([2, 3], data=[1, 2, 3, 4, 5, 6])], other=2)
+    case(f"{op} int64 x scalar 0.5", op, [I([2, 3], data=[1, 2, 3, 4, 5, 6])], other=0.5)
+case("add bool + int scalar", "add", [B([3], data=[True, False, True])], other=1)
+case("add alpha=2", "add", [F([2, 3], seed=12), F([3], seed=13)], alpha=2)
+case("sub alpha=0.5", "sub", [F([2, 3], seed=12), F([3], seed=13)], alpha=0.5)
+case("div int64 by int64 gives float", "div", [I([4], data=[7, -7, 1, 0]), I([4], data=[2, 2, 0, 0])])
+case("sub bool x bool error", "sub", [B([2], data=[True, False]), B([2], data=[True, True])])
+case("add [2] x [3] error", "add", [F([2]), F([3])])
+case("neg bool error", "neg", [B([2], data=[True, False])])
+case("clamp min/max", "clamp", [SPECIAL], min=-1, max=1)
+case("clamp min only, permuted", "clamp", [F([4, 3], permute=[1, 0], seed=14)], min=0)
+case("clamp max only", "clamp", [F([3, 4], seed=15)], max=0.25)
+case("clamp min > max", "clamp", [F([5], seed=16)], min=1, max=0)
+case("clamp int64", "clamp", [I([6], seed=17)], min=-2, max=3)
+case("where broadcast", "where", [B([2, 1, 4], seed=18), F([3, 4], seed=19), F([4], seed=20)])
+case("where scalar other", "where", [B([2, 3], seed=21), F([2, 3], seed=22)], other=0.0)
+case("where int64 x float", "where", [B([4], seed=23), I([4], data=[1, 2, 3, 4]), F([4], seed=24)])
+case("masked_fill broadcast mask", "masked_fill", [F([2, 3, 4], seed=25), B([3, 1], seed=26)], value=-1e9)
+case("masked_fill -inf, permuted", "masked_fill", [F([4, 3], permute=[1, 0], seed=27), B([3, 4], seed=28)], value=float("-inf"))
+
+# ---- reductions --------------------------------------------------------------------------------
+X = F([2, 3, 4], seed=30)
+XP = F([4, 2, 3], permute=[1, 2, 0], seed=31)  # [2,3,4] non-contiguous
+for op in ["sum", "mean", "prod", "amax", "amin", "logsumexp", "var", "std", "norm", "all", "any"]:
+    needs_dim = op in ("logsumexp",)
+    if not needs_dim:
+        case(f"{op} all dims", op, [X])
+        case(f"{op} all dims, non-contiguous", op, [XP])
+    case(f"{op} dim=1", op, [X], dim=1)
+    case(f"{op} dim=-1 keepdim", op, [X], dim=-1, keepdim=True)
+    if op not in ("prod", "all", "any"):  # PyTorch 1.13 takes one dim there
+        case(f"{op} dim=[0,2] non-contiguous", op, [XP], dim=[0, 2])
+        case(f"{op} dim=[-1,-3] keepdim", op, [X], dim=[-1, -3], keepdim=True)
+    else:
+        case(f"{op} dim=0 non-contiguous", op, [XP], dim=0)
+    case(f"{op} NaN/Inf dim=0", op, [{**SPECIAL, "shape": [8]}], dim=0)
+    case(f"{op} x=[2,0] dim=1", op, [F([2, 0])], dim=1)
+for op in ["sum", "prod", "all", "any", "amax"]:
+    case(f"{op} int64 dim=0", op, [I([3, 4], seed=32)], dim=0)
+    case(f"{op} bool dim=1", op, [B([3, 4], seed=33)], dim=1)
+case("sum of empty", "sum", [F([0, 3])])
+case("mean of empty gives NaN", "mean", [F([0])])
+case("mean int64 error", "mean", [I([3], seed=34)])
+case("var correction=0 dim=1", "var", [X], dim=1, correction=0)
+case("std correction=2 dim=[0,1]", "std", [X], dim=[0, 1], correction=2)
+case("var single element gives NaN", "var", [F([1], data=[3.0])])
+case("norm p=1 dim=1", "norm", [X], p=1, dim=1)
+case("norm p=inf dim=-1", "norm", [X], p=float("inf"), dim=-1)
+case("norm p=3", "norm", [XP], p=3)
+case("logsumexp -inf row", "logsumexp", [F([2, 3], data=["-inf", "-inf", "-inf", 1, 2, "inf"])], dim=1)
+for op in ["max_dim", "min_dim"]:
+    case(f"{op} dim=1", op, [X], dim=1)
+    case(f"{op} dim=-1 keepdim non-contiguous", op, [XP], dim=-1, keepdim=True)
+    case(f"{op} ties and NaN", op, [F([2, 4], data=[1, 3, 3, 0, 2, "nan", 5, "nan"])], dim=1)
+    case(f"{op} int64", op, [I([3, 4], seed=35)], dim=0)
+    case(f"{op} empty dim error", op, [F([2, 0])], dim=1)
+for op in ["max", "min"]:
+    case(f"{op} all", op, [XP])
+    case(f"{op} of empty error", op, [F([0])])
+for op in ["argmax", "argmin"]:
+    case(f"{op} flat", op, [XP])
+    case(f"{op} dim=1", op, [X], dim=1)
+    case(f"{op} dim=0 keepdim", op, [X], dim=0, keepdim=True)
+    case(f"{op} ties and NaN", op, [F([2, 4], data=[1, 3, 3, 0, 2, "nan", 5, "nan"])], dim=1)
+    case(f"{op} int64", op, [I([3, 4], seed=36)], dim=1)
+    case(f"{op} empty error", op, [F([0])])
+    case(f"{op} empty dim error", op, [F([2, 0])], dim=1)
+for op in ["cumsum", "softmax", "log_softmax"]:
+    case(f"{op} dim=1", op, [X], dim=1)
+    case(f"{op} dim=0 non-contiguous", op, [XP], dim=0)
+    case(f"{op} dim=-1 NaN/Inf", op, [F([2, 4], data=[1, "inf", 2, 3, "-inf", 0, "nan", 1])], dim=-1)
+    case(f"{op} empty", op, [F([2, 0])], dim=1)
+case("cumsum int64", "cumsum", [I([2, 3], seed=37)], dim=1)
+case("cumsum bool", "cumsum", [B([2, 3], seed=38)], dim=0)
+case("sum dim=3 out of range", "sum", [X], dim=3)
+case("sum repeated dim", "sum", [X], dim=[1, -2])
+
+# ---- shape and construction ---------------------------------------------------------------------
+case("expand [3,1] -> [2,3,4]", "expand", [F([3, 1], seed=40)], sizes=[2, 3, 4])
+case("expand -1 keeps", "expand", [F([3, 1], seed=40)], sizes=[-1, 5])
+case("expand error", "expand", [F([2, 3])], sizes=[3, 3])
+case("repeat [2,3] x (2,1,2)", "repeat", [F([3, 2], permute=[1, 0], seed=41)], sizes=[2, 1, 2])
+case("repeat error", "repeat", [F([2, 3])], sizes=[2])
+case("narrow dim=-1", "narrow", [X], dim=-1, start=1, length=2)
+case("narrow negative start", "narrow", [X], dim=1, start=-2, length=2)
+case("narrow error", "narrow", [F([2, 3])], dim=1, start=2, length=2)
+case("select dim=1 index=-1", "select", [XP], dim=1, index=-1)
+case("unbind dim=1", "unbind", [XP], dim=1)
+case("flip dims [0,2]", "flip", [XP], dims=[0, 2])
+case("flip int64", "flip", [I([5], seed=42)], dims=[0])
+case("roll shifts 1 dim 1", "roll", [X], shifts=1, dims=1)
+case("roll flattened", "roll", [X], shifts=-3)
+case("roll two dims", "roll", [XP], shifts=[2, -1], dims=[2, 0])
+case("tril", "tril", [F([4, 5], seed=43)])
+case("tril diagonal=-1 batched", "tril", [X], diagonal=-1)
+case("triu diagonal=1", "triu", [F([5, 4], permute=[1, 0], seed=44)], diagonal=1)
+case("triu bool", "triu", [B([3, 3], seed=45)])
+case("transpose", "transpose", [X], dim0=0, dim1=-1)
+case("permute", "permute", [X], dims=[2, 0, 1])
+case("permute repeated dim error", "permute", [F([2, 3])], dims=[0, 0])
+case("reshape non-contiguous copies", "reshape", [XP], shape=[6, -1])
+case("view non-contiguous error", "view", [F([3, 2], permute=[1, 0])], shape=[6])
+case("view split dim of a transposed tensor", "view", [F([3, 4], permute=[1, 0], seed=46)], shape=[2, 2, 3])
+case("reshape error", "reshape", [F([2, 3])], shape=[4, 2])
+case("cat dim=1 mixed contiguity", "cat", [X, XP, F([2, 1, 4], seed=47)], dim=1)
+case("cat dim=-1", "cat", [X, F([2, 3, 2], seed=48)], dim=-1)
+case("cat with legacy empty [0]", "cat", [F([2, 3], seed=49), F([0])])
+case("cat float and int64 promotes", "cat", [F([2], seed=50), I([3], seed=51)])
+case("cat size mismatch error", "cat", [F([2, 3]), F([3, 2])])
+case("cat ndim mismatch error", "cat", [F([2, 3]), F([3])])
+case("stack dim=1", "stack", [F([2, 3], seed=52), F([3, 2], permute=[1, 0], seed=53)], dim=1)
+case("stack dim=-1", "stack", [F([2, 3], seed=52), F([2, 3], seed=53)], dim=-1)
+case("stack shape error", "stack", [F([2]), F([3])])
+case("split 2 dim=2", "split", [X], split=3, dim=2)
+case("split sizes", "split", [XP], split=[1, 2], dim=1)
+case("split sizes error", "split", [F([3])], split=[1, 1])
+case("chunk 3 of 4", "chunk", [X], chunks=3, dim=-1)
+case("chunk 2 of 3", "chunk", [X], chunks=2, dim=1)
+case("gather dim=1", "gather", [F([3, 4], seed=54), I([3, 2], data=[0, 3, 1, 1, 2, 0])], dim=1)
+case("gather dim=0 non-contiguous", "gather", [XP, I([1, 2, 3], data=[1, 0, 1, 0, 0, 1])], dim=0)
+case("gather out of bounds", "gather", [F([3, 4]), I([3, 1], data=[0, 4, 1])], dim=1)
+case("index_select dim=-1", "index_select", [XP, I([3], data=[3, 0, 3])], dim=-1)
+case("meshgrid ij", "meshgrid", [F([3], seed=55), F([2], seed=56)], indexing="ij")
+case("meshgrid xy", "meshgrid", [F([3], seed=55), F([2], seed=56)], indexing="xy")
+case("arange 5", "arange", [], args=[5])
+case("arange 1..10 step 3", "arange", [], args=[1, 10, 3])
+case("arange float step", "arange", [], args=[0, 1, 0.1])
+case("arange negative step", "arange", [], args=[5, -1.5, -0.7])
+case("arange float dtype", "arange", [], args=[4], dtype="float32")
+case("linspace 0..1 x 7", "linspace", [], start=0, end=1, steps=7)
+case("linspace -3.3..10.1 x 11", "linspace", [], start=-3.3, end=10.1, steps=11)
+case("linspace single", "linspace", [], start=2, end=5, steps=1)
+case("eye 3", "eye", [], args=[3])
+case("eye 2x4", "eye", [], args=[2, 4])
+case("zeros negative dim error", "zeros", [], shape=[-1])
+case("tensor of strings error", "tensor", [], values=["a"])
+
+# ---- indexing ----------------------------------------------------------------------------------
+Y = F([4, 5, 6], seed=60)
+YP = F([6, 4, 5], permute=[1, 2, 0], seed=61)
+IDX = {"data": [2, 0, -1], "dtype": "int64", "shape": [3]}
+MASK = {"data": [True, False, True, True], "dtype": "bool", "shape": [4]}
+for name, specs in [
+    ("x[1]", [1]), ("x[-1, :, 2]", [-1, ":", 2]), ("x[:, ::2, 1:-1]", [":", "::2", "1:-1"]),
+    ("x[..., ::3]", ["...", "::3"]), ("x[None, 1, ..., None]", [None, 1, "...", None]),
+    ("x[1:3, 10:]", ["1:3", "10:"]), ("x[-10:2]", ["-10:2"]), ("x[::2, None, -2:]", ["::2", None, "-2:"]),
+    ("x[idx]", [IDX]), ("x[:, idx]", [":", IDX]), ("x[idx, :, idx]", [IDX, ":", IDX]),
+    ("x[:, [1, 2], [0, 5]]", [":", [1, 2], [0, 5]]), ("x[1, :, idx]", [1, ":", IDX]),
+    ("x[mask]", [MASK]), ("x[mask, 1:3]", [MASK, "1:3"]), ("x[..., [0, -1]]", ["...", [0, -1]]),
+    ("x[:, idx2d]", [":", {"data": [0, 1, 4, 3], "dtype": "int64", "shape": [2, 2]}]),
+    ("x[mask2d]", [{"data": [True, False, True, False, True] * 4, "dtype": "bool", "shape": [4, 5]}]),
+]:
+    case(f"get {name}", "get", [Y], specs=specs)
+    case(f"get {name} non-contiguous", "get", [YP], specs=specs)
+case("get too many indices", "get", [F([2, 3])], specs=[0, 0, 0])
+case("get index out of range", "get", [F([2, 3])], specs=[5])
+case("get tensor index out of range", "get", [F([2, 3])], specs=[{"data": [3], "dtype": "int64", "shape": [1]}])
+case("get mask shape mismatch", "get", [F([3, 2])], specs=[{"data": [True, False], "dtype": "bool", "shape": [2]}])
+case("set x[:, 0] = 1", "set", [Y], specs=[":", 0], value=1.0)
+case("set x[..., ::2] = row (broadcast)", "set", [YP, F([3], seed=62)], specs=["...", "::2"])
+case("set x[idx] = -1", "set", [Y], specs=[{"data": [3, 0], "dtype": "int64", "shape": [2]}], value=-1.0)
+case("set x[mask] = tensor", "set", [Y, F([5, 6], seed=63)], specs=[MASK])
+case("set x[1, idx, 2:4] = tensor", "set", [YP, F([3, 1], seed=64)], specs=[1, {"data": [4, 0, 2], "dtype": "int64", "shape": [3]}, "2:4"])
+case("set int64 from float", "set", [I([2, 3], seed=65)], specs=[0], value=2.7)
+
+
+def run_case(c):
+    ins, stored = [], []
+    for spec in c["inputs"]:
+        t, s = make_input(spec)
+        ins.append(t)
+        stored.append(s)
+    c["inputs"] = stored
+    try:
+        out = OPS[c["op"]](ins, c["args"])
+    except Exception as e:  # noqa: BLE001 - fixture records any PyTorch error
+        c["error"] = {"type": type(e).__name__, "message": str(e).split("\n")[0]}
+        return c
+    c["out"] = [enc(o) for o in out] if isinstance(out, list) else enc(out)
+    return c
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    cases = [run_case(c) for c in CASES]
+
+    def fix(o):
+        if isinstance(o, float):
+            if math.isnan(o):
+                return "nan"
+            if math.isinf(o):
+                return "inf" if o > 0 else "-inf"
+        if isinstance(o, dict):
+            return {k: fix(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [fix(v) for v in o]
+        return o
+
+    path = os.path.join(OUT, "ops.json")
+    with open(path, "w") as f:
+        json.dump(fix(cases), f, separators=(",", ":"))
+    print(f"{path}: {len(cases)} cases, {os.path.getsize(path)} bytes")
+
+
+if __name__ == "__main__":
+    main()
