@@ -13,6 +13,13 @@ deterministic weights of make_fixtures.py.
 
     /usr/bin/python3 scripts/make_image_fixtures.py --cmyk   (only the CMYK fixture; no download)
 
+PNG formats: small PNGs of every colour type and bit depth, plain and Adam7-interlaced, every row
+filter type in turn, written by a minimal encoder here (PIL cannot write most of them) and decoded
+by PIL (convert("L") for grey and grey+alpha, convert("RGB") for the rest): png_formats.json holds
+each file and PIL's pixels, which tsnn's PNG decoder must reproduce exactly.
+
+    /usr/bin/python3 scripts/make_image_fixtures.py --pngs   (only png_formats.json; no download)
+
 CMYK: coffee.png's colours as C, M, Y with a diagonal K ramp, saved by PIL as a CMYK JPEG
 (coffee_cmyk.jpg, Adobe polarity as PIL writes it) and PIL's own decoding + convert("RGB") of it
 (coffee_cmyk.pil_rgb.png): what tsnn must reproduce.
@@ -51,10 +58,106 @@ def cmyk():
     print("coffee_cmyk.jpg", back.size, back.mode)
 
 
+def png_bytes(width, height, color_type, depth, interlace, samples, palette=None):
+    """A PNG from per-pixel sample rows (lists of ints), rows filtered with types 0..4 in turn."""
+    import random
+    import struct
+    import zlib
+    spp = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
+    bpp = max(1, spp * depth // 8)
+
+    def pack(row):
+        flat = [v for px in row for v in px]
+        if depth == 16:
+            return b"".join(struct.pack(">H", v) for v in flat)
+        if depth == 8:
+            return bytes(flat)
+        out, acc, n = bytearray(), 0, 0
+        for v in flat:
+            acc, n = (acc << depth) | v, n + depth
+            if n == 8:
+                out.append(acc)
+                acc, n = 0, 0
+        if n:
+            out.append(acc << (8 - n))
+        return bytes(out)
+
+    def paeth(a, b, c):
+        p = a + b - c
+        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+        return a if pa <= pb and pa <= pc else b if pb <= pc else c
+
+    def filtered(rows):
+        out, prev = bytearray(), None
+        for k, raw in enumerate(rows):
+            prev = prev or bytes(len(raw))
+            f = k % 5
+            line = bytearray([f])
+            for i, x in enumerate(raw):
+                a = raw[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                pred = [0, a, b, (a + b) // 2, paeth(a, b, c)][f]
+                line.append((x - pred) & 255)
+            out += line
+            prev = raw
+        return bytes(out)
+
+    if interlace:
+        data = b""
+        for x0, y0, dx, dy in [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]:
+            rows = [pack([samples[y][x] for x in range(x0, width, dx)]) for y in range(y0, height, dy)]
+            if rows and rows[0]:
+                data += filtered(rows)
+    else:
+        data = filtered([pack(r) for r in samples])
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, interlace)
+    plte = chunk(b"PLTE", bytes(palette)) if palette else b""
+    rnd = random.Random(len(data))
+    idat = zlib.compress(data, 9)
+    cut = rnd.randrange(1, len(idat)) if len(idat) > 2 else len(idat)  # two IDAT chunks
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + plte + chunk(b"IDAT", idat[:cut]) + chunk(b"IDAT", idat[cut:]) + chunk(b"IEND", b"")
+
+
+def pngs():
+    import base64
+    import io
+    import random
+    rnd = random.Random(0)
+    cases = []
+    for ct, depths in [(0, [1, 2, 4, 8, 16]), (2, [8, 16]), (3, [1, 2, 4, 8]), (4, [8, 16]), (6, [8, 16])]:
+        for depth in depths:
+            for interlace in (0, 1):
+                w, h = 13, 11
+                spp = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ct]
+                top = (1 << depth) - 1
+                palette = None
+                if ct == 3:
+                    n = rnd.randrange(1, (1 << depth) + 1)
+                    palette = [rnd.randrange(256) for _ in range(3 * n)]
+                    top = n - 1
+                samples = [[[rnd.randrange(top + 1) for _ in range(spp)] for _ in range(w)] for _ in range(h)]
+                data = png_bytes(w, h, ct, depth, interlace, samples, palette)
+                im = Image.open(io.BytesIO(data))
+                ref = im.convert("L" if ct in (0, 4) else "RGB")
+                cases.append({"name": f"ct{ct}_d{depth}_i{interlace}", "pilMode": im.mode, "png": base64.b64encode(data).decode(),
+                              "size": [w, h], "channels": 1 if ct in (0, 4) else 3, "pixels": base64.b64encode(ref.tobytes()).decode()})
+    with open(os.path.join(OUT, "png_formats.json"), "w") as f:
+        json.dump(cases, f, indent=0)
+    print("png_formats.json:", len(cases), "PNGs")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if "--cmyk" in sys.argv:
         cmyk()
+        return
+    if "--pngs" in sys.argv:
+        pngs()
         return
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(["apt-get", "download", "python3-skimage"], cwd=d, check=True, capture_output=True)
@@ -82,6 +185,7 @@ def main():
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
     cmyk()
+    pngs()
     for n in sorted(os.listdir(OUT)):
         print(f"{n}: {os.path.getsize(os.path.join(OUT, n))} bytes")
 

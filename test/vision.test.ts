@@ -71,3 +71,15 @@ describe("fuzz: mutated PNGs and JPEGs only ever raise one-line ImageErrors nami
     expect(refused).toBeGreaterThan(100);
   });
 });
+
+describe("PNG decoding equals PIL's (every colour type and bit depth, plain and Adam7, all row filters)", () => {
+  const cases: { name: string; pilMode: string; png: string; size: [number, number]; channels: number; pixels: string }[] =
+    JSON.parse(readFileSync(DIR + "png_formats.json", "utf8"));
+  for (const c of cases) {
+    it(`${c.name} (PIL mode ${c.pilMode}) → ${c.channels === 1 ? "L" : "RGB"} ${c.size.join("x")}`, () => {
+      const img = vision.decodeImage(new Uint8Array(Buffer.from(c.png, "base64")), c.name);
+      expect([img.width, img.height, img.channels]).toEqual([...c.size, c.channels]);
+      expect(Buffer.from(img.data).equals(Buffer.from(c.pixels, "base64"))).toBe(true);
+    });
+  }
+});

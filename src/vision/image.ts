@@ -1,5 +1,6 @@
 /**
- * Images for inference: decode PNG (`pngjs`, pure JS) and JPEG (libjpeg-turbo compiled to
+ * Images for inference: decode PNG (our streaming decoder over `fflate`'s inflate, with PIL's
+ * mode conversions) and JPEG (libjpeg-turbo compiled to
  * WebAssembly, as `@cwasm/jpeg-turbo` ships it: the library PIL uses, so decoded pixels match
  * PIL's) to 8-bit pixels, after reading the declared size from the header and refusing images over
  * PIL's pixel limit, and
@@ -9,7 +10,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { PNG } from "pngjs";
+import { Unzlib } from "fflate";
+import { crc32 } from "../io/zip.js";
 import { TsnnError } from "../errors.js";
 import { Tensor } from "../tensor/index.js";
 
@@ -58,15 +60,22 @@ const isJpegBytes = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff &
 /** PNG colour types and the bit depths each allows (PNG spec, table 11.1). */
 const PNG_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 
-/** Walk a PNG's chunks (bounds only, no decoding): IHDR first, IDAT present, IEND last. */
-function pngInfo(b: Uint8Array, what: string): ImageInfo {
+/** A PNG's header and where its data lie. */
+interface PngLayout extends ImageInfo {
+  interlaced: boolean;
+  /** The IDAT chunks' data, in order ([start, end) byte ranges). */
+  idat: [number, number][];
+  palette: Uint8Array | null;
+}
+
+/** Walk a PNG's chunks (bounds and CRCs, no decoding): IHDR first, IDAT present, IEND last. */
+function pngLayout(b: Uint8Array, what: string): PngLayout {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const bad = (msg: string): never => {
     throw new ImageError(`${what}: ${msg}`);
   };
   let pos = 8;
-  let info: ImageInfo | null = null;
-  let idat = false;
+  let info: PngLayout | null = null;
   for (;;) {
     if (pos + 8 > b.length) bad(`truncated PNG file (${b.length} bytes; it ends ${info ? "before its IEND chunk" : "inside its header"})`);
     const len = dv.getUint32(pos);
@@ -74,23 +83,144 @@ function pngInfo(b: Uint8Array, what: string): ImageInfo {
     if (!/^[A-Za-z]{4}$/.test(type)) bad(`corrupt PNG file (bad chunk type at byte ${pos + 4})`);
     if (len > 0x7fffffff) bad(`corrupt PNG file (chunk ${type} at byte ${pos} claims ${len} bytes)`);
     if (pos + 12 + len > b.length) bad(`truncated PNG file (${b.length} bytes; chunk ${type} at byte ${pos} needs ${len + 12})`);
+    if (crc32(b.subarray(pos + 4, pos + 8 + len)) !== dv.getUint32(pos + 8 + len)) bad(`corrupt PNG file (chunk ${type} at byte ${pos} fails its CRC check)`);
+    const data = b.subarray(pos + 8, pos + 8 + len);
     if (!info) {
       if (type !== "IHDR" || len !== 13) bad("corrupt PNG file (it does not start with an IHDR chunk)");
       const width = dv.getUint32(pos + 8);
       const height = dv.getUint32(pos + 12);
-      const bitDepth = b[pos + 16];
-      const colorType = b[pos + 17];
+      const bitDepth = data[8];
+      const colorType = data[9];
       if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) bad(`corrupt PNG file (size ${width}x${height})`);
       if (!PNG_DEPTHS[colorType]?.includes(bitDepth)) bad(`unsupported PNG (colour type ${colorType} with bit depth ${bitDepth})`);
-      if (b[pos + 18] !== 0 || b[pos + 19] !== 0 || b[pos + 20] > 1) bad("unsupported PNG (unknown compression, filter or interlace method)");
-      info = { format: "PNG", width, height, colorType, bitDepth };
-    } else if (type === "IDAT") idat = true;
-    else if (type === "IEND") {
-      if (!idat) bad("corrupt PNG file (no image data: no IDAT chunk)");
+      if (data[10] !== 0 || data[11] !== 0 || data[12] > 1) bad("unsupported PNG (unknown compression, filter or interlace method)");
+      info = { format: "PNG", width, height, colorType, bitDepth, interlaced: data[12] === 1, idat: [], palette: null };
+    } else if (type === "IDAT") info.idat.push([pos + 8, pos + 8 + len]);
+    else if (type === "PLTE") {
+      if (len % 3 !== 0 || len > 768) bad(`corrupt PNG file (palette of ${len} bytes)`);
+      info.palette = data;
+    } else if (type === "IEND") {
+      if (!info.idat.length) bad("corrupt PNG file (no image data: no IDAT chunk)");
+      if (info.colorType === 3 && !info.palette) bad("corrupt PNG file (palette image without a PLTE chunk)");
       return info;
     }
     pos += 12 + len;
   }
+}
+
+/** Adam7 passes: first column, first row, column step, row step (one pass when not interlaced). */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Stops inflating once every row is in (PIL ignores data past the last row). */
+const DONE = Symbol("png rows complete");
+
+/**
+ * Decode a PNG as PIL reads it and converts it to "L" (grey, grey+alpha) or "RGB" (the rest):
+ * alpha dropped, palettes looked up, 1/2/4-bit grey scaled to 0..255, 16-bit samples by their high
+ * byte except 16-bit grey, which PIL holds as "I" and clips to 255. The image data is inflated as
+ * a stream, row by row, straight into the output: memory is the output plus two rows, and data
+ * that ends before the last row is refused (PIL: "image file is truncated").
+ */
+function decodePng(b: Uint8Array, png: PngLayout, what: string): Image8 {
+  const { width: w, height: h, bitDepth: depth, colorType: ct, palette } = png;
+  const spp = SAMPLES[ct];
+  const bitsPerPixel = spp * depth;
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const channels: 1 | 3 = ct === 0 || ct === 4 ? 1 : 3;
+  const out = new Uint8Array(w * h * channels);
+  const passes = (png.interlaced ? ADAM7 : [[0, 0, 1, 1]])
+    .map(([x0, y0, dx, dy]) => ({ x0, y0, dx, dy, pw: w > x0 ? Math.ceil((w - x0) / dx) : 0, ph: h > y0 ? Math.ceil((h - y0) / dy) : 0 }))
+    .filter((p) => p.pw > 0 && p.ph > 0);
+  const expected = passes.reduce((s, p) => s + p.ph * (1 + Math.ceil((p.pw * bitsPerPixel) / 8)), 0);
+  const scale = ct === 0 && depth < 8 ? 255 / ((1 << depth) - 1) : 1;
+  const mask = (1 << depth) - 1;
+  let pass = 0;
+  let y = 0;
+  let rowBytes = Math.ceil((passes[0].pw * bitsPerPixel) / 8);
+  let cur = new Uint8Array(1 + rowBytes);
+  let prev = new Uint8Array(1 + rowBytes);
+  let fill = 0;
+  let got = 0;
+  const sample = (row: Uint8Array, i: number): number => {
+    if (depth === 8) return row[1 + i];
+    if (depth === 16) return row[1 + 2 * i];
+    const bit = i * depth;
+    return (row[1 + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+  };
+  const emit = (row: Uint8Array): void => {
+    const { x0, y0, dx, dy, pw } = passes[pass];
+    let o = ((y0 + y * dy) * w + x0) * channels;
+    const step = dx * channels;
+    for (let i = 0; i < pw; i++, o += step) {
+      if (ct === 0) {
+        out[o] = depth === 16 ? Math.min(255, (row[1 + 2 * i] << 8) | row[2 + 2 * i]) : depth === 8 ? row[1 + i] : Math.round(sample(row, i) * scale);
+      } else if (ct === 4) out[o] = sample(row, 2 * i);
+      else if (ct === 3) {
+        const k = 3 * sample(row, i);
+        out[o] = palette![k] ?? 0;
+        out[o + 1] = palette![k + 1] ?? 0;
+        out[o + 2] = palette![k + 2] ?? 0;
+      } else {
+        out[o] = sample(row, spp * i);
+        out[o + 1] = sample(row, spp * i + 1);
+        out[o + 2] = sample(row, spp * i + 2);
+      }
+    }
+  };
+  const unfilter = (row: Uint8Array, up: Uint8Array): void => {
+    const f = row[0];
+    const n = row.length;
+    if (f === 1) for (let i = 1 + bpp; i < n; i++) row[i] = row[i] + row[i - bpp];
+    else if (f === 2) for (let i = 1; i < n; i++) row[i] = row[i] + up[i];
+    else if (f === 3) for (let i = 1; i < n; i++) row[i] = row[i] + (((i > bpp ? row[i - bpp] : 0) + up[i]) >> 1);
+    else if (f === 4) {
+      for (let i = 1; i < n; i++) {
+        const a = i > bpp ? row[i - bpp] : 0;
+        const c = i > bpp ? up[i - bpp] : 0;
+        const bb = up[i];
+        const p = a + bb - c;
+        const pa = Math.abs(p - a), pb = Math.abs(p - bb), pc = Math.abs(p - c);
+        row[i] = row[i] + (pa <= pb && pa <= pc ? a : pb <= pc ? bb : c);
+      }
+    } else if (f !== 0) throw new ImageError(`${what}: corrupt PNG file (row filter type ${f})`);
+  };
+  const onData = (chunk: Uint8Array): void => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (pass >= passes.length) throw DONE;
+      const n = Math.min(cur.length - fill, chunk.length - at);
+      cur.set(chunk.subarray(at, at + n), fill);
+      fill += n;
+      at += n;
+      got += n;
+      if (fill < cur.length) continue;
+      unfilter(cur, prev);
+      emit(cur);
+      [prev, cur] = [cur, prev];
+      fill = 0;
+      if (++y === passes[pass].ph) {
+        y = 0;
+        if (++pass < passes.length) {
+          rowBytes = Math.ceil((passes[pass].pw * bitsPerPixel) / 8);
+          cur = new Uint8Array(1 + rowBytes);
+          prev = new Uint8Array(1 + rowBytes);
+        }
+      }
+    }
+  };
+  const stream = new Unzlib((chunk) => onData(chunk));
+  try {
+    png.idat.forEach(([start, end], k) => {
+      for (let p = start; p < end; p += 65536) stream.push(b.subarray(p, Math.min(p + 65536, end)), k === png.idat.length - 1 && p + 65536 >= end);
+    });
+  } catch (e) {
+    if (e !== DONE) {
+      if (e instanceof ImageError) throw e;
+      if (pass < passes.length) throw new ImageError(`${what}: corrupt PNG file (image data: ${(e as Error).message})`, { cause: e });
+    }
+  }
+  if (pass < passes.length) throw new ImageError(`${what}: truncated PNG file (its image data ends after ${got} of ${expected} bytes)`);
+  return { width: w, height: h, channels, data: out };
 }
 
 /** Read a JPEG's frame header (SOFn) for its size, walking the marker segments before it. */
@@ -140,7 +270,10 @@ function jpegInfo(b: Uint8Array, what: string): ImageInfo {
  * `ImageError` naming the file for anything else, or for a truncated or corrupt header.
  */
 export function imageInfo(bytes: Uint8Array, what = "<image>"): ImageInfo {
-  if (isPngBytes(bytes)) return pngInfo(bytes, what);
+  if (isPngBytes(bytes)) {
+    const { format, width, height, colorType, bitDepth } = pngLayout(bytes, what);
+    return { format, width, height, colorType, bitDepth };
+  }
   if (isJpegBytes(bytes)) return jpegInfo(bytes, what);
   throw new ImageError(`${what}: unsupported image format (tsnn reads PNG and JPEG)`);
 }
@@ -160,14 +293,12 @@ function checkPixels(width: number, height: number, maxPixels: number, what: str
  * else becomes RGB: alpha dropped and CMYK converted as PIL's `convert("RGB")` does.
  */
 export function decodeImage(bytes: Uint8Array, what = "<image>", opts: ImageOptions = {}): Image8 {
-  const info = imageInfo(bytes, what);
+  const png = isPngBytes(bytes) ? pngLayout(bytes, what) : null;
+  const info = png ?? imageInfo(bytes, what);
   checkPixels(info.width, info.height, opts.maxPixels ?? MAX_IMAGE_PIXELS, what, "the image declares");
   let img: Image8;
   try {
-    if (info.format === "PNG") {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      img = fromRgba(png.data, png.width, png.height, info.colorType === 0 || info.colorType === 4);
-    } else img = decodeJpeg(bytes, info);
+    img = png ? decodePng(bytes, png, what) : decodeJpeg(bytes, info);
   } catch (e) {
     if (e instanceof ImageError) throw e;
     throw new ImageError(`${what}: corrupt ${info.format} file (${describeDecodeError(e as Error)})`, { cause: e });
@@ -180,9 +311,7 @@ export function decodeImage(bytes: Uint8Array, what = "<image>", opts: ImageOpti
 
 function describeDecodeError(e: Error): string {
   const m = e.message ?? String(e);
-  if (/waitng on finished stream|unexpected end|EOF/i.test(m)) return "its image data ends early";
   if (m === "Not implemented") return "libjpeg-turbo stopped on an error in the data";
-  if (/^Crc error/.test(m)) return "a chunk fails its CRC check";
   return m;
 }
 
@@ -258,21 +387,6 @@ function cmykToRgb(inverted: Uint8Array, n: number): Uint8Array {
     }
   }
   return out;
-}
-
-function fromRgba(rgba: Uint8Array, width: number, height: number, grey: boolean): Image8 {
-  const n = width * height;
-  const c = grey ? 1 : 3;
-  const data = new Uint8Array(n * c);
-  for (let i = 0; i < n; i++) {
-    if (grey) data[i] = rgba[4 * i];
-    else {
-      data[3 * i] = rgba[4 * i];
-      data[3 * i + 1] = rgba[4 * i + 1];
-      data[3 * i + 2] = rgba[4 * i + 2];
-    }
-  }
-  return { width, height, channels: c, data };
 }
 
 /** PIL's `convert("RGB")` / `convert("L")` (ITU-R 601-2 luma: 299/587/114 per mille). */
