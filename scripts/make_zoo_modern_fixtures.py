@@ -113,6 +113,38 @@ def logits(build, shape, seed, kwargs=None, tame=False):
     }
 
 
+def train_step(build, shape, seed, kwargs=None, prepare=None):
+    """One train-mode forward (BatchNorm on batch statistics, running stats updated) for
+    det_state_dict weights with every random layer switched off (stochastic depth p=0, Dropout p=0):
+    the logits and the running statistics afterwards, with PyTorch's own float32-vs-float64 differences."""
+    m = build(**(kwargs or {}))
+    det_state_dict(m)
+    if prepare:
+        prepare(m)
+    m.train()
+    import copy
+    m64 = copy.deepcopy(m).double()
+    x = det_tensor(seed, shape)
+    with torch.no_grad():
+        y32 = m(x)
+        y64 = m64(x.double())
+    sd32, sd64 = m.state_dict(), m64.state_dict()
+    keys = [k for k in sd32 if k.endswith("running_mean") or k.endswith("running_var")]
+    pick = [keys[0], keys[1], keys[len(keys) // 2], keys[-2], keys[-1]] if keys else []
+    return {
+        "builder": build.__name__, "kwargs": kwargs or {}, "input": [shape, seed], "logits": enc(y32),
+        "f32VsF64MaxAbs": float((y32.double() - y64).abs().max()),
+        "runningStats": [[k, enc(sd32[k]), float((sd32[k].double() - sd64[k]).abs().max())] for k in pick],
+        "numBatchesTracked": int(sd32[keys[0].rsplit(".", 1)[0] + ".num_batches_tracked"]) if keys else None,
+    }
+
+
+def no_dropout(m):
+    for mod in m.modules():
+        if isinstance(mod, nn.Dropout):
+            mod.p = 0.0
+
+
 def init_stats(build, kwargs=None):
     """Per parameter kind, the mean and std PyTorch's own initialisation gives (seed 0)."""
     torch.manual_seed(0)
@@ -231,6 +263,7 @@ def efficientnet():
         [(tvm.efficientnet_b0, {"num_classes": 10, "stochastic_depth_prob": 0.3}),
          (tvm.efficientnet_v2_s, {"num_classes": 7, "stochastic_depth_prob": 0.0})],
         lambda: {"init": init_stats(tvm.efficientnet_b0), "errors": efficientnet_errors(), "checkpoint": efficientnet_tiny(),
+                 "train": [train_step(tvm.efficientnet_b0, [2, 3, 48, 48], 31_201, {"stochastic_depth_prob": 0.0}, no_dropout)],
                  "confs": efficientnet_confs()},
     )
 
@@ -288,7 +321,8 @@ def regnet_extra():
         tv_regnet.BlockParams.from_init_params(depth=6, w_0=16, w_a=8.0, w_m=2.0, group_width=8, se_ratio=0.25),
         num_classes=10, stem_width=16), 32_101)
     return {"blockParams": builders, "blockParamsRandom": extra, "blockParamsErrors": errors,
-            "init": init_stats(tvm.regnet_y_400mf), "checkpoint": tiny}
+            "init": init_stats(tvm.regnet_y_400mf), "checkpoint": tiny,
+            "train": [train_step(tvm.regnet_y_400mf, [2, 3, 48, 48], 32_201)]}
 
 
 def regnet():
@@ -317,7 +351,8 @@ def convnext():
         CONVNEXTS,
         [(tvm.convnext_tiny, SMALL, 33_001), (tvm.convnext_small, [2, 3, 40, 40], 33_002, {"num_classes": 10})],
         [(tvm.convnext_tiny, {"num_classes": 10, "stochastic_depth_prob": 0.3, "layer_scale": 0.5})],
-        lambda: {"init": init_stats(tvm.convnext_tiny), "checkpoint": convnext_tiny_checkpoint()},
+        lambda: {"init": init_stats(tvm.convnext_tiny), "checkpoint": convnext_tiny_checkpoint(),
+                 "train": [train_step(tvm.convnext_tiny, [2, 3, 48, 48], 33_201, {"stochastic_depth_prob": 0.0})]},
     )
 
 

@@ -10,6 +10,8 @@
  *   1e6 and PyTorch's own float32 and float64 logits differ by 70%.
  * - A small EfficientNet built from the classes with a custom stage table, its random weights
  *   saved by torch.save (test/fixtures/models/efficientnet_tiny.pth): loads strictly, same logits.
+ * - Train mode with the random layers off: logits and BatchNorm running statistics after one
+ *   step, for the same redrawn weights (tolerance as below; running stats also 2e-7 relative).
  * - Tolerance: atol = 4 x PyTorch's own max |float32 - float64| logit difference for the same
  *   weights and input (fixture `f32VsF64MaxAbs`: b0 2.0e-7 at |logit| <= 0.24, v2_s 6.1e-7 at 0.54,
  *   b5 1.7e-7 at 0.14), rtol 0: tsnn sums in another order (partly in double), so it may differ
@@ -45,6 +47,15 @@ const FX = fixture<{
   errors: { what: string; kwargs: Record<string, unknown>; error: [string, string] }[];
   confs: Record<string, { widthMult: number; depthMult: number; lastChannel: number | null; stages: (string | number)[][] }>;
   checkpoint: { file: string; print: string; input: [number[], number]; logits: EncTensor; f32VsF64MaxAbs: number };
+  train: {
+    builder: string;
+    kwargs: Record<string, unknown>;
+    input: [number[], number];
+    logits: EncTensor;
+    f32VsF64MaxAbs: number;
+    runningStats: [string, EncTensor, number][];
+    numBatchesTracked: number | null;
+  }[];
 }>("models/efficientnet.json");
 const TREES: Record<string, Tree> = JSON.parse(gunzipSync(Buffer.from(FX.buildersGz, "base64")).toString("utf8"));
 
@@ -225,4 +236,25 @@ describe("a torch.save'd checkpoint of a custom-config model (MBConv and FusedMB
     const y = m.eval().call(detTensor(c.input[1], c.input[0])) as Tensor;
     expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.file);
   });
+});
+
+describe("EfficientNet train mode, random layers off (stochastic depth p=0, Dropout p=0): BatchNorm on batch statistics", () => {
+  for (const c of FX.train) {
+    const [shape, seed] = c.input;
+    it(`${c.builder}(${JSON.stringify(c.kwargs)}) x=[${shape}]: logits (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)}) and running stats after one step`, () => {
+      const m = BUILDERS[c.builder](camel(c.kwargs));
+      detStateDict(m);
+      for (const mod of m.modules()) if (mod instanceof nn.Dropout) mod.p = 0.0;
+      m.train();
+      const y = m.call(detTensor(seed, shape)) as Tensor;
+      expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.builder);
+      const sd = m.stateDict();
+      for (const [key, value, err] of c.runningStats) {
+        // 4 x PyTorch's own float32-vs-float64 error, plus 2e-7 relative (one float32 ulp).
+        expectClose(sd.get(key) as Tensor, dec(value) as Tensor, { atol: 4 * err, rtol: 2e-7 }, key);
+        const nbt = sd.get(key.replace(/running_(mean|var)$/, "num_batches_tracked"))!;
+        expect(Number(nbt.data[0])).toBe(c.numBatchesTracked);
+      }
+    });
+  }
 });

@@ -11,6 +11,8 @@
  *   running stats non-trivial).
  * - A small RegNet built from the classes with custom BlockParams, its random weights saved by
  *   torch.save (test/fixtures/models/regnet_tiny.pth): loads strictly, same logits.
+ * - Train mode with the random layers off: logits and BatchNorm running statistics after one
+ *   step, for the same redrawn weights (tolerance as below; running stats also 2e-7 relative).
  * - Tolerance: atol = 4 x PyTorch's own max |float32 - float64| logit difference for the same
  *   weights and input (fixture `f32VsF64MaxAbs`: y_400mf 2.0e-5 at |logit| <= 25, x_400mf 1.8e-3
  *   at 2360, y_800mf 4.9e-6 at 6.7), rtol 0: tsnn sums in another order (partly in double), so it
@@ -56,6 +58,15 @@ const FX = fixture<{
   blockParamsErrors: { args: Params["args"]; error: [string, string] }[];
   init: Record<string, [number, number, number, number]>;
   checkpoint: { file: string; print: string; input: [number[], number]; logits: EncTensor; f32VsF64MaxAbs: number };
+  train: {
+    builder: string;
+    kwargs: Record<string, unknown>;
+    input: [number[], number];
+    logits: EncTensor;
+    f32VsF64MaxAbs: number;
+    runningStats: [string, EncTensor, number][];
+    numBatchesTracked: number | null;
+  }[];
 }>("models/regnet.json");
 const TREES: Record<string, Tree> = JSON.parse(gunzipSync(Buffer.from(FX.buildersGz, "base64")).toString("utf8"));
 
@@ -195,4 +206,24 @@ describe("a torch.save'd checkpoint of a custom-config model (BlockParams depth 
     const y = m.eval().call(detTensor(c.input[1], c.input[0])) as Tensor;
     expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.file);
   });
+});
+
+describe("RegNet train mode, random layers off (none to switch off): BatchNorm on batch statistics", () => {
+  for (const c of FX.train) {
+    const [shape, seed] = c.input;
+    it(`${c.builder}(${JSON.stringify(c.kwargs)}) x=[${shape}]: logits (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)}) and running stats after one step`, () => {
+      const m = BUILDERS[c.builder](camel(c.kwargs));
+      detStateDict(m);
+      m.train();
+      const y = m.call(detTensor(seed, shape)) as Tensor;
+      expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.builder);
+      const sd = m.stateDict();
+      for (const [key, value, err] of c.runningStats) {
+        // 4 x PyTorch's own float32-vs-float64 error, plus 2e-7 relative (one float32 ulp).
+        expectClose(sd.get(key) as Tensor, dec(value) as Tensor, { atol: 4 * err, rtol: 2e-7 }, key);
+        const nbt = sd.get(key.replace(/running_(mean|var)$/, "num_batches_tracked"))!;
+        expect(Number(nbt.data[0])).toBe(c.numBatchesTracked);
+      }
+    });
+  }
 });
