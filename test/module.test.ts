@@ -556,4 +556,8 @@ describe("no raw JS errors from Module, containers and nn.init on wrong argument
     expect(new nn.BatchNorm2d(2, null as any).eps).toBe(1e-5);
     expect(() => nn.pyRepr({} as any)).toThrow(TypeError_);
   });
+  it("nn.Parameter(3) is a TypeError; nn.Parameter() an empty parameter, as PyTorch", () => {
+    expect(() => new nn.Parameter(3 as any)).toThrow(new TypeError_("Parameter: data must be a Tensor, not int"));
+    expect(new nn.Parameter().shape).toEqual([0]);
+  });
 });

@@ -19,7 +19,12 @@ export class Parameter extends Tensor {
   /** Kept for parity with PyTorch; tsnn has no autograd. */
   requiresGrad: boolean;
 
-  constructor(data: Tensor, requiresGrad = true) {
+  constructor(data?: Tensor, requiresGrad = true) {
+    if (data === undefined) data = new Tensor(new Float32Array(0), [0]);
+    if (!(data instanceof Tensor)) throw new TypeError_(`Parameter: data must be a Tensor, not ${typeName(data)}`);
+    if (typeof requiresGrad !== "boolean") {
+      throw new TypeError_(`_make_subclass(): argument 'require_grad' (position 3) must be bool, not ${typeName(requiresGrad)}`);
+    }
     super(data.data, data.shape, "float32");
     this.requiresGrad = requiresGrad;
   }
