@@ -259,6 +259,12 @@ function jpegInfo(b: Uint8Array, what: string): ImageInfo {
         }
       }
       if (!end) bad(`truncated JPEG file (${b.length} bytes, no end-of-image marker)`);
+      // Huffman-coded scans spend at least one bit per 8x8 block on its DC coefficient: a file far
+      // smaller than width x height / 512 bytes cannot hold the image (PIL: "image file is
+      // truncated"), so it is refused before libjpeg-turbo allocates the full-size output.
+      if (marker <= 0xc2 && b.length * 2048 < width * height) {
+        bad(`truncated JPEG file (${b.length} bytes cannot hold the ${width}x${height} image it declares)`);
+      }
       return { format: "JPEG", width, height, colorType: components, bitDepth };
     }
     pos += len;
@@ -368,6 +374,8 @@ function decodeJpeg(bytes: Uint8Array, info: ImageInfo): Image8 {
     if (handle) tj.tjDestroy(handle);
     if (dst) tj.free(dst);
     if (src) tj.free(src);
+    // WebAssembly memory never shrinks: after a big image, drop the instance so the GC frees it.
+    if (outSize + bytes.length > 64 * 2 ** 20) turbo = null;
   }
 }
 

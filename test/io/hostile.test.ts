@@ -169,6 +169,23 @@ describe("images: declared size first, PIL's pixel limit, clear errors, CMYK", (
     expect(vision.preprocess(img, { kind: "cifar" }).shape).toEqual([3, 32, 32]);
     expect(peakGrowthMB()).toBeLessThan(600);
   });
+  it("a 130-byte PNG declaring 13000x13000 (under the limit) with 4 rows of data: truncated, refused without the 169 MB output", () => {
+    const before = process.memoryUsage().rss;
+    const png = H.pngOf(13000, 13000, 0, 4);
+    expect(refusal(() => vision.decodeImage(png, "fake.png"), vision.ImageError).message).toBe("fake.png: truncated PNG file (its image data ends after 52004 of 169013000 bytes)");
+    expect((process.memoryUsage().rss - before) / MB).toBeLessThan(100);
+  });
+  it("a 2 KB JPEG declaring 13000x13000 is refused from its size before libjpeg-turbo allocates 507 MB", () => {
+    const jpg = new Uint8Array(readFileSync(IMAGES + "chelsea.jpg"));
+    let p = 2;
+    while (!(jpg[p] === 0xff && jpg[p + 1] === 0xc0)) p++;
+    const fake = new Uint8Array(2002);
+    fake.set(jpg.subarray(0, 2000));
+    fake.set([13000 >> 8, 13000 & 255, 13000 >> 8, 13000 & 255], p + 5);
+    fake.set([0xff, 0xd9], 2000);
+    expect(refusal(() => vision.decodeImage(fake, "fake.jpg"), vision.ImageError).message).toBe("fake.jpg: truncated JPEG file (2002 bytes cannot hold the 13000x13000 image it declares)");
+    expect(peakGrowthMB()).toBeLessThan(600);
+  });
   it("truncated PNGs and JPEGs: one line naming the file, no stream message", () => {
     const png = new Uint8Array(readFileSync(IMAGES + "coffee.png"));
     for (const cut of [40, 1000, png.length - 13]) {
