@@ -11,6 +11,7 @@
  */
 import { ValueError } from "../errors.js";
 import type { Module } from "../nn/index.js";
+import type { DType, Tensor } from "../tensor/index.js";
 import * as alexnet from "./alexnet.js";
 import * as densenet from "./densenet.js";
 import * as googlenet from "./googlenet.js";
@@ -53,6 +54,12 @@ export interface ModelEntry {
   family: string;
   /** Evaluation preprocessing of torchvision's default weights. */
   transforms: EvalTransforms;
+  /**
+   * Key renaming torchvision applies to this family's checkpoints before loading (DenseNet's
+   * `norm.1` → `norm1`); the model's own `loadStateDict` applies it too, so this is for code
+   * that compares a file's keys with the model's first (the CLI).
+   */
+  adaptStateDict?: <T extends Map<string, Tensor<DType>>>(stateDict: T) => T;
 }
 
 /** ImageNet's per-channel mean (torchvision's `ImageClassification` default). */
@@ -101,10 +108,10 @@ export const MODELS: Record<string, ModelEntry> = {
   squeezenet1_0: entry(squeezenet.squeezenet1_0, "squeezenet", 224, 256),
   squeezenet1_1: entry(squeezenet.squeezenet1_1, "squeezenet", 224, 256),
   // densenet.ts
-  densenet121: entry(densenet.densenet121, "densenet", 224, 256),
-  densenet161: entry(densenet.densenet161, "densenet", 224, 256),
-  densenet169: entry(densenet.densenet169, "densenet", 224, 256),
-  densenet201: entry(densenet.densenet201, "densenet", 224, 256),
+  densenet121: { ...entry(densenet.densenet121, "densenet", 224, 256), adaptStateDict: densenet.renameLegacyDenseNetKeys },
+  densenet161: { ...entry(densenet.densenet161, "densenet", 224, 256), adaptStateDict: densenet.renameLegacyDenseNetKeys },
+  densenet169: { ...entry(densenet.densenet169, "densenet", 224, 256), adaptStateDict: densenet.renameLegacyDenseNetKeys },
+  densenet201: { ...entry(densenet.densenet201, "densenet", 224, 256), adaptStateDict: densenet.renameLegacyDenseNetKeys },
   // googlenet.ts
   googlenet: entry(googlenet.googlenet, "googlenet", 224, 256),
   // inception.ts

@@ -46,6 +46,13 @@ describe("model registry (PyTorch: torchvision.models.list_models / get_model_bu
     expect(m.stateDict().get("fc.weight")!.shape).toEqual([10, 512]);
   });
 
+  it("adaptStateDict: DenseNet rows rename torchvision's pre-2018 keys (norm.1 → norm1), others have none", () => {
+    const t = getModel("squeezenet1_1").stateDict().get("features.0.weight")!;
+    const sd = new Map([["features.denseblock1.denselayer1.norm.1.weight", t]]);
+    expect([...MODELS.densenet121.adaptStateDict!(sd).keys()]).toEqual(["features.denseblock1.denselayer1.norm1.weight"]);
+    expect(MODELS.resnet18.adaptStateDict).toBeUndefined();
+  });
+
   it("unknown name: torchvision's ValueError text, then the closest registered names", () => {
     for (const [bad, [type, text]] of Object.entries(tv.errors)) {
       expect(type).toBe("ValueError");
