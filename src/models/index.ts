@@ -108,3 +108,5 @@ export { GoogLeNet, Inception, googlenet, truncNormal_, type GoogLeNetOptions, t
 export * as googlenetBlocks from "./googlenet.js";
 export { Inception3, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, inception_v3, type Inception3Options, type InceptionOutputs } from "./inception.js";
 export * as inception from "./inception.js";
+export { ShuffleNetV2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0, type ShuffleNetV2Options } from "./shufflenetv2.js";
+export * as shufflenetv2 from "./shufflenetv2.js";

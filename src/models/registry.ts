@@ -22,6 +22,7 @@ import * as vgg from "./vgg.js";
 import * as mobilenetv2 from "./mobilenetv2.js";
 import * as mobilenetv3 from "./mobilenetv3.js";
 import * as mnasnet from "./mnasnet.js";
+import * as shufflenetv2 from "./shufflenetv2.js";
 import * as efficientnet from "./efficientnet.js";
 import * as regnet from "./regnet.js";
 import * as convnext from "./convnext.js";
@@ -126,6 +127,11 @@ export const MODELS: Record<string, ModelEntry> = {
   mnasnet0_75: entry(mnasnet.mnasnet0_75, "mnasnet", 224, 232),
   mnasnet1_0: entry(mnasnet.mnasnet1_0, "mnasnet", 224, 256),
   mnasnet1_3: entry(mnasnet.mnasnet1_3, "mnasnet", 224, 232),
+  // shufflenetv2.ts
+  shufflenet_v2_x0_5: entry(shufflenetv2.shufflenet_v2_x0_5, "shufflenetv2", 224, 256),
+  shufflenet_v2_x1_0: entry(shufflenetv2.shufflenet_v2_x1_0, "shufflenetv2", 224, 256),
+  shufflenet_v2_x1_5: entry(shufflenetv2.shufflenet_v2_x1_5, "shufflenetv2", 224, 232),
+  shufflenet_v2_x2_0: entry(shufflenetv2.shufflenet_v2_x2_0, "shufflenetv2", 224, 232),
   // efficientnet.ts
   efficientnet_b0: entry(efficientnet.efficientnet_b0, "efficientnet", 224, 256, "bicubic"),
   efficientnet_b1: entry(efficientnet.efficientnet_b1, "efficientnet", 240, 255),
