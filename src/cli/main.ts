@@ -51,6 +51,8 @@ function intArg(name: string, max = Number.MAX_SAFE_INTEGER) {
 interface BuildOptions {
   numClasses?: number;
   cifar?: boolean;
+  /** GoogLeNet / Inception: build without the auxiliary classifiers. */
+  auxLogits?: boolean;
 }
 
 /** The registry row of `arch`, or a usage error naming close names. */
@@ -71,6 +73,7 @@ function build(arch: string, opts: BuildOptions): Module {
   const entry = entryFor(arch);
   const o: Record<string, unknown> = {};
   if (opts.numClasses !== undefined) o.numClasses = opts.numClasses;
+  if (opts.auxLogits === false) o.auxLogits = false;
   if (opts.cifar) {
     if (entry.family !== "resnet") throw new UsageError(`--cifar is a ResNet option; ${arch} has no CIFAR stem`);
     o.cifarStem = true;
@@ -110,8 +113,10 @@ function checkFits(model: Module, sd: StateDict, arch: string, file: string): vo
 }
 
 /** Build the model a weights file describes (classes from its classifier, ResNets' CIFAR stem from conv1), then load it. */
-function modelForWeights(arch: string, sd: StateDict, opts: BuildOptions, file: string): Module {
+function modelForWeights(arch: string, file0: StateDict, opts: BuildOptions, file: string): Module {
   const entry = entryFor(arch);
+  // torchvision's legacy key names (DenseNet's "norm.1"), as the model's own loadStateDict renames them.
+  const sd = entry.adaptStateDict ? entry.adaptStateDict(file0) : file0;
   let numClasses = opts.numClasses;
   if (numClasses === undefined) {
     const cls = classifierKey(sd);
@@ -120,7 +125,11 @@ function modelForWeights(arch: string, sd: StateDict, opts: BuildOptions, file: 
   let cifar = opts.cifar;
   if (cifar === undefined && entry.family === "resnet") cifar = sd.get("conv1.weight")?.shape[2] === 3;
   // Every parameter comes from the file (the strict load below checks it): skip the random init.
-  const model = init.skipInit(() => build(arch, { numClasses, cifar }));
+  let model = init.skipInit(() => build(arch, { numClasses, cifar }));
+  // GoogLeNet / Inception files saved without their auxiliary classifiers: build without them.
+  const own = [...model.stateDict().keys()];
+  const aux = own.filter((k) => /^(aux1|aux2|AuxLogits)\./.test(k));
+  if (aux.length && aux.every((k) => !sd.has(k))) model = init.skipInit(() => build(arch, { numClasses, cifar, auxLogits: false }));
   checkFits(model, sd, arch, file);
   model.loadStateDict(sd, { assign: true });
   return model.eval();
