@@ -7,8 +7,10 @@
  * `detStateDict`, BatchNorm running stats non-trivial).
  *
  * Tolerance: PyTorch's own float32-vs-float64 difference of these logits is at most 3.7e-4 for
- * mnasnet0_5 at 1x3x64x64 (|y| up to 295) and 2.7e-4 for mnasnet1_3 at 1x3x48x48 (|y| up to 210);
- * tsnn is held to ten times PyTorch's float32 error: atol = 10·that + 1e-6, rtol 1e-5.
+ * mnasnet0_5 at 1x3x64x64 (|y| up to 295) and 2.7e-4 for mnasnet1_3 at 1x3x48x48 (|y| up to 210).
+ * Measured: tsnn's logits differ from PyTorch's float32 ones by 4.4e-4 and 3.4e-4 (1.2x PyTorch's
+ * own float32 error). Tolerance: atol = 5 x PyTorch's float32-vs-float64 difference of the
+ * case + 1e-6, rtol 1e-5.
  */
 import { describe, expect, it } from "vitest";
 import { models, Tensor, int64, zeros, type DType } from "../../src/index.js";
@@ -17,7 +19,7 @@ import { expectedKeys, familySuites } from "./mobile_family.js";
 const F = familySuites(
   "mnasnet.json",
   { mnasnet0_5: models.mnasnet0_5, mnasnet0_75: models.mnasnet0_75, mnasnet1_0: models.mnasnet1_0, mnasnet1_3: models.mnasnet1_3 },
-  (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }),
+  (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }),
 );
 
 /** A state dict with the given keys and shapes (zeros; int64 for num_batches_tracked) and root version. */

@@ -6,14 +6,16 @@
  * non-trivial).
  *
  * Tolerance: PyTorch's own float32-vs-float64 difference of these logits is at most 2.8e-5
- * (|y| up to 4.7; 1x3x64x64) and 6.1e-6 (widthMult 0.5, 2x3x40x48); tsnn is held to ten times
- * PyTorch's float32 error: atol = 10·that + 1e-6, rtol 1e-5.
+ * (|y| up to 4.7; 1x3x64x64) and 6.1e-6 (widthMult 0.5, 2x3x40x48).
+ * Measured: tsnn's logits differ from PyTorch's float32 ones by 3.1e-5 and 1.4e-5 (1.1x and 2.3x
+ * PyTorch's own float32 error). Tolerance: atol = 5 x PyTorch's float32-vs-float64 difference
+ * of the case + 1e-6, rtol 1e-5.
  */
 import { describe, expect, it } from "vitest";
 import { models, nn, ops } from "../../src/index.js";
 import { familySuites } from "./mobile_family.js";
 
-familySuites("mobilenetv2.json", { mobilenet_v2: models.mobilenet_v2 }, (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }));
+familySuites("mobilenetv2.json", { mobilenet_v2: models.mobilenet_v2 }, (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }));
 
 describe("MobileNetV2 structure", () => {
   it("_makeDivisible rounds as torchvision's _make_divisible", () => {

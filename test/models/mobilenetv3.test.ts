@@ -3,15 +3,15 @@
  * scripts/make_zoo_mobile_fixtures.py → test/fixtures/models/mobilenetv3.json): printouts byte for
  * byte, state-dict keys/shapes/order, option variants (reducedTail, dilated, widthMult, dropout,
  * numClasses), and eval logits for deterministic weights (every float entry redrawn by
- * `detStateDict`, BatchNorm running stats non-trivial).
+ * `detStateDict`, BatchNorm running stats non-trivial). `summary` totals of mobilenet_v3_large at
+ * 1x3x224x224 (parameters; Conv2d + Linear mult-adds) equal PyTorch's forward-hook counts exactly.
  *
  * Tolerance: PyTorch's own float32-vs-float64 difference of these logits is at most 8.7e-5 for
  * mobilenet_v3_large at 1x3x64x64 (|y| up to 27), 1.0e-7 for mobilenet_v3_small at 2x3x48x40 (|y| up
- * to 0.17) and 2.7e-8 for the dilated reduced-tail small model; tsnn is held to ten times PyTorch's
- * float32 error: atol = 10·that + 1e-6, rtol 1e-5.
- *
- * `summary` totals of mobilenet_v3_large at 1x3x224x224 (parameters; Conv2d + Linear mult-adds)
- * equal PyTorch's forward-hook counts exactly.
+ * to 0.17) and 2.7e-8 for the dilated reduced-tail small model. Measured: tsnn's logits differ from
+ * PyTorch's float32 ones by 1.1e-4, 1.0e-7 and 1.9e-8 (1.3x, 1.0x and 0.7x PyTorch's own float32
+ * error). Tolerance: atol = 5 x PyTorch's float32-vs-float64 difference of the case + 1e-6,
+ * rtol 1e-5.
  */
 import { describe, expect, it } from "vitest";
 import { models, nn, ops, summary } from "../../src/index.js";
@@ -20,7 +20,7 @@ import { familySuites } from "./mobile_family.js";
 const F = familySuites(
   "mobilenetv3.json",
   { mobilenet_v3_small: models.mobilenet_v3_small, mobilenet_v3_large: models.mobilenet_v3_large },
-  (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }),
+  (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }),
 );
 
 describe("MobileNetV3 structure", () => {

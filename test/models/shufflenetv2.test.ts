@@ -7,7 +7,10 @@
  *
  * Tolerance: PyTorch's own float32-vs-float64 difference of these logits is at most 1.2e-4 for
  * shufflenet_v2_x0_5 at 1x3x64x64 (|y| up to 127) and 2.2e-5 for shufflenet_v2_x1_0 at 2x3x40x48
- * (|y| up to 26); tsnn is held to ten times PyTorch's float32 error: atol = 10·that + 1e-6, rtol 1e-5.
+ * (|y| up to 26).
+ * Measured: tsnn's logits differ from PyTorch's float32 ones by 1.7e-4 and 3.7e-5 (1.5x and 1.7x
+ * PyTorch's own float32 error). Tolerance: atol = 5 x PyTorch's float32-vs-float64 difference
+ * of the case + 1e-6, rtol 1e-5.
  */
 import { describe, expect, it } from "vitest";
 import { models, tensor } from "../../src/index.js";
@@ -21,7 +24,7 @@ familySuites(
     shufflenet_v2_x1_5: models.shufflenet_v2_x1_5,
     shufflenet_v2_x2_0: models.shufflenet_v2_x2_0,
   },
-  (c) => ({ rtol: 1e-5, atol: 10 * c.f32VsF64MaxAbs + 1e-6 }),
+  (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }),
 );
 
 describe("ShuffleNetV2 structure", () => {
