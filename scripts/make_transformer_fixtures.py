@@ -9,6 +9,7 @@ keys and shapes, eval logits for deterministic weights). ModuleList prints with 
 collapse (imported from make_fixtures.py, which patches it on import). Modules run with autograd
 enabled, so PyTorch takes its reference (non-fused) path, which is the one tsnn mirrors.
 """
+import copy
 import math
 import os
 import sys
@@ -282,6 +283,56 @@ def logits_case(name, kw, shape):
     }
 
 
+def small_vits():
+    """VisionTransformer options the builders do not reach: representation_size, a conv stem; and a
+    checkpoint in MLPBlock's version-1 layout (linear_1/linear_2 keys), as older torchvision saved."""
+    from torchvision.models.vision_transformer import ConvStemConfig, VisionTransformer
+    cases = []
+    configs = [
+        ("representation_size=12", dict(representation_size=12)),
+        ("conv stem", dict(conv_stem_configs=[ConvStemConfig(out_channels=4, kernel_size=3, stride=2),
+                                              ConvStemConfig(out_channels=6, kernel_size=3, stride=2,
+                                                             norm_layer=nn.BatchNorm2d, activation_layer=nn.SiLU)])),
+    ]
+    for i, (name, kw) in enumerate(configs):
+        torch.manual_seed(0)
+        m = VisionTransformer(image_size=16, patch_size=4, num_layers=2, num_heads=2, hidden_dim=8, mlp_dim=16,
+                              num_classes=5, **kw).eval()
+        det_state_dict(m, seed=77 + i)
+        x = det_tensor(5 + i, [2, 3, 16, 16])
+        with torch.no_grad():
+            y = m(x)
+            y64 = copy.deepcopy(m).double()(x.double())
+        cases.append({"name": name, "repr": repr(m), "keys": [[k, list(t.shape)] for k, t in m.state_dict().items()],
+                      "seed": 77 + i, "input": [5 + i, [2, 3, 16, 16]], "logits": enc(y),
+                      "f32VsF64": {"maxAbs": float((y.double() - y64).abs().max())}})
+    # version-1 MLPBlock checkpoint
+    torch.manual_seed(0)
+    m = VisionTransformer(image_size=16, patch_size=4, num_layers=1, num_heads=2, hidden_dim=8, mlp_dim=16, num_classes=5).eval()
+    det_state_dict(m, seed=99)
+    sd = m.state_dict()
+    old = type(sd)()
+    old._metadata = type(sd._metadata)()
+    for k, v in sd._metadata.items():
+        old._metadata[k] = dict(v)
+        if k.endswith(".mlp"):
+            old._metadata[k]["version"] = 1
+    ren = {"0": "linear_1", "3": "linear_2"}
+    for k, v in sd.items():
+        parts = k.split(".")
+        if len(parts) >= 2 and parts[-3:-2] == ["mlp"] and parts[-2] in ren:
+            parts[-2] = ren[parts[-2]]
+        old[".".join(parts)] = v
+    path = os.path.join(ROOT, "models", "vit_tiny_mlpblock_v1.pth")
+    torch.save(old, path)
+    x = det_tensor(9, [1, 3, 16, 16])
+    with torch.no_grad():
+        y = m(x)
+    print(f"wrote models/vit_tiny_mlpblock_v1.pth ({os.path.getsize(path)} bytes)")
+    return {"cases": cases, "v1Checkpoint": {"file": "models/vit_tiny_mlpblock_v1.pth", "keys": list(old.keys()),
+                                             "input": [9, [1, 3, 16, 16]], "logits": enc(y)}}
+
+
 def models_main():
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
     for family, names in BUILDERS.items():
@@ -300,6 +351,7 @@ def models_main():
         if family == "maxvit":
             out["errors"] = [{"kwargs": {"inputSize": [200, 200]}, "error": err(lambda: tvm.maxvit_t(input_size=(200, 200)))}]
         if family == "vit":
+            out["small"] = small_vits()
             out["errors"] = [{"kwargs": {"imageSize": 50}, "builder": "vit_b_32", "error": err(lambda: tvm.vit_b_32(image_size=50))}]
         if family == "swin":
             attn = tvm.swin_transformer.ShiftedWindowAttentionV2(16, [8, 8], [0, 0], 2)

@@ -6,9 +6,13 @@
  *
  * Tolerance: PyTorch's own float32 logits differ from its float64 ones by at most 3.0e-6 (logits
  * up to 2.1; fixture field `f32VsF64`); tsnn must be within 10x that of PyTorch's float32 logits.
+ * The small VisionTransformers (2 layers, width 8) use the same rule (at least 1e-6); the
+ * version-1 checkpoint case 1e-6 + 1e-6·|y|.
  */
 import { describe, expect, it } from "vitest";
-import { nn, Tensor } from "../../src/index.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { load, nn, Tensor } from "../../src/index.js";
 import * as vit from "../../src/models/vision_transformer.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, values } from "../helpers.js";
 
@@ -58,4 +62,33 @@ describe("vision_transformer: eval logits for redrawn weights", () => {
       expectClose(y, dec(c.logits), { atol: 10 * c.f32VsF64.maxAbs, rtol: 0 }, c.builder);
     });
   }
+});
+
+describe("VisionTransformer options and checkpoints", () => {
+  const small = fx.small;
+  const build = (name: string): vit.VisionTransformer => {
+    const stem = [
+      { outChannels: 4, kernelSize: 3, stride: 2 },
+      { outChannels: 6, kernelSize: 3, stride: 2, normLayer: nn.BatchNorm2d, activationLayer: nn.SiLU },
+    ];
+    const opts = name === "conv stem" ? { convStemConfigs: stem } : { representationSize: 12 };
+    return new vit.VisionTransformer(16, 4, 2, 2, 8, 16, { numClasses: 5, ...opts });
+  };
+  for (const c of small.cases) {
+    it(`VisionTransformer(16, 4, 2, 2, 8, 16, ${c.name}): printout, keys, logits`, () => {
+      const m = build(c.name).eval();
+      expect(m.toString()).toBe(c.repr);
+      expect([...m.stateDict()].map(([k, t]) => [k, t.shape])).toEqual(c.keys);
+      detStateDict(m, c.seed);
+      expectClose(m.call(detTensor(c.input[0], c.input[1])), dec(c.logits), { rtol: 0, atol: Math.max(10 * c.f32VsF64.maxAbs, 1e-6) }, c.name);
+    });
+  }
+
+  it("a checkpoint saved with MLPBlock's version-1 keys (linear_1/linear_2) loads strictly, as torchvision", () => {
+    const sd = load(readFileSync(fileURLToPath(new URL(`../fixtures/${small.v1Checkpoint.file}`, import.meta.url))));
+    expect([...sd.keys()]).toEqual(small.v1Checkpoint.keys);
+    const m = new vit.VisionTransformer(16, 4, 1, 2, 8, 16, { numClasses: 5 }).eval();
+    m.loadStateDict(sd);
+    expectClose(m.call(detTensor(small.v1Checkpoint.input[0], small.v1Checkpoint.input[1])), dec(small.v1Checkpoint.logits), { rtol: 1e-6, atol: 1e-6 }, "v1");
+  });
 });
