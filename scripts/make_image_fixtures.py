@@ -20,6 +20,11 @@ each file and PIL's pixels, which tsnn's PNG decoder must reproduce exactly.
 
     /usr/bin/python3 scripts/make_image_fixtures.py --pngs   (only png_formats.json; no download)
 
+Bicubic: torchvision's Resize(256, BICUBIC) + CenterCrop(224) (EfficientNet-B0's preset) of both
+photos, as <photo>.bicubic256_224.png.
+
+    /usr/bin/python3 scripts/make_image_fixtures.py --bicubic   (only those; no download)
+
 CMYK: coffee.png's colours as C, M, Y with a diagonal K ramp, saved by PIL as a CMYK JPEG
 (coffee_cmyk.jpg, Adobe polarity as PIL writes it) and PIL's own decoding + convert("RGB") of it
 (coffee_cmyk.pil_rgb.png): what tsnn must reproduce.
@@ -151,8 +156,19 @@ def pngs():
     print("png_formats.json:", len(cases), "PNGs")
 
 
+def bicubic():
+    t = T.Compose([T.Resize(256, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(224)])
+    for name in ("chelsea.jpg", "coffee.png"):
+        img = Image.open(os.path.join(OUT, name)).convert("RGB")
+        t(img).save(os.path.join(OUT, name.rsplit(".", 1)[0] + ".bicubic256_224.png"))
+        print(name, "bicubic 256 -> 224")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if "--bicubic" in sys.argv:
+        bicubic()
+        return
     if "--cmyk" in sys.argv:
         cmyk()
         return
@@ -186,6 +202,7 @@ def main():
         json.dump(expected, f, indent=1)
     cmyk()
     pngs()
+    bicubic()
     for n in sorted(os.listdir(OUT)):
         print(f"{n}: {os.path.getsize(os.path.join(OUT, n))} bytes")
 

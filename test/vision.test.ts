@@ -22,6 +22,17 @@ describe("Resize(256) + CenterCrop(224) equal torchvision's within 1/255 per pix
       expect(max).toBeLessThanOrEqual(1);
     });
   }
+  for (const [name, size] of [["chelsea.jpg", [451, 300]], ["coffee.png", [300, 200]]] as const) {
+    it(`${name} with Resize(256, BICUBIC) + CenterCrop(224) (EfficientNet-B0's preset) within 1/255 of torchvision's`, () => {
+      const img = vision.convert(vision.decodeImage(read(name), name), 3);
+      expect([img.width, img.height]).toEqual(size);
+      const ours = vision.centerCrop(vision.resizeShorter(img, 256, "bicubic"), 224);
+      const ref = vision.decodeImage(read(name.replace(/\.(jpg|png)$/, ".bicubic256_224.png")));
+      let max = 0;
+      for (let i = 0; i < ref.data.length; i++) max = Math.max(max, Math.abs(ours.data[i] - ref.data[i]));
+      expect(max).toBeLessThanOrEqual(1);
+    });
+  }
   it("ToTensor + Normalize give [3, 224, 224] with ImageNet statistics", () => {
     const t = vision.preprocess(vision.decodeImage(read("coffee.png")), { kind: "imagenet" });
     const ref = vision.decodeImage(read("coffee.torchvision224.png"));
