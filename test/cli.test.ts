@@ -121,6 +121,18 @@ function expectOneLineError(r: { code: number; out: string; err: string }, code:
   expect(r.err).not.toMatch(/Cannot read properties|Invalid typed array length|RangeError|TypeError|waitng|Usage:/);
 }
 
+describe("every registered builder goes through the registry", () => {
+  it("infer mobilenet_v3_small with a 10-class file: classes from its classifier, the builder's preset", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsnn-cli-zoo-"));
+    const w = join(dir, "mnv3s.safetensors");
+    save(w, (models as unknown as Record<string, (o: object) => { stateDict(): Map<string, never> }>).mobilenet_v3_small({ numClasses: 10 }).stateDict());
+    const r = tsnn("infer", "mobilenet_v3_small", "--weights", w, "--image", join(IMAGES, "chelsea.jpg"), "--json", "--topk", "10");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).topk).toHaveLength(10);
+    expectOneLineError(tsnn("print", "mobilenet_v3_small", "--cifar"), 2, /--cifar is a ResNet option; mobilenet_v3_small has no CIFAR stem/);
+  });
+});
+
 describe("usage errors: one line, exit 2, no help dump", () => {
   it("unknown flag, bad flag value, unknown command, unknown architecture, extra argument, no command", () => {
     expectOneLineError(tsnn("print", "resnet18", "--bogus"), 2, /unknown option '--bogus'/);
