@@ -212,6 +212,7 @@ ENC_CASES = [
      dict(src_mask=("bool", [4, 4]), src_key_padding_mask=("bool", [2, 4]))),
     ("post-norm gelu, float src_mask, eps 1e-6", dict(activation="gelu", layer_norm_eps=1e-6), dict(src_mask=("float", [4, 4]))),
     ("pre-norm relu", dict(norm_first=True), {}),
+    ("activation given as a module (nn.GELU()), unbatched input", dict(activation="module:GELU"), dict(src_mask=("bool", [4, 4]))),
 ]
 
 
@@ -219,10 +220,14 @@ def encoder_cases():
     d, nh, ff = 8, 2, 16
     layers = []
     for i, (name, kw, masks) in enumerate(ENC_CASES):
-        layer = nn.TransformerEncoderLayer(d, nh, dim_feedforward=ff, **kw).eval()
+        ctor = dict(kw)
+        if ctor.get("activation") == "module:GELU":
+            ctor["activation"] = nn.GELU()
+        layer = nn.TransformerEncoderLayer(d, nh, dim_feedforward=ff, **ctor).eval()
         det_state_dict(layer, seed=500 + i)
         bf = kw.get("batch_first", False)
-        x = det_tensor(60000 + i * 1000, [2, 4, d] if bf else [4, 2, d])
+        unbatched = "unbatched" in name
+        x = det_tensor(60000 + i * 1000, [4, d] if unbatched else [2, 4, d] if bf else [4, 2, d])
         mk = {key: make_mask(kind, shp, 61000 + i * 1000 + j * 100) for j, (key, (kind, shp)) in enumerate(masks.items())}
         y = layer(x, **mk)
         layers.append({"name": name, "kwargs": kw, "input": enc(x), "masks": {k: enc_mask(t) for k, t in mk.items()},
