@@ -20,6 +20,7 @@ const hooked = (m: Module): boolean => m._forwardHooks.size > 0 || m._forwardPre
  * then calls the modules one by one). Accepts any module types; fuses only Conv2d + BatchNorm2d
  * (+ ReLU), and a residual only of exactly the output's shape. With `arena` the output is an
  * arena buffer (`tensor/arena.ts`) that the caller must release and never hand out.
+ * @internal
  */
 export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Tensor, residual: Tensor | null = null, arena = false): Tensor | null {
   if (!(conv instanceof Conv2d) || !(bn instanceof BatchNorm2d) || (relu !== null && !(relu instanceof ReLU))) return null;
@@ -64,7 +65,7 @@ function evalAffine(bn: BatchNorm2d): { scale: Float64Array; shift: Float64Array
   return { scale, shift };
 }
 
-/** Whether no module in `m`'s subtree has hooks (so the order of its calls is unobservable). */
+/** Whether no module in `m`'s subtree has hooks (so the order of its calls is unobservable). @internal */
 export function unhookedTree(m: Module): boolean {
   for (const [, sub] of m.namedModules()) if (hooked(sub)) return false;
   return true;

@@ -13,10 +13,13 @@ export { Dropout, Dropout2d, DropoutNd } from "./dropout.js";
 export { Flatten, Unflatten } from "./flatten.js";
 export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } from "./normalization.js";
 export { AvgPool2d, AdaptiveMaxPool2d, type AvgPool2dOptions } from "./pooling.js";
+export { Hardtanh, Mish, SELU, CELU, Threshold, Softplus, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, GLU, Softmin, Softmax2d, PReLU } from "./activation.js";
+export { Dropout1d, Dropout3d } from "./dropout.js";
 export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
 export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
+/** @internal Fusion passes used by the models' forwards; not part of the public API. */
 export { fusedConvBn, unhookedTree } from "./fusion.js";
 export {
   MultiheadAttention,
