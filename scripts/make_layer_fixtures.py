@@ -85,6 +85,12 @@ MODULES = [
     ["AdaptiveMaxPool2d", [1], {}], ["AdaptiveMaxPool2d", [[None, 7]], {"return_indices": True}], ["AdaptiveMaxPool2d", [[2, 3]], {}],
     ["LayerNorm", [10], {}], ["LayerNorm", [[4, 5]], {"eps": 1e-6, "elementwise_affine": False}], ["LayerNorm", [[9]], {"eps": 1e-3}],
     ["GroupNorm", [2, 6], {}], ["GroupNorm", [3, 6], {"eps": 1e-3, "affine": False}], ["GroupNorm", [1, 4, 1e-6], {}],
+    ["Hardtanh", [], {}], ["Hardtanh", [-2.5, 0.5, True], {}], ["Mish", [], {}], ["Mish", [True], {}], ["SELU", [], {"inplace": True}],
+    ["CELU", [], {}], ["CELU", [0.5], {"inplace": True}], ["Threshold", [0.1, 20], {}], ["Threshold", [0.5, -1.5, True], {}],
+    ["Softplus", [], {}], ["Softplus", [0.5], {"threshold": 10}], ["LogSigmoid", [], {}], ["Softsign", [], {}], ["Tanhshrink", [], {}],
+    ["Hardshrink", [], {}], ["Softshrink", [], {"lambd": 0.25}], ["GLU", [], {}], ["GLU", [1], {}], ["Softmin", [], {}], ["Softmin", [1], {}],
+    ["Softmax2d", [], {}], ["PReLU", [], {}], ["PReLU", [3], {"init": 0.1}],
+    ["Dropout1d", [], {}], ["Dropout3d", [0.2], {"inplace": True}],
 ]
 
 
@@ -146,11 +152,33 @@ FORWARD = [
     [["GroupNorm", [2, 6], {"eps": 1e-3}], [2, 6, 5, 4], 3.0],
     [["GroupNorm", [1, 6], {"affine": False}], [2, 6, 7], 3.0],
     [["GroupNorm", [6, 6], {}], [2, 6, 5, 4], 3.0],
+    [["Hardtanh", [-2.5, 0.5], {}], [2, 3, 7, 9], 4.0],
+    [["Mish", [], {}], [2, 3, 7, 9], 8.0],
+    [["SELU", [], {}], [2, 3, 7, 9], 4.0],
+    [["CELU", [0.5], {}], [2, 3, 7, 9], 4.0],
+    [["Threshold", [0.1, 20], {}], [2, 3, 7, 9], 1.0],
+    [["Softplus", [], {}], [2, 3, 7, 9], 30.0],
+    [["Softplus", [0.5], {"threshold": 3}], [2, 3, 7, 9], 10.0],
+    [["LogSigmoid", [], {}], [2, 3, 7, 9], 30.0],
+    [["Softsign", [], {}], [2, 3, 7, 9], 5.0],
+    [["Tanhshrink", [], {}], [2, 3, 7, 9], 3.0],
+    [["Hardshrink", [], {}], [2, 3, 7, 9], 1.0],
+    [["Softshrink", [0.25], {}], [2, 3, 7, 9], 1.0],
+    [["GLU", [], {}], [2, 3, 4, 6], 4.0],
+    [["GLU", [1], {}], [2, 4, 3, 5], 4.0],
+    [["Softmin", [1], {}], [2, 3, 7, 9], 4.0],
+    [["Softmax2d", [], {}], [2, 3, 7, 9], 4.0],
+    [["PReLU", [], {}], [2, 3, 7, 9], 1.0],
+    [["PReLU", [3], {}], [2, 3, 7, 9], 1.0],
+    [["Dropout1d", [0.3], {}], [2, 3, 4], 1.0],
+    [["Dropout3d", [0.3], {}], [2, 3, 2, 2, 2], 1.0],
 ]
 
 ACTIVATIONS = [["Sigmoid", [], {}], ["Tanh", [], {}], ["SiLU", [], {}], ["GELU", [], {}], ["GELU", [], {"approximate": "tanh"}],
                ["Hardswish", [], {}], ["Hardsigmoid", [], {}], ["ReLU6", [], {}], ["ReLU", [], {}], ["LeakyReLU", [], {}],
-               ["ELU", [], {}]]
+               ["ELU", [], {}], ["Hardtanh", [], {}], ["Mish", [], {}], ["SELU", [], {}], ["CELU", [2.0], {}], ["Threshold", [0.5, -2.0], {}],
+               ["Softplus", [], {}], ["LogSigmoid", [], {}], ["Softsign", [], {}], ["Tanhshrink", [], {}], ["Hardshrink", [], {}],
+               ["Softshrink", [], {}]]
 
 
 def redraw(m, offset):
@@ -333,6 +361,10 @@ def errors():
         "F.dropout(p=1.5)": lambda: F.dropout(z(3), 1.5),
         "F.layer_norm(weight=[3]) x=[2,4]": lambda: F.layer_norm(z(2, 4), [4], z(3)),
         "F.group_norm(4) x=[2,6,3]": lambda: F.group_norm(z(2, 6, 3), 4),
+        "GLU() x=[2,5]": lambda: nn.GLU()(z(2, 5)),
+        "PReLU(3) x=[2,4,5]": lambda: nn.PReLU(3)(z(2, 4, 5)),
+        "Dropout1d() x=[2,3,4,5]": lambda: nn.Dropout1d()(z(2, 3, 4, 5)),
+        "F.softshrink(lambd=-1)": lambda: F.softshrink(z(3), -1.0),
     }
     return {k: err(f) for k, f in cases.items()}
 

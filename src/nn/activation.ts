@@ -15,11 +15,26 @@ import {
   siluKernel,
   sigmoidKernel,
   tanhKernel,
+  full,
   Tensor,
 } from "../tensor/index.js";
+import {
+  celuKernel,
+  hardshrinkKernel,
+  hardtanhKernel,
+  logSigmoidKernel,
+  mishKernel,
+  seluKernel,
+  softplusKernel,
+  softshrinkKernel,
+  softsignKernel,
+  tanhshrinkKernel,
+  thresholdKernel,
+} from "../tensor/activation.js";
+import { ValueError } from "../errors.js";
 import { bindArgs } from "./args.js";
 import * as F from "./functional.js";
-import { Module } from "./module.js";
+import { Module, Parameter } from "./module.js";
 import { pyFloat, pyRepr } from "./repr.js";
 
 /**
@@ -65,19 +80,45 @@ export class ReLU extends Module {
   }
 }
 
-/** `min(max(x, 0), 6)` (PyTorch: `nn.ReLU6`, a `Hardtanh(0, 6)`); `minVal`/`maxVal` as PyTorch's. */
-export class ReLU6 extends Module {
+/** `min(max(x, minVal), maxVal)` (PyTorch: `nn.Hardtanh(min_val=-1.0, max_val=1.0, inplace=False)`). */
+export class Hardtanh extends Module {
+  minVal: number;
+  maxVal: number;
   inplace: boolean;
-  minVal = 0.0;
-  maxVal = 6.0;
 
-  constructor(...args: InplaceArgs) {
+  constructor(...args: unknown[]) {
     super();
-    this.inplace = inplaceArg("ReLU6", args);
+    const a = bindArgs<{ minVal: number; maxVal: number; inplace: boolean }>(`${new.target.name}.__init__`, args, [
+      ["minVal", -1.0], ["maxVal", 1.0], ["inplace", false],
+    ]);
+    if (!(a.maxVal > a.minVal)) throw new ValueError(`Hardtanh: max_val (${a.maxVal}) must be greater than min_val (${a.minVal})`);
+    this.minVal = a.minVal;
+    this.maxVal = a.maxVal;
+    this.inplace = a.inplace;
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
   pointwise(): PointwiseKernel {
+    return { kernel: hardtanhKernel, params: [this.minVal, this.maxVal] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.hardtanh(x, this.minVal, this.maxVal, this.inplace);
+  }
+
+  override extraRepr(): string {
+    return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+/** `min(max(x, 0), 6)` (PyTorch: `nn.ReLU6`, a `Hardtanh(0, 6)`). */
+export class ReLU6 extends Hardtanh {
+  constructor(...args: InplaceArgs) {
+    super(0.0, 6.0, inplaceArg("ReLU6", args));
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  override pointwise(): PointwiseKernel {
     return { kernel: relu6Kernel, params: [] };
   }
 
@@ -292,5 +333,272 @@ export class LogSoftmax extends Module {
 
   override extraRepr(): string {
     return `dim=${pyRepr(this.dim)}`;
+  }
+}
+
+/** Activation layers whose only option is `inplace`, printed as PyTorch prints them. */
+abstract class InplaceActivation extends Module {
+  inplace: boolean;
+
+  constructor(...args: InplaceArgs) {
+    super();
+    this.inplace = inplaceArg(new.target.name, args);
+  }
+
+  override extraRepr(): string {
+    return this.inplace ? "inplace=True" : "";
+  }
+}
+
+/** `x * tanh(softplus(x))` (PyTorch: `nn.Mish(inplace=False)`). */
+export class Mish extends InplaceActivation {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: mishKernel, params: [] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.mish(x, this.inplace);
+  }
+}
+
+/** Scaled ELU with fixed constants (PyTorch: `nn.SELU(inplace=False)`). */
+export class SELU extends InplaceActivation {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: seluKernel, params: [] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.selu(x, this.inplace);
+  }
+}
+
+/** `x > 0 ? x : alpha (exp(x / alpha) - 1)` (PyTorch: `nn.CELU(alpha=1.0, inplace=False)`). */
+export class CELU extends Module {
+  alpha: number;
+  inplace: boolean;
+
+  constructor(...args: unknown[]) {
+    super();
+    const a = bindArgs<{ alpha: number; inplace: boolean }>("CELU.__init__", args, [["alpha", 1.0], ["inplace", false]]);
+    this.alpha = a.alpha;
+    this.inplace = a.inplace;
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: celuKernel, params: [this.alpha] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.celu(x, this.alpha, this.inplace);
+  }
+
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+/** `x <= threshold ? value : x` (PyTorch: `nn.Threshold(threshold, value, inplace=False)`). */
+export class Threshold extends Module {
+  threshold: number;
+  value: number;
+  inplace: boolean;
+
+  constructor(threshold: number, value: number, ...args: InplaceArgs) {
+    super();
+    this.threshold = threshold;
+    this.value = value;
+    this.inplace = inplaceArg("Threshold", args);
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: thresholdKernel, params: [this.threshold, this.value] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.threshold(x, this.threshold, this.value, this.inplace);
+  }
+
+  override extraRepr(): string {
+    return `threshold=${pyRepr(this.threshold)}, value=${pyRepr(this.value)}${this.inplace ? ", inplace=True" : ""}`;
+  }
+}
+
+/** `log(1 + exp(beta x)) / beta`, linear above `threshold` (PyTorch: `nn.Softplus(beta=1, threshold=20)`). */
+export class Softplus extends Module {
+  beta: number;
+  threshold: number;
+
+  constructor(...args: [beta?: number, threshold?: number] | [opts: { beta?: number; threshold?: number }] | [beta: number, opts: { threshold?: number }]) {
+    super();
+    const a = bindArgs<{ beta: number; threshold: number }>("Softplus.__init__", args, [["beta", 1], ["threshold", 20]]);
+    this.beta = a.beta;
+    this.threshold = a.threshold;
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: softplusKernel, params: [this.beta, this.threshold] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.softplus(x, this.beta, this.threshold);
+  }
+
+  override extraRepr(): string {
+    return `beta=${pyRepr(this.beta)}, threshold=${pyRepr(this.threshold)}`;
+  }
+}
+
+/** `log(sigmoid(x))` (PyTorch: `nn.LogSigmoid`). */
+export class LogSigmoid extends Module {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: logSigmoidKernel, params: [] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.logsigmoid(x);
+  }
+}
+
+/** `x / (1 + |x|)` (PyTorch: `nn.Softsign`). */
+export class Softsign extends Module {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: softsignKernel, params: [] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.softsign(x);
+  }
+}
+
+/** `x - tanh(x)` (PyTorch: `nn.Tanhshrink`). */
+export class Tanhshrink extends Module {
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: tanhshrinkKernel, params: [] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.tanhshrink(x);
+  }
+}
+
+/** `|x| <= lambd ? 0 : x` (PyTorch: `nn.Hardshrink(lambd=0.5)`). */
+export class Hardshrink extends Module {
+  lambd: number;
+
+  constructor(...args: [lambd?: number] | [opts: { lambd?: number }]) {
+    super();
+    this.lambd = bindArgs<{ lambd: number }>("Hardshrink.__init__", args, [["lambd", 0.5]]).lambd;
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: hardshrinkKernel, params: [this.lambd] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.hardshrink(x, this.lambd);
+  }
+
+  override extraRepr(): string {
+    return pyFloat(this.lambd);
+  }
+}
+
+/** Shrink towards 0 by `lambd` (PyTorch: `nn.Softshrink(lambd=0.5)`). */
+export class Softshrink extends Module {
+  lambd: number;
+
+  constructor(...args: [lambd?: number] | [opts: { lambd?: number }]) {
+    super();
+    this.lambd = bindArgs<{ lambd: number }>("Softshrink.__init__", args, [["lambd", 0.5]]).lambd;
+  }
+
+  /** The per-element kernel of this layer, for fusion planners. */
+  pointwise(): PointwiseKernel {
+    return { kernel: softshrinkKernel, params: [this.lambd] };
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.softshrink(x, this.lambd);
+  }
+
+  override extraRepr(): string {
+    return pyFloat(this.lambd);
+  }
+}
+
+/** Gated linear unit: halves `a`, `b` of `dim`, `a * sigmoid(b)` (PyTorch: `nn.GLU(dim=-1)`). */
+export class GLU extends Module {
+  dim: number;
+
+  constructor(...args: [dim?: number] | [opts: { dim?: number }]) {
+    super();
+    this.dim = bindArgs<{ dim: number }>("GLU.__init__", args, [["dim", -1]]).dim;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.glu(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** Softmax of `-x` over `dim` (PyTorch: `nn.Softmin(dim=None)`). */
+export class Softmin extends Module {
+  dim: number | null;
+
+  constructor(...args: DimArgs) {
+    super();
+    this.dim = bindArgs<{ dim: number | null }>("Softmin.__init__", args, [["dim", null]]).dim;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.softmin(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${pyRepr(this.dim)}`;
+  }
+}
+
+/** Softmax over the channels of `[N, C, H, W]` or `[C, H, W]` (PyTorch: `nn.Softmax2d`). */
+export class Softmax2d extends Module {
+  override forward(x: Tensor): Tensor {
+    if (x.ndim !== 3 && x.ndim !== 4) throw new ValueError("Softmax2d requires a 3D or 4D tensor as input");
+    return F.softmax(x, -3);
+  }
+}
+
+/**
+ * `x > 0 ? x : a * x` with a learnable `weight` `a` (one, or one per channel), initialised to
+ * `init` (PyTorch: `nn.PReLU(num_parameters=1, init=0.25)`).
+ */
+export class PReLU extends Module {
+  numParameters: number;
+  declare weight: Parameter;
+
+  constructor(...args: [numParameters?: number, init?: number] | [opts: { numParameters?: number; init?: number }] | [numParameters: number, opts: { init?: number }]) {
+    super();
+    const a = bindArgs<{ numParameters: number; init: number }>("PReLU.__init__", args, [["numParameters", 1], ["init", 0.25]]);
+    this.numParameters = a.numParameters;
+    this.weight = new Parameter(full([a.numParameters], a.init));
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.prelu(x, this.weight);
+  }
+
+  override extraRepr(): string {
+    return `num_parameters=${this.numParameters}`;
   }
 }

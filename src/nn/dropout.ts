@@ -51,3 +51,17 @@ export class Dropout2d extends DropoutNd {
     return F.dropout2d(x, this.p, this.training, this.inplace);
   }
 }
+
+/** Zero whole channels of `[N, C, L]` or `[C, L]` inputs in training (PyTorch: `nn.Dropout1d`). */
+export class Dropout1d extends DropoutNd {
+  override forward(x: Tensor): Tensor {
+    return F.dropout1d(x, this.p, this.training, this.inplace);
+  }
+}
+
+/** Zero whole channels of `[N, C, D, H, W]` or `[C, D, H, W]` inputs in training (PyTorch: `nn.Dropout3d`). */
+export class Dropout3d extends DropoutNd {
+  override forward(x: Tensor): Tensor {
+    return F.dropout3d(x, this.p, this.training, this.inplace);
+  }
+}

@@ -5,16 +5,27 @@
  */
 import { IndexError, NotImplementedError, RuntimeError, ValueError } from "../errors.js";
 import {
+  celuKernel,
   eluKernel,
   geluKernel,
+  hardshrinkKernel,
   hardsigmoidKernel,
   hardswishKernel,
+  hardtanhKernel,
   leakyReluKernel,
+  logSigmoidKernel,
+  mishKernel,
   relu6Kernel,
   reluKernel,
+  seluKernel,
   siluKernel,
   sigmoidKernel,
+  softplusKernel,
+  softshrinkKernel,
+  softsignKernel,
   tanhKernel,
+  tanhshrinkKernel,
+  thresholdKernel,
 } from "../tensor/activation.js";
 import {
   adaptiveAvgPool2d as adaptiveAvgPool2dKernel,
@@ -591,4 +602,159 @@ export function oneHot(tensor: Tensor<any>, ...args: [numClasses?: number] | [op
   const out = new BigInt64Array(src.length * c);
   for (let i = 0; i < src.length; i++) out[i * c + Number(src[i])] = 1n;
   return new Tensor(out, [...tensor.shape, c], "int64");
+}
+
+type InplaceFnArgs = [inplace?: boolean] | [opts: { inplace?: boolean }];
+
+/** `min(max(x, minVal), maxVal)` (PyTorch: `F.hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False)`). */
+export function hardtanh(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ minVal: number; maxVal: number; inplace: boolean }>("hardtanh", args, [["minVal", -1.0], ["maxVal", 1.0], ["inplace", false]]);
+  return _unary("hardtanh", input, a.inplace, hardtanhKernel, a.minVal, a.maxVal);
+}
+
+/** `x <= threshold ? value : x` (PyTorch: `F.threshold(input, threshold, value, inplace=False)`). */
+export function threshold(input: Tensor, threshold: number, value: number, ...args: InplaceFnArgs): Tensor {
+  const a = bindArgs<{ inplace: boolean }>("threshold", args, [["inplace", false]]);
+  return _unary("threshold", input, a.inplace, thresholdKernel, threshold, value);
+}
+
+/** `x * tanh(softplus(x))` (PyTorch: `F.mish(input, inplace=False)`). */
+export function mish(input: Tensor, ...args: InplaceFnArgs): Tensor {
+  const a = bindArgs<{ inplace: boolean }>("mish", args, [["inplace", false]]);
+  return _unary("mish", input, a.inplace, mishKernel);
+}
+
+/** `log(1 + exp(beta x)) / beta`, linear above `threshold` (PyTorch: `F.softplus(input, beta=1, threshold=20)`). */
+export function softplus(input: Tensor, ...args: [beta?: number, threshold?: number] | [opts: { beta?: number; threshold?: number }]): Tensor {
+  const a = bindArgs<{ beta: number; threshold: number }>("softplus", args, [["beta", 1], ["threshold", 20]]);
+  return _unary("softplus", input, false, softplusKernel, a.beta, a.threshold);
+}
+
+/** Scaled ELU with fixed constants (PyTorch: `F.selu(input, inplace=False)`). */
+export function selu(input: Tensor, ...args: InplaceFnArgs): Tensor {
+  const a = bindArgs<{ inplace: boolean }>("selu", args, [["inplace", false]]);
+  return _unary("selu", input, a.inplace, seluKernel);
+}
+
+/** `x > 0 ? x : alpha (exp(x / alpha) - 1)` (PyTorch: `F.celu(input, alpha=1.0, inplace=False)`). */
+export function celu(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ alpha: number; inplace: boolean }>("celu", args, [["alpha", 1.0], ["inplace", false]]);
+  return _unary("celu", input, a.inplace, celuKernel, a.alpha);
+}
+
+/** `log(sigmoid(x))`, computed stably (PyTorch: `F.logsigmoid(input)`). */
+export function logsigmoid(input: Tensor): Tensor {
+  return _unary("log_sigmoid", input, false, logSigmoidKernel);
+}
+
+/** `x / (1 + |x|)` (PyTorch: `F.softsign(input)`). */
+export function softsign(input: Tensor): Tensor {
+  return _unary("softsign", input, false, softsignKernel);
+}
+
+/** `x - tanh(x)` (PyTorch: `F.tanhshrink(input)`). */
+export function tanhshrink(input: Tensor): Tensor {
+  return _unary("tanhshrink", input, false, tanhshrinkKernel);
+}
+
+/** `|x| <= lambd ? 0 : x` (PyTorch: `F.hardshrink(input, lambd=0.5)`). */
+export function hardshrink(input: Tensor, ...args: [lambd?: number] | [opts: { lambd?: number }]): Tensor {
+  const a = bindArgs<{ lambd: number }>("hardshrink", args, [["lambd", 0.5]]);
+  return _unary("hardshrink", input, false, hardshrinkKernel, a.lambd);
+}
+
+/** Shrink towards 0 by `lambd` (PyTorch: `F.softshrink(input, lambd=0.5)`). */
+export function softshrink(input: Tensor, ...args: [lambd?: number] | [opts: { lambd?: number }]): Tensor {
+  const a = bindArgs<{ lambd: number }>("softshrink", args, [["lambd", 0.5]]);
+  if (a.lambd < 0) throw new RuntimeError(`lambda must be greater or equal to 0, but found to be ${a.lambd}.`);
+  return _unary("softshrink", input, false, softshrinkKernel, a.lambd);
+}
+
+/** Split `dim` in halves `a`, `b` and return `a * sigmoid(b)` (PyTorch: `F.glu(input, dim=-1)`). */
+export function glu(input: Tensor, ...args: [dim?: number] | [opts: { dim?: number }]): Tensor {
+  const a = bindArgs<{ dim: number }>("glu", args, [["dim", -1]]);
+  if (input.ndim === 0) throw new RuntimeError("glu does not support scalars because halving size must be even");
+  const d = wrapDim(a.dim, input.ndim);
+  const n = input.shape[d];
+  if (n % 2 !== 0) throw new RuntimeError(`Halving dimension must be even, but dimension ${d} is size ${n}`);
+  const half = n / 2;
+  const inner = input.shape.slice(d + 1).reduce((x, y) => x * y, 1);
+  const outer = input.numel() / Math.max(n * inner, 1);
+  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const out = new Float32Array(input.numel() / 2);
+  const gate = new Float32Array(half * inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * n * inner;
+    sigmoidKernel(src.subarray(base + half * inner, base + n * inner), gate, half * inner);
+    const ob = o * half * inner;
+    for (let i = 0; i < half * inner; i++) out[ob + i] = src[base + i] * gate[i];
+  }
+  const shape = [...input.shape];
+  shape[d] = half;
+  return new Tensor(out, shape);
+}
+
+/** Softmax of `-x` over `dim` (PyTorch: `F.softmin(input, dim=None)`). */
+export function softmin(input: Tensor, ...args: [dim?: number | null] | [opts: { dim?: number | null }]): Tensor {
+  const a = bindArgs<{ dim: number | null }>("softmin", args, [["dim", null]]);
+  const neg = _unary("neg", input, false, (s: Float32Array, d: Float32Array, n: number) => {
+    for (let i = 0; i < n; i++) d[i] = -s[i];
+  });
+  return neg.softmax(softmaxDim(a.dim, input.ndim));
+}
+
+/**
+ * `x > 0 ? x : weight * x` with one weight or one per channel (dim 1) (PyTorch:
+ * `F.prelu(input, weight)`).
+ */
+export function prelu(input: Tensor, weight: Tensor): Tensor {
+  const np = weight.numel();
+  const channels = input.ndim >= 2 ? input.shape[1] : 1;
+  if (np !== 1 && np !== channels) {
+    throw new RuntimeError(
+      `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${np} and channel size = ${channels}.`,
+    );
+  }
+  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const w = weight.data as Float32Array;
+  const inner = input.ndim >= 2 ? input.shape.slice(2).reduce((x, y) => x * y, 1) : 1;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    const c = np === 1 ? 0 : Math.floor(i / inner) % channels;
+    out[i] = v > 0 ? v : w[c] * v;
+  }
+  return new Tensor(out, input.shape);
+}
+
+/**
+ * Channel dropout over `[N, C, L]` or unbatched `[C, L]` (PyTorch: `F.dropout1d(input, p=0.5,
+ * training=True, inplace=False)`).
+ */
+export function dropout1d(input: Tensor, ...args: DropoutFnArgs): Tensor {
+  const a = bindArgs<{ p: number; training: boolean; inplace: boolean }>("dropout1d", args, [["p", 0.5], ["training", true], ["inplace", false]]);
+  checkP(a.p);
+  if (input.ndim !== 2 && input.ndim !== 3) {
+    throw new RuntimeError(
+      `dropout1d: Expected 2D or 3D input, but received a ${input.ndim}D input. Note that dropout1d exists to provide ` +
+        `channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension ` +
+        `(i.e. 2D or 3D inputs).`,
+    );
+  }
+  if (!a.training || a.p === 0 || input.numel() === 0) return input;
+  const groups = input.ndim === 3 ? input.shape[0] * input.shape[1] : input.shape[0];
+  return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
+}
+
+/**
+ * Channel dropout over `[N, C, D, H, W]` (or unbatched `[C, D, H, W]`) (PyTorch:
+ * `F.dropout3d(input, p=0.5, training=True, inplace=False)`).
+ */
+export function dropout3d(input: Tensor, ...args: DropoutFnArgs): Tensor {
+  const a = bindArgs<{ p: number; training: boolean; inplace: boolean }>("dropout3d", args, [["p", 0.5], ["training", true], ["inplace", false]]);
+  checkP(a.p);
+  if (!a.training || a.p === 0 || input.numel() === 0) return input;
+  if (input.ndim === 0) throw new RuntimeError("Feature dropout requires at least 2 dimensions in the input");
+  const groups = input.ndim === 5 ? input.shape[0] * input.shape[1] : input.shape[0];
+  return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
 }

@@ -154,3 +154,110 @@ function hiWord(x: number): number {
   u32[0] = 0;
   return f64[0];
 }
+
+/** `min(max(x, minVal), maxVal)`, NaN kept (PyTorch: `hardtanh`). */
+export function hardtanhKernel(src: Float32Array, dst: Float32Array, n: number, minVal: number, maxVal: number): void {
+  const lo = Math.fround(minVal);
+  const hi = Math.fround(maxVal);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+/** `x <= threshold ? value : x` (PyTorch: `threshold`). */
+export function thresholdKernel(src: Float32Array, dst: Float32Array, n: number, threshold: number, value: number): void {
+  const t = Math.fround(threshold);
+  const r = Math.fround(value);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v <= t ? r : v;
+  }
+}
+
+/** `x * tanh(log(1 + exp(x)))` (PyTorch: `mish`). */
+export function mishKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v * Math.tanh(Math.log1p(Math.exp(v)));
+  }
+}
+
+/** `x*beta > threshold ? x : log(1 + exp(beta x)) / beta` (PyTorch: `softplus`). */
+export function softplusKernel(src: Float32Array, dst: Float32Array, n: number, beta: number, threshold: number): void {
+  const b = Math.fround(beta);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    const xb = Math.fround(v * b);
+    dst[i] = xb > threshold ? v : Math.log1p(Math.exp(xb)) / b;
+  }
+}
+
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/**
+ * The ELU family as ATen's kernel computes it in float32:
+ * `x <= 0 ? (exp(x * inputScale) - 1) * alpha * scale : x * scale`.
+ */
+function eluFamily(src: Float32Array, dst: Float32Array, n: number, alpha: number, scale: number, inputScale: number): void {
+  const neg = Math.fround(Math.fround(alpha) * Math.fround(scale));
+  const pos = Math.fround(scale);
+  const ins = Math.fround(inputScale);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v <= 0 ? (Math.fround(Math.exp(Math.fround(v * ins))) - 1) * neg : v * pos;
+  }
+}
+
+/** `scale * (x > 0 ? x : alpha (exp(x) - 1))` with SELU's fixed constants (PyTorch: `selu`). */
+export function seluKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  eluFamily(src, dst, n, SELU_ALPHA, SELU_SCALE, 1);
+}
+
+/** `x > 0 ? x : alpha (exp(x / alpha) - 1)` (PyTorch: `celu`). */
+export function celuKernel(src: Float32Array, dst: Float32Array, n: number, alpha: number): void {
+  eluFamily(src, dst, n, alpha, 1, 1 / alpha);
+}
+
+/** `log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))` (PyTorch: `logsigmoid`). */
+export function logSigmoidKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v)));
+  }
+}
+
+/** `x / (1 + |x|)` (PyTorch: `softsign`). */
+export function softsignKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v / (Math.abs(v) + 1);
+  }
+}
+
+/** `x - tanh(x)` with `tanh` rounded to float32 first (PyTorch: `tanhshrink`). */
+export function tanhshrinkKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v - Math.fround(Math.tanh(v));
+  }
+}
+
+/** `|x| <= lambd ? 0 : x` (PyTorch: `hardshrink`). */
+export function hardshrinkKernel(src: Float32Array, dst: Float32Array, n: number, lambd: number): void {
+  const l = Math.fround(lambd);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v >= -l && v <= l ? 0 : v;
+  }
+}
+
+/** `x > lambd ? x - lambd : x < -lambd ? x + lambd : 0` (PyTorch: `softshrink`). */
+export function softshrinkKernel(src: Float32Array, dst: Float32Array, n: number, lambd: number): void {
+  const l = Math.fround(lambd);
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    dst[i] = v > l ? v - l : v < -l ? v + l : 0;
+  }
+}

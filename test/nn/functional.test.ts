@@ -158,6 +158,7 @@ describe("F error texts equal PyTorch's", () => {
     "F.dropout(p=1.5)": () => F.dropout(z(3), 1.5),
     "F.layer_norm(weight=[3]) x=[2,4]": () => F.layerNorm(z(2, 4), [4], z(3)),
     "F.group_norm(4) x=[2,6,3]": () => F.groupNorm(z(2, 6, 3), 4),
+    "F.softshrink(lambd=-1)": () => F.softshrink(z(3), -1),
   };
   for (const [name, fn] of Object.entries(cases)) {
     it(name, () => {

@@ -34,7 +34,7 @@ describe("layer printouts and state dicts equal PyTorch's", () => {
       const m = build(c.spec);
       expect(m.toString()).toBe(c.repr);
       const sd = [...m.stateDict()].map(([k, v]) => [k, v.shape, Array.from(v.data as Float32Array).slice(0, 4)]);
-      expect(sd).toEqual(c.stateDict);
+      expect(sd).toEqual(c.stateDict.map(([k, shape, vals]) => [k, shape, vals.map(Math.fround)]));
     });
   }
 });
@@ -69,7 +69,7 @@ describe("layer forwards (eval) equal PyTorch's", () => {
 
 describe("in-place activations and dropout", () => {
   it("inplace=True writes into the input and bumps its version; the default leaves it alone", () => {
-    for (const Cls of [nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU] as any[]) {
+    for (const Cls of [nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU, nn.Hardtanh, nn.Mish, nn.SELU, nn.CELU] as any[]) {
       const x = detTensor(5, [2, 3, 4], 5);
       const before = x.clone();
       const v0 = x._version;
@@ -85,7 +85,9 @@ describe("in-place activations and dropout", () => {
 
   it("each activation's pointwise() kernel computes its forward on a flat buffer (for fusion)", () => {
     const mods = [new nn.ReLU(), new nn.ReLU6(), new nn.Sigmoid(), new nn.Tanh(), new nn.SiLU(), new nn.Hardswish(), new nn.Hardsigmoid(),
-      new nn.GELU(), new nn.GELU("tanh"), new nn.LeakyReLU(0.2), new nn.ELU(0.7)];
+      new nn.GELU(), new nn.GELU("tanh"), new nn.LeakyReLU(0.2), new nn.ELU(0.7), new nn.Hardtanh(-2, 3), new nn.Mish(), new nn.SELU(),
+      new nn.CELU(0.6), new nn.Threshold(0.3, -1), new nn.Softplus(2, 5), new nn.LogSigmoid(), new nn.Softsign(), new nn.Tanhshrink(),
+      new nn.Hardshrink(0.4), new nn.Softshrink(0.3)];
     const x = detTensor(9, [2, 3, 5], 6);
     for (const m of mods) {
       const { kernel, params } = m.pointwise();
@@ -130,6 +132,9 @@ describe("layer error texts equal PyTorch's", () => {
     "Softmax(3) x=[2,3]": () => new nn.Softmax(3).call(z(2, 3)),
     "GELU('x') x=[2]": () => new nn.GELU("x" as any).call(z(2)),
     "Dropout2d(0.5) x=[3] train": () => new nn.Dropout2d(0.5).call(z(3)),
+    "GLU() x=[2,5]": () => new nn.GLU().call(z(2, 5)),
+    "PReLU(3) x=[2,4,5]": () => new nn.PReLU(3).call(z(2, 4, 5)),
+    "Dropout1d() x=[2,3,4,5]": () => new nn.Dropout1d().call(z(2, 3, 4, 5)),
   };
   for (const [name, fn] of Object.entries(cases)) {
     it(name, () => {
