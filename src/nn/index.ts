@@ -15,8 +15,6 @@ export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } fr
 export { AvgPool2d, AdaptiveMaxPool2d, type AvgPool2dOptions } from "./pooling.js";
 export { Hardtanh, Mish, SELU, CELU, Threshold, Softplus, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, GLU, Softmin, Softmax2d, PReLU } from "./activation.js";
 export { Dropout1d, Dropout3d } from "./dropout.js";
-export { Hardtanh, Mish, SELU, CELU, Threshold, Softplus, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, GLU, Softmin, Softmax2d, PReLU } from "./activation.js";
-export { Dropout1d, Dropout3d } from "./dropout.js";
 export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
 export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";
