@@ -65,8 +65,14 @@ describe("GoogLeNet (torchvision.models.googlenet)", () => {
     const m = buildForLogits(() => models.googlenet(camelOpts(t.kwargs)));
     detStateDict(m);
     m.train();
+    const heads: Record<string, unknown> = {};
+    m.aux1!.registerForwardHook((_m, _i, o) => void (heads.aux1 = o));
+    m.aux2!.registerForwardHook((_m, _i, o) => void (heads.aux2 = o));
     const out = m.call(detTensor(t.input[1], t.input[0])) as models.GoogLeNetOutputs;
     expect(Object.keys(out)).toEqual(["logits", "auxLogits2", "auxLogits1"]);
+    // torchvision 0.14's field order: aux_logits2 is head aux1's output, aux_logits1 head aux2's.
+    expect(out.auxLogits2).toBe(heads.aux1);
+    expect(out.auxLogits1).toBe(heads.aux2);
     const tol = { rtol: 0, atol: 10 * t.f32VsF64MaxAbs };
     expectClose(out.logits as Tensor<DType>, dec(t.logits), tol, "logits");
     expectClose(out.auxLogits2 as Tensor<DType>, dec(t.auxLogits2), tol, "auxLogits2");

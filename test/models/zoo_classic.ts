@@ -53,7 +53,7 @@ export function checkTree(m: nn.Module, want: TreeFixture): void {
 }
 
 /** A model built without random init (its weights are overwritten by `detStateDict`). */
-export function buildForLogits(build: () => nn.Module): nn.Module {
+export function buildForLogits<M extends nn.Module>(build: () => M): M {
   return nn.init.skipInit(build);
 }
 
