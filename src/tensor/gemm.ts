@@ -4,7 +4,7 @@
  * K blocked, a 4x4 register-blocked micro-kernel accumulating in doubles). Strided operands let
  * callers pass transposed matrices (Linear's `x·Wᵀ`) without copying.
  */
-import { RuntimeError } from "../errors.js";
+import { RuntimeError, ValueError } from "../errors.js";
 import type { DType, Tensor } from "./tensor.js";
 import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd } from "./wasm/resident.js";
@@ -33,7 +33,8 @@ let backend: Backend = process.env.TSNN_BACKEND === "js" || !wasmGemm() ? "js" :
 
 /** Choose the GEMM backend; `"wasm"` throws where WebAssembly SIMD is unavailable. */
 export function setBackend(b: Backend): void {
-  if (b === "wasm" && !wasmGemm()) throw new Error("WebAssembly SIMD is not available in this runtime");
+  if (b !== "wasm" && b !== "js") throw new ValueError(`setBackend: expected "wasm" or "js", got ${JSON.stringify(b)}`);
+  if (b === "wasm" && !wasmGemm()) throw new RuntimeError("WebAssembly SIMD is not available in this runtime");
   backend = b;
 }
 
