@@ -210,6 +210,8 @@ PADS = [
     [[2, 3, 5], [4, 1], "replicate", None], [[2, 3, 5, 6], [1, 3, 2, 5], "replicate", None], [[1, 2, 3, 4, 5], [1, 2, 0, 1, 2, 1], "replicate", None],
     [[2, 3, 5], [2, 3], "circular", None], [[2, 3, 5, 6], [1, 3, 5, 2], "circular", None], [[1, 2, 3, 4, 5], [1, 2, 0, 1, 2, 1], "circular", None],
     [[2, 3, 5, 6], [-1, 2, 1, -2], "circular", None],
+    [[2, 3, 5], [-1, 2], "reflect", None], [[2, 3, 5, 6], [2, -1, -2, 3], "replicate", None], [[1, 2, 3, 4, 5], [-1, 1, 2, -1, 0, 2], "reflect", None],
+    [[0, 3, 4], [1, 1], "constant", 2.0], [[2, 3, 4], [], "constant", None],
 ]
 
 INTERP = [
