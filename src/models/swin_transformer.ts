@@ -348,8 +348,7 @@ export class SwinTransformerBlock extends nn.Module {
   constructor(dim: number, numHeads: number, windowSize: number[], shiftSize: number[], opts: SwinTransformerBlockOptions = {}) {
     super();
     const {
-      mlpRatio = 4.0, dropout = 0.0, attentionDropout = 0.0, stochasticDepthProb = 0.0, normLayer = nn.LayerNorm,
-      attnLayer = new.target === SwinTransformerBlockV2 ? ShiftedWindowAttentionV2 : ShiftedWindowAttention,
+      mlpRatio = 4.0, dropout = 0.0, attentionDropout = 0.0, stochasticDepthProb = 0.0, normLayer = nn.LayerNorm, attnLayer = ShiftedWindowAttention,
     } = opts;
     this.norm1 = makeLayer(normLayer, dim);
     this.attn = new attnLayer(dim, windowSize, shiftSize, numHeads, { attentionDropout, dropout });
@@ -372,6 +371,10 @@ export class SwinTransformerBlock extends nn.Module {
 
 /** Swin v2's block: post-norm residuals (torchvision: `SwinTransformerBlockV2`). */
 export class SwinTransformerBlockV2 extends SwinTransformerBlock {
+  constructor(dim: number, numHeads: number, windowSize: number[], shiftSize: number[], opts: SwinTransformerBlockOptions = {}) {
+    super(dim, numHeads, windowSize, shiftSize, { attnLayer: ShiftedWindowAttentionV2, ...opts });
+  }
+
   override forward(x: Tensor): Tensor {
     // Here is the difference, we apply norm after the attention in V2.
     // In V1 we applied norm before the attention.
