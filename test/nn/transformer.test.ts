@@ -56,6 +56,21 @@ describe("nn.MultiheadAttention (E=8, 2 heads)", () => {
     expectClose(out64, f(c.output), TOL, "output with int64 0/1 masks");
   });
 
+  it("the same tensor as query/key/value (packed projection) and key === value (split projection) give the separate-tensor results", () => {
+    const m = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+    detStateDict(m, 7);
+    m.eval();
+    const x = f(mha.cases[0].query);
+    const [packed, wp] = m.call(x, x, x);
+    const [separate, ws] = m.call(x, x.clone(), x.clone());
+    expectClose(packed, separate, TOL, "self");
+    expectClose(wp!, ws!, TOL, "self weights");
+    const kv = f(mha.cases[1].key);
+    const [shared] = m.call(x, kv, kv);
+    const [apart] = m.call(x, kv, kv.clone());
+    expectClose(shared, apart, TOL, "key === value");
+  });
+
   it("isCausal is a hint: same result as the causal attnMask alone; without attnMask it is PyTorch's error", () => {
     const m = new nn.MultiheadAttention(8, 2, { batchFirst: true }).eval();
     const x = f(mha.cases[0].query);
