@@ -21,7 +21,7 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { load, nn, type Tensor } from "../../src/index.js";
+import { getModelBuilder, load, nn, type Tensor } from "../../src/index.js";
 import * as eff from "../../src/models/efficientnet.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, type EncTensor } from "../helpers.js";
 
@@ -90,6 +90,9 @@ function expectTree(m: nn.Module, t: Tree): void {
 describe("EfficientNet builders: printout, state-dict keys/shapes/order, parameter count", () => {
   it("covers every torchvision builder", () => {
     expect(Object.keys(BUILDERS).sort()).toEqual(Object.keys(TREES).sort());
+  });
+  it("the registry holds these builders under torchvision's names (tsnn print/infer use it)", () => {
+    for (const name of Object.keys(TREES)) expect(getModelBuilder(name), name).toBe(BUILDERS[name]);
   });
   for (const name of Object.keys(TREES)) {
     it(name, () => {
