@@ -120,9 +120,11 @@ function describe(v: unknown): string {
 function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
   let node = obj;
   if (opts.key !== undefined) {
+    if (typeof opts.key !== "string") throw new CheckpointError(`load: the key option must be a string, got ${typeof opts.key}`);
     for (const part of opts.key.split(".")) {
       if (!(node instanceof PyDict) || !node.map.has(part)) {
-        const keys = node instanceof PyDict ? [...node.map.keys()].map((k) => JSON.stringify(k)).join(", ") : "(not a dict)";
+        const all = node instanceof PyDict ? [...node.map.keys()] : [];
+        const keys = node instanceof PyDict ? all.slice(0, 20).map((k) => (typeof k === "string" ? JSON.stringify(k) : String(k))).join(", ") + (all.length > 20 ? `, … (${all.length} entries)` : "") : "(not a dict)";
         throw new CheckpointError(`${what}: no entry ${JSON.stringify(part)} for key ${JSON.stringify(opts.key)}; available: ${keys}`);
       }
       node = node.map.get(part);
@@ -132,7 +134,7 @@ function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
   const entries = [...node.map];
   const nonTensors = entries.filter(([, v]) => !(v instanceof Tensor));
   if (nonTensors.length || entries.length === 0) {
-    const listing = entries.slice(0, 20).map(([k, v]) => `"${String(k)}" (${describe(v)})`).join(", ");
+    const listing = entries.slice(0, 20).map(([k, v]) => `"${String(k)}" (${describe(v)})`).join(", ") + (entries.length > 20 ? ", …" : "");
     throw new CheckpointError(
       `${what}: this is a dict of ${entries.length} entries, not a state dict of tensors: ${listing}. ` +
         `Pick the entry holding the state dict with load(file, { key: "..." }).`,

@@ -60,6 +60,13 @@ class StorageClass extends PyGlobal {
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
+/** A storage key as text: PyTorch writes strings (or ints); anything else (a nested tuple...) is refused. */
+function keyText(v: unknown, where: string, what: string): string {
+  if (typeof v === "string") return v.length <= 256 ? v : `${v.slice(0, 256)}…`;
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  throw new CheckpointError(`${where}: ${what} is ${v === null ? "None" : Array.isArray(v) ? "a tuple or list" : "an object"}, not a string`);
+}
+
 function intList(v: unknown, what: string): number[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isSafeInteger(x))) {
     throw new CheckpointError(`${what}: expected a tuple of ints`);
@@ -118,7 +125,7 @@ function findClass(where: string) {
 function storageId(pid: unknown, minLength: number, where: string): { dtype: string; key: string; numel: number; rest: readonly unknown[] } {
   if (!isTuple(pid) || pid[0] !== "storage" || pid.length < minLength) throw new CheckpointError(`${where}: unsupported persistent id`);
   if (!(pid[1] instanceof StorageClass)) throw new CheckpointError(`${where}: persistent id names no storage class`);
-  const key = String(pid[2]);
+  const key = keyText(pid[2], where, "storage key");
   const n = pid[4];
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${where}: bad element count for storage ${key}`);
   return { dtype: pid[1].dtype, key, numel: n, rest: pid.slice(5) };
@@ -259,7 +266,7 @@ export function readTorchLegacy(buf: Uint8Array, what: string, budget = new Byte
     throw new CheckpointError(`${where}: wrong magic number; not a PyTorch checkpoint`);
   }
   const proto = unpickle(buf, magic.end, plain);
-  if (proto.value !== 1001) throw new CheckpointError(`${where}: unsupported protocol version ${String(proto.value)}`);
+  if (proto.value !== 1001) throw new CheckpointError(`${where}: unsupported protocol version ${typeof proto.value === "number" ? proto.value : typeof proto.value}`);
   const sys = unpickle(buf, proto.end, plain);
   if (sys.value instanceof PyDict && sys.value.map.get("little_endian") === false) {
     throw new CheckpointError(`${where}: big-endian checkpoints are not supported`);
@@ -281,9 +288,9 @@ export function readTorchLegacy(buf: Uint8Array, what: string, budget = new Byte
       if (!isTuple(view) || view.length !== 3) throw new CheckpointError(`${where}: bad storage view metadata`);
       const [viewKey, off, viewSize] = view as unknown[];
       if (typeof off !== "number" || typeof viewSize !== "number" || off < 0 || viewSize < 0 || off + viewSize > n) {
-        throw new CheckpointError(`${where}: storage view ${String(viewKey)} lies outside storage ${key}`);
+        throw new CheckpointError(`${where}: storage view ${keyText(viewKey, where, "storage view key")} lies outside storage ${key}`);
       }
-      return new Storage(dtype, String(viewKey), viewSize, st, off);
+      return new Storage(dtype, keyText(viewKey, where, "storage view key"), viewSize, st, off);
     },
   });
   const keys = unpickle(buf, obj.end, plain);
@@ -291,8 +298,9 @@ export function readTorchLegacy(buf: Uint8Array, what: string, budget = new Byte
   let pos = keys.end;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (const k of keys.value) {
-    const st = storages.get(String(k));
-    if (!st) throw new CheckpointError(`${where}: storage key ${String(k)} was never referenced`);
+    const name = keyText(k, where, "storage key");
+    const st = storages.get(name);
+    if (!st) throw new CheckpointError(`${where}: storage key ${name} was never referenced`);
     if (pos + 8 > buf.length) throw new CheckpointError(`${where}: truncated before storage ${st.key} (byte ${pos})`);
     const count = dv.getBigInt64(pos, true);
     pos += 8;

@@ -70,6 +70,10 @@ describe("pickle budgets: values, memo, integers, keys and nesting", () => {
     expect(file.length).toBeLessThan(700);
     expect(refusal(() => load(file)).message).toMatch(/dict key is a tuple; tsnn reads dicts keyed by strings or numbers/);
   });
+  it("the same self-nested tuple as a value, or as a storage key, costs nothing either", () => {
+    expect(refusal(() => load(H.nestedTupleValue())).message).toMatch(/this is a dict of 1 entries, not a state dict of tensors: "w" \(tuple of 2\)/);
+    expect(refusal(() => load(H.nestedTupleStorageKey())).message).toMatch(/storage key is a tuple or list, not a string/);
+  });
   it("string and integer keys (state dicts, optimizer state) still load", () => {
     const obj = loadObject(serialize(new Map([["w", new Tensor(new Float32Array([1, 2]), [2])]]))) as { map: Map<unknown, unknown> };
     expect([...obj.map.keys()]).toEqual(["w"]);

@@ -109,6 +109,17 @@ export function nestedTupleKeys(depth = 60): Uint8Array {
   return checkpointOf(rawPickle([0x7d, 0x4e], repeat([0x32, 0x86], depth), [0x4e, 0x73]), [], true);
 }
 
+/** A dict {"w": t} whose value is t = (t, t) sixty times over (a DAG of 2^60 paths). */
+export function nestedTupleValue(depth = 60): Uint8Array {
+  return checkpointOf(rawPickle([0x7d, 0x8c, 1, 0x77, 0x4e], repeat([0x32, 0x86], depth), [0x73]), [], true);
+}
+
+/** A storage persistent id whose key is t = (t, t) sixty times over (String(t) would never end). */
+export function nestedTupleStorageKey(depth = 60): Uint8Array {
+  const head = [0x7d, 0x8c, 1, 0x77, 0x28, 0x8c, 7, ...Buffer.from("storage"), 0x63, ...Buffer.from("torch\nFloatStorage\n"), 0x4e];
+  return checkpointOf(rawPickle(head, repeat([0x32, 0x86], depth), [0x8c, 3, ...Buffer.from("cpu"), 0x4b, 1, 0x74, 0x51, 0x73]), [], true);
+}
+
 /** A tuple nested `depth` deep (TUPLE1 of TUPLE1 of ... None): one byte per level. */
 export function deepTuple(depth = 100_000): Uint8Array {
   return checkpointOf(rawPickle([0x4e], repeat([0x85], depth)));
