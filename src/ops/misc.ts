@@ -12,6 +12,7 @@
  * `null`).
  */
 import { IndexError, ValueError } from "../errors.js";
+import { bindArgs } from "../nn/args.js";
 import * as nn from "../nn/index.js";
 import { type Tensor } from "../tensor/index.js";
 
@@ -58,10 +59,28 @@ export interface Conv2dNormActivationOptions {
   bias?: boolean | null;
 }
 
+/** `Conv2dNormActivation`'s optional arguments: positionally in torchvision's order, or as options. */
+export type Conv2dNormActivationArgs =
+  | [opts?: Conv2dNormActivationOptions]
+  | [
+      kernelSize?: nn.Size2,
+      stride?: nn.Size2,
+      padding?: nn.Size2 | "same" | "valid" | null,
+      groups?: number,
+      normLayer?: LayerFactory | null,
+      activationLayer?: LayerFactory | null,
+      dilation?: nn.Size2,
+      inplace?: boolean | null,
+      bias?: boolean | null,
+      opts?: Conv2dNormActivationOptions,
+    ];
+
 /**
  * Convolution, then normalisation, then activation, as a `Sequential` with children `"0"`, `"1"`,
  * `"2"` (torchvision: `ops.Conv2dNormActivation`). `null` for `normLayer` or `activationLayer`
- * leaves that layer out.
+ * leaves that layer out. Optional arguments go positionally, in torchvision's order, or in one
+ * options object: `new Conv2dNormActivation(16, 32, 3, 2)` = `new Conv2dNormActivation(16, 32,
+ * { kernelSize: 3, stride: 2 })`.
  *
  * ```ts
  * new Conv2dNormActivation(16, 32, { stride: 2, normLayer: (c) => new nn.BatchNorm2d(c, { eps: 1e-3 }), activationLayer: nn.SiLU })
@@ -71,17 +90,20 @@ export class Conv2dNormActivation extends nn.Sequential {
   /** The convolution's output channels (torchvision: `out_channels`). */
   outChannels: number;
 
-  constructor(inChannels: number, outChannels: number, opts: Conv2dNormActivationOptions = {}) {
-    const {
-      kernelSize = 3,
-      stride = 1,
-      groups = 1,
-      dilation = 1,
-      inplace = true,
-    } = opts;
-    const normLayer = opts.normLayer === undefined ? nn.BatchNorm2d : opts.normLayer;
-    const activationLayer = opts.activationLayer === undefined ? nn.ReLU : opts.activationLayer;
-    let padding = opts.padding ?? null;
+  constructor(inChannels: number, outChannels: number, ...args: Conv2dNormActivationArgs) {
+    const a = bindArgs<Required<Conv2dNormActivationOptions>>("Conv2dNormActivation.__init__", args, [
+      ["kernelSize", 3],
+      ["stride", 1],
+      ["padding", null],
+      ["groups", 1],
+      ["normLayer", nn.BatchNorm2d],
+      ["activationLayer", nn.ReLU],
+      ["dilation", 1],
+      ["inplace", true],
+      ["bias", null],
+    ]);
+    const { kernelSize, stride, groups, dilation, normLayer, activationLayer, inplace } = a;
+    let padding = a.padding;
     if (padding === null) {
       if (typeof kernelSize === "number" && typeof dilation === "number") padding = Math.floor((kernelSize - 1) / 2) * dilation;
       else {
@@ -90,7 +112,7 @@ export class Conv2dNormActivation extends nn.Sequential {
         padding = [Math.floor((k[0] - 1) / 2) * d[0], Math.floor((k[1] - 1) / 2) * d[1]];
       }
     }
-    const bias = opts.bias ?? normLayer === null;
+    const bias = a.bias ?? normLayer === null;
     const layers: nn.Module[] = [new nn.Conv2d(inChannels, outChannels, kernelSize, { stride, padding, dilation, groups, bias })];
     if (normLayer !== null) layers.push(makeLayer(normLayer, outChannels));
     if (activationLayer !== null) layers.push(makeActivation(activationLayer, inplace));
@@ -119,9 +141,16 @@ export class SqueezeExcitation extends nn.Module {
   declare activation: nn.Module;
   declare scale_activation: nn.Module;
 
-  constructor(inputChannels: number, squeezeChannels: number, opts: SqueezeExcitationOptions = {}) {
+  constructor(
+    inputChannels: number,
+    squeezeChannels: number,
+    ...args: [opts?: SqueezeExcitationOptions] | [activation?: LayerFactory, scaleActivation?: LayerFactory, opts?: SqueezeExcitationOptions]
+  ) {
     super();
-    const { activation = nn.ReLU, scaleActivation = nn.Sigmoid } = opts;
+    const { activation, scaleActivation } = bindArgs<Required<SqueezeExcitationOptions>>("SqueezeExcitation.__init__", args, [
+      ["activation", nn.ReLU],
+      ["scaleActivation", nn.Sigmoid],
+    ]);
     this.avgpool = new nn.AdaptiveAvgPool2d(1);
     this.fc1 = new nn.Conv2d(inputChannels, squeezeChannels, 1);
     this.fc2 = new nn.Conv2d(squeezeChannels, inputChannels, 1);
@@ -163,8 +192,20 @@ export interface MLPOptions {
  * the last, Linear → norm (if any) → activation → Dropout; then Linear → Dropout.
  */
 export class MLP extends nn.Sequential {
-  constructor(inChannels: number, hiddenChannels: number[], opts: MLPOptions = {}) {
-    const { normLayer = null, activationLayer = nn.ReLU, inplace = true, bias = true, dropout = 0.0 } = opts;
+  constructor(
+    inChannels: number,
+    hiddenChannels: number[],
+    ...args:
+      | [opts?: MLPOptions]
+      | [normLayer?: LayerFactory | null, activationLayer?: LayerFactory, inplace?: boolean | null, bias?: boolean, dropout?: number, opts?: MLPOptions]
+  ) {
+    const { normLayer, activationLayer, inplace, bias, dropout } = bindArgs<Required<MLPOptions>>("MLP.__init__", args, [
+      ["normLayer", null],
+      ["activationLayer", nn.ReLU],
+      ["inplace", true],
+      ["bias", true],
+      ["dropout", 0.0],
+    ]);
     if (hiddenChannels.length === 0) throw new IndexError("list index out of range");
     const dropoutOpts = inplace === null ? {} : { inplace };
     const layers: nn.Module[] = [];

@@ -87,6 +87,26 @@ describe("Conv2dNormActivation", () => {
   });
 });
 
+describe("optional arguments positionally, in torchvision's order, or as options", () => {
+  it("Conv2dNormActivation(16, 32, 3, 2, null, 16, BN(eps=1e-3), nn.Hardswish) prints as the options form", () => {
+    const bn = (c: number) => new nn.BatchNorm2d(c, { eps: 1e-3 });
+    const a = new ops.Conv2dNormActivation(16, 32, 3, 2, null, 16, bn, nn.Hardswish);
+    const b = new ops.Conv2dNormActivation(16, 32, { kernelSize: 3, stride: 2, groups: 16, normLayer: bn, activationLayer: nn.Hardswish });
+    expect(a.toString()).toBe(b.toString());
+    expect(new ops.Conv2dNormActivation(4, 6, 1, { activationLayer: null }).toString()).toBe(F.printouts.cna_no_act);
+  });
+  it("SqueezeExcitation(16, 8, nn.ReLU, nn.Hardsigmoid) and MLP(8, [16, 4], nn.LayerNorm, nn.ReLU, false, false)", () => {
+    expect(new ops.SqueezeExcitation(16, 8, nn.ReLU, nn.Hardsigmoid).toString()).toBe(F.printouts.se_hardsigmoid);
+    expect(new ops.MLP(8, [16, 4], nn.LayerNorm, nn.ReLU, false, false).toString()).toBe(F.printouts.mlp_norm_nobias);
+  });
+  it("unknown keywords and too many positionals: Python's TypeError", () => {
+    expect(() => new ops.Conv2dNormActivation(4, 6, { kernel: 3 } as any)).toThrow(
+      "Conv2dNormActivation.__init__() got an unexpected keyword argument 'kernel'",
+    );
+    expect(() => new ops.SqueezeExcitation(4, 2, nn.ReLU, nn.Sigmoid, nn.ReLU as any)).toThrow(/takes from 0 to 2 positional arguments/);
+  });
+});
+
 describe("MLP errors", () => {
   it("empty hidden_channels", () => {
     const [type, msg] = F.errors.mlp_empty;
