@@ -91,6 +91,13 @@ MODULES = [
     ["Hardshrink", [], {}], ["Softshrink", [], {"lambd": 0.25}], ["GLU", [], {}], ["GLU", [1], {}], ["Softmin", [], {}], ["Softmin", [1], {}],
     ["Softmax2d", [], {}], ["PReLU", [], {}], ["PReLU", [3], {"init": 0.1}],
     ["Dropout1d", [], {}], ["Dropout3d", [0.2], {"inplace": True}],
+    ["ZeroPad2d", [2], {}], ["ZeroPad2d", [[1, 2, 3, 4]], {}], ["ConstantPad1d", [2, 3.5], {}], ["ConstantPad2d", [1, 0], {}],
+    ["ConstantPad3d", [[1, 0, 2, 0, 0, 1], -1.25], {}], ["ReflectionPad1d", [[1, 2]], {}], ["ReflectionPad2d", [1], {}],
+    ["ReflectionPad3d", [2], {}], ["ReplicationPad1d", [[1, 2]], {}], ["ReplicationPad2d", [[0, 1, 2, 3]], {}], ["ReplicationPad3d", [1], {}],
+    ["Upsample", [], {}], ["Upsample", [], {"scale_factor": 2}], ["Upsample", [[3, 4]], {"mode": "bilinear", "align_corners": True}],
+    ["Upsample", [None, [2, 3]], {}], ["Upsample", [], {"scale_factor": 1.5, "mode": "bicubic"}],
+    ["UpsamplingNearest2d", [], {"scale_factor": 2}], ["UpsamplingBilinear2d", [5], {}],
+    ["PixelShuffle", [2], {}], ["PixelUnshuffle", [3], {}],
 ]
 
 
@@ -172,6 +179,22 @@ FORWARD = [
     [["PReLU", [3], {}], [2, 3, 7, 9], 1.0],
     [["Dropout1d", [0.3], {}], [2, 3, 4], 1.0],
     [["Dropout3d", [0.3], {}], [2, 3, 2, 2, 2], 1.0],
+    [["ZeroPad2d", [1], {}], [2, 3, 4, 5], 1.0],
+    [["ConstantPad2d", [[1, 2, 0, 3], 1.5], {}], [2, 3, 4, 5], 1.0],
+    [["ConstantPad1d", [[-1, 2], 0.5], {}], [2, 3, 5], 1.0],
+    [["ReflectionPad2d", [2], {}], [2, 3, 4, 5], 1.0],
+    [["ReflectionPad1d", [[3, 1]], {}], [2, 3, 5], 1.0],
+    [["ReplicationPad2d", [[1, 0, 2, 3]], {}], [2, 3, 4, 5], 1.0],
+    [["ReplicationPad3d", [1], {}], [1, 2, 3, 4, 5], 1.0],
+    [["ReflectionPad3d", [[1, 0, 2, 1, 0, 2]], {}], [1, 2, 3, 4, 5], 1.0],
+    [["Upsample", [], {"scale_factor": 2}], [2, 3, 4, 5], 1.0],
+    [["Upsample", [[5, 7]], {"mode": "bilinear"}], [2, 3, 4, 5], 1.0],
+    [["Upsample", [], {"scale_factor": 1.5, "mode": "bicubic", "align_corners": True}], [2, 3, 4, 5], 1.0],
+    [["UpsamplingBilinear2d", [], {"scale_factor": 2}], [2, 3, 4, 5], 1.0],
+    [["UpsamplingNearest2d", [[7, 9]], {}], [2, 3, 4, 5], 1.0],
+    [["PixelShuffle", [2], {}], [2, 12, 3, 4], 1.0],
+    [["PixelUnshuffle", [2], {}], [2, 3, 6, 8], 1.0],
+    [["PixelShuffle", [3], {}], [9, 2, 3], 1.0],
 ]
 
 ACTIVATIONS = [["Sigmoid", [], {}], ["Tanh", [], {}], ["SiLU", [], {}], ["GELU", [], {}], ["GELU", [], {"approximate": "tanh"}],
@@ -367,6 +390,11 @@ def errors():
         "PReLU(3) x=[2,4,5]": lambda: nn.PReLU(3)(z(2, 4, 5)),
         "Dropout1d() x=[2,3,4,5]": lambda: nn.Dropout1d()(z(2, 3, 4, 5)),
         "F.softshrink(lambd=-1)": lambda: F.softshrink(z(3), -1.0),
+        "PixelShuffle(2) x=[2,3]": lambda: nn.PixelShuffle(2)(z(2, 3)),
+        "PixelShuffle(2) x=[1,5,2,2]": lambda: nn.PixelShuffle(2)(z(1, 5, 2, 2)),
+        "PixelUnshuffle(2) x=[1,1,5,4]": lambda: nn.PixelUnshuffle(2)(z(1, 1, 5, 4)),
+        "PixelUnshuffle(2) x=[1,1,4,5]": lambda: nn.PixelUnshuffle(2)(z(1, 1, 4, 5)),
+        "ReflectionPad2d(3) x=[1,1,3,3]": lambda: nn.ReflectionPad2d(3)(z(1, 1, 3, 3)),
     }
     return {k: err(f) for k, f in cases.items()}
 

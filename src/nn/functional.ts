@@ -758,3 +758,76 @@ export function dropout3d(input: Tensor, ...args: DropoutFnArgs): Tensor {
   const groups = input.ndim === 5 ? input.shape[0] * input.shape[1] : input.shape[0];
   return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
 }
+
+/**
+ * Rearrange `[*, C·r², H, W]` into `[*, C, H·r, W·r]`:
+ * `out[c, h·r + i, w·r + j] = in[c·r² + i·r + j, h, w]` (PyTorch: `F.pixel_shuffle(input, upscale_factor)`).
+ */
+export function pixelShuffle(input: Tensor, upscaleFactor: number): Tensor {
+  const r = upscaleFactor;
+  if (input.ndim < 3) {
+    throw new RuntimeError(`pixel_shuffle expects input to have at least 3 dimensions, but got input with ${input.ndim} dimension(s)`);
+  }
+  if (!(r > 0)) throw new RuntimeError(`pixel_shuffle expects a positive upscale_factor, but got ${r}`);
+  const [c, h, w] = input.shape.slice(-3);
+  if (c % (r * r) !== 0) {
+    throw new RuntimeError(
+      `pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but ` +
+        `input.size(-3)=${c} is not divisible by ${r * r}`,
+    );
+  }
+  const oc = c / (r * r);
+  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const out = new Float32Array(src.length);
+  const batch = src.length / Math.max(c * h * w, 1);
+  const ow = w * r;
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < oc; k++) {
+      for (let i = 0; i < r; i++) {
+        for (let j = 0; j < r; j++) {
+          const plane = ((b * c + k * r * r + i * r + j) * h) * w;
+          for (let y = 0; y < h; y++) {
+            const o = ((b * oc + k) * h * r + y * r + i) * ow + j;
+            for (let x = 0; x < w; x++) out[o + x * r] = src[plane + y * w + x];
+          }
+        }
+      }
+    }
+  }
+  return new Tensor(out, [...input.shape.slice(0, -3), oc, h * r, w * r]);
+}
+
+/** The inverse of `pixelShuffle`: `[*, C, H·r, W·r]` → `[*, C·r², H, W]` (PyTorch: `F.pixel_unshuffle(input, downscale_factor)`). */
+export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
+  const r = downscaleFactor;
+  if (input.ndim < 3) {
+    throw new RuntimeError(`pixel_unshuffle expects input to have at least 3 dimensions, but got input with ${input.ndim} dimension(s)`);
+  }
+  if (!(r > 0)) throw new RuntimeError(`pixel_unshuffle expects a positive downscale_factor, but got ${r}`);
+  const [c, h, w] = input.shape.slice(-3);
+  if (h % r !== 0) {
+    throw new RuntimeError(`pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)=${h} is not divisible by ${r}`);
+  }
+  if (w % r !== 0) {
+    throw new RuntimeError(`pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)=${w} is not divisible by ${r}`);
+  }
+  const oh = h / r;
+  const ow = w / r;
+  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const out = new Float32Array(src.length);
+  const batch = src.length / Math.max(c * h * w, 1);
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < c; k++) {
+      for (let i = 0; i < r; i++) {
+        for (let j = 0; j < r; j++) {
+          const plane = ((b * c * r * r + k * r * r + i * r + j) * oh) * ow;
+          for (let y = 0; y < oh; y++) {
+            const s = ((b * c + k) * h + y * r + i) * w + j;
+            for (let x = 0; x < ow; x++) out[plane + y * ow + x] = src[s + x * r];
+          }
+        }
+      }
+    }
+  }
+  return new Tensor(out, [...input.shape.slice(0, -3), c * r * r, oh, ow]);
+}

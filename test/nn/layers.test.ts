@@ -135,6 +135,11 @@ describe("layer error texts equal PyTorch's", () => {
     "GLU() x=[2,5]": () => new nn.GLU().call(z(2, 5)),
     "PReLU(3) x=[2,4,5]": () => new nn.PReLU(3).call(z(2, 4, 5)),
     "Dropout1d() x=[2,3,4,5]": () => new nn.Dropout1d().call(z(2, 3, 4, 5)),
+    "PixelShuffle(2) x=[2,3]": () => new nn.PixelShuffle(2).call(z(2, 3)),
+    "PixelShuffle(2) x=[1,5,2,2]": () => new nn.PixelShuffle(2).call(z(1, 5, 2, 2)),
+    "PixelUnshuffle(2) x=[1,1,5,4]": () => new nn.PixelUnshuffle(2).call(z(1, 1, 5, 4)),
+    "PixelUnshuffle(2) x=[1,1,4,5]": () => new nn.PixelUnshuffle(2).call(z(1, 1, 4, 5)),
+    "ReflectionPad2d(3) x=[1,1,3,3]": () => new nn.ReflectionPad2d(3).call(z(1, 1, 3, 3)),
   };
   for (const [name, fn] of Object.entries(cases)) {
     it(name, () => {
