@@ -15,6 +15,9 @@ export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } fr
 export { AvgPool2d, AdaptiveMaxPool2d, type AvgPool2dOptions } from "./pooling.js";
 export { Hardtanh, Mish, SELU, CELU, Threshold, Softplus, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, GLU, Softmin, Softmax2d, PReLU } from "./activation.js";
 export { Dropout1d, Dropout3d } from "./dropout.js";
+export { ConstantPadNd, ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad2d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, type PadSize } from "./padding.js";
+export { Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, type UpsampleOptions } from "./upsampling.js";
+export { PixelShuffle, PixelUnshuffle } from "./pixelshuffle.js";
 export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
 export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";
