@@ -85,6 +85,17 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       fail(`the pickle builds more than ${maxObjects} values, more than a checkpoint of this size holds (a decompression or memory bomb?)`);
     }
   };
+  /**
+   * Count the elements a call or BUILD will walk (two levels of arrays, a dict's entries): a
+   * memoised big container passed again and again must not multiply the work.
+   */
+  const work = (v: unknown, depth = 2): void => {
+    if (Array.isArray(v)) {
+      objects += v.length;
+      if (depth > 1) for (const x of v) if (Array.isArray(x)) work(x, depth - 1);
+    } else if (v instanceof PyDict) objects += v.map.size;
+    if (objects > maxObjects) count();
+  };
   const push = (v: unknown): void => {
     count();
     stack.push(v);
@@ -161,6 +172,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const callable = (f: unknown, args: unknown, op: string): unknown => {
     if (!(f instanceof PyGlobal) || !f.call) fail(`${op} of a value that is not an allowed callable`);
     if (!Array.isArray(args)) fail(`${op} arguments are not a tuple`);
+    work(args);
     return (f as PyGlobal).call!(args as unknown[]);
   };
   const setItem = (d: unknown, k: unknown, v: unknown): void => {
@@ -370,12 +382,15 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x62: { // BUILD
         const state = pop();
         const obj = top();
+        work(state);
+        if (isTuple(state)) for (const x of state) work(x, 1);
         build(obj, state, fail);
         break;
       }
       case 0x51: { // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) fail("persistent id in a pickle that allows none");
+        work(pid);
         push(opts.persistentLoad!(pid));
         break;
       }

@@ -80,6 +80,9 @@ describe("pickle budgets: values, memo, integers, keys and nesting", () => {
     const intKeys = loadObject(H.checkpointOf(pickle(new PyCall("builtins", "dict", [], [[0, "a"], [1, "b"]])), [], true)) as { map: Map<unknown, unknown> };
     expect([...intKeys.map]).toEqual([[0, "a"], [1, "b"]]);
   });
+  it("BUILD of a memoised 50,000-entry dict 200,000 times: the copies count against the budget", () => {
+    expect(refusal(() => load(H.buildAmplification())).message).toMatch(/builds more than \d+ values/);
+  });
   it("a tuple nested 100,000 deep is refused (no stack overflow)", () => {
     expect(refusal(() => load(H.deepTuple())).message).toMatch(/nested more than 200 deep/);
   });

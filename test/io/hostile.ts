@@ -120,6 +120,21 @@ export function nestedTupleStorageKey(depth = 60): Uint8Array {
   return checkpointOf(rawPickle(head, repeat([0x32, 0x86], depth), [0x8c, 3, ...Buffer.from("cpu"), 0x4b, 1, 0x74, 0x51, 0x73]), [], true);
 }
 
+/**
+ * A dict of `entries` items, memoised, then BUILD into a fresh dict `builds` times: each BUILD
+ * would copy every entry again (entries x builds work from 4 bytes per BUILD).
+ */
+export function buildAmplification(entries = 50_000, builds = 200_000): Uint8Array {
+  const items = new Uint8Array(entries * 6);
+  const dv = new DataView(items.buffer);
+  for (let i = 0; i < entries; i++) {
+    items[6 * i] = 0x4a; // BININT i
+    dv.setInt32(6 * i + 1, i, true);
+    items[6 * i + 5] = 0x4e; // NONE
+  }
+  return checkpointOf(rawPickle([0x7d, 0x71, 0, 0x28], items, [0x75, 0x30], repeat([0x7d, 0x68, 0, 0x62, 0x30], builds), [0x4e]));
+}
+
 /** A tuple nested `depth` deep (TUPLE1 of TUPLE1 of ... None): one byte per level. */
 export function deepTuple(depth = 100_000): Uint8Array {
   return checkpointOf(rawPickle([0x4e], repeat([0x85], depth)));
