@@ -36,7 +36,7 @@ describe("SqueezeNet (torchvision.models.squeezenet1_0/1_1)", () => {
     const bound = Math.sqrt(6 / (16 * 9));
     const e = fire.expand3x3.weight.data as Float32Array;
     const max = e.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-    expect(max).toBeLessThanOrEqual(bound);
+    expect(max).toBeLessThanOrEqual(bound * (1 + 1e-6)); // float32 rounding of the draws
     expect(max).toBeGreaterThan(0.98 * bound);
     for (const [k, t] of m.stateDict()) if (k.endsWith("bias")) expect([...t.data].every((v) => v === 0)).toBe(true);
   });
