@@ -4,6 +4,7 @@
  * images with real weights, benchmark, and the Fashion-MNIST demo (`npm start`).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import cliProgress from "cli-progress";
@@ -440,7 +441,7 @@ export function program(): Command {
     .argument("<arch>", archHelp())
     .option("--batch <n>", "batch size", intArg("--batch", 4096), 1)
     .option("--size <px>", "input height and width", intArg("--size", 4096))
-    .option("--threads <t>", "threads (default: the machine's cores)", intArg("--threads", 256), getNumThreads())
+    .option("--threads <t>", "threads, at most the machine's cores (default: all of them)", intArg("--threads", availableParallelism()), getNumThreads())
     .option("--runs <n>", "timed runs after one warm-up", intArg("--runs", 100_000), 5)
     .option("--num-classes <n>", "classifier outputs", intArg("--num-classes", MAX_CLASSES))
     .option("--cifar", "ResNets: CIFAR-style stem (default size 32)")
