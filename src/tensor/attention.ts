@@ -2,10 +2,10 @@
  * Scaled dot-product attention (PyTorch: `F.scaled_dot_product_attention`, and the core of
  * `F.multi_head_attention_forward`): `softmax(Q·Kᵀ·scale + mask)·V` per batch entry, with QKᵀ
  * and AV on the SGEMM (WebAssembly SIMD) and the scale, mask and softmax fused in one pass over
- * each row of scores.
+ * each row of scores. Heads and windows run as batched products (`batchedSgemm`).
  */
 import { RuntimeError } from "../errors.js";
-import { sgemm } from "./gemm.js";
+import { batchedSgemm } from "./matmul.js";
 import { defaultGenerator } from "./random.js";
 import { formatShape, numel } from "./shape.js";
 import { Tensor, type DType } from "./tensor.js";
@@ -41,43 +41,41 @@ export function attentionKernel(
   weights: Float32Array | null,
   dropout: { p: number; random: () => number } | null = null,
 ): void {
-  const scores = weights ?? new Float32Array(L * S);
-  for (let b = 0; b < batch; b++) {
-    const so = weights ? b * L * S : 0;
-    sgemm(
-      L, S, E,
-      { data: q, offset: b * L * E, rowStride: E, colStride: 1 },
-      { data: k, offset: b * S * E, rowStride: 1, colStride: E },
-      scores, so, S,
-    );
-    for (let l = 0; l < L; l++) {
-      const r = so + l * S;
-      const mo = mask ? b * mask.batchStride + l * mask.rowStride : 0;
-      let max = -Infinity;
-      for (let s = 0; s < S; s++) {
-        const x = Math.fround(scores[r + s] * scale) + (mask ? mask.data[mo + s] : 0);
-        scores[r + s] = x;
-        if (x > max || x !== x) max = x;
-      }
-      let sum = 0;
-      for (let s = 0; s < S; s++) {
-        const e = Math.exp(scores[r + s] - max);
-        scores[r + s] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let s = 0; s < S; s++) scores[r + s] *= inv;
-      if (dropout && dropout.p > 0) {
-        const keep = 1 / (1 - dropout.p);
-        for (let s = 0; s < S; s++) scores[r + s] = dropout.random() < dropout.p ? 0 : scores[r + s] * keep;
+  // Batch entries go through in chunks of at most ~4M scores: QKᵀ for the chunk, softmax, AV.
+  const chunk = weights ? batch : Math.max(1, Math.min(batch, Math.floor((1 << 22) / Math.max(1, L * S))));
+  const scratch = weights ?? new Float32Array(chunk * L * S);
+  const offsets = (n: number, first: number, size: number): Int32Array => Int32Array.from({ length: n }, (_, i) => (first + i) * size);
+  for (let b0 = 0; b0 < batch; b0 += chunk) {
+    const n = Math.min(chunk, batch - b0);
+    const so = weights ? b0 * L * S : 0;
+    const scores = scratch.subarray(so, so + n * L * S);
+    batchedSgemm(L, S, E, q, offsets(n, b0, L * E), k, offsets(n, b0, S * E), scores, false, true);
+    for (let i = 0; i < n; i++) {
+      const b = b0 + i;
+      for (let l = 0; l < L; l++) {
+        const r = (i * L + l) * S;
+        const mo = mask ? b * mask.batchStride + l * mask.rowStride : 0;
+        let max = -Infinity;
+        for (let s = 0; s < S; s++) {
+          const x = Math.fround(scores[r + s] * scale) + (mask ? mask.data[mo + s] : 0);
+          scores[r + s] = x;
+          if (x > max || x !== x) max = x;
+        }
+        let sum = 0;
+        for (let s = 0; s < S; s++) {
+          const e = Math.exp(scores[r + s] - max);
+          scores[r + s] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let s = 0; s < S; s++) scores[r + s] *= inv;
+        if (dropout && dropout.p > 0) {
+          const keep = 1 / (1 - dropout.p);
+          for (let s = 0; s < S; s++) scores[r + s] = dropout.random() < dropout.p ? 0 : scores[r + s] * keep;
+        }
       }
     }
-    sgemm(
-      L, Ev, S,
-      { data: scores, offset: so, rowStride: S, colStride: 1 },
-      { data: v, offset: b * S * Ev, rowStride: Ev, colStride: 1 },
-      out, b * L * Ev, Ev,
-    );
+    batchedSgemm(L, Ev, S, scores, offsets(n, 0, L * S), v, offsets(n, b0, S * Ev), out.subarray(b0 * L * Ev, (b0 + n) * L * Ev));
   }
 }
 

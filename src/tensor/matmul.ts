@@ -3,7 +3,10 @@
  * `torch.baddbmm`), on the SGEMM of `gemm.ts` (WebAssembly SIMD, threads for large products).
  */
 import { RuntimeError } from "../errors.js";
-import { sgemm } from "./gemm.js";
+import { getBackend, sgemm } from "./gemm.js";
+import { ensureMemory, gemmLayout, wasmGemm } from "./wasm/gemm.js";
+import { residentEnd } from "./wasm/resident.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { numel } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -63,9 +66,16 @@ function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
+/** Products at least this large run one at a time, each split over the threads by `sgemm`. */
+const SPLIT_MIN_WORK = 1 << 21;
+/** Below this many multiply-adds a product stays on the JS kernel (as `sgemm` decides). */
+const WASM_MIN_WORK = 16384;
+
 /**
- * `C[b] = A[b]·B[b]` for `batch` products of `[M,K]·[K,N]` stored row-major at the given offsets,
- * written contiguously into `out` (or accumulated when `accumulate`).
+ * `C[b] = A[b]·B[b]` for `batch` products of `[M,K]·[K,N]` stored row-major at the given offsets
+ * (`B[b]` stored as `[N,K]` when `bTransposed`), written contiguously into `out` (or added to it
+ * when `accumulate`). Mid-sized products (attention heads, windows) are staged in the kernels'
+ * memory once and run whole, one per thread at a time; large ones are split over the threads.
  */
 export function batchedSgemm(
   M: number,
@@ -80,6 +90,31 @@ export function batchedSgemm(
   bTransposed = false,
 ): void {
   const batch = aOffsets.length;
+  const work = M * N * K;
+  const threads = getNumThreads();
+  const w = getBackend() === "wasm" && batch > 1 && threads > 1 && work >= WASM_MIN_WORK && work < SPLIT_MIN_WORK && !accumulate ? wasmGemm() : null;
+  if (w) {
+    const T = Math.min(threads, batch);
+    const L = gemmLayout(batch * M, N, K, batch * M * K, batch * K * N, new Array<number>(T).fill(N), residentEnd());
+    ensureMemory(w, L.end);
+    const mem = new Float32Array(w.memory.buffer);
+    for (let i = 0; i < batch; i++) {
+      mem.set(a.subarray(aOffsets[i], aOffsets[i] + M * K), L.a / 4 + i * M * K);
+      mem.set(b.subarray(bOffsets[i], bOffsets[i] + K * N), L.b / 4 + i * K * N);
+    }
+    const [brs, bcs] = bTransposed ? [1, K] : [N, 1];
+    for (let i = 0; i < batch; i += T) {
+      const jobs: number[][] = [];
+      for (let t = 0; t < T && i + t < batch; t++) {
+        const e = i + t;
+        const { pa, pb, spill } = L.scratch[t];
+        jobs.push([M, N, K, L.a + e * M * K * 4, K, L.b + e * K * N * 4, brs, bcs, L.c + e * M * N * 4, N, pa, pb, spill, 0, 0]);
+      }
+      runParallel(w, jobs, "gemm");
+    }
+    out.set(new Float32Array(w.memory.buffer, L.c, batch * M * N));
+    return;
+  }
   for (let i = 0; i < batch; i++) {
     sgemm(
       M, N, K,

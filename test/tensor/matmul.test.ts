@@ -4,7 +4,7 @@
  * Tolerance: single ops, 1e-6 + 1e-6·|y| (sums of ≤ 60 float32 products).
  */
 import { describe, expect, it } from "vitest";
-import { Tensor } from "../../src/index.js";
+import { getNumThreads, setNumThreads, Tensor } from "../../src/index.js";
 import { baddbmm, bmm, matmul } from "../../src/tensor/matmul.js";
 import { scaledDotProductAttention } from "../../src/tensor/attention.js";
 import { dec, detTensor, expectClose, fixture } from "../helpers.js";
@@ -34,6 +34,23 @@ describe("matmul (PyTorch: torch.matmul)", () => {
         new Tensor(new Float32Array(e.call[2].reduce((a: number, b: number) => a * b, 1)), e.call[2]))).toThrow(e.error);
     });
   }
+});
+
+describe("batched products on the threads", () => {
+  it("a=[12,49,32] b=[12,32,49] (window attention sizes): one whole product per thread gives each product's single-call bits", () => {
+    const a = detTensor(11, [12, 49, 32]);
+    const b = detTensor(22, [12, 32, 49]);
+    const before = getNumThreads();
+    try {
+      setNumThreads(2);
+      const batched = bmm(a, b);
+      setNumThreads(1);
+      const single = bmm(a, b);
+      expect(Array.from(batched.data)).toEqual(Array.from(single.data));
+    } finally {
+      setNumThreads(before);
+    }
+  });
 });
 
 describe("bmm / baddbmm", () => {
