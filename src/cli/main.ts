@@ -31,8 +31,8 @@ const DEMO_DIR = join(ROOT, "examples", "fashion-mnist");
 
 /** Most classifier outputs accepted from --num-classes or a weights file (ImageNet-21k has 21,843). */
 const MAX_CLASSES = 100_000;
-/** Most input elements a summary or bench forward may allocate (256 MiB of float32). */
-const MAX_INPUT_ELEMENTS = 64 * 2 ** 20;
+/** Most input elements a summary or bench forward may take (64 MiB of float32; activations are tens of times more). */
+const MAX_INPUT_ELEMENTS = 16 * 2 ** 20;
 
 /** "wasm kernels, FMA" / "js kernels": what `bench` ran on. */
 function describeKernels(): string {

@@ -520,11 +520,17 @@ export function centerCrop(img: Image8, size: number): Image8 {
   return { width: size, height: size, channels: img.channels, data };
 }
 
+/** Largest float tensor `toTensor` makes: 2^28 elements (1 GiB). */
+const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
 /** `ToTensor` + `Normalize(mean, std)` (per channel), optional zero `pad` on every side first. */
 export function toTensor(img: Image8, mean: number[], std: number[], pad = 0, repeatTo: number = img.channels): Tensor {
   const c = img.channels;
   const W = img.width + 2 * pad;
   const H = img.height + 2 * pad;
+  if (repeatTo * H * W > MAX_TENSOR_ELEMENTS) {
+    throw new ImageError(`a ${W}x${H} image makes a ${repeatTo}x${H}x${W} float tensor, over ${MAX_TENSOR_ELEMENTS} elements (1 GiB); use a transform that resizes (auto, imagenet, cifar)`);
+  }
   const out = new Float32Array(repeatTo * H * W);
   for (let ch = 0; ch < repeatTo; ch++) {
     const sc = ch % c;
@@ -591,6 +597,9 @@ export function preprocess(img: Image8, t: Transform, opts: ImageOptions & { wha
       return toTensor(sized, CIFAR_MEAN, CIFAR_STD);
     }
     case "none":
+      if (3 * img.width * img.height > MAX_TENSOR_ELEMENTS) {
+        throw new ImageError(`${what}: ${img.width}x${img.height} is too large to use without resizing (over ${MAX_TENSOR_ELEMENTS} float elements); use --transform auto, imagenet or cifar`);
+      }
       return toTensor(convert(img, 3), [0], [1]);
     case "custom": {
       let im = convert(img, t.grayscale ? 1 : 3);
