@@ -26,7 +26,7 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, gen: G
     while (!(v >= a && v <= b));
     d[i] = v;
   }
-  return t;
+  return t._bumpVersion();
 }
 
 /** Keyword arguments of `nn.Conv2d` as `BasicConv2d` passes them on (torchvision's `**kwargs`). */
