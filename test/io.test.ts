@@ -20,8 +20,10 @@ import {
   type DType,
 } from "../src/index.js";
 import { PyDict } from "../src/io/pickle.js";
+import { loadWithMetadata } from "../src/io/index.js";
 import { pickle, PyCall, PyGlobalRef, PyPersistent, PyTupleOut } from "../src/io/pickle.js";
-import { crc32, crc32Js, writeZip } from "../src/io/zip.js";
+import { crc32, crc32Js, readZip, writeZip } from "../src/io/zip.js";
+import { zipOf } from "./io/hostile.js";
 import { float32ToBfloat16Bits, float32ToHalfBits } from "../src/io/dtypes.js";
 import { dec, decStateDict, detTensor, expectClose, fixture, fromSkeleton, values, type EncTensor } from "./helpers.js";
 
@@ -116,6 +118,12 @@ describe("dtypes, offsets, strides and shared storages", () => {
   it("safetensors __metadata__ is readable", () => {
     expect(loadMetadata(file("dtypes.safetensors"))).toEqual({ note: "twin" });
     expect(loadMetadata(file("small_zip.pth"))).toBeNull();
+  });
+  it("loadWithMetadata gives both from one parse (what the CLI uses)", () => {
+    const both = loadWithMetadata(file("dtypes.safetensors"));
+    expect(both.metadata).toEqual({ note: "twin" });
+    expectBitEqual(both.stateDict, load(file("dtypes.safetensors")));
+    expect(loadWithMetadata(file("small_zip.pth")).metadata).toBeNull();
   });
 });
 
@@ -293,13 +301,25 @@ describe("writing float16 / bfloat16 / float64", () => {
 
 describe("fuzz: flipped bytes and truncations only ever raise a deliberate CheckpointError", () => {
   const gen = new Generator(7);
-  const sources = ["small_zip.pth", "small_zip_p4.pth", "small_legacy.pth", "small.safetensors", "dtypes_zip.pth", "dtypes_legacy.pth", "dtypes.safetensors", "wrapped.pth"];
+  const sources = ["small_zip.pth", "small_zip_p4.pth", "small_legacy.pth", "small.safetensors", "dtypes_zip.pth", "dtypes_legacy.pth", "dtypes.safetensors", "wrapped.pth", "dtypes_zip.pth (re-zipped, deflated)"];
+  /** A fixture, or (for "X (re-zipped, deflated)") X's entries deflated, as other zip tools write them. */
+  const source = (name: string): Uint8Array => {
+    const m = /^(.*) \(re-zipped, deflated\)$/.exec(name);
+    if (!m) return bytes(name);
+    return zipOf([...readZip(bytes(m[1])).values()].map((e) => ({ name: e.name, data: e.data() })));
+  };
+  it("the detector: a CheckpointError wrapping a RangeError/TypeError is an internal error, a plain one or an fs error is a refusal", () => {
+    expect(isEngineError(new CheckpointError("x: malformed file (y)", { cause: new RangeError("Invalid typed array length") }).cause)).toBe(true);
+    expect(isEngineError(new CheckpointError("x", { cause: new TypeError("Cannot read properties of undefined") }).cause)).toBe(true);
+    expect(isEngineError(new CheckpointError("x").cause)).toBe(false);
+    expect(isEngineError(Object.assign(new Error("EISDIR"), { code: "EISDIR" }))).toBe(false);
+  });
   it(`${sources.length} files x 500 mutations, bounded time`, () => {
     const started = Date.now();
     let refused = 0;
     let loaded = 0;
     for (const name of sources) {
-      const orig = bytes(name);
+      const orig = source(name);
       for (let i = 0; i < 500; i++) {
         let b: Uint8Array;
         const r = gen.random();
