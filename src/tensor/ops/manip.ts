@@ -332,3 +332,46 @@ export function nonzero(x: Tensor<DType>): Tensor<"int64"> {
   });
   return new Tensor(out, [hits.length, nd], "int64");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Functional forms of the view methods (PyTorch: `torch.flatten(x, 1)`, `torch.transpose`, ...)
+
+/** `x.flatten(startDim, endDim)` (PyTorch: `torch.flatten`). */
+export function flatten<D extends DType>(x: Tensor<D>, startDim = 0, endDim = -1): Tensor<D> {
+  return x.flatten(startDim, endDim);
+}
+
+/** `x.reshape(shape)` (PyTorch: `torch.reshape`). */
+export function reshape<D extends DType>(x: Tensor<D>, shape: readonly number[]): Tensor<D> {
+  return x.reshape(shape);
+}
+
+/** `x.transpose(dim0, dim1)`, a view (PyTorch: `torch.transpose`). */
+export function transpose<D extends DType>(x: Tensor<D>, dim0: number, dim1: number): Tensor<D> {
+  return x.transpose(dim0, dim1);
+}
+
+/** `x.permute(dims)`, a view (PyTorch: `torch.permute`). */
+export function permute<D extends DType>(x: Tensor<D>, dims: readonly number[]): Tensor<D> {
+  return x.permute(dims);
+}
+
+/** `x.unsqueeze(dim)`, a view (PyTorch: `torch.unsqueeze`). */
+export function unsqueeze<D extends DType>(x: Tensor<D>, dim: number): Tensor<D> {
+  return x.unsqueeze(dim);
+}
+
+/** `x.squeeze(dim?)`, a view (PyTorch: `torch.squeeze`). */
+export function squeeze<D extends DType>(x: Tensor<D>, dim?: number): Tensor<D> {
+  return x.squeeze(dim);
+}
+
+/** `x.narrow(dim, start, length)`, a view (PyTorch: `torch.narrow`). */
+export function narrow<D extends DType>(x: Tensor<D>, dim: number, start: number, length: number): Tensor<D> {
+  return x.narrow(dim, start, length);
+}
+
+/** `x.select(dim, index)`, a view (PyTorch: `torch.select`). */
+export function select<D extends DType>(x: Tensor<D>, dim: number, index: number): Tensor<D> {
+  return x.select(dim, index);
+}
