@@ -1,0 +1,167 @@
+/**
+ * Depthwise convolution in WebAssembly SIMD (each output channel reads one input channel), any
+ * kernel size, strides 1 and 2, dilation, zero padding. Each input plane is copied into a
+ * zero-bordered scratch plane, then four adjacent outputs of a row are computed per f32x4 (four
+ * vectors at a time where the row is wide enough), the window visited in row-major order. The
+ * bias starts the sum; the BatchNorm(+residual)(+ReLU) epilogue runs in f64 exactly as BatchNorm's
+ * JS kernel does (`epilogue.ts`), so a fused result is bit-identical to the unfused one.
+ */
+import { copyFloats, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
+
+/**
+ * The i32 parameter block `dwconv` reads (byte offset = 4·index): named arguments instead of a
+ * long positional list (a job carries only the block's address and its plane range).
+ */
+export const DW_PARAMS = [
+  "x", "weight", "bias", "out", "cout", "cin", "mult", "h", "w", "kh", "kw", "sh", "sw", "dh", "dw",
+  "padTop", "padLeft", "oh", "ow", "hp", "wp", "scale", "shift", "relu", "residual",
+] as const;
+
+/** A `dwconv` parameter block's values by name (addresses in bytes; `scale` 0: no epilogue, `residual` 0: none). */
+export type DwParams = Record<(typeof DW_PARAMS)[number], number>;
+
+/** Bytes of a parameter block. */
+export const DW_PARAM_BYTES = Math.ceil((DW_PARAMS.length * 4) / 64) * 64;
+
+/** Write a parameter block at byte `at` of `memory`. */
+export function writeDwParams(memory: ArrayBuffer | SharedArrayBuffer, at: number, p: DwParams): void {
+  const v = new Int32Array(memory, at, DW_PARAMS.length);
+  DW_PARAMS.forEach((name, i) => (v[i] = p[name]));
+}
+
+/**
+ * The zero-bordered scratch plane one thread needs (rows, columns; floats = hp·wp + 4 of spill):
+ * every row/column a window of the output reads, the last f32x4 of a row rounded up to 4 outputs
+ * (and one column more at stride 2, where a vector of four outputs reads eight floats).
+ */
+export function dwScratch(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, oh: number, ow: number): { hp: number; wp: number; floats: number } {
+  const owr = Math.ceil(ow / 4) * 4;
+  const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const wp = Math.ceil(((owr - 1) * sw + (kw - 1) * dw + 1 + (sw === 2 ? 1 : 0)) / 4) * 4;
+  return { hp, wp, floats: hp * wp + 4 };
+}
+
+function uleb(out: number[], v: number): void {
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+}
+
+/** `i32.load` at `addr + offset` (the emitter has float loads only). */
+function loadI32(f: Fn, addr: Expr, offset: number): Expr {
+  return () => {
+    addr();
+    f.code.push(0x28, 2);
+    uleb(f.code, offset);
+  };
+}
+
+/**
+ * dwconv(P, Q0, Q1, S): output planes [Q0, Q1) (plane q = image·cout + channel) of the
+ * convolution described by the parameter block at P; S is this thread's scratch plane.
+ */
+export function depthwiseKernel(fma: boolean): Fn {
+  const f = new Fn("dwconv", [I32, I32, I32, I32]);
+  const [P, Q0, Q1, S] = f.params;
+  const { get, i32, add, sub, mul, shl, divU, remU, lt, le, ne, and, loadV128, loadF32, loadSplat, shuffle } = f;
+  const prm = Object.fromEntries(DW_PARAMS.map((name) => [name, f.local(I32)])) as Record<(typeof DW_PARAMS)[number], Local>;
+  DW_PARAMS.forEach((name, i) => f.set(prm[name], loadI32(f, get(P), 4 * i)));
+  const [q, co, plane, last, iy, n, rows, src, dst, i, end, oy, ox, rowAt, at, ky, kx, wAt, kk, o, rowStep, colStep, reluInner, k, px] =
+    Array.from({ length: 25 }, () => f.local(I32));
+  const acc = Array.from({ length: 4 }, () => f.local(V128));
+  const [wv, bias, zero] = Array.from({ length: 3 }, () => f.local(V128));
+  const regs = affineRegs(f, reluInner);
+  // The ReLU runs inside the affine step unless a residual comes between them.
+  f.set(reluInner, and(ne(get(prm.relu), i32(0)), f.eq(get(prm.residual), i32(0))));
+  const bytes = (e: Expr): Expr => shl(e, i32(2));
+  // Clear the scratch plane once: only its interior is rewritten per input plane, the border stays zero.
+  f.set(end, add(get(S), bytes(add(mul(get(prm.hp), get(prm.wp)), i32(4)))));
+  f.for(dst, get(S), get(end), 16, () => f.storeV128(get(dst), get(zero)));
+  f.set(n, f.min(get(prm.w), sub(get(prm.wp), get(prm.padLeft))));
+  f.set(rows, f.min(get(prm.h), sub(get(prm.hp), get(prm.padTop))));
+  f.set(rowStep, bytes(mul(get(prm.dh), get(prm.wp))));
+  f.set(colStep, bytes(get(prm.dw)));
+  f.set(kk, mul(get(prm.kh), get(prm.kw)));
+  f.set(last, i32(-1));
+  f.set(end, sub(get(end), i32(16)));
+
+  /** Sum of `nv` vectors (4·nv outputs) starting at scratch byte `at`, weights of this channel. */
+  const window = (nv: number, stride: 1 | 2): void => {
+    for (let v = 0; v < nv; v++) f.set(acc[v], get(bias));
+    f.set(wAt, add(get(prm.weight), bytes(mul(get(co), get(kk)))));
+    f.for(ky, i32(0), get(prm.kh), 1, () => {
+      f.set(px, get(at));
+      f.for(kx, i32(0), get(prm.kw), 1, () => {
+        f.set(wv, loadSplat(get(wAt)));
+        for (let v = 0; v < nv; v++) {
+          const x = stride === 1 ? loadV128(get(px), 16 * v) : shuffle(loadV128(get(px), 32 * v), loadV128(get(px), 32 * v + 16), [0, 2, 4, 6]);
+          f.set(acc[v], f.vmadd(get(wv), x, get(acc[v]), fma));
+        }
+        f.set(px, add(get(px), get(colStep)));
+        f.set(wAt, add(get(wAt), i32(4)));
+      });
+      f.set(at, add(get(at), get(rowStep)));
+    });
+    f.if(get(prm.scale), () => {
+      for (let v = 0; v < nv; v++) {
+        applyAffine(f, regs, acc[v]);
+        f.if(get(prm.residual), () => {
+          f.set(acc[v], f.vadd(get(acc[v]), loadV128(add(get(prm.residual), sub(get(o), get(prm.out))), 16 * v)));
+          f.if(get(prm.relu), () => f.set(acc[v], f.vpmax(get(acc[v]), get(zero))));
+        });
+      }
+    });
+  };
+  /** One output row at stride `stride`: blocks of 16 outputs, then of 4, then the last 1-3 via the spill. */
+  const row = (stride: 1 | 2): void => {
+    const blockAt = (): Expr => add(get(rowAt), bytes(mul(get(ox), i32(stride))));
+    f.set(ox, i32(0));
+    f.for(ox, get(ox), sub(get(prm.ow), i32(15)), 16, () => {
+      f.set(at, blockAt());
+      window(4, stride);
+      for (let v = 0; v < 4; v++) f.storeV128(get(o), get(acc[v]), 16 * v);
+      f.set(o, add(get(o), i32(64)));
+    });
+    f.for(ox, get(ox), sub(get(prm.ow), i32(3)), 4, () => {
+      f.set(at, blockAt());
+      window(1, stride);
+      f.storeV128(get(o), get(acc[0]));
+      f.set(o, add(get(o), i32(16)));
+    });
+    f.if(lt(get(ox), get(prm.ow)), () => {
+      // The last 1-3 outputs: a full vector into the spill, then the valid lanes out. (A residual
+      // read here may run up to 12 bytes past the residual; it only feeds the discarded lanes.)
+      f.set(at, blockAt());
+      window(1, stride);
+      f.storeV128(get(end), get(acc[0]));
+      f.for(k, i32(0), sub(get(prm.ow), get(ox)), 1, () => f.storeF32(add(get(o), bytes(get(k))), loadF32(add(get(end), bytes(get(k))))));
+      f.set(o, add(get(o), bytes(sub(get(prm.ow), get(ox)))));
+    });
+  };
+
+  f.for(q, get(Q0), get(Q1), 1, () => {
+    f.set(co, remU(get(q), get(prm.cout)));
+    f.set(plane, add(mul(divU(get(q), get(prm.cout)), get(prm.cin)), divU(get(co), get(prm.mult))));
+    f.if(ne(get(plane), get(last)), () => {
+      f.set(last, get(plane));
+      f.for(iy, i32(0), get(rows), 1, () => {
+        f.set(src, add(get(prm.x), bytes(add(mul(get(plane), mul(get(prm.h), get(prm.w))), mul(get(iy), get(prm.w))))));
+        f.set(dst, add(get(S), bytes(add(mul(add(get(iy), get(prm.padTop)), get(prm.wp)), get(prm.padLeft)))));
+        copyFloats(f, src, dst, n, i);
+      });
+    });
+    f.set(bias, f.splat(f.f32(0)));
+    f.if(get(prm.bias), () => f.set(bias, loadSplat(add(get(prm.bias), bytes(get(co))))));
+    f.if(get(prm.scale), () => loadAffine(f, regs, add(get(prm.scale), shl(get(co), i32(3))), add(get(prm.shift), shl(get(co), i32(3)))));
+    f.set(o, add(get(prm.out), bytes(mul(get(q), mul(get(prm.oh), get(prm.ow))))));
+    f.for(oy, i32(0), get(prm.oh), 1, () => {
+      f.set(rowAt, add(get(S), bytes(mul(mul(get(oy), get(prm.sh)), get(prm.wp)))));
+      f.if(le(get(prm.sw), i32(1)), () => row(1), () => row(2));
+    });
+  });
+  return f;
+}
