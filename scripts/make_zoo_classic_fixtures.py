@@ -10,6 +10,7 @@ printout and state-dict keys/shapes/dtypes in order, and eval logits at a small 
 deterministic weights of scripts/make_fixtures.py (`det_state_dict`), together with the largest
 |float32 - float64| difference of PyTorch's own forward (the basis of the test tolerance).
 """
+import inspect
 import json
 import os
 import re
@@ -53,6 +54,10 @@ def registry():
             "mean": list(t.mean),
             "std": list(t.std),
         }
+        # Options the builder overrides when it loads torchvision's own weights (googlenet,
+        # inception_v3: transform_input=True), read from the builder's source.
+        if '_ovewrite_named_param(kwargs, "transform_input", True)' in inspect.getsource(fn):
+            out[name]["weightsOptions"] = {"transformInput": True}
     errors = OrderedDict()
     for bad in ["resnet19", "Alexnett"]:
         try:

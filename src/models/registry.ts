@@ -61,6 +61,13 @@ export interface ModelEntry {
    * that compares a file's keys with the model's first (the CLI).
    */
   adaptStateDict?: <T extends Map<string, Tensor<DType>>>(stateDict: T) => T;
+  /**
+   * Builder options torchvision sets when it builds the model for its own pretrained weights
+   * (GoogLeNet and Inception v3: `transformInput: true`, since those weights expect inputs scaled
+   * to [-1, 1] while the preset normalises with ImageNet's mean/std). Pass them when loading
+   * torchvision's checkpoints to get torchvision's predictions.
+   */
+  weightsOptions?: Record<string, unknown>;
 }
 
 /** ImageNet's per-channel mean (torchvision's `ImageClassification` default). */
@@ -114,9 +121,9 @@ export const MODELS: Record<string, ModelEntry> = {
   densenet169: { ...entry(densenet.densenet169, "densenet", 224, 256), adaptStateDict: densenet.renameLegacyDenseNetKeys },
   densenet201: { ...entry(densenet.densenet201, "densenet", 224, 256), adaptStateDict: densenet.renameLegacyDenseNetKeys },
   // googlenet.ts
-  googlenet: entry(googlenet.googlenet, "googlenet", 224, 256),
+  googlenet: { ...entry(googlenet.googlenet, "googlenet", 224, 256), weightsOptions: { transformInput: true } },
   // inception.ts
-  inception_v3: entry(inception.inception_v3, "inception", 299, 342),
+  inception_v3: { ...entry(inception.inception_v3, "inception", 299, 342), weightsOptions: { transformInput: true } },
   // mobilenetv2.ts
   mobilenet_v2: entry(mobilenetv2.mobilenet_v2, "mobilenetv2", 224, 232),
   // mobilenetv3.ts

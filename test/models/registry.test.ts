@@ -9,7 +9,7 @@ import { models, ValueError } from "../../src/index.js";
 import { getModel, getModelBuilder, getModelTransforms, listModels, MODELS } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
 
-interface TvEntry { family: string; cropSize: number; resizeSize: number; interpolation: string; mean: number[]; std: number[] }
+interface TvEntry { family: string; cropSize: number; resizeSize: number; interpolation: string; mean: number[]; std: number[]; weightsOptions?: Record<string, unknown> }
 const tv: { models: Record<string, TvEntry>; errors: Record<string, [string, string]> } = fixture("models/registry.json");
 
 describe("model registry (PyTorch: torchvision.models.list_models / get_model_builder)", () => {
@@ -32,6 +32,7 @@ describe("model registry (PyTorch: torchvision.models.list_models / get_model_bu
         mean: want.mean,
         std: want.std,
       });
+      expect(MODELS[name].weightsOptions).toEqual(want.weightsOptions);
       expect(getModelBuilder(name)).toBe((models as Record<string, unknown>)[name]);
     });
   }
