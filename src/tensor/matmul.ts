@@ -94,25 +94,31 @@ export function batchedSgemm(
   const threads = getNumThreads();
   const w = getBackend() === "wasm" && batch > 1 && threads > 1 && work >= WASM_MIN_WORK && work < SPLIT_MIN_WORK && !accumulate ? wasmGemm() : null;
   if (w) {
-    const T = Math.min(threads, batch);
-    const L = gemmLayout(batch * M, N, K, batch * M * K, batch * K * N, new Array<number>(T).fill(N), residentEnd());
-    ensureMemory(w, L.end);
-    const mem = new Float32Array(w.memory.buffer);
-    for (let i = 0; i < batch; i++) {
-      mem.set(a.subarray(aOffsets[i], aOffsets[i] + M * K), L.a / 4 + i * M * K);
-      mem.set(b.subarray(bOffsets[i], bOffsets[i] + K * N), L.b / 4 + i * K * N);
-    }
+    // Staged in chunks of at most ~16M floats of operands and results.
+    const per = M * K + K * N + M * N;
+    const chunk = Math.max(1, Math.min(batch, Math.floor((1 << 24) / per)));
+    const T = Math.min(threads, chunk);
     const [brs, bcs] = bTransposed ? [1, K] : [N, 1];
-    for (let i = 0; i < batch; i += T) {
-      const jobs: number[][] = [];
-      for (let t = 0; t < T && i + t < batch; t++) {
-        const e = i + t;
-        const { pa, pb, spill } = L.scratch[t];
-        jobs.push([M, N, K, L.a + e * M * K * 4, K, L.b + e * K * N * 4, brs, bcs, L.c + e * M * N * 4, N, pa, pb, spill, 0, 0]);
+    for (let c0 = 0; c0 < batch; c0 += chunk) {
+      const n = Math.min(chunk, batch - c0);
+      const L = gemmLayout(n * M, N, K, n * M * K, n * K * N, new Array<number>(T).fill(N), residentEnd());
+      ensureMemory(w, L.end);
+      const mem = new Float32Array(w.memory.buffer);
+      for (let i = 0; i < n; i++) {
+        mem.set(a.subarray(aOffsets[c0 + i], aOffsets[c0 + i] + M * K), L.a / 4 + i * M * K);
+        mem.set(b.subarray(bOffsets[c0 + i], bOffsets[c0 + i] + K * N), L.b / 4 + i * K * N);
       }
-      runParallel(w, jobs, "gemm");
+      for (let i = 0; i < n; i += T) {
+        const jobs: number[][] = [];
+        for (let t = 0; t < T && i + t < n; t++) {
+          const e = i + t;
+          const { pa, pb, spill } = L.scratch[t];
+          jobs.push([M, N, K, L.a + e * M * K * 4, K, L.b + e * K * N * 4, brs, bcs, L.c + e * M * N * 4, N, pa, pb, spill, 0, 0]);
+        }
+        runParallel(w, jobs, "gemm");
+      }
+      out.set(new Float32Array(w.memory.buffer, L.c, n * M * N), c0 * M * N);
     }
-    out.set(new Float32Array(w.memory.buffer, L.c, batch * M * N));
     return;
   }
   for (let i = 0; i < batch; i++) {
