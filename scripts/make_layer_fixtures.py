@@ -98,6 +98,10 @@ MODULES = [
     ["Upsample", [None, [2, 3]], {}], ["Upsample", [], {"scale_factor": 1.5, "mode": "bicubic"}],
     ["UpsamplingNearest2d", [], {"scale_factor": 2}], ["UpsamplingBilinear2d", [5], {}],
     ["PixelShuffle", [2], {}], ["PixelUnshuffle", [3], {}],
+    ["InstanceNorm1d", [3], {}], ["InstanceNorm2d", [4], {"affine": True, "track_running_stats": True}], ["InstanceNorm3d", [2], {"eps": 1e-3, "momentum": 0.2}],
+    ["LocalResponseNorm", [2], {}], ["LocalResponseNorm", [3, 1e-3, 0.5, 2.0], {}],
+    ["AvgPool1d", [3], {}], ["AvgPool1d", [3, 2, 1, True, False], {}], ["MaxPool1d", [3], {}], ["MaxPool1d", [2, 1, 1, 2, True, True], {}],
+    ["AdaptiveAvgPool1d", [5], {}], ["AdaptiveMaxPool1d", [3, True], {}],
 ]
 
 
@@ -195,6 +199,20 @@ FORWARD = [
     [["PixelShuffle", [2], {}], [2, 12, 3, 4], 1.0],
     [["PixelUnshuffle", [2], {}], [2, 3, 6, 8], 1.0],
     [["PixelShuffle", [3], {}], [9, 2, 3], 1.0],
+    [["InstanceNorm1d", [3], {}], [2, 3, 7], 3.0],
+    [["InstanceNorm2d", [3], {"affine": True}], [2, 3, 7, 9], 3.0],
+    [["InstanceNorm2d", [3], {"affine": True, "track_running_stats": True}], [2, 3, 7, 9], 3.0],
+    [["InstanceNorm2d", [3], {}], [3, 5, 6], 3.0],
+    [["InstanceNorm3d", [2], {"affine": True}], [2, 2, 3, 4, 5], 3.0],
+    [["LocalResponseNorm", [2], {}], [2, 5, 7, 9], 10.0],
+    [["LocalResponseNorm", [3, 0.5, 0.75, 2.0], {}], [2, 5, 7, 9], 3.0],
+    [["LocalResponseNorm", [4], {"alpha": 0.3}], [2, 6, 7], 3.0],
+    [["AvgPool1d", [3], {}], [2, 3, 10], 1.0],
+    [["AvgPool1d", [3, 2, 1, True, False], {}], [2, 3, 10], 1.0],
+    [["MaxPool1d", [3], {"stride": 2, "padding": 1}], [2, 3, 10], 1.0],
+    [["MaxPool1d", [2, 1, 1, 2, True, True], {}], [2, 3, 10], 1.0],
+    [["AdaptiveAvgPool1d", [4], {}], [2, 3, 10], 1.0],
+    [["AdaptiveMaxPool1d", [4, True], {}], [3, 10], 1.0],
 ]
 
 ACTIVATIONS = [["Sigmoid", [], {}], ["Tanh", [], {}], ["SiLU", [], {}], ["GELU", [], {}], ["GELU", [], {"approximate": "tanh"}],
@@ -329,6 +347,10 @@ def functional():
             fn = getattr(F, torch_name.get(name, name))
         y = fn(*[val(a) for a in args], **kwargs)
         out["calls"].append({"fn": name, "args": args, "kwargs": kwargs, "output": enc(y)})
+    m = nn.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=0.3).train()
+    redraw(m, 777)
+    y = m(det_tensor(600, [2, 3, 5, 4], 3.0))
+    out["instanceNormTrain"] = {"output": enc(y), "stateDict": [[k, enc(v)] for k, v in m.state_dict().items()]}
     oh = F.one_hot(torch.tensor([[0, 3], [2, 1]]), 5)
     out["oneHot"] = [{"input": [[0, 3], [2, 1]], "numClasses": 5, "output": enc(oh)},
                      {"input": [1, 0, 4], "numClasses": -1, "output": enc(F.one_hot(torch.tensor([1, 0, 4])))}]
@@ -395,6 +417,9 @@ def errors():
         "PixelUnshuffle(2) x=[1,1,5,4]": lambda: nn.PixelUnshuffle(2)(z(1, 1, 5, 4)),
         "PixelUnshuffle(2) x=[1,1,4,5]": lambda: nn.PixelUnshuffle(2)(z(1, 1, 4, 5)),
         "ReflectionPad2d(3) x=[1,1,3,3]": lambda: nn.ReflectionPad2d(3)(z(1, 1, 3, 3)),
+        "InstanceNorm2d(3) x=[2,3]": lambda: nn.InstanceNorm2d(3)(z(2, 3)),
+        "InstanceNorm1d(3) x=[1,3,1] train": lambda: nn.InstanceNorm1d(3)(z(1, 3, 1)),
+        "LocalResponseNorm(2) x=[2,3]": lambda: nn.LocalResponseNorm(2)(z(2, 3)),
     }
     return {k: err(f) for k, f in cases.items()}
 

@@ -831,3 +831,129 @@ export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
   }
   return new Tensor(out, [...input.shape.slice(0, -3), c * r * r, oh, ow]);
 }
+
+/**
+ * Local response normalisation across channels (PyTorch: `F.local_response_norm(input, size,
+ * alpha=0.0001, beta=0.75, k=1.0)`): `x / (k + alpha · mean of x² over the `size` channels
+ * around c)^beta`, the window zero-padded by `size/2` before and `(size-1)/2` after.
+ */
+export function localResponseNorm(input: Tensor, size: number, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ alpha: number; beta: number; k: number }>("local_response_norm", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]]);
+  if (input.ndim < 3) {
+    throw new ValueError(`Expected 3D or higher dimensionality                          input (got ${input.ndim} dimensions)`);
+  }
+  if (input.numel() === 0) return input;
+  const [n, c] = input.shape;
+  const inner = input.numel() / (n * c);
+  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const out = new Float32Array(src.length);
+  const sq = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) sq[i] = src[i] * src[i];
+  const before = Math.floor(size / 2);
+  const after = Math.floor((size - 1) / 2);
+  const alpha = Math.fround(a.alpha);
+  const k = Math.fround(a.k);
+  for (let s = 0; s < n; s++) {
+    for (let ch = 0; ch < c; ch++) {
+      const lo = Math.max(ch - before, 0);
+      const hi = Math.min(ch + after, c - 1);
+      const o = (s * c + ch) * inner;
+      for (let i = 0; i < inner; i++) {
+        let acc = 0;
+        for (let j = lo; j <= hi; j++) acc += sq[(s * c + j) * inner + i];
+        const div = Math.pow(Math.fround(Math.fround(Math.fround(acc) / size) * alpha) + k, a.beta);
+        out[o + i] = src[o + i] / Math.fround(div);
+      }
+    }
+  }
+  return new Tensor(out, input.shape);
+}
+
+function single(v: number | readonly number[], fn: string, what: string): number {
+  if (typeof v === "number") return v;
+  if (v.length === 1) return v[0];
+  throw new RuntimeError(`${fn}: ${what} must be a single int, or a tuple of one int`);
+}
+
+function as2d(input: Tensor, fn: string): Tensor {
+  if (input.ndim !== 2 && input.ndim !== 3) {
+    throw new RuntimeError(`${fn}: Expected 2D or 3D (batch mode) tensor for input, but got: [${input.shape.join(", ")}]`);
+  }
+  return input.unsqueeze(-2);
+}
+
+/**
+ * 1-D average pooling over `[N, C, L]` or `[C, L]` (PyTorch: `F.avg_pool1d(input, kernel_size,
+ * stride=None, padding=0, ceil_mode=False, count_include_pad=True)`).
+ */
+export function avgPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ stride: PoolSize | null; padding: PoolSize; ceilMode: boolean; countIncludePad: boolean }>("avg_pool1d", args, [
+    ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true],
+  ]);
+  const k = single(kernelSize, "avg_pool1d", "kernel_size");
+  const s = a.stride === null ? k : single(a.stride, "avg_pool1d", "stride");
+  const p = single(a.padding, "avg_pool1d", "padding");
+  const y = avgPool2dKernel(as2d(input, "avg_pool1d"), {
+    kernel: [1, k], stride: [1, s], padding: [0, p], ceilMode: a.ceilMode, countIncludePad: a.countIncludePad, divisorOverride: null,
+  });
+  return y.squeeze(-2);
+}
+
+/**
+ * 1-D max pooling over `[N, C, L]` or `[C, L]` (PyTorch: `F.max_pool1d(input, kernel_size,
+ * stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)`).
+ */
+export function maxPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): any {
+  const a = bindArgs<{ stride: PoolSize | null; padding: PoolSize; dilation: PoolSize; ceilMode: boolean; returnIndices: boolean }>(
+    "max_pool1d", args, [["stride", null], ["padding", 0], ["dilation", 1], ["ceilMode", false], ["returnIndices", false]],
+  );
+  const k = single(kernelSize, "max_pool1d", "kernel_size");
+  const s = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? k : single(a.stride, "max_pool1d", "stride");
+  const geo = {
+    kernel: [1, k] as [number, number],
+    stride: [1, s] as [number, number],
+    padding: [0, single(a.padding, "max_pool1d", "padding")] as [number, number],
+    dilation: [1, single(a.dilation, "max_pool1d", "dilation")] as [number, number],
+    ceilMode: a.ceilMode,
+  };
+  const x = as2d(input, "max_pool1d");
+  if (a.returnIndices) {
+    const { output, indices } = maxPool2dKernel(x, geo);
+    return [output.squeeze(-2), indices.squeeze(-2)];
+  }
+  return maxPool2dKernel(x, geo, false).output.squeeze(-2);
+}
+
+/** 1-D adaptive average pooling (PyTorch: `F.adaptive_avg_pool1d(input, output_size)`). */
+export function adaptiveAvgPool1d(input: Tensor, outputSize: number | readonly number[]): Tensor {
+  const o = single(outputSize, "adaptive_avg_pool1d", "output_size");
+  return adaptiveAvgPool2dKernel(as2d(input, "adaptive_avg_pool1d"), [1, o]).squeeze(-2);
+}
+
+/**
+ * 1-D adaptive max pooling (PyTorch: `F.adaptive_max_pool1d(input, output_size,
+ * return_indices=False)`); with `returnIndices`, returns `[output, indices]`.
+ */
+export function adaptiveMaxPool1d(
+  input: Tensor, outputSize: number | readonly number[], ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]
+): any {
+  const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool1d", args, [["returnIndices", false]]);
+  const o = single(outputSize, "adaptive_max_pool1d", "output_size");
+  const { output, indices } = adaptiveMaxPool2dKernel(as2d(input, "adaptive_max_pool1d"), [1, o]);
+  return a.returnIndices ? [output.squeeze(-2), indices.squeeze(-2)] : output.squeeze(-2);
+}
+
+/**
+ * Instance normalisation (PyTorch: `F.instance_norm(input, running_mean=None, running_var=None,
+ * weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-05)`) over `[N, C, *]`.
+ */
+export function instanceNorm(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ runningMean: Tensor | null; runningVar: Tensor | null; weight: Tensor | null; bias: Tensor | null; useInputStats: boolean; momentum: number; eps: number }>(
+    "instance_norm", args, [["runningMean", null], ["runningVar", null], ["weight", null], ["bias", null], ["useInputStats", true], ["momentum", 0.1], ["eps", 1e-5]],
+  );
+  if (!a.useInputStats) {
+    return batchNormKernel(input, { runningMean: a.runningMean, runningVar: a.runningVar, weight: a.weight, bias: a.bias, training: false, momentum: 0, eps: a.eps });
+  }
+  if (input.ndim < 2) wrapDim(1, input.ndim);
+  return groupNormKernel(input, input.shape[1], a.weight, a.bias, a.eps);
+}

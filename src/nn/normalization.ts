@@ -122,3 +122,34 @@ export class GroupNorm extends Module {
     return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyRepr(this.affine)}`;
   }
 }
+
+/**
+ * Local response normalisation across channels (PyTorch: `nn.LocalResponseNorm(size,
+ * alpha=0.0001, beta=0.75, k=1.0)`).
+ */
+export class LocalResponseNorm extends Module {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+
+  constructor(
+    size: number,
+    ...args: [alpha?: number, beta?: number, k?: number] | [opts: { alpha?: number; beta?: number; k?: number }]
+  ) {
+    super();
+    const a = bindArgs<{ alpha: number; beta: number; k: number }>("LocalResponseNorm.__init__", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]]);
+    this.size = size;
+    this.alpha = a.alpha;
+    this.beta = a.beta;
+    this.k = a.k;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return F.localResponseNorm(x, this.size, this.alpha, this.beta, this.k);
+  }
+
+  override extraRepr(): string {
+    return `${this.size}, alpha=${pyFloat(this.alpha)}, beta=${pyFloat(this.beta)}, k=${pyFloat(this.k)}`;
+  }
+}

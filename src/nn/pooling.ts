@@ -207,3 +207,117 @@ export class AdaptiveMaxPool2d extends Module {
     return `output_size=${pyRepr(this.outputSize as any)}`;
   }
 }
+
+/** A 1-D size: an int or a one-element array. */
+export type Size1 = number | readonly [number] | number[];
+
+function tuple1(v: Size1): number[] {
+  return typeof v === "number" ? [v] : [...v];
+}
+
+/**
+ * 1-D average pooling (PyTorch: `nn.AvgPool1d(kernel_size, stride=None, padding=0,
+ * ceil_mode=False, count_include_pad=True)`); sizes are kept as one-tuples, as PyTorch prints them.
+ */
+export class AvgPool1d extends Module {
+  kernelSize: number[];
+  stride: number[];
+  padding: number[];
+  ceilMode: boolean;
+  countIncludePad: boolean;
+
+  constructor(kernelSize: Size1, ...args: unknown[]) {
+    super();
+    const a = bindArgs<{ stride: Size1 | null; padding: Size1; ceilMode: boolean; countIncludePad: boolean }>("AvgPool1d.__init__", args, [
+      ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true],
+    ]);
+    this.kernelSize = tuple1(kernelSize);
+    this.stride = tuple1(a.stride ?? kernelSize);
+    this.padding = tuple1(a.padding);
+    this.ceilMode = a.ceilMode;
+    this.countIncludePad = a.countIncludePad;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return asLayer(this, () => F.avgPool1d(x, this.kernelSize, this.stride, this.padding, this.ceilMode, this.countIncludePad));
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}, padding=${pyRepr(this.padding)}`;
+  }
+}
+
+/**
+ * 1-D max pooling (PyTorch: `nn.MaxPool1d(kernel_size, stride=None, padding=0, dilation=1,
+ * return_indices=False, ceil_mode=False)`); with `returnIndices`, forward returns `[output, indices]`.
+ */
+export class MaxPool1d extends Module {
+  kernelSize: Size1;
+  stride: Size1;
+  padding: Size1;
+  dilation: Size1;
+  returnIndices: boolean;
+  ceilMode: boolean;
+
+  constructor(kernelSize: Size1, ...args: unknown[]) {
+    super();
+    const a = bindArgs<{ stride: Size1 | null; padding: Size1; dilation: Size1; returnIndices: boolean; ceilMode: boolean }>("MaxPool1d.__init__", args, [
+      ["stride", null], ["padding", 0], ["dilation", 1], ["returnIndices", false], ["ceilMode", false],
+    ]);
+    this.kernelSize = kernelSize;
+    this.stride = a.stride ?? kernelSize;
+    this.padding = a.padding;
+    this.dilation = a.dilation;
+    this.returnIndices = a.returnIndices;
+    this.ceilMode = a.ceilMode;
+  }
+
+  override forward(x: Tensor): any {
+    return asLayer(this, () => F.maxPool1d(x, this.kernelSize, this.stride, this.padding, this.dilation, this.ceilMode, this.returnIndices));
+  }
+
+  override extraRepr(): string {
+    return (
+      `kernel_size=${pyRepr(this.kernelSize)}, stride=${pyRepr(this.stride)}, padding=${pyRepr(this.padding)}, ` +
+      `dilation=${pyRepr(this.dilation)}, ceil_mode=${pyRepr(this.ceilMode)}`
+    );
+  }
+}
+
+/** 1-D adaptive average pooling (PyTorch: `nn.AdaptiveAvgPool1d(output_size)`). */
+export class AdaptiveAvgPool1d extends Module {
+  outputSize: Size1;
+
+  constructor(outputSize: Size1) {
+    super();
+    this.outputSize = outputSize;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return asLayer(this, () => F.adaptiveAvgPool1d(x, this.outputSize));
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyRepr(this.outputSize)}`;
+  }
+}
+
+/** 1-D adaptive max pooling (PyTorch: `nn.AdaptiveMaxPool1d(output_size, return_indices=False)`). */
+export class AdaptiveMaxPool1d extends Module {
+  outputSize: Size1;
+  returnIndices: boolean;
+
+  constructor(outputSize: Size1, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]) {
+    super();
+    this.outputSize = outputSize;
+    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool1d.__init__", args, [["returnIndices", false]]).returnIndices;
+  }
+
+  override forward(x: Tensor): any {
+    return asLayer(this, () => F.adaptiveMaxPool1d(x, this.outputSize, this.returnIndices));
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyRepr(this.outputSize)}`;
+  }
+}

@@ -33,7 +33,7 @@ describe("layer printouts and state dicts equal PyTorch's", () => {
     it(label(c.spec), () => {
       const m = build(c.spec);
       expect(m.toString()).toBe(c.repr);
-      const sd = [...m.stateDict()].map(([k, v]) => [k, v.shape, Array.from(v.data as Float32Array).slice(0, 4)]);
+      const sd = [...m.stateDict()].map(([k, v]) => [k, v.shape, Array.from(v.data as ArrayLike<number | bigint>, Number).slice(0, 4)]);
       expect(sd).toEqual(c.stateDict.map(([k, shape, vals]) => [k, shape, vals.map(Math.fround)]));
     });
   }
@@ -65,6 +65,20 @@ describe("layer forwards (eval) equal PyTorch's", () => {
       });
     }
   }
+});
+
+describe("InstanceNorm2d in training updates its running stats as PyTorch", () => {
+  it("InstanceNorm2d(3, affine, track_running_stats, momentum=0.3) x=[2,3,5,4] train", () => {
+    const fx = fixture<any>("layers/functional.json").instanceNormTrain;
+    const m = new nn.InstanceNorm2d(3, { affine: true, trackRunningStats: true, momentum: 0.3 }).train();
+    redraw(m);
+    expectClose(m.call(detTensor(600, [2, 3, 5, 4], 3)), decode(fx.output), TOL, "output");
+    const sd = m.stateDict();
+    for (const [k, e] of fx.stateDict) {
+      if (e.dtype === "int64") expect(Number(sd.get(k)!.data[0])).toBe(e.data[0]);
+      else expectClose(sd.get(k)! as any, decode(e), TOL, k);
+    }
+  });
 });
 
 describe("in-place activations and dropout", () => {
@@ -140,6 +154,9 @@ describe("layer error texts equal PyTorch's", () => {
     "PixelUnshuffle(2) x=[1,1,5,4]": () => new nn.PixelUnshuffle(2).call(z(1, 1, 5, 4)),
     "PixelUnshuffle(2) x=[1,1,4,5]": () => new nn.PixelUnshuffle(2).call(z(1, 1, 4, 5)),
     "ReflectionPad2d(3) x=[1,1,3,3]": () => new nn.ReflectionPad2d(3).call(z(1, 1, 3, 3)),
+    "InstanceNorm2d(3) x=[2,3]": () => new nn.InstanceNorm2d(3).call(z(2, 3)),
+    "InstanceNorm1d(3) x=[1,3,1] train": () => new nn.InstanceNorm1d(3).call(z(1, 3, 1)),
+    "LocalResponseNorm(2) x=[2,3]": () => new nn.LocalResponseNorm(2).call(z(2, 3)),
   };
   for (const [name, fn] of Object.entries(cases)) {
     it(name, () => {
