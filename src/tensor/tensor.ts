@@ -427,6 +427,54 @@ export class Tensor<D extends DType = "float32"> {
     return Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
   }
 
+  /** All dims reversed, as a view (PyTorch: `x.T`). */
+  get T(): Tensor<D> {
+    return this.permute(this.shape.map((_, i) => this.ndim - 1 - i));
+  }
+
+  /** The last two dims swapped, as a view (PyTorch: `x.mT`). */
+  get mT(): Tensor<D> {
+    if (this.ndim < 2) throw new RuntimeError(`tensor.mT is only supported on matrices or batches of matrices. Got ${this.ndim}-D tensor.`);
+    return this.transpose(-2, -1);
+  }
+
+  /** Split dim `dim` into `sizes` (one may be -1) (PyTorch: `unflatten`). */
+  unflatten(dim: number, sizes: readonly number[]): Tensor<D> {
+    const d = normalizeDimIndex(dim, this.ndim);
+    const inner = inferShape(sizes, this.shape[d]);
+    return this.view([...this.shape.slice(0, d), ...inner, ...this.shape.slice(d + 1)]);
+  }
+
+  /** Zeros of `shape` with this tensor's dtype unless given (PyTorch: `new_zeros`). */
+  newZeros(shape: readonly number[], opts: CreateOptions = {}): Tensor<D> {
+    return full(shape, 0, { dtype: opts.dtype ?? this.dtype }) as Tensor<DType> as Tensor<D>;
+  }
+
+  /** Ones of `shape` with this tensor's dtype unless given (PyTorch: `new_ones`). */
+  newOnes(shape: readonly number[], opts: CreateOptions = {}): Tensor<D> {
+    return full(shape, 1, { dtype: opts.dtype ?? this.dtype }) as Tensor<DType> as Tensor<D>;
+  }
+
+  /** `value` in `shape` with this tensor's dtype unless given (PyTorch: `new_full`). */
+  newFull(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor<D> {
+    return full(shape, value, { dtype: opts.dtype ?? this.dtype }) as Tensor<DType> as Tensor<D>;
+  }
+
+  /** A copy converted to `other`'s dtype (PyTorch: `type_as`). */
+  typeAs<E extends DType>(other: Tensor<E>): Tensor<E> {
+    return this.to(other.dtype);
+  }
+
+  /** Whether the dtype is float32 (PyTorch: `is_floating_point()`). */
+  isFloatingPoint(): boolean {
+    return this.dtype === "float32";
+  }
+
+  /** Alias of `toArray` (PyTorch: `tolist()`). */
+  tolist(): NestedArray {
+    return this.toArray();
+  }
+
   /** `expand` to `other`'s shape (PyTorch: `expand_as`). */
   expandAs(other: Tensor<DType>): Tensor<D> {
     return this.expand(other.shape);
@@ -703,12 +751,12 @@ export class Tensor<D extends DType = "float32"> {
     return reduce.mean(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
   }
   /** Variance with `correction` (default 1) (PyTorch: `var(dim, correction=, keepdim=)`). */
-  var(dim?: Dims, opts: VarOptions | boolean = {}): Tensor<D> {
-    return reduce.variance(this as Tensor<DType>, dim, typeof opts === "boolean" ? { unbiased: opts } : opts) as Tensor<D>;
+  var(dim?: Dims, opts: VarOptions | boolean = {}, keepdim?: boolean): Tensor<D> {
+    return reduce.variance(this as Tensor<DType>, dim, varOpts(opts, keepdim)) as Tensor<D>;
   }
-  /** Standard deviation with `correction` (default 1) (PyTorch: `std`). */
-  std(dim?: Dims, opts: VarOptions | boolean = {}): Tensor<D> {
-    return reduce.std(this as Tensor<DType>, dim, typeof opts === "boolean" ? { unbiased: opts } : opts) as Tensor<D>;
+  /** Standard deviation with `correction` (default 1); `std(dim, unbiased, keepdim)` also works (PyTorch: `std`). */
+  std(dim?: Dims, opts: VarOptions | boolean = {}, keepdim?: boolean): Tensor<D> {
+    return reduce.std(this as Tensor<DType>, dim, varOpts(opts, keepdim)) as Tensor<D>;
   }
   /** Product over `dim` (PyTorch: `prod`). */
   prod(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
@@ -912,6 +960,12 @@ export interface ClampBounds {
 function clampArgs(min: Operand | ClampBounds | null, max: Operand | null): [Operand | null, Operand | null] {
   if (min !== null && typeof min === "object" && !(min instanceof Tensor)) return [min.min ?? null, min.max ?? null];
   return [min as Operand | null, max];
+}
+
+function varOpts(opts: VarOptions | boolean, keepdim: boolean | undefined): VarOptions {
+  const o = typeof opts === "boolean" ? { unbiased: opts } : { ...opts };
+  if (keepdim !== undefined) o.keepdim = keepdim;
+  return o;
 }
 
 function kd(keepdim: boolean | ReduceOptions | undefined): ReduceOptions {

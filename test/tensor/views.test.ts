@@ -187,3 +187,19 @@ describe("in-place ops", () => {
     expect(s.item()).toBe(276);
   });
 });
+
+describe("PyTorch conveniences", () => {
+  it("T, mT, unflatten are views; newZeros/newFull/typeAs follow dtypes", () => {
+    const x = grid();
+    expect(x.T.shape).toEqual([4, 3, 2]);
+    expect(x.T._storage).toBe(x._storage);
+    expect(x.mT.shape).toEqual([2, 4, 3]);
+    expect(x.unflatten(2, [2, -1]).shape).toEqual([2, 3, 2, 2]);
+    const i = tensor([1, 2], undefined, "int64");
+    expect(i.newZeros([2, 2]).dtype).toBe("int64");
+    expect(i.newFull([1], 7, { dtype: "float32" }).dtype).toBe("float32");
+    expect(x.typeAs(i).dtype).toBe("int64");
+    expect(x.std(1, false, true).shape).toEqual([2, 1, 4]);
+    expect(x.tolist()).toEqual(x.toArray());
+  });
+});
