@@ -178,6 +178,8 @@ def family(builders, cases, variants=()):
     out["builders"] = OrderedDict((b.__name__, tree(b)) for b in builders)
     out["variants"] = [dict(builder=b.__name__, kwargs=kw, **tree(b, kw)) for b, kw in variants]
     out["keySets"] = share_key_names([*out["builders"].values(), *out["variants"]])
+    # An unknown keyword: TypeError, or nothing where the model class takes **kwargs (MobileNetV3).
+    out["unknownKeyword"] = err(lambda: builders[0](foo_bar=1))
     out["logits"] = [logits(*c) for c in cases]
     return out
 

@@ -4,8 +4,10 @@
  * same handling of version-1 checkpoints (torchvision < 0.5, whose stem did not scale with alpha).
  */
 import { ValueError } from "../errors.js";
+import { bindArgs } from "../nn/args.js";
 import * as nn from "../nn/index.js";
 import { type StateDict } from "../nn/index.js";
+import { type PositionalOrOptions } from "../ops/misc.js";
 import { type Tensor } from "../tensor/index.js";
 
 /** BatchNorm momentum of TensorFlow's MNASNet (decay 0.9997), as torchvision: `1 - 0.9997`. */
@@ -20,9 +22,16 @@ export class _InvertedResidual extends nn.Module {
   applyResidual: boolean;
   declare layers: nn.Sequential;
 
-  constructor(inCh: number, outCh: number, kernelSize: number, stride: number, expansionFactor: number, opts: { bnMomentum?: number } = {}) {
+  constructor(
+    inCh: number,
+    outCh: number,
+    kernelSize: number,
+    stride: number,
+    expansionFactor: number,
+    ...args: PositionalOrOptions<[bnMomentum: number], { bnMomentum?: number }>
+  ) {
     super();
-    const { bnMomentum = 0.1 } = opts;
+    const { bnMomentum } = bindArgs<{ bnMomentum: number }>("_InvertedResidual.__init__", args, [["bnMomentum", 0.1]]);
     if (stride !== 1 && stride !== 2) throw new ValueError(`stride should be 1 or 2 instead of ${stride}`);
     if (kernelSize !== 3 && kernelSize !== 5) throw new ValueError(`kernel_size should be 3 or 5 instead of ${kernelSize}`);
     const midCh = inCh * expansionFactor;
@@ -96,9 +105,12 @@ export class MNASNet extends nn.Module {
   declare layers: nn.Sequential;
   declare classifier: nn.Sequential;
 
-  constructor(alpha: number, opts: MNASNetOptions = {}) {
+  constructor(alpha: number, ...args: PositionalOrOptions<[numClasses: number, dropout: number], MNASNetOptions>) {
     super();
-    const { numClasses = 1000, dropout = 0.2 } = opts;
+    const { numClasses, dropout } = bindArgs<Required<MNASNetOptions>>("MNASNet.__init__", args, [
+      ["numClasses", 1000],
+      ["dropout", 0.2],
+    ]);
     if (!(alpha > 0.0)) throw new ValueError(`alpha should be greater than 0.0 instead of ${nn.pyFloat(alpha)}`);
     this.alpha = alpha;
     this.numClasses = numClasses;

@@ -2,9 +2,10 @@
  * MobileNetV2 (PyTorch: `torchvision/models/mobilenetv2.py`), module for module: the same
  * children in the same order, the same state-dict keys, the same initialisation.
  */
-import { ValueError } from "../errors.js";
+import { TypeError_, ValueError } from "../errors.js";
+import { bindArgs } from "../nn/args.js";
 import * as nn from "../nn/index.js";
-import { Conv2dNormActivation, makeLayer, type LayerFactory } from "../ops/misc.js";
+import { Conv2dNormActivation, makeLayer, type LayerFactory, type PositionalOrOptions } from "../ops/misc.js";
 import { type Tensor } from "../tensor/index.js";
 
 /**
@@ -41,8 +42,18 @@ export class InvertedResidual extends nn.Module {
   outChannels: number;
   _isCn: boolean;
 
-  constructor(inp: number, oup: number, stride: number, expandRatio: number, normLayer: LayerFactory | null = null) {
+  constructor(
+    inp: number,
+    oup: number,
+    stride: number,
+    ...args: PositionalOrOptions<[expandRatio: number, normLayer: LayerFactory | null], { expandRatio?: number; normLayer?: LayerFactory | null }>
+  ) {
     super();
+    const { expandRatio, normLayer } = bindArgs<{ expandRatio: number; normLayer: LayerFactory | null }>("InvertedResidual.__init__", args, [
+      ["expandRatio", undefined],
+      ["normLayer", null],
+    ]);
+    if (expandRatio === undefined) throw new TypeError_("InvertedResidual.__init__() missing 1 required positional argument: 'expand_ratio'");
     this.stride = stride;
     if (stride !== 1 && stride !== 2) throw new ValueError(`stride should be 1 or 2 insted of ${stride}`);
     const norm = normLayer ?? nn.BatchNorm2d;
@@ -72,6 +83,7 @@ export class InvertedResidual extends nn.Module {
 /** A MobileNetV2 block class as `MobileNetV2` takes it (torchvision: `block`). */
 export type MobileNetV2Block = new (inp: number, oup: number, stride: number, expandRatio: number, normLayer: LayerFactory | null) => nn.Module;
 
+
 /** Keyword arguments of `MobileNetV2` and its builder, camelCase (torchvision's defaults). */
 export interface MobileNetV2Options {
   /** Default 1000. */
@@ -99,9 +111,31 @@ export class MobileNetV2 extends nn.Module {
   declare features: nn.Sequential;
   declare classifier: nn.Sequential;
 
-  constructor(opts: MobileNetV2Options = {}) {
+  constructor(
+    ...args: PositionalOrOptions<
+      [
+        numClasses: number,
+        widthMult: number,
+        invertedResidualSetting: number[][] | null,
+        roundNearest: number,
+        block: MobileNetV2Block | null,
+        normLayer: LayerFactory | null,
+        dropout: number,
+      ],
+      MobileNetV2Options
+    >
+  ) {
     super();
-    const { numClasses = 1000, widthMult = 1.0, roundNearest = 8, dropout = 0.2 } = opts;
+    const opts = bindArgs<Required<MobileNetV2Options>>("MobileNetV2.__init__", args, [
+      ["numClasses", 1000],
+      ["widthMult", 1.0],
+      ["invertedResidualSetting", null],
+      ["roundNearest", 8],
+      ["block", null],
+      ["normLayer", null],
+      ["dropout", 0.2],
+    ]);
+    const { numClasses, widthMult, roundNearest, dropout } = opts;
     const block = opts.block ?? InvertedResidual;
     const normLayer = opts.normLayer ?? nn.BatchNorm2d;
 

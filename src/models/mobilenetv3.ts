@@ -3,8 +3,9 @@
  * children in the same order, the same state-dict keys, the same initialisation.
  */
 import { TypeError_, ValueError } from "../errors.js";
+import { bindArgs } from "../nn/args.js";
 import * as nn from "../nn/index.js";
-import { Conv2dNormActivation, makeLayer, SqueezeExcitation, type LayerFactory } from "../ops/misc.js";
+import { Conv2dNormActivation, makeLayer, SqueezeExcitation, type LayerFactory, type PositionalOrOptions } from "../ops/misc.js";
 import { type Tensor } from "../tensor/index.js";
 import { _makeDivisible } from "./mobilenetv2.js";
 
@@ -136,9 +137,25 @@ export class MobileNetV3 extends nn.Module {
   declare avgpool: nn.AdaptiveAvgPool2d;
   declare classifier: nn.Sequential;
 
-  constructor(invertedResidualSetting: InvertedResidualConfig[], lastChannel: number, opts: MobileNetV3Options = {}) {
+  constructor(
+    invertedResidualSetting: InvertedResidualConfig[],
+    lastChannel: number,
+    ...args: PositionalOrOptions<[numClasses: number, block: MobileNetV3Block | null, normLayer: LayerFactory | null, dropout: number], MobileNetV3Options>
+  ) {
     super();
-    const { numClasses = 1000, dropout = 0.2 } = opts;
+    // torchvision's MobileNetV3 takes **kwargs: keywords it does not know are ignored.
+    const last = args[args.length - 1];
+    if (last !== null && typeof last === "object" && Object.getPrototypeOf(last) === Object.prototype) {
+      const known = ["numClasses", "block", "normLayer", "dropout"];
+      args = [...args.slice(0, -1), Object.fromEntries(Object.entries(last).filter(([k]) => known.includes(k)))] as unknown as typeof args;
+    }
+    const opts = bindArgs<Required<MobileNetV3Options>>("MobileNetV3.__init__", args, [
+      ["numClasses", 1000],
+      ["block", null],
+      ["normLayer", null],
+      ["dropout", 0.2],
+    ]);
+    const { numClasses, dropout } = opts;
     if (!invertedResidualSetting || invertedResidualSetting.length === 0) {
       throw new ValueError("The inverted_residual_setting should not be empty");
     } else if (!Array.isArray(invertedResidualSetting) || !invertedResidualSetting.every((s) => s instanceof InvertedResidualConfig)) {
@@ -262,8 +279,9 @@ export function _mobilenetV3Conf(arch: string, opts: MobileNetV3ConfOptions = {}
 export interface MobileNetV3BuilderOptions extends MobileNetV3ConfOptions, MobileNetV3Options {}
 
 function mobilenetV3(arch: string, opts: MobileNetV3BuilderOptions): MobileNetV3 {
-  const [setting, lastChannel] = _mobilenetV3Conf(arch, opts);
-  return new MobileNetV3(setting, lastChannel, opts);
+  const { widthMult, reducedTail, dilated, ...modelOpts } = opts;
+  const [setting, lastChannel] = _mobilenetV3Conf(arch, { widthMult, reducedTail, dilated });
+  return new MobileNetV3(setting, lastChannel, modelOpts);
 }
 
 /**

@@ -4,7 +4,9 @@
  * PyTorch's default initialisation, and so does this file.
  */
 import { ValueError } from "../errors.js";
+import { bindArgs } from "../nn/args.js";
 import * as nn from "../nn/index.js";
+import { type PositionalOrOptions } from "../ops/misc.js";
 import { cat, type Tensor } from "../tensor/index.js";
 
 /**
@@ -110,9 +112,16 @@ export class ShuffleNetV2 extends nn.Module {
   declare conv5: nn.Sequential;
   declare fc: nn.Linear;
 
-  constructor(stagesRepeats: number[], stagesOutChannels: number[], opts: ShuffleNetV2Options = {}) {
+  constructor(
+    stagesRepeats: number[],
+    stagesOutChannels: number[],
+    ...args: PositionalOrOptions<[numClasses: number, invertedResidual: ShuffleNetV2Unit], ShuffleNetV2Options>
+  ) {
     super();
-    const { numClasses = 1000, invertedResidual = InvertedResidual } = opts;
+    const { numClasses, invertedResidual } = bindArgs<Required<ShuffleNetV2Options>>("ShuffleNetV2.__init__", args, [
+      ["numClasses", 1000],
+      ["invertedResidual", InvertedResidual],
+    ]);
     if (stagesRepeats.length !== 3) throw new ValueError("expected stages_repeats as list of 3 positive ints");
     if (stagesOutChannels.length !== 5) throw new ValueError("expected stages_out_channels as list of 5 positive ints");
     this._stageOutChannels = [...stagesOutChannels];

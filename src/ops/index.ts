@@ -8,6 +8,8 @@ export {
   Permute,
   makeLayer,
   type LayerFactory,
+  type PositionalOrOptions,
+  type Conv2dNormActivationArgs,
   type Conv2dNormActivationOptions,
   type SqueezeExcitationOptions,
   type MLPOptions,

@@ -22,6 +22,15 @@ import { type Tensor } from "../tensor/index.js";
  */
 export type LayerFactory<A extends unknown[] = any[]> = (new (...args: A) => nn.Module) | ((...args: A) => nn.Module);
 
+/**
+ * The optional arguments of a torchvision constructor as TypeScript takes them: any prefix of the
+ * positional list `P` (Python's order; `undefined` skips one), optionally followed by one options
+ * object `O` with the rest, e.g. `(3, 2)`, `(3, { stride: 2 })`, `({ kernelSize: 3, stride: 2 })`.
+ */
+export type PositionalOrOptions<P extends unknown[], O> = P extends [...infer Init, unknown]
+  ? PositionalOrOptions<Init, O> | [...{ [K in keyof P]: P[K] | undefined }, O?]
+  : [O?];
+
 /** Build a layer from a `LayerFactory`: `new` for a Module class, a call for a function. */
 export function makeLayer<A extends unknown[]>(factory: LayerFactory<A>, ...args: A): nn.Module {
   if (typeof factory !== "function") throw new ValueError(`expected a Module class or a function returning a Module, got ${String(factory)}`);
@@ -60,20 +69,20 @@ export interface Conv2dNormActivationOptions {
 }
 
 /** `Conv2dNormActivation`'s optional arguments: positionally in torchvision's order, or as options. */
-export type Conv2dNormActivationArgs =
-  | [opts?: Conv2dNormActivationOptions]
-  | [
-      kernelSize?: nn.Size2,
-      stride?: nn.Size2,
-      padding?: nn.Size2 | "same" | "valid" | null,
-      groups?: number,
-      normLayer?: LayerFactory | null,
-      activationLayer?: LayerFactory | null,
-      dilation?: nn.Size2,
-      inplace?: boolean | null,
-      bias?: boolean | null,
-      opts?: Conv2dNormActivationOptions,
-    ];
+export type Conv2dNormActivationArgs = PositionalOrOptions<
+  [
+    kernelSize: nn.Size2,
+    stride: nn.Size2,
+    padding: nn.Size2 | "same" | "valid" | null,
+    groups: number,
+    normLayer: LayerFactory | null,
+    activationLayer: LayerFactory | null,
+    dilation: nn.Size2,
+    inplace: boolean | null,
+    bias: boolean | null,
+  ],
+  Conv2dNormActivationOptions
+>;
 
 /**
  * Convolution, then normalisation, then activation, as a `Sequential` with children `"0"`, `"1"`,
@@ -144,7 +153,7 @@ export class SqueezeExcitation extends nn.Module {
   constructor(
     inputChannels: number,
     squeezeChannels: number,
-    ...args: [opts?: SqueezeExcitationOptions] | [activation?: LayerFactory, scaleActivation?: LayerFactory, opts?: SqueezeExcitationOptions]
+    ...args: PositionalOrOptions<[activation: LayerFactory, scaleActivation: LayerFactory], SqueezeExcitationOptions>
   ) {
     super();
     const { activation, scaleActivation } = bindArgs<Required<SqueezeExcitationOptions>>("SqueezeExcitation.__init__", args, [
@@ -195,9 +204,10 @@ export class MLP extends nn.Sequential {
   constructor(
     inChannels: number,
     hiddenChannels: number[],
-    ...args:
-      | [opts?: MLPOptions]
-      | [normLayer?: LayerFactory | null, activationLayer?: LayerFactory, inplace?: boolean | null, bias?: boolean, dropout?: number, opts?: MLPOptions]
+    ...args: PositionalOrOptions<
+      [normLayer: LayerFactory | null, activationLayer: LayerFactory, inplace: boolean | null, bias: boolean, dropout: number],
+      MLPOptions
+    >
   ) {
     const { normLayer, activationLayer, inplace, bias, dropout } = bindArgs<Required<MLPOptions>>("MLP.__init__", args, [
       ["normLayer", null],

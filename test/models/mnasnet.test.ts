@@ -71,6 +71,10 @@ describe("MNASNet helpers", () => {
     expect(_getDepths(0.5)).toEqual([16, 8, 16, 24, 40, 48, 96, 160]);
     expect(_getDepths(1.3)).toEqual([40, 24, 32, 56, 104, 128, 248, 416]);
   });
+  it("MNASNet(1.0, 10, 0.5) positionally prints as mnasnet1_0({ numClasses: 10, dropout: 0.5 })", () => {
+    expect(new models.MNASNet(1.0, 10, 0.5).toString()).toBe(F.variants[0].print);
+    expect(new models.MNASNet(1.0, 10, { dropout: 0.5 }).toString()).toBe(F.variants[0].print);
+  });
   it("bad alpha and stride: torchvision's errors", () => {
     expect(() => new models.MNASNet(0)).toThrow("alpha should be greater than 0.0 instead of 0.0");
     expect(() => new models.mnasnet._InvertedResidual(8, 8, 3, 3, 3)).toThrow("stride should be 1 or 2 instead of 3");

@@ -75,6 +75,13 @@ export function familySuites(file: string, builders: Record<string, Builder>, to
       it(`${v.builder}(${JSON.stringify(camelOptions(v.kwargs))})`, () => checkTree(F, () => builders[v.builder](camelOptions(v.kwargs)), v));
     }
   });
+  describe(`${file}: builder keywords`, () => {
+    const [first] = Object.keys(builders);
+    it(`${first}({ fooBar: 1 }): ${F.unknownKeyword ? "Python's TypeError" : "ignored, as torchvision's **kwargs"}`, () => {
+      if (F.unknownKeyword) expect(() => builders[first]({ fooBar: 1 })).toThrow(F.unknownKeyword[1]);
+      else expect(() => builders[first]({ fooBar: 1 })).not.toThrow();
+    });
+  });
   describe(`${file}: eval logits for deterministic weights match PyTorch`, () => {
     for (const c of F.logits) {
       const [shape, seed] = c.input as [number[], number];

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { models, nn, ops } from "../../src/index.js";
 import { familySuites } from "./mobile_family.js";
 
-familySuites("mobilenetv2.json", { mobilenet_v2: models.mobilenet_v2 }, (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }));
+const F = familySuites("mobilenetv2.json", { mobilenet_v2: models.mobilenet_v2 }, (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }));
 
 describe("MobileNetV2 structure", () => {
   it("_makeDivisible rounds as torchvision's _make_divisible", () => {
@@ -50,6 +50,10 @@ describe("MobileNetV2 structure", () => {
     expect(Math.sqrt(c2 / cw.length)).toBeLessThan(Math.sqrt(2 / 288) * 1.15);
     const bn = (m.features.at(0) as nn.Sequential).at(1) as nn.BatchNorm2d;
     expect(Array.from(bn.weight!.data as Float32Array).every((v) => v === 1)).toBe(true);
+  });
+
+  it("MobileNetV2(10, 0.5) positionally prints as mobilenet_v2({ widthMult: 0.5, numClasses: 10 })", () => {
+    expect(new models.MobileNetV2(10, 0.5).toString()).toBe(F.variants[0].print);
   });
 
   it("bad settings: torchvision's errors", () => {
