@@ -434,6 +434,7 @@ function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
   if (x.dtype !== "float32") throw new RuntimeError(`"${name}_lastdim_kernel_impl" not implemented for '${dtypeName(x.dtype)}'`);
   const d = normalizeDimIndex(dim, x.ndim);
   const out = new Float32Array(x.numel());
+  const e = new Float64Array(x.ndim ? x.shape[d] : 1);
   alongDim(x, d, contiguousOf(x.shape), (src, ib, is, ob, os, n) => {
     let m = -Infinity;
     for (let k = 0; k < n; k++) {
@@ -441,12 +442,16 @@ function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
       if (v > m || v !== v) m = v;
     }
     let s = 0;
-    for (let k = 0; k < n; k++) s += Math.exp(src[ib + k * is] - m);
+    for (let k = 0; k < n; k++) {
+      const v = Math.exp(src[ib + k * is] - m);
+      e[k] = v;
+      s += v;
+    }
     if (log) {
       const ls = Math.log(s);
       for (let k = 0; k < n; k++) out[ob + k * os] = src[ib + k * is] - m - ls;
     } else {
-      for (let k = 0; k < n; k++) out[ob + k * os] = Math.exp(src[ib + k * is] - m) / s;
+      for (let k = 0; k < n; k++) out[ob + k * os] = e[k] / s;
     }
   });
   return new Tensor(out, x.shape);
