@@ -102,6 +102,8 @@ export class MNASNet extends nn.Module {
   static override _version = 2;
   alpha: number;
   numClasses: number;
+  /** Version of the checkpoint this model was converted for (torchvision's instance `_version`). @internal */
+  _loadedVersion: number | null = null;
   declare layers: nn.Sequential;
   declare classifier: nn.Sequential;
 
@@ -156,6 +158,16 @@ export class MNASNet extends nn.Module {
     }
   }
 
+  /**
+   * As torchvision's `self._version = 1` after loading a version-1 checkpoint: the state dict then
+   * records version 1 for this model, so it loads back into a fresh model the same way.
+   */
+  override stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
+    const sd = super.stateDict(opts);
+    if (this._loadedVersion !== null) sd._metadata?.set((opts.prefix ?? "").slice(0, -1), { version: this._loadedVersion });
+    return sd;
+  }
+
   override forward(x: Tensor): Tensor {
     x = this.layers.call(x);
     // Equivalent to global avgpool and removing H and W dimensions.
@@ -195,6 +207,7 @@ export class MNASNet extends nn.Module {
         _stack(16, depths[2], 3, 2, 3, 3, _BN_MOMENTUM),
       ];
       v1Stem.forEach((layer, idx) => this.layers.set(idx, layer));
+      this._loadedVersion = 1;
       process.emitWarning(MNASNET_V1_WARNING, "UserWarning");
     }
     super._loadFromStateDict(sd, prefix, localMetadata, missingKeys, unexpectedKeys, errors);

@@ -45,6 +45,12 @@ describe("MNASNet checkpoints of older torchvision", () => {
     }
     expect(m.toString()).toBe(v1.printAfterLoad);
     expect(models.mnasnet.MNASNET_V1_WARNING).toBe(v1.warning);
+    // torchvision sets self._version = 1: the state dict says version 1 and loads into a fresh model.
+    const sd = m.stateDict();
+    expect(sd._metadata!.get("")).toEqual({ version: 1 });
+    const fresh = models.mnasnet0_5();
+    fresh.loadStateDict(sd);
+    expect(fresh.toString()).toBe(v1.printAfterLoad);
   });
 
   it("an unknown version is refused with torchvision's text", () => {
