@@ -140,19 +140,10 @@ export function erf(x: number): number {
   const s = 1 / (ax * ax);
   const r = ax < 1 / 0.35 ? poly(RA, s) : poly(RB, s);
   const q = ax < 1 / 0.35 ? 1 + s * poly(SA, s) : 1 + s * poly(SB, s);
-  // fdlibm splits x into a high part with the low 32 bits cleared so that exp(-z*z) is exact.
-  const z = hiWord(ax);
-  const e = Math.exp(-z * z - 0.5625) * Math.exp((z - ax) * (z + ax) + r / q);
+  // fdlibm splits exp(-x² - 0.5625 + r/q) in two to keep x² exact; one exp is accurate to a few
+  // double ulps here (|x| < 6), far below float32's resolution, and twice as fast.
+  const e = Math.exp(-ax * ax - 0.5625 + r / q);
   return sign * (1 - e / ax);
-}
-
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-
-function hiWord(x: number): number {
-  f64[0] = x;
-  u32[0] = 0;
-  return f64[0];
 }
 
 /** `min(max(x, minVal), maxVal)`, NaN kept (PyTorch: `hardtanh`). */
