@@ -163,8 +163,20 @@ OPS = {
     "tensor": lambda x, a: torch.tensor(a["values"]),
     # indexing
     "get": lambda x, a: x[0][tuple(to_index(s) for s in a["specs"])],
+    "inplace": lambda x, a: _inplace(x, a),
     "set": lambda x, a: _setitem(x[0].clone(), a["specs"], x[1] if len(x) > 1 else a["value"]),
 }
+
+
+def _inplace(ins, a):
+    base = ins[0].clone()
+    view = base[tuple(to_index(s) for s in a["specs"])]
+    if "permute" in a:
+        view = view.permute(*a["permute"])
+    # "#k" in args names the k-th input tensor
+    args = [ins[int(v[1:])] if isinstance(v, str) and v.startswith("#") else v for v in a.get("args", [])]
+    getattr(view, a["method"])(*args)
+    return base
 
 
 def _setitem(t, specs, value):
@@ -381,6 +393,16 @@ case("set x[..., ::2] = row (broadcast)", "set", [YP, F([3], seed=62)], specs=["
 case("set x[idx] = -1", "set", [Y], specs=[{"data": [3, 0], "dtype": "int64", "shape": [2]}], value=-1.0)
 case("set x[mask] = tensor", "set", [Y, F([5, 6], seed=63)], specs=[MASK])
 case("set x[1, idx, 2:4] = tensor", "set", [YP, F([3, 1], seed=64)], specs=[1, {"data": [4, 0, 2], "dtype": "int64", "shape": [3]}, "2:4"])
+# in-place methods on views: the base tensor afterwards
+for method, args, extra in [
+    ("add_", ["#1"], [F([3], seed=70)]), ("mul_", [2.5], []), ("sub_", ["#1"], [F([3, 1], seed=71)]),
+    ("div_", ["#1"], [F([3], seed=72)]), ("clamp_", [-0.5, 0.5], []), ("exp_", [], []), ("neg_", [], []),
+    ("pow_", [2], []), ("masked_fill_", ["#1", 9.0], [B([3], seed=73)]), ("sigmoid_", [], []),
+    ("floor_", [], []), ("fill_", [4.0], []), ("copy_", ["#1"], [F([3, 3], seed=74)]),
+]:
+    case(f"{method} on x[:, ::2, 1:4]", "inplace", [Y] + extra, method=method, specs=[1, "::2", "1:4"], args=args)
+    case(f"{method} on a non-contiguous base", "inplace", [YP] + extra, method=method, specs=[-1, "::2", "1:4"], args=args)
+case("add_ with a float into int64 error", "inplace", [I([3], seed=75)], method="add_", specs=[":"], args=[0.5])
 case("set int64 from float", "set", [I([2, 3], seed=65)], specs=[0], value=2.7)
 
 

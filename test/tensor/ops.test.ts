@@ -161,6 +161,14 @@ const OPS: Record<string, (ins: Tensor<DType>[], a: Record<string, any>) => Out>
   zeros: (_, a) => zeros(a.shape),
   tensor: (_, a) => tensor(a.values),
   get: ([x], a) => x.get(...a.specs.map(spec)),
+  inplace: (ins, a) => {
+    const base = ins[0].clone();
+    const view = base.get(...a.specs.map(spec)) as any;
+    const method = (a.method as string).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const args = (a.args as any[]).map((v) => (typeof v === "string" && v.startsWith("#") ? ins[Number(v.slice(1))] : num(v)));
+    view[method](...args);
+    return base;
+  },
   set: (ins, a) => ins[0].clone().set(a.specs.map(spec), ins.length > 1 ? ins[1] : num(a.value)),
 };
 
