@@ -391,7 +391,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
     while (given > 0 && args[given - 1] === undefined) given--;
     if (given >= fn.length) return;
     const { names } = forwardParams(fn);
-    const missing = names.slice(given, fn.length);
+    const missing = Array.from({ length: fn.length - given }, (_, i) => names[given + i] ?? `arg${given + i}`);
     const owner = this._forwardOwner();
     throw new TypeError_(
       `${owner}.forward() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${pyNameList(missing)}`,
