@@ -14,6 +14,8 @@ import { asLayer } from "./utils.js";
 export interface LayerNormOptions {
   eps?: number;
   elementwiseAffine?: boolean;
+  /** Learn a bias too (PyTorch >= 2.1's `bias=True`); with `false` only `weight` is registered. */
+  bias?: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export class LayerNorm extends Module {
     ...args: [eps?: number, elementwiseAffine?: boolean] | [eps: number, opts: LayerNormOptions] | [opts: LayerNormOptions]
   ) {
     super();
-    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", args, [["eps", 1e-5], ["elementwiseAffine", true]]);
+    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", args, [["eps", 1e-5], ["elementwiseAffine", true], ["bias", true]]);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ValueError(`LayerNorm: normalized_shape must be non-negative integers, got ${pyRepr(this.normalizedShape)}`);
@@ -41,7 +43,8 @@ export class LayerNorm extends Module {
     this.elementwiseAffine = a.elementwiseAffine;
     if (this.elementwiseAffine) {
       this.weight = new Parameter(zeros(this.normalizedShape));
-      this.bias = new Parameter(zeros(this.normalizedShape));
+      if (a.bias) this.bias = new Parameter(zeros(this.normalizedShape));
+      else this.registerParameter("bias", null);
     } else {
       this.registerParameter("weight", null);
       this.registerParameter("bias", null);
@@ -53,7 +56,7 @@ export class LayerNorm extends Module {
   resetParameters(): void {
     if (this.elementwiseAffine) {
       this.weight!.fill_(1);
-      this.bias!.fill_(0);
+      this.bias?.fill_(0);
     }
   }
 

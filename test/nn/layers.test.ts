@@ -67,6 +67,16 @@ describe("layer forwards (eval) equal PyTorch's", () => {
   }
 });
 
+describe("LayerNorm({ bias: false }) (PyTorch >= 2.1)", () => {
+  it("registers weight only; the forward has no shift", () => {
+    const m = new nn.LayerNorm(4, { bias: false });
+    expect([...m.stateDict().keys()]).toEqual(["weight"]);
+    expect(m.toString()).toBe("LayerNorm((4,), eps=1e-05, elementwise_affine=True)");
+    const x = detTensor(31, [3, 4]);
+    expectClose(m.call(x), nn.functional.layerNorm(x, [4]), TOL, "no bias");
+  });
+});
+
 describe("InstanceNorm2d in training updates its running stats as PyTorch", () => {
   it("InstanceNorm2d(3, affine, track_running_stats, momentum=0.3) x=[2,3,5,4] train", () => {
     const fx = fixture<any>("layers/functional.json").instanceNormTrain;
