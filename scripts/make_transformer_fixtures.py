@@ -241,8 +241,20 @@ def encoder_cases():
     y = encoder(x, src_key_padding_mask=kpm)
     enc_case = {"input": enc(x), "keyPaddingMask": enc_mask(kpm), "output": enc(y), "repr": repr(encoder),
                 "keys": [[k, list(t.shape)] for k, t in encoder.state_dict().items()]}
+    # Inference (no_grad, eval, batch_first, post-norm, left-aligned padding): PyTorch runs the stack
+    # on nested tensors and the padded positions come out as zeros (then `norm`).
+    nested = []
+    for i, (kw, norm) in enumerate([(dict(), True), (dict(activation="gelu"), False), (dict(norm_first=True), False)]):
+        layer = nn.TransformerEncoderLayer(d, nh, dim_feedforward=ff, batch_first=True, **kw)
+        encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(d) if norm else None).eval()
+        det_state_dict(encoder, seed=950 + i)
+        x = det_tensor(72000 + i * 100, [3, 5, d])
+        kpm = torch.tensor([[False, False, False, True, True], [False] * 5, [False, True, True, True, True]])
+        with torch.no_grad():
+            y = encoder(x, src_key_padding_mask=kpm)
+        nested.append({"kwargs": kw, "norm": norm, "seed": 950 + i, "input": enc(x), "keyPaddingMask": enc_mask(kpm), "output": enc(y)})
     big = nn.TransformerEncoder(nn.TransformerEncoderLayer(512, 8), 6)
-    return {"layers": layers, "encoder": enc_case, "defaultRepr": repr(big), "mhaRepr": repr(nn.MultiheadAttention(512, 8))}
+    return {"layers": layers, "encoder": enc_case, "nested": nested, "defaultRepr": repr(big), "mhaRepr": repr(nn.MultiheadAttention(512, 8))}
 
 
 def main():

@@ -8,6 +8,7 @@
 import { RuntimeError, TsnnError } from "../errors.js";
 import { attentionKernel, linear, sgemm, Tensor, zeros, defaultGenerator, type AttentionMask, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
+import { ReLU, GELU } from "./activation.js";
 import { ModuleList } from "./container.js";
 import { Dropout } from "./dropout.js";
 import * as F from "./functional.js";
@@ -438,6 +439,8 @@ export class TransformerEncoderLayer extends Module {
   declare dropout1: Dropout;
   declare dropout2: Dropout;
   declare activation: ((x: Tensor) => Tensor) | Module;
+  /** 1 for ReLU, 2 for GELU, 0 for any other activation (PyTorch: `activation_relu_or_gelu`). */
+  activationReluOrGelu: number;
 
   constructor(
     dModel: number,
@@ -459,7 +462,9 @@ export class TransformerEncoderLayer extends Module {
     this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
     this.dropout1 = new Dropout(o.dropout);
     this.dropout2 = new Dropout(o.dropout);
-    this.activation = activationFn(o.activation) as ((x: Tensor) => Tensor) | Module;
+    const a = o.activation;
+    this.activationReluOrGelu = a === "relu" || a instanceof ReLU ? 1 : a === "gelu" || a instanceof GELU ? 2 : 0;
+    this.activation = activationFn(a) as ((x: Tensor) => Tensor) | Module;
   }
 
   /** `src` `[S, N, E]` (`[N, S, E]` with `batchFirst`, `[S, E]` unbatched) → same shape. */
@@ -540,9 +545,50 @@ export class TransformerEncoder extends Module {
     ]);
     let out = src;
     for (const layer of this.layers) out = layer.call(out, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+    if (o.srcKeyPaddingMask && this._nestedPath(src, o.mask, o.srcKeyPaddingMask)) out = zeroPadded(out, o.srcKeyPaddingMask);
     if (this.norm) out = this.norm.call(out);
     return out;
   }
+
+  /**
+   * Whether PyTorch (1.13-2.x) would run this call on nested tensors (its inference fast path):
+   * then the padded positions of the layers' output are zeros, before `norm`. The conditions are
+   * PyTorch's; tsnn records no gradients, so it counts as `torch.no_grad()` inference.
+   */
+  _nestedPath(src: Tensor, mask: Tensor<DType> | null, kpm: Tensor<DType>): boolean {
+    const first = this.layers.at(0);
+    if (!(first instanceof TransformerEncoderLayer) || first.normFirst || first.training) return false;
+    const sa = first.self_attn;
+    if (!sa.batchFirst || !sa._qkvSameEmbedDim || first.activationReluOrGelu === 0) return false;
+    if (first.norm1.eps !== first.norm2.eps || src.dim() !== 3 || !this.enableNestedTensor || mask !== null) return false;
+    if (sa.numHeads % 2 === 1) return false;
+    // The key padding mask must keep a prefix of each row (PyTorch: `_nested_tensor_from_mask_left_aligned`).
+    if (this.maskCheck) {
+      const [N, S] = kpm.shape;
+      const m = kpm.data as ArrayLike<number | bigint | boolean>;
+      for (let n = 0; n < N; n++) {
+        let padded = false;
+        for (let s = 0; s < S; s++) {
+          const p = m[n * S + s] !== 0 && m[n * S + s] !== 0n && m[n * S + s] !== false;
+          if (padded && !p) return false;
+          padded = p;
+        }
+      }
+    }
+    return true;
+  }
+}
+
+/** `x` `[N, S, E]` with the rows the key padding mask sets replaced by zeros. */
+function zeroPadded(x: Tensor, kpm: Tensor<DType>): Tensor {
+  const [N, S, E] = x.shape;
+  const out = x.contiguous().clone();
+  const d = out.data;
+  const m = kpm.data as ArrayLike<number | bigint | boolean>;
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) if (m[n * S + s] !== 0 && m[n * S + s] !== 0n && m[n * S + s] !== false) d.fill(0, (n * S + s) * E, (n * S + s + 1) * E);
+  }
+  return out;
 }
 
 function copyValue(v: unknown, memo: Map<unknown, unknown>): unknown {

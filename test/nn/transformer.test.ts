@@ -138,6 +138,16 @@ describe("nn.TransformerEncoder", () => {
     expectClose(y, f(encF.encoder.output), TOL, "output");
   });
 
+  for (const c of encF.nested) {
+    it(`inference on nested tensors as PyTorch (batch_first, padding at the end): padded positions are zeros before norm; ${JSON.stringify(c.kwargs)} norm=${c.norm}`, () => {
+      const layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, batchFirst: true, ...opts(c.kwargs) });
+      const enc = new nn.TransformerEncoder(layer, 2, { norm: c.norm ? new nn.LayerNorm(8) : null });
+      detStateDict(enc, c.seed);
+      enc.eval();
+      expectClose(enc.call(f(c.input), { srcKeyPaddingMask: mask(c.keyPaddingMask) }), f(c.output), TOL, "output");
+    });
+  }
+
   it("layers are copies: same initial weights, separate storage", () => {
     const layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 });
     const enc = new nn.TransformerEncoder(layer, 2);
