@@ -94,3 +94,4 @@ export { cat, stack, split, chunk, unbind, flip, roll, tril, triu, gather, index
 export { SqueezeNet, squeezenet1_0, squeezenet1_1, DenseNet, densenet121, densenet161, densenet169, densenet201, GoogLeNet, googlenet, Inception3, inception_v3 } from "./models/index.js";
 export { VisionTransformer, vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14, SwinTransformer, swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b, MaxVit, maxvit_t } from "./models/index.js";
 export { flatten, reshape, transpose, permute, unsqueeze, squeeze, narrow, select, repeat } from "./tensor/index.js";
+export { MobileNetV2, mobilenet_v2, MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, ShuffleNetV2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0 } from "./models/index.js";
