@@ -1033,6 +1033,11 @@ function broadcastsTo(from: readonly number[], to: readonly number[]): boolean {
   return from.every((d, i) => d === 1 || d === to[lead + i]);
 }
 
+/** Same storage walk: equal shape, strides and offset. */
+export function sameLayout(a: Tensor<DType>, b: Tensor<DType>): boolean {
+  return a._offset === b._offset && a.shape.join() === b.shape.join() && a._strides.join() === b._strides.join();
+}
+
 /** An int64 value from a JS number, as PyTorch casts (truncation; non-finite gives INT64_MIN). */
 export function toBigInt(v: number): bigint {
   return Number.isFinite(v) ? BigInt(Math.trunc(v)) : -9223372036854775808n;
@@ -1052,6 +1057,8 @@ export function scalarTensor<D extends DType>(v: number, dtype: D): Tensor<D> {
  * strided on both sides. Does not bump the version.
  */
 export function copyInto(dst: Tensor<DType>, src: Tensor<DType>): void {
+  // A source that shares the destination's storage is read from a copy (overlap-safe).
+  if (src._storage === dst._storage && !sameLayout(src, dst)) src = src.clone();
   const s = src.expand(dst.shape);
   const from = s.dtype;
   const to = dst.dtype;

@@ -203,3 +203,14 @@ describe("PyTorch conveniences", () => {
     expect(x.tolist()).toEqual(x.toArray());
   });
 });
+
+describe("overlapping writes", () => {
+  it("set() and in-place ops read an overlapping source as it was before the write", () => {
+    const x = tensor([1, 2, 3, 4, 5]);
+    x.set(["1:"], x.get(":-1"));
+    expect(x.toArray()).toEqual([1, 1, 2, 3, 4]);
+    const y = tensor([1, 2, 3, 4, 5]);
+    y.get("1:").add_(y.get(":-1"));
+    expect(y.toArray()).toEqual([1, 3, 5, 7, 9]);
+  });
+});

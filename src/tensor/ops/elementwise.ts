@@ -11,7 +11,7 @@
  */
 import { RuntimeError } from "../../errors.js";
 import { numel } from "../shape.js";
-import { allocStorage, broadcastShapesStrict, scalarTensor, Tensor, type DType, type Storage } from "../tensor.js";
+import { allocStorage, broadcastShapesStrict, sameLayout, scalarTensor, Tensor, type DType, type Storage } from "../tensor.js";
 import { forEachRow } from "./iter.js";
 
 /** A tensor or a JS scalar operand (numbers with a fraction promote to float32, booleans are bool). */
@@ -112,7 +112,9 @@ export function mapTensors(expr: string, inputs: Tensor<DType>[], outDtype: DTyp
         `output with shape ${fmt(inPlace.shape)} doesn't match the broadcast shape ${fmt(shape)}`,
       );
     }
-    const ins = [inPlace, ...inputs.slice(1)].map((t) => t.expand(shape));
+    // Operands overlapping the written tensor in another layout are read from copies.
+    const others = inputs.slice(1).map((t) => (t._storage === inPlace._storage && !sameLayout(t, inPlace) ? t.clone() : t));
+    const ins = [inPlace, ...others].map((t) => t.expand(shape));
     const f = kernelInPlace(expr, ins.map((t) => t.dtype));
     const st = ins.map((t) => t._storage);
     forEachRow(shape, ins.map((t) => ({ offset: t._offset, strides: t._strides })), (o0, o1, o2, n, s0, s1, s2) => {
