@@ -89,16 +89,15 @@ function conversionProblem(src: Tensor<DType>, dst: Tensor<DType>): string | nul
 }
 
 /** Forward parameter names per function (parsed once from its source), for missing-argument errors. */
-const paramInfo = new WeakMap<Function, { names: string[]; rest: boolean }>();
+const paramInfo = new WeakMap<Function, string[]>();
 
-/** The parameter names of `fn` (top-level commas of its parameter list), and whether it has a rest parameter. */
-function forwardParams(fn: Function): { names: string[]; rest: boolean } {
-  let info = paramInfo.get(fn);
-  if (info) return info;
+/** The parameter names of `fn`, split at the top-level commas of its parameter list. */
+function forwardParams(fn: Function): string[] {
+  const known = paramInfo.get(fn);
+  if (known) return known;
   const src = Function.prototype.toString.call(fn);
   const open = src.indexOf("(");
   const names: string[] = [];
-  let rest = false;
   if (open >= 0) {
     let depth = 0;
     let cur = "";
@@ -126,14 +125,9 @@ function forwardParams(fn: Function): { names: string[]; rest: boolean } {
       cur += ch;
     }
   }
-  const clean = names.filter((n) => n !== "").map((n) => {
-    if (n.startsWith("...")) rest = true;
-    const m = /^(?:\.\.\.)?\s*([A-Za-z_$][\w$]*)/.exec(n);
-    return m ? m[1] : n.split("=")[0].trim();
-  });
-  info = { names: clean, rest };
-  paramInfo.set(fn, info);
-  return info;
+  const clean = names.filter((n) => n !== "").map((n) => /^(?:\.\.\.)?\s*([A-Za-z_$][\w$]*)/.exec(n)?.[1] ?? n);
+  paramInfo.set(fn, clean);
+  return clean;
 }
 
 /** Python's list of missing names: `'x'`, `'x' and 'y'`, `'x', 'y', and 'z'`. */
@@ -390,7 +384,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
     let given = args.length;
     while (given > 0 && args[given - 1] === undefined) given--;
     if (given >= fn.length) return;
-    const { names } = forwardParams(fn);
+    const names = forwardParams(fn);
     const missing = Array.from({ length: fn.length - given }, (_, i) => names[given + i] ?? `arg${given + i}`);
     const owner = this._forwardOwner();
     throw new TypeError_(
