@@ -356,7 +356,7 @@ function expectModuleError(fn: () => unknown, key: string): void {
 
 /** Every tensor of a module's state dict: its storage and a copy of its bytes. */
 function snapshot(m: nn.Module): Map<string, [object, Buffer]> {
-  return new Map([...m.stateDict()].map(([k, t]) => {
+  return new Map([...m.namedParameters(), ...m.namedBuffers()].map(([k, t]) => {
     const d = t.data as Float32Array;
     return [k, [d, Buffer.from(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength))]];
   }));
@@ -402,6 +402,13 @@ describe("loadStateDict is atomic: a failed call leaves every tensor bit-identic
       });
     }
   }
+  it("a model tensor whose data was replaced (wrong length) fails the load before anything is copied", () => {
+    const m = models.resnet18({ numClasses: 10 });
+    (m.fc as nn.Linear).bias!.data = new Float32Array(3);
+    const before = snapshot(m);
+    expect(() => m.loadStateDict(source())).toThrow(/"fc\.bias", the model's tensor is corrupt: data has 3 elements but shape \[10\] needs 10/);
+    expectUnchanged(m, before);
+  });
   it("strict: false with only missing/unexpected keys loads the rest and reports them", () => {
     const m = models.resnet18({ numClasses: 10 });
     const sd = source();

@@ -632,7 +632,10 @@ export class Module<In extends unknown[] = any[], Out = any> {
   private _stateDictInto(dest: StateDict, prefix: string, keepVars: boolean): void {
     dest._metadata!.set(prefix.slice(0, -1), { version: (this.constructor as typeof Module)._version });
     for (const [name, p] of this._parameters) {
-      if (p !== null) dest.set(prefix + name, keepVars ? p : new Tensor(p.data, p.shape));
+      if (p === null) continue;
+      const bad = keepVars ? null : dataProblem(p);
+      if (bad !== null) throw new RuntimeError(`${prefix}${name}: ${bad}`);
+      dest.set(prefix + name, keepVars ? p : new Tensor(p.data, p.shape));
     }
     for (const [name, b] of this._buffers) {
       if (b !== null && !this._nonPersistentBuffers.has(name)) dest.set(prefix + name, b);
@@ -742,6 +745,11 @@ export class Module<In extends unknown[] = any[], Out = any> {
         continue;
       }
       const assign = localMetadata.assignToParamsBuffers === true && src.dtype === param.dtype;
+      const own = assign ? null : dataProblem(param as Tensor<DType>);
+      if (own !== null) {
+        errors.push(`While copying the parameter named "${key}", the model's tensor is corrupt: ${own}`);
+        continue;
+      }
       const apply = (): void => {
         if (assign) (param as Tensor<DType>).data = src.data;
         else param.copy_(src);
