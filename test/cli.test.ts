@@ -208,7 +208,7 @@ describe("--transform auto validates __metadata__ (preprocess, labels), naming t
     ["padneg", { preprocess: JSON.stringify({ ...good, pad: -1 }), labels }, /field "pad" must be an integer from 0 to 1024, got -1/],
     ["sizehuge", { preprocess: JSON.stringify({ ...good, size: 1e9 }), labels }, /field "size" must be an integer from 1 to 4096, got 1000000000/],
     ["chan", { preprocess: JSON.stringify({ ...good, channels: 7 }), labels }, /field "channels" must be an integer from 1 to 4, got 7/],
-    ["nullpre", { preprocess: "null", labels }, /__metadata__ "preprocess" field "\(whole\)" must be a JSON object, got null/],
+    ["nullpre", { preprocess: "null", labels }, /nullpre\.safetensors: __metadata__ "preprocess" must be a JSON object, got null/],
     ["badjson", { preprocess: "{pad: 2", labels }, /badjson\.safetensors: __metadata__ "preprocess" is not valid JSON/],
     ["unknown", { preprocess: JSON.stringify({ ...good, resize: 3 }), labels }, /field "resize" must be one of grayscale, pad, channels, mean, std, size \(unknown field\)/],
     ["labelstr", { preprocess: JSON.stringify(good), labels: JSON.stringify("abcdefghij") }, /labelstr\.safetensors: __metadata__ "labels" must be a JSON list of strings/],

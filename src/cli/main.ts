@@ -192,7 +192,9 @@ function metadataTransform(meta: Record<string, string>, file: string): Transfor
   const bad = (field: string, want: string, got: unknown): never => {
     throw new InputError(`${file}: __metadata__ "preprocess" field "${field}" must be ${want}, got ${JSON.stringify(got) ?? String(got)}`);
   };
-  if (!p || typeof p !== "object" || Array.isArray(p)) bad("(whole)", "a JSON object", p);
+  if (!p || typeof p !== "object" || Array.isArray(p)) {
+    throw new InputError(`${file}: __metadata__ "preprocess" must be a JSON object, got ${JSON.stringify(p)}`);
+  }
   const o = p as Record<string, unknown>;
   const known = ["grayscale", "pad", "channels", "mean", "std", "size"];
   for (const k of Object.keys(o)) if (!known.includes(k)) bad(k, `one of ${known.join(", ")} (unknown field)`, o[k]);
