@@ -104,11 +104,11 @@ OPS = {
     # elementwise unary
     **{name: (lambda name: lambda ins, a: getattr(torch, name)(ins[0]))(name)
        for name in ["neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "erf", "sin", "cos",
-                    "floor", "ceil", "round", "sign", "logical_not"]},
+                    "floor", "ceil", "round", "sign", "logical_not", "isnan", "isinf", "isfinite", "bitwise_not"]},
     # elementwise binary; the second operand is ins[1] or the scalar a["other"]
     **{name: (lambda name: lambda ins, a: getattr(torch, name)(ins[0], scalar_or(ins, a, "other")))(name)
        for name in ["mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
-                    "logical_and", "logical_or", "logical_xor"]},
+                    "logical_and", "logical_or", "logical_xor", "remainder", "floor_divide"]},
     "add": lambda ins, a: torch.add(ins[0], scalar_or(ins, a, "other"), alpha=a.get("alpha", 1)),
     "sub": lambda ins, a: torch.sub(ins[0], scalar_or(ins, a, "other"), alpha=a.get("alpha", 1)),
     "clamp": lambda ins, a: torch.clamp(ins[0], a.get("min"), a.get("max")),
@@ -215,6 +215,16 @@ for op in ["neg", "abs", "exp", "sqrt", "floor", "sign", "sigmoid"]:
     case(f"{op} int64", op, [I([5], seed=2)])
 for op in ["abs", "exp", "floor", "logical_not"]:
     case(f"{op} bool", op, [B([5], seed=3)])
+for op in ["isnan", "isinf", "isfinite"]:
+    case(f"{op} NaN/Inf", op, [SPECIAL])
+    case(f"{op} int64", op, [I([3], seed=80)])
+case("bitwise_not bool", "bitwise_not", [B([4], data=[True, False, True, False])])
+case("bitwise_not int64", "bitwise_not", [I([5], seed=81)])
+case("bitwise_not float error", "bitwise_not", [F([2])])
+for op in ["remainder", "floor_divide"]:
+    case(f"{op} float broadcast, signs", op, [F([2, 4], data=[5.5, -5.5, 7, -7, 0, 3, -3, 1e-3]), F([4], data=[2, 2, -3, -3])])
+    case(f"{op} int64 signs", op, [I([4], data=[7, -7, 7, -7]), I([4], data=[3, 3, -3, -3])])
+    case(f"{op} int64 by scalar", op, [I([4], data=[7, -7, 0, 9])], other=4)
 case("round half to even", "round", [F([8], data=[0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 1e7 + 0.5])])
 case("erf range", "erf", [F([9], data=[-5, -3, -2.6, -1, -1e-3, 1e-5, 0.7, 2.6, 3.9])])
 

@@ -95,3 +95,4 @@ export { SqueezeNet, squeezenet1_0, squeezenet1_1, DenseNet, densenet121, densen
 export { VisionTransformer, vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14, SwinTransformer, swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b, MaxVit, maxvit_t } from "./models/index.js";
 export { flatten, reshape, transpose, permute, unsqueeze, squeeze, narrow, select, repeat } from "./tensor/index.js";
 export { MobileNetV2, mobilenet_v2, MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, ShuffleNetV2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0 } from "./models/index.js";
+export { isnan, isinf, isfinite, bitwiseNot, remainder, floorDivide, equal } from "./tensor/index.js";

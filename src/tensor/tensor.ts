@@ -10,6 +10,7 @@ import { contiguousStrides, formatShape, normalizeDim, numel } from "./shape.js"
 import { defaultGenerator, type Generator } from "./random.js";
 import { forEachRow as forEachRowImport, gatherInto } from "./ops/iter.js";
 import { binary as binaryOp, clamp as clampOp, logicalNot as logicalNotOp, maskedFill as maskedFillOp, unary as unaryOp, where as whereOp, type Operand, type UnaryName } from "./ops/elementwise.js";
+import * as ew from "./ops/elementwise.js";
 import * as reduce from "./ops/reduce.js";
 import type { Dims, ReduceOptions, ValuesIndices, VarOptions } from "./ops/reduce.js";
 import * as manip from "./ops/manip.js";
@@ -718,6 +719,20 @@ export class Tensor<D extends DType = "float32"> {
   logicalOr(other: Operand): Tensor<"bool"> { return binaryOp("logicalOr", this as Tensor<DType>, other) as Tensor<"bool">; }
   /** Elementwise logical xor, as bool (PyTorch: `logical_xor`). */
   logicalXor(other: Operand): Tensor<"bool"> { return binaryOp("logicalXor", this as Tensor<DType>, other) as Tensor<"bool">; }
+  /** True where NaN (PyTorch: `isnan`). */
+  isnan(): Tensor<"bool"> { return ew.isnan(this as Tensor<DType>); }
+  /** True where ±Inf (PyTorch: `isinf`). */
+  isinf(): Tensor<"bool"> { return ew.isinf(this as Tensor<DType>); }
+  /** True where finite (PyTorch: `isfinite`). */
+  isfinite(): Tensor<"bool"> { return ew.isfinite(this as Tensor<DType>); }
+  /** `~x` for bool and int64 (PyTorch: `bitwise_not`). */
+  bitwiseNot(): Tensor<D> { return ew.bitwiseNot(this); }
+  /** Python's modulo (PyTorch: `remainder`). */
+  remainder(other: Operand): Tensor<D> { return ew.remainder(this as Tensor<DType>, other) as Tensor<D>; }
+  /** `floor(this / other)` (PyTorch: `floor_divide`). */
+  floorDivide(other: Operand): Tensor<D> { return ew.floorDivide(this as Tensor<DType>, other) as Tensor<D>; }
+  /** Same shape and values (PyTorch: `equal`). */
+  equal(other: Tensor<DType>): boolean { return ew.equal(this as Tensor<DType>, other); }
   /** Elementwise logical not, as bool (PyTorch: `logical_not`). */
   logicalNot(): Tensor<"bool"> { return logicalNotOp(this as Tensor<DType>); }
 

@@ -367,6 +367,43 @@ export function where(condition: Tensor<DType>, x: Operand, y: Operand): Tensor<
   return mapTensors("a !== 0 ? b : c", [condition, asTensor(x, out), asTensor(y, out)], out);
 }
 
+/** Bool tensor, true where `x` is NaN (PyTorch: `torch.isnan`). */
+export function isnan(x: Tensor<DType>): Tensor<"bool"> {
+  return mapTensors("a !== a", [x], "bool") as Tensor<"bool">;
+}
+
+/** Bool tensor, true where `x` is ±Inf (PyTorch: `torch.isinf`). */
+export function isinf(x: Tensor<DType>): Tensor<"bool"> {
+  return mapTensors("a === Infinity || a === -Infinity", [x], "bool") as Tensor<"bool">;
+}
+
+/** Bool tensor, true where `x` is finite (PyTorch: `torch.isfinite`). */
+export function isfinite(x: Tensor<DType>): Tensor<"bool"> {
+  return mapTensors("a - a === 0", [x], "bool") as Tensor<"bool">;
+}
+
+/** `~x`: logical not for bool, two's-complement not for int64 (PyTorch: `torch.bitwise_not`). */
+export function bitwiseNot<D extends DType>(x: Tensor<D>): Tensor<D> {
+  if (x.dtype === "float32") throw new RuntimeError(`"bitwise_not_cpu" not implemented for 'Float'`);
+  return mapTensors(x.dtype === "bool" ? "a === 0" : "-a - 1", [x as Tensor<DType>], x.dtype) as Tensor<D>;
+}
+
+/** Python's modulo: `a - floor(a / b) * b`, sign of the divisor (PyTorch: `torch.remainder`). */
+export function remainder(a: Operand, b: Operand): Tensor<DType> {
+  return binary("remainder", a, b);
+}
+
+/** `floor(a / b)` (PyTorch: `torch.floor_divide`). */
+export function floorDivide(a: Operand, b: Operand): Tensor<DType> {
+  return binary("floorDivide", a, b);
+}
+
+/** Same shape and values, NaN unequal (PyTorch: `torch.equal`). */
+export function equal(a: Tensor<DType>, b: Tensor<DType>): boolean {
+  if (a.shape.join() !== b.shape.join()) return false;
+  return (binary("eq", a, b).data as Uint8Array).every((v) => v === 1);
+}
+
 /** `logical_not`: bool tensor, true where `x == 0` (PyTorch: `torch.logical_not`). */
 export function logicalNot(x: Tensor<DType>): Tensor<"bool"> {
   return mapTensors("a === 0", [x], "bool") as Tensor<"bool">;
