@@ -3,7 +3,7 @@
  * optional positionals may be given positionally or in a trailing options object:
  * `F.pad(x, [1, 1], "reflect")` is `F.pad(x, [1, 1], { mode: "reflect" })`.
  */
-import { IndexError, NotImplementedError, RuntimeError, ValueError } from "../errors.js";
+import { IndexError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
 import {
   celuKernel,
   eluKernel,
@@ -23,7 +23,6 @@ import {
   softplusKernel,
   softshrinkKernel,
   softsignKernel,
-  tanhKernel,
   tanhshrinkKernel,
   thresholdKernel,
 } from "../tensor/activation.js";
@@ -45,9 +44,9 @@ import { pyFloat } from "./repr.js";
 
 type Kernel = (src: Float32Array, dst: Float32Array, n: number, ...params: any[]) => void;
 
-function isContiguous(x: Tensor): boolean {
-  const f = (x as any).isContiguous;
-  return typeof f === "function" ? f.call(x) : true;
+/** The values of `x` as a contiguous flat array (a copy only for a strided view). */
+function flat(x: Tensor): Float32Array {
+  return x.isContiguous() ? x.data : x.contiguous().data;
 }
 
 /**
@@ -56,13 +55,13 @@ function isContiguous(x: Tensor): boolean {
  * @internal
  */
 export function _unary(name: string, x: Tensor, inplace: boolean, kernel: Kernel, ...params: unknown[]): Tensor {
-  if (!(x instanceof Tensor)) throw new ValueError(`${name}(): argument 'input' must be Tensor`);
+  if (!(x instanceof Tensor)) throw new TypeError_(`${name}(): argument 'input' (position 1) must be Tensor`);
   if (x.dtype !== "float32") throw new RuntimeError(`"${name}" not implemented for '${x.dtype === "int64" ? "Long" : x.dtype}'`);
-  if (inplace && isContiguous(x)) {
+  if (inplace && x.isContiguous()) {
     kernel(x.data, x.data, x.data.length, ...params);
     return x._bumpVersion();
   }
-  const src = isContiguous(x) ? x.data : ((x as any).contiguous() as Tensor).data;
+  const src = flat(x);
   const dst = new Float32Array(src.length);
   kernel(src, dst, src.length, ...params);
   const out = new Tensor(dst, x.shape);
@@ -126,16 +125,14 @@ export function gelu(input: Tensor, ...args: [approximate?: "none" | "tanh"] | [
   return _unary("gelu", input, false, geluKernel, a.approximate);
 }
 
-/** `1 / (1 + exp(-x))` (PyTorch: `F.sigmoid` = `torch.sigmoid`). */
+/** `1 / (1 + exp(-x))` (PyTorch: `F.sigmoid` = `torch.sigmoid`); delegates to `input.sigmoid()`. */
 export function sigmoid(input: Tensor): Tensor {
-  const m = (input as any).sigmoid;
-  return typeof m === "function" ? m.call(input) : _unary("sigmoid", input, false, sigmoidKernel);
+  return input.sigmoid();
 }
 
-/** `tanh(x)` (PyTorch: `F.tanh` = `torch.tanh`). */
+/** `tanh(x)` (PyTorch: `F.tanh` = `torch.tanh`); delegates to `input.tanh()`. */
 export function tanh(input: Tensor): Tensor {
-  const m = (input as any).tanh;
-  return typeof m === "function" ? m.call(input) : _unary("tanh", input, false, tanhKernel);
+  return input.tanh();
 }
 
 function softmaxDim(dim: number | null | undefined, ndim: number): number {
@@ -155,9 +152,7 @@ export function softmax(input: Tensor, ...args: [dim?: number | null] | [opts: {
 /** `log(softmax(x))` over `dim` (PyTorch: `F.log_softmax(input, dim=None)`); delegates to `input.logSoftmax(dim)`. */
 export function logSoftmax(input: Tensor, ...args: [dim?: number | null] | [opts: { dim?: number | null }]): Tensor {
   const a = bindArgs<{ dim: number | null }>("log_softmax", args, [["dim", null]]);
-  const m = (input as any).logSoftmax;
-  if (typeof m !== "function") throw new RuntimeError("log_softmax: Tensor.logSoftmax is not available yet");
-  return m.call(input, softmaxDim(a.dim, input.ndim));
+  return input.logSoftmax(softmaxDim(a.dim, input.ndim));
 }
 
 /** PyTorch's dim wrapping with its `IndexError` text. */
@@ -187,8 +182,9 @@ function checkP(p: number): void {
  */
 function dropoutImpl(x: Tensor, p: number, inplace: boolean, groups: number, run: number): Tensor {
   if (x.dtype !== "float32") throw new RuntimeError(`dropout is only implemented for float32 tensors, got ${x.dtype}`);
-  const src = isContiguous(x) ? x.data : ((x as any).contiguous() as Tensor).data;
-  const dst = inplace && isContiguous(x) ? x.data : new Float32Array(src.length);
+  const src = flat(x);
+  const direct = inplace && x.isContiguous();
+  const dst = direct ? src : new Float32Array(src.length);
   if (p === 1) {
     for (let i = 0; i < src.length; i++) dst[i] = src[i] * 0;
   } else {
@@ -201,7 +197,7 @@ function dropoutImpl(x: Tensor, p: number, inplace: boolean, groups: number, run
       for (let i = 0; i < run; i++) dst[o + i] = src[o + i] * m;
     }
   }
-  if (dst === x.data) return x._bumpVersion();
+  if (direct) return x._bumpVersion();
   const out = new Tensor(dst, x.shape);
   return inplace ? x.copy_(out) : out;
 }
@@ -557,7 +553,7 @@ export function normalize(
   const n = input.ndim === 0 ? 1 : shape[d];
   const inner = shape.slice(d + 1).reduce((x, y) => x * y, 1);
   const outer = input.numel() / Math.max(n * inner, 1);
-  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const src = flat(input);
   const out = new Float32Array(src.length);
   const p = a.p;
   for (let o = 0; o < outer; o++) {
@@ -680,7 +676,7 @@ export function glu(input: Tensor, ...args: [dim?: number] | [opts: { dim?: numb
   const half = n / 2;
   const inner = input.shape.slice(d + 1).reduce((x, y) => x * y, 1);
   const outer = input.numel() / Math.max(n * inner, 1);
-  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const src = flat(input);
   const out = new Float32Array(input.numel() / 2);
   const gate = new Float32Array(half * inner);
   for (let o = 0; o < outer; o++) {
@@ -697,10 +693,7 @@ export function glu(input: Tensor, ...args: [dim?: number] | [opts: { dim?: numb
 /** Softmax of `-x` over `dim` (PyTorch: `F.softmin(input, dim=None)`). */
 export function softmin(input: Tensor, ...args: [dim?: number | null] | [opts: { dim?: number | null }]): Tensor {
   const a = bindArgs<{ dim: number | null }>("softmin", args, [["dim", null]]);
-  const neg = _unary("neg", input, false, (s: Float32Array, d: Float32Array, n: number) => {
-    for (let i = 0; i < n; i++) d[i] = -s[i];
-  });
-  return neg.softmax(softmaxDim(a.dim, input.ndim));
+  return input.neg().softmax(softmaxDim(a.dim, input.ndim));
 }
 
 /**
@@ -715,7 +708,7 @@ export function prelu(input: Tensor, weight: Tensor): Tensor {
       `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${np} and channel size = ${channels}.`,
     );
   }
-  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const src = flat(input);
   const w = weight.data as Float32Array;
   const inner = input.ndim >= 2 ? input.shape.slice(2).reduce((x, y) => x * y, 1) : 1;
   const out = new Float32Array(src.length);
@@ -777,7 +770,7 @@ export function pixelShuffle(input: Tensor, upscaleFactor: number): Tensor {
     );
   }
   const oc = c / (r * r);
-  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const src = flat(input);
   const out = new Float32Array(src.length);
   const batch = src.length / Math.max(c * h * w, 1);
   const ow = w * r;
@@ -813,7 +806,7 @@ export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
   }
   const oh = h / r;
   const ow = w / r;
-  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const src = flat(input);
   const out = new Float32Array(src.length);
   const batch = src.length / Math.max(c * h * w, 1);
   for (let b = 0; b < batch; b++) {
@@ -845,7 +838,7 @@ export function localResponseNorm(input: Tensor, size: number, ...args: unknown[
   if (input.numel() === 0) return input;
   const [n, c] = input.shape;
   const inner = input.numel() / (n * c);
-  const src = isContiguous(input) ? input.data : ((input as any).contiguous() as Tensor).data;
+  const src = flat(input);
   const out = new Float32Array(src.length);
   const sq = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) sq[i] = src[i] * src[i];

@@ -14,8 +14,6 @@ import { detTensor, expectClose, fixture } from "../helpers.js";
 import { build, decode, label, type Spec } from "./layer_fixtures.js";
 
 const TOL = { rtol: 1e-6, atol: 1e-6 };
-/** LogSoftmax delegates to the tensor method `logSoftmax` (issue 14), run once it exists. */
-const HAS_LOG_SOFTMAX = typeof (Tensor.prototype as any).logSoftmax === "function";
 
 /** The fixture script's `redraw`: state-dict entry i gets det_tensor(777 + 1000(i+1)), weights + 1. */
 function redraw(m: nn.Module): void {
@@ -44,7 +42,7 @@ describe("layer forwards (eval) equal PyTorch's", () => {
   for (const c of cases) {
     const spec = c.spec as Spec;
     if (c.shape) {
-      it.skipIf(spec[0] === "LogSoftmax" && !HAS_LOG_SOFTMAX)(`${label(spec)} x=[${c.shape}]`, () => {
+      it(`${label(spec)} x=[${c.shape}]`, () => {
         const m = build(spec).eval();
         redraw(m);
         const y = m.call(detTensor(c.offset, c.shape, c.scale));
