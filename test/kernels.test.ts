@@ -421,6 +421,41 @@ describe("setNumThreads: PyTorch's errors, clamped to the machine's cores, shrin
   });
 });
 
+describe("setNumThreads: shrinking gives the workers' memory back", () => {
+  it("4 workers (started directly, past the clamp) raise RSS; setNumThreads(1) terminates them and RSS falls back", async () => {
+    const threads = await import("../src/tensor/wasm/threads.js");
+    const { ensureMemory, wasmGemm } = await import("../src/tensor/wasm/gemm.js");
+    const { residentEnd } = await import("../src/tensor/wasm/resident.js");
+    const w = wasmGemm();
+    if (!w || !w.shared) return;
+    const previous = kernels.getNumThreads();
+    const rss = (): number => process.memoryUsage().rss / 2 ** 20;
+    try {
+      kernels.setNumThreads(1);
+      const before = rss();
+      // Five jobs of the max-abs kernel: job 0 here, one on each of four new workers (each
+      // instantiates the kernels over the shared memory first).
+      const scratch = Math.ceil(residentEnd() / 64) * 64;
+      ensureMemory(w, scratch + 256);
+      threads.runParallel(w, Array.from({ length: 5 }, (_, t) => [scratch, 16, scratch + 64 + 16 * t]), "maxAbs");
+      const started = threads._workers();
+      expect(started.length).toBe(4);
+      const during = rss();
+      const exited = started.map((wk) => new Promise((done) => wk.once("exit", done)));
+      kernels.setNumThreads(1);
+      await Promise.all(exited);
+      await new Promise((done) => setTimeout(done, 200));
+      const after = rss();
+      expect(threads._workers()).toEqual([]);
+      // Measured: about +30 MB for four workers, all of it back after the shrink.
+      expect(during - before).toBeGreaterThan(8);
+      expect(after).toBeLessThan(before + (during - before) / 2);
+    } finally {
+      kernels.setNumThreads(Math.min(previous, threads.MAX_THREADS));
+    }
+  });
+});
+
 describe("kernels refuse operands whose .data no longer fits the tensor", () => {
   it("conv2d x=[1,3,5,5] w=[4,3,3,3] with w.data of 3 floats; linear with a bias of 5 for 4 outputs", () => {
     const w = rnd([4, 3, 3, 3]);
