@@ -81,6 +81,14 @@ describe("MNASNet helpers", () => {
     expect(new models.MNASNet(1.0, 10, 0.5).toString()).toBe(F.variants[0].print);
     expect(new models.MNASNet(1.0, 10, { dropout: 0.5 }).toString()).toBe(F.variants[0].print);
   });
+  it("init: classifier Linear kaiming-uniform (fan_out = 1000, gain 1): U(-sqrt(3/1000), +), zero bias", () => {
+    const fc = models.mnasnet0_5().classifier.at(1) as any;
+    const w = Array.from(fc.weight.data as Float32Array);
+    const bound = Math.sqrt(3 / 1000);
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(bound * 0.99);
+    expect(Array.from(fc.bias.data as Float32Array).every((v) => v === 0)).toBe(true);
+  });
   it("bad alpha and stride: torchvision's errors", () => {
     expect(() => new models.MNASNet(0)).toThrow("alpha should be greater than 0.0 instead of 0.0");
     expect(() => new models.mnasnet._InvertedResidual(8, 8, 3, 3, 3)).toThrow("stride should be 1 or 2 instead of 3");
