@@ -214,3 +214,15 @@ describe("overlapping writes", () => {
     expect(y.toArray()).toEqual([1, 3, 5, 7, 9]);
   });
 });
+
+describe("index lists", () => {
+  it("nested number lists and boolean lists index like tensors", () => {
+    const x = arange(12, { dtype: "float32" }).view(3, 4) as Tensor;
+    expect(x.get([[0, 1], [2, 2]]).shape).toEqual([2, 2, 4]);
+    expect(x.get(":", [true, false, true, false]).toArray()).toEqual([
+      [0, 2],
+      [4, 6],
+      [8, 10],
+    ]);
+  });
+});

@@ -12,8 +12,8 @@ import { allocStorage, broadcastShapesStrict, copyInto, scalarTensor, tensor, Te
 import { offsetTable } from "./iter.js";
 import { nonzero } from "./manip.js";
 
-/** One index: a slice string, `"..."`, a number, `null`, an index tensor or a list of indices. */
-export type IndexSpec = string | number | null | Tensor<DType> | readonly number[];
+/** One index: a slice string, `"..."`, a number, `null`, an index tensor or a (nested) list of indices or booleans. */
+export type IndexSpec = string | number | null | Tensor<DType> | readonly number[] | readonly boolean[] | readonly (readonly number[])[];
 
 interface Slice {
   start: number;
@@ -58,13 +58,14 @@ interface Parsed {
   advanced: Advanced[];
 }
 
-function toIndexTensor(spec: Tensor<DType> | readonly number[]): Tensor<DType> {
-  if (spec instanceof Tensor) return spec;
-  return tensor(spec as number[], [spec.length], "int64");
+function toIndexTensor(spec: readonly unknown[]): Tensor<DType> {
+  if (spec.length > 0 && spec.every((v) => typeof v === "boolean")) return tensor(spec as never, undefined, "bool");
+  return tensor(spec as never, undefined, "int64");
 }
 
 /** Apply the basic part of the specs as a view and collect the advanced indices. */
-function parse(x: Tensor<DType>, specs: readonly IndexSpec[]): Parsed {
+function parse(x: Tensor<DType>, rawSpecs: readonly IndexSpec[]): Parsed {
+  const specs = rawSpecs.map((s) => (Array.isArray(s) ? toIndexTensor(s) : s));
   let consumed = 0;
   let ellipses = 0;
   for (const s of specs) {
@@ -122,8 +123,8 @@ function parse(x: Tensor<DType>, specs: readonly IndexSpec[]): Parsed {
         shape.push(1);
         strides.push(0);
       }
-    } else if (s instanceof Tensor || Array.isArray(s)) {
-      const t = toIndexTensor(s as Tensor<DType> | number[]);
+    } else if (s instanceof Tensor) {
+      const t = s;
       if (t.dtype !== "int64") throw new IndexError("tensors used as indices must be long, int, byte or bool tensors");
       advanced.push({ viewDim: shape.length, srcDim: src, index: t as Tensor<"int64"> });
       shape.push(x.shape[src]);
