@@ -223,6 +223,9 @@ function decodePng(b: Uint8Array, png: PngLayout, what: string): Image8 {
   return { width: w, height: h, channels, data: out };
 }
 
+/** Most scans a JPEG may have (a progressive JPEG has about 10). */
+const MAX_JPEG_SCANS = 1000;
+
 /** Read a JPEG's frame header (SOFn) for its size, walking the marker segments before it. */
 function jpegInfo(b: Uint8Array, what: string): ImageInfo {
   const bad = (msg: string): never => {
@@ -259,6 +262,10 @@ function jpegInfo(b: Uint8Array, what: string): ImageInfo {
         }
       }
       if (!end) bad(`truncated JPEG file (${b.length} bytes, no end-of-image marker)`);
+      // Each progressive scan walks the whole image again: thousands of tiny scans make a small file
+      // cost minutes (libjpeg-turbo's own fuzzers stop at 500). Count the start-of-scan markers.
+      let scans = 0;
+      for (let i = pos; i + 1 < b.length; i++) if (b[i] === 0xff && b[i + 1] === 0xda && ++scans > MAX_JPEG_SCANS) bad(`unsupported JPEG (more than ${MAX_JPEG_SCANS} scans)`);
       // Huffman-coded scans spend at least one bit per 8x8 block on its DC coefficient: a file far
       // smaller than width x height / 512 bytes cannot hold the image (PIL: "image file is
       // truncated"), so it is refused before libjpeg-turbo allocates the full-size output.

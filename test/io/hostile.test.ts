@@ -193,6 +193,14 @@ describe("images: declared size first, PIL's pixel limit, clear errors, CMYK", (
     expect(refusal(() => vision.decodeImage(fake, "fake.jpg"), vision.ImageError).message).toBe("fake.jpg: truncated JPEG file (2002 bytes cannot hold the 13000x13000 image it declares)");
     expect(peakGrowthMB()).toBeLessThan(600);
   });
+  it("a JPEG with more than 1000 scans (each would walk the whole image again) is refused before decoding", () => {
+    const jpg = new Uint8Array(readFileSync(IMAGES + "chelsea.jpg"));
+    let sos = jpg.length - 2;
+    while (!(jpg[sos] === 0xff && jpg[sos + 1] === 0xda)) sos--;
+    const scan = Buffer.from(jpg.subarray(sos, sos + 40));
+    const many = new Uint8Array(Buffer.concat([Buffer.from(jpg.subarray(0, jpg.length - 2)), ...new Array(1200).fill(scan), Buffer.from([0xff, 0xd9])]));
+    expect(refusal(() => vision.decodeImage(many, "scans.jpg"), vision.ImageError).message).toBe("scans.jpg: unsupported JPEG (more than 1000 scans)");
+  });
   it("truncated PNGs and JPEGs: one line naming the file, no stream message", () => {
     const png = new Uint8Array(readFileSync(IMAGES + "coffee.png"));
     for (const cut of [40, 1000, png.length - 13]) {
