@@ -131,6 +131,7 @@ OPS = {
     "norm": lambda x, a: torch.norm(x[0], a.get("p", "fro"), a.get("dim"), keepdim=a.get("keepdim", False)),
     "logsumexp": lambda x, a: torch.logsumexp(x[0], a["dim"], keepdim=a.get("keepdim", False)),
     "cumsum": lambda x, a: torch.cumsum(x[0], a["dim"]),
+    "sort": lambda x, a: list(torch.sort(x[0], dim=a.get("dim", -1), descending=a.get("descending", False), stable=True)),
     "argmax": lambda x, a: torch.argmax(x[0], a.get("dim"), keepdim=a.get("keepdim", False)),
     "argmin": lambda x, a: torch.argmin(x[0], a.get("dim"), keepdim=a.get("keepdim", False)),
     "softmax": lambda x, a: torch.softmax(x[0], a["dim"]),
@@ -312,6 +313,10 @@ for op in ["cumsum", "softmax", "log_softmax"]:
     case(f"{op} dim=0 non-contiguous", op, [XP], dim=0)
     case(f"{op} dim=-1 NaN/Inf", op, [F([2, 4], data=[1, "inf", 2, 3, "-inf", 0, "nan", 1])], dim=-1)
     case(f"{op} empty", op, [F([2, 0])], dim=1)
+for kw in [{}, {"dim": 0}, {"dim": 1, "descending": True}]:
+    case(f"sort {kw}", "sort", [F([3, 5], data=[3, 1, "nan", 1, -2, 0, 0, 0, "-inf", "inf", 2, "nan", 1, "nan", -1])], **kw)
+    case(f"sort {kw} non-contiguous", "sort", [XP], **kw)
+case("sort int64 descending", "sort", [I([2, 6], seed=39)], dim=1, descending=True)
 case("cumsum int64", "cumsum", [I([2, 3], seed=37)], dim=1)
 case("cumsum bool", "cumsum", [B([2, 3], seed=38)], dim=0)
 case("sum dim=3 out of range", "sum", [X], dim=3)

@@ -843,6 +843,15 @@ export class Tensor<D extends DType = "float32"> {
     return reduce.logSoftmax(this as Tensor<DType>, dim);
   }
 
+  /** Sort along `dim` as `{values, indices}` (PyTorch: `sort(dim=-1, descending=False)`). */
+  sort(dim = -1, opts: reduce.SortOptions | boolean = {}): ValuesIndices<D> {
+    return reduce.sort(this as Tensor<DType>, dim, typeof opts === "boolean" ? { descending: opts } : opts) as ValuesIndices<D>;
+  }
+  /** Indices that sort along `dim` (PyTorch: `argsort`). */
+  argsort(dim = -1, opts: reduce.SortOptions | boolean = {}): Tensor<"int64"> {
+    return reduce.argsort(this as Tensor<DType>, dim, typeof opts === "boolean" ? { descending: opts } : opts);
+  }
+
   // ----- shape ops -----------------------------------------------------------------------------
 
   /** Tile `sizes[i]` times along each dim (PyTorch: `repeat`). */
@@ -856,6 +865,19 @@ export class Tensor<D extends DType = "float32"> {
   /** `chunks` views along `dim` (PyTorch: `chunk`). */
   chunk(chunks: number, dim = 0): Tensor<D>[] {
     return manip.chunk(this, chunks, dim);
+  }
+  /** Indices of nonzero elements, `[n, ndim]` int64 (PyTorch: `nonzero()`). */
+  nonzero(): Tensor<"int64"> {
+    return manip.nonzero(this as Tensor<DType>);
+  }
+  /** `expand` under PyTorch's other name (PyTorch: `broadcast_to`). */
+  broadcastTo(shape: readonly number[]): Tensor<D> {
+    return this.expand(shape);
+  }
+  /** Iterate over dim 0 as views (PyTorch: `for row in x`). */
+  *[Symbol.iterator](): Iterator<Tensor<D>> {
+    if (this.ndim === 0) throw new TypeError_("iteration over a 0-d tensor");
+    for (let i = 0; i < this.shape[0]; i++) yield this.select(0, i);
   }
   /** Views of each index along `dim` (PyTorch: `unbind`). */
   unbind(dim = 0): Tensor<D>[] {

@@ -137,6 +137,10 @@ const OPS: Record<string, (ins: Tensor<DType>[], a: Record<string, any>) => Out>
   norm: ([x], a) => x.norm(a.p === undefined ? "fro" : num(a.p), a.dim, opt(a)),
   logsumexp: ([x], a) => x.logsumexp(a.dim, opt(a)),
   cumsum: ([x], a) => x.cumsum(a.dim),
+  sort: ([x], a) => {
+    const r = x.sort(a.dim ?? -1, { descending: !!a.descending });
+    return [r.values, r.indices];
+  },
   argmax: ([x], a) => x.argmax(a.dim, opt(a)),
   argmin: ([x], a) => x.argmin(a.dim, opt(a)),
   softmax: ([x], a) => x.softmax(a.dim),

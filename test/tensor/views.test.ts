@@ -226,3 +226,12 @@ describe("index lists", () => {
     ]);
   });
 });
+
+describe("iteration", () => {
+  it("for (const row of x) yields views along dim 0", () => {
+    const x = arange(6, { dtype: "float32" }).view(3, 2) as Tensor;
+    const rows = [...x];
+    expect(rows.map((r) => r.toArray())).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(rows[1]._storage).toBe(x._storage);
+  });
+});

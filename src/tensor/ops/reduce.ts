@@ -481,3 +481,52 @@ export function min(x: Tensor<DType>, dim?: number | Tensor<DType>, opts: Reduce
   if (dim instanceof Tensor) return minimum(x, dim);
   return dim === undefined ? minAll(x) : minDim(x, dim, opts);
 }
+
+/** Options of `sort` (PyTorch's keywords). */
+export interface SortOptions {
+  descending?: boolean;
+}
+
+/**
+ * Sort along `dim` (default last) as `{values, indices}`; NaN sorts as the largest value, ties
+ * keep their order (PyTorch: `torch.sort(x, dim, descending, stable=True)`).
+ */
+export function sort(x: Tensor<DType>, dim = -1, opts: SortOptions = {}): ValuesIndices {
+  const desc = !!opts.descending;
+  const d = normalizeDimIndex(dim, x.ndim);
+  const strides = contiguousOf(x.shape);
+  const vals = new Float64Array(x.numel());
+  const idx = new BigInt64Array(x.numel());
+  const n = x.ndim ? x.shape[d] : 1;
+  const order = new Array<number>(n);
+  const line = new Float64Array(n);
+  const cmp = (a: number, b: number): number => {
+    const va = line[a];
+    const vb = line[b];
+    const na = va !== va;
+    const nb = vb !== vb;
+    if (na || nb) return na && nb ? a - b : (na ? 1 : -1) * (desc ? -1 : 1);
+    if (va === vb) return a - b;
+    return (va < vb ? -1 : 1) * (desc ? -1 : 1);
+  };
+  alongDim(x, d, strides, (src, ib, is, ob, os, len) => {
+    for (let k = 0; k < len; k++) {
+      line[k] = src[ib + k * is];
+      order[k] = k;
+    }
+    order.sort(cmp);
+    for (let k = 0; k < len; k++) {
+      vals[ob + k * os] = line[order[k]];
+      idx[ob + k * os] = BigInt(order[k]);
+    }
+  });
+  const out = allocStorage(x.dtype, vals.length);
+  if (x.dtype === "int64") for (let i = 0; i < vals.length; i++) (out as BigInt64Array)[i] = BigInt(vals[i]);
+  else (out as Float32Array).set(vals);
+  return { values: new Tensor(out as any, x.shape, x.dtype) as Tensor<DType>, indices: new Tensor(idx, x.shape, "int64") };
+}
+
+/** Indices that sort along `dim` (PyTorch: `torch.argsort`). */
+export function argsort(x: Tensor<DType>, dim = -1, opts: SortOptions = {}): Tensor<"int64"> {
+  return sort(x, dim, opts).indices;
+}
