@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { CheckpointError } from "../errors.js";
+import { CheckpointError, TypeError_ } from "../errors.js";
 import { ByteBudget } from "./budget.js";
 import type { StateDict } from "../nn/index.js";
 import { Tensor, type DType } from "../tensor/index.js";
@@ -53,6 +53,9 @@ export function loadObject(src: string | Uint8Array | ArrayBuffer, opts: Pick<Lo
 }
 
 function bytesOf(src: string | Uint8Array | ArrayBuffer): { bytes: Uint8Array; what: string } {
+  if (typeof src !== "string" && !(src instanceof Uint8Array) && !(src instanceof ArrayBuffer)) {
+    throw new TypeError_(`expected a file path, a Uint8Array or an ArrayBuffer, got ${src === null ? "null" : Array.isArray(src) ? "an array" : typeof src}`);
+  }
   if (typeof src === "string") {
     let bytes: Uint8Array;
     try {
@@ -75,7 +78,7 @@ function readError(file: string, e: unknown): CheckpointError {
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === "ENOENT" ? "ENOENT (no such file)" : code === "EISDIR" ? "EISDIR (it is a directory)" : code === "EACCES" ? "EACCES (permission denied)"
     : code === "ERR_FS_FILE_TOO_LARGE" ? "the file is larger than Node can read into memory (2 GiB)" : code ?? (e as Error).message;
-  return new CheckpointError(`cannot read ${file}: ${why}`, { cause: e });
+  return new CheckpointError(`cannot read ${file === "" ? '""' : file}: ${why}`, { cause: e });
 }
 
 function parse(bytes: Uint8Array, what: string, opts: Pick<LoadOptions, "maxBytes"> = {}): { object: unknown; metadata?: Record<string, string> | null } {
@@ -139,6 +142,9 @@ function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
       `${what}: this is a dict of ${entries.length} entries, not a state dict of tensors: ${listing}. ` +
         `Pick the entry holding the state dict with load(file, { key: "..." }).`,
     );
+  }
+  if (opts.stripPrefix !== undefined && typeof opts.stripPrefix !== "string" && typeof opts.stripPrefix !== "boolean") {
+    throw new TypeError_(`the stripPrefix option must be a string or a boolean, got ${typeof opts.stripPrefix}`);
   }
   const prefix = opts.stripPrefix === true ? "module." : opts.stripPrefix || "";
   const strip = (k: string): string => (prefix && k.startsWith(prefix) ? k.slice(prefix.length) : k);
@@ -218,6 +224,9 @@ export function serialize(stateDict: Map<string, Tensor<DType>>, opts: SaveOptio
   }
   const dtype = opts.dtype ?? "float32";
   if (!["float32", "float16", "bfloat16", "float64"].includes(dtype)) throw new CheckpointError(`cannot store floats as ${dtype}`);
+  if (opts.format !== undefined && opts.format !== "pth" && opts.format !== "safetensors") {
+    throw new CheckpointError(`unknown format ${JSON.stringify(opts.format)}; choose "pth" or "safetensors"`);
+  }
   if (opts.format === "safetensors") return writeSafetensors(stateDict, opts.metadata, dtype);
   if (opts.metadata) throw new CheckpointError("metadata is only stored in safetensors files");
   return writeTorchZip(stateDict as StateDict, dtype);
@@ -243,6 +252,7 @@ function dataProblem(t: Tensor<DType>): string | null {
  * otherwise PyTorch's zip format, readable by `torch.load(path, weights_only=True)`.
  */
 export function save(path: string, stateDict: Map<string, Tensor<DType>>, opts: SaveOptions = {}): void {
+  if (typeof path !== "string" || path === "") throw new TypeError_(`save: the path must be a non-empty string, got ${path === "" ? '""' : typeof path}`);
   const format = opts.format ?? (path.endsWith(".safetensors") ? "safetensors" : "pth");
   const bytes = serialize(stateDict, { ...opts, format });
   try {

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Unzlib } from "fflate";
 import { crc32 } from "../io/zip.js";
-import { TsnnError } from "../errors.js";
+import { TsnnError, TypeError_, ValueError } from "../errors.js";
 import { Tensor } from "../tensor/index.js";
 
 const require = createRequire(import.meta.url);
@@ -306,6 +306,7 @@ function checkPixels(width: number, height: number, maxPixels: number, what: str
  * else becomes RGB: alpha dropped and CMYK converted as PIL's `convert("RGB")` does.
  */
 export function decodeImage(bytes: Uint8Array, what = "<image>", opts: ImageOptions = {}): Image8 {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError_(`decodeImage: expected the file's bytes as a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
   const png = isPngBytes(bytes) ? pngLayout(bytes, what) : null;
   const info = png ?? imageInfo(bytes, what);
   checkPixels(info.width, info.height, opts.maxPixels ?? MAX_IMAGE_PIXELS, what, "the image declares");
@@ -486,6 +487,8 @@ function resamplePass(src: Uint8Array, inW: number, inH: number, c: number, outL
 
 /** Resize to `width` x `height` with PIL's antialiased bilinear (or bicubic) filter, horizontal pass first. */
 export function resizeBilinear(img: Image8, width: number, height: number, filter: Interpolation = "bilinear"): Image8 {
+  if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) throw new ValueError(`height and width must be > 0, got ${width}x${height}`);
+  if (!(filter in FILTERS)) throw new ValueError(`unknown interpolation ${JSON.stringify(filter)}; choose bilinear or bicubic`);
   let { data } = img;
   let w = img.width;
   if (width !== img.width) {
@@ -501,6 +504,7 @@ export function resizeBilinear(img: Image8, width: number, height: number, filte
  * `int(size * long / short)`.
  */
 export function resizeShorter(img: Image8, size: number, filter: Interpolation = "bilinear"): Image8 {
+  if (!(Number.isInteger(size) && size > 0)) throw new ValueError(`resize size must be a positive integer, got ${size}`);
   const [w, h] = shorterTarget(img.width, img.height, size);
   if (w === img.width && h === img.height) return img;
   return resizeBilinear(img, w, h, filter);
@@ -514,6 +518,7 @@ function roundHalfEven(x: number): number {
 
 /** torchvision's `CenterCrop(size)` (offsets `round((H - size) / 2)`, Python rounding). */
 export function centerCrop(img: Image8, size: number): Image8 {
+  if (!(Number.isInteger(size) && size > 0)) throw new ValueError(`crop size must be a positive integer, got ${size}`);
   if (img.width < size || img.height < size) {
     throw new ImageError(`center crop of ${size}x${size} from a ${img.width}x${img.height} image`);
   }
@@ -535,6 +540,11 @@ export function toTensor(img: Image8, mean: number[], std: number[], pad = 0, re
   const c = img.channels;
   const W = img.width + 2 * pad;
   const H = img.height + 2 * pad;
+  const okStats = (xs: number[], positive: boolean): boolean =>
+    Array.isArray(xs) && (xs.length === 1 || xs.length === repeatTo) && xs.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || x > 0));
+  if (!okStats(mean, false)) throw new ValueError(`mean must be 1 or ${repeatTo} finite numbers, got ${JSON.stringify(mean)}`);
+  if (!okStats(std, true)) throw new ValueError(`std must be 1 or ${repeatTo} positive finite numbers, got ${JSON.stringify(std)}`);
+  if (!(Number.isInteger(pad) && pad >= 0)) throw new ValueError(`pad must be a non-negative integer, got ${pad}`);
   if (repeatTo * H * W > MAX_TENSOR_ELEMENTS) {
     throw new ImageError(`a ${W}x${H} image makes a ${repeatTo}x${H}x${W} float tensor, over ${MAX_TENSOR_ELEMENTS} elements (1 GiB); use a transform that resizes (auto, imagenet, cifar)`);
   }
@@ -608,6 +618,8 @@ export function preprocess(img: Image8, t: Transform, opts: ImageOptions & { wha
         throw new ImageError(`${what}: ${img.width}x${img.height} is too large to use without resizing (over ${MAX_TENSOR_ELEMENTS} float elements); use --transform auto, imagenet or cifar`);
       }
       return toTensor(convert(img, 3), [0], [1]);
+    default:
+      throw new ValueError(`unknown transform kind ${JSON.stringify((t as { kind?: unknown })?.kind)}; choose imagenet, eval, cifar, none or custom`);
     case "custom": {
       let im = convert(img, t.grayscale ? 1 : 3);
       if (t.size && (im.width !== t.size || im.height !== t.size)) {
