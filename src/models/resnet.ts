@@ -225,12 +225,15 @@ export class ResNet extends nn.Module {
 
   constructor(block: BlockClass, layers: number[], opts: ResNetOptions = {}) {
     super();
+    opts ??= {};
     const { numClasses = 1000, zeroInitResidual = false, groups = 1, widthPerGroup = 64, normLayer = null } = opts;
     const rswd = opts.replaceStrideWithDilation ?? [false, false, false];
-    if (rswd.length !== 3) {
-      throw new ValueError(`replace_stride_with_dilation should be None or a 3-element tuple, got [${rswd.join(", ")}]`);
+    if (!Array.isArray(rswd) || rswd.length !== 3) {
+      const py = (v: unknown): string => (v === true ? "True" : v === false ? "False" : String(v));
+      const shown = Array.isArray(rswd) ? `[${rswd.map(py).join(", ")}]` : py(rswd);
+      throw new ValueError(`replace_stride_with_dilation should be None or a 3-element tuple, got ${shown}`);
     }
-    if (layers.length !== 4) throw new ValueError(`ResNet: layers must have 4 entries, got [${layers.join(", ")}]`);
+    if (!Array.isArray(layers) || layers.length !== 4) throw new ValueError(`ResNet: layers must have 4 entries, got [${layers.join(", ")}]`);
     this._normLayer = normLayer;
     this.groups = groups;
     this.baseWidth = widthPerGroup;
