@@ -1103,7 +1103,8 @@ export function copyInto(dst: Tensor<DType>, src: Tensor<DType>): void {
   const x = s._storage as any;
   forEachRowImport(dst.shape, [{ offset: dst._offset, strides: dst._strides }, { offset: s._offset, strides: s._strides }], (o0, o1, _2, n, s0, s1) => {
     if (from === to) {
-      for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = x[o1];
+      if (s0 === 1 && s1 === 1 && n > 16) d.set(x.subarray(o1, o1 + n), o0);
+      else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = x[o1];
     } else if (to === "int64") {
       if (from === "bool") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = BigInt(x[o1]);
       else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = toBigInt(x[o1]);
