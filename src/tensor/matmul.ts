@@ -6,7 +6,7 @@ import { RuntimeError } from "../errors.js";
 import { getBackend, sgemm } from "./gemm.js";
 import { ensureMemory, gemmLayout, wasmGemm } from "./wasm/gemm.js";
 import { residentEnd } from "./wasm/resident.js";
-import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { runParallel } from "./wasm/threads.js";
 import { numel } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -66,7 +66,7 @@ function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-/** Products at least this large run one at a time, each split over the threads by `sgemm`. */
+/** Products at least this large run one by one through `sgemm`, which splits each over the threads. */
 const SPLIT_MIN_WORK = 1 << 21;
 /** Below this many multiply-adds a product stays on the JS kernel (as `sgemm` decides). */
 const WASM_MIN_WORK = 16384;
@@ -75,7 +75,9 @@ const WASM_MIN_WORK = 16384;
  * `C[b] = A[b]·B[b]` for `batch` products of `[M,K]·[K,N]` stored row-major at the given offsets
  * (`B[b]` stored as `[N,K]` when `bTransposed`), written contiguously into `out` (or added to it
  * when `accumulate`). Mid-sized products (attention heads, windows) are staged in the kernels'
- * memory once and run whole, one per thread at a time; large ones are split over the threads.
+ * memory together and run back to back on the calling thread (one copy in, one copy out, no
+ * per-product set-up or thread hand-off); large ones go one by one through `sgemm`, which splits
+ * each over the threads.
  */
 export function batchedSgemm(
   M: number,
@@ -91,31 +93,24 @@ export function batchedSgemm(
 ): void {
   const batch = aOffsets.length;
   const work = M * N * K;
-  const threads = getNumThreads();
-  const w = getBackend() === "wasm" && batch > 1 && threads > 1 && work >= WASM_MIN_WORK && work < SPLIT_MIN_WORK && !accumulate ? wasmGemm() : null;
+  const w = getBackend() === "wasm" && batch > 1 && work >= WASM_MIN_WORK && work < SPLIT_MIN_WORK && !accumulate ? wasmGemm() : null;
   if (w) {
     // Staged in chunks of at most ~16M floats of operands and results.
     const per = M * K + K * N + M * N;
     const chunk = Math.max(1, Math.min(batch, Math.floor((1 << 24) / per)));
-    const T = Math.min(threads, chunk);
     const [brs, bcs] = bTransposed ? [1, K] : [N, 1];
     for (let c0 = 0; c0 < batch; c0 += chunk) {
       const n = Math.min(chunk, batch - c0);
-      const L = gemmLayout(n * M, N, K, n * M * K, n * K * N, new Array<number>(T).fill(N), residentEnd());
+      const L = gemmLayout(n * M, N, K, n * M * K, n * K * N, [N], residentEnd());
       ensureMemory(w, L.end);
       const mem = new Float32Array(w.memory.buffer);
       for (let i = 0; i < n; i++) {
         mem.set(a.subarray(aOffsets[c0 + i], aOffsets[c0 + i] + M * K), L.a / 4 + i * M * K);
         mem.set(b.subarray(bOffsets[c0 + i], bOffsets[c0 + i] + K * N), L.b / 4 + i * K * N);
       }
-      for (let i = 0; i < n; i += T) {
-        const jobs: number[][] = [];
-        for (let t = 0; t < T && i + t < n; t++) {
-          const e = i + t;
-          const { pa, pb, spill } = L.scratch[t];
-          jobs.push([M, N, K, L.a + e * M * K * 4, K, L.b + e * K * N * 4, brs, bcs, L.c + e * M * N * 4, N, pa, pb, spill, 0, 0]);
-        }
-        runParallel(w, jobs, "gemm");
+      const { pa, pb, spill } = L.scratch[0];
+      for (let e = 0; e < n; e++) {
+        runParallel(w, [[M, N, K, L.a + e * M * K * 4, K, L.b + e * K * N * 4, brs, bcs, L.c + e * M * N * 4, N, pa, pb, spill, 0, 0]], "gemm");
       }
       out.set(new Float32Array(w.memory.buffer, L.c, n * M * N), c0 * M * N);
     }

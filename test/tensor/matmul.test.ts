@@ -4,7 +4,9 @@
  * Tolerance: single ops, 1e-6 + 1e-6·|y| (sums of ≤ 60 float32 products).
  */
 import { describe, expect, it } from "vitest";
-import { getNumThreads, setNumThreads, Tensor } from "../../src/index.js";
+import { getNumThreads, kernels, setNumThreads, Tensor } from "../../src/index.js";
+
+const { sgemm } = kernels;
 import { baddbmm, bmm, matmul } from "../../src/tensor/matmul.js";
 import { scaledDotProductAttention } from "../../src/tensor/attention.js";
 import { dec, detTensor, expectClose, fixture } from "../helpers.js";
@@ -36,8 +38,8 @@ describe("matmul (PyTorch: torch.matmul)", () => {
   }
 });
 
-describe("batched products on the threads", () => {
-  it("a=[12,49,32] b=[12,32,49] (window attention sizes): one whole product per thread gives each product's single-call bits", () => {
+describe("batched products staged together", () => {
+  it("a=[12,49,32] b=[12,32,49] (window attention sizes): the same bits on 1 and 2 threads, and as sgemm one product at a time", () => {
     const a = detTensor(11, [12, 49, 32]);
     const b = detTensor(22, [12, 32, 49]);
     const before = getNumThreads();
@@ -47,6 +49,9 @@ describe("batched products on the threads", () => {
       setNumThreads(1);
       const single = bmm(a, b);
       expect(Array.from(batched.data)).toEqual(Array.from(single.data));
+      const one = new Float32Array(49 * 49);
+      sgemm(49, 49, 32, { data: a.data, offset: 5 * 49 * 32, rowStride: 32, colStride: 1 }, { data: b.data, offset: 5 * 32 * 49, rowStride: 49, colStride: 1 }, one, 0, 49);
+      expect(Array.from(batched.data.subarray(5 * 49 * 49, 6 * 49 * 49))).toEqual(Array.from(one));
     } finally {
       setNumThreads(before);
     }
