@@ -225,3 +225,24 @@ describe("images: declared size first, PIL's pixel limit, clear errors, CMYK", (
     expect(Buffer.from(ours.data).equals(Buffer.from(pil.data))).toBe(true);
   });
 });
+
+describe("API misuse gets a TsnnError naming the argument, never a raw JS error", () => {
+  const img = { width: 2, height: 2, channels: 3 as const, data: new Uint8Array(12) };
+  const cases: [string, () => unknown, RegExp][] = [
+    ["load(undefined)", () => load(undefined as never), /expected a file path, a Uint8Array or an ArrayBuffer, got undefined/],
+    ["load(bytes, {stripPrefix: 5})", () => load(serialize(new Map([["a", new Tensor(new Float32Array(1), [1])]])), { stripPrefix: 5 as never }), /stripPrefix option must be a string or a boolean/],
+    ["save(undefined, sd)", () => save(undefined as never, new Map()), /save: the path must be a non-empty string/],
+    ["serialize(sd, {format: 'onnx'})", () => serialize(new Map(), { format: "onnx" as never }), /unknown format "onnx"/],
+    ["decodeImage(undefined)", () => vision.decodeImage(undefined as never), /expected the file's bytes as a Uint8Array/],
+    ["resizeBilinear(img, 0, 0)", () => vision.resizeBilinear(img, 0, 0), /height and width must be > 0/],
+    ["centerCrop(img, -1)", () => vision.centerCrop(img, -1), /crop size must be a positive integer/],
+    ["toTensor(img, [], [])", () => vision.toTensor(img, [], []), /mean must be 1 or 3 finite numbers/],
+    ["toTensor(img, [0], [0])", () => vision.toTensor(img, [0], [0]), /std must be 1 or 3 positive finite numbers/],
+    ["preprocess(img, {kind: 'bogus'})", () => vision.preprocess(img, { kind: "bogus" } as never), /unknown transform kind "bogus"/],
+  ];
+  for (const [name, fn, pattern] of cases) {
+    it(name, () => {
+      expect(refusal(fn, TsnnError).message).toMatch(pattern);
+    });
+  }
+});
