@@ -49,8 +49,8 @@ export interface PointwiseKernel {
 
 type InplaceArgs = [inplace?: boolean] | [opts: { inplace?: boolean }];
 
-function inplaceArg(name: string, args: readonly unknown[]): boolean {
-  const a = bindArgs<{ inplace: boolean }>(`${name}.__init__`, args, [["inplace", false]]);
+function inplaceArg(name: string, args: readonly unknown[], required = 1): boolean {
+  const a = bindArgs<{ inplace: boolean }>(`${name}.__init__`, args, [["inplace", false]], required);
   return a.inplace;
 }
 
@@ -410,7 +410,7 @@ export class Threshold extends Module {
     super();
     this.threshold = threshold;
     this.value = value;
-    this.inplace = inplaceArg("Threshold", args);
+    this.inplace = inplaceArg("Threshold", args, 3);
   }
 
   /** The per-element kernel of this layer, for fusion planners. */

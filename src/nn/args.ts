@@ -20,11 +20,12 @@ function snake(name: string): string {
 
 /**
  * Bind `args` (positionals, then optionally one plain options object) to `spec`, as Python binds a
- * call: unknown keywords, too many positionals and a value given twice raise PyTorch's
+ * call: unknown keywords, too many positionals and a value given twice raise Python's
  * `TypeError` text (names in snake_case, as the PyTorch user wrote them). `undefined` positionals
- * take the default.
+ * take the default. `required` counts the positionals before `args` (`self` and the required
+ * arguments), as Python's message counts them.
  */
-export function bindArgs<T = Record<string, any>>(fn: string, args: readonly unknown[], spec: readonly ArgSpec[]): T {
+export function bindArgs<T = Record<string, any>>(fn: string, args: readonly unknown[], spec: readonly ArgSpec[], required = 1): T {
   let positional = args;
   let options: Record<string, unknown> = {};
   if (args.length > 0 && isOptions(args[args.length - 1])) {
@@ -33,7 +34,8 @@ export function bindArgs<T = Record<string, any>>(fn: string, args: readonly unk
   }
   while (positional.length > 0 && positional[positional.length - 1] === undefined) positional = positional.slice(0, -1);
   if (positional.length > spec.length) {
-    throw new TypeError_(`${fn}() takes from 0 to ${spec.length} positional arguments but ${positional.length} were given`);
+    const most = required + spec.length;
+    throw new TypeError_(`${fn}() takes from ${required} to ${most} positional arguments but ${required + positional.length} were given`);
   }
   const out: Record<string, unknown> = {};
   spec.forEach(([name, dflt], i) => {

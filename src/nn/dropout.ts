@@ -22,7 +22,7 @@ export class DropoutNd extends Module {
 
   constructor(...args: DropoutArgs) {
     super();
-    const a = bindArgs<{ p: number; inplace: boolean }>(`${new.target.name}.__init__`, args, [["p", 0.5], ["inplace", false]]);
+    const a = bindArgs<{ p: number; inplace: boolean }>("_DropoutNd.__init__", args, [["p", 0.5], ["inplace", false]]);
     if (!(a.p >= 0 && a.p <= 1)) {
       throw new ValueError(`dropout probability has to be between 0 and 1, but got ${pyFloat(a.p)}`);
     }

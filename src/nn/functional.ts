@@ -273,7 +273,7 @@ export function layerNorm(
     | [opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number }]
     | [weight: Tensor | null, bias: Tensor | null, opts: { eps?: number }]
 ): Tensor {
-  const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("layer_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]]);
+  const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("layer_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]], 2);
   const shape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
   return layerNormKernel(input, shape, a.weight, a.bias, a.eps);
 }
@@ -290,7 +290,7 @@ export function groupNorm(
     | [opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number }]
     | [weight: Tensor | null, bias: Tensor | null, opts: { eps?: number }]
 ): Tensor {
-  const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("group_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]]);
+  const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("group_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]], 2);
   if (input.ndim < 2) wrapDim(1, input.ndim);
   return groupNormKernel(input, numGroups, a.weight, a.bias, a.eps);
 }
@@ -314,7 +314,7 @@ export interface AvgPool2dFnOptions {
 export function avgPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): Tensor {
   const a = bindArgs<Required<AvgPool2dFnOptions>>("avg_pool2d", args, [
     ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true], ["divisorOverride", null],
-  ]);
+  ], 2);
   const stride = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? kernelSize : a.stride;
   if (input.ndim < 3) wrapDim(-3, input.ndim);
   return avgPool2dKernel(input, {
@@ -333,8 +333,7 @@ export function avgPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
  */
 export function maxPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): any {
   const a = bindArgs<{ stride: PoolSize | null; padding: PoolSize; dilation: PoolSize; ceilMode: boolean; returnIndices: boolean }>(
-    "max_pool2d", args, [["stride", null], ["padding", 0], ["dilation", 1], ["ceilMode", false], ["returnIndices", false]],
-  );
+    "max_pool2d", args, [["stride", null], ["padding", 0], ["dilation", 1], ["ceilMode", false], ["returnIndices", false]], 2);
   const stride = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? kernelSize : a.stride;
   const geo = {
     kernel: pair2(kernelSize, "max_pool2d", "kernel_size"),
@@ -370,7 +369,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize2): Ten
 export function adaptiveMaxPool2d(
   input: Tensor, outputSize: AdaptiveSize2, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]
 ): any {
-  const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool2d", args, [["returnIndices", false]]);
+  const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool2d", args, [["returnIndices", false]], 2);
   if (input.ndim !== 3 && input.ndim !== 4) return adaptiveMaxPool2dKernel(input, [0, 0]);
   const { output, indices } = adaptiveMaxPool2dKernel(input, adaptiveSize(input, outputSize));
   return a.returnIndices ? [output, indices] : output;
@@ -386,7 +385,7 @@ export function pad(
   pad: readonly number[],
   ...args: [mode?: PadNdMode, value?: number | null] | [opts: { mode?: PadNdMode; value?: number | null }] | [mode: PadNdMode, opts: { value?: number | null }]
 ): Tensor {
-  const a = bindArgs<{ mode: PadNdMode; value: number | null }>("pad", args, [["mode", "constant"], ["value", null]]);
+  const a = bindArgs<{ mode: PadNdMode; value: number | null }>("pad", args, [["mode", "constant"], ["value", null]], 2);
   if (a.mode !== "constant" && a.value !== null && a.value !== 0) {
     throw new RuntimeError(`Padding mode "${a.mode}" doesn't take in value argument`);
   }
@@ -492,7 +491,7 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
 
 /** `y = x·Wᵀ + b` (PyTorch: `F.linear(input, weight, bias=None)`). */
 export function linear(input: Tensor, weight: Tensor, ...args: [bias?: Tensor | null] | [opts: { bias?: Tensor | null }]): Tensor {
-  const a = bindArgs<{ bias: Tensor | null }>("linear", args, [["bias", null]]);
+  const a = bindArgs<{ bias: Tensor | null }>("linear", args, [["bias", null]], 2);
   return linearKernel(input, weight, a.bias);
 }
 
@@ -510,7 +509,7 @@ export interface Conv2dFnOptions {
  * groups=1)`); `padding` may be `"same"` or `"valid"`.
  */
 export function conv2d(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
-  const a = bindArgs<Required<Conv2dFnOptions>>("conv2d", args, [["bias", null], ["stride", 1], ["padding", 0], ["dilation", 1], ["groups", 1]]);
+  const a = bindArgs<Required<Conv2dFnOptions>>("conv2d", args, [["bias", null], ["stride", 1], ["padding", 0], ["dilation", 1], ["groups", 1]], 2);
   const padding = typeof a.padding === "string" ? a.padding : pair2(a.padding, "conv2d", "padding");
   return conv2dKernel(input, weight, a.bias, {
     stride: pair2(a.stride, "conv2d", "stride"),
@@ -535,7 +534,7 @@ export interface BatchNormFnOptions {
  * given, are updated in place.
  */
 export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, ...args: unknown[]): Tensor {
-  const a = bindArgs<Required<BatchNormFnOptions>>("batch_norm", args, [["weight", null], ["bias", null], ["training", false], ["momentum", 0.1], ["eps", 1e-5]]);
+  const a = bindArgs<Required<BatchNormFnOptions>>("batch_norm", args, [["weight", null], ["bias", null], ["training", false], ["momentum", 0.1], ["eps", 1e-5]], 3);
   return batchNormKernel(input, { runningMean, runningVar, weight: a.weight, bias: a.bias, training: a.training, momentum: a.momentum, eps: a.eps });
 }
 
@@ -610,7 +609,7 @@ export function hardtanh(input: Tensor, ...args: unknown[]): Tensor {
 
 /** `x <= threshold ? value : x` (PyTorch: `F.threshold(input, threshold, value, inplace=False)`). */
 export function threshold(input: Tensor, threshold: number, value: number, ...args: InplaceFnArgs): Tensor {
-  const a = bindArgs<{ inplace: boolean }>("threshold", args, [["inplace", false]]);
+  const a = bindArgs<{ inplace: boolean }>("threshold", args, [["inplace", false]], 3);
   return _unary("threshold", input, a.inplace, thresholdKernel, threshold, value);
 }
 
@@ -831,7 +830,7 @@ export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
  * around c)^beta`, the window zero-padded by `size/2` before and `(size-1)/2` after.
  */
 export function localResponseNorm(input: Tensor, size: number, ...args: unknown[]): Tensor {
-  const a = bindArgs<{ alpha: number; beta: number; k: number }>("local_response_norm", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]]);
+  const a = bindArgs<{ alpha: number; beta: number; k: number }>("local_response_norm", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]], 2);
   if (input.ndim < 3) {
     throw new ValueError(`Expected 3D or higher dimensionality                          input (got ${input.ndim} dimensions)`);
   }
@@ -882,7 +881,7 @@ function as2d(input: Tensor, fn: string): Tensor {
 export function avgPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): Tensor {
   const a = bindArgs<{ stride: PoolSize | null; padding: PoolSize; ceilMode: boolean; countIncludePad: boolean }>("avg_pool1d", args, [
     ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true],
-  ]);
+  ], 2);
   const k = single(kernelSize, "avg_pool1d", "kernel_size");
   const s = a.stride === null ? k : single(a.stride, "avg_pool1d", "stride");
   const p = single(a.padding, "avg_pool1d", "padding");
@@ -898,8 +897,7 @@ export function avgPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
  */
 export function maxPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[]): any {
   const a = bindArgs<{ stride: PoolSize | null; padding: PoolSize; dilation: PoolSize; ceilMode: boolean; returnIndices: boolean }>(
-    "max_pool1d", args, [["stride", null], ["padding", 0], ["dilation", 1], ["ceilMode", false], ["returnIndices", false]],
-  );
+    "max_pool1d", args, [["stride", null], ["padding", 0], ["dilation", 1], ["ceilMode", false], ["returnIndices", false]], 2);
   const k = single(kernelSize, "max_pool1d", "kernel_size");
   const s = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? k : single(a.stride, "max_pool1d", "stride");
   const geo = {
@@ -930,7 +928,7 @@ export function adaptiveAvgPool1d(input: Tensor, outputSize: number | readonly n
 export function adaptiveMaxPool1d(
   input: Tensor, outputSize: number | readonly number[], ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]
 ): any {
-  const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool1d", args, [["returnIndices", false]]);
+  const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool1d", args, [["returnIndices", false]], 2);
   const o = single(outputSize, "adaptive_max_pool1d", "output_size");
   const { output, indices } = adaptiveMaxPool2dKernel(as2d(input, "adaptive_max_pool1d"), [1, o]);
   return a.returnIndices ? [output.squeeze(-2), indices.squeeze(-2)] : output.squeeze(-2);

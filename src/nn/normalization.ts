@@ -34,7 +34,7 @@ export class LayerNorm extends Module {
     ...args: [eps?: number, elementwiseAffine?: boolean] | [eps: number, opts: LayerNormOptions] | [opts: LayerNormOptions]
   ) {
     super();
-    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", args, [["eps", 1e-5], ["elementwiseAffine", true], ["bias", true]]);
+    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", args, [["eps", 1e-5], ["elementwiseAffine", true], ["bias", true]], 2);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ValueError(`LayerNorm: normalized_shape must be non-negative integers, got ${pyRepr(this.normalizedShape)}`);
@@ -93,7 +93,7 @@ export class GroupNorm extends Module {
     ...args: [eps?: number, affine?: boolean] | [eps: number, opts: GroupNormOptions] | [opts: GroupNormOptions]
   ) {
     super();
-    const a = bindArgs<Required<GroupNormOptions>>("GroupNorm.__init__", args, [["eps", 1e-5], ["affine", true]]);
+    const a = bindArgs<Required<GroupNormOptions>>("GroupNorm.__init__", args, [["eps", 1e-5], ["affine", true]], 3);
     if (numGroups === 0) throw new ValueError("integer modulo by zero");
     if (numChannels % numGroups !== 0) throw new ValueError("num_channels must be divisible by num_groups");
     this.numGroups = numGroups;
@@ -141,7 +141,7 @@ export class LocalResponseNorm extends Module {
     ...args: [alpha?: number, beta?: number, k?: number] | [opts: { alpha?: number; beta?: number; k?: number }]
   ) {
     super();
-    const a = bindArgs<{ alpha: number; beta: number; k: number }>("LocalResponseNorm.__init__", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]]);
+    const a = bindArgs<{ alpha: number; beta: number; k: number }>("LocalResponseNorm.__init__", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]], 2);
     this.size = size;
     this.alpha = a.alpha;
     this.beta = a.beta;

@@ -160,7 +160,7 @@ export class AvgPool2d extends Module {
     super();
     const a = bindArgs<Required<AvgPool2dOptions>>("AvgPool2d.__init__", args, [
       ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true], ["divisorOverride", null],
-    ]);
+    ], 2);
     this.kernelSize = kernelSize;
     this.stride = a.stride ?? kernelSize;
     this.padding = a.padding;
@@ -191,7 +191,7 @@ export class AdaptiveMaxPool2d extends Module {
 
   constructor(outputSize: AdaptiveSize, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]) {
     super();
-    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool2d.__init__", args, [["returnIndices", false]]).returnIndices;
+    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool2d.__init__", args, [["returnIndices", false]], 2).returnIndices;
     const sizes = adaptivePair(outputSize);
     if (sizes.some((s) => s !== null && (!Number.isInteger(s) || s < 0))) {
       throw new ValueError(`${this._getName()}: output_size must be non-negative integers or None, got ${pyRepr(outputSize as any)}`);
@@ -230,7 +230,7 @@ export class AvgPool1d extends Module {
     super();
     const a = bindArgs<{ stride: Size1 | null; padding: Size1; ceilMode: boolean; countIncludePad: boolean }>("AvgPool1d.__init__", args, [
       ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true],
-    ]);
+    ], 2);
     this.kernelSize = tuple1(kernelSize);
     this.stride = tuple1(a.stride ?? kernelSize);
     this.padding = tuple1(a.padding);
@@ -263,7 +263,7 @@ export class MaxPool1d extends Module {
     super();
     const a = bindArgs<{ stride: Size1 | null; padding: Size1; dilation: Size1; returnIndices: boolean; ceilMode: boolean }>("MaxPool1d.__init__", args, [
       ["stride", null], ["padding", 0], ["dilation", 1], ["returnIndices", false], ["ceilMode", false],
-    ]);
+    ], 2);
     this.kernelSize = kernelSize;
     this.stride = a.stride ?? kernelSize;
     this.padding = a.padding;
@@ -310,7 +310,7 @@ export class AdaptiveMaxPool1d extends Module {
   constructor(outputSize: Size1, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]) {
     super();
     this.outputSize = outputSize;
-    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool1d.__init__", args, [["returnIndices", false]]).returnIndices;
+    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool1d.__init__", args, [["returnIndices", false]], 2).returnIndices;
   }
 
   override forward(x: Tensor): any {

@@ -96,7 +96,7 @@ describe("in-place activations and dropout", () => {
       const before = x.clone();
       const v0 = x._version;
       const y = new Cls().call(x);
-      expect(y).not.toBe(x);
+      expect(y === x, "a new tensor").toBe(false);
       expect(x.data).toEqual(before.data);
       const z = new Cls({ inplace: true }).call(x);
       expect(z).toBe(x);
