@@ -97,3 +97,5 @@ export { flatten, reshape, transpose, permute, unsqueeze, squeeze, narrow, selec
 export { MobileNetV2, mobilenet_v2, MobileNetV3, mobilenet_v3_large, mobilenet_v3_small, MNASNet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, ShuffleNetV2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0 } from "./models/index.js";
 export { isnan, isinf, isfinite, bitwiseNot, remainder, floorDivide, equal } from "./tensor/index.js";
 export { sort, argsort } from "./tensor/index.js";
+export { matmul, bmm, baddbmm, scaledDotProductAttention } from "./tensor/index.js";
+export { empty, emptyLike } from "./tensor/index.js";
