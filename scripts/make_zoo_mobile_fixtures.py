@@ -118,6 +118,9 @@ def ops():
         ("p_low", err(lambda: stochastic_depth(x, -0.25, "row"))),
         ("mode", err(lambda: stochastic_depth(x, 0.5, "rows"))),
         ("mlp_empty", err(lambda: MLP(4, []))),
+        ("se_too_many", err(lambda: SqueezeExcitation(4, 2, nn.ReLU, nn.Sigmoid, nn.ReLU))),
+        ("mlp_too_many", err(lambda: MLP(4, [2], None, nn.ReLU, True, True, 0.0, 1))),
+        ("cna_unknown_keyword", err(lambda: Conv2dNormActivation(4, 6, kernel=3))),
     ])
     return {"torch": torch.__version__, "printouts": prints, "stateDictKeys": keys, "forwards": forwards, "errors": errors}
 

@@ -31,7 +31,7 @@ export class _InvertedResidual extends nn.Module {
     ...args: PositionalOrOptions<[bnMomentum: number], { bnMomentum?: number }>
   ) {
     super();
-    const { bnMomentum } = bindArgs<{ bnMomentum: number }>("_InvertedResidual.__init__", args, [["bnMomentum", 0.1]]);
+    const { bnMomentum } = bindArgs<{ bnMomentum: number }>("_InvertedResidual.__init__", args, [["bnMomentum", 0.1]], 6);
     if (stride !== 1 && stride !== 2) throw new ValueError(`stride should be 1 or 2 instead of ${stride}`);
     if (kernelSize !== 3 && kernelSize !== 5) throw new ValueError(`kernel_size should be 3 or 5 instead of ${kernelSize}`);
     const midCh = inCh * expansionFactor;
@@ -112,7 +112,7 @@ export class MNASNet extends nn.Module {
     const { numClasses, dropout } = bindArgs<Required<MNASNetOptions>>("MNASNet.__init__", args, [
       ["numClasses", 1000],
       ["dropout", 0.2],
-    ]);
+    ], 2);
     if (!(alpha > 0.0)) throw new ValueError(`alpha should be greater than 0.0 instead of ${nn.pyFloat(alpha)}`);
     this.alpha = alpha;
     this.numClasses = numClasses;

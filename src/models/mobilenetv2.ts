@@ -52,7 +52,7 @@ export class InvertedResidual extends nn.Module {
     const { expandRatio, normLayer } = bindArgs<{ expandRatio: number; normLayer: LayerFactory | null }>("InvertedResidual.__init__", args, [
       ["expandRatio", undefined],
       ["normLayer", null],
-    ]);
+    ], 4);
     if (expandRatio === undefined) throw new TypeError_("InvertedResidual.__init__() missing 1 required positional argument: 'expand_ratio'");
     this.stride = stride;
     if (stride !== 1 && stride !== 2) throw new ValueError(`stride should be 1 or 2 insted of ${stride}`);

@@ -154,7 +154,7 @@ export class MobileNetV3 extends nn.Module {
       ["block", null],
       ["normLayer", null],
       ["dropout", 0.2],
-    ]);
+    ], 3);
     const { numClasses, dropout } = opts;
     if (!invertedResidualSetting || invertedResidualSetting.length === 0) {
       throw new ValueError("The inverted_residual_setting should not be empty");

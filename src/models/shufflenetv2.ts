@@ -121,7 +121,7 @@ export class ShuffleNetV2 extends nn.Module {
     const { numClasses, invertedResidual } = bindArgs<Required<ShuffleNetV2Options>>("ShuffleNetV2.__init__", args, [
       ["numClasses", 1000],
       ["invertedResidual", InvertedResidual],
-    ]);
+    ], 3);
     if (stagesRepeats.length !== 3) throw new ValueError("expected stages_repeats as list of 3 positive ints");
     if (stagesOutChannels.length !== 5) throw new ValueError("expected stages_out_channels as list of 5 positive ints");
     this._stageOutChannels = [...stagesOutChannels];

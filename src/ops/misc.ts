@@ -110,7 +110,7 @@ export class Conv2dNormActivation extends nn.Sequential {
       ["dilation", 1],
       ["inplace", true],
       ["bias", null],
-    ]);
+    ], 3);
     const { kernelSize, stride, groups, dilation, normLayer, activationLayer, inplace } = a;
     let padding = a.padding;
     if (padding === null) {
@@ -159,7 +159,7 @@ export class SqueezeExcitation extends nn.Module {
     const { activation, scaleActivation } = bindArgs<Required<SqueezeExcitationOptions>>("SqueezeExcitation.__init__", args, [
       ["activation", nn.ReLU],
       ["scaleActivation", nn.Sigmoid],
-    ]);
+    ], 3);
     this.avgpool = new nn.AdaptiveAvgPool2d(1);
     this.fc1 = new nn.Conv2d(inputChannels, squeezeChannels, 1);
     this.fc2 = new nn.Conv2d(squeezeChannels, inputChannels, 1);
@@ -215,7 +215,7 @@ export class MLP extends nn.Sequential {
       ["inplace", true],
       ["bias", true],
       ["dropout", 0.0],
-    ]);
+    ], 3);
     if (hiddenChannels.length === 0) throw new IndexError("list index out of range");
     const dropoutOpts = inplace === null ? {} : { inplace };
     const layers: nn.Module[] = [];
