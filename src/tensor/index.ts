@@ -17,7 +17,7 @@ export { scaledDotProductAttention, attentionKernel, type AttentionMask, type Sd
 export { cat, stack, split, chunk, unbind, flip, roll, repeat, tril, triu, gather, indexSelect, meshgrid, nonzero, flatten, reshape, transpose, permute, unsqueeze, squeeze, narrow, select } from "./ops/manip.js";
 export { where, maskedFill, resultType, add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, neg, abs, exp, log, log1p, sqrt, rsqrt, sigmoid, tanh, erf, sin, cos, floor, ceil, round, sign, clamp, isnan, isinf, isfinite, bitwiseNot, remainder, floorDivide, equal, type Operand } from "./ops/elementwise.js";
 export { sum, mean, variance, std, prod, amax, amin, max, min, maxDim, minDim, norm, logsumexp, cumsum, argmax, argmin, all, any, softmax, logSoftmax, sort, argsort, type SortOptions, type Dims, type ReduceOptions, type VarOptions, type ValuesIndices } from "./ops/reduce.js";
-export { arange, linspace, eye, zerosLike, onesLike, fullLike, randLike, randnLike } from "./ops/creation.js";
+export { arange, linspace, eye, zerosLike, onesLike, fullLike, randLike, randnLike, emptyLike } from "./ops/creation.js";
 export { type IndexSpec } from "./ops/indexing.js";
 export { reluKernel, relu6Kernel, leakyReluKernel, eluKernel, sigmoidKernel, tanhKernel, siluKernel, hardswishKernel, hardsigmoidKernel, geluKernel } from "./activation.js";
 export { padNd, type PadNdMode } from "./pad.js";

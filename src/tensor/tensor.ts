@@ -277,6 +277,37 @@ export class Tensor<D extends DType = "float32"> {
     return this._bumpVersion();
   }
 
+  /** Fill with zeros in place (PyTorch: `zero_`). */
+  zero_(): this {
+    return this.fill_(0);
+  }
+
+  /** Fill with uniform values in `[low, high)` from the generator, in place (PyTorch: `uniform_`). */
+  uniform_(low = 0, high = 1, opts: { generator?: Generator } = {}): this {
+    const g = opts.generator ?? defaultGenerator;
+    return this._fillFrom(g.fillUniform(new Float32Array(this.numel()), low, high));
+  }
+
+  /** Fill with normal values, in place (PyTorch: `normal_(mean, std)`). */
+  normal_(mean = 0, std = 1, opts: { generator?: Generator } = {}): this {
+    const g = opts.generator ?? defaultGenerator;
+    return this._fillFrom(g.fillNormal(new Float32Array(this.numel()), mean, std));
+  }
+
+  /** Fill with 1 with probability `p`, else 0, in place (PyTorch: `bernoulli_(p)`). */
+  bernoulli_(p = 0.5, opts: { generator?: Generator } = {}): this {
+    const g = opts.generator ?? defaultGenerator;
+    const u = g.fillUniform(new Float32Array(this.numel()), 0, 1);
+    for (let i = 0; i < u.length; i++) u[i] = u[i] < p ? 1 : 0;
+    return this._fillFrom(u);
+  }
+
+  private _fillFrom(values: Float32Array): this {
+    if (this.dtype !== "float32") throw new RuntimeError(`random fill is only implemented for float32 tensors, got ${this.dtype}`);
+    copyInto(this as Tensor<DType>, new Tensor(values, this.shape));
+    return this._bumpVersion();
+  }
+
   /**
    * Same values, new shape; one dimension may be `-1`. A view when the strides allow it, else a
    * copy (PyTorch: `reshape`).
@@ -1278,6 +1309,14 @@ function filled(shape: number[], value: number, dtype: DType = "float32"): Tenso
 export function zeros(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
 export function zeros<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
 export function zeros(...args: unknown[]): Tensor<DType> {
+  const { shape, opts } = shapeArgs<CreateOptions>(args);
+  return filled(shape, 0, opts.dtype);
+}
+
+/** An uninitialised tensor in PyTorch; zero-filled here (PyTorch: `torch.empty`); shape and options as `zeros`. */
+export function empty(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
+export function empty<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
+export function empty(...args: unknown[]): Tensor<DType> {
   const { shape, opts } = shapeArgs<CreateOptions>(args);
   return filled(shape, 0, opts.dtype);
 }

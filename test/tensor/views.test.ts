@@ -235,3 +235,21 @@ describe("iteration", () => {
     expect(rows[1]._storage).toBe(x._storage);
   });
 });
+
+describe("in-place fills", () => {
+  it("zero_, uniform_, normal_, bernoulli_ write only the view and bump the version", () => {
+    const x = ones(4, 6);
+    const v = x._version;
+    x.get(":", "::2").zero_();
+    expect(x.get(0).toArray()).toEqual([0, 1, 0, 1, 0, 1]);
+    x.get(":", 1).uniform_(2, 3, { generator: new Generator(3) });
+    const u = x.get(":", 1).toArray() as number[];
+    expect(u.every((a) => a >= 2 && a < 3)).toBe(true);
+    const b = zeros(1000).bernoulli_(0.25, { generator: new Generator(4) });
+    expect(Math.abs(b.mean().item() - 0.25)).toBeLessThan(0.05);
+    const n = zeros(2000).normal_(1, 2, { generator: new Generator(5) });
+    expect(Math.abs(n.mean().item() - 1)).toBeLessThan(0.2);
+    expect(Math.abs(n.std().item() - 2)).toBeLessThan(0.2);
+    expect(x._version).toBe(v + 2);
+  });
+});

@@ -93,6 +93,11 @@ export function zerosLike<D extends DType>(x: Tensor<D>, opts: CreateOptions = {
   return full(x.shape, 0, { dtype: opts.dtype ?? x.dtype }) as Tensor<DType> as Tensor<D>;
 }
 
+/** Shaped like `x`, zero-filled (PyTorch: `torch.empty_like`, uninitialised there). */
+export function emptyLike<D extends DType>(x: Tensor<D>, opts: CreateOptions = {}): Tensor<D> {
+  return zerosLike(x, opts);
+}
+
 /** Ones shaped like `x` (PyTorch: `torch.ones_like`). */
 export function onesLike<D extends DType>(x: Tensor<D>, opts: CreateOptions = {}): Tensor<D> {
   return full(x.shape, 1, { dtype: opts.dtype ?? x.dtype }) as Tensor<DType> as Tensor<D>;
