@@ -121,3 +121,21 @@ describe("wasm: depthwise conv2d reads and writes arena buffers in place", () =>
     });
   });
 });
+
+describe("wasm: depthwise conv2d splits channels over the threads without changing a bit", () => {
+  it("x=[2,48,40,37] w=[96,1,5,5] s=2 p=2 bn+relu: 2 threads give the 1-thread bits", () => {
+    const x = rnd([2, 48, 40, 37]), wt = rnd([96, 1, 5, 5]);
+    const args: kernels.Conv2dArgs = { stride: [2, 2], padding: [2, 2], groups: 48 };
+    const epi = { scale: Float64Array.from(rnd([96]).data), shift: Float64Array.from(rnd([96]).data), relu: true };
+    const threads = kernels.getNumThreads();
+    try {
+      const y = [1, 2].map((t) => {
+        kernels.setNumThreads(t);
+        return withBackend("wasm", () => depthwiseConv2d(x, wt, null, args, epi));
+      });
+      sameBits(y[1].data, y[0].data);
+    } finally {
+      kernels.setNumThreads(threads);
+    }
+  });
+});
