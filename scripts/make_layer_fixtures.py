@@ -101,7 +101,7 @@ MODULES = [
     ["InstanceNorm1d", [3], {}], ["InstanceNorm2d", [4], {"affine": True, "track_running_stats": True}], ["InstanceNorm3d", [2], {"eps": 1e-3, "momentum": 0.2}],
     ["LocalResponseNorm", [2], {}], ["LocalResponseNorm", [3, 1e-3, 0.5, 2.0], {}],
     ["AvgPool1d", [3], {}], ["AvgPool1d", [3, 2, 1, True, False], {}], ["MaxPool1d", [3], {}], ["MaxPool1d", [2, 1, 1, 2, True, True], {}],
-    ["AdaptiveAvgPool1d", [5], {}], ["AdaptiveMaxPool1d", [3, True], {}],
+    ["AdaptiveAvgPool1d", [5], {}], ["AdaptiveMaxPool1d", [3, True], {}], ["ChannelShuffle", [3], {}],
 ]
 
 
@@ -213,6 +213,8 @@ FORWARD = [
     [["MaxPool1d", [2, 1, 1, 2, True, True], {}], [2, 3, 10], 1.0],
     [["AdaptiveAvgPool1d", [4], {}], [2, 3, 10], 1.0],
     [["AdaptiveMaxPool1d", [4, True], {}], [3, 10], 1.0],
+    [["ChannelShuffle", [3], {}], [2, 6, 2, 3], 1.0],
+    [["ChannelShuffle", [2], {}], [2, 4, 5], 1.0],
 ]
 
 ACTIVATIONS = [["Sigmoid", [], {}], ["Tanh", [], {}], ["SiLU", [], {}], ["GELU", [], {}], ["GELU", [], {"approximate": "tanh"}],
@@ -420,6 +422,8 @@ def errors():
         "InstanceNorm2d(3) x=[2,3]": lambda: nn.InstanceNorm2d(3)(z(2, 3)),
         "InstanceNorm1d(3) x=[1,3,1] train": lambda: nn.InstanceNorm1d(3)(z(1, 3, 1)),
         "LocalResponseNorm(2) x=[2,3]": lambda: nn.LocalResponseNorm(2)(z(2, 3)),
+        "ChannelShuffle(4) x=[1,6,2,2]": lambda: nn.ChannelShuffle(4)(z(1, 6, 2, 2)),
+        "ChannelShuffle(2) x=[6]": lambda: nn.ChannelShuffle(2)(z(6)),
     }
     return {k: err(f) for k, f in cases.items()}
 

@@ -948,3 +948,31 @@ export function instanceNorm(input: Tensor, ...args: unknown[]): Tensor {
   if (input.ndim < 2) wrapDim(1, input.ndim);
   return groupNormKernel(input, input.shape[1], a.weight, a.bias, a.eps);
 }
+
+/**
+ * Interleave the channels of `[N, C, *]` across `groups` (PyTorch: `F.channel_shuffle(input,
+ * groups)`): channel `g·(C/groups) + k` moves to `k·groups + g`.
+ */
+export function channelShuffle(input: Tensor, groups: number): Tensor {
+  if (input.ndim <= 2) {
+    throw new RuntimeError(`channel_shuffle expects input with > 2 dims, but got input with sizes [${input.shape.join(", ")}]`);
+  }
+  if (!(groups > 0)) throw new RuntimeError(`Number of groups to divide channels in must be positive. Value of groups:${groups}`);
+  const [n, c] = input.shape;
+  if (c % groups !== 0) {
+    throw new RuntimeError(`Number of channels must be divisible by groups. Got ${c} channels and ${groups} groups.`);
+  }
+  const per = c / groups;
+  const inner = input.numel() / Math.max(n * c, 1);
+  const src = flat(input);
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < groups; g++) {
+      for (let k = 0; k < per; k++) {
+        const from = (b * c + g * per + k) * inner;
+        out.set(src.subarray(from, from + inner), (b * c + k * groups + g) * inner);
+      }
+    }
+  }
+  return new Tensor(out, input.shape);
+}

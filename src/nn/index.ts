@@ -21,6 +21,7 @@ export { PixelShuffle, PixelUnshuffle } from "./pixelshuffle.js";
 export { InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, InstanceNormBase, type InstanceNormOptions } from "./instancenorm.js";
 export { LocalResponseNorm } from "./normalization.js";
 export { AvgPool1d, MaxPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d, type Size1 } from "./pooling.js";
+export { ChannelShuffle } from "./channelshuffle.js";
 export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
 export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";

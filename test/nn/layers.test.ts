@@ -165,6 +165,8 @@ describe("layer error texts equal PyTorch's", () => {
     "InstanceNorm2d(3) x=[2,3]": () => new nn.InstanceNorm2d(3).call(z(2, 3)),
     "InstanceNorm1d(3) x=[1,3,1] train": () => new nn.InstanceNorm1d(3).call(z(1, 3, 1)),
     "LocalResponseNorm(2) x=[2,3]": () => new nn.LocalResponseNorm(2).call(z(2, 3)),
+    "ChannelShuffle(4) x=[1,6,2,2]": () => new nn.ChannelShuffle(4).call(z(1, 6, 2, 2)),
+    "ChannelShuffle(2) x=[6]": () => new nn.ChannelShuffle(2).call(z(6)),
   };
   for (const [name, fn] of Object.entries(cases)) {
     it(name, () => {
