@@ -386,12 +386,13 @@ export function program(): Command {
     .command("summary")
     .description("torchinfo-style table: output shapes, parameters, mult-adds (from a real forward)")
     .argument("<arch>", archHelp())
-    .option("--input <shape>", "input shape, comma separated", inputShape, [1, 3, 224, 224])
+    .option("--input <shape>", "input shape, comma separated (default: 1,3,S,S with S the builder's eval crop size, 224 for most)", inputShape)
     .option("--num-classes <n>", "classifier outputs", intArg("--num-classes", MAX_CLASSES))
     .option("--cifar", "ResNets: CIFAR-style stem")
     .option("--depth <n>", "rows down to this depth", intArg("--depth", 100), 3)
-    .action((arch: string, o: BuildOptions & { input: number[]; depth: number }) => {
-      console.log(summary(build(arch, o), o.input, { depth: o.depth }).toString());
+    .action((arch: string, o: BuildOptions & { input?: number[]; depth: number }) => {
+      const crop = o.cifar ? 32 : entryFor(arch).transforms.cropSize;
+      console.log(summary(build(arch, o), o.input ?? [1, 3, crop, crop], { depth: o.depth }).toString());
     });
   cmd
     .command("infer")
