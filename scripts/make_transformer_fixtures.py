@@ -370,6 +370,12 @@ def models_main():
         if family == "vit":
             out["small"] = small_vits()
             out["errors"] = [{"kwargs": {"imageSize": 50}, "builder": "vit_b_32", "error": err(lambda: tvm.vit_b_32(image_size=50))}]
+            v = tvm.vit_b_32(image_size=64)
+            out["forwardErrors"] = [
+                {"what": "image height", "input": [1, 3, 32, 64], "error": err(lambda: v(torch.zeros(1, 3, 32, 64)))},
+                {"what": "image width", "input": [1, 3, 64, 32], "error": err(lambda: v(torch.zeros(1, 3, 64, 32)))},
+                {"what": "encoder input dims", "module": "encoder", "input": [2, 3], "error": err(lambda: v.encoder(torch.zeros(2, 3)))},
+            ]
         if family == "swin":
             attn = tvm.swin_transformer.ShiftedWindowAttentionV2(16, [8, 8], [0, 0], 2)
             out["v2Buffers"] = {"relative_coords_table": enc(attn.relative_coords_table),

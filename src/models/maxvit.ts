@@ -274,7 +274,7 @@ export class PartitionAttentionLayer extends nn.Module {
     const gh = Math.floor(this.gridSize[0] / this.p);
     const gw = Math.floor(this.gridSize[1] / this.p);
     if (this.gridSize[0] % this.p !== 0 || this.gridSize[1] % this.p !== 0) {
-      throw new ValueError(
+      throw new nn.AssertionError(
         `Grid size must be divisible by partition size. Got grid size of ${nn.pyRepr(this.gridSize)} and partition size of ${this.p}`,
       );
     }

@@ -53,6 +53,18 @@ describe("vision_transformer: init as torchvision", () => {
   }
 });
 
+describe("vision_transformer: forward errors as torchvision's (AssertionError)", () => {
+  const m = nn.init.skipInit(() => vit.vit_b_32({ imageSize: 64 }));
+  for (const e of fx.forwardErrors) {
+    it(`${e.what}: x=[${e.input}]`, () => {
+      const x = new Tensor(new Float32Array(e.input.reduce((a: number, b: number) => a * b, 1)), e.input);
+      const target = e.module === "encoder" ? m.encoder : m;
+      expect(() => target.call(x)).toThrow(nn.AssertionError);
+      expect(() => target.call(x)).toThrow(e.error);
+    });
+  }
+});
+
 describe("vision_transformer: eval logits for redrawn weights", () => {
   for (const c of fx.logits) {
     it(`${c.builder}(${JSON.stringify(c.kwargs)}) x=[${c.input[1]}]`, () => {
