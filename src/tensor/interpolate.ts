@@ -106,7 +106,8 @@ export function interpolate(
   if (inSp.some((d) => d <= 0) || size.some((d) => d <= 0)) {
     const names = sp === 1 ? ["W"] : ["H", "W"];
     const fmt = (v: readonly number[]) => v.map((d, i) => `${names[i]}: ${d}`).join(", ");
-    throw new RuntimeError(`Input and output sizes should be greater than 0, but got input (${fmt(inSp)}) output (${fmt(size)})`);
+    const and = sp === 1 ? " and" : "";
+    throw new RuntimeError(`Input and output sizes should be greater than 0, but got input (${fmt(inSp)})${and} output (${fmt(size)})`);
   }
   const planes = x.shape.slice(0, x.ndim - sp).reduce((a, b) => a * b, 1);
   const [ih, iw] = sp === 1 ? [1, inSp[0]] : inSp;
