@@ -373,6 +373,14 @@ function decodeJpeg(bytes: Uint8Array, info: ImageInfo): Image8 {
   try {
     if (!src || !dst || !handle) throw new Error(`out of WebAssembly memory for a ${info.width}x${info.height} image`);
     new Uint8Array(tj.memory.buffer, src, bytes.length).set(bytes);
+    const meta = tj.malloc(16);
+    try {
+      if (!meta || tj.tjDecompressHeader3(handle, src, bytes.length, meta, meta + 4, meta + 8, meta + 12) !== 0) throw new Error("libjpeg-turbo could not read its header");
+      const [w, h] = new Uint32Array(tj.memory.buffer, meta, 2);
+      if (w !== info.width || h !== info.height) throw new Error(`libjpeg-turbo reads a ${w}x${h} image, the frame header says ${info.width}x${info.height}`);
+    } finally {
+      if (meta) tj.free(meta);
+    }
     const status = tj.tjDecompress2(handle, src, bytes.length, dst, info.width, info.width * channels, info.height, format, 0);
     if (status !== 0) throw new Error("libjpeg-turbo could not decode it");
     const px = new Uint8Array(tj.memory.buffer, dst, outSize);
