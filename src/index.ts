@@ -99,3 +99,4 @@ export { isnan, isinf, isfinite, bitwiseNot, remainder, floorDivide, equal } fro
 export { sort, argsort } from "./tensor/index.js";
 export { matmul, bmm, baddbmm, scaledDotProductAttention } from "./tensor/index.js";
 export { empty, emptyLike } from "./tensor/index.js";
+export * as optim from "./optim/index.js";

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Fixtures for tsnn's training side (optimizers, LR schedulers, losses, autograd errors), from PyTorch.
+
+    /usr/bin/python3 scripts/make_training_fixtures.py
+
+Writes test/fixtures/training/:
+- optim.json: several steps of SGD / Adam / AdamW / RMSprop with given gradients: the parameters
+  after each step and the final `state_dict()` (state tensors encoded, param_groups as plain values).
+- schedulers.json: `get_last_lr()` (and momentum / beta1 for OneCycleLR) after construction and after
+  every `step()`; exact Python floats (JSON keeps a double's repr).
+- losses.json: loss values and the gradient of the (summed) loss with respect to the input, for
+  every option of CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss, and the
+  error texts of bad targets.
+- autograd.json: the texts of autograd's errors.
+Tensors are float32 values as `float(repr(np.float32(v)))`; inputs are rounded to 3 decimals so
+that both sides start from identical float32 values.
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "training")
+
+
+def f32(v):
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return float(repr(np.float32(v)))
+
+
+def enc(t):
+    t = t.detach()
+    if t.dtype == torch.int64:
+        return {"shape": list(t.shape), "dtype": "int64", "data": [int(v) for v in t.reshape(-1).tolist()]}
+    return {"shape": list(t.shape), "dtype": "float32", "data": [f32(v) for v in t.contiguous().reshape(-1).tolist()]}
+
+
+def rnd(shape, seed, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(*shape, generator=g) * scale).round(decimals=3)
+
+
+def plain(v):
+    """param_groups values as JSON: tuples -> lists, None -> null, bools, ints and floats kept."""
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, torch.Tensor):
+        return {"tensor": enc(v)}
+    return v
+
+
+# ---------------------------------------------------------------- optimizers
+OPT_CASES = [
+    ("SGD lr=0.1", "SGD", {"lr": 0.1}),
+    ("SGD momentum=0.9", "SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD momentum=0.9 dampening=0.1", "SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1}),
+    ("SGD nesterov", "SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+    ("SGD weightDecay=0.01 momentum=0.9", "SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+    ("SGD maximize", "SGD", {"lr": 0.1, "momentum": 0.5, "maximize": True}),
+    ("Adam default", "Adam", {}),
+    ("Adam lr=0.01 betas=(0.8,0.9) weightDecay=0.1", "Adam", {"lr": 0.01, "betas": (0.8, 0.9), "weight_decay": 0.1}),
+    ("Adam amsgrad", "Adam", {"lr": 0.01, "amsgrad": True}),
+    ("Adam maximize eps=1e-3", "Adam", {"lr": 0.01, "maximize": True, "eps": 1e-3}),
+    ("AdamW default", "AdamW", {}),
+    ("AdamW lr=0.01 weightDecay=0.1 amsgrad", "AdamW", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    ("RMSprop default", "RMSprop", {}),
+    ("RMSprop momentum=0.9 centered", "RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True}),
+    ("RMSprop alpha=0.9 weightDecay=0.1 maximize", "RMSprop", {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.1, "maximize": True}),
+]
+SHAPES = [[3, 4], [5]]
+STEPS = 4
+
+
+def opt_case(name, cls, kwargs, groups=None, none_grad=None):
+    params = [nn.Parameter(rnd(s, 100 + i)) for i, s in enumerate(SHAPES)]
+    init = [enc(p) for p in params]
+    if groups is None:
+        opt = getattr(torch.optim, cls)(params, **kwargs)
+    else:
+        opt = getattr(torch.optim, cls)([{"params": [params[i] for i in g["params"]], **g.get("opts", {})} for g in groups], **kwargs)
+    grads, after = [], []
+    for step in range(STEPS):
+        gs = []
+        for i, p in enumerate(params):
+            if none_grad is not None and i == none_grad:
+                p.grad = None
+                gs.append(None)
+            else:
+                p.grad = rnd(p.shape, 1000 + 10 * step + i)
+                gs.append(enc(p.grad))
+        opt.step()
+        grads.append(gs)
+        after.append([enc(p) for p in params])
+    sd = opt.state_dict()
+    state = {str(k): {kk: plain(vv) for kk, vv in v.items()} for k, v in sd["state"].items()}
+    pgroups = [{k: plain(v) for k, v in g.items()} for g in sd["param_groups"]]
+    return {"name": name, "optimizer": cls, "options": {k: plain(v) for k, v in kwargs.items()}, "groups": groups,
+            "params": init, "grads": grads, "after": after, "stateDict": {"state": state, "param_groups": pgroups}}
+
+
+def optim_fixtures():
+    cases = [opt_case(*c) for c in OPT_CASES]
+    cases.append(opt_case("SGD two groups lr=0.1 / lr=0.01 momentum", "SGD", {"lr": 0.1, "momentum": 0.9},
+                          groups=[{"params": [0]}, {"params": [1], "opts": {"lr": 0.01, "momentum": 0.5}}]))
+    cases.append(opt_case("Adam second param without grad", "Adam", {"lr": 0.01}, none_grad=1))
+    return cases
+
+
+# ---------------------------------------------------------------- schedulers
+def sched_case(name, make, steps, opt_cls="SGD", opt_kwargs=None, groups_lr=None):
+    params = [nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(2))]
+    opt_kwargs = opt_kwargs or {"lr": 0.1, "momentum": 0.9}
+    if groups_lr is None:
+        opt = getattr(torch.optim, opt_cls)(params, **opt_kwargs)
+    else:
+        opt = getattr(torch.optim, opt_cls)([{"params": [p], "lr": lr} for p, lr in zip(params, groups_lr)], **opt_kwargs)
+    sched = make(opt)
+
+    def mom():
+        g = opt.param_groups[0]
+        return g["betas"][0] if "betas" in g else g.get("momentum")
+
+    lrs, moms = [sched.get_last_lr()], [mom()]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr())
+        moms.append(mom())
+    return {"name": name, "optimizer": opt_cls, "optimizerOptions": {k: plain(v) for k, v in opt_kwargs.items()},
+            "groupsLr": groups_lr, "steps": steps, "lrs": lrs, "momentums": moms}
+
+
+def scheduler_fixtures():
+    S = torch.optim.lr_scheduler
+    return [
+        dict(sched_case("StepLR stepSize=3 gamma=0.5", lambda o: S.StepLR(o, 3, gamma=0.5), 10), scheduler="StepLR", args=[3], options={"gamma": 0.5}),
+        dict(sched_case("StepLR two groups", lambda o: S.StepLR(o, 2), 7, groups_lr=[0.1, 0.03]), scheduler="StepLR", args=[2], options={}),
+        dict(sched_case("MultiStepLR milestones=[2,5,5,8]", lambda o: S.MultiStepLR(o, [2, 5, 5, 8], gamma=0.3), 10),
+             scheduler="MultiStepLR", args=[[2, 5, 5, 8]], options={"gamma": 0.3}),
+        dict(sched_case("CosineAnnealingLR tMax=5 etaMin=0.001 (past tMax)", lambda o: S.CosineAnnealingLR(o, 5, eta_min=0.001), 17),
+             scheduler="CosineAnnealingLR", args=[5], options={"etaMin": 0.001}),
+        dict(sched_case("CosineAnnealingLR tMax=7", lambda o: S.CosineAnnealingLR(o, 7), 9, groups_lr=[0.1, 0.5]),
+             scheduler="CosineAnnealingLR", args=[7], options={}),
+        dict(sched_case("OneCycleLR cos", lambda o: S.OneCycleLR(o, 0.1, total_steps=20), 19),
+             scheduler="OneCycleLR", args=[0.1], options={"totalSteps": 20}),
+        dict(sched_case("OneCycleLR linear pctStart=0.25", lambda o: S.OneCycleLR(o, 0.2, total_steps=16, pct_start=0.25, anneal_strategy="linear"), 16),
+             scheduler="OneCycleLR", args=[0.2], options={"totalSteps": 16, "pctStart": 0.25, "annealStrategy": "linear"}),
+        dict(sched_case("OneCycleLR threePhase epochs*stepsPerEpoch", lambda o: S.OneCycleLR(o, [0.1, 0.05], epochs=3, steps_per_epoch=5, three_phase=True, div_factor=10.0, final_div_factor=100.0), 15, groups_lr=[0.1, 0.05]),
+             scheduler="OneCycleLR", args=[[0.1, 0.05]], options={"epochs": 3, "stepsPerEpoch": 5, "threePhase": True, "divFactor": 10.0, "finalDivFactor": 100.0}),
+        dict(sched_case("OneCycleLR Adam beta1 cycling", lambda o: S.OneCycleLR(o, 0.01, total_steps=10, base_momentum=0.8, max_momentum=0.9), 10, opt_cls="Adam", opt_kwargs={"lr": 0.001}),
+             scheduler="OneCycleLR", args=[0.01], options={"totalSteps": 10, "baseMomentum": 0.8, "maxMomentum": 0.9}),
+        dict(sched_case("OneCycleLR cycleMomentum=false", lambda o: S.OneCycleLR(o, 0.1, total_steps=8, cycle_momentum=False), 8),
+             scheduler="OneCycleLR", args=[0.1], options={"totalSteps": 8, "cycleMomentum": False}),
+        dict(sched_case("LambdaLR 0.95**epoch", lambda o: S.LambdaLR(o, lambda e: 0.95 ** e), 8),
+             scheduler="LambdaLR", args=["pow0.95"], options={}),
+        dict(sched_case("LambdaLR per group", lambda o: S.LambdaLR(o, [lambda e: 0.95 ** e, lambda e: 1.0 / (e + 1)]), 6, groups_lr=[0.1, 0.2]),
+             scheduler="LambdaLR", args=[["pow0.95", "inv"]], options={}),
+    ]
+
+
+# ---------------------------------------------------------------- losses
+def loss_case(name, cls, args, kwargs, x, target, extra=None):
+    x = x.clone().requires_grad_(True)
+    loss_kwargs = dict(kwargs)
+    for k in ("weight", "pos_weight"):
+        if k in loss_kwargs:
+            loss_kwargs[k] = torch.tensor(loss_kwargs[k], dtype=torch.float32)
+    mod = getattr(nn, cls)(*args, **loss_kwargs)
+    case = {"name": name, "loss": cls, "options": {k: plain(v) for k, v in kwargs.items()}, "input": enc(x), "target": enc(target)}
+    try:
+        out = mod(x, target)
+    except Exception as e:  # noqa: BLE001 (the error text is the fixture)
+        case["error"] = {"type": type(e).__name__, "message": str(e).split("\n")[0]}
+        return case
+    (out.sum() if out.dim() > 0 else out).backward()
+    case["out"] = enc(out)
+    case["gradInput"] = enc(x.grad)
+    return case
+
+
+def loss_fixtures():
+    x45 = rnd([4, 5], 1)
+    t4 = torch.tensor([1, 0, 4, 2])
+    probs = torch.softmax(rnd([4, 5], 2), 1).round(decimals=4)
+    xk = rnd([2, 3, 2, 2], 3)
+    tk = torch.tensor([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])
+    w5 = [0.5, 1.0, 2.0, 0.25, 1.5]
+    cases = []
+    CE = "CrossEntropyLoss"
+    for red in ("mean", "sum", "none"):
+        cases.append(loss_case(f"CE x=[4,5] reduction={red}", CE, [], {"reduction": red}, x45, t4))
+        cases.append(loss_case(f"CE weight reduction={red}", CE, [], {"weight": w5, "reduction": red}, x45, t4))
+        cases.append(loss_case(f"CE ignoreIndex=2 weight reduction={red}", CE, [], {"weight": w5, "ignore_index": 2, "reduction": red}, x45, t4))
+        cases.append(loss_case(f"CE labelSmoothing=0.1 reduction={red}", CE, [], {"label_smoothing": 0.1, "reduction": red}, x45, t4))
+        cases.append(loss_case(f"CE labelSmoothing=0.2 weight ignoreIndex=0 reduction={red}", CE, [], {"label_smoothing": 0.2, "weight": w5, "ignore_index": 0, "reduction": red}, x45, t4))
+        cases.append(loss_case(f"CE probability target reduction={red}", CE, [], {"reduction": red}, x45, probs))
+        cases.append(loss_case(f"CE probability target weight labelSmoothing=0.1 reduction={red}", CE, [], {"weight": w5, "label_smoothing": 0.1, "reduction": red}, x45, probs))
+        cases.append(loss_case(f"CE x=[2,3,2,2] target=[2,2,2] reduction={red}", CE, [], {"reduction": red}, xk, tk))
+    cases.append(loss_case("CE x=[2,3,2,2] weight ignoreIndex=1 labelSmoothing=0.1", CE, [], {"weight": [1.0, 2.0, 0.5], "ignore_index": 1, "label_smoothing": 0.1}, xk, tk))
+    cases.append(loss_case("CE unbatched x=[5] target=[]", CE, [], {}, rnd([5], 4), torch.tensor(3)))
+    cases.append(loss_case("CE all targets ignored (mean is nan)", CE, [], {"ignore_index": 1}, rnd([2, 3], 5), torch.tensor([1, 1])))
+    cases.append(loss_case("CE target out of bounds", CE, [], {}, x45, torch.tensor([1, 0, 5, 2])))
+    cases.append(loss_case("CE batch size mismatch", CE, [], {}, x45, torch.tensor([1, 0, 2])))
+    NLL = "NLLLoss"
+    lp = torch.log_softmax(x45, 1).round(decimals=3)
+    for red in ("mean", "sum", "none"):
+        cases.append(loss_case(f"NLL reduction={red}", NLL, [], {"reduction": red}, lp, t4))
+        cases.append(loss_case(f"NLL weight ignoreIndex=4 reduction={red}", NLL, [], {"weight": w5, "ignore_index": 4, "reduction": red}, lp, t4))
+        cases.append(loss_case(f"NLL x=[2,3,2,2] reduction={red}", NLL, [], {"reduction": red}, xk, tk))
+    cases.append(loss_case("NLL target out of bounds", NLL, [], {}, lp, torch.tensor([1, 0, -3, 2])))
+    a, b = rnd([3, 4], 6), rnd([3, 4], 7)
+    for red in ("mean", "sum", "none"):
+        cases.append(loss_case(f"MSE x=[3,4] reduction={red}", "MSELoss", [], {"reduction": red}, a, b))
+        cases.append(loss_case(f"L1 x=[3,4] reduction={red}", "L1Loss", [], {"reduction": red}, a, b))
+    tb = (rnd([3, 4], 8) > 0).float()
+    tsoft = torch.sigmoid(rnd([3, 4], 9)).round(decimals=3)
+    p = torch.sigmoid(a).round(decimals=3)
+    p_edge = p.clone()
+    p_edge[0, 0], p_edge[1, 1] = 0.0, 1.0
+    for red in ("mean", "sum", "none"):
+        cases.append(loss_case(f"BCEWithLogits reduction={red}", "BCEWithLogitsLoss", [], {"reduction": red}, a, tb))
+        cases.append(loss_case(f"BCEWithLogits weight posWeight soft target reduction={red}", "BCEWithLogitsLoss", [], {"weight": [1.0, 0.5, 2.0, 1.5], "pos_weight": [3.0, 1.0, 0.5, 2.0], "reduction": red}, a * 10, tsoft))
+        cases.append(loss_case(f"BCE reduction={red}", "BCELoss", [], {"reduction": red}, p, tsoft))
+        cases.append(loss_case(f"BCE weight reduction={red}", "BCELoss", [], {"weight": [1.0, 0.5, 2.0, 1.5], "reduction": red}, p, tb))
+    cases.append(loss_case("BCE inputs 0 and 1 (log clamped at -100)", "BCELoss", [], {}, p_edge, tsoft))
+    return cases
+
+
+# ---------------------------------------------------------------- autograd errors
+def autograd_fixtures():
+    errs = {}
+
+    def catch(key, fn):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            errs[key] = {"type": type(e).__name__, "message": str(e)}
+
+    catch("noGradFn", lambda: torch.ones(2).sum().backward())
+    catch("nonScalar", lambda: (torch.ones(2, requires_grad=True) * 2).backward())
+
+    def inplace():
+        a = torch.ones(3, requires_grad=True)
+        b = a * 2
+        c = b * b
+        b.add_(1)
+        c.sum().backward()
+
+    catch("inplace", inplace)
+
+    def twice():
+        a = torch.ones(3, requires_grad=True)
+        b = (a * a).sum()
+        b.backward()
+        b.backward()
+
+    catch("backwardTwice", twice)
+    catch("leafInplace", lambda: torch.ones(2, requires_grad=True).add_(1))
+    catch("gradShape", lambda: (torch.ones(2, requires_grad=True) * 2).backward(torch.ones(3)))
+    catch("requiresGradInt", lambda: torch.ones(2, dtype=torch.int64).requires_grad_())
+    return errs
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    for name, data in (("optim.json", optim_fixtures()), ("schedulers.json", scheduler_fixtures()),
+                       ("losses.json", loss_fixtures()), ("autograd.json", autograd_fixtures())):
+        with open(os.path.join(OUT, name), "w") as f:
+            json.dump(data, f, separators=(",", ":"))
+            f.write("\n")
+        print(name, os.path.getsize(os.path.join(OUT, name)), "bytes")
+
+
+if __name__ == "__main__":
+    main()
