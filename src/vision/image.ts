@@ -341,15 +341,16 @@ interface TurboExports {
   tjDecompress2(h: number, src: number, size: number, dst: number, w: number, pitch: number, hgt: number, pf: number, flags: number): number;
 }
 let turbo: TurboExports | null = null;
+let turboModule: WebAssembly.Module | null = null;
 
 /** libjpeg-turbo's TurboJPEG, the WASM build that `@cwasm/jpeg-turbo` ships, instantiated once. */
 function turboJpeg(): TurboExports {
   if (turbo) return turbo;
-  const wasm = readFileSync(join(dirname(require.resolve("@cwasm/jpeg-turbo")), "jpeg-turbo.wasm"));
+  turboModule ??= new WebAssembly.Module(readFileSync(join(dirname(require.resolve("@cwasm/jpeg-turbo")), "jpeg-turbo.wasm")));
   const fail = (): never => {
     throw new Error("Not implemented");
   };
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), {
+  const instance = new WebAssembly.Instance(turboModule, {
     env: { setjmp: () => 0, longjmp: fail },
     wasi_snapshot_preview1: { environ_sizes_get: () => 0, environ_get: fail, proc_exit: fail, fd_close: fail, fd_seek: fail, fd_write: fail },
   });
@@ -370,6 +371,7 @@ function decodeJpeg(bytes: Uint8Array, info: ImageInfo): Image8 {
   const src = tj.malloc(bytes.length);
   const dst = tj.malloc(outSize);
   const handle = tj.tjInitDecompress();
+  let ok = false;
   try {
     if (!src || !dst || !handle) throw new Error(`out of WebAssembly memory for a ${info.width}x${info.height} image`);
     new Uint8Array(tj.memory.buffer, src, bytes.length).set(bytes);
@@ -384,14 +386,16 @@ function decodeJpeg(bytes: Uint8Array, info: ImageInfo): Image8 {
     const status = tj.tjDecompress2(handle, src, bytes.length, dst, info.width, info.width * channels, info.height, format, 0);
     if (status !== 0) throw new Error("libjpeg-turbo could not decode it");
     const px = new Uint8Array(tj.memory.buffer, dst, outSize);
-    if (channels === 4) return { width: info.width, height: info.height, channels: 3, data: cmykToRgb(px, info.width * info.height) };
-    return { width: info.width, height: info.height, channels: channels as 1 | 3, data: px.slice() };
+    const data = channels === 4 ? cmykToRgb(px, info.width * info.height) : px.slice();
+    ok = true;
+    return { width: info.width, height: info.height, channels: channels === 1 ? 1 : 3, data };
   } finally {
     if (handle) tj.tjDestroy(handle);
     if (dst) tj.free(dst);
     if (src) tj.free(src);
     // WebAssembly memory never shrinks: after a big image, drop the instance so the GC frees it.
-    if (outSize + bytes.length > 64 * 2 ** 20) turbo = null;
+    // After an error libjpeg-turbo's state is abandoned mid-way: start the next image afresh too.
+    if (!ok || outSize + bytes.length > 64 * 2 ** 20) turbo = null;
   }
 }
 
