@@ -486,6 +486,11 @@ const COMMANDER_OK = new Set(["commander.helpDisplayed", "commander.help", "comm
  * other error is a bug in tsnn: it says so, exit 3.
  */
 export function main(argv = process.argv): void {
+  // `tsnn list | head -1`: a closed pipe ends the output quietly, as Unix tools do.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const cmd = program();
   const verbose = argv.includes("--verbose");
   try {
