@@ -47,7 +47,10 @@ export interface PointwiseKernel {
   params: unknown[];
 }
 
-type InplaceArgs = [inplace?: boolean] | [opts: { inplace?: boolean }];
+/** The options object of layers whose only option is `inplace`. */
+export interface InplaceOptions {
+  inplace?: boolean;
+}
 
 function inplaceArg(name: string, args: readonly unknown[], required = 1): boolean {
   const a = bindArgs<{ inplace: boolean }>(`${name}.__init__`, args, [["inplace", false]], required);
@@ -61,9 +64,9 @@ function inplaceArg(name: string, args: readonly unknown[], required = 1): boole
 export class ReLU extends Module {
   inplace: boolean;
 
-  constructor(...args: InplaceArgs) {
+  constructor(inplace?: boolean | InplaceOptions) {
     super();
-    this.inplace = inplaceArg("ReLU", args);
+    this.inplace = inplaceArg("ReLU", [inplace]);
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -113,8 +116,8 @@ export class Hardtanh extends Module {
 
 /** `min(max(x, 0), 6)` (PyTorch: `nn.ReLU6`, a `Hardtanh(0, 6)`). */
 export class ReLU6 extends Hardtanh {
-  constructor(...args: InplaceArgs) {
-    super(0.0, 6.0, inplaceArg("ReLU6", args));
+  constructor(inplace?: boolean | InplaceOptions) {
+    super(0.0, 6.0, inplaceArg("ReLU6", [inplace]));
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -159,9 +162,9 @@ export class Tanh extends Module {
 export class SiLU extends Module {
   inplace: boolean;
 
-  constructor(...args: InplaceArgs) {
+  constructor(inplace?: boolean | InplaceOptions) {
     super();
-    this.inplace = inplaceArg("SiLU", args);
+    this.inplace = inplaceArg("SiLU", [inplace]);
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -182,9 +185,9 @@ export class SiLU extends Module {
 export class Hardswish extends Module {
   inplace: boolean;
 
-  constructor(...args: InplaceArgs) {
+  constructor(inplace?: boolean | InplaceOptions) {
     super();
-    this.inplace = inplaceArg("Hardswish", args);
+    this.inplace = inplaceArg("Hardswish", [inplace]);
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -201,9 +204,9 @@ export class Hardswish extends Module {
 export class Hardsigmoid extends Module {
   inplace: boolean;
 
-  constructor(...args: InplaceArgs) {
+  constructor(inplace?: boolean | InplaceOptions) {
     super();
-    this.inplace = inplaceArg("Hardsigmoid", args);
+    this.inplace = inplaceArg("Hardsigmoid", [inplace]);
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -223,9 +226,9 @@ export type GeluApproximate = "none" | "tanh";
 export class GELU extends Module {
   approximate: GeluApproximate;
 
-  constructor(...args: [approximate?: GeluApproximate] | [opts: { approximate?: GeluApproximate }]) {
+  constructor(approximate?: GeluApproximate | { approximate?: GeluApproximate }) {
     super();
-    this.approximate = bindArgs<{ approximate: GeluApproximate }>("GELU.__init__", args, [["approximate", "none"]]).approximate;
+    this.approximate = bindArgs<{ approximate: GeluApproximate }>("GELU.__init__", [approximate], [["approximate", "none"]]).approximate;
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -247,11 +250,9 @@ export class LeakyReLU extends Module {
   negativeSlope: number;
   inplace: boolean;
 
-  constructor(
-    ...args: [negativeSlope?: number, inplace?: boolean] | [negativeSlope: number, opts: { inplace?: boolean }] | [opts: { negativeSlope?: number; inplace?: boolean }]
-  ) {
+  constructor(negativeSlope?: number | { negativeSlope?: number; inplace?: boolean }, inplace?: boolean | InplaceOptions) {
     super();
-    const a = bindArgs<{ negativeSlope: number; inplace: boolean }>("LeakyReLU.__init__", args, [["negativeSlope", 1e-2], ["inplace", false]]);
+    const a = bindArgs<{ negativeSlope: number; inplace: boolean }>("LeakyReLU.__init__", [negativeSlope, inplace], [["negativeSlope", 1e-2], ["inplace", false]]);
     this.negativeSlope = a.negativeSlope;
     this.inplace = a.inplace;
   }
@@ -275,11 +276,9 @@ export class ELU extends Module {
   alpha: number;
   inplace: boolean;
 
-  constructor(
-    ...args: [alpha?: number, inplace?: boolean] | [alpha: number, opts: { inplace?: boolean }] | [opts: { alpha?: number; inplace?: boolean }]
-  ) {
+  constructor(alpha?: number | { alpha?: number; inplace?: boolean }, inplace?: boolean | InplaceOptions) {
     super();
-    const a = bindArgs<{ alpha: number; inplace: boolean }>("ELU.__init__", args, [["alpha", 1.0], ["inplace", false]]);
+    const a = bindArgs<{ alpha: number; inplace: boolean }>("ELU.__init__", [alpha, inplace], [["alpha", 1.0], ["inplace", false]]);
     this.alpha = a.alpha;
     this.inplace = a.inplace;
   }
@@ -298,15 +297,18 @@ export class ELU extends Module {
   }
 }
 
-type DimArgs = [dim?: number | null] | [opts: { dim?: number | null }];
+/** The options object of the softmax layers. */
+export interface DimOptions {
+  dim?: number | null;
+}
 
 /** Softmax over `dim` (PyTorch: `nn.Softmax(dim=None)`; `None` picks PyTorch's legacy dim). */
 export class Softmax extends Module {
   dim: number | null;
 
-  constructor(...args: DimArgs) {
+  constructor(dim?: number | null | DimOptions) {
     super();
-    this.dim = bindArgs<{ dim: number | null }>("Softmax.__init__", args, [["dim", null]]).dim;
+    this.dim = bindArgs<{ dim: number | null }>("Softmax.__init__", [dim], [["dim", null]]).dim;
   }
 
   override forward(x: Tensor): Tensor {
@@ -322,9 +324,9 @@ export class Softmax extends Module {
 export class LogSoftmax extends Module {
   dim: number | null;
 
-  constructor(...args: DimArgs) {
+  constructor(dim?: number | null | DimOptions) {
     super();
-    this.dim = bindArgs<{ dim: number | null }>("LogSoftmax.__init__", args, [["dim", null]]).dim;
+    this.dim = bindArgs<{ dim: number | null }>("LogSoftmax.__init__", [dim], [["dim", null]]).dim;
   }
 
   override forward(x: Tensor): Tensor {
@@ -340,9 +342,9 @@ export class LogSoftmax extends Module {
 abstract class InplaceActivation extends Module {
   inplace: boolean;
 
-  constructor(...args: InplaceArgs) {
+  constructor(inplace?: boolean | InplaceOptions) {
     super();
-    this.inplace = inplaceArg(new.target.name, args);
+    this.inplace = inplaceArg(new.target.name, [inplace]);
   }
 
   override extraRepr(): string {
@@ -406,11 +408,11 @@ export class Threshold extends Module {
   value: number;
   inplace: boolean;
 
-  constructor(threshold: number, value: number, ...args: InplaceArgs) {
+  constructor(threshold: number, value: number, inplace?: boolean | InplaceOptions) {
     super();
     this.threshold = threshold;
     this.value = value;
-    this.inplace = inplaceArg("Threshold", args, 3);
+    this.inplace = inplaceArg("Threshold", [inplace], 3);
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -432,9 +434,9 @@ export class Softplus extends Module {
   beta: number;
   threshold: number;
 
-  constructor(...args: [beta?: number, threshold?: number] | [opts: { beta?: number; threshold?: number }] | [beta: number, opts: { threshold?: number }]) {
+  constructor(beta?: number | { beta?: number; threshold?: number }, threshold?: number | { threshold?: number }) {
     super();
-    const a = bindArgs<{ beta: number; threshold: number }>("Softplus.__init__", args, [["beta", 1], ["threshold", 20]]);
+    const a = bindArgs<{ beta: number; threshold: number }>("Softplus.__init__", [beta, threshold], [["beta", 1], ["threshold", 20]]);
     this.beta = a.beta;
     this.threshold = a.threshold;
   }
@@ -493,9 +495,9 @@ export class Tanhshrink extends Module {
 export class Hardshrink extends Module {
   lambd: number;
 
-  constructor(...args: [lambd?: number] | [opts: { lambd?: number }]) {
+  constructor(lambd?: number | { lambd?: number }) {
     super();
-    this.lambd = bindArgs<{ lambd: number }>("Hardshrink.__init__", args, [["lambd", 0.5]]).lambd;
+    this.lambd = bindArgs<{ lambd: number }>("Hardshrink.__init__", [lambd], [["lambd", 0.5]]).lambd;
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -516,9 +518,9 @@ export class Hardshrink extends Module {
 export class Softshrink extends Module {
   lambd: number;
 
-  constructor(...args: [lambd?: number] | [opts: { lambd?: number }]) {
+  constructor(lambd?: number | { lambd?: number }) {
     super();
-    this.lambd = bindArgs<{ lambd: number }>("Softshrink.__init__", args, [["lambd", 0.5]]).lambd;
+    this.lambd = bindArgs<{ lambd: number }>("Softshrink.__init__", [lambd], [["lambd", 0.5]]).lambd;
   }
 
   /** The per-element kernel of this layer, for fusion planners. */
@@ -539,9 +541,9 @@ export class Softshrink extends Module {
 export class GLU extends Module {
   dim: number;
 
-  constructor(...args: [dim?: number] | [opts: { dim?: number }]) {
+  constructor(dim?: number | { dim?: number }) {
     super();
-    this.dim = bindArgs<{ dim: number }>("GLU.__init__", args, [["dim", -1]]).dim;
+    this.dim = bindArgs<{ dim: number }>("GLU.__init__", [dim], [["dim", -1]]).dim;
   }
 
   override forward(x: Tensor): Tensor {
@@ -557,9 +559,9 @@ export class GLU extends Module {
 export class Softmin extends Module {
   dim: number | null;
 
-  constructor(...args: DimArgs) {
+  constructor(dim?: number | null | DimOptions) {
     super();
-    this.dim = bindArgs<{ dim: number | null }>("Softmin.__init__", args, [["dim", null]]).dim;
+    this.dim = bindArgs<{ dim: number | null }>("Softmin.__init__", [dim], [["dim", null]]).dim;
   }
 
   override forward(x: Tensor): Tensor {
@@ -587,9 +589,9 @@ export class PReLU extends Module {
   numParameters: number;
   declare weight: Parameter;
 
-  constructor(...args: [numParameters?: number, init?: number] | [opts: { numParameters?: number; init?: number }] | [numParameters: number, opts: { init?: number }]) {
+  constructor(numParameters?: number | { numParameters?: number; init?: number }, init?: number | { init?: number }) {
     super();
-    const a = bindArgs<{ numParameters: number; init: number }>("PReLU.__init__", args, [["numParameters", 1], ["init", 0.25]]);
+    const a = bindArgs<{ numParameters: number; init: number }>("PReLU.__init__", [numParameters, init], [["numParameters", 1], ["init", 0.25]]);
     this.numParameters = a.numParameters;
     this.weight = new Parameter(full([a.numParameters], a.init));
   }

@@ -27,10 +27,11 @@ function snake(name: string): string {
  */
 export function bindArgs<T = Record<string, any>>(fn: string, args: readonly unknown[], spec: readonly ArgSpec[], required = 1): T {
   let positional = args;
+  while (positional.length > 0 && positional[positional.length - 1] === undefined) positional = positional.slice(0, -1);
   let options: Record<string, unknown> = {};
-  if (args.length > 0 && isOptions(args[args.length - 1])) {
-    options = args[args.length - 1] as Record<string, unknown>;
-    positional = args.slice(0, -1);
+  if (positional.length > 0 && isOptions(positional[positional.length - 1])) {
+    options = positional[positional.length - 1] as Record<string, unknown>;
+    positional = positional.slice(0, -1);
   }
   while (positional.length > 0 && positional[positional.length - 1] === undefined) positional = positional.slice(0, -1);
   if (positional.length > spec.length) {

@@ -10,19 +10,14 @@ import * as F from "./functional.js";
 import { Module } from "./module.js";
 import { pyFloat, pyRepr } from "./repr.js";
 
-type DropoutArgs =
-  | [p?: number, inplace?: boolean]
-  | [p: number, opts: { inplace?: boolean }]
-  | [opts: { p?: number; inplace?: boolean }];
-
 /** Hyper-parameters shared by the dropout layers (PyTorch: `_DropoutNd`). */
 export class DropoutNd extends Module {
   p: number;
   inplace: boolean;
 
-  constructor(...args: DropoutArgs) {
+  constructor(p?: number | { p?: number; inplace?: boolean }, inplace?: boolean | { inplace?: boolean }) {
     super();
-    const a = bindArgs<{ p: number; inplace: boolean }>("_DropoutNd.__init__", args, [["p", 0.5], ["inplace", false]]);
+    const a = bindArgs<{ p: number; inplace: boolean }>("_DropoutNd.__init__", [p, inplace], [["p", 0.5], ["inplace", false]]);
     if (!(a.p >= 0 && a.p <= 1)) {
       throw new ValueError(`dropout probability has to be between 0 and 1, but got ${pyFloat(a.p)}`);
     }

@@ -13,11 +13,9 @@ export class Flatten extends Module {
   startDim: number;
   endDim: number;
 
-  constructor(
-    ...args: [startDim?: number, endDim?: number] | [startDim: number, opts: { endDim?: number }] | [opts: { startDim?: number; endDim?: number }]
-  ) {
+  constructor(startDim?: number | { startDim?: number; endDim?: number }, endDim?: number | { endDim?: number }) {
     super();
-    const a = bindArgs<{ startDim: number; endDim: number }>("Flatten.__init__", args, [["startDim", 1], ["endDim", -1]]);
+    const a = bindArgs<{ startDim: number; endDim: number }>("Flatten.__init__", [startDim, endDim], [["startDim", 1], ["endDim", -1]]);
     this.startDim = a.startDim;
     this.endDim = a.endDim;
   }

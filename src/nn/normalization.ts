@@ -31,10 +31,12 @@ export class LayerNorm extends Module {
 
   constructor(
     normalizedShape: number | readonly number[],
-    ...args: [eps?: number, elementwiseAffine?: boolean] | [eps: number, opts: LayerNormOptions] | [opts: LayerNormOptions]
+    eps?: number | LayerNormOptions,
+    elementwiseAffine?: boolean | LayerNormOptions,
+    bias?: boolean | LayerNormOptions,
   ) {
     super();
-    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", args, [["eps", 1e-5], ["elementwiseAffine", true], ["bias", true]], 2);
+    const a = bindArgs<Required<LayerNormOptions>>("LayerNorm.__init__", [eps, elementwiseAffine, bias], [["eps", 1e-5], ["elementwiseAffine", true], ["bias", true]], 2);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ValueError(`LayerNorm: normalized_shape must be non-negative integers, got ${pyRepr(this.normalizedShape)}`);
@@ -90,10 +92,11 @@ export class GroupNorm extends Module {
   constructor(
     numGroups: number,
     numChannels: number,
-    ...args: [eps?: number, affine?: boolean] | [eps: number, opts: GroupNormOptions] | [opts: GroupNormOptions]
+    eps?: number | GroupNormOptions,
+    affine?: boolean | GroupNormOptions,
   ) {
     super();
-    const a = bindArgs<Required<GroupNormOptions>>("GroupNorm.__init__", args, [["eps", 1e-5], ["affine", true]], 3);
+    const a = bindArgs<Required<GroupNormOptions>>("GroupNorm.__init__", [eps, affine], [["eps", 1e-5], ["affine", true]], 3);
     if (numGroups === 0) throw new ValueError("integer modulo by zero");
     if (numChannels % numGroups !== 0) throw new ValueError("num_channels must be divisible by num_groups");
     this.numGroups = numGroups;
@@ -126,6 +129,13 @@ export class GroupNorm extends Module {
   }
 }
 
+/** Keyword arguments of `LocalResponseNorm` in camelCase. */
+export interface LocalResponseNormOptions {
+  alpha?: number;
+  beta?: number;
+  k?: number;
+}
+
 /**
  * Local response normalisation across channels (PyTorch: `nn.LocalResponseNorm(size,
  * alpha=0.0001, beta=0.75, k=1.0)`).
@@ -138,10 +148,12 @@ export class LocalResponseNorm extends Module {
 
   constructor(
     size: number,
-    ...args: [alpha?: number, beta?: number, k?: number] | [opts: { alpha?: number; beta?: number; k?: number }]
+    alpha?: number | LocalResponseNormOptions,
+    beta?: number | LocalResponseNormOptions,
+    k?: number | LocalResponseNormOptions,
   ) {
     super();
-    const a = bindArgs<{ alpha: number; beta: number; k: number }>("LocalResponseNorm.__init__", args, [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]], 2);
+    const a = bindArgs<{ alpha: number; beta: number; k: number }>("LocalResponseNorm.__init__", [alpha, beta, k], [["alpha", 1e-4], ["beta", 0.75], ["k", 1.0]], 2);
     this.size = size;
     this.alpha = a.alpha;
     this.beta = a.beta;

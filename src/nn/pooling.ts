@@ -29,8 +29,17 @@ export class MaxPoolNd extends Module {
   returnIndices: boolean;
   ceilMode: boolean;
 
-  constructor(kernelSize: Size2, opts: MaxPool2dOptions = {}) {
+  /**
+   * PyTorch's `(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+   * ceil_mode=False)`: optionals positionally (`new MaxPool2d(3, 2)`) or in the options object.
+   */
+  constructor(kernelSize: Size2, opts?: MaxPool2dOptions);
+  constructor(kernelSize: Size2, stride: Size2 | null, ...rest: (Size2 | boolean | MaxPool2dOptions)[]);
+  constructor(kernelSize: Size2, ...args: unknown[]) {
     super();
+    const opts = bindArgs<MaxPool2dOptions>(`${new.target.name}.__init__`, args, [
+      ["stride", undefined], ["padding", undefined], ["dilation", undefined], ["returnIndices", undefined], ["ceilMode", undefined],
+    ], 2);
     this.kernelSize = kernelSize;
     this.stride = opts.stride ?? kernelSize;
     this.padding = opts.padding ?? 0;
@@ -151,14 +160,14 @@ export class AvgPool2d extends Module {
 
   constructor(
     kernelSize: Size2,
-    ...args:
-      | [stride?: Size2 | null, padding?: Size2, ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null]
-      | [opts: AvgPool2dOptions]
-      | [stride: Size2 | null, opts: AvgPool2dOptions]
-      | [stride: Size2 | null, padding: Size2, opts: AvgPool2dOptions]
+    stride?: Size2 | null | AvgPool2dOptions,
+    padding?: Size2 | AvgPool2dOptions,
+    ceilMode?: boolean | AvgPool2dOptions,
+    countIncludePad?: boolean | AvgPool2dOptions,
+    divisorOverride?: number | null | AvgPool2dOptions,
   ) {
     super();
-    const a = bindArgs<Required<AvgPool2dOptions>>("AvgPool2d.__init__", args, [
+    const a = bindArgs<Required<AvgPool2dOptions>>("AvgPool2d.__init__", [stride, padding, ceilMode, countIncludePad, divisorOverride], [
       ["stride", null], ["padding", 0], ["ceilMode", false], ["countIncludePad", true], ["divisorOverride", null],
     ], 2);
     this.kernelSize = kernelSize;
@@ -189,9 +198,9 @@ export class AdaptiveMaxPool2d extends Module {
   outputSize: AdaptiveSize;
   returnIndices: boolean;
 
-  constructor(outputSize: AdaptiveSize, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]) {
+  constructor(outputSize: AdaptiveSize, returnIndices?: boolean | { returnIndices?: boolean }) {
     super();
-    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool2d.__init__", args, [["returnIndices", false]], 2).returnIndices;
+    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool2d.__init__", [returnIndices], [["returnIndices", false]], 2).returnIndices;
     const sizes = adaptivePair(outputSize);
     if (sizes.some((s) => s !== null && (!Number.isInteger(s) || s < 0))) {
       throw new ValueError(`${this._getName()}: output_size must be non-negative integers or None, got ${pyRepr(outputSize as any)}`);
@@ -307,10 +316,10 @@ export class AdaptiveMaxPool1d extends Module {
   outputSize: Size1;
   returnIndices: boolean;
 
-  constructor(outputSize: Size1, ...args: [returnIndices?: boolean] | [opts: { returnIndices?: boolean }]) {
+  constructor(outputSize: Size1, returnIndices?: boolean | { returnIndices?: boolean }) {
     super();
     this.outputSize = outputSize;
-    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool1d.__init__", args, [["returnIndices", false]], 2).returnIndices;
+    this.returnIndices = bindArgs<{ returnIndices: boolean }>("AdaptiveMaxPool1d.__init__", [returnIndices], [["returnIndices", false]], 2).returnIndices;
   }
 
   override forward(x: Tensor): any {

@@ -53,18 +53,24 @@ export class Upsample extends Module {
   }
 }
 
+/** Keyword arguments of `UpsamplingNearest2d` / `UpsamplingBilinear2d` in camelCase. */
+export interface FixedUpsampleOptions {
+  size?: number | readonly number[] | null;
+  scaleFactor?: number | readonly number[] | null;
+}
+
 /** Nearest-neighbour upsampling (PyTorch: `nn.UpsamplingNearest2d(size=None, scale_factor=None)`). */
 export class UpsamplingNearest2d extends Upsample {
-  constructor(...args: [size?: number | readonly number[] | null, scaleFactor?: number | readonly number[] | null] | [opts: { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null }]) {
-    const a = bindArgs<{ size: any; scaleFactor: any }>("UpsamplingNearest2d.__init__", args, [["size", null], ["scaleFactor", null]]);
+  constructor(size?: number | readonly number[] | null | FixedUpsampleOptions, scaleFactor?: number | readonly number[] | null | FixedUpsampleOptions) {
+    const a = bindArgs<{ size: any; scaleFactor: any }>("UpsamplingNearest2d.__init__", [size, scaleFactor], [["size", null], ["scaleFactor", null]]);
     super(a.size, a.scaleFactor, { mode: "nearest" });
   }
 }
 
 /** Bilinear upsampling with aligned corners (PyTorch: `nn.UpsamplingBilinear2d(size=None, scale_factor=None)`). */
 export class UpsamplingBilinear2d extends Upsample {
-  constructor(...args: [size?: number | readonly number[] | null, scaleFactor?: number | readonly number[] | null] | [opts: { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null }]) {
-    const a = bindArgs<{ size: any; scaleFactor: any }>("UpsamplingBilinear2d.__init__", args, [["size", null], ["scaleFactor", null]]);
+  constructor(size?: number | readonly number[] | null | FixedUpsampleOptions, scaleFactor?: number | readonly number[] | null | FixedUpsampleOptions) {
+    const a = bindArgs<{ size: any; scaleFactor: any }>("UpsamplingBilinear2d.__init__", [size, scaleFactor], [["size", null], ["scaleFactor", null]]);
     super(a.size, a.scaleFactor, { mode: "bilinear", alignCorners: true });
   }
 }

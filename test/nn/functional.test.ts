@@ -99,8 +99,8 @@ describe("F calls equal PyTorch", () => {
     expect(() => F.avgPool2d(x, 2, { countIncludePad: false, divisorOverride: 3, ceil: true })).toThrow("unexpected keyword argument 'ceil'");
     expect(() => F.relu6(x, true, 1)).toThrow("relu6() takes from 1 to 2 positional arguments but 3 were given");
     expect(() => F.pad(x, [1, 1], "constant", 0, 5)).toThrow("pad() takes from 2 to 4 positional arguments but 5 were given");
-    expect(() => new (nn.Dropout as any)(0.1, true, 3)).toThrow("_DropoutNd.__init__() takes from 1 to 3 positional arguments but 4 were given");
-    expect(() => new (nn.GELU as any)("none", 3)).toThrow("GELU.__init__() takes from 1 to 2 positional arguments but 3 were given");
+    expect(() => new nn.Dropout({ p: 0.1, inplce: true } as any)).toThrow("_DropoutNd.__init__() got an unexpected keyword argument 'inplce'");
+    expect(() => new nn.LayerNorm(4, 1e-5, { eps: 1e-6 } as any)).toThrow("LayerNorm.__init__() got multiple values for argument 'eps'");
     expect(() => F.dropout(x, 0.1, true, false, 1)).toThrow("dropout() takes from 1 to 4 positional arguments but 5 were given");
   });
 });

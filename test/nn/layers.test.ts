@@ -65,6 +65,15 @@ describe("layer forwards (eval) equal PyTorch's", () => {
   }
 });
 
+describe("MaxPool2d takes PyTorch's optionals positionally too", () => {
+  it("nn.MaxPool2d(3, 2) is MaxPool2d(3, { stride: 2 }); (2, 1, 1) sets padding", () => {
+    expect(new nn.MaxPool2d(3, 2).toString()).toBe("MaxPool2d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)");
+    expect(new nn.MaxPool2d(2, 1, 1).toString()).toBe(new nn.MaxPool2d(2, { stride: 1, padding: 1 }).toString());
+    expect(new nn.MaxPool2d(3, { stride: 2, ceilMode: true }).ceilMode).toBe(true);
+    expect(() => new nn.MaxPool2d(3, 2, { stride: 1 } as any)).toThrow("got multiple values for argument 'stride'");
+  });
+});
+
 describe("LayerNorm({ bias: false }) (PyTorch >= 2.1)", () => {
   it("registers weight only; the forward has no shift", () => {
     const m = new nn.LayerNorm(4, { bias: false });
