@@ -230,6 +230,11 @@ def loss_fixtures():
         cases.append(loss_case(f"BCE reduction={red}", "BCELoss", [], {"reduction": red}, p, tsoft))
         cases.append(loss_case(f"BCE weight reduction={red}", "BCELoss", [], {"weight": [1.0, 0.5, 2.0, 1.5], "reduction": red}, p, tb))
     cases.append(loss_case("BCE inputs 0 and 1 (log clamped at -100)", "BCELoss", [], {}, p_edge, tsoft))
+    cases.append(loss_case("BCE input outside [0, 1]", "BCELoss", [], {}, a, tsoft))
+    cases.append(loss_case("BCE target size differs", "BCELoss", [], {}, p, tsoft[0]))
+    cases.append(loss_case("BCEWithLogits target size differs", "BCEWithLogitsLoss", [], {}, a, tsoft[0]))
+    cases.append(loss_case("CE probability target with ignoreIndex", CE, [], {"ignore_index": 1}, x45, probs))
+    cases.append(loss_case("NLL x=[4,5] target=[4,2]", NLL, [], {}, lp, torch.zeros(4, 2, dtype=torch.int64)))
     return cases
 
 

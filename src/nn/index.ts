@@ -42,3 +42,4 @@ export {
   type TransformerEncoderOptions,
   type TransformerActivation,
 } from "./transformer.js";
+export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss, Loss, WeightedLoss, type Reduction, type CrossEntropyLossOptions, type BCEWithLogitsOptions } from "./loss.js";
