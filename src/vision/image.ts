@@ -69,7 +69,7 @@ interface PngLayout extends ImageInfo {
 }
 
 /** Walk a PNG's chunks (bounds and CRCs, no decoding): IHDR first, IDAT present, IEND last. */
-function pngLayout(b: Uint8Array, what: string): PngLayout {
+function pngLayout(b: Uint8Array, what: string, maxPixels = Infinity): PngLayout {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const bad = (msg: string): never => {
     throw new ImageError(`${what}: ${msg}`);
@@ -95,6 +95,7 @@ function pngLayout(b: Uint8Array, what: string): PngLayout {
       if (!PNG_DEPTHS[colorType]?.includes(bitDepth)) bad(`unsupported PNG (colour type ${colorType} with bit depth ${bitDepth})`);
       if (data[10] !== 0 || data[11] !== 0 || data[12] > 1) bad("unsupported PNG (unknown compression, filter or interlace method)");
       info = { format: "PNG", width, height, colorType, bitDepth, interlaced: data[12] === 1, idat: [], palette: null };
+      checkPixels(width, height, maxPixels, what, "the image declares");
     } else if (type === "IDAT") info.idat.push([pos + 8, pos + 8 + len]);
     else if (type === "PLTE") {
       if (len % 3 !== 0 || len > 768) bad(`corrupt PNG file (palette of ${len} bytes)`);
@@ -307,9 +308,10 @@ function checkPixels(width: number, height: number, maxPixels: number, what: str
  */
 export function decodeImage(bytes: Uint8Array, what = "<image>", opts: ImageOptions = {}): Image8 {
   if (!(bytes instanceof Uint8Array)) throw new TypeError_(`decodeImage: expected the file's bytes as a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
-  const png = isPngBytes(bytes) ? pngLayout(bytes, what) : null;
+  const maxPixels = opts.maxPixels ?? MAX_IMAGE_PIXELS;
+  const png = isPngBytes(bytes) ? pngLayout(bytes, what, maxPixels) : null;
   const info = png ?? imageInfo(bytes, what);
-  checkPixels(info.width, info.height, opts.maxPixels ?? MAX_IMAGE_PIXELS, what, "the image declares");
+  checkPixels(info.width, info.height, maxPixels, what, "the image declares");
   let img: Image8;
   try {
     img = png ? decodePng(bytes, png, what) : decodeJpeg(bytes, info);
