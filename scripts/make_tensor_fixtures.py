@@ -165,6 +165,7 @@ OPS = {
     # indexing
     "get": lambda x, a: x[0][tuple(to_index(s) for s in a["specs"])],
     "inplace": lambda x, a: _inplace(x, a),
+    "repr": lambda x, a: _repr(x[0], a),
     "set": lambda x, a: _setitem(x[0].clone(), a["specs"], x[1] if len(x) > 1 else a["value"]),
 }
 
@@ -178,6 +179,14 @@ def _inplace(ins, a):
     args = [ins[int(v[1:])] if isinstance(v, str) and v.startswith("#") else v for v in a.get("args", [])]
     getattr(view, a["method"])(*args)
     return base
+
+
+def _repr(t, a):
+    if a.get("parameter"):
+        t = torch.nn.Parameter(t)
+    if "expr" in a:  # a tensor built by a small expression over arange (too big to store)
+        t = eval(a["expr"], {"torch": torch})
+    return repr(t)
 
 
 def _setitem(t, specs, value):
@@ -421,6 +430,25 @@ case("add_ with a float into int64 error", "inplace", [I([3], seed=75)], method=
 case("set int64 from float", "set", [I([2, 3], seed=65)], specs=[0], value=2.7)
 
 
+# ---- printouts ---------------------------------------------------------------------------------
+for name, spec in [
+    ("scalar float", F([], data=[1.5])), ("scalar int", I([], data=[-3])), ("scalar bool", B([], data=[True])),
+    ("floats fixed", F([2, 3], seed=90)), ("floats integral", F([4], data=[1, -2, 30, 0])),
+    ("floats all zero", F([3], data=[0, 0, -0.0])), ("NaN/Inf", SPECIAL), ("NaN only", F([2], data=["nan", "nan"])),
+    ("sci small", F([3], data=[1e-5, 0.5, 2])), ("sci big ratio", F([3], data=[1, 2000, 3])),
+    ("sci integral huge", F([2], data=[1e9, 1])), ("ties half even", F([4], data=[0.03125, 0.15625, 2.5, -0.03125])),
+    ("int64", I([2, 5], seed=91)), ("int64 wide", I([3], data=[-1234567890123, 0, 5])), ("bool", B([2, 3], seed=92)),
+    ("3-d", F([2, 2, 3], seed=93)), ("long row wraps", F([30], seed=94)), ("empty [0]", F([0])),
+    ("empty [2,0]", F([2, 0])), ("empty int64", I([0])), ("non-contiguous", F([3, 4], permute=[1, 0], seed=95)),
+    ("negative zero", F([2], data=[-0.0, 1.5])),
+]:
+    case(f"repr {name}", "repr", [spec])
+case("repr Parameter", "repr", [F([2, 2], seed=96)], parameter=True)
+case("repr summarized 2-d", "repr", [F([1])], expr="torch.arange(2000, dtype=torch.float32).reshape(40, 50) / 7")
+case("repr summarized 1-d int", "repr", [F([1])], expr="torch.arange(1500)")
+case("repr summarized 3-d", "repr", [F([1])], expr="torch.arange(2400, dtype=torch.float32).reshape(4, 20, 30) - 1000")
+
+
 def run_case(c):
     ins, stored = [], []
     for spec in c["inputs"]:
@@ -433,7 +461,10 @@ def run_case(c):
     except Exception as e:  # noqa: BLE001 - fixture records any PyTorch error
         c["error"] = {"type": type(e).__name__, "message": str(e).split("\n")[0]}
         return c
-    c["out"] = [enc(o) for o in out] if isinstance(out, list) else enc(out)
+    if isinstance(out, str):
+        c["repr"] = out
+    else:
+        c["out"] = [enc(o) for o in out] if isinstance(out, list) else enc(out)
     return c
 
 

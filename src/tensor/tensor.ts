@@ -15,6 +15,7 @@ import * as reduce from "./ops/reduce.js";
 import type { Dims, ReduceOptions, ValuesIndices, VarOptions } from "./ops/reduce.js";
 import * as manip from "./ops/manip.js";
 import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
+import { tensorRepr } from "./ops/repr.js";
 
 /** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
 export type DType = "float32" | "int64" | "bool";
@@ -1004,9 +1005,14 @@ export class Tensor<D extends DType = "float32"> {
     return { outer, n, inner, d, outShape: this.shape.filter((_, i) => i !== d) };
   }
 
-  /** `tensor([...], dtype=...)`-like text with the shape, for debugging. */
+  /** The printout PyTorch's `repr(x)` gives (`tensor([[0.5000, 1.0000]])`, summarized above 1000 elements). */
   toString(): string {
-    return `tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
+    return tensorRepr(this as Tensor<DType>);
+  }
+
+  /** `console.log(x)` shows PyTorch's printout. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 }
 
