@@ -228,7 +228,7 @@ function decodePng(b: Uint8Array, png: PngLayout, what: string): Image8 {
 const MAX_JPEG_SCANS = 1000;
 
 /** Read a JPEG's frame header (SOFn) for its size, walking the marker segments before it. */
-function jpegInfo(b: Uint8Array, what: string): ImageInfo {
+function jpegInfo(b: Uint8Array, what: string, maxPixels = Infinity): ImageInfo {
   const bad = (msg: string): never => {
     throw new ImageError(`${what}: ${msg}`);
   };
@@ -254,6 +254,7 @@ function jpegInfo(b: Uint8Array, what: string): ImageInfo {
       if (marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf) bad("unsupported JPEG (lossless JPEG)");
       if (bitDepth !== 8) bad(`unsupported JPEG (${bitDepth}-bit samples; tsnn reads 8-bit JPEGs)`);
       if (![1, 3, 4].includes(components)) bad(`unsupported JPEG (${components} colour components)`);
+      checkPixels(width, height, maxPixels, what, "the image declares");
       // The entropy-coded data after the scan header cannot contain FF D9: without it the file was cut.
       let end = false;
       for (let i = b.length - 2; i > pos; i--) {
@@ -310,7 +311,7 @@ export function decodeImage(bytes: Uint8Array, what = "<image>", opts: ImageOpti
   if (!(bytes instanceof Uint8Array)) throw new TypeError_(`decodeImage: expected the file's bytes as a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
   const maxPixels = opts.maxPixels ?? MAX_IMAGE_PIXELS;
   const png = isPngBytes(bytes) ? pngLayout(bytes, what, maxPixels) : null;
-  const info = png ?? imageInfo(bytes, what);
+  const info = png ?? (isJpegBytes(bytes) ? jpegInfo(bytes, what, maxPixels) : imageInfo(bytes, what));
   checkPixels(info.width, info.height, maxPixels, what, "the image declares");
   let img: Image8;
   try {
