@@ -976,3 +976,68 @@ export function channelShuffle(input: Tensor, groups: number): Tensor {
   }
   return new Tensor(out, input.shape);
 }
+
+/** In-place `relu` (PyTorch: `F.relu_(input)`). */
+export function relu_(input: Tensor): Tensor {
+  return _unary("relu_", input, true, reluKernel);
+}
+
+/** In-place `elu` (PyTorch: `F.elu_(input, alpha=1.0)`). */
+export function elu_(input: Tensor, ...args: [alpha?: number] | [opts: { alpha?: number }]): Tensor {
+  const a = bindArgs<{ alpha: number }>("elu_", args, [["alpha", 1.0]]);
+  return _unary("elu_", input, true, eluKernel, a.alpha);
+}
+
+/** In-place `leakyRelu` (PyTorch: `F.leaky_relu_(input, negative_slope=0.01)`). */
+export function leakyRelu_(input: Tensor, ...args: [negativeSlope?: number] | [opts: { negativeSlope?: number }]): Tensor {
+  const a = bindArgs<{ negativeSlope: number }>("leaky_relu_", args, [["negativeSlope", 0.01]]);
+  return _unary("leaky_relu_", input, true, leakyReluKernel, a.negativeSlope);
+}
+
+/** In-place `hardtanh` (PyTorch: `F.hardtanh_(input, min_val=-1.0, max_val=1.0)`). */
+export function hardtanh_(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ minVal: number; maxVal: number }>("hardtanh_", args, [["minVal", -1.0], ["maxVal", 1.0]]);
+  return _unary("hardtanh_", input, true, hardtanhKernel, a.minVal, a.maxVal);
+}
+
+/** In-place `threshold` (PyTorch: `F.threshold_(input, threshold, value)`). */
+export function threshold_(input: Tensor, threshold: number, value: number): Tensor {
+  return _unary("threshold_", input, true, thresholdKernel, threshold, value);
+}
+
+/** In-place `selu` (PyTorch: `F.selu_(input)`). */
+export function selu_(input: Tensor): Tensor {
+  return _unary("selu_", input, true, seluKernel);
+}
+
+/** In-place `celu` (PyTorch: `F.celu_(input, alpha=1.0)`). */
+export function celu_(input: Tensor, ...args: [alpha?: number] | [opts: { alpha?: number }]): Tensor {
+  const a = bindArgs<{ alpha: number }>("celu_", args, [["alpha", 1.0]]);
+  return _unary("celu_", input, true, celuKernel, a.alpha);
+}
+
+/**
+ * Deprecated alias of `interpolate` (PyTorch: `F.upsample(input, size=None, scale_factor=None,
+ * mode='nearest', align_corners=None)`).
+ */
+export function upsample(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ size: any; scaleFactor: any; mode: string; alignCorners: boolean | null }>("upsample", args, [
+    ["size", null], ["scaleFactor", null], ["mode", "nearest"], ["alignCorners", null],
+  ]);
+  return interpolate(input, a.size, a.scaleFactor, a.mode, a.alignCorners);
+}
+
+/** Deprecated: nearest upsampling (PyTorch: `F.upsample_nearest(input, size=None, scale_factor=None)`). */
+export function upsampleNearest(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ size: any; scaleFactor: any }>("upsample_nearest", args, [["size", null], ["scaleFactor", null]]);
+  return interpolate(input, a.size, a.scaleFactor, "nearest");
+}
+
+/**
+ * Deprecated: bilinear upsampling with aligned corners (PyTorch: `F.upsample_bilinear(input,
+ * size=None, scale_factor=None)`).
+ */
+export function upsampleBilinear(input: Tensor, ...args: unknown[]): Tensor {
+  const a = bindArgs<{ size: any; scaleFactor: any }>("upsample_bilinear", args, [["size", null], ["scaleFactor", null]]);
+  return interpolate(input, a.size, a.scaleFactor, "bilinear", true);
+}

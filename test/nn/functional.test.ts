@@ -87,6 +87,24 @@ describe("F calls equal PyTorch", () => {
       expectExact(y, decode(c.output));
     }
   });
+  it("in-place aliases (relu_, elu_, leakyRelu_, hardtanh_, threshold_, selu_, celu_) equal their out-of-place forms", () => {
+    const pairs: [string, string, any[]][] = [["relu_", "relu", []], ["elu_", "elu", [0.5]], ["leakyRelu_", "leakyRelu", [0.2]],
+      ["hardtanh_", "hardtanh", [-0.5, 0.5]], ["threshold_", "threshold", [0.1, -3]], ["selu_", "selu", []], ["celu_", "celu", [0.7]]];
+    for (const [ip, op, params] of pairs) {
+      const x = detTensor(40, [2, 7], 3);
+      const expected = F[op](x, ...params);
+      const v = x._version;
+      expect(F[ip](x, ...params) === x, ip).toBe(true);
+      expect(x._version).toBe(v + 1);
+      expectExact(x, expected);
+    }
+  });
+  it("F.upsample / upsampleNearest / upsampleBilinear are interpolate with PyTorch's fixed modes", () => {
+    const x = detTensor(41, [1, 2, 3, 4]);
+    expectExact(F.upsample(x, null, 2, "bilinear"), F.interpolate(x, { scaleFactor: 2, mode: "bilinear" }));
+    expectExact(F.upsampleNearest(x, [5, 7]), F.interpolate(x, { size: [5, 7] }));
+    expectExact(F.upsampleBilinear(x, { scaleFactor: 2 }), F.interpolate(x, { scaleFactor: 2, mode: "bilinear", alignCorners: true }));
+  });
   it("F.dropout with training=false returns the input itself", () => {
     const x = detTensor(3, [4]);
     expect(F.dropout(x, { training: false })).toBe(x);
