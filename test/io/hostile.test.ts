@@ -191,6 +191,8 @@ describe("images: declared size first, PIL's pixel limit, clear errors, CMYK", (
     fake.set([13000 >> 8, 13000 & 255, 13000 >> 8, 13000 & 255], p + 5);
     fake.set([0xff, 0xd9], 2000);
     expect(refusal(() => vision.decodeImage(fake, "fake.jpg"), vision.ImageError).message).toBe("fake.jpg: truncated JPEG file (2002 bytes cannot hold the 13000x13000 image it declares)");
+    fake.set([32000 >> 8, 32000 & 255, 32000 >> 8, 32000 & 255], p + 5);
+    expect(refusal(() => vision.decodeImage(fake, "huge.jpg"), vision.ImageError).message).toMatch(/^huge\.jpg: the image declares 32000x32000 = 1024000000 pixels, over the limit of 178956970/);
     expect(peakGrowthMB()).toBeLessThan(600);
   });
   it("a JPEG with more than 1000 scans (each would walk the whole image again) is refused before decoding", () => {
