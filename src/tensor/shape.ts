@@ -1,7 +1,7 @@
 /**
  * Shape arithmetic shared by kernels, modules and tests (one place for every output-size rule).
  */
-import { RuntimeError } from "../errors.js";
+import { IndexError, RuntimeError } from "../errors.js";
 
 /** Number of elements of a shape (1 for a scalar `[]`). */
 export function numel(shape: readonly number[]): number {
@@ -65,12 +65,12 @@ export function poolOutSize(
   return out;
 }
 
-/** Resolve a possibly negative dimension index against `ndim`, with PyTorch's error text. */
+/** Resolve a possibly negative dimension index against `ndim`, with PyTorch's error (an `IndexError`). */
 export function normalizeDim(dim: number, ndim: number): number {
   const lo = -Math.max(ndim, 1);
   const hi = Math.max(ndim, 1) - 1;
   if (!Number.isInteger(dim) || dim < lo || dim > hi) {
-    throw new RuntimeError(
+    throw new IndexError(
       `Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${dim})`,
     );
   }

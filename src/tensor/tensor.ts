@@ -1016,14 +1016,8 @@ export class Tensor<D extends DType = "float32"> {
   }
 }
 
-/** `normalizeDim` with PyTorch's exception class for this case (`IndexError`). */
-export function normalizeDimIndex(dim: number, ndim: number): number {
-  try {
-    return normalizeDim(dim, ndim);
-  } catch (e) {
-    throw new IndexError((e as Error).message);
-  }
-}
+/** Resolve a possibly negative dim (PyTorch's `IndexError` text when out of range); same as `normalizeDim`. */
+export const normalizeDimIndex = normalizeDim;
 
 /** `clamp`'s keyword form. */
 export interface ClampBounds {
