@@ -78,7 +78,7 @@ export function normalizeDim(dim: number, ndim: number): number {
 }
 
 /**
- * Broadcast two shapes by NumPy/PyTorch rules; throws naming both shapes when they do not fit.
+ * Broadcast two shapes by NumPy/PyTorch rules; throws PyTorch's error when they do not fit.
  */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   const n = Math.max(a.length, b.length);
@@ -88,8 +88,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
       throw new RuntimeError(
-        `The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i} ` +
-          `(shapes ${formatShape(a)} and ${formatShape(b)})`,
+        `The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`,
       );
     }
     out[i] = da === 1 ? db : da;

@@ -6,7 +6,7 @@
  */
 import ndarray, { type NdArray } from "ndarray";
 import { IndexError, RuntimeError, TypeError_, ValueError } from "../errors.js";
-import { contiguousStrides, formatShape, normalizeDim, numel } from "./shape.js";
+import { broadcastShapes, contiguousStrides, formatShape, normalizeDim, numel } from "./shape.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { forEachRow as forEachRowImport, gatherInto } from "./ops/iter.js";
 import { binary as binaryOp, clamp as clampOp, logicalNot as logicalNotOp, maskedFill as maskedFillOp, unary as unaryOp, where as whereOp, type Operand, type UnaryName } from "./ops/elementwise.js";
@@ -1164,20 +1164,8 @@ export function relu(x: Tensor, inplace = false): Tensor {
   return inplace ? x._bumpVersion() : new Tensor(dst, x.shape);
 }
 
-/** Broadcast two shapes with PyTorch's error text. */
-export function broadcastShapesStrict(a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new RuntimeError(`The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`);
-    }
-    out[i] = da === 1 ? db : da;
-  }
-  return out;
-}
+/** Broadcast two shapes with PyTorch's error text (same as `broadcastShapes`). */
+export const broadcastShapesStrict = broadcastShapes;
 
 /** Infer the shape of nested arrays, checking they are rectangular. */
 function nestedShape(values: NestedArray): number[] {
