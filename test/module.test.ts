@@ -3,8 +3,11 @@
  * traversal, hooks, train/eval, state dicts and their error texts (from errors.json, produced by
  * PyTorch).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { int64, models, nn, ones, randn, RuntimeError, tensor, Tensor, TsnnError, TypeError_, zeros, type DType } from "../src/index.js";
+import { int64, load, models, nn, ones, randn, RuntimeError, save, tensor, Tensor, TsnnError, TypeError_, zeros, type DType } from "../src/index.js";
 import { fixture, values } from "./helpers.js";
 
 const errors: Record<string, [string, string]> = fixture("errors.json");
@@ -402,6 +405,20 @@ describe("loadStateDict is atomic: a failed call leaves every tensor bit-identic
       });
     }
   }
+  it("load() of a .safetensors file then loadStateDict({ assign: true }) failing at fc.bias assigns nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsnn-atomic-"));
+    try {
+      const sd = source();
+      sd.set(last, zeros(11));
+      const file = join(dir, "bad.safetensors");
+      save(file, sd);
+      const before = snapshot(model);
+      expect(() => model.loadStateDict(load(file), { assign: true })).toThrow(/size mismatch for fc\.bias/);
+      expectUnchanged(model, before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it("a model tensor whose data was replaced (wrong length) fails the load before anything is copied", () => {
     const m = models.resnet18({ numClasses: 10 });
     (m.fc as nn.Linear).bias!.data = new Float32Array(3);
