@@ -191,7 +191,9 @@ const proxyHandler: ProxyHandler<Module> = {
 /**
  * Base class for all neural network modules (PyTorch: `nn.Module`). Subclass it, assign layers
  * in the constructor, implement `forward`, and run it with `call(...)` (PyTorch: `model(x)`),
- * which also runs the forward hooks.
+ * which also runs the forward hooks. `call` takes and returns what the subclass's `forward` does
+ * (a ResNet's `call(x)` is a `Tensor`); `Module<In, Out>` types a module held by its base class,
+ * e.g. `const m: nn.Module<[Tensor], Tensor> = model`.
  */
 export class Module<In extends unknown[] = any[], Out = any> {
   /** Registered children in insertion order (PyTorch: `_modules`). */
