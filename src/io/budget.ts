@@ -47,6 +47,14 @@ export class ByteBudget {
       ? `the default maxBytes of ${mib(this.maxBytes)} (256 MiB + 4 x the ${inputBytes}-byte input)`
       : `maxBytes = ${maxBytes}`;
   }
+  /**
+   * The most pickle values this load allows: `maxPickleObjects(inputBytes)`, scaled up by as much
+   * as an explicit `maxBytes` raises the byte budget over its default (the one escape hatch).
+   */
+  maxObjects(inputBytes: number): number {
+    const scale = Math.max(1, this.maxBytes / defaultMaxBytes(inputBytes));
+    return Math.min(Number.MAX_SAFE_INTEGER, Math.floor(maxPickleObjects(inputBytes) * scale));
+  }
   /** Reserve `n` bytes for `desc`, or throw a CheckpointError naming the limit. */
   charge(n: number, desc: string): void {
     if (!(n >= 0) || this.used + n > this.maxBytes) {

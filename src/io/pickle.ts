@@ -82,7 +82,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   /** Count one more value (push, mark or memo entry) against the budget. */
   const count = (): void => {
     if (++objects > maxObjects) {
-      fail(`the pickle builds more than ${maxObjects} values, more than a checkpoint of this size holds (a decompression or memory bomb?)`);
+      fail(`the pickle builds more than ${maxObjects} values, more than a checkpoint of this size holds (a decompression or memory bomb? a larger load(file, { maxBytes }) raises this limit too)`);
     }
   };
   /**

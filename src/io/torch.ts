@@ -7,7 +7,7 @@
  */
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
-import { ByteBudget, MAX_NESTING, maxPickleObjects } from "./budget.js";
+import { ByteBudget, MAX_NESTING } from "./budget.js";
 import { ITEMSIZE, storageCopyBytes, storageElements, storedBytes, tensorView, viewCopyBytes, type FileDType, type StorageElements } from "./dtypes.js";
 import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
 import { readZip, writeZip } from "./zip.js";
@@ -229,7 +229,7 @@ export function readTorchZip(buf: Uint8Array, what: string, budget = new ByteBud
   const storages = new Map<string, Storage>();
   const { value } = unpickle(entries.get(pkls[0])!.data(budget), 0, {
     where,
-    maxObjects: maxPickleObjects(buf.length),
+    maxObjects: budget.maxObjects(buf.length),
     findClass: findClass(where),
     persistentLoad(pid) {
       const { dtype, key, numel: n } = storageId(pid, 5, where);
@@ -259,7 +259,7 @@ export function isLegacyTorch(b: Uint8Array): boolean {
 /** Read a legacy-format checkpoint (torch < 1.6, e.g. torchvision's 2017 ResNet weights). */
 export function readTorchLegacy(buf: Uint8Array, what: string, budget = new ByteBudget(what, buf.length)): unknown {
   const where = `${what} (legacy format)`;
-  const maxObjects = maxPickleObjects(buf.length);
+  const maxObjects = budget.maxObjects(buf.length);
   const plain = { where, maxObjects, findClass: findClass(where) };
   const magic = unpickle(buf, 0, plain);
   if (magic.value !== LEGACY_MAGIC) {

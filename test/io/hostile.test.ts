@@ -54,6 +54,11 @@ describe("pickle budgets: values, memo, integers, keys and nesting", () => {
     expect(refusal(() => load(H.memoBomb())).message).toMatch(/builds more than \d+ values/);
     expect(peakGrowthMB()).toBeLessThan(600);
   });
+  it("a legitimately big pickle (a list of 400,000 Nones in a 1 KB file) loads when maxBytes is raised", () => {
+    const file = H.checkpointOf(H.rawPickle([0x5d, 0x28], new Uint8Array(400_000).fill(0x4e), [0x65]));
+    expect(refusal(() => loadObject(file)).message).toMatch(/builds more than \d+ values, .* a larger load\(file, \{ maxBytes \}\) raises this limit too/);
+    expect((loadObject(file, { maxBytes: 2 ** 30 }) as unknown[]).length).toBe(400_000);
+  });
   it("a 1 MB LONG4 integer is refused by its length, before decoding", () => {
     expect(refusal(() => load(H.long4Bomb())).message).toMatch(/LONG4 integer of 1000000 bytes; checkpoints hold no integers this large \(limit 1024 bytes\)/);
   });
