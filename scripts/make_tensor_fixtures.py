@@ -163,7 +163,8 @@ OPS = {
     "zeros": lambda x, a: torch.zeros(a["shape"]),
     "tensor": lambda x, a: torch.tensor(a["values"]),
     # indexing
-    "get": lambda x, a: x[0][tuple(to_index(s) for s in a["specs"])],
+    # one spec indexes as x[s] (not x[(s,)]), as a user writes it
+    "get": lambda x, a: x[0][to_index(a["specs"][0])] if len(a["specs"]) == 1 else x[0][tuple(to_index(s) for s in a["specs"])],
     "inplace": lambda x, a: _inplace(x, a),
     "repr": lambda x, a: _repr(x[0], a),
     "set": lambda x, a: _setitem(x[0].clone(), a["specs"], x[1] if len(x) > 1 else a["value"]),
@@ -427,6 +428,10 @@ for method, args, extra in [
     case(f"{method} on x[:, ::2, 1:4]", "inplace", [Y] + extra, method=method, specs=[1, "::2", "1:4"], args=args)
     case(f"{method} on a non-contiguous base", "inplace", [YP] + extra, method=method, specs=[-1, "::2", "1:4"], args=args)
 case("add_ with a float into int64 error", "inplace", [I([3], seed=75)], method="add_", specs=[":"], args=[0.5])
+case("set basic value shape error", "set", [F([3, 4]), F([2])], specs=[":", 0])
+case("set advanced value shape error", "set", [F([3, 4]), F([3])], specs=[[0, 1]])
+case("set drops leading 1s of the value", "set", [F([3, 4]), F([1, 1, 3], seed=66)], specs=[":", 0])
+case("get of a 0-dim tensor", "get", [F([], data=[1.0])], specs=[0])
 case("set int64 from float", "set", [I([2, 3], seed=65)], specs=[0], value=2.7)
 
 

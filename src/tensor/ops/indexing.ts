@@ -75,6 +75,9 @@ function parse(x: Tensor<DType>, rawSpecs: readonly IndexSpec[]): Parsed {
     else consumed++;
   }
   if (ellipses > 1) throw new IndexError("an index can only have a single ellipsis ('...')");
+  if (x.ndim === 0 && consumed > 0) {
+    throw new IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
+  }
   if (consumed > x.ndim) throw new IndexError(`too many indices for tensor of dimension ${x.ndim}`);
   const shape: number[] = [];
   const strides: number[] = [];
@@ -217,7 +220,10 @@ export function setIndex<D extends DType>(x: Tensor<D>, specs: readonly IndexSpe
   const { view, advanced } = parse(x as Tensor<DType>, specs);
   const v = value instanceof Tensor ? value : scalarTensor(Number(value), x.dtype);
   if (advanced.length === 0) {
-    copyInto(view, v.reshape(checkBroadcast(v.shape, view.shape)));
+    // Leading size-1 dims of the value may be dropped; otherwise `expand`'s error, as PyTorch's.
+    let vs = [...v.shape];
+    while (vs.length > view.ndim && vs[0] === 1) vs = vs.slice(1);
+    copyInto(view, v.reshape(vs).expand(view.shape));
     x._bumpVersion();
     return x;
   }
