@@ -1,0 +1,56 @@
+/**
+ * The activations of `activation.ts` run in WebAssembly SIMD (`wasm/activation.ts`): the same
+ * double-precision arithmetic, so the same float32 bits as the JS kernels, several times faster
+ * (SiLU and sigmoid call `exp` per element in JS). `dst` may be `src`.
+ */
+import { getBackend } from "./gemm.js";
+import { assemble } from "./wasm/emitter.js";
+import { ensureMemory, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
+import { activationKernel, ACTIVATIONS } from "./wasm/activation.js";
+import { residentEnd } from "./wasm/resident.js";
+import { wasmAddress } from "./arena.js";
+
+/** An activation with a SIMD kernel. */
+export type SimdActivation = (typeof ACTIVATIONS)[number];
+
+/** Below this many elements the JS loop wins (no copies into WASM memory). */
+const MIN_ELEMENTS = 64;
+
+const standalone = new WeakMap<WasmGemm, (...a: number[]) => void>();
+
+/** `act` of an instance: the shared module's export if it has one, else a module over its memory. */
+function kernelOf(w: WasmGemm): (...a: number[]) => void {
+  if (typeof w.exports.act === "function") return w.exports.act;
+  let fn = standalone.get(w);
+  if (!fn) {
+    const bytes = assemble([activationKernel()], w.shared ? { initialPages: 1, maxPages: 65536, shared: true } : { initialPages: 1 });
+    fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports.act as (...a: number[]) => void;
+    standalone.set(w, fn);
+  }
+  return fn;
+}
+
+/**
+ * `dst[i] = kind(src[i])` for i < n in WebAssembly; false (nothing done) where the WASM backend
+ * is off or n is small, and the caller then runs its JS kernel. Arena buffers are used in place.
+ */
+export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Float32Array, n: number): boolean {
+  if (n < MIN_ELEMENTS || getBackend() !== "wasm") return false;
+  const w = wasmGemm();
+  if (!w) return false;
+  const fn = kernelOf(w);
+  const srcAt = wasmAddress(src);
+  const dstAt = wasmAddress(dst);
+  const base = Math.ceil(residentEnd() / 64) * 64;
+  const stageSrc = srcAt >= 0 ? -1 : base;
+  const stageDst = dstAt >= 0 ? -1 : srcAt >= 0 ? base : base + Math.ceil((n * 4) / 64) * 64;
+  const spill = Math.max(base, stageSrc + 1, stageDst + 1) + Math.ceil((n * 4) / 64) * 64 + 64;
+  ensureMemory(w, spill + 16);
+  const mem = new Float32Array(w.memory.buffer);
+  if (srcAt < 0) mem.set(src.subarray(0, n), stageSrc / 4);
+  const from = srcAt >= 0 ? srcAt : stageSrc;
+  const to = dstAt >= 0 ? dstAt : src === dst && srcAt < 0 ? stageSrc : stageDst;
+  fn(ACTIVATIONS.indexOf(kind), from, to, n, spill);
+  if (dstAt < 0) dst.set(mem.subarray(to / 4, to / 4 + n));
+  return true;
+}
