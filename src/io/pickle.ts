@@ -20,6 +20,10 @@ export class PyDict {
   get attrs(): Map<string, unknown> {
     return (this._attrs ??= new Map());
   }
+  /** Whether any attribute is set (without creating the map). */
+  get hasAttrs(): boolean {
+    return this._attrs !== null && this._attrs.size > 0;
+  }
 }
 
 /** A reference to a Python global (`module.name`) resolved through the allow-list. */

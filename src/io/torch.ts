@@ -160,7 +160,7 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
     if (v instanceof PendingTensor) pending.add(v);
     else if (v instanceof PyDict) {
       for (const x of v.map.values()) walk(x, depth + 1);
-      for (const x of v.attrs.values()) walk(x, depth + 1);
+      if (v.hasAttrs) for (const x of v.attrs.values()) walk(x, depth + 1);
     } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
   };
   walk(root, 0);
@@ -191,7 +191,7 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
     if (v instanceof PyDict) {
       done.set(v, v);
       for (const [k, x] of v.map) v.map.set(k, fix(x));
-      for (const [k, x] of v.attrs) v.attrs.set(k, fix(x));
+      if (v.hasAttrs) for (const [k, x] of v.attrs) v.attrs.set(k, fix(x));
     } else if (Array.isArray(v)) {
       if (Object.isFrozen(v)) {
         // A tuple: rebuilt (it may hold pending tensors); a tuple holding itself keeps its original.
