@@ -5,8 +5,10 @@
  * module knowledge, so a fusion planner can run them on a convolution's output buffer.
  *
  * Formulas are PyTorch's; the arithmetic is done in double and rounded once to float32, which
- * is within an ulp or two of PyTorch's float32 vector code.
+ * is within an ulp or two of PyTorch's float32 vector code. SiLU, sigmoid, hardswish and
+ * hardsigmoid run in WebAssembly SIMD where available (`simdActivation.ts`), with the same bits.
  */
+import { simdActivation } from "./simdActivation.js";
 
 /** `max(x, 0)`, NaN and -0.0 kept (PyTorch: `relu`). */
 export function reluKernel(src: Float32Array, dst: Float32Array, n: number): void {
@@ -47,6 +49,7 @@ export function eluKernel(src: Float32Array, dst: Float32Array, n: number, alpha
 
 /** `1 / (1 + exp(-x))` with `exp` in float32 (so it saturates to exactly 0 below -88) (PyTorch: `sigmoid`). */
 export function sigmoidKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  if (simdActivation("sigmoid", src, dst, n)) return;
   for (let i = 0; i < n; i++) dst[i] = 1 / (1 + Math.fround(Math.exp(-src[i])));
 }
 
@@ -57,6 +60,7 @@ export function tanhKernel(src: Float32Array, dst: Float32Array, n: number): voi
 
 /** `x / (1 + exp(-x))` with `exp` in float32 (PyTorch: `silu`, a.k.a. swish). */
 export function siluKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  if (simdActivation("silu", src, dst, n)) return;
   for (let i = 0; i < n; i++) {
     const v = src[i];
     dst[i] = v / (1 + Math.fround(Math.exp(-v)));
@@ -65,6 +69,7 @@ export function siluKernel(src: Float32Array, dst: Float32Array, n: number): voi
 
 /** `x * min(max(x + 3, 0), 6) / 6` (PyTorch: `hardswish`). */
 export function hardswishKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  if (simdActivation("hardswish", src, dst, n)) return;
   for (let i = 0; i < n; i++) {
     const v = src[i];
     const r = v + 3;
@@ -74,6 +79,7 @@ export function hardswishKernel(src: Float32Array, dst: Float32Array, n: number)
 
 /** `min(max(x + 3, 0), 6) / 6` (PyTorch: `hardsigmoid`). */
 export function hardsigmoidKernel(src: Float32Array, dst: Float32Array, n: number): void {
+  if (simdActivation("hardsigmoid", src, dst, n)) return;
   for (let i = 0; i < n; i++) {
     const r = src[i] + 3;
     dst[i] = (r < 0 ? 0 : r > 6 ? 6 : r) / 6;

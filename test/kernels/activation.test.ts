@@ -3,6 +3,7 @@
  * (same double-precision arithmetic; fdlibm's exp in f64x2 for SiLU and sigmoid): on a dense sweep
  * of [-20, 20], on random bit patterns (every exponent, subnormals, ±Inf, NaN), on the values
  * where exp's argument reduction changes branch, with odd lengths, in place and in the arena.
+ * The kernels of activation.ts dispatch to these on the wasm backend; the oracle is their JS loop.
  */
 import { describe, expect, it } from "vitest";
 import { Generator, kernels } from "../../src/index.js";
@@ -34,6 +35,17 @@ function inputs(): Float32Array {
   return x;
 }
 
+/** The JS kernel's own loop (the kernels dispatch to WASM on the wasm backend). */
+function js(kind: SimdActivation, src: Float32Array, dst: Float32Array, n: number): void {
+  const previous = kernels.getBackend();
+  kernels.setBackend("js");
+  try {
+    JS[kind](src, dst, n);
+  } finally {
+    kernels.setBackend(previous);
+  }
+}
+
 function sameBits(actual: Float32Array, expected: Float32Array, x: Float32Array): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
@@ -47,7 +59,7 @@ describe("wasm: SIMD activations give the JS kernels' bits", () => {
   for (const kind of Object.keys(JS) as SimdActivation[]) {
     it(`${kind}: ${x.length} values (sweep of [-20, 20], random bit patterns, branch edges)`, () => {
       const expected = new Float32Array(x.length);
-      JS[kind](x, expected, x.length);
+      js(kind, x, expected, x.length);
       const actual = new Float32Array(x.length);
       expect(kernels.getBackend() === "wasm" && simdActivation(kind, x, actual, x.length)).toBe(true);
       sameBits(actual, expected, x);
@@ -57,14 +69,14 @@ describe("wasm: SIMD activations give the JS kernels' bits", () => {
   it("silu in place on n=1003 (a 3-value tail), and arena to arena on n=4097", () => {
     const a = x.slice(0, 1003);
     const expected = new Float32Array(1003);
-    kernels.siluKernel(a, expected, 1003);
+    js("silu", a, expected, 1003);
     expect(simdActivation("silu", a, a, 1003)).toBe(true);
     sameBits(a, expected, x);
     const src = acquire(4097), dst = acquire(4097);
     try {
       src.set(x.subarray(0, 4097));
       const ref = new Float32Array(4097);
-      kernels.hardswishKernel(src, ref, 4097);
+      js("hardswish", src, ref, 4097);
       expect(simdActivation("hardswish", src, dst, 4097)).toBe(true);
       sameBits(dst, ref, x);
     } finally {
@@ -75,5 +87,12 @@ describe("wasm: SIMD activations give the JS kernels' bits", () => {
 
   it("leaves short inputs (n < 64) to the JS kernels", () => {
     expect(simdActivation("silu", x, new Float32Array(10), 10)).toBe(false);
+  });
+
+  it("siluKernel on the wasm backend runs the SIMD kernel (same bits as its JS loop)", () => {
+    const a = new Float32Array(x.length), b = new Float32Array(x.length);
+    kernels.siluKernel(x, a, x.length);
+    js("silu", x, b, x.length);
+    sameBits(a, b, x);
   });
 });
