@@ -5,6 +5,7 @@
  * memory. The buffers are views into the kernels' shared WebAssembly memory, so convolutions and
  * pooling read their input and write their output in place, without copies in or out.
  */
+import { TypeError_ } from "../errors.js";
 import { wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { allocRegion, releaseRegion } from "./wasm/resident.js";
 import { getBackend } from "./gemm.js";
@@ -35,6 +36,7 @@ let enabled = process.env.TSNN_ARENA !== "0";
 
 /** Turn the activation arena on or off (on by default; `TSNN_ARENA=0` starts with it off). */
 export function setArena(on: boolean): void {
+  if (typeof on !== "boolean") throw new TypeError_(`setArena expects a boolean, got ${typeof on}`);
   enabled = on;
 }
 

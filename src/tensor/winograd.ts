@@ -14,6 +14,7 @@
  * cheap next to the convolution) and each weight once per version, and sends anything that is
  * not finite or large enough to overflow to the im2col + GEMM path.
  */
+import { TypeError_ } from "../errors.js";
 import { stageEpilogue, type RowEpilogue } from "./gemm.js";
 import { ensureMemory, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
@@ -26,6 +27,7 @@ let enabled = process.env.TSNN_WINOGRAD !== "0";
 
 /** Turn the Winograd path on or off (on by default; `TSNN_WINOGRAD=0` starts with it off). */
 export function setWinograd(on: boolean): void {
+  if (typeof on !== "boolean") throw new TypeError_(`setWinograd expects a boolean, got ${typeof on}`);
   enabled = on;
 }
 
