@@ -41,6 +41,8 @@ def enc(t):
 
 def make_input(spec):
     """spec: {shape, dtype, data?, seed?, permute?, step?} -> (tensor, encoded spec with data)."""
+    if "expr" in spec:  # too big to store: rebuilt from the same expression by the test
+        return eval(spec["expr"], {"torch": torch}), {"expr": spec["expr"]}
     dtype = spec.get("dtype", "float32")
     shape = spec["shape"]
     n = int(np.prod(shape)) if shape else 1
@@ -291,6 +293,13 @@ for op in ["sum", "mean", "prod", "amax", "amin", "logsumexp", "var", "std", "no
 for op in ["sum", "prod", "all", "any", "amax"]:
     case(f"{op} int64 dim=0", op, [I([3, 4], seed=32)], dim=0)
     case(f"{op} bool dim=1", op, [B([3, 4], seed=33)], dim=1)
+BIG = {"expr": "((torch.arange(60000) % 1000 - 500).float() / 64).exp().reshape(60, 1000)"}
+BIG_T = {"expr": "((torch.arange(60000) % 1000 - 500).float() / 64).exp().reshape(60, 1000).t()"}
+for op in ["sum", "mean", "var", "std", "norm", "logsumexp", "amax"]:
+    case(f"{op} of 60000 dim=1", op, [BIG], dim=1)
+    case(f"{op} of 60000 dim=1, transposed", op, [BIG_T], dim=1)
+for op in ["sum", "mean", "var", "std", "norm"]:
+    case(f"{op} of 60000, all", op, [BIG])
 case("sum of empty", "sum", [F([0, 3])])
 case("mean of empty gives NaN", "mean", [F([0])])
 case("mean int64 error", "mean", [I([3], seed=34)])

@@ -37,6 +37,7 @@ interface EncT {
   data: Num[];
   permute?: number[];
   step?: [number, number];
+  expr?: string;
 }
 interface Case {
   name: string;
@@ -51,6 +52,7 @@ interface Case {
 const num = (v: Num): number => (v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number));
 
 function decode(e: EncT): Tensor<DType> {
+  if (e.expr) return EXPRS[e.expr]();
   const vals = e.data.map(num);
   let t: Tensor<DType>;
   if (e.dtype === "int64") t = new Tensor(BigInt64Array.from(vals, (v) => BigInt(v)), e.shape, "int64");
@@ -189,18 +191,29 @@ const OPS: Record<string, (ins: Tensor<DType>[], a: Record<string, any>) => Out>
 };
 
 /** The summarized printouts' tensors, built as the fixture script's expressions do. */
+const big = () => arange(60000).remainder(1000).sub(500).float().div(64).exp().reshape(60, 1000);
 const EXPRS: Record<string, () => Tensor<DType>> = {
+  "((torch.arange(60000) % 1000 - 500).float() / 64).exp().reshape(60, 1000)": big,
+  "((torch.arange(60000) % 1000 - 500).float() / 64).exp().reshape(60, 1000).t()": () => big().t(),
   "torch.arange(2000, dtype=torch.float32).reshape(40, 50) / 7": () => arange(2000, { dtype: "float32" }).reshape(40, 50).div(7),
   "torch.arange(1500)": () => arange(1500),
   "torch.arange(2400, dtype=torch.float32).reshape(4, 20, 30) - 1000": () => arange(2400, { dtype: "float32" }).reshape(4, 20, 30).sub(1000),
 };
 
 const TOL = { rtol: 1e-6, atol: 1e-6 };
+/**
+ * Measured exceptions: PyTorch's float32 `norm()` over 60000 elements is 107441.945 where the
+ * float64 value is 107442.1007 (1.45e-6 relative, PyTorch's own accumulation error); tsnn
+ * accumulates in double and gives 107442.1016.
+ */
+const TOL_FOR: Record<string, { rtol: number; atol: number }> = {
+  "norm of 60000, all": { rtol: 2e-6, atol: 1e-6 },
+};
 
-function check(got: Tensor<DType>, want: EncT, what: string): void {
+function check(got: Tensor<DType>, want: EncT, what: string, tol = TOL): void {
   expect(got.dtype, `${what} dtype`).toBe(want.dtype);
   const exp = decode({ ...want, permute: undefined, step: undefined });
-  if (want.dtype === "float32") expectClose(got, exp, TOL, what);
+  if (want.dtype === "float32") expectClose(got, exp, tol, what);
   else {
     expect(got.shape, `${what} shape`).toEqual(want.shape);
     expect(Array.from(got.data as ArrayLike<number | bigint>, Number)).toEqual(want.data.map(num));
@@ -242,7 +255,7 @@ describe("tensor ops match PyTorch", () => {
             const outs = got as Tensor<DType>[];
             expect(outs.length).toBe(c.out.length);
             c.out.forEach((w, i) => check(outs[i], w, `${c.name} [${i}]`));
-          } else check(got as Tensor<DType>, c.out!, c.name);
+          } else check(got as Tensor<DType>, c.out!, c.name, TOL_FOR[c.name]);
         });
       }
     });
