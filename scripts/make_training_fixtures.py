@@ -44,7 +44,7 @@ def enc(t):
 
 def rnd(shape, seed, scale=1.0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(*shape, generator=g) * scale).round(decimals=3)
+    return (torch.randn(list(shape), generator=g) * scale).round(decimals=3)
 
 
 def plain(v):
@@ -273,11 +273,83 @@ def autograd_fixtures():
     return errs
 
 
+# ---------------------------------------------------------------- op gradients
+# name -> (input shapes, positive inputs?, forward). The TypeScript twin is the table in
+# test/autograd/ops.test.ts, keyed by the same names.
+OP_CASES = {
+    "add a=[2,3] b=[3]": ([[2, 3], [3]], False, lambda a, b: a + b),
+    "add alpha=2 a=[2,3] b=[2,1]": ([[2, 3], [2, 1]], False, lambda a, b: torch.add(a, b, alpha=2)),
+    "add scalar": ([[2, 3]], False, lambda a: a + 1.5),
+    "sub a=[2,3] b=[1,3]": ([[2, 3], [1, 3]], False, lambda a, b: a - b),
+    "mul a=[2,3] b=[2,1]": ([[2, 3], [2, 1]], False, lambda a, b: a * b),
+    "mul scalar": ([[2, 3]], False, lambda a: a * -2.5),
+    "div a=[2,3] b=[3]": ([[2, 3], [3]], True, lambda a, b: a / b),
+    "div scalar": ([[2, 3]], False, lambda a: a / 4.0),
+    "neg": ([[2, 3]], False, lambda a: -a),
+    "pow 3": ([[2, 3]], False, lambda a: a.pow(3)),
+    "pow tensor": ([[2, 3], [2, 3]], True, lambda a, b: a.pow(b)),
+    "exp": ([[2, 3]], False, lambda a: a.exp()),
+    "log": ([[2, 3]], True, lambda a: a.log()),
+    "sqrt": ([[2, 3]], True, lambda a: a.sqrt()),
+    "abs": ([[2, 3]], False, lambda a: a.abs()),
+    "sigmoid": ([[2, 3]], False, lambda a: a.sigmoid()),
+    "tanh": ([[2, 3]], False, lambda a: a.tanh()),
+    "relu": ([[2, 3]], False, lambda a: a.relu()),
+    "clamp(-0.5, 0.5)": ([[2, 3]], False, lambda a: a.clamp(-0.5, 0.5)),
+    "sum": ([[2, 3, 4]], False, lambda a: a.sum()),
+    "sum dim=1": ([[2, 3, 4]], False, lambda a: a.sum(1)),
+    "sum dims=[0,2] keepdim": ([[2, 3, 4]], False, lambda a: a.sum([0, 2], keepdim=True)),
+    "mean": ([[2, 3, 4]], False, lambda a: a.mean()),
+    "mean dim=-1 keepdim": ([[2, 3, 4]], False, lambda a: a.mean(-1, keepdim=True)),
+    "reshape [4,6]": ([[2, 3, 4]], False, lambda a: a.reshape(4, 6)),
+    "view [6,4]": ([[2, 3, 4]], False, lambda a: a.view(6, 4)),
+    "flatten(1)": ([[2, 3, 4]], False, lambda a: a.flatten(1)),
+    "unsqueeze(1)": ([[2, 3]], False, lambda a: a.unsqueeze(1)),
+    "squeeze()": ([[2, 1, 3]], False, lambda a: a.squeeze()),
+    "squeeze(1)": ([[2, 1, 3]], False, lambda a: a.squeeze(1)),
+    "permute(2,0,1)": ([[2, 3, 4]], False, lambda a: a.permute(2, 0, 1)),
+    "transpose(0,2)": ([[2, 3, 4]], False, lambda a: a.transpose(0, 2)),
+    "t": ([[2, 3]], False, lambda a: a.t()),
+    "expand [4,2,3]": ([[2, 1]], False, lambda a: a.expand(4, 2, 3)),
+    "permute then contiguous": ([[2, 3]], False, lambda a: a.t().contiguous()),
+    "clone": ([[2, 3]], False, lambda a: a.clone()),
+    "narrow(1, 1, 2)": ([[2, 3, 4]], False, lambda a: a.narrow(1, 1, 2)),
+    "select(2, 1)": ([[2, 3, 4]], False, lambda a: a.select(2, 1)),
+    "get [:, 1:, ::2]": ([[2, 3, 4]], False, lambda a: a[:, 1:, ::2]),
+    "get [1, :, -1]": ([[2, 3, 4]], False, lambda a: a[1, :, -1]),
+    "softmax(1)": ([[2, 3, 4]], False, lambda a: a.softmax(1)),
+    "logSoftmax(-1)": ([[2, 3, 4]], False, lambda a: a.log_softmax(-1)),
+    "mul_ on a non-leaf": ([[2, 3], [3]], False, lambda a, b: (a * 1.0).mul_(b)),
+    "add_ alpha=-1 on a non-leaf": ([[2, 3], [2, 3]], False, lambda a, b: (a * 2.0).add_(b, alpha=-1)),
+    "relu_ on a non-leaf": ([[2, 3]], False, lambda a: (a + 0.1).relu_()),
+    "chain: (a*b).exp().sum(1).log()": ([[2, 3], [2, 3]], False, lambda a, b: (a * b * 0.3).exp().sum(1).log()),
+    "same input twice: a*a + a": ([[2, 3]], False, lambda a: a * a + a),
+}
+
+
+def op_fixtures():
+    cases = []
+    for k, (name, (shapes, positive, fn)) in enumerate(OP_CASES.items()):
+        xs = []
+        for i, sh in enumerate(shapes):
+            x = rnd(sh, 300 + 10 * k + i)
+            if positive:
+                x = x.abs() + 0.5
+            xs.append(x.requires_grad_(True))
+        out = fn(*xs)
+        w = rnd(list(out.shape), 5000 + k)
+        (out * w).sum().backward()
+        cases.append({"name": name, "inputs": [enc(x) for x in xs], "out": enc(out), "gradFn": out.grad_fn.name(),
+                      "w": enc(w), "grads": [enc(x.grad) for x in xs]})
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     for name, data in (("optim.json", optim_fixtures()), ("schedulers.json", scheduler_fixtures()),
-                       ("losses.json", loss_fixtures()), ("autograd.json", autograd_fixtures())):
+                       ("losses.json", loss_fixtures()), ("autograd.json", autograd_fixtures()),
+                       ("autograd_ops.json", op_fixtures())):
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(data, f, separators=(",", ":"))
             f.write("\n")

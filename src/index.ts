@@ -100,3 +100,5 @@ export { sort, argsort } from "./tensor/index.js";
 export { matmul, bmm, baddbmm, scaledDotProductAttention } from "./tensor/index.js";
 export { empty, emptyLike } from "./tensor/index.js";
 export * as optim from "./optim/index.js";
+export * as autograd from "./autograd/index.js";
+export { noGrad, enableGrad, isGradEnabled } from "./autograd/index.js";

@@ -1,0 +1,276 @@
+/**
+ * Backward formulas of the tensor methods (PyTorch: `tools/autograd/derivatives.yaml`), one entry
+ * per forward: `self: grad * other`, ... Each entry names its node as PyTorch does and maps the
+ * output's gradient to the inputs' gradients with ordinary tensor ops (run with grad mode off).
+ *
+ * Interim wiring: until the tensor owner adds one hook line to each op function, `installHooks()`
+ * wraps the `Tensor.prototype` methods listed here. The wrapper's cost when nothing requires grad
+ * is one boolean test per tensor argument (no allocation; `apply(this, arguments)` is V8's
+ * allocation-free forwarding).
+ */
+import { RuntimeError } from "../errors.js";
+import { Tensor, type DType } from "../tensor/tensor.js";
+import { gradMode } from "./grad_mode.js";
+import { meta, record, requiresGrad, type BackwardFn } from "./graph.js";
+
+type G = Tensor | null;
+type Args = IArguments | unknown[];
+
+/** Sum `g` down to `shape` (undo broadcasting: PyTorch's `sum_to`). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.shape.length - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  const s = dims.length > 0 ? (g.sum(dims, true) as Tensor) : g;
+  return s.reshape(shape as number[]);
+}
+
+/** Dims given to a reduction, normalised (`undefined`/`null`/`[]` = all). */
+function reducedDims(dim: unknown, ndim: number): number[] {
+  if (dim === undefined || dim === null) return [...Array(ndim).keys()];
+  const list = Array.isArray(dim) ? (dim as number[]) : [dim as number];
+  if (list.length === 0) return [...Array(ndim).keys()];
+  return list.map((d) => (d < 0 ? d + ndim : d)).sort((a, b) => a - b);
+}
+
+function keepdimOf(k: unknown): boolean {
+  return typeof k === "boolean" ? k : !!(k as { keepdim?: boolean } | undefined)?.keepdim;
+}
+
+/** Grad of a reduction over `dims` back to `shape`: re-insert the reduced dims, then broadcast. */
+function unreduce(g: Tensor, shape: readonly number[], dims: number[], keepdim: boolean): Tensor {
+  let t = g;
+  if (!keepdim) for (const d of dims) t = t.unsqueeze(d);
+  return t.expand(shape as number[]);
+}
+
+const ones = (t: Tensor) => t.newOnes(t.shape) as Tensor;
+
+/** A forward's recording: node name, inputs, and the formula given the output. */
+type Formula = (self: Tensor, args: Args, out: Tensor) => { name: string; inputs: (Tensor | null)[]; backward: BackwardFn; save?: (Tensor | null)[] } | null;
+
+const T = (v: unknown): Tensor | null => (v instanceof Tensor ? (v as Tensor) : null);
+
+/** derivatives.yaml, for the methods of `Tensor`. */
+export const FORMULAS: Record<string, Formula> = {
+  add: (a, args) => {
+    const b = T(args[0]);
+    const alpha = (args[1] as { alpha?: number } | undefined)?.alpha ?? 1;
+    return { name: "AddBackward0", inputs: [a, b], backward: ([g]) => [sumTo(g!, a.shape), b ? sumTo(alpha === 1 ? g! : g!.mul(alpha), b.shape) : null] };
+  },
+  sub: (a, args) => {
+    const b = T(args[0]);
+    const alpha = (args[1] as { alpha?: number } | undefined)?.alpha ?? 1;
+    return { name: "SubBackward0", inputs: [a, b], backward: ([g]) => [sumTo(g!, a.shape), b ? sumTo(g!.mul(-alpha), b.shape) : null] };
+  },
+  mul: (a, args) => {
+    const b = T(args[0]);
+    const s = args[0] as number;
+    return {
+      name: "MulBackward0",
+      inputs: [a, b],
+      save: [a, b],
+      backward: ([g]) => [sumTo(g!.mul(b ?? s), a.shape), b ? sumTo(g!.mul(a), b.shape) : null],
+    };
+  },
+  div: (a, args) => {
+    if ((args[1] as { roundingMode?: string | null } | undefined)?.roundingMode) return null;
+    const b = T(args[0]);
+    const s = args[0] as number;
+    return {
+      name: "DivBackward0",
+      inputs: [a, b],
+      save: [a, b],
+      backward: ([g]) => [sumTo(g!.div(b ?? s), a.shape), b ? sumTo(g!.neg().mul(a).div(b.mul(b)), b.shape) : null],
+    };
+  },
+  neg: () => ({ name: "NegBackward0", inputs: [], backward: ([g]) => [g!.neg()] }),
+  pow: (a, args, out) => {
+    const e = args[0];
+    if (e instanceof Tensor) {
+      return {
+        name: "PowBackward1",
+        inputs: [a, e as Tensor],
+        save: [a, e as Tensor, out],
+        backward: ([g]) => {
+          const ga = g!.mul(e as Tensor).mul(a.pow((e as Tensor).sub(1)));
+          const la = a.log().mul(out);
+          const zero = a.eq(0).logicalAnd((e as Tensor).ge(0));
+          return [sumTo(ga, a.shape), sumTo(g!.mul(la.maskedFill(zero, 0)), (e as Tensor).shape)];
+        },
+      };
+    }
+    const p = e as number;
+    return { name: "PowBackward0", inputs: [a], save: [a], backward: ([g]) => [p === 0 ? g!.mul(0) : g!.mul(a.pow(p - 1)).mul(p)] };
+  },
+  exp: (a, _args, out) => ({ name: "ExpBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.mul(out)] }),
+  log: (a) => ({ name: "LogBackward0", inputs: [a], save: [a], backward: ([g]) => [g!.div(a)] }),
+  sqrt: (a, _args, out) => ({ name: "SqrtBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.div(out.mul(2))] }),
+  abs: (a) => ({ name: "AbsBackward0", inputs: [a], save: [a], backward: ([g]) => [g!.mul(a.sign())] }),
+  sigmoid: (a, _args, out) => ({ name: "SigmoidBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.mul(out).mul(out.neg().add(1))] }),
+  tanh: (a, _args, out) => ({ name: "TanhBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.mul(out.mul(out).neg().add(1))] }),
+  relu: (a, _args, out) => ({ name: "ReluBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.mul(out.gt(0))] }),
+  clamp: (a, args) => {
+    if (args[0] instanceof Tensor || args[1] instanceof Tensor || (args[0] !== null && typeof args[0] === "object")) return null;
+    const lo = args[0] as number | null | undefined;
+    const hi = args[1] as number | null | undefined;
+    return {
+      name: "ClampBackward1",
+      inputs: [a],
+      save: [a],
+      backward: ([g]) => {
+        let m = ones(a);
+        if (lo !== null && lo !== undefined) m = m.mul(a.ge(lo));
+        if (hi !== null && hi !== undefined) m = m.mul(a.le(hi));
+        return [g!.mul(m)];
+      },
+    };
+  },
+  sum: (a, args) => {
+    const all = args.length === 0 || args[0] === undefined || args[0] === null;
+    const dims = reducedDims(args[0], a.ndim);
+    const keep = keepdimOf(args[1]);
+    return { name: all ? "SumBackward0" : "SumBackward1", inputs: [a], backward: ([g]) => [unreduce(g!, a.shape, all ? [] : dims, all ? true : keep)] };
+  },
+  mean: (a, args) => {
+    const all = args.length === 0 || args[0] === undefined || args[0] === null;
+    const dims = reducedDims(args[0], a.ndim);
+    const keep = keepdimOf(args[1]);
+    const n = dims.reduce((p, d) => p * a.shape[d], 1);
+    return { name: all ? "MeanBackward0" : "MeanBackward1", inputs: [a], backward: ([g]) => [unreduce(g!.div(n), a.shape, all ? [] : dims, all ? true : keep)] };
+  },
+  reshape: (a) => ({ name: "ReshapeAliasBackward0", inputs: [a], backward: ([g]) => [g!.reshape(a.shape)] }),
+  flatten: (a) => ({ name: "ReshapeAliasBackward0", inputs: [a], backward: ([g]) => [g!.reshape(a.shape)] }),
+  view: (a) => ({ name: "ViewBackward0", inputs: [a], backward: ([g]) => [g!.reshape(a.shape)] }),
+  unflatten: (a) => ({ name: "ViewBackward0", inputs: [a], backward: ([g]) => [g!.reshape(a.shape)] }),
+  unsqueeze: (a) => ({ name: "UnsqueezeBackward0", inputs: [a], backward: ([g]) => [g!.reshape(a.shape)] }),
+  squeeze: (a, args) => ({ name: args[0] === undefined ? "SqueezeBackward0" : "SqueezeBackward1", inputs: [a], backward: ([g]) => [g!.reshape(a.shape)] }),
+  permute: (a, args) => {
+    const dims = (Array.isArray(args[0]) ? (args[0] as number[]) : Array.from(args as ArrayLike<number>)).map((d) => (d < 0 ? d + a.ndim : d));
+    const inv = new Array<number>(dims.length);
+    dims.forEach((d, i) => (inv[d] = i));
+    return { name: "PermuteBackward0", inputs: [a], backward: ([g]) => [g!.permute(inv)] };
+  },
+  transpose: (a, args) => ({ name: "TransposeBackward0", inputs: [a], backward: ([g]) => [g!.transpose(args[0] as number, args[1] as number)] }),
+  t: (a) => ({ name: "TBackward0", inputs: [a], backward: ([g]) => [a.ndim < 2 ? g! : g!.t()] }),
+  expand: (a) => ({ name: "ExpandBackward0", inputs: [a], backward: ([g]) => [sumTo(g!, a.shape)] }),
+  broadcastTo: (a) => ({ name: "ExpandBackward0", inputs: [a], backward: ([g]) => [sumTo(g!, a.shape)] }),
+  expandAs: (a) => ({ name: "ExpandBackward0", inputs: [a], backward: ([g]) => [sumTo(g!, a.shape)] }),
+  contiguous: (a, _args, out) => (out === a ? null : { name: "CloneBackward0", inputs: [a], backward: ([g]) => [g!] }),
+  clone: (a) => ({ name: "CloneBackward0", inputs: [a], backward: ([g]) => [g!] }),
+  narrow: (a, args) => ({
+    name: "SliceBackward0",
+    inputs: [a],
+    backward: ([g]) => {
+      const z = a.newZeros(a.shape) as Tensor;
+      z.narrow(args[0] as number, args[1] as number, args[2] as number).copy_(g!);
+      return [z];
+    },
+  }),
+  select: (a, args) => ({
+    name: "SelectBackward0",
+    inputs: [a],
+    backward: ([g]) => {
+      const z = a.newZeros(a.shape) as Tensor;
+      z.select(args[0] as number, args[1] as number).copy_(g!);
+      return [z];
+    },
+  }),
+  get: (a, args) => {
+    const specs = Array.from(args as ArrayLike<unknown>);
+    if (specs.some((s) => s instanceof Tensor || Array.isArray(s))) {
+      throw new RuntimeError("autograd: backward of advanced indexing (get with index tensors or lists) is not implemented yet");
+    }
+    // PyTorch chains one node per index; the output's is that of the last one that does something.
+    const last = [...specs].reverse().find((s) => s !== ":" && s !== "::" && s !== "...");
+    const name = typeof last === "number" ? "SelectBackward0" : last === null ? "UnsqueezeBackward0" : last === undefined ? "AliasBackward0" : "SliceBackward0";
+    return {
+      name,
+      inputs: [a],
+      backward: ([g]) => {
+        const z = a.newZeros(a.shape) as Tensor;
+        z.set(specs as never[], g!);
+        return [z];
+      },
+    };
+  },
+  softmax: (a, args, out) => {
+    const d = args[0] as number;
+    return { name: "SoftmaxBackward0", inputs: [a], save: [out], backward: ([g]) => [out.mul(g!.sub(g!.mul(out).sum(d, true)))] };
+  },
+  logSoftmax: (a, args, out) => {
+    const d = args[0] as number;
+    return { name: "LogSoftmaxBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.sub(out.exp().mul(g!.sum(d, true)))] };
+  },
+};
+
+/** In-place methods: the out-of-place formula, applied to the value before the update. */
+const INPLACE: Record<string, string> = { add_: "add", sub_: "sub", mul_: "mul", div_: "div", relu_: "relu", sigmoid_: "sigmoid", exp_: "exp", tanh_: "tanh", neg_: "neg" };
+
+function anyArgRequires(self: unknown, args: Args): boolean {
+  if (requiresGrad(self)) return true;
+  for (let i = 0; i < args.length; i++) if (requiresGrad(args[i])) return true;
+  return false;
+}
+
+/** Record `out = self.method(...args)` with its formula. */
+function recordCall(method: string, self: Tensor, args: Args, out: Tensor): void {
+  if (!(out instanceof Tensor) || out.dtype !== "float32") return;
+  const f = FORMULAS[method](self, args, out);
+  if (f === null) return;
+  const inputs = f.inputs.length === 0 ? [self] : f.inputs;
+  const node = record(f.name, inputs, [out], f.backward);
+  if (f.save) node.save(...f.save);
+}
+
+let installed = false;
+
+/**
+ * Wrap the differentiable `Tensor` methods so that they record (idempotent). Installed when
+ * `src/autograd` is imported.
+ */
+export function installHooks(): void {
+  if (installed) return;
+  installed = true;
+  const proto = Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const method of Object.keys(FORMULAS)) {
+    const orig = proto[method];
+    if (typeof orig !== "function") continue;
+    proto[method] = function (this: Tensor) {
+      // eslint-disable-next-line prefer-rest-params
+      const out = orig.apply(this, arguments as unknown as unknown[]) as Tensor;
+      // eslint-disable-next-line prefer-rest-params
+      if (gradMode.enabled && anyArgRequires(this, arguments)) recordCall(method, this, arguments, out);
+      return out;
+    };
+  }
+  for (const [method, base] of Object.entries(INPLACE)) {
+    const orig = proto[method];
+    if (typeof orig !== "function") continue;
+    proto[method] = function (this: Tensor) {
+      // eslint-disable-next-line prefer-rest-params
+      if (!(gradMode.enabled && anyArgRequires(this, arguments))) return orig.apply(this, arguments as unknown as unknown[]);
+      if (requiresGrad(this) && this.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
+      // The formula sees the value before the update (a copy that joins the graph where `this` was).
+      gradMode.enabled = false;
+      const before = this.clone();
+      gradMode.enabled = true;
+      const m = this._autograd;
+      if (m?.gradFn) Object.assign(meta(before), { requiresGrad: true, gradFn: m.gradFn, outputNr: m.outputNr });
+      // eslint-disable-next-line prefer-rest-params
+      orig.apply(this, arguments as unknown as unknown[]);
+      // eslint-disable-next-line prefer-rest-params
+      const f = FORMULAS[base](before, arguments, this);
+      if (f !== null) {
+        const node = record(f.name, f.inputs.length === 0 ? [before] : f.inputs, [this], f.backward);
+        if (f.save) node.save(...f.save);
+      }
+      return this;
+    };
+  }
+}
+
+export type { DType, G };
