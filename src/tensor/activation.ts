@@ -5,8 +5,9 @@
  * module knowledge, so a fusion planner can run them on a convolution's output buffer.
  *
  * Formulas are PyTorch's; the arithmetic is done in double and rounded once to float32, which
- * is within an ulp or two of PyTorch's float32 vector code. SiLU, sigmoid, hardswish and
- * hardsigmoid run in WebAssembly SIMD where available (`simdActivation.ts`), with the same bits.
+ * is within an ulp or two of PyTorch's float32 vector code. SiLU, sigmoid, hardswish,
+ * hardsigmoid and (erf) GELU run in WebAssembly SIMD where available (`simdActivation.ts`),
+ * with the same bits.
  */
 import { simdActivation } from "./simdActivation.js";
 
@@ -101,6 +102,7 @@ export function geluKernel(src: Float32Array, dst: Float32Array, n: number, appr
       dst[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
     }
   } else {
+    if (simdActivation("gelu", src, dst, n)) return;
     for (let i = 0; i < n; i++) {
       const v = src[i];
       const h = 0.5 * v;

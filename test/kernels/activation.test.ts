@@ -1,6 +1,6 @@
 /**
  * The WebAssembly SIMD activations (`simdActivation`) give the JS kernels' float32 bits exactly
- * (same double-precision arithmetic; fdlibm's exp in f64x2 for SiLU and sigmoid): on a dense sweep
+ * (same double-precision arithmetic; fdlibm's exp and erf in f64x2 for SiLU, sigmoid and GELU): on a dense sweep
  * of [-20, 20], on random bit patterns (every exponent, subnormals, ±Inf, NaN), on the values
  * where exp's argument reduction changes branch, with odd lengths, in place and in the arena.
  * The kernels of activation.ts dispatch to these on the wasm backend; the oracle is their JS loop.
@@ -16,6 +16,7 @@ const JS: Record<SimdActivation, (s: Float32Array, d: Float32Array, n: number) =
   sigmoid: kernels.sigmoidKernel,
   hardswish: kernels.hardswishKernel,
   hardsigmoid: kernels.hardsigmoidKernel,
+  gelu: (s, d, n) => kernels.geluKernel(s, d, n),
 };
 
 const SPECIAL = [

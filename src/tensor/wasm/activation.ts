@@ -2,7 +2,8 @@
  * Per-element activations in WebAssembly SIMD, computing exactly what the JS kernels of
  * `activation.ts` compute: the same double-precision operations in the same order, rounded to
  * float32 where they round. `exp` is fdlibm's `__ieee754_exp` (the algorithm behind V8's
- * `Math.exp`) in f64x2 lanes, so `fround(exp(x))` is the JS kernels' value bit for bit.
+ * `Math.exp`) and `erf` activation.ts's fdlibm port, both in f64x2 lanes, so the results are the
+ * JS kernels' bits.
  */
 import { Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 
@@ -19,6 +20,12 @@ function simd(f: Fn, opcode: number, ...args: Expr[]): Expr {
       f.code.push(b);
     } while (v);
   };
+}
+
+/** `v128.const` of `v` in both f64 lanes (one instruction, where a splat takes two). */
+function dconst(f: Fn, v: number): Expr {
+  const bytes = [...new Uint8Array(new Float64Array([v, v]).buffer)];
+  return () => f.code.push(0xfd, 0x0c, ...bytes);
 }
 
 /** f64x2 and i64x2 operations used below. */
@@ -60,7 +67,7 @@ const P = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.6137563214
 export function expF64x2(f: Fn, x: Local, tmp: { k: Local; t: Local; hi: Local; lo: Local; r: Local; c: Local; y: Local }): Expr {
   const { get } = f;
   const o = ops(f);
-  const d = (v: number): Expr => f.dsplat(f.f64(v));
+  const d = (v: number): Expr => dconst(f, v);
   const { k, t, hi, lo, r, c, y } = tmp;
   f.set(y, o.dpmin(o.dpmax(get(x), d(-110)), d(100)));
   // k = (int)(x/ln2 ± 0.5), the half signed as x.
@@ -100,8 +107,73 @@ function i64const(f: Fn, v: number): Expr {
   };
 }
 
+// fdlibm's erf coefficients (Sun Microsystems, 1993, freely redistributable), as activation.ts.
+const ERX = 8.45062911510467529297e-01;
+const EFX = 1.28379167095512586316e-01;
+const PP = [1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02, -5.77027029648944159157e-03, -2.37630166566501626084e-05];
+const QQ = [3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03, 1.32494738004321644526e-04, -3.96022827877536812320e-06];
+const PA = [-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01, 3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02, -2.16637559486879084300e-03];
+const QA = [1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02, 1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02];
+const RA = [-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e01, -6.23753324503260060396e01, -1.62396669462573470355e02, -1.84605092906711035994e02, -8.12874355063065934246e01, -9.81432934416914548592e00];
+const SA = [1.96512716674392571292e01, 1.37657754143519042600e02, 4.34565877475229228821e02, 6.45387271733267880336e02, 4.29008140027567833386e02, 1.08635005541779435134e02, 6.57024977031928170135e00, -6.04244152148580987438e-02];
+const RB = [-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e01, -1.60636384855821916062e02, -6.37566443368389627722e02, -1.02509513161107724954e03, -4.83519191608651397019e02];
+const SB = [3.03380607434824582924e01, 3.25792512996573918826e02, 1.53672958608443695994e03, 3.19985821950859553908e03, 2.55305040643316442583e03, 4.74528541206955367215e02, -2.24409524465858183362e01];
+
+/** Registers `erfF64x2` needs. */
+export interface ErfRegs {
+  ax: Local; sign: Local; u: Local; m: Local; p: Local; q: Local; ratio: Local; e: Local; out: Local;
+  exp: { k: Local; t: Local; hi: Local; lo: Local; r: Local; c: Local; y: Local };
+}
+
+/**
+ * `erf` of two f64 lanes, bit for bit activation.ts's `erf`: each range's formula, chosen per
+ * lane. Where two ranges share a formula's shape (|x| < 0.84375 and < 1.25; < 1/0.35 and < 6)
+ * one Horner pass runs with each lane's coefficients, the shorter list zero-padded at the top
+ * (0·u + 0 is 0, so the padded pass gives the unpadded one's bits).
+ */
+export function erfF64x2(f: Fn, x: Local, g: ErfRegs): Expr {
+  const { get } = f;
+  const o = ops(f);
+  const d = (v: number): Expr => dconst(f, v);
+  const pad = (c: number[], n: number): number[] => [...c, ...Array(n - c.length).fill(0)];
+  /** Horner over `a` where the mask `m` is set, else over `b` (equal lengths), at `u`. */
+  const horner = (a: number[], b: number[], u: Local): Expr => {
+    let r: Expr = f.bitselect(d(a[a.length - 1]), d(b[b.length - 1]), get(g.m));
+    for (let k = a.length - 2; k >= 0; k--) r = f.dadd(f.dmul(r, get(u)), f.bitselect(d(a[k]), d(b[k]), get(g.m)));
+    return r;
+  };
+  f.set(g.ax, o.dabs(get(x)));
+  f.set(g.sign, f.bitselect(d(-1), d(1), o.dlt(get(x), d(0))));
+  // |x| < 1.25: u = x² (below 0.84375) or |x| - 1, ratio = P(u) / (1 + u·Q(u)).
+  f.set(g.m, o.dlt(get(g.ax), d(0.84375)));
+  f.set(g.u, f.bitselect(f.dmul(get(x), get(x)), o.dsub(get(g.ax), d(1)), get(g.m)));
+  f.set(g.p, horner(pad(PP, 7), PA, g.u));
+  f.set(g.q, horner(pad(QQ, 6), QA, g.u));
+  f.set(g.ratio, o.ddiv(get(g.p), f.dadd(d(1), f.dmul(get(g.u), get(g.q)))));
+  f.set(g.out, f.bitselect(
+    f.dadd(get(x), f.dmul(get(x), get(g.ratio))),
+    f.dmul(get(g.sign), f.dadd(d(ERX), get(g.ratio))),
+    get(g.m),
+  ));
+  f.set(g.out, f.bitselect(f.dadd(get(x), f.dmul(d(EFX), get(x))), get(g.out), o.dlt(get(g.ax), d(2 ** -28))));
+  // 1.25 <= |x| < 6: s = 1/x², e = exp(-x² - 0.5625 + R(s)/S(s)), sign·(1 - e/|x|); skipped
+  // when neither lane needs it (most GELU inputs are small).
+  f.if(simd(f, 0x53, simd(f, 0x4c, get(g.ax), d(1.25))), () => {
+    f.set(g.u, o.ddiv(d(1), f.dmul(get(g.ax), get(g.ax))));
+    f.set(g.m, o.dlt(get(g.ax), d(1 / 0.35)));
+    f.set(g.p, horner(RA, pad(RB, 8), g.u));
+    f.set(g.q, f.dadd(d(1), f.dmul(get(g.u), horner(SA, pad(SB, 8), g.u))));
+    f.set(g.e, f.dadd(o.dsub(f.dmul(simd(f, 0xed, get(g.ax)), get(g.ax)), d(0.5625)), o.ddiv(get(g.p), get(g.q))));
+    f.set(g.e, expF64x2(f, g.e, g.exp));
+    f.set(g.out, f.bitselect(get(g.out), f.dmul(get(g.sign), o.dsub(d(1), o.ddiv(get(g.e), get(g.ax)))), o.dlt(get(g.ax), d(1.25))));
+  });
+  f.set(g.out, f.bitselect(f.dmul(get(g.sign), d(1 - 1e-300)), get(g.out), simd(f, 0x4c, get(g.ax), d(6))));
+  f.set(g.out, f.bitselect(get(x), get(g.out), simd(f, 0x48, get(x), get(x))));
+  return get(g.out);
+}
+
 /** The activations built here, by id (the `KIND` argument). */
-export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid"] as const;
+export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid", "gelu"] as const;
 
 /**
  * act(KIND, SRC, DST, N, SPILL): `DST[i] = f(SRC[i])` for i < N (byte addresses; DST may be SRC),
@@ -117,7 +189,12 @@ export function activationKernel(): Fn {
   const [v, lo, hi, half, res] = Array.from({ length: 5 }, () => f.local(V128));
   const tmp = { k: f.local(V128), t: f.local(V128), hi: f.local(V128), lo: f.local(V128), r: f.local(V128), c: f.local(V128), y: f.local(V128) };
   const neg = f.local(V128);
-  const d = (x: number): Expr => f.dsplat(f.f64(x));
+  const [gx, gh] = [f.local(V128), f.local(V128)];
+  const erfRegs: ErfRegs = {
+    ax: f.local(V128), sign: f.local(V128), u: f.local(V128), m: f.local(V128), p: f.local(V128), q: f.local(V128),
+    ratio: f.local(V128), e: f.local(V128), out: f.local(V128), exp: tmp,
+  };
+  const d = (x: number): Expr => dconst(f, x);
   /** The activation of the two f64 lanes in `half` (float32 values, exactly widened), as f64 before rounding. */
   const one = (kind: (typeof ACTIVATIONS)[number]): Expr => {
     switch (kind) {
@@ -127,6 +204,12 @@ export function activationKernel(): Fn {
         f.set(neg, simd(f, 0xed, get(half)));
         const e = f.promoteLow(f.demote(expF64x2(f, neg, tmp)));
         return o.ddiv(kind === "silu" ? get(half) : d(1), f.dadd(d(1), e));
+      }
+      case "gelu": {
+        // h + h·erf(x/√2), h = x/2, in double.
+        f.set(gx, f.dmul(get(half), d(Math.SQRT1_2)));
+        f.set(gh, f.dmul(d(0.5), get(half)));
+        return f.dadd(get(gh), f.dmul(get(gh), erfF64x2(f, gx, erfRegs)));
       }
       case "hardswish":
       case "hardsigmoid": {
