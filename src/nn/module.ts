@@ -16,7 +16,10 @@ import { addIndent } from "./repr.js";
  * attribute registers it. Shares `data` with the tensor it wraps.
  */
 export class Parameter extends Tensor {
-  /** Kept for parity with PyTorch; tsnn has no autograd. */
+  /**
+   * PyTorch's `requires_grad` (default true). An own field for now; autograd reads it through
+   * `requiresGradOf()` (src/autograd/fields.ts), which sees it as it sees the Tensor accessor.
+   */
   requiresGrad: boolean;
 
   constructor(data?: Tensor, requiresGrad = true) {
