@@ -6,6 +6,7 @@
 import { ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
+import { indexRows } from "../nn/transformer.js";
 import { Conv2dNormActivation, SqueezeExcitation, StochasticDepth, makeLayer, type LayerFactory } from "../ops/index.js";
 import * as torch from "../tensor/index.js";
 import { matmul, Tensor, zeros } from "../tensor/index.js";
@@ -128,7 +129,7 @@ export class RelativePositionalMultiHeadAttention extends nn.Module {
   /** `[1, heads, P, P]` (torchvision: `get_relative_positional_bias`). */
   getRelativePositionalBias(): Tensor {
     const biasIndex = this.relative_position_index.view(-1);
-    let relativeBias = this.relative_position_bias_table.get(biasIndex).view(this.maxSeqLen, this.maxSeqLen, -1);
+    let relativeBias = indexRows(this.relative_position_bias_table, biasIndex).view(this.maxSeqLen, this.maxSeqLen, -1);
     relativeBias = relativeBias.permute(2, 0, 1).contiguous();
     return relativeBias.unsqueeze(0);
   }

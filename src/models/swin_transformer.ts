@@ -8,7 +8,7 @@
 import { ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
-import { xavierUniform_ } from "../nn/transformer.js";
+import { indexRows, xavierUniform_ } from "../nn/transformer.js";
 import { MLP, Permute, StochasticDepth, makeLayer, type LayerFactory } from "../ops/index.js";
 import * as torch from "../tensor/index.js";
 import { matmul, Tensor, zeros } from "../tensor/index.js";
@@ -28,7 +28,7 @@ function patchMergingPad(x: Tensor): Tensor {
 /** The `[1, heads, N, N]` bias of a window from its table and flat index (torchvision: `_get_relative_position_bias`). */
 function getRelativePositionBias(table: Tensor, index: Tensor<"int64">, windowSize: number[]): Tensor {
   const N = windowSize[0] * windowSize[1];
-  let bias = table.get(index); // [N*N, heads]
+  let bias = indexRows(table, index); // table[index]: [N*N, heads]
   bias = bias.view(N, N, -1);
   return bias.permute(2, 0, 1).contiguous().unsqueeze(0);
 }

@@ -35,6 +35,7 @@ export {
   TransformerEncoder,
   AssertionError,
   deepCopy,
+  indexRows,
   type MultiheadAttentionOptions,
   type MultiheadAttentionForwardOptions,
   type TransformerEncoderLayerOptions,
@@ -43,3 +44,4 @@ export {
   type TransformerActivation,
 } from "./transformer.js";
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss, Loss, WeightedLoss, type Reduction, type CrossEntropyLossOptions, type BCEWithLogitsOptions } from "./loss.js";
+import "./training_hooks.js";

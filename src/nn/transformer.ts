@@ -5,6 +5,7 @@
  * PyTorch's; the attention itself runs batched over (batch × heads) on the SGEMM
  * (`src/tensor/attention.ts`).
  */
+import { isGradEnabled, noGrad, record, recording } from "../autograd/index.js";
 import { RuntimeError, TsnnError } from "../errors.js";
 import { attentionKernel, linear, sgemm, Tensor, zeros, defaultGenerator, type AttentionMask, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
@@ -46,6 +47,31 @@ export function xavierUniform_(t: Tensor): void {
 function xavierNormal(t: Tensor): void {
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   normal_(t, 0, Math.sqrt(2 / (fanIn + fanOut)));
+}
+
+/**
+ * `table[index]` for a 1-D int64 `index` of rows (PyTorch: advanced indexing, `IndexBackward0`):
+ * the relative position bias gather of Swin and MaxViT. Recorded for autograd (the gradient of
+ * each picked row is added back to its row of `table`).
+ */
+export function indexRows(table: Tensor, index: Tensor<"int64">): Tensor {
+  const out = noGrad(() => table.get(index));
+  if (recording(table)) {
+    const rows = table.shape[0];
+    const width = table.numel() / Math.max(rows, 1);
+    const idx = index.contiguous().data;
+    record("IndexBackward0", [table], [out], ([g]) => {
+      const grad = zeros(table.shape);
+      const d = grad.data;
+      const src = g!.contiguous().data as Float32Array;
+      for (let k = 0; k < idx.length; k++) {
+        const r = Number(idx[k]);
+        for (let j = 0; j < width; j++) d[r * width + j] += src[k * width + j];
+      }
+      return [grad];
+    });
+  }
+  return out;
 }
 
 /** Options of `MultiheadAttention` (PyTorch's keyword arguments in camelCase). */
@@ -553,7 +579,7 @@ export class TransformerEncoder extends Module {
   /**
    * Whether PyTorch (1.13-2.x) would run this call on nested tensors (its inference fast path):
    * then the padded positions of the layers' output are zeros, before `norm`. The conditions are
-   * PyTorch's; tsnn records no gradients, so it counts as `torch.no_grad()` inference.
+   * PyTorch's, grad mode included: under `noGrad` (or with no tensor requiring grad) only.
    */
   _nestedPath(src: Tensor, mask: Tensor<DType> | null, kpm: Tensor<DType>): boolean {
     const first = this.layers.at(0);
@@ -562,6 +588,12 @@ export class TransformerEncoder extends Module {
     if (!sa.batchFirst || !sa._qkvSameEmbedDim || first.activationReluOrGelu === 0) return false;
     if (first.norm1.eps !== first.norm2.eps || src.dim() !== 3 || !this.enableNestedTensor || mask !== null) return false;
     if (sa.numHeads % 2 === 1) return false;
+    // Not while autograd records (PyTorch: grad enabled and one of these tensors requires grad).
+    const tensors = [
+      src, sa.in_proj_weight, sa.in_proj_bias, sa.out_proj.weight, sa.out_proj.bias, first.norm1.weight, first.norm1.bias,
+      first.norm2.weight, first.norm2.bias, first.linear1.weight, first.linear1.bias, first.linear2.weight, first.linear2.bias,
+    ];
+    if (isGradEnabled() && tensors.some((t) => t !== null && (t as { requiresGrad?: boolean }).requiresGrad === true)) return false;
     // The key padding mask must keep a prefix of each row (PyTorch: `_nested_tensor_from_mask_left_aligned`).
     if (this.maskCheck) {
       const [N, S] = kpm.shape;

@@ -9,7 +9,7 @@
  * to 0.86; fixture field `f32VsF64`); tsnn must be within 10x that of PyTorch's float32 logits.
  */
 import { describe, expect, it } from "vitest";
-import { nn, Tensor } from "../../src/index.js";
+import { nn, noGrad, Tensor } from "../../src/index.js";
 import * as maxvit from "../../src/models/maxvit.js";
 import { dec, detStateDict, detTensor, expectClose, fixture } from "../helpers.js";
 
@@ -40,7 +40,7 @@ describe("maxvit: eval logits for redrawn weights", () => {
     it(`${c.builder} x=[${c.input[1]}]`, () => {
       const m = nn.init.skipInit(() => builders[c.builder](c.kwargs)).eval(); // every float entry is redrawn below
       detStateDict(m, c.seed);
-      const y = m.call(detTensor(c.input[0], c.input[1])) as Tensor;
+      const y = noGrad(() => m.call(detTensor(c.input[0], c.input[1]))) as Tensor; // PyTorch: with torch.no_grad()
       expectClose(y, dec(c.logits), { atol: 10 * c.f32VsF64.maxAbs, rtol: 0 }, c.builder);
     });
   }

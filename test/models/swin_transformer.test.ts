@@ -45,7 +45,7 @@ describe("swin_transformer: eval logits for redrawn weights", () => {
     it(`${c.builder} x=[${c.input[1]}]`, () => {
       const m = nn.init.skipInit(() => builders[c.builder](c.kwargs)).eval(); // every float entry is redrawn below
       detStateDict(m, c.seed);
-      const y = m.call(detTensor(c.input[0], c.input[1])) as Tensor;
+      const y = m.call(detTensor(c.input[0], c.input[1])) as Tensor; // with autograd recording (the default), as a plain PyTorch call
       expectClose(y, dec(c.logits), { atol: 10 * c.f32VsF64.maxAbs, rtol: 0 }, c.builder);
     });
   }

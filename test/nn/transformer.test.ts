@@ -5,7 +5,7 @@
  * mask kind. Tolerance: single layers, 1e-6 + 1e-6·|y| (E=8, 2 heads).
  */
 import { describe, expect, it } from "vitest";
-import { nn, Tensor } from "../../src/index.js";
+import { nn, noGrad, Tensor } from "../../src/index.js";
 import { dec, detStateDict, expectClose, fixture } from "../helpers.js";
 
 const TOL = { rtol: 1e-6, atol: 1e-6 };
@@ -144,9 +144,25 @@ describe("nn.TransformerEncoder", () => {
       const enc = new nn.TransformerEncoder(layer, 2, { norm: c.norm ? new nn.LayerNorm(8) : null });
       detStateDict(enc, c.seed);
       enc.eval();
-      expectClose(enc.call(f(c.input), { srcKeyPaddingMask: mask(c.keyPaddingMask) }), f(c.output), TOL, "output");
+      // PyTorch's fixture ran under torch.no_grad(), as inference does.
+      const y = noGrad(() => enc.call(f(c.input), { srcKeyPaddingMask: mask(c.keyPaddingMask) }));
+      expectClose(y, f(c.output), TOL, "output");
+      if (!c.kwargs.norm_first) {
+        // With autograd recording, PyTorch takes its reference path: padded positions are computed.
+        const recorded = enc.call(f(c.input), { srcKeyPaddingMask: mask(c.keyPaddingMask) });
+        expect(recorded.data[3 * 8]).not.toBe(y.data[3 * 8]);
+      }
     });
   }
+
+  it("indexRows (table[index], the relative position bias gather) sends gradients back to the picked rows", () => {
+    const table = new nn.Parameter(new Tensor(Float32Array.from({ length: 10 }, (_, i) => i), [5, 2]));
+    const index = new Tensor(BigInt64Array.from([0n, 3n, 3n, 4n]), [4], "int64");
+    const out = nn.indexRows(table, index);
+    expect(Array.from(out.data)).toEqual([0, 1, 6, 7, 6, 7, 8, 9]);
+    out.sum().backward();
+    expect(Array.from(table.grad!.data)).toEqual([1, 1, 0, 0, 0, 0, 2, 2, 1, 1]);
+  });
 
   it("layers are copies: same initial weights, separate storage", () => {
     const layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 });
