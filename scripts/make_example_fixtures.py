@@ -673,6 +673,99 @@ class TinyHybrid(nn.Module):
         return self.head(x[:, 0])
 
 
+
+# ================================================================ 9. a YOLOv5-style tiny detector (Detect head)
+
+def autopad(k, p=None):  # kernel, padding
+    # Pad to 'same'
+    if p is None:
+        p = k // 2 if isinstance(k, int) else [x // 2 for x in k]  # auto-pad
+    return p
+
+
+class Conv(nn.Module):
+    # Standard convolution
+    def __init__(self, c1, c2, k=1, s=1, p=None, g=1, act=True):  # ch_in, ch_out, kernel, stride, padding, groups
+        super(Conv, self).__init__()
+        self.conv = nn.Conv2d(c1, c2, k, s, autopad(k, p), groups=g, bias=False)
+        self.bn = nn.BatchNorm2d(c2)
+        self.act = nn.LeakyReLU(0.1, inplace=True) if act else nn.Identity()
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))
+
+
+class Concat(nn.Module):
+    # Concatenate a list of tensors along dimension
+    def __init__(self, dimension=1):
+        super(Concat, self).__init__()
+        self.d = dimension
+
+    def forward(self, x):
+        return torch.cat(x, self.d)
+
+
+class Detect(nn.Module):
+    stride = None  # strides computed during build
+
+    def __init__(self, nc=80, anchors=(), ch=()):  # detection layer
+        super(Detect, self).__init__()
+        self.nc = nc  # number of classes
+        self.no = nc + 5  # number of outputs per anchor
+        self.nl = len(anchors)  # number of detection layers
+        self.na = len(anchors[0]) // 2  # number of anchors
+        self.grid = [torch.zeros(1)] * self.nl  # init grid
+        a = torch.tensor(anchors).float().view(self.nl, -1, 2)
+        self.register_buffer('anchors', a)  # shape(nl,na,2)
+        self.register_buffer('anchor_grid', a.clone().view(self.nl, 1, -1, 1, 1, 2))  # shape(nl,1,na,1,1,2)
+        self.m = nn.ModuleList(nn.Conv2d(x, self.no * self.na, 1) for x in ch)  # output conv
+
+    def forward(self, x):
+        z = []  # inference output
+        for i in range(self.nl):
+            x[i] = self.m[i](x[i])  # conv
+            bs, _, ny, nx = x[i].shape  # x(bs,255,20,20) to x(bs,3,20,20,85)
+            x[i] = x[i].view(bs, self.na, self.no, ny, nx).permute(0, 1, 3, 4, 2).contiguous()
+
+            if not self.training:  # inference
+                if self.grid[i].shape[2:4] != x[i].shape[2:4]:
+                    self.grid[i] = self._make_grid(nx, ny)
+
+                y = x[i].sigmoid()
+                y[..., 0:2] = (y[..., 0:2] * 2. - 0.5 + self.grid[i]) * self.stride[i]  # xy
+                y[..., 2:4] = (y[..., 2:4] * 2) ** 2 * self.anchor_grid[i]  # wh
+                z.append(y.view(bs, -1, self.no))
+
+        return x if self.training else (torch.cat(z, 1), x)
+
+    @staticmethod
+    def _make_grid(nx=20, ny=20):
+        yv, xv = torch.meshgrid([torch.arange(ny), torch.arange(nx)])
+        return torch.stack((xv, yv), 2).view((1, 1, ny, nx, 2)).float()
+
+
+class TinyYolo(nn.Module):
+    def __init__(self, nc=3, anchors=((10, 13, 16, 30, 33, 23), (30, 61, 62, 45, 59, 119))):
+        super().__init__()
+        self.b0 = Conv(3, 8, 3, 2)        # /2
+        self.b1 = Conv(8, 16, 3, 2)       # /4
+        self.b2 = Conv(16, 16, 3, 2)      # /8  -> P3
+        self.b3 = Conv(16, 32, 3, 2)      # /16 -> P4
+        self.lat = Conv(32, 16, 1, 1)
+        self.up = nn.Upsample(None, 2, 'nearest')
+        self.cat = Concat(1)
+        self.fuse = Conv(32, 16, 3, 1)
+        self.detect = Detect(nc, anchors, (16, 32))
+        self.detect.stride = torch.tensor([8., 16.])
+        self.detect.anchors /= self.detect.stride.view(-1, 1, 1)
+
+    def forward(self, x):
+        p3 = self.b2(self.b1(self.b0(x)))
+        p4 = self.b3(p3)
+        p3 = self.fuse(self.cat([self.up(self.lat(p4)), p3]))
+        return self.detect([p3, p4])
+
+
 # ================================================================ helpers
 
 def perturb(model, seed):
@@ -787,6 +880,26 @@ def main():
         net.cls_token.normal_(0, 0.5)
     torch.save({'model': net.state_dict()}, os.path.join(OUT, "hybrid.pth"))
     record("hybrid", net, det_tensor(8000, [2, 3, 16, 16]), input_recipe={"det": [8000, [2, 3, 16, 16]]})
+
+    # 9. Tiny YOLOv5-style detector: {'model': half-precision state dict, 'epoch': -1}; PyTorch's
+    #    reference runs on the half-rounded weights (as a user loading with .float() would).
+    torch.manual_seed(9)
+    net = perturb(TinyYolo(), 9)
+    half = OrderedDict((k, v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items())
+    torch.save({'epoch': -1, 'model': half}, os.path.join(OUT, "tiny_yolo.pth"))
+    net.load_state_dict(OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in half.items()))
+    net.eval()
+    x = det_tensor(9000, [1, 3, 64, 48])
+    with torch.no_grad():
+        pred, feats = net(x)
+        m64 = TinyYolo().double()
+        m64.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in net.state_dict().items()})
+        m64.detect.stride = m64.detect.stride.double()
+        m64.eval()
+        p64, _ = m64(x.double())
+    write("tiny_yolo.json", {"torch": torch.__version__, "repr": repr(net), "input": {"det": [9000, [1, 3, 64, 48]]},
+                             "pred": enc(pred), "feats": [enc(f) for f in feats],
+                             "f32_vs_f64": float((pred.double() - p64).abs().max())})
 
 
 if __name__ == "__main__":
