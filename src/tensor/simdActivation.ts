@@ -5,7 +5,8 @@
  */
 import { getBackend } from "./gemm.js";
 import { assemble } from "./wasm/emitter.js";
-import { ensureMemory, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
+import { ensureMemory, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
+import { getNumThreads, runParallel, type Kernel } from "./wasm/threads.js";
 import { activationKernel, ACTIVATIONS } from "./wasm/activation.js";
 import { residentEnd } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
@@ -16,18 +17,25 @@ export type SimdActivation = (typeof ACTIVATIONS)[number];
 /** Below this many elements the JS loop wins (no copies into WASM memory). */
 const MIN_ELEMENTS = 64;
 
+/** Below this many elements one thread wins (waking a worker costs tens of microseconds). */
+const PARALLEL_MIN_ELEMENTS = 1 << 15;
+
 const standalone = new WeakMap<WasmGemm, (...a: number[]) => void>();
 
-/** `act` of an instance: the shared module's export if it has one, else a module over its memory. */
-function kernelOf(w: WasmGemm): (...a: number[]) => void {
-  if (typeof w.exports.act === "function") return w.exports.act;
+/**
+ * `act` of an instance: the shared module's export (run over the threads) if it has one, else a
+ * module of its own over the same memory (this thread only).
+ */
+function kernelOf(w: WasmGemm): { run: (jobs: number[][]) => void; threaded: boolean } {
+  if (typeof w.exports.act === "function") return { run: (jobs) => runParallel(w, jobs, "act" as Kernel), threaded: true };
   let fn = standalone.get(w);
   if (!fn) {
     const bytes = assemble([activationKernel()], w.shared ? { initialPages: 1, maxPages: 65536, shared: true } : { initialPages: 1 });
     fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports.act as (...a: number[]) => void;
     standalone.set(w, fn);
   }
-  return fn;
+  const own = fn;
+  return { run: (jobs) => jobs.forEach((j) => own(...j)), threaded: false };
 }
 
 /**
@@ -38,19 +46,28 @@ export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Flo
   if (n < MIN_ELEMENTS || getBackend() !== "wasm") return false;
   const w = wasmGemm();
   if (!w) return false;
-  const fn = kernelOf(w);
+  const kernel = kernelOf(w);
   const srcAt = wasmAddress(src);
   const dstAt = wasmAddress(dst);
+  const bytes = Math.ceil((n * 4) / 64) * 64;
   const base = Math.ceil(residentEnd() / 64) * 64;
+  // Staging (for arrays outside the kernels' memory): source, then destination, then spills.
   const stageSrc = srcAt >= 0 ? -1 : base;
-  const stageDst = dstAt >= 0 ? -1 : srcAt >= 0 ? base : base + Math.ceil((n * 4) / 64) * 64;
-  const spill = Math.max(base, stageSrc + 1, stageDst + 1) + Math.ceil((n * 4) / 64) * 64 + 64;
-  ensureMemory(w, spill + 16);
+  const stageDst = dstAt >= 0 ? -1 : base + (srcAt >= 0 ? 0 : bytes);
+  const spill = base + (srcAt >= 0 ? 0 : bytes) + (dstAt >= 0 ? 0 : bytes);
+  const parts = splitRange(n, kernel.threaded && n >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 4);
+  ensureMemory(w, spill + 64 * parts.length);
   const mem = new Float32Array(w.memory.buffer);
   if (srcAt < 0) mem.set(src.subarray(0, n), stageSrc / 4);
   const from = srcAt >= 0 ? srcAt : stageSrc;
   const to = dstAt >= 0 ? dstAt : src === dst && srcAt < 0 ? stageSrc : stageDst;
-  fn(ACTIVATIONS.indexOf(kind), from, to, n, spill);
+  const id = ACTIVATIONS.indexOf(kind);
+  let i0 = 0;
+  kernel.run(parts.map((cnt, t) => {
+    const job = [id, from + i0 * 4, to + i0 * 4, cnt, spill + 64 * t];
+    i0 += cnt;
+    return job;
+  }));
   if (dstAt < 0) dst.set(mem.subarray(to / 4, to / 4 + n));
   return true;
 }
