@@ -862,6 +862,13 @@ def main():
     tokens = torch.tensor([[5, 17, 23, 9, 41, 2, 0, 0], [11, 3, 0, 0, 0, 0, 0, 0], [7, 8, 9, 10, 11, 12, 13, 14]])
     torch.save(net.state_dict(), os.path.join(OUT, "transformer_cls.pth"))
     record("transformer_cls", net, tokens, extra={"pe": enc(net.pos_encoder.pe)})
+    # the same encoder with a causal float mask (-inf above the diagonal), as language models use it
+    with torch.no_grad():
+        net.eval()
+        x = net.pos_encoder(net.embedding(tokens) * math.sqrt(net.d_model))
+        causal = torch.triu(torch.full((8, 8), float('-inf')), diagonal=1)
+        write("transformer_causal.json", {"mask": [[None if math.isinf(v) else v for v in row] for row in causal.tolist()],
+                                          "output": enc(net.transformer_encoder(x, mask=causal))})
 
     # 7. SE net with chunk/sigmoid/clamp/where/index assignment.
     torch.manual_seed(7)

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { arange, exp, load, nn, noGrad, Parameter, sin, cos, tensor, zeros, Tensor } from "../../src/index.js";
+import { arange, exp, full, load, nn, noGrad, Parameter, sin, cos, tensor, triu, zeros, Tensor } from "../../src/index.js";
 import { dec, expectClose, fixture } from "../helpers.js";
 
 /** What `nn.Embedding(num_embeddings, embedding_dim, padding_idx=...)` would be. */
@@ -121,5 +121,20 @@ describe("transformer text classifier (batch_first, padding mask, mean pooling)"
     const y = noGrad(() => net.call(src));
     const tol = Math.max(1e-6, 10 * fx.f32_vs_f64);
     expectClose(y, dec(fx.logits), { rtol: tol, atol: tol }, "classifier logits");
+  });
+
+  it("the encoder with a causal float mask torch.triu(torch.full((8, 8), float('-inf')), diagonal=1) as PyTorch's", () => {
+    const causalFx = fixture("examples/transformer_causal.json");
+    const net = new TransformerClassifier(50, 16, 2, 32, 2, 3, 0.1);
+    net.loadStateDict(load(CKPT));
+    net.eval();
+    const src = tensor(fx.input.data, fx.input.shape, "int64") as Tensor<"int64">;
+    const causal = triu(full([8, 8], -Infinity), 1);
+    expect(causal.toArray()).toEqual(causalFx.mask.map((r: (number | null)[]) => r.map((v) => (v === null ? -Infinity : v))));
+    const out = noGrad(() => {
+      const x = net.pos_encoder.call(net.embedding.call(src).mul(Math.sqrt(net.dModel)));
+      return net.transformer_encoder.call(x, { mask: causal });
+    });
+    expectClose(out, dec(causalFx.output), { rtol: 1e-6, atol: 1e-6 }, "causal encoder output");
   });
 });
