@@ -161,6 +161,9 @@ FORWARD = [
     [["LayerNorm", [[3, 7, 9]], {"elementwise_affine": False}], [2, 3, 7, 9], 3.0],
     [["GroupNorm", [3, 6], {}], [2, 6, 5, 4], 3.0],
     [["GroupNorm", [2, 6], {"eps": 1e-3}], [2, 6, 5, 4], 3.0],
+    [["BatchNorm1d", [3], {"track_running_stats": False}], [4, 3], 1.0],
+    [["BatchNorm1d", [3], {"track_running_stats": False}], [2, 3, 5], 1.0],
+    [["BatchNorm3d", [2], {"track_running_stats": False}], [2, 2, 3, 3, 3], 1.0],
     [["GroupNorm", [1, 6], {"affine": False}], [2, 6, 7], 3.0],
     [["GroupNorm", [6, 6], {}], [2, 6, 5, 4], 3.0],
     [["Hardtanh", [-2.5, 0.5], {}], [2, 3, 7, 9], 4.0],
@@ -431,6 +434,38 @@ def errors():
     return {k: err(f) for k, f in cases.items()}
 
 
+# ------------------------------------------------------------------ Conv2d / Linear / BatchNorm2d positionals
+# The layers that predate the layer files: their optional arguments given positionally (as
+# `nn.Conv2d(16, 33, 3, 2)` in a published model), mixed with keywords, and the binding errors.
+POSITIONAL = [
+    ["Conv2d", [16, 33, 3, 2], {}],
+    ["Conv2d", [16, 33, [3, 5], 2, [4, 2], [3, 1]], {}],
+    ["Conv2d", [4, 8, 3, 1, 1, 1, 2, False, "reflect"], {}],
+    ["Conv2d", [4, 8, 3, 2], {"bias": False}],
+    ["Linear", [10, 5, False], {}],
+    ["Linear", [10, 5], {"bias": False}],
+    ["BatchNorm2d", [8, 1e-3, None, False, False], {}],
+    ["BatchNorm2d", [8, 1e-3], {"momentum": 0.01}],
+    ["BatchNorm1d", [8, 1e-5, 0.2], {}],
+]
+POSITIONAL_ERRORS = [
+    ["Conv2d", [4, 8, 3, 2], {"stride": 1}],
+    ["Linear", [10, 5, False], {"bias": True}],
+    ["BatchNorm2d", [8], {"epsilon": 1e-3}],
+]
+
+
+def positional():
+    out = {"modules": [], "errors": []}
+    for name, args, kwargs in POSITIONAL:
+        m = build(name, args, kwargs)
+        out["modules"].append({"spec": [name, args, kwargs], "repr": repr(m),
+                               "stateDict": [[k, list(v.shape)] for k, v in m.state_dict().items()]})
+    for name, args, kwargs in POSITIONAL_ERRORS:
+        out["errors"].append({"spec": [name, args, kwargs], "error": err(lambda: build(name, args, kwargs))})
+    return out
+
+
 def write(name, obj):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -445,6 +480,7 @@ def main():
     write("forward.json", forwards())
     write("functional.json", functional())
     write("errors.json", errors())
+    write("positional.json", positional())
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
  */
 import { ValueError } from "../errors.js";
 import { batchNorm, int64, ones, Tensor, zeros, type DType } from "../tensor/index.js";
+import { bindArgs } from "./args.js";
 import { Module, Parameter, type StateDict } from "./module.js";
 import { pyFloat, pyRepr } from "./repr.js";
 import { asLayer, requireTensor } from "./utils.js";
@@ -33,9 +34,27 @@ export class BatchNormBase extends Module {
   declare running_var: Tensor | null;
   declare num_batches_tracked: Tensor<"int64"> | null;
 
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+  /**
+   * PyTorch's signature `(num_features, eps=1e-05, momentum=0.1, affine=True,
+   * track_running_stats=True)`: the optional ones positionally or in an options object.
+   */
+  constructor(numFeatures: number, opts?: BatchNormOptions | null);
+  constructor(
+    numFeatures: number,
+    eps?: number,
+    momentum?: number | null | BatchNormOptions,
+    affine?: boolean | BatchNormOptions,
+    trackRunningStats?: boolean | BatchNormOptions,
+    opts?: BatchNormOptions,
+  );
+  constructor(numFeatures: number, ...args: unknown[]) {
     super();
-    opts ??= {};
+    const opts = bindArgs<BatchNormOptions>("_BatchNorm.__init__", args.length === 1 && args[0] === null ? [] : args, [
+      ["eps", undefined],
+      ["momentum", undefined],
+      ["affine", undefined],
+      ["trackRunningStats", undefined],
+    ], 2);
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
       throw new ValueError(`${this._getName()}: num_features must be a positive integer, got ${numFeatures}`);
     }
@@ -138,6 +157,23 @@ export class BatchNormBase extends Module {
  */
 export class BatchNorm2d extends BatchNormBase {
   override _checkInputDim(x: Tensor): void {
-    if (x.ndim !== 4) throw new ValueError(`${this._getName()}: expected 4D input (got ${x.ndim}D input)`);
+    if (x.ndim !== 4) throw new ValueError(`expected 4D input (got ${x.ndim}D input)`);
+  }
+}
+
+/**
+ * Batch normalisation over `[N, C]` or `[N, C, L]` per channel (PyTorch: `nn.BatchNorm1d`), as
+ * `BatchNorm2d` otherwise.
+ */
+export class BatchNorm1d extends BatchNormBase {
+  override _checkInputDim(x: Tensor): void {
+    if (x.ndim !== 2 && x.ndim !== 3) throw new ValueError(`expected 2D or 3D input (got ${x.ndim}D input)`);
+  }
+}
+
+/** Batch normalisation over `[N, C, D, H, W]` per channel (PyTorch: `nn.BatchNorm3d`). */
+export class BatchNorm3d extends BatchNormBase {
+  override _checkInputDim(x: Tensor): void {
+    if (x.ndim !== 5) throw new ValueError(`expected 5D input (got ${x.ndim}D input)`);
   }
 }

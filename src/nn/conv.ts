@@ -4,6 +4,7 @@
 import { ValueError } from "../errors.js";
 import { conv2d, pad2d, Tensor, type PadMode } from "../tensor/index.js";
 import { kaimingUniform_, calculateFanInAndFanOut, uniform_ } from "./init.js";
+import { bindArgs, type ArgSpec } from "./args.js";
 import { Module, Parameter } from "./module.js";
 import { pyRepr } from "./repr.js";
 import { asLayer, pair, requireNonNegative, requirePositive, requireTensor, type Size2 } from "./utils.js";
@@ -24,6 +25,16 @@ export interface Conv2dOptions {
 
 const PADDING_MODES: readonly string[] = ["zeros", "reflect", "replicate", "circular"];
 
+/** `Conv2d`'s optional arguments in PyTorch's positional order (defaults applied below). */
+const CONV_ARGS: readonly ArgSpec[] = [
+  ["stride", undefined],
+  ["padding", undefined],
+  ["dilation", undefined],
+  ["groups", undefined],
+  ["bias", undefined],
+  ["paddingMode", undefined],
+];
+
 /**
  * Hyper-parameters and parameters shared by convolutions (PyTorch: `_ConvNd`). Sizes are stored
  * normalised to tuples, as PyTorch does.
@@ -42,9 +53,27 @@ export class ConvNd extends Module {
   declare weight: Parameter;
   declare bias: Parameter | null;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dOptions = {}) {
+  /**
+   * PyTorch's signature: `(in_channels, out_channels, kernel_size, stride=1, padding=0,
+   * dilation=1, groups=1, bias=True, padding_mode='zeros')`; the optional ones positionally, in a
+   * trailing options object, or both (`new nn.Conv2d(3, 64, 3, 2, { bias: false })`).
+   */
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts?: Conv2dOptions | null);
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Size2,
+    stride?: Size2,
+    padding?: Conv2dOptions["padding"] | Conv2dOptions,
+    dilation?: Size2 | Conv2dOptions,
+    groups?: number | Conv2dOptions,
+    bias?: boolean | Conv2dOptions,
+    paddingMode?: PaddingMode | Conv2dOptions,
+    opts?: Conv2dOptions,
+  );
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, ...args: unknown[]) {
     super();
-    opts ??= {};
+    const opts = bindArgs<Conv2dOptions>(`${new.target.name}.__init__`, args.length === 1 && args[0] === null ? [] : args, CONV_ARGS, 4);
     const name = this._getName();
     const groups = opts.groups ?? 1;
     const stride = pair(opts.stride ?? 1, "stride");

@@ -4,7 +4,7 @@
 export { Module, Parameter, type StateDict, type IncompatibleKeys, type RemovableHandle, type ForwardHook, type ForwardPreHook } from "./module.js";
 export { Sequential, ModuleList, ModuleDict } from "./container.js";
 export { Conv2d, ConvNd, type Conv2dOptions, type PaddingMode } from "./conv.js";
-export { BatchNorm2d, BatchNormBase, type BatchNormOptions } from "./batchnorm.js";
+export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormBase, type BatchNormOptions } from "./batchnorm.js";
 export { MaxPool2d, MaxPoolNd, AdaptiveAvgPool2d, AdaptiveAvgPoolNd, type MaxPool2dOptions, type AdaptiveSize } from "./pooling.js";
 export { Linear, Identity } from "./linear.js";
 export { ReLU } from "./activation.js";

@@ -4,6 +4,7 @@
 import { ValueError } from "../errors.js";
 import { linear, Tensor, zeros } from "../tensor/index.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "./init.js";
+import { bindArgs } from "./args.js";
 import { Module, Parameter } from "./module.js";
 import { pyRepr } from "./repr.js";
 import { asLayer, requireTensor } from "./utils.js";
@@ -28,9 +29,11 @@ export class Linear extends Module {
   declare weight: Parameter;
   declare bias: Parameter | null;
 
-  constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean } = {}) {
+  /** PyTorch's signature `(in_features, out_features, bias=True)`: `bias` positionally or as `{ bias }`. */
+  constructor(inFeatures: number, outFeatures: number, bias?: boolean | { bias?: boolean } | null, opts?: { bias?: boolean });
+  constructor(inFeatures: number, outFeatures: number, ...args: unknown[]) {
     super();
-    opts ??= {};
+    const opts = bindArgs<{ bias?: boolean }>(`${new.target.name}.__init__`, args.length === 1 && args[0] === null ? [] : args, [["bias", undefined]], 3);
     for (const [what, v] of [["in_features", inFeatures], ["out_features", outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new ValueError(`Linear: ${what} must be a non-negative integer, got ${v}`);
     }
