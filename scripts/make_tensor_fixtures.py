@@ -271,6 +271,9 @@ case("where broadcast", "where", [B([2, 1, 4], seed=18), F([3, 4], seed=19), F([
 case("where scalar other", "where", [B([2, 3], seed=21), F([2, 3], seed=22)], other=0.0)
 case("where int64 x float", "where", [B([4], seed=23), I([4], data=[1, 2, 3, 4]), F([4], seed=24)])
 case("masked_fill broadcast mask", "masked_fill", [F([2, 3, 4], seed=25), B([3, 1], seed=26)], value=-1e9)
+case("masked_fill int64 0/1 mask", "masked_fill", [F([2, 3], seed=29), I([3], data=[1, 0, 1])], value=5.0)
+case("masked_fill int64 mask with a 2", "masked_fill", [F([2, 3], seed=29), I([3], data=[1, 0, 2])], value=5.0)
+case("masked_fill mask broadcasts x up", "masked_fill", [F([2, 3], seed=29), B([4, 1, 3], seed=30)], value=0.5)
 case("masked_fill -inf, permuted", "masked_fill", [F([4, 3], permute=[1, 0], seed=27), B([3, 4], seed=28)], value=float("-inf"))
 
 # ---- reductions --------------------------------------------------------------------------------

@@ -409,24 +409,22 @@ export function logicalNot(x: Tensor<DType>): Tensor<"bool"> {
   return mapTensors("a === 0", [x], "bool") as Tensor<"bool">;
 }
 
-/** `maskedFill`: `value` where `mask` (bool, broadcast to x) is true; in place with `inPlace` (PyTorch: `masked_fill`). */
+/**
+ * `maskedFill`: `value` where `mask` (broadcast with x; bool, or int64 holding only 0/1) is
+ * true; in place with `inPlace` (PyTorch: `masked_fill`).
+ */
 export function maskedFill<D extends DType>(x: Tensor<D>, mask: Tensor<DType>, value: number | boolean | Tensor<DType>, inPlace = false): Tensor<D> {
-  if (mask.dtype !== "bool") {
-    throw new RuntimeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask.dtype === "int64" ? "long int" : mask.dtype}`);
-  }
   if (value instanceof Tensor && value.ndim !== 0) {
     throw new RuntimeError(`masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s).`);
   }
+  if (mask.dtype !== "bool") {
+    const bad = mapTensors("a !== 0 && a !== 1", [mask], "bool");
+    if ((bad.data as Uint8Array).includes(1)) throw new RuntimeError("Mask tensor can take 0 and 1 values only");
+  }
   const v = asTensor(value instanceof Tensor ? value : Number(value), x.dtype);
   const xs = x as Tensor<DType>;
-  if (inPlace) {
-    // a = x (written), b = mask, c = value
-    return mapTensors("b !== 0 ? c : a", [xs, mask, v], x.dtype, xs) as Tensor<D>;
-  }
-  const shape = broadcastShapesStrict(x.shape, mask.shape);
-  if (shape.join() !== x.shape.join()) {
-    throw new RuntimeError(`The size of tensor a (${x.shape[x.ndim - 1]}) must match the size of tensor b (${mask.shape[mask.ndim - 1]}) at non-singleton dimension ${x.ndim - 1}`);
-  }
+  // a = x, b = mask, c = value
+  if (inPlace) return mapTensors("b !== 0 ? c : a", [xs, mask, v], x.dtype, xs) as Tensor<D>;
   return mapTensors("b !== 0 ? c : a", [xs, mask, v], x.dtype) as Tensor<D>;
 }
 
