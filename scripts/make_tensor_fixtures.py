@@ -133,6 +133,7 @@ OPS = {
     "norm": lambda x, a: torch.norm(x[0], a.get("p", "fro"), a.get("dim"), keepdim=a.get("keepdim", False)),
     "logsumexp": lambda x, a: torch.logsumexp(x[0], a["dim"], keepdim=a.get("keepdim", False)),
     "cumsum": lambda x, a: torch.cumsum(x[0], a["dim"]),
+    "topk": lambda x, a: list(torch.topk(x[0], a["k"], a.get("dim", -1), largest=a.get("largest", True))),
     "sort": lambda x, a: list(torch.sort(x[0], dim=a.get("dim", -1), descending=a.get("descending", False), stable=True)),
     "argmax": lambda x, a: torch.argmax(x[0], a.get("dim"), keepdim=a.get("keepdim", False)),
     "argmin": lambda x, a: torch.argmin(x[0], a.get("dim"), keepdim=a.get("keepdim", False)),
@@ -338,6 +339,11 @@ for op in ["cumsum", "softmax", "log_softmax"]:
 for kw in [{}, {"dim": 0}, {"dim": 1, "descending": True}]:
     case(f"sort {kw}", "sort", [F([3, 5], data=[3, 1, "nan", 1, -2, 0, 0, 0, "-inf", "inf", 2, "nan", 1, "nan", -1])], **kw)
     case(f"sort {kw} non-contiguous", "sort", [XP], **kw)
+case("topk 2 dim=1", "topk", [F([3, 5], seed=38)], k=2, dim=1)
+case("topk 3 smallest dim=0, non-contiguous", "topk", [XP], k=1, dim=0, largest=False)
+case("topk NaN counts as largest", "topk", [F([6], data=[1, "nan", 3, -1, "inf", 0])], k=3)
+case("topk int64", "topk", [I([2, 6], data=[5, 1, 4, 2, 8, 0, -1, -5, 3, 9, 2, 7])], k=2, dim=-1)
+case("topk k out of range", "topk", [F([3])], k=4)
 case("sort int64 descending", "sort", [I([2, 6], seed=39)], dim=1, descending=True)
 case("cumsum int64", "cumsum", [I([2, 3], seed=37)], dim=1)
 case("cumsum bool", "cumsum", [B([2, 3], seed=38)], dim=0)

@@ -561,12 +561,6 @@ export class Tensor<D extends DType = "float32"> {
     return build(0, this._offset);
   }
 
-  /** Float32 contiguous values; throws for other dtypes. */
-  private floats(op: string): Float32Array {
-    if (this.dtype !== "float32") throw new RuntimeError(`${op} is only implemented for float32 tensors, got ${this.dtype}`);
-    return this.data as Float32Array;
-  }
-
   // ----- indexing -----------------------------------------------------------------------------
 
   /**
@@ -941,37 +935,17 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /**
-   * The `k` largest values along `dim` (default last), sorted descending, with their int64
-   * indices (PyTorch: `topk(k, dim)` → `{values, indices}`).
+   * The `k` largest (or, with `largest: false`, smallest) values along `dim` (default last),
+   * sorted, with their int64 indices; NaN counts as the largest value (PyTorch: `topk(k, dim,
+   * largest=True)` → `{values, indices}`).
    */
-  topk(k: number, dim = -1): { values: Tensor; indices: Tensor<"int64"> } {
-    const x = this.floats("topk");
-    const { outer, n, inner, d } = this.splitAt(dim);
+  topk(k: number, dim = -1, opts: { largest?: boolean } = {}): ValuesIndices<D> {
+    const d = normalizeDimIndex(dim, this.ndim);
+    const n = this.ndim ? this.shape[d] : 1;
     if (!Number.isInteger(k) || k < 0 || k > n) throw new RuntimeError("selected index k out of range");
-    const shape = [...this.shape];
-    if (shape.length) shape[d] = k;
-    const values = new Float32Array(outer * k * inner);
-    const indices = new BigInt64Array(outer * k * inner);
-    const order = new Array<number>(n);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * n * inner + i;
-        for (let j = 0; j < n; j++) order[j] = j;
-        order.sort((a, b) => {
-          const va = x[base + a * inner];
-          const vb = x[base + b * inner];
-          if (va !== va) return vb !== vb ? a - b : -1;
-          if (vb !== vb) return 1;
-          return vb - va || a - b;
-        });
-        for (let j = 0; j < k; j++) {
-          const at = o * k * inner + j * inner + i;
-          values[at] = x[base + order[j] * inner];
-          indices[at] = BigInt(order[j]);
-        }
-      }
-    }
-    return { values: new Tensor(values, shape), indices: new Tensor(indices, shape, "int64") };
+    const { values, indices } = reduce.sort(this as Tensor<DType>, d, { descending: opts.largest ?? true });
+    if (this.ndim === 0) return { values, indices } as ValuesIndices<D>;
+    return { values: values.narrow(d, 0, k).contiguous(), indices: indices.narrow(d, 0, k).contiguous() } as ValuesIndices<D>;
   }
 
   /**
@@ -994,15 +968,6 @@ export class Tensor<D extends DType = "float32"> {
       if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) return false;
     }
     return true;
-  }
-
-  /** Split the shape around `dim` into (outer, n, inner) for reductions. */
-  private splitAt(dim: number): { outer: number; n: number; inner: number; d: number; outShape: number[] } {
-    const d = normalizeDimIndex(dim, this.ndim);
-    const outer = numel(this.shape.slice(0, d));
-    const inner = numel(this.shape.slice(d + 1));
-    const n = this.ndim === 0 ? 1 : this.shape[d];
-    return { outer, n, inner, d, outShape: this.shape.filter((_, i) => i !== d) };
   }
 
   /** The printout PyTorch's `repr(x)` gives (`tensor([[0.5000, 1.0000]])`, summarized above 1000 elements). */

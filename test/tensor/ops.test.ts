@@ -141,6 +141,10 @@ const OPS: Record<string, (ins: Tensor<DType>[], a: Record<string, any>) => Out>
   norm: ([x], a) => x.norm(a.p === undefined ? "fro" : num(a.p), a.dim, opt(a)),
   logsumexp: ([x], a) => x.logsumexp(a.dim, opt(a)),
   cumsum: ([x], a) => x.cumsum(a.dim),
+  topk: ([x], a) => {
+    const r = x.topk(a.k, a.dim ?? -1, { largest: a.largest ?? true });
+    return [r.values, r.indices];
+  },
   sort: ([x], a) => {
     const r = x.sort(a.dim ?? -1, { descending: !!a.descending });
     return [r.values, r.indices];
