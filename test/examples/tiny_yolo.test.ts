@@ -32,9 +32,7 @@ class Conv extends nn.Module {
 
   constructor(c1: number, c2: number, k = 1, s = 1, p: number | null = null, g = 1, act = true) {
     super();
-    // Python: nn.Conv2d(c1, c2, k, s, autopad(k, p), groups=g, bias=False). tsnn's Conv2d takes no
-    // positional stride/padding: written that way, they and the options are silently ignored (reported).
-    this.conv = new nn.Conv2d(c1, c2, k, { stride: s, padding: autopad(k, p), groups: g, bias: false });
+    this.conv = new nn.Conv2d(c1, c2, k, s, autopad(k, p), { groups: g, bias: false });
     this.bn = new nn.BatchNorm2d(c2);
     this.act = act ? new nn.LeakyReLU(0.1, { inplace: true }) : new nn.Identity();
   }
