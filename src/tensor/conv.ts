@@ -8,6 +8,8 @@ import { applyRowEpilogue, gemmWithB, getBackend, requireIntactData, type RowEpi
 import { packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
 import { winogradApplies, winogradConv, winogradSafe } from "./winograd.js";
+import { depthwiseApplies, depthwiseConv } from "./depthwise.js";
+import { groupedApplies, groupedConv } from "./grouped.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { convOutSize, formatShape } from "./shape.js";
@@ -156,6 +158,10 @@ function conv2dImpl(
     throw new RuntimeError(`conv2d: output buffer of ${outBuffer.length} elements for an output of ${formatShape([n, cout, oh, ow])}`);
   }
   const out = outBuffer ?? new Float32Array(n * cout * P);
+  if (depthwiseApplies(cin, cout, groups)) {
+    depthwiseConv(g, x.data, weight.data, bias?.data ?? null, epilogue, out);
+    return outTensor(g, out);
+  }
   // Arena buffers are read and written in place by the WASM kernels.
   const xAddr = wasmAddress(x.data);
   const outAddr = wasmAddress(out);
@@ -180,6 +186,8 @@ function conv2dImpl(
   const inner = bias || !epilogue ? null : residual && !wino ? { ...epilogue, relu: false, residual: null } : epilogue;
   if (wino) {
     winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
+  } else if (wasm && groupedApplies(cin, cout, groups, kh, kw, oh, ow)) {
+    groupedConv(wasm, g, xd, wd, out, inner);
   } else {
     // The weights stay in the kernels' memory, packed per group, while unchanged.
     const groupFloats = packedSize(coutG, Kg);

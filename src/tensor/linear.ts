@@ -4,7 +4,7 @@
 import { RuntimeError } from "../errors.js";
 import { getBackend, gemmWithB, requireIntactData, sgemm } from "./gemm.js";
 import { formatShape } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { storageVersion, Tensor } from "./tensor.js";
 import { packA, packedSize, wasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
 
@@ -26,7 +26,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const out = new Float32Array(rows * outF);
   const w = getBackend() === "wasm" && rows * outF * inF >= 16384 ? wasmGemm() : null;
-  if (w) {
+  if (w && rows > 1) {
+    // y = x·Wᵀ with Wᵀ kept transposed (contiguous rows for the GEMM's B panels) and the output
+    // written row-major: the same sums in the same order as W·xᵀ, without a transpose of y.
+    const wt = transposedWeight(weight.data, outF, inF);
+    const A = { data: x.data, offset: 0, rowStride: inF, colStride: 1 };
+    gemmWithB(rows, outF, inF, A, inF * outF, outF, 1, (dst, at) => dst.set(wt, at), out, 0, outF);
+  } else if (w) {
     // yᵀ = W·xᵀ with W kept resident and packed: the same sums in the same order as x·Wᵀ,
     // without re-reading the weight through a transposed view on every call.
     const packed = residentWeight(w, weight.data, "gemm", packedSize(outF, inF), (dst, at) => packA(weight.data, 0, outF, inF, dst, at));
@@ -49,3 +55,16 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return new Tensor(out, [...x.shape.slice(0, -1), outF]);
 }
 
+
+const transposed = new WeakMap<Float32Array, { version: number; data: Float32Array }>();
+
+/** `weight` [out, in] transposed to [in, out], cached per storage version. */
+function transposedWeight(weight: Float32Array, outF: number, inF: number): Float32Array {
+  const version = storageVersion(weight);
+  const hit = transposed.get(weight);
+  if (hit && hit.version === version) return hit.data;
+  const data = new Float32Array(outF * inF);
+  for (let j = 0; j < outF; j++) for (let k = 0; k < inF; k++) data[k * outF + j] = weight[j * inF + k];
+  transposed.set(weight, { version, data });
+  return data;
+}

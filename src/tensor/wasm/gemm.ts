@@ -8,6 +8,8 @@ import { RuntimeError } from "../../errors.js";
 import { assemble, copyFloats, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { maxPoolVKernel } from "./pool.js";
 import { gemmAffineKernel, ROW_AFFINE_INDEX, rowAffineKernel } from "./epilogue.js";
+import { depthwiseKernel } from "./depthwise.js";
+import { activationKernel } from "./activation.js";
 import { GEMM_INDEX, maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 
 const KC = 256;
@@ -337,6 +339,7 @@ function buildKernels(): WasmGemm | null {
   const fns = [
     microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
     rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(), winoFilterKernel(), maxAbsKernel(),
+    depthwiseKernel(fma), activationKernel(),
   ];
   if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
   for (const shared of [true, false]) {

@@ -10,7 +10,7 @@ import { RuntimeError } from "../../errors.js";
 import type { WasmGemm } from "./gemm.js";
 
 /** Exported kernels a job may run, by id. */
-const KERNELS = ["gemm", "im2col", "maxpool", "winoIn", "winoGemm", "winoOut", "gemmAffine", "maxpoolV", "winoFilter", "maxAbs"] as const;
+const KERNELS = ["gemm", "im2col", "maxpool", "winoIn", "winoGemm", "winoOut", "gemmAffine", "maxpoolV", "winoFilter", "maxAbs", "dwconv", "act"] as const;
 
 /** Most arguments of a job (maxpoolV takes 19); slot 0 is the state, then the function id. */
 const ARGS = 19;
