@@ -41,6 +41,11 @@ import { padNd, type PadNdMode } from "../tensor/pad.js";
 import { adaptiveMaxPool2d as adaptiveMaxPool2dKernel, avgPool2d as avgPool2dKernel } from "../tensor/pool.js";
 import { bindArgs } from "./args.js";
 import { pyFloat } from "./repr.js";
+import { recording } from "../autograd/graph.js";
+import { recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
+import { resolvePads } from "../tensor/conv.js";
+import * as lossFns from "./loss.js";
+import type { Reduction } from "./loss.js";
 
 type Kernel = (src: Float32Array, dst: Float32Array, n: number, ...params: any[]) => void;
 
@@ -71,7 +76,21 @@ export function _unary(name: string, x: Tensor, inplace: boolean, kernel: Kernel
 /** `max(x, 0)` (PyTorch: `F.relu(input, inplace=False)`). */
 export function relu(input: Tensor, ...args: [inplace?: boolean] | [opts: { inplace?: boolean }]): Tensor {
   const a = bindArgs<{ inplace: boolean }>("relu", args, [["inplace", false]]);
-  return _unary("relu", input, a.inplace, reluKernel);
+  if (!recording(input)) return _unary("relu", input, a.inplace, reluKernel);
+  if (a.inplace) checkInplace(input);
+  const out = _unary("relu", input, a.inplace, reluKernel);
+  recordPointwise("ReluBackward0", input, out, reluGrad, false);
+  return out;
+}
+
+/** ReLU's derivative formula (PyTorch: `threshold_backward(grad, result, 0)`). */
+function reluGrad(_x: Float32Array, y: Float32Array, g: Float32Array, dst: Float32Array): void {
+  for (let i = 0; i < dst.length; i++) dst[i] = y[i] > 0 ? g[i] : 0;
+}
+
+/** In-place ops may not overwrite a leaf that requires grad (PyTorch's check). */
+function checkInplace(x: Tensor): void {
+  if (x.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
 }
 
 /** `min(max(x, 0), 6)` (PyTorch: `F.relu6(input, inplace=False)`). */
@@ -216,7 +235,17 @@ export function dropout(input: Tensor, ...args: DropoutFnArgs): Tensor {
   const a = bindArgs<{ p: number; training: boolean; inplace: boolean }>("dropout", args, [["p", 0.5], ["training", true], ["inplace", false]]);
   checkP(a.p);
   if (!a.training || a.p === 0 || input.numel() === 0) return input;
-  return dropoutImpl(input, a.p, a.inplace, input.numel(), 1);
+  if (!recording(input)) return dropoutImpl(input, a.p, a.inplace, input.numel(), 1);
+  if (a.inplace) checkInplace(input);
+  // The mask is dropout applied to ones (same generator draws as the forward).
+  const ones = new Tensor(new Float32Array(input.numel()).fill(1), input.shape);
+  const mask = dropoutImpl(ones, a.p, false, input.numel(), 1).data as Float32Array;
+  const src = flat(input);
+  const dst = new Float32Array(src.length);
+  for (let i = 0; i < dst.length; i++) dst[i] = src[i] * mask[i];
+  const out = a.inplace ? input.copy_(new Tensor(dst, input.shape)) : new Tensor(dst, input.shape);
+  recordMask(input, out, mask);
+  return out;
 }
 
 /**
@@ -317,14 +346,17 @@ export function avgPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
   ], 2);
   const stride = a.stride === null || (Array.isArray(a.stride) && a.stride.length === 0) ? kernelSize : a.stride;
   if (input.ndim < 3) wrapDim(-3, input.ndim);
-  return avgPool2dKernel(input, {
+  const geo = {
     kernel: pair2(kernelSize, "avg_pool2d", "kernel_size"),
     stride: pair2(stride, "avg_pool2d", "stride"),
     padding: pair2(a.padding, "avg_pool2d", "padding"),
     ceilMode: a.ceilMode,
     countIncludePad: a.countIncludePad,
     divisorOverride: a.divisorOverride,
-  });
+  };
+  const out = avgPool2dKernel(input, geo);
+  if (recording(input)) recordAvgPool2d(input, geo, out);
+  return out;
 }
 
 /**
@@ -342,9 +374,10 @@ export function maxPool2d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
     dilation: pair2(a.dilation, "max_pool2d", "dilation"),
     ceilMode: a.ceilMode,
   };
-  if (a.returnIndices) {
+  if (a.returnIndices || recording(input)) {
     const { output, indices } = maxPool2dKernel(input, geo);
-    return [output, indices];
+    if (recording(input)) recordMaxPool2d(input, output, indices);
+    return a.returnIndices ? [output, indices] : output;
   }
   return maxPool2dKernel(input, geo, false).output;
 }
@@ -359,7 +392,9 @@ function adaptiveSize(input: Tensor, s: AdaptiveSize2): [number, number] {
 
 /** 2-D adaptive average pooling (PyTorch: `F.adaptive_avg_pool2d(input, output_size)`). */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize2): Tensor {
-  return adaptiveAvgPool2dKernel(input, adaptiveSize(input, outputSize));
+  const out = adaptiveAvgPool2dKernel(input, adaptiveSize(input, outputSize));
+  if (recording(input)) recordAdaptiveAvgPool2d(input, out);
+  return out;
 }
 
 /**
@@ -492,7 +527,9 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
 /** `y = x·Wᵀ + b` (PyTorch: `F.linear(input, weight, bias=None)`). */
 export function linear(input: Tensor, weight: Tensor, ...args: [bias?: Tensor | null] | [opts: { bias?: Tensor | null }]): Tensor {
   const a = bindArgs<{ bias: Tensor | null }>("linear", args, [["bias", null]], 2);
-  return linearKernel(input, weight, a.bias);
+  const out = linearKernel(input, weight, a.bias);
+  if (recording(input, weight, a.bias)) recordLinear(input, weight, a.bias, out);
+  return out;
 }
 
 /** Keyword arguments of `F.conv2d` in camelCase. */
@@ -511,12 +548,13 @@ export interface Conv2dFnOptions {
 export function conv2d(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
   const a = bindArgs<Required<Conv2dFnOptions>>("conv2d", args, [["bias", null], ["stride", 1], ["padding", 0], ["dilation", 1], ["groups", 1]], 2);
   const padding = typeof a.padding === "string" ? a.padding : pair2(a.padding, "conv2d", "padding");
-  return conv2dKernel(input, weight, a.bias, {
-    stride: pair2(a.stride, "conv2d", "stride"),
-    padding,
-    dilation: pair2(a.dilation, "conv2d", "dilation"),
-    groups: a.groups,
-  });
+  const geo = { stride: pair2(a.stride, "conv2d", "stride"), padding, dilation: pair2(a.dilation, "conv2d", "dilation"), groups: a.groups };
+  const out = conv2dKernel(input, weight, a.bias, geo);
+  if (recording(input, weight, a.bias)) {
+    const pads = resolvePads(geo.padding, [weight.shape[2], weight.shape[3]], geo.dilation);
+    recordConv2d(input, weight, a.bias, { stride: geo.stride, pads, dilation: geo.dilation, groups: geo.groups }, out);
+  }
+  return out;
 }
 
 /** Keyword arguments of `F.batchNorm` in camelCase. */
@@ -535,7 +573,11 @@ export interface BatchNormFnOptions {
  */
 export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, ...args: unknown[]): Tensor {
   const a = bindArgs<Required<BatchNormFnOptions>>("batch_norm", args, [["weight", null], ["bias", null], ["training", false], ["momentum", 0.1], ["eps", 1e-5]], 3);
-  return batchNormKernel(input, { runningMean, runningVar, weight: a.weight, bias: a.bias, training: a.training, momentum: a.momentum, eps: a.eps });
+  const rec = recording(input, a.weight, a.bias);
+  const running = rec && !a.training && runningMean && runningVar ? { mean: Float32Array.from(runningMean.data), var: Float32Array.from(runningVar.data) } : null;
+  const out = batchNormKernel(input, { runningMean, runningVar, weight: a.weight, bias: a.bias, training: a.training, momentum: a.momentum, eps: a.eps });
+  if (rec) recordBatchNorm(input, a.weight, a.bias, running, a.eps, out);
+  return out;
 }
 
 /**
@@ -1040,4 +1082,65 @@ export function upsampleNearest(input: Tensor, ...args: unknown[]): Tensor {
 export function upsampleBilinear(input: Tensor, ...args: unknown[]): Tensor {
   const a = bindArgs<{ size: any; scaleFactor: any }>("upsample_bilinear", args, [["size", null], ["scaleFactor", null]]);
   return interpolate(input, a.size, a.scaleFactor, "bilinear", true);
+}
+
+// ---------------------------------------------------------------- losses (kernels in loss.ts)
+
+/** PyTorch's `_Reduction.legacy_get_string`: the deprecated `size_average` / `reduce` flags as a reduction. */
+function legacyReduction(sizeAverage: boolean | null, reduce: boolean | null, reduction: Reduction): Reduction {
+  if (sizeAverage === null && reduce === null) return reduction;
+  console.warn("size_average and reduce args will be deprecated, please use reduction='" + (reduce === false ? "none" : sizeAverage === false ? "sum" : "mean") + "' instead.");
+  if (reduce === false) return "none";
+  return sizeAverage === false ? "sum" : "mean";
+}
+
+type LossArgs = { weight: Tensor | null; sizeAverage: boolean | null; ignoreIndex: number; reduce: boolean | null; reduction: Reduction; labelSmoothing: number; posWeight: Tensor | null };
+
+/**
+ * Cross entropy of logits against class indices or probabilities (PyTorch:
+ * `F.cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+ * reduction='mean', label_smoothing=0.0)`).
+ */
+export function crossEntropy(input: Tensor, target: Tensor<any>, ...args: unknown[]): Tensor {
+  const a = bindArgs<LossArgs>("cross_entropy", args, [["weight", null], ["sizeAverage", null], ["ignoreIndex", -100], ["reduce", null], ["reduction", "mean"], ["labelSmoothing", 0]], 2);
+  return lossFns.crossEntropy(input, target, { weight: a.weight, ignoreIndex: a.ignoreIndex, reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction), labelSmoothing: a.labelSmoothing });
+}
+
+/**
+ * Negative log-likelihood (PyTorch: `F.nll_loss(input, target, weight=None, size_average=None,
+ * ignore_index=-100, reduce=None, reduction='mean')`).
+ */
+export function nllLoss(input: Tensor, target: Tensor<any>, ...args: unknown[]): Tensor {
+  const a = bindArgs<LossArgs>("nll_loss", args, [["weight", null], ["sizeAverage", null], ["ignoreIndex", -100], ["reduce", null], ["reduction", "mean"]], 2);
+  return lossFns.nllLoss(input, target, { weight: a.weight, ignoreIndex: a.ignoreIndex, reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction) });
+}
+
+/** Squared error (PyTorch: `F.mse_loss(input, target, size_average=None, reduce=None, reduction='mean')`). */
+export function mseLoss(input: Tensor, target: Tensor<any>, ...args: unknown[]): Tensor {
+  const a = bindArgs<LossArgs>("mse_loss", args, [["sizeAverage", null], ["reduce", null], ["reduction", "mean"]], 2);
+  return lossFns.mseLoss(input, target, { reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction) });
+}
+
+/** Absolute error (PyTorch: `F.l1_loss(input, target, size_average=None, reduce=None, reduction='mean')`). */
+export function l1Loss(input: Tensor, target: Tensor<any>, ...args: unknown[]): Tensor {
+  const a = bindArgs<LossArgs>("l1_loss", args, [["sizeAverage", null], ["reduce", null], ["reduction", "mean"]], 2);
+  return lossFns.l1Loss(input, target, { reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction) });
+}
+
+/**
+ * Binary cross entropy of probabilities (PyTorch: `F.binary_cross_entropy(input, target,
+ * weight=None, size_average=None, reduce=None, reduction='mean')`).
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor<any>, ...args: unknown[]): Tensor {
+  const a = bindArgs<LossArgs>("binary_cross_entropy", args, [["weight", null], ["sizeAverage", null], ["reduce", null], ["reduction", "mean"]], 2);
+  return lossFns.binaryCrossEntropy(input, target, { weight: a.weight, reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction) });
+}
+
+/**
+ * Binary cross entropy of logits (PyTorch: `F.binary_cross_entropy_with_logits(input, target,
+ * weight=None, size_average=None, reduce=None, reduction='mean', pos_weight=None)`).
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor<any>, ...args: unknown[]): Tensor {
+  const a = bindArgs<LossArgs>("binary_cross_entropy_with_logits", args, [["weight", null], ["sizeAverage", null], ["reduce", null], ["reduction", "mean"], ["posWeight", null]], 2);
+  return lossFns.binaryCrossEntropyWithLogits(input, target, { weight: a.weight, posWeight: a.posWeight, reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction) });
 }

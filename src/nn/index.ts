@@ -33,7 +33,6 @@ export {
   NonDynamicallyQuantizableLinear,
   TransformerEncoderLayer,
   TransformerEncoder,
-  AssertionError,
   deepCopy,
   indexRows,
   type MultiheadAttentionOptions,
@@ -44,3 +43,4 @@ export {
   type TransformerActivation,
 } from "./transformer.js";
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss, Loss, WeightedLoss, type Reduction, type CrossEntropyLossOptions, type BCEWithLogitsOptions } from "./loss.js";
+import "./training_hooks.js";

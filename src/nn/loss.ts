@@ -9,6 +9,8 @@
  */
 import { IndexError, RuntimeError, ValueError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/index.js";
+import { noGrad } from "../autograd/grad_mode.js";
+import { record, recording } from "../autograd/graph.js";
 import { bindArgs } from "./args.js";
 import { Module } from "./module.js";
 
@@ -46,6 +48,17 @@ function gradPerElem(gradOut: Tensor, n: number, reduction: Reduction, denom: nu
   if (reduction === "none") return (i) => g[i];
   const v = reduction === "mean" ? g[0] / denom : g[0];
   return () => v;
+}
+
+/**
+ * The loss value; when a graph is being recorded, also its node (named as PyTorch's) whose
+ * backward is the loss's own gradient formula.
+ */
+function lossOut(name: string, input: Tensor, make: () => LossWithGrad): Tensor {
+  if (!recording(input)) return make().out;
+  const r = noGrad(make);
+  record(name, [input], [r.out], ([g]) => [r.backward(g!)]);
+  return r.out;
 }
 
 // ---------------------------------------------------------------- class-index and probability targets
@@ -242,12 +255,13 @@ export function nllLossWithGrad(input: Tensor, target: Tensor<DType>, opts: Omit
  * `ignoreIndex`, `labelSmoothing` and `reduction` as PyTorch.
  */
 export function crossEntropy(input: Tensor, target: Tensor<DType>, opts: CrossEntropyOptions = {}): Tensor {
-  return crossEntropyWithGrad(input, target, opts).out;
+  const name = target.dtype === "float32" ? ((opts.reduction ?? "mean") === "mean" ? "DivBackward1" : "NegBackward0") : (opts.labelSmoothing ?? 0) > 0 ? "AddBackward0" : "NllLossBackward0";
+  return lossOut(name, input, () => crossEntropyWithGrad(input, target, opts));
 }
 
 /** Negative log-likelihood of log-probabilities against class indices (PyTorch: `F.nll_loss`). */
 export function nllLoss(input: Tensor, target: Tensor<DType>, opts: Omit<CrossEntropyOptions, "labelSmoothing"> = {}): Tensor {
-  return nllLossWithGrad(input, target, opts).out;
+  return lossOut("NllLossBackward0", input, () => nllLossWithGrad(input, target, opts));
 }
 
 // ---------------------------------------------------------------- regression
@@ -291,12 +305,13 @@ export function l1LossWithGrad(input: Tensor, target: Tensor<DType>, opts: { red
 
 /** Mean (or summed, or elementwise) squared error (PyTorch: `F.mse_loss`). */
 export function mseLoss(input: Tensor, target: Tensor<DType>, opts: { reduction?: Reduction } = {}): Tensor {
-  return mseLossWithGrad(input, target, opts).out;
+  return lossOut("MseLossBackward0", input, () => mseLossWithGrad(input, target, opts));
 }
 
 /** Mean (or summed, or elementwise) absolute error (PyTorch: `F.l1_loss`). */
 export function l1Loss(input: Tensor, target: Tensor<DType>, opts: { reduction?: Reduction } = {}): Tensor {
-  return l1LossWithGrad(input, target, opts).out;
+  const name = { mean: "MeanBackward0", sum: "SumBackward0", none: "AbsBackward0" }[opts.reduction ?? "mean"] ?? "MeanBackward0";
+  return lossOut(name, input, () => l1LossWithGrad(input, target, opts));
 }
 
 // ---------------------------------------------------------------- binary
@@ -377,12 +392,12 @@ export function binaryCrossEntropyWithGrad(input: Tensor, target: Tensor<DType>,
 
 /** Binary cross entropy of logits, with `posWeight` for the positive class (PyTorch: `F.binary_cross_entropy_with_logits`). */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor<DType>, opts: BCEOptions & { posWeight?: Tensor | null } = {}): Tensor {
-  return binaryCrossEntropyWithLogitsWithGrad(input, target, opts).out;
+  return lossOut("BinaryCrossEntropyWithLogitsBackward0", input, () => binaryCrossEntropyWithLogitsWithGrad(input, target, opts));
 }
 
 /** Binary cross entropy of probabilities in [0, 1] (PyTorch: `F.binary_cross_entropy`). */
 export function binaryCrossEntropy(input: Tensor, target: Tensor<DType>, opts: BCEOptions = {}): Tensor {
-  return binaryCrossEntropyWithGrad(input, target, opts).out;
+  return lossOut("BinaryCrossEntropyBackward0", input, () => binaryCrossEntropyWithGrad(input, target, opts));
 }
 
 // ---------------------------------------------------------------- modules

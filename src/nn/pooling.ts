@@ -2,6 +2,8 @@
  * Pooling layers (PyTorch: `torch/nn/modules/pooling.py`). Hyper-parameters are kept as given
  * (an int stays an int) because that is how PyTorch prints them.
  */
+import { recording } from "../autograd/graph.js";
+import { recordAdaptiveAvgPool2d, recordMaxPool2d } from "../autograd/nn_functions.js";
 import { ValueError } from "../errors.js";
 import { adaptiveAvgPool2d, maxPool2d, Tensor, type MaxPool2dArgs } from "../tensor/index.js";
 import { Module } from "./module.js";
@@ -75,6 +77,11 @@ export class MaxPoolNd extends Module {
  */
 export class MaxPool2d extends MaxPoolNd {
   override forward(x: Tensor): any {
+    if (recording(x)) {
+      const { output, indices } = asLayer(this, () => maxPool2d(x, this._args()));
+      recordMaxPool2d(x, output, indices);
+      return this.returnIndices ? [output, indices] : output;
+    }
     const { output, indices } = asLayer(this, () => maxPool2d(x, this._args(), this.returnIndices as false));
     return this.returnIndices ? [output, indices] : output;
   }
@@ -128,7 +135,9 @@ export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
     return asLayer(this, () => {
       const h = x.shape[x.ndim - 2];
       const w = x.shape[x.ndim - 1];
-      return adaptiveAvgPool2d(x, [oh ?? h, ow ?? w]);
+      const out = adaptiveAvgPool2d(x, [oh ?? h, ow ?? w]);
+      if (recording(x)) recordAdaptiveAvgPool2d(x, out);
+      return out;
     });
   }
 }

@@ -51,8 +51,7 @@ function copyValue(v: unknown): unknown {
 
 /**
  * Base class of the optimizers (PyTorch: `torch.optim.Optimizer`). Subclasses implement
- * `step()`; parameters whose `grad` is `null` are skipped, as are frozen ones
- * (`requiresGrad === false`).
+ * `step()`; parameters whose `grad` is `null` are skipped (frozen ones get none).
  */
 export abstract class Optimizer {
   /** The constructor's options with their defaults filled in, camelCase. */
@@ -124,9 +123,12 @@ export abstract class Optimizer {
     return closure === undefined ? undefined : closure();
   }
 
-  /** Parameters of a group that take part in this step: with a gradient and not frozen. */
+  /**
+   * Parameters of a group that take part in this step: those with a gradient (as PyTorch, which
+   * skips `grad is None`; a frozen parameter gets no gradient from `backward()`).
+   */
   protected _active(group: ParamGroup): Tensor[] {
-    return group.params.filter((p) => p.grad != null && (p as { requiresGrad?: boolean }).requiresGrad !== false);
+    return group.params.filter((p) => p.grad != null);
   }
 
   /**

@@ -1,0 +1,369 @@
+/**
+ * Backward formulas of the nn kernels (PyTorch: the `convolution_backward`,
+ * `native_batch_norm_backward`, `max_pool2d_with_indices_backward`, ... entries of
+ * `derivatives.yaml`), and the one-line `record*` hooks each forward calls when
+ * `recording(...)` is true. Formulas run over flat float32 arrays; the convolution's two
+ * gradients are GEMMs over im2col columns on tsnn's `sgemm` (WASM when available).
+ */
+import { Tensor, type DType } from "../tensor/tensor.js";
+import { sgemm } from "../tensor/gemm.js";
+import { record } from "./graph.js";
+
+type G = Tensor | null;
+
+// ---------------------------------------------------------------- convolution
+
+/** Convolution geometry as the forward resolved it. */
+export interface ConvBackwardArgs {
+  stride: [number, number];
+  /** `[top, bottom, left, right]` */
+  pads: [number, number, number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+/**
+ * Gradients of `y = conv2d(x, w, b)` (PyTorch: `ConvolutionBackward0`): per image and group,
+ * `dW += dY · colsᵀ`, `dCols = Wᵀ · dY` scattered back by col2im, `db = Σ dY`.
+ */
+export function conv2dBackward(x: Tensor, w: Tensor, hasBias: boolean, a: ConvBackwardArgs, gOut: Tensor, need: [boolean, boolean, boolean]): [G, G, G] {
+  const unbatched = x.ndim === 3;
+  const [N, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
+  const [Cout, Cg, kh, kw] = w.shape;
+  const oh = gOut.shape[gOut.ndim - 2];
+  const ow = gOut.shape[gOut.ndim - 1];
+  const G_ = a.groups;
+  const CoutG = Cout / G_;
+  const K = Cg * kh * kw;
+  const P = oh * ow;
+  const [sh, sw] = a.stride;
+  const [dh, dw] = a.dilation;
+  const top = a.pads[0];
+  const left = a.pads[2];
+  const xs = x.contiguous().data as Float32Array;
+  const ws = w.contiguous().data as Float32Array;
+  const go = gOut.contiguous().data as Float32Array;
+  const gx = need[0] ? new Float32Array(N * C * H * W) : null;
+  const gw = need[1] ? new Float32Array(Cout * K) : null;
+  const cols = new Float32Array(K * P);
+  const gcols = need[0] ? new Float32Array(K * P) : null;
+  // Wᵀ per group, contiguous [K, CoutG], so that the GEMM's A has unit column stride.
+  const wt = need[0] ? new Float32Array(G_ * K * CoutG) : null;
+  if (wt) {
+    for (let g = 0; g < G_; g++) for (let o = 0; o < CoutG; o++) for (let k = 0; k < K; k++) wt[g * K * CoutG + k * CoutG + o] = ws[(g * CoutG + o) * K + k];
+  }
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G_; g++) {
+      const goOff = (n * Cout + g * CoutG) * P;
+      if (gw) {
+        im2col(xs, (n * C + g * Cg) * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols);
+        sgemm(CoutG, K, P, { data: go, offset: goOff, rowStride: P, colStride: 1 }, { data: cols, offset: 0, rowStride: 1, colStride: P }, gw, g * CoutG * K, K, true);
+      }
+      if (gx && gcols && wt) {
+        sgemm(K, P, CoutG, { data: wt, offset: g * K * CoutG, rowStride: CoutG, colStride: 1 }, { data: go, offset: goOff, rowStride: P, colStride: 1 }, gcols, 0, P, false);
+        col2im(gcols, gx, (n * C + g * Cg) * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, top, left, oh, ow);
+      }
+    }
+  }
+  let gb: Float32Array | null = null;
+  if (hasBias && need[2]) {
+    gb = new Float32Array(Cout);
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < Cout; o++) {
+        let s = 0;
+        const off = (n * Cout + o) * P;
+        for (let p = 0; p < P; p++) s += go[off + p];
+        gb[o] += s;
+      }
+    }
+  }
+  return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, w.shape), gb && new Tensor(gb, [Cout])];
+}
+
+function im2col(
+  x: Float32Array, off: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
+  dh: number, dw: number, top: number, left: number, oh: number, ow: number, cols: Float32Array,
+): void {
+  const P = oh * ow;
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, r++) {
+        const row = r * P;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - top + ky * dh;
+          const o = row + oy * ow;
+          if (iy < 0 || iy >= H) {
+            cols.fill(0, o, o + ow);
+            continue;
+          }
+          const src = off + (c * H + iy) * W;
+          for (let ox = 0; ox < ow; ox++) {
+            const ix = ox * sw - left + kx * dw;
+            cols[o + ox] = ix >= 0 && ix < W ? x[src + ix] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+function col2im(
+  cols: Float32Array, gx: Float32Array, off: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
+  dh: number, dw: number, top: number, left: number, oh: number, ow: number,
+): void {
+  const P = oh * ow;
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, r++) {
+        const row = r * P;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - top + ky * dh;
+          if (iy < 0 || iy >= H) continue;
+          const dst = off + (c * H + iy) * W;
+          const o = row + oy * ow;
+          for (let ox = 0; ox < ow; ox++) {
+            const ix = ox * sw - left + kx * dw;
+            if (ix >= 0 && ix < W) gx[dst + ix] += cols[o + ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Hook of `conv2d`: record `ConvolutionBackward0` for `out = conv2d(x, w, b)`. */
+export function recordConv2d(x: Tensor, w: Tensor, b: Tensor | null, a: ConvBackwardArgs, out: Tensor): void {
+  const wantX = requires(x), wantW = requires(w), wantB = b !== null && requires(b);
+  record("ConvolutionBackward0", [x, w, b], [out], ([g]) => conv2dBackward(x, w, b !== null, a, g!, [wantX, wantW, wantB])).save(x, w);
+}
+
+// ---------------------------------------------------------------- linear
+
+/** Gradients of `y = x·Wᵀ + b` over the rows of `x` (`[..., in]`): `dX = dY·W`, `dW = dYᵀ·X`, `db = Σ dY`. */
+export function linearBackward(x: Tensor, w: Tensor, hasBias: boolean, gOut: Tensor, need: [boolean, boolean, boolean]): [G, G, G] {
+  const [out, inF] = w.shape;
+  const M = x.numel() / inF;
+  const xs = x.contiguous().data as Float32Array;
+  const ws = w.contiguous().data as Float32Array;
+  const go = gOut.contiguous().data as Float32Array;
+  let gx: Float32Array | null = null;
+  if (need[0]) {
+    gx = new Float32Array(M * inF);
+    sgemm(M, inF, out, { data: go, offset: 0, rowStride: out, colStride: 1 }, { data: ws, offset: 0, rowStride: inF, colStride: 1 }, gx, 0, inF);
+  }
+  let gw: Float32Array | null = null;
+  if (need[1]) {
+    const got = new Float32Array(out * M);
+    for (let m = 0; m < M; m++) for (let o = 0; o < out; o++) got[o * M + m] = go[m * out + o];
+    gw = new Float32Array(out * inF);
+    sgemm(out, inF, M, { data: got, offset: 0, rowStride: M, colStride: 1 }, { data: xs, offset: 0, rowStride: inF, colStride: 1 }, gw, 0, inF);
+  }
+  let gb: Float32Array | null = null;
+  if (hasBias && need[2]) {
+    gb = new Float32Array(out);
+    for (let m = 0; m < M; m++) for (let o = 0; o < out; o++) gb[o] += go[m * out + o];
+  }
+  return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, w.shape), gb && new Tensor(gb, [out])];
+}
+
+/** Hook of `linear`: `AddmmBackward0` (2-D input with bias) or `MmBackward0`, as PyTorch names them. */
+export function recordLinear(x: Tensor, w: Tensor, b: Tensor | null, out: Tensor): void {
+  const need: [boolean, boolean, boolean] = [requires(x), requires(w), b !== null && requires(b)];
+  const name = b !== null ? (x.ndim === 2 ? "AddmmBackward0" : "AddBackward0") : x.ndim === 2 ? "MmBackward0" : "UnsafeViewBackward0";
+  record(name, [x, w, b], [out], ([g]) => linearBackward(x, w, b !== null, g!, need)).save(x, w);
+}
+
+// ---------------------------------------------------------------- batch norm
+
+/**
+ * Gradients of batch norm over `[N, C, ...]` (PyTorch: `native_batch_norm_backward`). With batch
+ * statistics `dx = w·rstd·(dy − mean(dy) − x̂·mean(dy·x̂))`; with running ones `dx = w·rstd·dy`;
+ * `dw = Σ dy·x̂`, `db = Σ dy` per channel. Statistics are recomputed from `x` in double.
+ */
+export function batchNormBackward(
+  x: Tensor, weight: Tensor | null, running: { mean: Float32Array; var: Float32Array } | null, eps: number, gOut: Tensor, need: [boolean, boolean, boolean],
+): [G, G, G] {
+  const n = x.shape[0];
+  const c = x.shape[1];
+  const plane = x.numel() / Math.max(n * c, 1);
+  const count = n * plane;
+  const xs = x.contiguous().data as Float32Array;
+  const go = gOut.contiguous().data as Float32Array;
+  const ws = weight ? (weight.contiguous().data as Float32Array) : null;
+  const gx = need[0] ? new Float32Array(xs.length) : null;
+  const gw = need[1] ? new Float32Array(c) : null;
+  const gb = need[2] ? new Float32Array(c) : null;
+  for (let ch = 0; ch < c; ch++) {
+    let mean: number;
+    let rstd: number;
+    if (running === null) {
+      let s = 0;
+      for (let b = 0; b < n; b++) for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) s += xs[o + i];
+      mean = s / count;
+      let q = 0;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) {
+          const d = xs[o + i] - mean;
+          q += d * d;
+        }
+      }
+      rstd = 1 / Math.sqrt(q / count + eps);
+    } else {
+      mean = running.mean[ch];
+      rstd = 1 / Math.sqrt(running.var[ch] + eps);
+    }
+    let sg = 0;
+    let sgx = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) {
+        sg += go[o + i];
+        sgx += go[o + i] * (xs[o + i] - mean) * rstd;
+      }
+    }
+    if (gw) gw[ch] = sgx;
+    if (gb) gb[ch] = sg;
+    if (gx) {
+      const k = (ws ? ws[ch] : 1) * rstd;
+      const mg = sg / count;
+      const mgx = sgx / count;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) {
+          gx[o + i] = running === null ? k * (go[o + i] - mg - (xs[o + i] - mean) * rstd * mgx) : k * go[o + i];
+        }
+      }
+    }
+  }
+  return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, [c]), gb && new Tensor(gb, [c])];
+}
+
+/**
+ * Hook of `batchNorm`: `NativeBatchNormBackward0`. `running` holds copies of the running stats
+ * the forward normalised with (eval), or `null` when it used batch statistics.
+ */
+export function recordBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, running: { mean: Float32Array; var: Float32Array } | null, eps: number, out: Tensor): void {
+  const need: [boolean, boolean, boolean] = [requires(x), weight !== null && requires(weight), bias !== null && requires(bias)];
+  record("NativeBatchNormBackward0", [x, weight, bias], [out], ([g]) => batchNormBackward(x, weight, running, eps, g!, need)).save(x, weight);
+}
+
+// ---------------------------------------------------------------- pooling and pointwise
+
+/** Hook of `maxPool2d`: `MaxPool2DWithIndicesBackward0` routes each gradient to its max's index. */
+export function recordMaxPool2d(x: Tensor, out: Tensor, indices: Tensor<"int64">): void {
+  record("MaxPool2DWithIndicesBackward0", [x], [out], ([g]) => {
+    const h = x.shape[x.ndim - 2];
+    const w = x.shape[x.ndim - 1];
+    const planeOut = out.shape[out.ndim - 2] * out.shape[out.ndim - 1];
+    const gs = g!.contiguous().data as Float32Array;
+    const idx = indices.data as BigInt64Array;
+    const gx = new Float32Array(x.numel());
+    for (let o = 0; o < gs.length; o++) {
+      const i = Number(idx[o]);
+      if (i >= 0) gx[Math.floor(o / planeOut) * h * w + i] += gs[o];
+    }
+    return [new Tensor(gx, x.shape)];
+  }).save(x);
+}
+
+/** Hook of `adaptiveAvgPool2d`: each bin's gradient spread evenly over its input window. */
+export function recordAdaptiveAvgPool2d(x: Tensor, out: Tensor): void {
+  const name = out.shape[out.ndim - 1] === 1 && out.shape[out.ndim - 2] === 1 ? "MeanBackward1" : "AdaptiveAvgPool2DBackward0";
+  record(name, [x], [out], ([g]) => {
+    const h = x.shape[x.ndim - 2];
+    const w = x.shape[x.ndim - 1];
+    const oh = out.shape[out.ndim - 2];
+    const ow = out.shape[out.ndim - 1];
+    const np = x.numel() / (h * w);
+    const gs = g!.contiguous().data as Float32Array;
+    const gx = new Float32Array(x.numel());
+    for (let p = 0; p < np; p++) {
+      for (let oy = 0; oy < oh; oy++) {
+        const y0 = Math.floor((oy * h) / oh);
+        const y1 = Math.ceil(((oy + 1) * h) / oh);
+        for (let ox = 0; ox < ow; ox++) {
+          const x0 = Math.floor((ox * w) / ow);
+          const x1 = Math.ceil(((ox + 1) * w) / ow);
+          const v = gs[(p * oh + oy) * ow + ox] / ((y1 - y0) * (x1 - x0));
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) gx[p * h * w + iy * w + ix] += v;
+        }
+      }
+    }
+    return [new Tensor(gx, x.shape)];
+  });
+}
+
+/** Average-pooling geometry, as `avgPool2d` takes it. */
+export interface AvgPoolBackwardArgs {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+}
+
+/** Hook of `avgPool2d`: `AvgPool2DBackward0`, each window's gradient divided by the forward's divisor. */
+export function recordAvgPool2d(x: Tensor, a: AvgPoolBackwardArgs, out: Tensor): void {
+  record("AvgPool2DBackward0", [x], [out], ([g]) => {
+    const [kh, kw] = a.kernel;
+    const [sh, sw] = a.stride;
+    const [ph, pw] = a.padding;
+    const h = x.shape[x.ndim - 2];
+    const w = x.shape[x.ndim - 1];
+    const oh = out.shape[out.ndim - 2];
+    const ow = out.shape[out.ndim - 1];
+    const np = x.numel() / (h * w);
+    const gs = g!.contiguous().data as Float32Array;
+    const gx = new Float32Array(x.numel());
+    for (let p = 0; p < np; p++) {
+      for (let oy = 0; oy < oh; oy++) {
+        let y0 = oy * sh - ph;
+        let y1 = Math.min(y0 + kh, h + ph);
+        const spanY = y1 - y0;
+        y0 = Math.max(y0, 0);
+        y1 = Math.min(y1, h);
+        for (let ox = 0; ox < ow; ox++) {
+          let x0 = ox * sw - pw;
+          let x1 = Math.min(x0 + kw, w + pw);
+          const poolSize = spanY * (x1 - x0);
+          x0 = Math.max(x0, 0);
+          x1 = Math.min(x1, w);
+          if (y0 >= y1 || x0 >= x1) continue;
+          const div = a.divisorOverride !== null ? a.divisorOverride : a.countIncludePad ? poolSize : (y1 - y0) * (x1 - x0);
+          const v = gs[(p * oh + oy) * ow + ox] / div;
+          for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) gx[p * h * w + iy * w + ix] += v;
+        }
+      }
+    }
+    return [new Tensor(gx, x.shape)];
+  });
+}
+
+/**
+ * Hook of a pointwise activation `out = f(x)`: `grad(x, out, g)` is its derivative formula
+ * (e.g. ReLU's `g·(out > 0)`); in-place forms pass the value before the update as `x`.
+ */
+export function recordPointwise(name: string, x: Tensor, out: Tensor, grad: (x: Float32Array, y: Float32Array, g: Float32Array, dst: Float32Array) => void, saveX = true): void {
+  const xs = saveX ? (x.contiguous().data as Float32Array) : null;
+  const node = record(name, [x], [out], ([g]) => {
+    const gs = g!.contiguous().data as Float32Array;
+    const dst = new Float32Array(gs.length);
+    grad(xs ?? new Float32Array(0), out.contiguous().data as Float32Array, gs, dst);
+    return [new Tensor(dst, x.shape)];
+  });
+  node.save(out);
+}
+
+/** Hook of dropout: `MulBackward0` by the kept-and-scaled mask. */
+export function recordMask(x: Tensor, out: Tensor, mask: Float32Array): void {
+  record("MulBackward0", [x], [out], ([g]) => {
+    const gs = g!.contiguous().data as Float32Array;
+    const dst = new Float32Array(gs.length);
+    for (let i = 0; i < dst.length; i++) dst[i] = gs[i] * mask[i];
+    return [new Tensor(dst, x.shape)];
+  });
+}
+
+function requires(t: Tensor<DType>): boolean {
+  return (t as unknown as { requiresGrad?: boolean }).requiresGrad === true;
+}
