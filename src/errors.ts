@@ -39,6 +39,11 @@ export class RuntimeError extends TsnnError {
   override name = "RuntimeError";
 }
 
+/** Python's `AssertionError` (PyTorch's `assert` checks, e.g. `MultiheadAttention`'s shapes). */
+export class AssertionError extends TsnnError {
+  override name = "AssertionError";
+}
+
 /** Python's `NotImplementedError`. */
 export class NotImplementedError extends TsnnError {
   override name = "NotImplementedError";

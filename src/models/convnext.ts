@@ -13,23 +13,6 @@ import { StochasticDepth } from "../ops/stochastic_depth.js";
 import { defaultGenerator, full, type Tensor } from "../tensor/index.js";
 
 /**
- * `nn.init.trunc_normal_(t, std=std)` with PyTorch's default absolute bounds [-2, 2]: N(0, std²)
- * draws, out-of-range ones drawn again (the same distribution as PyTorch's inverse-CDF method).
- * Left as it is under `nn.init.skipInit` (then `normal_` leaves zeros, which are in range).
- * Private until `nn.init` has `truncNormal_`.
- */
-function truncNormal_(t: Tensor, std: number, a = -2, b = 2): Tensor {
-  nn.init.normal_(t, 0, std);
-  const d = t.data as Float32Array;
-  for (let i = 0; i < d.length; i++) {
-    let v = d[i];
-    while (!(v >= a && v <= b)) v = Math.fround(defaultGenerator.normal(0, std));
-    d[i] = v;
-  }
-  return t;
-}
-
-/**
  * LayerNorm over the channels of an NCHW tensor (torchvision: `convnext.LayerNorm2d`): permute to
  * NHWC, normalise the last dim, permute back. Prints as `LayerNorm2d((C,), eps=..., elementwise_affine=True)`.
  */
@@ -161,7 +144,7 @@ export class ConvNeXt extends nn.Module {
 
     for (const m of this.modules()) {
       if (m instanceof nn.Conv2d || m instanceof nn.Linear) {
-        truncNormal_(m.weight, 0.02);
+        nn.init.truncNormal_(m.weight, 0, 0.02);
         if (m.bias) nn.init.zeros_(m.bias);
       }
     }

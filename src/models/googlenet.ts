@@ -9,26 +9,6 @@ import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
 import { cat, defaultGenerator, type Generator, type Tensor } from "../tensor/index.js";
 
-/**
- * Fill `t` with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch's), in place
- * (PyTorch: `torch.nn.init.trunc_normal_`): out-of-range draws are redrawn, which gives the same
- * distribution as PyTorch's inverse-CDF method. Under `nn.init.skipInit` it leaves `t` as it is.
- * @internal until `nn.init` provides it.
- */
-export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, gen: Generator = defaultGenerator): Tensor {
-  nn.init.normal_(t, mean, std, gen);
-  const d = t.data as Float32Array;
-  for (let i = 0; i < d.length; i++) {
-    let v = d[i];
-    if (v >= a && v <= b) continue;
-    if (v === 0) continue; // skipInit left the tensor untouched
-    do v = Math.fround(gen.normal(mean, std));
-    while (!(v >= a && v <= b));
-    d[i] = v;
-  }
-  return t._bumpVersion();
-}
-
 /** Keyword arguments of `nn.Conv2d` as `BasicConv2d` passes them on (torchvision's `**kwargs`). */
 export interface BasicConv2dOptions {
   kernelSize: nn.Size2;
@@ -235,7 +215,7 @@ export class GoogLeNet extends nn.Module {
     if (initWeights) {
       for (const m of this.modules()) {
         if (m instanceof nn.Conv2d || m instanceof nn.Linear) {
-          truncNormal_(m.weight, 0, 0.01, -2, 2);
+          nn.init.truncNormal_(m.weight, 0, 0.01, -2, 2);
         } else if (m instanceof nn.BatchNorm2d && m.weight && m.bias) {
           nn.init.constant_(m.weight, 1);
           nn.init.constant_(m.bias, 0);

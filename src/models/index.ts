@@ -104,7 +104,7 @@ export { SqueezeNet, Fire, squeezenet1_0, squeezenet1_1, type SqueezeNetOptions 
 export * as squeezenet from "./squeezenet.js";
 export { DenseNet, _DenseLayer, _DenseBlock, _Transition, densenet121, densenet161, densenet169, densenet201, renameLegacyDenseNetKeys, type DenseNetOptions } from "./densenet.js";
 export * as densenet from "./densenet.js";
-export { GoogLeNet, Inception, googlenet, truncNormal_, type GoogLeNetOptions, type GoogLeNetOutputs } from "./googlenet.js";
+export { GoogLeNet, Inception, googlenet, type GoogLeNetOptions, type GoogLeNetOutputs } from "./googlenet.js";
 export * as googlenetBlocks from "./googlenet.js";
 export { Inception3, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, inception_v3, type Inception3Options, type InceptionOutputs } from "./inception.js";
 export * as inception from "./inception.js";

@@ -3,14 +3,14 @@
  * `MaxVitLayer`, `MBConv`, `PartitionAttentionLayer`, `RelativePositionalMultiHeadAttention`,
  * `SwapAxes`, `WindowPartition`, `WindowDepartition`, and the builder `maxvit_t`.
  */
-import { ValueError } from "../errors.js";
+import { AssertionError, ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
 import { indexRows } from "../nn/transformer.js";
 import { Conv2dNormActivation, SqueezeExcitation, StochasticDepth, makeLayer, type LayerFactory } from "../ops/index.js";
 import * as torch from "../tensor/index.js";
 import { matmul, Tensor, zeros } from "../tensor/index.js";
-import { truncNormal_ } from "./googlenet.js";
+import { truncNormal_ } from "../nn/init.js";
 
 function getConvOutputShape(inputSize: [number, number], kernelSize: number, stride: number, padding: number): [number, number] {
   return [
@@ -275,7 +275,7 @@ export class PartitionAttentionLayer extends nn.Module {
     const gh = Math.floor(this.gridSize[0] / this.p);
     const gw = Math.floor(this.gridSize[1] / this.p);
     if (this.gridSize[0] % this.p !== 0 || this.gridSize[1] % this.p !== 0) {
-      throw new nn.AssertionError(
+      throw new AssertionError(
         `Grid size must be divisible by partition size. Got grid size of ${nn.pyRepr(this.gridSize)} and partition size of ${this.p}`,
       );
     }

@@ -8,11 +8,11 @@
 import { ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
-import { indexRows, xavierUniform_ } from "../nn/transformer.js";
+import { indexRows } from "../nn/transformer.js";
 import { MLP, Permute, StochasticDepth, makeLayer, type LayerFactory } from "../ops/index.js";
 import * as torch from "../tensor/index.js";
 import { matmul, Tensor, zeros } from "../tensor/index.js";
-import { truncNormal_ } from "./googlenet.js";
+import { truncNormal_, xavierUniform_ } from "../nn/init.js";
 
 /** Pad H and W to even sizes and merge each 2x2 patch into channels: `[..., H, W, C]` → `[..., H/2, W/2, 4C]`. */
 function patchMergingPad(x: Tensor): Tensor {

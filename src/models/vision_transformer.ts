@@ -3,12 +3,12 @@
  * `VisionTransformer`, `Encoder`, `EncoderBlock`, `MLPBlock`, and the builders `vit_b_16`,
  * `vit_b_32`, `vit_l_16`, `vit_l_32`, `vit_h_14` with torchvision's children, keys and init.
  */
+import { AssertionError } from "../errors.js";
 import * as nn from "../nn/index.js";
 import { Conv2dNormActivation, MLP, type LayerFactory, makeLayer } from "../ops/index.js";
 import * as torch from "../tensor/index.js";
 import { formatSize, Tensor, zeros } from "../tensor/index.js";
-import { xavierUniform_ } from "../nn/transformer.js";
-import { truncNormal_ } from "./googlenet.js";
+import { truncNormal_, xavierUniform_ } from "../nn/init.js";
 
 /** torchvision's default norm layer here: `partial(nn.LayerNorm, eps=1e-6)`. */
 const layerNorm1e6: LayerFactory = (d: number) => new nn.LayerNorm(d, { eps: 1e-6 });
@@ -86,7 +86,7 @@ export class EncoderBlock extends nn.Module {
   }
 
   override forward(input: Tensor): Tensor {
-    if (input.dim() !== 3) throw new nn.AssertionError(`Expected (batch_size, seq_length, hidden_dim) got ${formatSize(input.shape)}`);
+    if (input.dim() !== 3) throw new AssertionError(`Expected (batch_size, seq_length, hidden_dim) got ${formatSize(input.shape)}`);
     let x = this.ln_1.call(input);
     [x] = this.self_attention.call(x, x, x, { needWeights: false });
     x = this.dropout.call(x);
@@ -126,7 +126,7 @@ export class Encoder extends nn.Module {
   }
 
   override forward(input: Tensor): Tensor {
-    if (input.dim() !== 3) throw new nn.AssertionError(`Expected (batch_size, seq_length, hidden_dim) got ${formatSize(input.shape)}`);
+    if (input.dim() !== 3) throw new AssertionError(`Expected (batch_size, seq_length, hidden_dim) got ${formatSize(input.shape)}`);
     input = input.add(this.pos_embedding);
     return this.ln.call(this.layers.call(this.dropout.call(input)));
   }
@@ -173,7 +173,7 @@ export class VisionTransformer extends nn.Module {
   ) {
     super();
     const { dropout = 0.0, attentionDropout = 0.0, numClasses = 1000, representationSize = null, normLayer = layerNorm1e6, convStemConfigs = null } = opts;
-    if (imageSize % patchSize !== 0) throw new nn.AssertionError("Input shape indivisible by patch size!");
+    if (imageSize % patchSize !== 0) throw new AssertionError("Input shape indivisible by patch size!");
     this.imageSize = imageSize;
     this.patchSize = patchSize;
     this.hiddenDim = hiddenDim;
@@ -252,8 +252,8 @@ export class VisionTransformer extends nn.Module {
   _processInput(x: Tensor): Tensor {
     const [n, , h, w] = x.shape;
     const p = this.patchSize;
-    if (h !== this.imageSize) throw new nn.AssertionError(`Wrong image height! Expected ${this.imageSize} but got ${h}!`);
-    if (w !== this.imageSize) throw new nn.AssertionError(`Wrong image width! Expected ${this.imageSize} but got ${w}!`);
+    if (h !== this.imageSize) throw new AssertionError(`Wrong image height! Expected ${this.imageSize} but got ${h}!`);
+    if (w !== this.imageSize) throw new AssertionError(`Wrong image width! Expected ${this.imageSize} but got ${w}!`);
     const nH = Math.floor(h / p);
     const nW = Math.floor(w / p);
     // (n, c, h, w) -> (n, hidden_dim, n_h, n_w) -> (n, hidden_dim, (n_h * n_w)) -> (n, (n_h * n_w), hidden_dim)

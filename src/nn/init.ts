@@ -110,7 +110,7 @@ export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (for leaky_relu); default 0. */
   a?: number;
   mode?: "fan_in" | "fan_out";
-  nonlinearity?: "relu" | "leaky_relu" | "linear";
+  nonlinearity?: "relu" | "leaky_relu" | "linear" | "conv2d" | "sigmoid" | "tanh";
   generator?: Generator;
 }
 
@@ -131,4 +131,36 @@ export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
 /** He normal: N(0, (gain/sqrt(fan))²) (PyTorch: `kaiming_normal_`). */
 export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   return normal_(t, 0, kaimingStd(t, opts), opts?.generator);
+}
+
+/**
+ * N(mean, std²) truncated to `[a, b]` (absolute bounds, as PyTorch's `trunc_normal_`): values
+ * outside are redrawn until they fall inside.
+ */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, gen: Generator = defaultGenerator): Tensor {
+  requireTensor("trunc_normal_", t);
+  if (!(std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${std}`);
+  if (!(a < b)) throw new RuntimeError(`trunc_normal_ expects a < b, but found a=${a} and b=${b}`);
+  if (skipping) return t;
+  return fillInPlace(t, (arr) => {
+    gen.fillNormal(arr, mean, std);
+    for (let i = 0; i < arr.length; i++) {
+      let v = arr[i];
+      while (!(v >= a && v <= b)) v = Math.fround(gen.normal(mean, std));
+      arr[i] = v;
+    }
+  });
+}
+
+/** Glorot uniform: U(-a, a), a = gain·sqrt(6/(fan_in+fan_out)) (PyTorch: `xavier_uniform_`). */
+export function xavierUniform_(t: Tensor, gain = 1, gen: Generator = defaultGenerator): Tensor {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  const bound = gain * Math.sqrt(6 / (fanIn + fanOut));
+  return uniform_(t, -bound, bound, gen);
+}
+
+/** Glorot normal: N(0, gain²·2/(fan_in+fan_out)) (PyTorch: `xavier_normal_`). */
+export function xavierNormal_(t: Tensor, gain = 1, gen: Generator = defaultGenerator): Tensor {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), gen);
 }

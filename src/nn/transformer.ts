@@ -6,25 +6,17 @@
  * (`src/tensor/attention.ts`).
  */
 import { isGradEnabled, noGrad, record, recording } from "../autograd/index.js";
-import { RuntimeError, TsnnError } from "../errors.js";
+import { AssertionError, RuntimeError } from "../errors.js";
 import { attentionKernel, linear, sgemm, Tensor, zeros, defaultGenerator, type AttentionMask, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
 import { ReLU, GELU } from "./activation.js";
 import { ModuleList } from "./container.js";
 import { Dropout } from "./dropout.js";
 import * as F from "./functional.js";
-import { calculateFanInAndFanOut, constant_, normal_, uniform_ } from "./init.js";
+import { calculateFanInAndFanOut, constant_, normal_, uniform_, xavierNormal_, xavierUniform_ } from "./init.js";
 import { Linear } from "./linear.js";
 import { Module, Parameter } from "./module.js";
 import { LayerNorm } from "./normalization.js";
-
-/**
- * Python's `AssertionError`, which PyTorch's attention code raises for bad shapes (its `assert`s).
- * (Kept here until src/errors.ts has one.)
- */
-export class AssertionError extends TsnnError {
-  override name = "AssertionError";
-}
 
 /**
  * A `Linear` under another name, used for `MultiheadAttention.out_proj` (PyTorch:
@@ -32,22 +24,6 @@ export class AssertionError extends TsnnError {
  * `NonDynamicallyQuantizableLinear(in_features=…, out_features=…, bias=True)`.
  */
 export class NonDynamicallyQuantizableLinear extends Linear {}
-
-/**
- * `xavier_uniform_` with gain 1: U(±√(6/(fan_in+fan_out))) in place (PyTorch:
- * `nn.init.xavier_uniform_`). @internal until `nn.init` provides it.
- */
-export function xavierUniform_(t: Tensor): void {
-  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
-  const a = Math.sqrt(6 / (fanIn + fanOut));
-  uniform_(t, -a, a);
-}
-
-/** `xavier_normal_` (gain 1): N(0, 2/(fan_in+fan_out)). */
-function xavierNormal(t: Tensor): void {
-  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
-  normal_(t, 0, Math.sqrt(2 / (fanIn + fanOut)));
-}
 
 /**
  * `table[index]` for a 1-D int64 `index` of rows (PyTorch: advanced indexing, `IndexBackward0`):
@@ -192,8 +168,8 @@ export class MultiheadAttention extends Module {
       constant_(this.in_proj_bias, 0);
       constant_(this.out_proj.bias!, 0);
     }
-    if (this.bias_k) xavierNormal(this.bias_k);
-    if (this.bias_v) xavierNormal(this.bias_v);
+    if (this.bias_k) xavierNormal_(this.bias_k);
+    if (this.bias_v) xavierNormal_(this.bias_v);
   }
 
   /**

@@ -45,9 +45,9 @@ describe("GoogLeNet (torchvision.models.googlenet)", () => {
     expect([...bn.weight!.data].every((v) => v === 1)).toBe(true);
   });
 
-  it("truncNormal_ keeps every draw inside [a, b] (PyTorch: trunc_normal_ with absolute bounds)", () => {
+  it("nn.init.truncNormal_ keeps every draw inside [a, b] (PyTorch: trunc_normal_ with absolute bounds)", () => {
     const t = new Tensor(new Float32Array(20000), [20000]);
-    models.truncNormal_(t, 0, 1, -0.5, 1.5);
+    nn.init.truncNormal_(t, 0, 1, -0.5, 1.5);
     const d = t.data as Float32Array;
     expect(d.every((v) => v >= -0.5 && v <= 1.5)).toBe(true);
     const mean = d.reduce((s, v) => s + v, 0) / d.length;
