@@ -4,7 +4,7 @@
  */
 import Benchmark from "benchmark";
 import os from "node:os";
-import { getBackend, getNumThreads, kernels, manualSeed, models, randn } from "../src/index.js";
+import { getNumThreads, kernels, manualSeed, models, randn } from "../src/index.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,6 +37,6 @@ suite
     console.log(`${b.name}: median ${ms.toFixed(1)} ms (${b.stats.sample.length} runs)${extra}`);
   })
   .on("complete", () =>
-    console.log(`machine: ${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}, ${getNumThreads()} threads, ${getBackend()} kernels`),
+    console.log(`machine: ${os.cpus().length} x ${os.cpus()[0].model}, node ${process.version}, ${getNumThreads()} threads, ${kernels.getBackend()} kernels`),
   )
   .run();

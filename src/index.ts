@@ -39,10 +39,6 @@ export {
   manualSeed,
   setNumThreads,
   getNumThreads,
-  /** @deprecated use `kernels.setBackend` (kept at the top level for existing scripts). */
-  setBackend,
-  /** @deprecated use `kernels.getBackend`. */
-  getBackend,
   Generator,
   type DType,
   type NestedArray,
