@@ -344,12 +344,83 @@ def op_fixtures():
     return cases
 
 
+# ---------------------------------------------------------------- layer gradients
+# name -> (tensor shapes [x, ...params], kwargs, forward(x, *params, **kwargs)). TypeScript twin:
+# test/autograd/layers.test.ts. Each case also records PyTorch's own float32-vs-float64 gradient
+# difference (max |g32 - g64| / max |g64| per tensor), the noise level the test scales to.
+import torch.nn.functional as F  # noqa: E402
+
+LAYER_CASES = {
+    "conv2d x=[2,3,7,7] w=[4,3,3,3] b s=1 p=1": ([[2, 3, 7, 7], [4, 3, 3, 3], [4]], {"stride": 1, "padding": 1}, lambda x, w, b, **k: F.conv2d(x, w, b, **k)),
+    "conv2d x=[1,4,9,8] w=[6,2,3,2] s=2 p=(1,0) d=(2,1) g=2 no bias": ([[1, 4, 9, 8], [6, 2, 3, 2]], {"stride": 2, "padding": (1, 0), "dilation": (2, 1), "groups": 2}, lambda x, w, **k: F.conv2d(x, w, None, **k)),
+    "conv2d depthwise x=[2,3,6,6] w=[3,1,3,3] b s=2 p=1 g=3": ([[2, 3, 6, 6], [3, 1, 3, 3], [3]], {"stride": 2, "padding": 1, "groups": 3}, lambda x, w, b, **k: F.conv2d(x, w, b, **k)),
+    "conv2d 1x1 x=[2,8,4,4] w=[5,8,1,1] b": ([[2, 8, 4, 4], [5, 8, 1, 1], [5]], {}, lambda x, w, b, **k: F.conv2d(x, w, b, **k)),
+    "conv2d padding=same x=[1,2,5,6] w=[3,2,4,3] b": ([[1, 2, 5, 6], [3, 2, 4, 3], [3]], {"padding": "same"}, lambda x, w, b, **k: F.conv2d(x, w, b, **k)),
+    "linear x=[4,6] w=[3,6] b": ([[4, 6], [3, 6], [3]], {}, lambda x, w, b: F.linear(x, w, b)),
+    "linear x=[2,3,6] w=[5,6] no bias": ([[2, 3, 6], [5, 6]], {}, lambda x, w: F.linear(x, w)),
+    "batch_norm train x=[4,3,2,2]": ([[4, 3, 2, 2], [3], [3]], {"training": True}, "bn"),
+    "batch_norm train x=[5,2] (BatchNorm1d)": ([[5, 2], [2], [2]], {"training": True}, "bn"),
+    "batch_norm eval x=[2,3,3,3]": ([[2, 3, 3, 3], [3], [3]], {"training": False}, "bn"),
+    "max_pool2d x=[2,2,7,7] k=3 s=2 p=1": ([[2, 2, 7, 7]], {"kernel_size": 3, "stride": 2, "padding": 1}, lambda x, **k: F.max_pool2d(x, **k)),
+    "max_pool2d x=[1,2,6,7] k=2 ceil_mode": ([[1, 2, 6, 7]], {"kernel_size": 2, "ceil_mode": True}, lambda x, **k: F.max_pool2d(x, **k)),
+    "max_pool2d x=[1,1,8,8] k=3 s=2 d=2 ceil_mode": ([[1, 1, 8, 8]], {"kernel_size": 3, "stride": 2, "dilation": 2, "ceil_mode": True}, lambda x, **k: F.max_pool2d(x, **k)),
+    "avg_pool2d x=[2,2,7,7] k=3 s=2 p=1": ([[2, 2, 7, 7]], {"kernel_size": 3, "stride": 2, "padding": 1}, lambda x, **k: F.avg_pool2d(x, **k)),
+    "avg_pool2d x=[1,2,6,7] k=3 s=2 p=1 ceil_mode count_include_pad=False": ([[1, 2, 6, 7]], {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}, lambda x, **k: F.avg_pool2d(x, **k)),
+    "avg_pool2d x=[1,1,5,5] k=2 divisor_override=3": ([[1, 1, 5, 5]], {"kernel_size": 2, "divisor_override": 3}, lambda x, **k: F.avg_pool2d(x, **k)),
+    "adaptive_avg_pool2d x=[2,3,7,5] out=(3,2)": ([[2, 3, 7, 5]], {"output_size": (3, 2)}, lambda x, **k: F.adaptive_avg_pool2d(x, **k)),
+    "adaptive_avg_pool2d x=[2,3,4,4] out=1": ([[2, 3, 4, 4]], {"output_size": 1}, lambda x, **k: F.adaptive_avg_pool2d(x, **k)),
+    "relu x=[3,4]": ([[3, 4]], {}, lambda x: F.relu(x)),
+    "cross_entropy(linear(relu(conv)))": ([[2, 2, 5, 5], [3, 2, 3, 3], [3], [4, 12], [4]], {}, "net"),
+}
+
+
+def bn_fwd(x, w, b, training):
+    rm = torch.linspace(-0.5, 0.5, x.shape[1], dtype=x.dtype)
+    rv = torch.linspace(0.5, 2.0, x.shape[1], dtype=x.dtype)
+    out = F.batch_norm(x, rm, rv, w, b, training=training, momentum=0.1, eps=1e-5)
+    return out, rm, rv
+
+
+def layer_run(name, shapes, kwargs, fn, dtype, k):
+    xs = []
+    for i, sh in enumerate(shapes):
+        t = rnd(sh, 700 + 10 * k + i)
+        if fn == "bn" and i == 1:
+            t = t.abs() + 0.5
+        xs.append(t.to(dtype).requires_grad_(True))
+    extra = {}
+    if fn == "bn":
+        out, rm, rv = bn_fwd(*xs, kwargs["training"])
+        extra = {"runningMean": enc(rm), "runningVar": enc(rv)}
+    elif fn == "net":
+        x, cw, cb, lw, lb = xs
+        h = F.relu(F.conv2d(x, cw, cb, stride=2))
+        out = F.cross_entropy(F.linear(h.flatten(1), lw, lb), torch.tensor([1, 3]), label_smoothing=0.1)
+    else:
+        out = fn(*xs, **kwargs)
+    w = rnd(list(out.shape), 9000 + k).to(dtype)
+    (out * w).sum().backward()
+    return xs, out, w, extra
+
+
+def layer_fixtures():
+    cases = []
+    for k, (name, (shapes, kwargs, fn)) in enumerate(LAYER_CASES.items()):
+        xs, out, w, extra = layer_run(name, shapes, kwargs, fn, torch.float32, k)
+        xs64, _, _, _ = layer_run(name, shapes, kwargs, fn, torch.float64, k)
+        noise = [float((a.grad.double() - b.grad).abs().max() / b.grad.abs().max().clamp_min(1e-30)) for a, b in zip(xs, xs64)]
+        cases.append({"name": name, "kwargs": {kk: list(v) if isinstance(v, tuple) else v for kk, v in kwargs.items()},
+                      "inputs": [enc(x) for x in xs], "out": enc(out), "gradFn": out.grad_fn.name(), "w": enc(w),
+                      "grads": [enc(x.grad) for x in xs], "noise": noise, **extra})
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     for name, data in (("optim.json", optim_fixtures()), ("schedulers.json", scheduler_fixtures()),
                        ("losses.json", loss_fixtures()), ("autograd.json", autograd_fixtures()),
-                       ("autograd_ops.json", op_fixtures())):
+                       ("autograd_ops.json", op_fixtures()), ("autograd_layers.json", layer_fixtures())):
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(data, f, separators=(",", ":"))
             f.write("\n")
