@@ -30,7 +30,7 @@ import torch.nn.functional as F
 import torch.nn.init as init
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_tensor, enc  # noqa: E402  (also patches ModuleList.__repr__ to 2.x's)
+from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402  (also patches ModuleList.__repr__ to 2.x's)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "examples")
 
@@ -766,6 +766,158 @@ class TinyYolo(nn.Module):
         return self.detect([p3, p4])
 
 
+
+# ================================================================ 10. pytorch/examples MNIST Net; CIFAR zoo blocks (ShuffleNet, DenseNet, EfficientNet SE)
+
+class MnistNet(nn.Module):
+    def __init__(self):
+        super(MnistNet, self).__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+
+
+class ShuffleBlock(nn.Module):
+    def __init__(self, groups):
+        super(ShuffleBlock, self).__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        '''Channel shuffle: [N,C,H,W] -> [N,g,C/g,H,W] -> [N,C/g,g,H,w] -> [N,C,H,W]'''
+        N, C, H, W = x.size()
+        g = self.groups
+        return x.view(N, g, C // g, H, W).permute(0, 2, 1, 3, 4).reshape(N, C, H, W)
+
+
+class ShuffleBottleneck(nn.Module):
+    def __init__(self, in_planes, out_planes, stride, groups):
+        super(ShuffleBottleneck, self).__init__()
+        self.stride = stride
+
+        mid_planes = out_planes // 4
+        g = 1 if in_planes == 24 else groups
+        self.conv1 = nn.Conv2d(in_planes, mid_planes, kernel_size=1, groups=g, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid_planes)
+        self.shuffle1 = ShuffleBlock(groups=g)
+        self.conv2 = nn.Conv2d(mid_planes, mid_planes, kernel_size=3, stride=stride, padding=1, groups=mid_planes, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid_planes)
+        self.conv3 = nn.Conv2d(mid_planes, out_planes, kernel_size=1, groups=groups, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_planes)
+
+        self.shortcut = nn.Sequential()
+        if stride == 2:
+            self.shortcut = nn.Sequential(nn.AvgPool2d(3, stride=2, padding=1))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.shuffle1(out)
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        res = self.shortcut(x)
+        out = F.relu(torch.cat([out, res], 1)) if self.stride == 2 else F.relu(out + res)
+        return out
+
+
+class DenseBottleneck(nn.Module):
+    def __init__(self, in_planes, growth_rate):
+        super(DenseBottleneck, self).__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, 4 * growth_rate, kernel_size=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4 * growth_rate)
+        self.conv2 = nn.Conv2d(4 * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False)
+
+    def forward(self, x):
+        out = self.conv1(F.relu(self.bn1(x)))
+        out = self.conv2(F.relu(self.bn2(out)))
+        out = torch.cat([out, x], 1)
+        return out
+
+
+class Transition(nn.Module):
+    def __init__(self, in_planes, out_planes):
+        super(Transition, self).__init__()
+        self.bn = nn.BatchNorm2d(in_planes)
+        self.conv = nn.Conv2d(in_planes, out_planes, kernel_size=1, bias=False)
+
+    def forward(self, x):
+        out = self.conv(F.relu(self.bn(x)))
+        out = F.avg_pool2d(out, 2)
+        return out
+
+
+def swish(x):
+    return x * x.sigmoid()
+
+
+def drop_connect(x, drop_ratio):
+    keep_ratio = 1.0 - drop_ratio
+    mask = torch.empty([x.shape[0], 1, 1, 1], dtype=x.dtype, device=x.device)
+    mask.bernoulli_(keep_ratio)
+    x.div_(keep_ratio)
+    x.mul_(mask)
+    return x
+
+
+class SE(nn.Module):
+    '''Squeeze-and-Excitation block with Swish.'''
+
+    def __init__(self, in_channels, se_channels):
+        super(SE, self).__init__()
+        self.se1 = nn.Conv2d(in_channels, se_channels, kernel_size=1, bias=True)
+        self.se2 = nn.Conv2d(se_channels, in_channels, kernel_size=1, bias=True)
+
+    def forward(self, x):
+        out = F.adaptive_avg_pool2d(x, (1, 1))
+        out = swish(self.se1(out))
+        out = self.se2(out).sigmoid()
+        out = x * out
+        return out
+
+
+class TinyZoo(nn.Module):
+    def __init__(self, num_classes=10):
+        super(TinyZoo, self).__init__()
+        self.conv1 = nn.Conv2d(3, 24, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(24)
+        self.shuffle = nn.Sequential(ShuffleBottleneck(24, 40, 2, 2), ShuffleBottleneck(64, 64, 1, 2))
+        self.dense = nn.Sequential(DenseBottleneck(64, 8), DenseBottleneck(72, 8))
+        self.trans = Transition(80, 40)
+        self.se = SE(40, 10)
+        self.drop_rate = 0.2
+        self.linear = nn.Linear(40, num_classes)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.shuffle(out)
+        out = self.dense(out)
+        out = self.trans(out)
+        out = swish(self.se(out))
+        if self.training and self.drop_rate > 0:
+            out = drop_connect(out, self.drop_rate)
+        out = F.adaptive_avg_pool2d(out, 1)
+        out = out.view(out.size(0), -1)
+        out = self.linear(out)
+        return out
+
+
 # ================================================================ helpers
 
 def perturb(model, seed):
@@ -907,6 +1059,15 @@ def main():
     write("tiny_yolo.json", {"torch": torch.__version__, "repr": repr(net), "input": {"det": [9000, [1, 3, 64, 48]]},
                              "pred": enc(pred), "feats": [enc(f) for f in feats],
                              "f32_vs_f64": float((pred.double() - p64).abs().max())})
+
+    # 10. MNIST Net: 1.2M parameters, so no checkpoint: det_state_dict weights, rebuilt by the test.
+    net = MnistNet()
+    det_state_dict(net, 4242)
+    record("mnist_net", net, det_tensor(10000, [2, 1, 28, 28]), input_recipe={"det": [10000, [2, 1, 28, 28]]})
+    torch.manual_seed(10)
+    net = perturb(TinyZoo(), 10)
+    torch.save({'net': net.state_dict(), 'acc': 90.1, 'epoch': 150}, os.path.join(OUT, "tiny_zoo.pth"))
+    record("tiny_zoo", net, det_tensor(11000, [2, 3, 16, 16]), input_recipe={"det": [11000, [2, 3, 16, 16]]})
 
 
 if __name__ == "__main__":
