@@ -367,3 +367,21 @@ export function recordMask(x: Tensor, out: Tensor, mask: Float32Array): void {
 function requires(t: Tensor<DType>): boolean {
   return (t as unknown as { requiresGrad?: boolean }).requiresGrad === true;
 }
+
+/**
+ * Hook of a padding (or any gather of `x`'s elements, `out = f(x)`): the backward scatter-adds
+ * each output gradient to the input element it was copied from. `f` is re-run once on the
+ * element indices (exact in float32 below 2^24 elements) to learn that map.
+ */
+export function recordGather(name: string, x: Tensor, out: Tensor, f: (t: Tensor) => Tensor): void {
+  record(name, [x], [out], ([g]) => {
+    const n = x.numel();
+    const ids = new Float32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = i;
+    const map = f(new Tensor(ids, x.shape)).contiguous().data as Float32Array;
+    const gs = g!.contiguous().data as Float32Array;
+    const gx = new Float32Array(n);
+    for (let i = 0; i < map.length; i++) gx[map[i]] += gs[i];
+    return [new Tensor(gx, x.shape)];
+  });
+}

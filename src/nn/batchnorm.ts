@@ -1,6 +1,8 @@
 /**
  * Batch normalisation (PyTorch: `torch/nn/modules/batchnorm.py`).
  */
+import { recording } from "../autograd/graph.js";
+import { recordBatchNorm } from "../autograd/nn_functions.js";
 import { ValueError } from "../errors.js";
 import { batchNorm, int64, ones, Tensor, zeros, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
@@ -112,7 +114,9 @@ export class BatchNormBase extends Module {
     }
     const useBatchStats = this.training || (this.running_mean === null && this.running_var === null);
     const useRunning = !this.training || this.trackRunningStats;
-    return asLayer(this, () =>
+    const rec = recording(input, this.weight, this.bias);
+    const running = rec && !useBatchStats ? { mean: Float32Array.from(this.running_mean!.data), var: Float32Array.from(this.running_var!.data) } : null;
+    const out = asLayer(this, () =>
       batchNorm(input, {
         runningMean: useRunning ? this.running_mean : null,
         runningVar: useRunning ? this.running_var : null,
@@ -123,6 +127,8 @@ export class BatchNormBase extends Module {
         eps: this.eps,
       }),
     );
+    if (rec) recordBatchNorm(input, this.weight, this.bias, running, this.eps, out);
+    return out;
   }
 
   /** Checkpoints older than version 2 lack `num_batches_tracked`: fill in 0, as PyTorch. */

@@ -1,7 +1,10 @@
 /**
  * Convolution layers (PyTorch: `torch/nn/modules/conv.py`).
  */
+import { recording } from "../autograd/graph.js";
+import { recordConv2d, recordGather } from "../autograd/nn_functions.js";
 import { ValueError } from "../errors.js";
+import { resolvePads } from "../tensor/conv.js";
 import { conv2d, pad2d, Tensor, type PadMode } from "../tensor/index.js";
 import { kaimingUniform_, calculateFanInAndFanOut, uniform_ } from "./init.js";
 import { bindArgs, type ArgSpec } from "./args.js";
@@ -150,6 +153,9 @@ export class ConvNd extends Module {
   }
 }
 
+/** Backward node names of the padding modes (PyTorch 1.13 pads circularly with `cat`). */
+const PAD_BACKWARD: Record<string, string> = { reflect: "ReflectionPad2DBackward0", replicate: "ReplicationPad2DBackward0", circular: "CatBackward0" };
+
 /**
  * 2-D convolution over `[N, C, H, W]` (or `[C, H, W]`) inputs (PyTorch: `nn.Conv2d`).
  * `weight` is `[out, in/groups, kH, kW]`, `bias` `[out]`.
@@ -158,16 +164,22 @@ export class Conv2d extends ConvNd {
   override forward(input: Tensor): Tensor {
     requireTensor("conv2d", input);
     return asLayer(this, () => {
+      const geo = { stride: this.stride, dilation: this.dilation, groups: this.groups };
       if (this.paddingMode !== "zeros") {
-        const padded = pad2d(input, this._reversedPaddingRepeatedTwice, this.paddingMode as PadMode);
-        return conv2d(padded, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, groups: this.groups });
+        const pads = this._reversedPaddingRepeatedTwice;
+        const mode = this.paddingMode as PadMode;
+        const padded = pad2d(input, pads, mode);
+        if (recording(input)) recordGather(PAD_BACKWARD[mode], input, padded, (t) => pad2d(t, pads, mode));
+        const out = conv2d(padded, this.weight, this.bias, geo);
+        if (recording(padded, this.weight, this.bias)) recordConv2d(padded, this.weight, this.bias, { ...geo, pads: [0, 0, 0, 0] }, out);
+        return out;
       }
-      return conv2d(input, this.weight, this.bias, {
-        stride: this.stride,
-        padding: this.padding,
-        dilation: this.dilation,
-        groups: this.groups,
-      });
+      const out = conv2d(input, this.weight, this.bias, { ...geo, padding: this.padding });
+      if (recording(input, this.weight, this.bias)) {
+        const pads = resolvePads(this.padding, [this.weight.shape[2], this.weight.shape[3]], this.dilation);
+        recordConv2d(input, this.weight, this.bias, { ...geo, pads }, out);
+      }
+      return out;
     });
   }
 }

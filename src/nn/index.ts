@@ -43,4 +43,3 @@ export {
   type TransformerActivation,
 } from "./transformer.js";
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss, Loss, WeightedLoss, type Reduction, type CrossEntropyLossOptions, type BCEWithLogitsOptions } from "./loss.js";
-import "./training_hooks.js";

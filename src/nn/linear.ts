@@ -1,6 +1,8 @@
 /**
  * `Linear` and `Identity` (PyTorch: `torch/nn/modules/linear.py`).
  */
+import { recording } from "../autograd/graph.js";
+import { recordLinear } from "../autograd/nn_functions.js";
 import { ValueError } from "../errors.js";
 import { linear, Tensor, zeros } from "../tensor/index.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "./init.js";
@@ -57,7 +59,11 @@ export class Linear extends Module {
 
   override forward(input: Tensor): Tensor {
     requireTensor("linear", input);
-    return asLayer(this, () => linear(input, this.weight, this.bias));
+    return asLayer(this, () => {
+      const out = linear(input, this.weight, this.bias);
+      if (recording(input, this.weight, this.bias)) recordLinear(input, this.weight, this.bias, out);
+      return out;
+    });
   }
 
   override extraRepr(): string {

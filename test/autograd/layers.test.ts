@@ -30,11 +30,19 @@ const CASES = fixture<Case[]>("training/autograd_layers.json");
 const camel = (o: Record<string, any>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 const linspace = (a: number, b: number, n: number) => new Tensor(Float32Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1))), [n]);
 
-type Run = (xs: Tensor[], k: Record<string, any>, c: Case) => { out: Tensor; check?: () => void };
+type Run = (xs: Tensor[], k: Record<string, any>, c: Case) => { out: Tensor; check?: () => void; leaves?: Tensor[] };
 const RUN: Record<string, Run> = {};
 for (const c of CASES) {
   const n = c.name;
-  if (n.startsWith("conv2d")) RUN[n] = ([x, w, b], k) => ({ out: F.conv2d(x, w, { bias: b ?? null, ...camel(k) }) });
+  if (n.startsWith("Conv2d padding_mode")) {
+    RUN[n] = ([x, w, b], k, cc) => {
+      const padding = cc.name.includes("p=(2,1)") ? [2, 1] : 1;
+      const m = new nn.Conv2d(w.shape[1], w.shape[0], 3, { padding, paddingMode: k.mode, stride: cc.name.includes("s=2") ? 2 : 1 });
+      m.weight = new nn.Parameter(w.detach());
+      m.bias = new nn.Parameter(b.detach());
+      return { out: m.call(x), leaves: [x, m.weight, m.bias!] };
+    };
+  } else if (n.startsWith("conv2d")) RUN[n] = ([x, w, b], k) => ({ out: F.conv2d(x, w, { bias: b ?? null, ...camel(k) }) });
   else if (n.startsWith("linear")) RUN[n] = ([x, w, b]) => ({ out: F.linear(x, w, b ?? null) });
   else if (n.startsWith("batch_norm")) {
     RUN[n] = ([x, w, b], k, cc) => {
@@ -92,11 +100,11 @@ describe("autograd: layer gradients against PyTorch (input, weight, bias)", () =
   for (const c of CASES) {
     it(c.name, () => {
       const xs = c.inputs.map((e) => (dec(e) as Tensor).requiresGrad_());
-      const { out, check } = RUN[c.name](xs, clean(c.kwargs), c);
+      const { out, check, leaves } = RUN[c.name](xs, clean(c.kwargs), c);
       expect(out.gradFn?.name).toBe(c.gradFn);
       expectClose(out.detach(), dec(c.out), { rtol: 1e-5, atol: 1e-6 }, "forward");
       out.mul(dec(c.w) as Tensor).sum().backward();
-      xs.forEach((x, i) => checkGrad(x.grad!, dec(c.grads[i]) as Tensor, c.noise[i], `${c.name} grad ${i}`));
+      (leaves ?? xs).forEach((x, i) => checkGrad(x.grad!, dec(c.grads[i]) as Tensor, c.noise[i], `${c.name} grad ${i}`));
       check?.();
     });
   }
