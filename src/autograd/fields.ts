@@ -15,8 +15,8 @@ declare module "../tensor/tensor.js" {
      * Optimizers read it; assign a tensor of the parameter's shape to give a gradient by hand.
      */
     grad: Tensor | null;
-    // `requiresGrad` (a getter/setter defined below) is not declared here while nn.Parameter still
-    // declares its own field of that name (TS would ask it for `override`); see requiresGradOf().
+    /** Whether ops on this tensor record a graph (PyTorch: `requires_grad`). Settable on leaves. */
+    requiresGrad: boolean;
     /** The node that produced this tensor, or `null` for leaves (PyTorch: `grad_fn`). */
     readonly gradFn: Node | null;
     /** `true` unless produced by a recorded op (PyTorch: `is_leaf`). */

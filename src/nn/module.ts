@@ -16,11 +16,8 @@ import { addIndent } from "./repr.js";
  * attribute registers it. Shares `data` with the tensor it wraps.
  */
 export class Parameter extends Tensor {
-  /**
-   * PyTorch's `requires_grad` (default true). An own field for now; autograd reads it through
-   * `requiresGradOf()` (src/autograd/fields.ts), which sees it as it sees the Tensor accessor.
-   */
-  requiresGrad: boolean;
+  /** PyTorch's `requires_grad`: true unless built with `requiresGrad = false` (Tensor's accessor). */
+  declare requiresGrad: boolean;
 
   constructor(data?: Tensor, requiresGrad = true) {
     if (data === undefined) data = new Tensor(new Float32Array(0), [0]);
@@ -545,6 +542,24 @@ export class Module<In extends unknown[] = any[], Out = any> {
   /** All parameters, each once (PyTorch: `parameters`). */
   *parameters(recurse = true): Generator<Parameter> {
     for (const [, p] of this.namedParameters("", recurse)) yield p;
+  }
+
+  /**
+   * Reset the gradients of all parameters (PyTorch: `zero_grad(set_to_none=True)`, 2.x's
+   * default): `null`, or zeros in place with `setToNone: false`.
+   */
+  zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
+    for (const p of this.parameters()) {
+      if (p.grad === null) continue;
+      if (setToNone) p.grad = null;
+      else p.grad.fill_(0);
+    }
+  }
+
+  /** Set `requiresGrad` of every parameter, e.g. `false` to freeze (PyTorch: `requires_grad_`). */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
   }
 
   /** `[path, buffer]` pairs, persistent or not (PyTorch: `named_buffers`). */

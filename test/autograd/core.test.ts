@@ -146,3 +146,33 @@ describe("autograd: errors as PyTorch's", () => {
     expect(Array.from(a.data)).toEqual([2, 2]);
   });
 });
+
+describe("Module: zeroGrad, requiresGrad_, frozen parameters", () => {
+  it("requiresGrad_(false) freezes: no grad after backward, and SGD leaves the parameter as it was", async () => {
+    const { optim } = await import("../../src/index.js");
+    const lin = new nn.Linear(3, 2);
+    const head = new nn.Linear(2, 1);
+    lin.requiresGrad_(false);
+    expect([...lin.parameters()].map(rg)).toEqual([false, false]);
+    const before = Array.from(lin.weight.data);
+    const opt = new optim.SGD([...lin.parameters(), ...head.parameters()], { lr: 0.1, momentum: 0.9 });
+    const x = tensor([[1, 2, 3]]);
+    head.call(lin.call(x)).sum().backward();
+    expect(lin.weight.grad).toBe(null);
+    expect(head.weight.grad).not.toBe(null);
+    opt.step();
+    expect(Array.from(lin.weight.data)).toEqual(before);
+    expect(lin.call(x).gradFn).toBe(null);
+  });
+  it("zeroGrad() sets every parameter's grad to null; {setToNone: false} zeroes in place", () => {
+    const lin = new nn.Linear(3, 2);
+    lin.call(tensor([[1, 2, 3]])).sum().backward();
+    const g = lin.weight.grad!;
+    lin.zeroGrad({ setToNone: false });
+    expect(lin.weight.grad).toBe(g);
+    expect(Array.from(g.data).every((v) => v === 0)).toBe(true);
+    lin.zeroGrad();
+    expect(lin.weight.grad).toBe(null);
+    expect(lin.bias!.grad).toBe(null);
+  });
+});
