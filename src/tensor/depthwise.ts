@@ -6,11 +6,11 @@
  */
 import { RuntimeError } from "../errors.js";
 import { applyRowEpilogue, getBackend, type RowEpilogue } from "./gemm.js";
-import { assemble } from "./wasm/emitter.js";
 import { ensureMemory, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
-import { depthwiseKernel, DW_PARAM_BYTES, dwScratch, writeDwParams, type DwParams } from "./wasm/depthwise.js";
+import { DW_PARAM_BYTES, dwScratch, writeDwParams, type DwParams } from "./wasm/depthwise.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
-import { getNumThreads, runParallel, type Kernel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { wasmAddress } from "./arena.js";
 import { convOutSize, formatShape } from "./shape.js";
 import type { Conv2dArgs, Pads } from "./conv.js";
@@ -121,34 +121,17 @@ export function depthwiseJs(
   }
 }
 
-/** `dwconv` of an instance: the shared module's export (threaded) or a main-thread module over its memory. */
-function kernelOf(w: WasmGemm): { run: (jobs: number[][]) => void; threaded: boolean } {
-  if (typeof w.exports.dwconv === "function") return { run: (jobs) => runParallel(w, jobs, "dwconv" as Kernel), threaded: true };
-  let own = standalone.get(w);
-  if (!own) {
-    const bytes = assemble([depthwiseKernel(w.fma)], w.shared ? { initialPages: 1, maxPages: 65536, shared: true } : { initialPages: 1 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } });
-    own = inst.exports.dwconv as (...a: number[]) => void;
-    standalone.set(w, own);
-  }
-  const fn = own;
-  return { run: (jobs) => jobs.forEach((j) => fn(...j)), threaded: false };
-}
-
-const standalone = new WeakMap<WasmGemm, (...a: number[]) => void>();
-
 const align = (v: number): number => Math.ceil(v / 64) * 64;
 
 function depthwiseWasm(
   w: WasmGemm, g: DepthwiseGeometry, x: Float32Array, weight: Float32Array, bias: Float32Array | null, epilogue: RowEpilogue | null, out: Float32Array,
 ): void {
   const { n, cin, h, w: width, cout, kh, kw, sh, sw, dh, dw, pads, oh, ow } = g;
-  const kernel = kernelOf(w);
   // Resident first: it may move the scratch area's start.
   const wAt = residentWeight(w, weight, "depthwise", weight.length, (dst, at) => dst.set(weight, at));
   const planes = n * cout;
   const work = planes * oh * ow * kh * kw;
-  const threads = kernel.threaded && work >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
+  const threads = work >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
   const parts = splitRange(planes, threads, 1);
   const scratch = dwScratch(kh, kw, sh, sw, dh, dw, oh, ow);
   const xAddr = wasmAddress(x);
@@ -187,10 +170,10 @@ function depthwiseWasm(
   writeDwParams(w.memory.buffer, paramsAt, params);
   let q0 = 0;
   const jobs = parts.map((size, t) => {
-    const job = [paramsAt, q0, q0 + size, scratchAt[t]];
+    const job = namedJob("dwconv", { params: paramsAt, q0, q1: q0 + size, scratch: scratchAt[t] });
     q0 += size;
     return job;
   });
-  kernel.run(jobs);
+  runParallel(w, jobs, "dwconv");
   if (outAddr < 0) out.set(new Float32Array(w.memory.buffer, outAt, out.length));
 }

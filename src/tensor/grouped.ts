@@ -9,6 +9,7 @@ import type { RowEpilogue } from "./gemm.js";
 import { ensureMemory, gemmLayout, packA, packedSize, PANEL, splitRange, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
 import { wasmAddress } from "./arena.js";
 import type { Pads } from "./conv.js";
 
@@ -92,7 +93,7 @@ export function groupedConv(
       const rows = Kall * P >= 1 << 16 ? splitRange(Kall, getNumThreads(), 1) : [Kall];
       let r0 = 0;
       const jobs = rows.map((nr) => {
-        const job = [X, h, width, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, L.b, P, r0, r0 + nr];
+        const job = namedJob("im2col", { x: X, h, w: width, kh, kw, sh, sw, dh, dw, padTop: pads[0], padLeft: pads[2], oh, ow, dst: L.b, ld: P, r0, r1: r0 + nr });
         r0 += nr;
         return job;
       });
@@ -103,9 +104,13 @@ export function groupedConv(
     for (const round of rounds) {
       const jobs = round.map(([gi, c0, nc], t) => {
         const { pa, pb, spill } = L.scratch[t];
-        const job = [coutG, nc, Kg, packedAt + gi * groupFloats * 4, Mp, X + (gi * Kg * P + c0) * 4, P, 1, C + (gi * coutG * P + c0) * 4, P, pa, pb, spill, 1, 0];
-        if (epilogue) job.push(epiAt + gi * coutG * 8, epiAt + (cout + gi * coutG) * 8, epilogue.relu ? 1 : 0);
-        return job;
+        const gemm = {
+          M: coutG, N: nc, K: Kg, a: packedAt + gi * groupFloats * 4, lda: Mp, b: X + (gi * Kg * P + c0) * 4, brs: P, bcs: 1,
+          c: C + (gi * coutG * P + c0) * 4, ldc: P, pa, pb, spill, packed: 1, r0: 0,
+        };
+        return epilogue
+          ? namedJob("gemmAffine", { ...gemm, scale: epiAt + gi * coutG * 8, shift: epiAt + (cout + gi * coutG) * 8, relu: epilogue.relu ? 1 : 0 })
+          : namedJob("gemm", gemm);
       });
       runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");
     }

@@ -4,10 +4,10 @@
  * (SiLU and sigmoid call `exp` per element in JS). `dst` may be `src`.
  */
 import { getBackend } from "./gemm.js";
-import { assemble } from "./wasm/emitter.js";
-import { ensureMemory, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
-import { getNumThreads, runParallel, type Kernel } from "./wasm/threads.js";
-import { activationKernel, ACTIVATIONS } from "./wasm/activation.js";
+import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
+import { ACTIVATIONS } from "./wasm/activation.js";
 import { residentEnd } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
 
@@ -20,24 +20,6 @@ const MIN_ELEMENTS = 64;
 /** Below this many elements one thread wins (waking a worker costs tens of microseconds). */
 const PARALLEL_MIN_ELEMENTS = 1 << 15;
 
-const standalone = new WeakMap<WasmGemm, (...a: number[]) => void>();
-
-/**
- * `act` of an instance: the shared module's export (run over the threads) if it has one, else a
- * module of its own over the same memory (this thread only).
- */
-function kernelOf(w: WasmGemm): { run: (jobs: number[][]) => void; threaded: boolean } {
-  if (typeof w.exports.act === "function") return { run: (jobs) => runParallel(w, jobs, "act" as Kernel), threaded: true };
-  let fn = standalone.get(w);
-  if (!fn) {
-    const bytes = assemble([activationKernel()], w.shared ? { initialPages: 1, maxPages: 65536, shared: true } : { initialPages: 1 });
-    fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports.act as (...a: number[]) => void;
-    standalone.set(w, fn);
-  }
-  const own = fn;
-  return { run: (jobs) => jobs.forEach((j) => own(...j)), threaded: false };
-}
-
 /**
  * `dst[i] = kind(src[i])` for i < n in WebAssembly; false (nothing done) where the WASM backend
  * is off or n is small, and the caller then runs its JS kernel. Arena buffers are used in place.
@@ -46,7 +28,6 @@ export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Flo
   if (n < MIN_ELEMENTS || getBackend() !== "wasm") return false;
   const w = wasmGemm();
   if (!w) return false;
-  const kernel = kernelOf(w);
   const srcAt = wasmAddress(src);
   const dstAt = wasmAddress(dst);
   const bytes = Math.ceil((n * 4) / 64) * 64;
@@ -55,7 +36,7 @@ export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Flo
   const stageSrc = srcAt >= 0 ? -1 : base;
   const stageDst = dstAt >= 0 ? -1 : base + (srcAt >= 0 ? 0 : bytes);
   const spill = base + (srcAt >= 0 ? 0 : bytes) + (dstAt >= 0 ? 0 : bytes);
-  const parts = splitRange(n, kernel.threaded && n >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 4);
+  const parts = splitRange(n, n >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 4);
   ensureMemory(w, spill + 64 * parts.length);
   const mem = new Float32Array(w.memory.buffer);
   if (srcAt < 0) mem.set(src.subarray(0, n), stageSrc / 4);
@@ -63,11 +44,11 @@ export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Flo
   const to = dstAt >= 0 ? dstAt : src === dst && srcAt < 0 ? stageSrc : stageDst;
   const id = ACTIVATIONS.indexOf(kind);
   let i0 = 0;
-  kernel.run(parts.map((cnt, t) => {
-    const job = [id, from + i0 * 4, to + i0 * 4, cnt, spill + 64 * t];
+  runParallel(w, parts.map((cnt, t) => {
+    const job = namedJob("act", { kind: id, src: from + i0 * 4, dst: to + i0 * 4, n: cnt, spill: spill + 64 * t });
     i0 += cnt;
     return job;
-  }));
+  }), "act");
   if (dstAt < 0) dst.set(mem.subarray(to / 4, to / 4 + n));
   return true;
 }

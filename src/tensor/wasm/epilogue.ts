@@ -5,9 +5,6 @@
  */
 import { F32, F64, Fn, I32, V128, type Local } from "./emitter.js";
 
-/** Function index of `rowAffine` in the module (see `wasmGemm`). */
-export const ROW_AFFINE_INDEX = 7;
-
 /** Registers one epilogue needs: scale and shift as f64x2 splats, and a zero vector. */
 export interface AffineRegs {
   scale: Local;
@@ -74,15 +71,15 @@ export function rowAffineKernel(): Fn {
 
 /**
  * gemmAffine(the arguments of `gemm`, SCALE, SHIFT, RELU): the GEMM, then `rowAffine` on its
- * output block when SCALE is not 0.
+ * output block when SCALE is not 0 (`gemm` and `rowAffine` called at the given function indices).
  */
-export function gemmAffineKernel(gemmIndex: number, gemmArgs: number): Fn {
+export function gemmAffineKernel(gemmIndex: number, gemmArgs: number, rowAffineIndex: number): Fn {
   const f = new Fn("gemmAffine", Array.from({ length: gemmArgs + 3 }, () => I32));
   const p = f.params;
   const [M, N, , , , , , , C, LDC] = p;
   const [SCALE, SHIFT, RELU] = p.slice(gemmArgs);
   const { get } = f;
   f.call(gemmIndex, ...p.slice(0, gemmArgs).map((l) => get(l)));
-  f.if(get(SCALE), () => f.call(ROW_AFFINE_INDEX, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU)));
+  f.if(get(SCALE), () => f.call(rowAffineIndex, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU)));
   return f;
 }

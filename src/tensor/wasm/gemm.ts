@@ -6,22 +6,19 @@
  */
 import { RuntimeError } from "../../errors.js";
 import { assemble, copyFloats, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
-import { maxPoolVKernel } from "./pool.js";
-import { gemmAffineKernel, ROW_AFFINE_INDEX, rowAffineKernel } from "./epilogue.js";
-import { depthwiseKernel } from "./depthwise.js";
-import { activationKernel } from "./activation.js";
-import { GEMM_INDEX, maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
+import { buildRegistered } from "./registry.js";
 
 const KC = 256;
 const MC = 64;
-/** Arguments of the exported `gemm`. */
-export const GEMM_ARGS = 15;
+/** Arguments of the exported `gemm` (named in `registry.ts`). */
+const GEMM_ARGS = 15;
 const MR = 4;
 const NR = 8;
 /** Bytes reserved at address 0 for the micro-kernel's edge-tile spill. */
 const SCRATCH = 256;
 
-function microKernel(fma: boolean): Fn {
+/** micro(kc, pa, pb, c, ldc, mr, nr, first, spill): the 4x8 micro-kernel. */
+export function microKernel(fma: boolean): Fn {
   // micro(kc, pa, pb, c, ldc, mr, nr, first, spill)
   const f = new Fn("micro", [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [kc, pa, pb, c, ldc, mr, nr, first, spill] = f.params;
@@ -81,7 +78,8 @@ function microKernel(fma: boolean): Fn {
   return f;
 }
 
-function gemmDriver(): Fn {
+/** The GEMM driver, calling the micro-kernel at function index `micro`. */
+export function gemmDriver(micro: number): Fn {
   // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb, spill, packed, r0); pointers in bytes,
   // strides in elements. With `packed`, A is already in panel order (`packA`) for Mp = lda rows
   // and this call's rows start at row r0 of it.
@@ -154,7 +152,7 @@ function gemmDriver(): Fn {
           f.set(i, add(get(ic), shl(get(ip), i32(2))));
           f.set(j, shl(get(jp), i32(3)));
           f.call(
-            0,
+            micro,
             get(kc),
             select(
               add(get(A), shl(add(mul(get(pc), get(lda)), mul(add(add(get(R0), get(ic)), shl(get(ip), i32(2))), get(kc))), i32(2))),
@@ -183,7 +181,7 @@ function gemmDriver(): Fn {
 /** An output column index no row reaches (disables the vector path). */
 const OW_NEVER = -1;
 
-function im2colKernel(): Fn {
+export function im2colKernel(): Fn {
   const f = new Fn("im2col", Array.from({ length: 17 }, () => I32));
   const [X, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW, DST, LD, R0, R1] = f.params;
   const { get, i32, add, sub, mul, shl, divU, remU, lt, ge, and, loadF32, select } = f;
@@ -265,7 +263,7 @@ function im2colKernel(): Fn {
  * padding, keeping PyTorch's rule: a value replaces the maximum if greater or NaN (so the first of
  * equal values wins and NaN propagates).
  */
-function maxPoolKernel(): Fn {
+export function maxPoolKernel(): Fn {
   const f = new Fn("maxpool", Array.from({ length: 16 }, () => I32));
   const [X, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, DST, P0, P1] = f.params;
   const { get, i32, add, sub, mul, shl, lt, ge, and, or, loadF32, select, fgt, fne } = f;
@@ -312,7 +310,7 @@ function hasRelaxedSimd(): boolean {
 /** The instantiated kernel over its own growable (shared, where possible) memory. */
 export interface WasmGemm {
   memory: WebAssembly.Memory;
-  /** The exported kernels by name (`gemm`, `im2col`, `winoIn`, ...; see `KERNELS` in threads.ts). */
+  /** The exported kernels by name (`gemm`, `im2col`, `winoIn`, ...; see `registry.ts`). */
   exports: Record<string, (...args: number[]) => void>;
   fma: boolean;
   /** The module's bytes, for worker threads to instantiate over the same shared memory. */
@@ -335,13 +333,7 @@ export function wasmGemm(): WasmGemm | null {
 /** Assemble and instantiate the kernels over a new memory (shared where the runtime allows). */
 function buildKernels(): WasmGemm | null {
   const fma = hasRelaxedSimd();
-  // Order matters: `micro` is function 0 and `gemm` function 1 (called by index).
-  const fns = [
-    microKernel(fma), gemmDriver(), im2colKernel(), maxPoolKernel(), winoInKernel(), winoGemmKernel(), winoOutKernel(),
-    rowAffineKernel(), gemmAffineKernel(GEMM_INDEX, GEMM_ARGS), maxPoolVKernel(), winoFilterKernel(), maxAbsKernel(),
-    depthwiseKernel(fma), activationKernel(),
-  ];
-  if (fns[GEMM_INDEX].name !== "gemm" || fns[ROW_AFFINE_INDEX].name !== "rowAffine") throw new Error("kernel index table out of date");
+  const fns = buildRegistered(fma);
   for (const shared of [true, false]) {
     try {
       const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });

@@ -8,9 +8,10 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { RuntimeError } from "../../errors.js";
 import type { WasmGemm } from "./gemm.js";
+import { jobKernels, type JobKernel } from "./registry.js";
 
-/** Exported kernels a job may run, by id. */
-const KERNELS = ["gemm", "im2col", "maxpool", "winoIn", "winoGemm", "winoOut", "gemmAffine", "maxpoolV", "winoFilter", "maxAbs", "dwconv", "act"] as const;
+/** Exported kernels a job may run, by id (the registry's job kernels, in its order). */
+const KERNELS = jobKernels();
 
 /** Most arguments of a job (maxpoolV takes 19); slot 0 is the state, then the function id. */
 const ARGS = 19;
@@ -28,9 +29,9 @@ const SPIN_MS = 2;
 /** Worker body (plain JS, run with `eval`): instantiate over the shared memory, then serve jobs. */
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { bytes, memory, control } = workerData;
+const { bytes, memory, control, kernels } = workerData;
 const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-const fns = ${JSON.stringify(KERNELS)}.map((name) => inst.exports[name]);
+const fns = kernels.map((name) => inst.exports[name]);
 const c = new Int32Array(control);
 for (;;) {
   // Poll briefly before sleeping: a forward posts jobs back to back, and waking a sleeping
@@ -119,7 +120,7 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
   }
   while (pool.length < wanted - 1) {
     const control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + 3)));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes: w.bytes, memory: w.memory, control: control.buffer } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bytes: w.bytes, memory: w.memory, control: control.buffer, kernels: KERNELS } });
     worker.unref();
     worker.on("error", () => {
       pool = pool.filter((s) => s.worker !== worker);
@@ -130,7 +131,7 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
 }
 
 /** Which exported function a job runs. */
-export type Kernel = (typeof KERNELS)[number];
+export type Kernel = JobKernel;
 
 /**
  * Run jobs of one kernel: job 0 on the calling thread, the rest on workers, then wait for all.

@@ -13,9 +13,6 @@
 import { copyFloats, F32, F64, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
 
-/** Function index of `gemm` in the module (`micro` is 0); `winoGemm` calls it. */
-export const GEMM_INDEX = 1;
-
 /** Padded staging plane of one channel: rows and columns (a multiple of 4) for the input kernel. */
 export function winoPlane(th: number, tw: number): { hp: number; wp: number } {
   return { hp: 2 * th + 2, wp: 8 * Math.ceil(tw / 4) + 4 };
@@ -95,16 +92,16 @@ function shrU4(f: Fn, e: Expr): Expr {
  * winoGemm(COUNT, M, N, K, A, AS, LDA, B, BS, LDB, C, CS, LDC, PA, PB, SPILL, PACKED): COUNT GEMMs
  * `C_i = A_i · B_i` with A_i at A + i*AS (M x K: row stride LDA, or pre-packed for LDA rows when
  * PACKED), B_i at B + i*BS (K x N, row stride LDB) and C_i at C + i*CS (row stride LDC); AS, BS,
- * CS in bytes.
+ * CS in bytes. (`gemm` is called at function index `gemmIndex`.)
  */
-export function winoGemmKernel(): Fn {
+export function winoGemmKernel(gemmIndex: number): Fn {
   const f = new Fn("winoGemm", Array.from({ length: 17 }, () => I32));
   const [COUNT, M, N, K, A, AS, LDA, B, BS, LDB, C, CS, LDC, PA, PB, SPILL, PACKED] = f.params;
   const { get, i32, add, mul } = f;
   const i = f.local(I32);
   f.for(i, i32(0), get(COUNT), 1, () => {
     f.call(
-      GEMM_INDEX,
+      gemmIndex,
       get(M), get(N), get(K),
       add(get(A), mul(get(i), get(AS))), get(LDA),
       add(get(B), mul(get(i), get(BS))), get(LDB), i32(1),
