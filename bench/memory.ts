@@ -2,16 +2,16 @@
  * `npm run bench:memory`: RSS over 1,000 consecutive forwards (ResNet-18 CIFAR variant, batch 1,
  * default threads), sampled every 100; growth after warm-up indicates a leak.
  */
-import { models, randn } from "../src/index.js";
+import { models, noGrad, randn } from "../src/index.js";
 
 const m = models.resnet18({ numClasses: 10, cifarStem: true }).eval();
 const x = randn([1, 3, 32, 32]);
 const mb = (): number => process.memoryUsage().rss / 1e6;
-for (let i = 0; i < 20; i++) m.call(x);
+for (let i = 0; i < 20; i++) noGrad(() => m.call(x));
 const samples: number[] = [];
 const t0 = performance.now();
 for (let i = 1; i <= 1000; i++) {
-  m.call(x);
+  noGrad(() => m.call(x));
   if (i % 100 === 0) samples.push(mb());
 }
 const secs = (performance.now() - t0) / 1000;

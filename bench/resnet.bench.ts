@@ -4,7 +4,7 @@
  */
 import Benchmark from "benchmark";
 import os from "node:os";
-import { getNumThreads, kernels, manualSeed, models, randn } from "../src/index.js";
+import { getNumThreads, kernels, manualSeed, models, noGrad, randn } from "../src/index.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -24,8 +24,8 @@ const view = (t: { data: Float32Array }) => ({ data: t.data, offset: 0, rowStrid
 
 const suite = new Benchmark.Suite();
 suite
-  .add("resnet18 224px batch 1", () => r18.call(x224), { minSamples: 5, maxTime: 20 })
-  .add("resnet18 CIFAR 32px batch 8", () => cifar.call(x32), { minSamples: 5, maxTime: 20 })
+  .add("resnet18 224px batch 1", () => noGrad(() => r18.call(x224)), { minSamples: 5, maxTime: 20 })
+  .add("resnet18 CIFAR 32px batch 8", () => noGrad(() => cifar.call(x32)), { minSamples: 5, maxTime: 20 })
   .add("sgemm 256x256x256", () => kernels.sgemm(N, N, N, view(A), view(B), C, 0, N), { minSamples: 20, maxTime: 5 })
   .on("cycle", (e: any) => {
     const b = e.target;

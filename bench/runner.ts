@@ -13,7 +13,7 @@ import Benchmark from "benchmark";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { kernels, load, models, nn, setNumThreads, Tensor, type DType } from "../src/index.js";
+import { kernels, load, models, nn, noGrad, setNumThreads, Tensor, type DType } from "../src/index.js";
 
 const [runtime, threadsArg, casesArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
@@ -70,7 +70,7 @@ const runners: Record<string, Runner> = {
     m.eval();
     const x = new Tensor(input(size, batch), [batch, 3, size, size]);
     tsnnModel = { m, x };
-    return () => m.call(x);
+    return () => noGrad(() => m.call(x));
   },
   async "ort-node"({ arch, size, batch }) {
     const ort = await peer("onnxruntime-node");
@@ -166,7 +166,7 @@ function convBreakdown(m: nn.Module, x: Tensor): { name: string; path: string; m
     }
   });
   try {
-    for (let i = 0; i < 3; i++) m.call(x);
+    for (let i = 0; i < 3; i++) noGrad(() => m.call(x));
   } finally {
     kernels.setConvProfiler(null);
   }

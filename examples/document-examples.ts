@@ -2,7 +2,7 @@
  * The design document's models built in TypeScript, printed exactly
  * as PyTorch prints them, then the CIFAR-style ResNet-18 run on a batch.
  */
-import { manualSeed, models, nn, randn, Tensor } from "../src/index.js";
+import { manualSeed, models, nn, noGrad, randn, Tensor } from "../src/index.js";
 
 class MyModel extends nn.Module {
   conv1 = new nn.Conv2d(3, 64, 3);
@@ -29,12 +29,12 @@ const model = models.resnet18({ numClasses: 10, cifarStem: true }).eval();
 console.log(model.toString());
 
 const x = randn([8, 3, 32, 32]);
-model.call(x); // warm-up (JIT)
+noGrad(() => model.call(x)); // warm-up (JIT)
 const runs: number[] = [];
 let y: Tensor = x;
 for (let i = 0; i < 3; i++) {
   const t0 = performance.now();
-  y = model.call(x);
+  y = noGrad(() => model.call(x));
   runs.push(performance.now() - t0);
 }
 runs.sort((a, b) => a - b);
