@@ -78,8 +78,30 @@ def cases():
     return out
 
 
+class PlainThenParameter(nn.Module):
+    """A plain attribute replaced by a Parameter (PyTorch drops the plain attribute first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = None
+        self.scale = 1.0
+        self.weight = nn.Parameter(torch.zeros(3))
+        self.bias = nn.Parameter(torch.zeros(2))
+        self.scale = nn.Parameter(torch.ones(1))
+
+
+def attributes():
+    m = PlainThenParameter()
+    return {"plain_then_parameter": {"stateDict": [[k, list(v.shape)] for k, v in m.state_dict().items()], "repr": repr(m)}}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, "attributes.json")
+    with open(path, "w") as f:
+        json.dump(attributes(), f, indent=1)
+        f.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
     path = os.path.join(OUT, "errors.json")
     with open(path, "w") as f:
         json.dump(cases(), f, indent=1)

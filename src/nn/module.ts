@@ -235,6 +235,9 @@ export class Module<In extends unknown[] = any[], Out = any> {
     };
     if (value instanceof Parameter) {
       this._removeFrom(name, "buffers", "modules");
+      // As PyTorch's __setattr__, a plain attribute of that name goes first (`weight: Parameter;`
+      // declared as a class field, or `self.w = None` before `self.w = nn.Parameter(...)`).
+      if (!this._parameters.has(name)) Reflect.deleteProperty(this, name);
       this.registerParameter(name, value);
     } else if (this._parameters.has(name)) {
       if (value !== null) {
