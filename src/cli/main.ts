@@ -9,12 +9,16 @@ import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import cliProgress from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { noGrad } from "../autograd/index.js";
 import { TsnnError, ValueError } from "../errors.js";
-import { loadWithMetadata, type LoadOptions } from "../io/index.js";
+import { loadWithMetadata, save, type LoadOptions } from "../io/index.js";
 import { getModelEntry, listModels, type ModelEntry } from "../models/registry.js";
 import { init, type Module, type StateDict } from "../nn/index.js";
+import { crossEntropy } from "../nn/loss.js";
+import { lrScheduler, SGD } from "../optim/index.js";
 import { formatShape, getNumThreads, kernelInfo, manualSeed, randn, setNumThreads, Tensor, type DType } from "../tensor/index.js";
 import { summary } from "../utils/summary.js";
+import { DataLoader, FashionMNIST, mnistBatch, randperm } from "../vision/datasets.js";
 import { decodeImage, MAX_IMAGE_PIXELS, preprocess, type Transform } from "../vision/image.js";
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
@@ -284,7 +288,7 @@ function classify(model: Module, files: string[], transform: Transform, labels: 
   for (let b = 0; b < files.length; b += batch) {
     const chunk = files.slice(b, b + batch);
     const inputs = chunk.map((f) => preprocess(decodeImage(new Uint8Array(readUserFile(f, "image")), f, { maxPixels }), transform, { what: f, maxPixels }));
-    const logits = model.call(stack(inputs)) as Tensor;
+    const logits = noGrad(() => model.call(stack(inputs)) as Tensor);
     const k = Math.min(topk, logits.shape[1]);
     const { values, indices } = logits.softmax(1).topk(k, 1);
     chunk.forEach((file, i) => {
@@ -344,6 +348,139 @@ function demo(opts: { limit?: number }): void {
   if (agree !== images.length) process.exitCode = 1;
 }
 
+/** Where Debian's `dataset-fashion-mnist` installs the IDX files (`dpkg -L dataset-fashion-mnist`). */
+const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+interface TrainOptions {
+  epochs: number;
+  limit: number;
+  batch: number;
+  lr: number;
+  out: string;
+  data: string;
+  threads: number;
+  seed: number;
+  evalLimit?: number;
+}
+
+/** Plain float parser for --lr. */
+function floatArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n <= 0 || n > 10) throw new InvalidArgumentError(`${name} must be a number in (0, 10], got "${v}"`);
+    return n;
+  };
+}
+
+/** `--seed`: a non-negative integer. */
+function seedArg(v: string): number {
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n > 2 ** 32 - 1) throw new InvalidArgumentError(`--seed must be an integer from 0 to ${2 ** 32 - 1}, got "${v}"`);
+  return n;
+}
+
+/** Test-set loss and accuracy of `model` (eval mode, no graph), batches of 500 as the recipe. */
+function evaluate(model: Module, ds: FashionMNIST, count: number): { loss: number; acc: number; seconds: number } {
+  model.eval();
+  const t0 = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  noGrad(() => {
+    for (const idx of new DataLoader(count, { batchSize: 500 })) {
+      const { input, target } = mnistBatch(ds, idx);
+      const logits = model.call(input) as Tensor;
+      lossSum += crossEntropy(logits, target, { reduction: "sum" }).item();
+      const pred = logits.argmax(1).data;
+      for (let i = 0; i < idx.length; i++) if (pred[i] === target.data[i]) correct++;
+    }
+  });
+  return { loss: lossSum / count, acc: correct / count, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * `tsnn train`: the design document's CIFAR-style ResNet-18 trained on Fashion-MNIST with the
+ * recipe of scripts/train_fashion_mnist.py — a random `limit`-image subset of the training set,
+ * `epochs` passes in batches of `batch` (shuffled, random horizontal flips), SGD (momentum 0.9,
+ * Nesterov, weight decay 5e-4) under OneCycleLR to `lr`, the preprocessing of the shipped
+ * model — then test-set evaluation after every epoch and the state dict saved as `.pth`.
+ * Random streams are tsnn's (the subset, the order, the flips and the initial weights differ from
+ * PyTorch's run; the recipe is the same).
+ */
+function train(o: TrainOptions): void {
+  const where = resolve(o.data);
+  if (!existsSync(where)) {
+    throw new InputError(`Fashion-MNIST not found: no folder ${where}; install it with "sudo apt-get install dataset-fashion-mnist" (Debian/Ubuntu) or pass --data DIR holding the four *-idx*-ubyte[.gz] files`);
+  }
+  setNumThreads(o.threads);
+  const trainSet = new FashionMNIST(where, { train: true });
+  const testSet = new FashionMNIST(where, { train: false });
+  for (const [name, ds] of [["training", trainSet], ["test", testSet]] as const) {
+    if (ds.shape[1] !== 28 || ds.shape[2] !== 28) throw new InputError(`${where}: ${name} images are ${ds.shape[1]}x${ds.shape[2]}, Fashion-MNIST's are 28x28`);
+  }
+  manualSeed(o.seed);
+  const subset = randpermFirst(trainSet.length, Math.min(o.limit, trainSet.length));
+  const evalCount = Math.min(o.evalLimit ?? testSet.length, testSet.length);
+  const model = build("resnet18", { numClasses: 10, cifar: true });
+  const opt = new SGD(model.parameters(), { lr: o.lr / 2, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+  const loader = new DataLoader(subset.length, { batchSize: o.batch, shuffle: true });
+  const totalSteps = o.epochs * loader.length;
+  const sched = new lrScheduler.OneCycleLR(opt, o.lr, { totalSteps });
+  const threads = getNumThreads();
+  console.log(`Training ResNet-18 (CIFAR stem, 10 classes) on Fashion-MNIST from ${where}: ${subset.length} training images, ` +
+    `${o.epochs} epoch${o.epochs > 1 ? "s" : ""} of ${loader.length} batches of ${o.batch}, SGD (momentum 0.9, Nesterov, weight decay 5e-4), ` +
+    `OneCycleLR to ${o.lr}, flips; ${threads} thread${threads > 1 ? "s" : ""} (${describeKernels()})`);
+  const curve: string[] = [];
+  let trainSeconds = 0;
+  let trainImages = 0;
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    model.train();
+    const bar = new cliProgress.SingleBar({
+      format: `epoch ${epoch}/${o.epochs} [{bar}] {value}/{total} batches | loss {loss} | acc {acc} | {speed} images/s | lr {lr}`,
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+    }, cliProgress.Presets.shades_classic);
+    bar.start(loader.length, 0, { loss: "-", acc: "-", speed: "-", lr: opt.paramGroups[0].lr.toFixed(4) });
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    const t0 = performance.now();
+    for (const batch of loader) {
+      const { input, target } = mnistBatch(trainSet, batch.map((i) => subset[i]), { flipP: 0.5 });
+      opt.zeroGrad();
+      const logits = model.call(input) as Tensor;
+      const loss = crossEntropy(logits, target);
+      loss.backward();
+      opt.step();
+      sched.step();
+      const pred = logits.argmax(1).data;
+      for (let i = 0; i < batch.length; i++) if (pred[i] === target.data[i]) correct++;
+      lossSum += loss.item() * batch.length;
+      seen += batch.length;
+      const seconds = (performance.now() - t0) / 1000;
+      bar.increment(1, { loss: (lossSum / seen).toFixed(3), acc: `${((100 * correct) / seen).toFixed(1)}%`, speed: (seen / seconds).toFixed(1), lr: opt.paramGroups[0].lr.toFixed(4) });
+    }
+    bar.stop();
+    const seconds = (performance.now() - t0) / 1000;
+    trainSeconds += seconds;
+    trainImages += seen;
+    const ev = evaluate(model, testSet, evalCount);
+    const line = `epoch ${epoch}/${o.epochs}: train loss ${(lossSum / seen).toFixed(4)} acc ${((100 * correct) / seen).toFixed(2)}% ` +
+      `(${(seen / seconds).toFixed(1)} images/s) | test loss ${ev.loss.toFixed(4)} acc ${(100 * ev.acc).toFixed(2)}% on ${evalCount} images (${(evalCount / ev.seconds).toFixed(1)} images/s)`;
+    console.log(line);
+    curve.push(line);
+    save(o.out, model.stateDict());
+  }
+  console.log(`saved ${o.out} (state dict; PyTorch: model.load_state_dict(torch.load(path, weights_only=True)))`);
+  console.log(`training speed: ${(trainImages / trainSeconds).toFixed(1)} images/s over ${trainImages} images (${trainSeconds.toFixed(0)} s)`);
+}
+
+/** The first `k` of a random permutation of 0..n-1 on tsnn's default generator (the training subset). */
+function randpermFirst(n: number, k: number): Int32Array {
+  return randperm(n).slice(0, k);
+}
+
 /** Parse an input shape like 1,3,224,224 (four positive integers, at most MAX_INPUT_ELEMENTS in all). */
 function inputShape(v: string): number[] {
   const shape = v.split(",").map((x) => (/^\s*\d+\s*$/.test(x) ? Number(x) : NaN));
@@ -392,7 +529,7 @@ export function program(): Command {
     .option("--depth <n>", "rows down to this depth", intArg("--depth", 100), 3)
     .action((arch: string, o: BuildOptions & { input?: number[]; depth: number }) => {
       const crop = o.cifar ? 32 : entryFor(arch).transforms.cropSize;
-      console.log(summary(build(arch, o), o.input ?? [1, 3, crop, crop], { depth: o.depth }).toString());
+      console.log(noGrad(() => summary(build(arch, o), o.input ?? [1, 3, crop, crop], { depth: o.depth })).toString());
     });
   cmd
     .command("infer")
@@ -455,12 +592,14 @@ export function program(): Command {
       const model = build(arch, o).eval();
       manualSeed(0);
       const x = randn([o.batch, 3, size, size]);
-      const macs = summary(model, [1, 3, size, size], { depth: 0 }).totalMultAdds * o.batch;
-      model.call(x);
+      // Inference: no graph is recorded (PyTorch: torch.no_grad()), so the fused fast paths run.
+      const forward = (): unknown => noGrad(() => model.call(x));
+      const macs = noGrad(() => summary(model, [1, 3, size, size], { depth: 0 })).totalMultAdds * o.batch;
+      forward();
       const times: number[] = [];
       for (let i = 0; i < o.runs; i++) {
         const t0 = performance.now();
-        model.call(x);
+        forward();
         times.push(performance.now() - t0);
       }
       const ms = median(times);
@@ -468,6 +607,19 @@ export function program(): Command {
       console.log(`${arch}${o.cifar ? " (CIFAR stem)" : ""} ${size}px batch ${o.batch}, ${threads} thread${threads > 1 ? "s" : ""} (${describeKernels()}): median ${ms.toFixed(1)} ms over ${o.runs} runs ` +
         `(min ${Math.min(...times).toFixed(1)}), ${((o.batch * 1000) / ms).toFixed(1)} images/s, ${((2 * macs) / (ms / 1000) / 1e9).toFixed(2)} GFLOP/s`);
     });
+  cmd
+    .command("train")
+    .description("train the CIFAR-style ResNet-18 on Fashion-MNIST (the shipped model's recipe) and save a .pth")
+    .option("--epochs <n>", "passes over the training subset", intArg("--epochs", 1000), 2)
+    .option("--limit <n>", "training images (a random subset of the 60,000)", intArg("--limit", 60_000), 15_000)
+    .option("--batch <n>", "images per step", intArg("--batch", 4096), 128)
+    .option("--lr <x>", "OneCycleLR's maximum learning rate", floatArg("--lr"), 0.1)
+    .option("--out <file>", "checkpoint to write after every epoch (.pth, or .safetensors)", "resnet18_fashion_mnist.pth")
+    .option("--data <dir>", "folder with the Fashion-MNIST IDX files (raw or .gz)", FASHION_MNIST_DIR)
+    .option("--threads <t>", "threads, at most the machine's cores (default: all of them)", intArg("--threads", availableParallelism()), getNumThreads())
+    .option("--seed <n>", "seed of tsnn's generator (subset, order, flips, initial weights)", seedArg, 0)
+    .option("--eval-limit <n>", "evaluate on the first n test images only (default: all 10,000)", intArg("--eval-limit", 10_000))
+    .action((o: TrainOptions) => train(o));
   cmd
     .command("demo")
     .description("the main job: the trained Fashion-MNIST ResNet-18 on 200 committed test images")
