@@ -1,15 +1,18 @@
 /**
  * The `tsnn` command, run as a user runs it (a child process): printouts equal PyTorch's,
  * summary totals equal PyTorch's hook counts, infer gives PyTorch's top-5 on real photos, and
- * every user error is one line with a non-zero exit.
+ * every user error is one line with a non-zero exit; `train` runs two steps on a generated set and
+ * writes a checkpoint with the model's keys.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { models, save, serialize, summary } from "../src/index.js";
+import { load, models, save, serialize, summary } from "../src/index.js";
+import { encodeIdx } from "../src/vision/datasets.js";
 import { fixture, fromSkeleton } from "./helpers.js";
 import * as H from "./io/hostile.js";
 
@@ -230,5 +233,36 @@ describe("--transform auto validates __metadata__ (preprocess, labels), naming t
     writeFileSync(bad, "[1, 2");
     expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", fashion, "--labels", bad), 1, /labels file .*labels\.json starts with "\[" but is not valid JSON/);
     expectOneLineError(tsnn("infer", "resnet18", "--random-weights", "--image", fashion, "--labels", dir), 1, /cannot read labels file .*: it is a directory/);
+  });
+});
+
+describe("tsnn train (a tiny generated Fashion-MNIST-format set; the real data is not needed)", () => {
+  const root = mkdtempSync(join(tmpdir(), "tsnn-train-"));
+  const n = 8;
+  for (const split of ["train", "t10k"]) {
+    const images = Uint8Array.from({ length: n * 784 }, (_, i) => (i * 37 + (i >> 9)) % 256);
+    writeFileSync(join(root, `${split}-images-idx3-ubyte.gz`), gzipSync(encodeIdx({ dtype: "uint8", shape: [n, 28, 28], data: images })));
+    writeFileSync(join(root, `${split}-labels-idx1-ubyte`), encodeIdx({ dtype: "uint8", shape: [n], data: Uint8Array.from({ length: n }, (_, i) => i % 10) }));
+  }
+
+  it("--limit 8 --batch 4 --epochs 1: 2 steps, progress bar, test evaluation, a .pth the CIFAR ResNet-18 loads strictly", () => {
+    const out = join(root, "ck.pth");
+    const r = tsnn("train", "--data", root, "--limit", "8", "--batch", "4", "--epochs", "1", "--threads", "1", "--out", out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("8 training images, 1 epoch of 2 batches of 4, SGD (momentum 0.9, Nesterov, weight decay 5e-4), OneCycleLR to 0.1");
+    expect(r.out).toMatch(/epoch 1\/1: train loss \d+\.\d{4} acc \d+\.\d\d% \([\d.]+ images\/s\) \| test loss \d+\.\d{4} acc \d+\.\d\d% on 8 images/);
+    expect(r.err).toMatch(/epoch 1\/1 \[.*\] 2\/2 batches \| loss [\d.]+ \| acc [\d.]+% \| [\d.]+ images\/s \| lr [\d.]+/);
+    const sd = load(out);
+    const own = models.resnet18({ numClasses: 10, cifarStem: true }).stateDict();
+    expect([...sd.keys()]).toEqual([...own.keys()]);
+    for (const [k, t] of own) expect(sd.get(k)!.shape, k).toEqual(t.shape);
+    expect(Number(sd.get("bn1.num_batches_tracked")!.data[0])).toBe(2);
+  });
+  it("a missing dataset folder: one line naming it and the apt command (exit 1); bad flags exit 2", () => {
+    expectOneLineError(tsnn("train", "--data", join(root, "nope")), 1, /Fashion-MNIST not found: no folder .*nope; install it with "sudo apt-get install dataset-fashion-mnist"/);
+    const empty = mkdtempSync(join(tmpdir(), "tsnn-train-"));
+    expectOneLineError(tsnn("train", "--data", empty), 1, /no train-images-idx3-ubyte\[\.gz\] in /);
+    expectOneLineError(tsnn("train", "--lr", "0"), 2, /--lr must be a number in \(0, 10\], got "0"/);
+    expectOneLineError(tsnn("train", "--batch", "0"), 2, /--batch must be a positive integer/);
   });
 });
