@@ -270,6 +270,8 @@ def autograd_fixtures():
     catch("leafInplace", lambda: torch.ones(2, requires_grad=True).add_(1))
     catch("gradShape", lambda: (torch.ones(2, requires_grad=True) * 2).backward(torch.ones(3)))
     catch("requiresGradInt", lambda: torch.ones(2, dtype=torch.int64).requires_grad_())
+    a = torch.ones(2, requires_grad=True)
+    errs["printouts"] = {"mul": repr(a * 2), "sum": repr((a * 2).sum()), "leaf": repr(a), "parameter": repr(nn.Parameter(torch.ones(2)))}
     return errs
 
 

@@ -3,10 +3,10 @@
  * per forward: `self: grad * other`, ... Each entry names its node as PyTorch does and maps the
  * output's gradient to the inputs' gradients with ordinary tensor ops (run with grad mode off).
  *
- * Interim wiring: until the tensor owner adds one hook line to each op function, `installHooks()`
- * wraps the `Tensor.prototype` methods listed here. The wrapper's cost when nothing requires grad
- * is one boolean test per tensor argument (no allocation; `apply(this, arguments)` is V8's
- * allocation-free forwarding).
+ * Wiring: each differentiable op function (src/tensor/tensor.ts view methods, ops/elementwise.ts
+ * `binary`/`unary`/`clamp`, ops/reduce.ts `sum`/`mean`/`softmax`/`logSoftmax`) runs one hook line
+ * (`recordOp` / `recordInplace`) when grad mode is on and an input requires grad; otherwise it
+ * costs one property test, no allocation.
  */
 import { RuntimeError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/tensor.js";
@@ -207,70 +207,65 @@ export const FORMULAS: Record<string, Formula> = {
   },
 };
 
-/** In-place methods: the out-of-place formula, applied to the value before the update. */
-const INPLACE: Record<string, string> = { add_: "add", sub_: "sub", mul_: "mul", div_: "div", relu_: "relu", sigmoid_: "sigmoid", exp_: "exp", tanh_: "tanh", neg_: "neg" };
-
-function anyArgRequires(self: unknown, args: Args): boolean {
-  if (requiresGrad(self)) return true;
-  for (let i = 0; i < args.length; i++) if (requiresGrad(args[i])) return true;
-  return false;
-}
-
-/** Record `out = self.method(...args)` with its formula. */
-function recordCall(method: string, self: Tensor, args: Args, out: Tensor): void {
+/** Record `out = op(self, ...args)` with its formula (no-op for ops without one). */
+function recordCall(op: string, self: Tensor, args: ArrayLike<unknown>, out: Tensor): void {
   if (!(out instanceof Tensor) || out.dtype !== "float32") return;
-  const f = FORMULAS[method](self, args, out);
+  const formula = FORMULAS[op];
+  if (formula === undefined) return;
+  const f = formula(self, args as Args, out);
   if (f === null) return;
-  const inputs = f.inputs.length === 0 ? [self] : f.inputs;
-  const node = record(f.name, inputs, [out], f.backward);
+  const node = record(f.name, f.inputs.length === 0 ? [self] : f.inputs, [out], f.backward);
   if (f.save) node.save(...f.save);
 }
 
-let installed = false;
+/**
+ * The ops' recording hook (the one line each differentiable op runs when grad mode is on and an
+ * input requires grad): record `out = op(self, ...args)` with its `FORMULAS` entry; returns `out`.
+ */
+export function recordOp(op: string, self: Tensor, args: ArrayLike<unknown>, out: Tensor): Tensor {
+  if (out !== self) recordCall(op, self, args, out);
+  return out;
+}
 
 /**
- * Wrap the differentiable `Tensor` methods so that they record (idempotent). Installed when
- * `src/autograd` is imported.
+ * The hook of an in-place op on `self` (PyTorch rebases the history: the tensor's node becomes
+ * the op's, whose input is the value before the update). `run` performs the update with grad mode
+ * off. Refuses leaves that require grad, as PyTorch.
  */
-export function installHooks(): void {
-  if (installed) return;
-  installed = true;
-  const proto = Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const method of Object.keys(FORMULAS)) {
-    const orig = proto[method];
-    if (typeof orig !== "function") continue;
-    proto[method] = function (this: Tensor) {
-      // eslint-disable-next-line prefer-rest-params
-      const out = orig.apply(this, arguments as unknown as unknown[]) as Tensor;
-      // eslint-disable-next-line prefer-rest-params
-      if (gradMode.enabled && anyArgRequires(this, arguments)) recordCall(method, this, arguments, out);
-      return out;
-    };
+export function recordInplace(op: string, self: Tensor, args: ArrayLike<unknown>, run: () => unknown): Tensor {
+  if (requiresGrad(self) && self.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
+  const prev = gradMode.enabled;
+  gradMode.enabled = false;
+  let before: Tensor;
+  try {
+    before = self.clone();
+    run();
+  } finally {
+    gradMode.enabled = prev;
   }
-  for (const [method, base] of Object.entries(INPLACE)) {
-    const orig = proto[method];
-    if (typeof orig !== "function") continue;
-    proto[method] = function (this: Tensor) {
-      // eslint-disable-next-line prefer-rest-params
-      if (!(gradMode.enabled && anyArgRequires(this, arguments))) return orig.apply(this, arguments as unknown as unknown[]);
-      if (requiresGrad(this) && this.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
-      // The formula sees the value before the update (a copy that joins the graph where `this` was).
-      gradMode.enabled = false;
-      const before = this.clone();
-      gradMode.enabled = true;
-      const m = this._autograd;
-      if (m?.gradFn) Object.assign(meta(before), { requiresGrad: true, gradFn: m.gradFn, outputNr: m.outputNr });
-      // eslint-disable-next-line prefer-rest-params
-      orig.apply(this, arguments as unknown as unknown[]);
-      // eslint-disable-next-line prefer-rest-params
-      const f = FORMULAS[base](before, arguments, this);
-      if (f !== null) {
-        const node = record(f.name, f.inputs.length === 0 ? [before] : f.inputs, [this], f.backward);
-        if (f.save) node.save(...f.save);
-      }
-      return this;
-    };
-  }
+  // The copy joins the graph where `self` was; the formula sees the value before the update.
+  const m = self._autograd;
+  if (m?.gradFn) Object.assign(meta(before), { requiresGrad: true, gradFn: m.gradFn, outputNr: m.outputNr });
+  recordCall(op, before, args, self);
+  return self;
+}
+
+/**
+ * The hook of a binary op whose first operand is a scalar (`1 - x`, `2 / x`, `2 ** x`):
+ * PyTorch's `RsubBackward1`, `DivBackward0` (as `2 * x.reciprocal()`), `PowBackward2`.
+ */
+export function recordScalarFirst(op: string, s: number, b: Tensor, alpha: number, out: Tensor): Tensor {
+  const backward: BackwardFn =
+    op === "add" ? ([g]) => [g!.mul(alpha)]
+    : op === "mul" ? ([g]) => [g!.mul(s)]
+    : op === "sub" ? ([g]) => [g!.mul(-alpha)]
+    : op === "div" ? ([g]) => [g!.mul(-s).div(b.mul(b))]
+    : ([g]) => [g!.mul(out).mul(Math.log(s))];
+  const NAMES: Record<string, string> = { add: "AddBackward0", mul: "MulBackward0", sub: "RsubBackward1", div: "MulBackward0", pow: "PowBackward2" };
+  const name = NAMES[op];
+  if (name === undefined) return out;
+  record(name, [b], [out], backward).save(b, out);
+  return out;
 }
 
 export type { DType, G };

@@ -1,13 +1,10 @@
 /**
- * `autograd` (PyTorch: `torch.autograd`): grad mode, the graph nodes and the engine. Importing it
- * adds the autograd fields to `Tensor` (`requiresGrad`, `grad`, `gradFn`, `backward()`, ...).
+ * `autograd` (PyTorch: `torch.autograd`): grad mode, the graph nodes, the engine and the backward
+ * formulas. `Tensor` carries the fields (`requiresGrad`, `grad`, `gradFn`, `backward()`, ...).
  */
-import "./fields.js";
-import { installHooks } from "./formulas.js";
-
-installHooks();
+import "../tensor/tensor.js";
 
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./grad_mode.js";
 export { Node, AccumulateGrad, record, recording, type BackwardFn } from "./graph.js";
-export { sumTo, FORMULAS } from "./formulas.js";
+export { sumTo, FORMULAS, recordOp, recordInplace } from "./formulas.js";
 export { requiresGradOf } from "./fields.js";

@@ -16,9 +16,6 @@ import { addIndent } from "./repr.js";
  * attribute registers it. Shares `data` with the tensor it wraps.
  */
 export class Parameter extends Tensor {
-  /** PyTorch's `requires_grad`: true unless built with `requiresGrad = false` (Tensor's accessor). */
-  declare requiresGrad: boolean;
-
   constructor(data?: Tensor, requiresGrad = true) {
     if (data === undefined) data = new Tensor(new Float32Array(0), [0]);
     if (!(data instanceof Tensor)) throw new TypeError_(`Parameter: data must be a Tensor, not ${typeName(data)}`);

@@ -2,7 +2,7 @@
  * `Optimizer`, the base of every optimizer (PyTorch: `torch.optim.Optimizer`): parameter groups,
  * per-parameter state, `zeroGrad`, and `stateDict()` / `loadStateDict()` in PyTorch's layout.
  */
-import "../autograd/fields.js";
+import "../tensor/tensor.js";
 import { KeyError, TypeError_, ValueError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/tensor.js";
 

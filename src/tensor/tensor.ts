@@ -16,6 +16,9 @@ import type { Dims, ReduceOptions, ValuesIndices, VarOptions } from "./ops/reduc
 import * as manip from "./ops/manip.js";
 import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
 import { tensorRepr } from "./ops/repr.js";
+import { gradMode, noGrad } from "../autograd/grad_mode.js";
+import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
+import { recordInplace, recordOp } from "../autograd/formulas.js";
 
 /** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
 export type DType = "float32" | "int64" | "bool";
@@ -195,6 +198,86 @@ export class Tensor<D extends DType = "float32"> {
     return this;
   }
 
+  // ---- autograd (src/autograd: graph.ts, formulas.ts) ----
+
+  /**
+   * The gradient accumulated by `backward()` on a leaf, or `null` (PyTorch: `Tensor.grad`).
+   * Optimizers read it; assign a tensor of the parameter's shape to give a gradient by hand.
+   */
+  declare grad: Tensor | null;
+  /** @internal Autograd state, absent on tensors that never took part in a graph. */
+  declare _autograd?: AutogradMeta;
+
+  /** Whether ops on this tensor record a graph (PyTorch: `requires_grad`). Settable on leaves. */
+  get requiresGrad(): boolean {
+    return this._autograd?.requiresGrad ?? false;
+  }
+
+  set requiresGrad(flag: boolean) {
+    const m = this._autograd;
+    if (m?.gradFn) {
+      if (!flag) {
+        throw new RuntimeError(
+          "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
+        );
+      }
+      return;
+    }
+    if (flag && this.dtype !== "float32") throw new RuntimeError("only Tensors of floating point dtype can require gradients");
+    if (!flag && m === undefined) return;
+    meta(this as Tensor<DType>).requiresGrad = !!flag;
+  }
+
+  /** The node that produced this tensor, or `null` for leaves (PyTorch: `grad_fn`). */
+  get gradFn(): Node | null {
+    return this._autograd?.gradFn ?? null;
+  }
+
+  /** `true` unless produced by a recorded op (PyTorch: `is_leaf`). */
+  get isLeaf(): boolean {
+    return !this._autograd?.gradFn;
+  }
+
+  /** Whether a non-leaf keeps its `.grad` (PyTorch: `retains_grad`). */
+  get retainsGrad(): boolean {
+    return this._autograd?.retainGrad ?? false;
+  }
+
+  /** Set `requiresGrad` in place and return this tensor (PyTorch: `requires_grad_()`). */
+  requiresGrad_(flag = true): this {
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** Keep `.grad` on this non-leaf tensor during `backward()` (PyTorch: `retain_grad()`). */
+  retainGrad(): void {
+    if (!this.requiresGrad) throw new RuntimeError("can't retain_grad on Tensor that has requires_grad=False");
+    const m = meta(this as Tensor<DType>);
+    if (!m.gradFn || m.retainGrad) return;
+    m.retainGrad = true;
+    (m.gradFn.retained ??= new Map()).set(m.outputNr, this as Tensor<DType> as Tensor);
+  }
+
+  /**
+   * Gradients of this tensor with respect to the graph's leaves, accumulated into their `.grad`
+   * (PyTorch: `Tensor.backward(gradient=None, retain_graph=None)`); `gradient` is required unless
+   * this tensor has one element.
+   */
+  backward(gradient?: Tensor | null, opts?: { retainGraph?: boolean }): void {
+    runBackward(this as Tensor<DType>, gradient, opts);
+  }
+
+  /** A tensor sharing this one's storage, out of the graph (PyTorch: `detach()`). */
+  detach(): Tensor<D> {
+    return Tensor._view(this._storage, this.shape, this._strides, this._offset, this.dtype);
+  }
+
+  /** @internal The view methods' recording hook (called only when `_autograd` exists). */
+  _track<T extends Tensor<DType>>(op: string, out: T, ...args: unknown[]): T {
+    if (gradMode.enabled && this._autograd!.requiresGrad && out !== (this as unknown)) recordOp(op, this as Tensor<DType> as Tensor, args, out as Tensor<DType> as Tensor);
+    return out;
+  }
+
   /** An `ndarray` view of the values (shares memory with the storage). */
   get array(): NdArray<any> {
     if (this.shape.length === 0) return ndarray(this._storage as any, [1], [1], this._offset);
@@ -245,13 +328,15 @@ export class Tensor<D extends DType = "float32"> {
   /** This tensor if contiguous, else a contiguous copy (PyTorch: `contiguous()`). */
   contiguous(): Tensor<D> {
     if (this._contig) return this;
-    return new Tensor<D>(this.data, this.shape, this.dtype);
+    const out = new Tensor<D>(this.data, this.shape, this.dtype);
+    return this._autograd === undefined ? out : this._track("contiguous", out);
   }
 
   /** A copy with its own contiguous storage (PyTorch: `clone()`). */
   clone(): Tensor<D> {
     const d = this.data;
-    return new Tensor<D>((d === this._storage || this._contig ? d.slice() : d) as DataOf<D>, this.shape, this.dtype);
+    const out = new Tensor<D>((d === this._storage || this._contig ? d.slice() : d) as DataOf<D>, this.shape, this.dtype);
+    return this._autograd === undefined ? out : this._track("clone", out);
   }
 
   /** Copy values from `src` (broadcastable to this shape, any dtype) into this tensor in place (PyTorch: `copy_`). */
@@ -316,8 +401,10 @@ export class Tensor<D extends DType = "float32"> {
   reshape(...shape: number[] | [readonly number[]]): Tensor<D> {
     const out = inferShape(dimsOf(shape), this.numel());
     const strides = viewStrides(this.shape, this._strides, out);
-    if (strides) return Tensor._view(this._storage, out, strides, this._offset, this.dtype);
-    return Tensor._view(this.contiguous()._storage, out, contiguousStrides(out), 0, this.dtype);
+    const r = strides
+      ? Tensor._view(this._storage, out, strides, this._offset, this.dtype)
+      : Tensor._view(this.contiguous()._storage, out, contiguousStrides(out), 0, this.dtype);
+    return this._autograd === undefined ? r : this._track("reshape", r);
   }
 
   /** Same storage, new shape (one dim may be `-1`); refuses strides that cannot be viewed (PyTorch: `view`). */
@@ -329,7 +416,8 @@ export class Tensor<D extends DType = "float32"> {
         "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
       );
     }
-    return Tensor._view(this._storage, out, strides, this._offset, this.dtype);
+    const r = Tensor._view(this._storage, out, strides, this._offset, this.dtype);
+    return this._autograd === undefined ? r : this._track("view", r);
   }
 
   /** Merge dims `startDim..endDim` into one (PyTorch: `torch.flatten`). */
@@ -349,7 +437,8 @@ export class Tensor<D extends DType = "float32"> {
     const strides = [...this._strides];
     shape.splice(d, 0, 1);
     strides.splice(d, 0, d < this.ndim ? this._strides[d] * this.shape[d] : 1);
-    return Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
+    const out = Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
+    return this._autograd === undefined ? out : this._track("unsqueeze", out, dim);
   }
 
   /** Remove size-1 dimensions (all, or the one given), as a view (PyTorch: `squeeze`). */
@@ -359,7 +448,8 @@ export class Tensor<D extends DType = "float32"> {
       return i !== normalizeDimIndex(dim, this.ndim) || this.shape[i] !== 1;
     };
     const idx = this.shape.map((_, i) => i).filter(keep);
-    return Tensor._view(this._storage, idx.map((i) => this.shape[i]), idx.map((i) => this._strides[i]), this._offset, this.dtype);
+    const out = Tensor._view(this._storage, idx.map((i) => this.shape[i]), idx.map((i) => this._strides[i]), this._offset, this.dtype);
+    return this._autograd === undefined ? out : this._track("squeeze", out, dim);
   }
 
   /** Reorder dimensions, as a view (PyTorch: `permute`). */
@@ -372,7 +462,8 @@ export class Tensor<D extends DType = "float32"> {
     }
     const axes = order.map((d) => normalizeDimIndex(d, this.ndim));
     if (new Set(axes).size !== axes.length) throw new RuntimeError("permute(): duplicate dims are not allowed.");
-    return Tensor._view(this._storage, axes.map((a) => this.shape[a]), axes.map((a) => this._strides[a]), this._offset, this.dtype);
+    const out = Tensor._view(this._storage, axes.map((a) => this.shape[a]), axes.map((a) => this._strides[a]), this._offset, this.dtype);
+    return this._autograd === undefined ? out : this._track("permute", out, axes);
   }
 
   /** Swap two dims, as a view (PyTorch: `transpose`). */
@@ -381,13 +472,16 @@ export class Tensor<D extends DType = "float32"> {
     const b = normalizeDimIndex(dim1, this.ndim);
     const axes = this.shape.map((_, i) => (i === a ? b : i === b ? a : i));
     if (this.ndim === 0) return this;
-    return Tensor._view(this._storage, axes.map((x) => this.shape[x]), axes.map((x) => this._strides[x]), this._offset, this.dtype);
+    const out = Tensor._view(this._storage, axes.map((x) => this.shape[x]), axes.map((x) => this._strides[x]), this._offset, this.dtype);
+    return this._autograd === undefined ? out : this._track("transpose", out, a, b);
   }
 
   /** Transpose of a tensor with at most 2 dims (PyTorch: `t()`). */
   t(): Tensor<D> {
     if (this.ndim > 2) throw new RuntimeError(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
-    return this.ndim < 2 ? this : this.transpose(0, 1);
+    if (this.ndim < 2) return this;
+    const out = this.transpose(0, 1);
+    return this._autograd === undefined ? out : this._track("t", out);
   }
 
   /** `length` elements of `dim` from `start`, as a view (PyTorch: `narrow`). */
@@ -403,7 +497,8 @@ export class Tensor<D extends DType = "float32"> {
     if (s + length > size) throw new RuntimeError(`start (${s}) + length (${length}) exceeds dimension size (${size}).`);
     const shape = [...this.shape];
     shape[d] = length;
-    return Tensor._view(this._storage, shape, this._strides, this._offset + s * this._strides[d], this.dtype);
+    const out = Tensor._view(this._storage, shape, this._strides, this._offset + s * this._strides[d], this.dtype);
+    return this._autograd === undefined ? out : this._track("narrow", out, d, s, length);
   }
 
   /** Index `index` of `dim`, dropping the dim, as a view (PyTorch: `select`). */
@@ -417,7 +512,8 @@ export class Tensor<D extends DType = "float32"> {
     const i = index < 0 ? index + size : index;
     const shape = this.shape.filter((_, k) => k !== d);
     const strides = this._strides.filter((_, k) => k !== d);
-    return Tensor._view(this._storage, shape, strides, this._offset + i * this._strides[d], this.dtype);
+    const out = Tensor._view(this._storage, shape, strides, this._offset + i * this._strides[d], this.dtype);
+    return this._autograd === undefined ? out : this._track("select", out, d, i);
   }
 
   /**
@@ -457,7 +553,8 @@ export class Tensor<D extends DType = "float32"> {
         );
       }
     }
-    return Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
+    const out = Tensor._view(this._storage, shape, strides, this._offset, this.dtype);
+    return this._autograd === undefined ? out : this._track("expand", out);
   }
 
   /** All dims reversed, as a view (PyTorch: `x.T`). */
@@ -569,7 +666,8 @@ export class Tensor<D extends DType = "float32"> {
    * number arrays (advanced indexing). Basic indexing returns a view sharing storage.
    */
   get(...specs: IndexSpec[]): Tensor<D> {
-    return getIndex(this, specs);
+    const out = getIndex(this, specs);
+    return this._autograd === undefined || out === this ? out : this._track("get", out, ...specs);
   }
 
   /** `x[specs] = value` (PyTorch: `__setitem__`): `x.set(["...", 0], 1)`; value broadcast. Returns `this`. */
@@ -981,6 +1079,8 @@ export class Tensor<D extends DType = "float32"> {
   }
 }
 
+(Tensor.prototype as unknown as { grad: null }).grad = null;
+
 /** Resolve a possibly negative dim (PyTorch's `IndexError` text when out of range); same as `normalizeDim`. */
 export const normalizeDimIndex = normalizeDim;
 
@@ -1116,6 +1216,9 @@ export function copyInto(dst: Tensor<DType>, src: Tensor<DType>): void {
 /** `max(x, 0)` elementwise keeping NaN and -0.0; `inplace` overwrites `x` (PyTorch: `F.relu`). */
 export function relu(x: Tensor, inplace = false): Tensor {
   if (x.dtype !== "float32") throw new RuntimeError(`relu is only implemented for float32 tensors, got ${x.dtype}`);
+  if (x._autograd !== undefined && x._autograd.requiresGrad && gradMode.enabled) {
+    return inplace ? recordInplace("relu", x, [], () => relu(x, true)) : recordOp("relu", x, [], noGrad(() => relu(x)));
+  }
   if (inplace && !x.isContiguous()) {
     copyInto(x, relu(x));
     return x._bumpVersion();

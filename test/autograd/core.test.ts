@@ -176,3 +176,14 @@ describe("Module: zeroGrad, requiresGrad_, frozen parameters", () => {
     expect(lin.bias!.grad).toBe(null);
   });
 });
+
+describe("autograd: printouts", () => {
+  it("a non-leaf prints its grad_fn, a leaf that requires grad prints requires_grad=True (as PyTorch)", () => {
+    const want = ERR.printouts as unknown as Record<string, string>;
+    const a = tensor([1, 1]).requiresGrad_();
+    expect(a.mul(2).toString()).toBe(want.mul);
+    expect(a.mul(2).sum().toString()).toBe(want.sum);
+    expect(a.toString()).toBe(want.leaf);
+    expect(new nn.Parameter(tensor([1, 1])).toString()).toBe(want.parameter);
+  });
+});

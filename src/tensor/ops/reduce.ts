@@ -11,6 +11,13 @@ import { numel } from "../shape.js";
 import { allocStorage, normalizeDimIndex, Tensor, type DType } from "../tensor.js";
 import { dtypeName, maximum, minimum } from "./elementwise.js";
 import { forEachRow, offsetTable } from "./iter.js";
+import { gradMode, noGrad } from "../../autograd/grad_mode.js";
+import { recordOp } from "../../autograd/formulas.js";
+
+/** Whether `x` requires grad while grad mode is on (then the op records; see src/autograd). */
+function recording(x: Tensor<DType>): boolean {
+  return gradMode.enabled && x._autograd !== undefined && x._autograd.requiresGrad;
+}
 
 /** `dim` arguments: one dim, a list, or null/undefined for all dims. */
 export type Dims = number | readonly number[] | null | undefined;
@@ -210,11 +217,13 @@ function floatOnly(x: Tensor<DType>, name: string): void {
 
 /** Sum over `dim` (all by default); int64/bool sum to int64 (PyTorch: `torch.sum`). */
 export function sum(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  if (recording(x)) return recordOp("sum", x as Tensor, [dim, opts], noGrad(() => sum(x, dim, opts)) as Tensor);
   return runReduce(x, "sum", dim, !!opts.keepdim, x.dtype === "float32" ? "float32" : "int64");
 }
 
 /** Mean over `dim` (float32 only, as PyTorch) (PyTorch: `torch.mean`). */
 export function mean(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+  if (recording(x)) return recordOp("mean", x as Tensor, [dim, opts], noGrad(() => mean(x, dim, opts)) as Tensor);
   floatOnly(x, "mean");
   return runReduce(x, "mean", dim, !!opts.keepdim, "float32");
 }
@@ -459,11 +468,13 @@ function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
 
 /** Softmax along `dim`, stable, double precision (PyTorch: `torch.softmax(x, dim)`). */
 export function softmax(x: Tensor<DType>, dim: number): Tensor {
+  if (recording(x)) return recordOp("softmax", x as Tensor, [dim], noGrad(() => softmaxImpl(x, dim, false)));
   return softmaxImpl(x, dim, false);
 }
 
 /** Log-softmax along `dim` (PyTorch: `torch.log_softmax(x, dim)`). */
 export function logSoftmax(x: Tensor<DType>, dim: number): Tensor {
+  if (recording(x)) return recordOp("logSoftmax", x as Tensor, [dim], noGrad(() => softmaxImpl(x, dim, true)));
   return softmaxImpl(x, dim, true);
 }
 

@@ -170,8 +170,9 @@ export function tensorRepr(t: Tensor<DType>): string {
     body = tensorStr(t, indent, summarize, f);
   }
   const isParam = t.constructor.name === "Parameter";
-  const requiresGrad = (t as unknown as { requiresGrad?: boolean }).requiresGrad === true;
-  if (requiresGrad) suffixes.push("requires_grad=True");
+  const gradFn = t.gradFn;
+  if (gradFn !== null) suffixes.push(`grad_fn=<${gradFn.name}>`);
+  else if (t.requiresGrad) suffixes.push("requires_grad=True");
   let out = prefix + body;
   let lastLine = out.length - out.lastIndexOf("\n") + 1;
   for (const s of suffixes) {
