@@ -1144,3 +1144,9 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor<any>,
   const a = bindArgs<LossArgs>("binary_cross_entropy_with_logits", args, [["weight", null], ["sizeAverage", null], ["reduce", null], ["reduction", "mean"], ["posWeight", null]], 2);
   return lossFns.binaryCrossEntropyWithLogits(input, target, { weight: a.weight, posWeight: a.posWeight, reduction: legacyReduction(a.sizeAverage, a.reduce, a.reduction) });
 }
+
+// ---------------------------------------------------------------- lookup tables, 1-D and transposed convolutions
+// (defined beside their modules; re-exported here as PyTorch's `F.*`)
+
+export { embedding } from "./sparse.js";
+export { conv1d, convTranspose2d } from "./conv.js";

@@ -7,7 +7,7 @@
  * `deleteProperty` traps play the part of `__setattr__`/`__delattr__`; reads are plain property
  * reads (registered values are mirrored onto the instance), so there is no cost on the hot path.
  */
-import { AttributeError, KeyError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
+import { AssertionError, AttributeError, KeyError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
 import { formatShape, formatSize, Tensor, type DType } from "../tensor/index.js";
 import { addIndent } from "./repr.js";
 
@@ -635,6 +635,68 @@ export class Module<In extends unknown[] = any[], Out = any> {
   }
 
   /**
+   * Move/cast parameters and buffers (PyTorch: `to(device)`, `to(dtype)`, `to(tensor)`,
+   * `to(device, dtype)`, `to({ device, dtype, nonBlocking })`). tsnn runs float32 on the CPU, so
+   * the CPU (`"cpu"`, `"cpu:0"`, `{ type: "cpu" }`) and float32 (`"float32"`, `"float"`,
+   * `"torch.float32"`) return `this` unchanged, as PyTorch does when nothing moves; any other
+   * device or floating dtype is refused with an error saying why (nothing is half-converted).
+   */
+  to(...args: unknown[]): this {
+    let opts: Record<string, unknown> = {};
+    const last = args[args.length - 1];
+    if (last !== null && typeof last === "object" && !(last instanceof Tensor) && !("type" in (last as object))) {
+      opts = last as Record<string, unknown>;
+      args = args.slice(0, -1);
+    }
+    for (const a of [...args, opts.device, opts.dtype, opts.tensor]) {
+      if (a === undefined || a === null) continue;
+      if (a instanceof Tensor) checkDtype(a.dtype);
+      else if (typeof a === "object") checkDevice(String((a as { type?: unknown }).type));
+      else if (typeof a === "string" && DTYPES.has(a.replace(/^torch\./, ""))) checkDtype(a);
+      else if (typeof a === "string") checkDevice(a);
+      else throw new TypeError_(`to() received an invalid combination of arguments - got (${typeName(a)})`);
+    }
+    return this;
+  }
+
+  /** `this`: tsnn's modules live on the CPU (PyTorch: `cpu`). */
+  cpu(): this {
+    return this;
+  }
+
+  /** Refused: tsnn has no CUDA device (PyTorch without CUDA: `Torch not compiled with CUDA enabled`). */
+  cuda(_device?: unknown): this {
+    return checkDevice("cuda") as never;
+  }
+
+  /** `this`: parameters and buffers are float32 already (PyTorch: `float`). */
+  float(): this {
+    return this;
+  }
+
+  /** Refused with the reason: tsnn's kernels are float32 only (PyTorch: `half`). */
+  half(): this {
+    return checkDtype("float16") as never;
+  }
+
+  /** Refused with the reason: tsnn's kernels are float32 only (PyTorch: `double`). */
+  double(): this {
+    return checkDtype("float64") as never;
+  }
+
+  /** Refused with the reason: tsnn's kernels are float32 only (PyTorch: `bfloat16`). */
+  bfloat16(): this {
+    return checkDtype("bfloat16") as never;
+  }
+
+  /** `type("torch.FloatTensor")` / `type("float32")` → `this`; other types refused (PyTorch: `type`). */
+  type(dstType: string): this {
+    if (dstType === "torch.FloatTensor") return this;
+    checkDtype(dstType.replace(/^torch\./, "").replace(/Tensor$/, "").toLowerCase());
+    return this;
+  }
+
+  /**
    * Parameters and persistent buffers by dotted key, in PyTorch's order (own parameters, own
    * buffers, then children); a shared module appears under each of its paths. Values share
    * storage with the module unless `keepVars` is false and they are copied by the caller
@@ -783,4 +845,29 @@ export class Module<In extends unknown[] = any[], Out = any> {
       if (!this._modules.has(inputName) && !local.has(inputName)) unexpectedKeys.push(key);
     }
   }
+}
+
+/** Dtype names `Module.to` understands (PyTorch's, without the `torch.` prefix). */
+const DTYPES = new Set(["float32", "float", "float16", "half", "float64", "double", "bfloat16", "int64", "long", "int32", "int", "bool", "uint8", "int8", "int16", "short", "complex64", "complex128", "cfloat", "cdouble"]);
+const FLOATING = new Set(["float16", "half", "float64", "double", "bfloat16", "complex64", "complex128", "cfloat", "cdouble"]);
+
+/** `Module.to`'s dtype rule: float32 is a no-op; other floating dtypes are refused, as are integers (PyTorch's text). */
+function checkDtype(dtype: string): void {
+  const d = dtype.replace(/^torch\./, "");
+  if (d === "float32" || d === "float") return;
+  if (FLOATING.has(d)) {
+    throw new TypeError_(
+      `Module.to(torch.${d}): tsnn stores parameters and runs every kernel in float32 only, so a module cannot be cast to ${d}; ` +
+        `keep it float32 (checkpoints saved in float16/bfloat16/float64 load into float32 modules as they are)`,
+    );
+  }
+  throw new TypeError_(`nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.${d}`);
+}
+
+/** `Module.to`'s device rule: the CPU is a no-op; other devices do not exist in tsnn. */
+function checkDevice(device: string): void {
+  const type = device.split(":")[0];
+  if (type === "cpu") return;
+  if (type === "cuda") throw new AssertionError("Torch not compiled with CUDA enabled (tsnn runs on the CPU only: use 'cpu')");
+  throw new RuntimeError(`Module.to('${device}'): tsnn runs on the CPU only: use 'cpu'`);
 }

@@ -24,3 +24,4 @@ export { padNd, type PadNdMode } from "./pad.js";
 export { interpolate, type InterpolateMode } from "./interpolate.js";
 export { avgPool2d, adaptiveMaxPool2d, type AvgPool2dArgs } from "./pool.js";
 export { layerNorm, groupNorm } from "./norm.js";
+export { convTranspose2d, convTranspose2dReference, convTransposeOutSize, type ConvTranspose2dArgs } from "./conv_transpose.js";

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Fixtures for tsnn's breadth layers, from real PyTorch (Debian's python3-torch 1.13).
+
+    /usr/bin/python3 scripts/make_breadth_fixtures.py
+
+Writes test/fixtures/breadth/*.json: Embedding (padding_idx, max_norm renorm, from_pretrained),
+ConvTranspose2d and Conv1d (printouts, state-dict shapes, forwards), RNN/LSTM/GRU (multi-layer,
+bidirectional, batch_first, proj_size, initial states, unbatched), einsum, ParameterList/Dict,
+TransformerDecoder(Layer)/Transformer, Module.to/half errors. Weights and inputs come from
+det_state_dict/det_tensor (shared with test/helpers.ts), so only outputs are stored.
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "breadth")
+
+
+def write(name, obj):
+    os.makedirs(ROOT, exist_ok=True)
+    path = os.path.join(ROOT, name)
+    with open(path, "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+    print(f"wrote breadth/{name} ({os.path.getsize(path)} bytes)")
+
+
+def err(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return [type(e).__name__, str(e)]
+    raise AssertionError("no error")
+
+
+def keys(m):
+    return [[k, list(v.shape)] for k, v in m.state_dict().items()]
+
+
+# ---------------------------------------------------------------- Embedding
+
+def embedding_cases():
+    cases = []
+    specs = [
+        ([10, 4], {}, [2, 3]),
+        ([10, 4], {"padding_idx": 0}, [2, 3]),
+        ([10, 4], {"padding_idx": -1}, [5]),
+        ([10, 4], {"max_norm": 1.0}, [2, 3]),
+        ([10, 4], {"max_norm": 2.5, "norm_type": 1.0}, [6]),
+        ([7, 3], {"scale_grad_by_freq": True, "sparse": True}, [4]),
+        ([7, 3], {"padding_idx": 2, "max_norm": 1.5, "norm_type": 3.0, "scale_grad_by_freq": True}, [2, 2, 2]),
+    ]
+    for i, (args, kw, ishape) in enumerate(specs):
+        m = nn.Embedding(*args, **kw)
+        det_state_dict(m, 500 + i)
+        n = 1
+        for s in ishape:
+            n *= s
+        idx = torch.tensor([(j * 7 + i) % args[0] for j in range(n)], dtype=torch.int64).reshape(ishape)
+        if "padding_idx" in kw:
+            idx.view(-1)[0] = m.padding_idx
+        out = m(idx)
+        cases.append({"args": args, "kwargs": kw, "repr": repr(m), "keys": keys(m), "seed": 500 + i, "input": enc(idx),
+                      "output": enc(out), "weightAfter": enc(m.weight)})
+    errors = {
+        "float indices": err(lambda: nn.Embedding(5, 2)(torch.zeros(3))),
+        "out of range": err(lambda: nn.Embedding(5, 2)(torch.tensor([5]))),
+        "padding_idx too large": err(lambda: nn.Embedding(5, 2, padding_idx=5)),
+        "padding_idx too small": err(lambda: nn.Embedding(5, 2, padding_idx=-6)),
+        "from_pretrained 1-D": err(lambda: nn.Embedding.from_pretrained(torch.zeros(3))),
+    }
+    pre = nn.Embedding.from_pretrained(torch.tensor([[1, 2.3, 3], [4, 5.1, 6.3]]), padding_idx=1)
+    return {"cases": cases, "errors": errors, "pretrained": {"repr": repr(pre), "requiresGrad": pre.weight.requires_grad}}
+
+
+# ---------------------------------------------------------------- convolutions
+
+def conv_cases():
+    out = []
+    specs = [
+        ("ConvTranspose2d", [4, 6, 3], {}, [2, 4, 5, 5]),
+        ("ConvTranspose2d", [4, 6, 3], {"stride": 2, "padding": 1, "output_padding": 1}, [2, 4, 5, 5]),
+        ("ConvTranspose2d", [4, 6, [3, 2]], {"stride": [2, 1], "padding": [1, 0], "dilation": [1, 2], "bias": False}, [1, 4, 4, 6]),
+        ("ConvTranspose2d", [4, 6, 3], {"groups": 2, "stride": 3, "output_padding": 2}, [2, 4, 3, 4]),
+        ("ConvTranspose2d", [4, 4, 4], {"stride": 2, "padding": 1, "groups": 4, "dilation": 2, "output_padding": 1}, [4, 5, 5]),
+        ("ConvTranspose2d", [8, 4, 2], {"stride": 2}, [1, 8, 6, 6]),
+        ("Conv1d", [4, 6, 3], {}, [2, 4, 10]),
+        ("Conv1d", [4, 6, 5], {"stride": 2, "padding": 2, "dilation": 1, "groups": 2}, [2, 4, 11]),
+        ("Conv1d", [4, 6, 3], {"padding": "same", "dilation": 2, "bias": False}, [4, 9]),
+        ("Conv1d", [4, 4, 3], {"padding": 1, "padding_mode": "reflect"}, [2, 4, 7]),
+        ("Conv1d", [4, 4, 3], {"padding": 2, "padding_mode": "circular", "groups": 4}, [2, 4, 7]),
+        ("Conv1d", [4, 4, 3], {"padding": 1, "padding_mode": "replicate"}, [4, 7]),
+    ]
+    for i, (typ, args, kw, ishape) in enumerate(specs):
+        m = getattr(nn, typ)(*args, **kw)
+        det_state_dict(m, 700 + 97 * i)
+        x = det_tensor(9000 + 131 * i, ishape)
+        out.append({"type": typ, "args": args, "kwargs": kw, "repr": repr(m), "keys": keys(m), "seed": 700 + 97 * i,
+                    "input": [9000 + 131 * i, ishape], "output": enc(m(x))})
+    # output_size
+    m = nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    det_state_dict(m, 42)
+    x = det_tensor(77, [1, 3, 4, 4])
+    osize = {"output": enc(m(x, output_size=[8, 8])), "error": err(lambda: m(x, output_size=[9, 9]))}
+    errors = {
+        "convT padding_mode": err(lambda: nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")),
+        "convT output_padding": err(lambda: nn.ConvTranspose2d(2, 2, 3, stride=1, output_padding=1)(torch.zeros(1, 2, 4, 4))),
+        "convT channels": err(lambda: nn.ConvTranspose2d(2, 2, 3)(torch.zeros(1, 3, 4, 4))),
+        "conv1d rank": err(lambda: nn.Conv1d(2, 2, 3)(torch.zeros(1, 2, 4, 4))),
+    }
+    return {"cases": out, "outputSize": osize, "errors": errors}
+
+
+# ---------------------------------------------------------------- Module.to
+
+def to_cases():
+    lin = nn.Linear(2, 2)
+    return {
+        "int64": err(lambda: lin.to(torch.int64)),
+        "cuda": err(lambda: lin.cuda()),
+        "cpu is self": lin.to("cpu") is lin and lin.cpu() is lin and lin.float() is lin and lin.to(torch.float32) is lin,
+    }
+
+
+def main():
+    torch.manual_seed(0)
+    write("module_to.json", to_cases())
+    write("embedding.json", embedding_cases())
+    write("conv.json", conv_cases())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+/**
+ * The breadth layers a translated model file needs, against PyTorch 1.13
+ * (scripts/make_breadth_fixtures.py → test/fixtures/breadth/): nn.Embedding (paddingIdx, maxNorm
+ * renorm in forward, fromPretrained), nn.ConvTranspose2d (stride, padding, outputPadding, groups,
+ * dilation, outputSize) and its direct-loop oracle, nn.Conv1d (padding modes), Module.to/float/half.
+ * Printouts and state-dict keys as whole strings; forwards for weights from `detStateDict`.
+ * Tolerance: single layers, 1e-6 + 1e-6·|y|.
+ */
+import { describe, expect, it } from "vitest";
+import { kernels, nn, Tensor, tensor, int64 } from "../../src/index.js";
+import { dec, detStateDict, detTensor, expectClose, fixture } from "../helpers.js";
+
+const TOL = { rtol: 1e-6, atol: 1e-6 };
+const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const opts = (kw: Record<string, unknown>): Record<string, any> => Object.fromEntries(Object.entries(kw).map(([k, v]) => [camel(k), v]));
+const keys = (m: nn.Module): [string, number[]][] => [...m.stateDict()].map(([k, t]) => [k, t.shape]);
+const f = (e: any): Tensor => dec(e) as Tensor;
+
+/** Expect `fn` to throw PyTorch's exception class name and message. */
+function expectError(fn: () => unknown, [cls, msg]: [string, string]): void {
+  let caught: unknown = null;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${cls}: ${msg}`).toBeInstanceOf(Error);
+  const e = caught as Error;
+  expect(e.message).toContain(msg);
+  expect(e.constructor.name.replace(/_$/, "")).toBe(cls);
+}
+
+describe("nn.Embedding", () => {
+  const fx = fixture("breadth/embedding.json");
+  for (const c of fx.cases) {
+    it(`${c.repr}: input [${c.input.shape}] → [${c.output.shape}]`, () => {
+      const m = new nn.Embedding(c.args[0], c.args[1], opts(c.kwargs));
+      expect(m.toString()).toBe(c.repr);
+      expect(keys(m)).toEqual(c.keys);
+      detStateDict(m, c.seed);
+      const out = m.call(dec(c.input));
+      expectClose(out, f(c.output), TOL, "output");
+      // maxNorm renormalises the looked-up rows of the table in place, as PyTorch.
+      expectClose(m.weight, f(c.weightAfter), TOL, "weight after forward");
+    });
+  }
+
+  it("F.embedding(input, weight, paddingIdx) equals the module", () => {
+    const c = fx.cases[1];
+    const m = new nn.Embedding(c.args[0], c.args[1], opts(c.kwargs));
+    detStateDict(m, c.seed);
+    expectClose(nn.functional.embedding(dec(c.input), m.weight, 0), f(c.output), TOL);
+  });
+
+  it("fromPretrained: shares the table, frozen by default, paddingIdx printed", () => {
+    const w = tensor([[1, 2.3, 3], [4, 5.1, 6.3]]);
+    const m = nn.Embedding.fromPretrained(w, { paddingIdx: 1 });
+    expect(m.toString()).toBe(fx.pretrained.repr);
+    expect(m.weight.requiresGrad).toBe(fx.pretrained.requiresGrad);
+    expect(nn.Embedding.fromPretrained(w, false).weight.requiresGrad).toBe(true);
+    expect(m.call(int64([1])).toArray()).toEqual([Array.from(Float32Array.of(4, 5.1, 6.3))]);
+  });
+
+  it("initial table: N(0, 1) with the padding row zero", () => {
+    const m = new nn.Embedding(50, 8, { paddingIdx: 3 });
+    expect(Array.from(m.weight.data.subarray(24, 32))).toEqual(new Array(8).fill(0));
+    expect(m.weight.std().item()).toBeGreaterThan(0.8);
+  });
+
+  it("errors in PyTorch's words", () => {
+    const e = fx.errors;
+    expectError(() => new nn.Embedding(5, 2).call(kernels.zeros(3) as any), e["float indices"]);
+    expectError(() => new nn.Embedding(5, 2).call(int64([5])), e["out of range"]);
+    expectError(() => new nn.Embedding(5, 2, 5), e["padding_idx too large"]);
+    expectError(() => new nn.Embedding(5, 2, -6), e["padding_idx too small"]);
+    expectError(() => nn.Embedding.fromPretrained(kernels.zeros(3)), e["from_pretrained 1-D"]);
+  });
+});
+
+describe("nn.ConvTranspose2d and nn.Conv1d", () => {
+  const fx = fixture("breadth/conv.json");
+  for (const c of fx.cases) {
+    it(`${c.repr}: x=[${c.input[1]}] → [${c.output.shape}]`, () => {
+      const Cls = (nn as any)[c.type];
+      const m: nn.Module = new Cls(...c.args, opts(c.kwargs));
+      expect(m.toString()).toBe(c.repr);
+      expect(keys(m)).toEqual(c.keys);
+      detStateDict(m, c.seed);
+      const x = detTensor(c.input[0], c.input[1]);
+      expectClose(m.call(x), f(c.output), TOL, "output");
+      if (c.type === "ConvTranspose2d") {
+        const t = m as nn.ConvTranspose2d;
+        const geo = { stride: t.stride, padding: t.padding, outputPadding: t.outputPadding, dilation: t.dilation, groups: t.groups };
+        expectClose(kernels.convTranspose2dReference(x, t.weight, t.bias, geo), f(c.output), TOL, "reference");
+      }
+    });
+  }
+
+  it("ConvTranspose2d positional arguments are PyTorch's (output_padding before groups, dilation after bias)", () => {
+    const m = new nn.ConvTranspose2d(4, 4, 4, 2, 1, 1, 4, false, 2);
+    expect(m.toString()).toBe(fx.cases[4].repr.slice(0, -1) + ", bias=False)");
+  });
+
+  it("forward(x, outputSize) picks output_padding; an impossible size is PyTorch's ValueError", () => {
+    const m = new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1 });
+    detStateDict(m, 42);
+    const x = detTensor(77, [1, 3, 4, 4]);
+    expectClose(m.call(x, [8, 8]), f(fx.outputSize.output), TOL);
+    expectError(() => m.call(x, [9, 9]), fx.outputSize.error);
+  });
+
+  it("F.convTranspose2d / F.conv1d equal the modules", () => {
+    const c = fx.cases[1];
+    const m = new nn.ConvTranspose2d(c.args[0], c.args[1], c.args[2], opts(c.kwargs));
+    detStateDict(m, c.seed);
+    const x = detTensor(c.input[0], c.input[1]);
+    expectClose(nn.functional.convTranspose2d(x, m.weight, m.bias, 2, 1, 1), f(c.output), TOL);
+    const d = fx.cases[7];
+    const m1 = new nn.Conv1d(d.args[0], d.args[1], d.args[2], opts(d.kwargs));
+    detStateDict(m1, d.seed);
+    expectClose(nn.functional.conv1d(detTensor(d.input[0], d.input[1]), m1.weight, m1.bias, { stride: 2, padding: 2, groups: 2 }), f(d.output), TOL);
+  });
+
+  it("errors in PyTorch's words", () => {
+    const e = fx.errors;
+    expectError(() => new nn.ConvTranspose2d(2, 2, 3, { paddingMode: "reflect" as any }), e["convT padding_mode"]);
+    expectError(() => new nn.ConvTranspose2d(2, 2, 3, { stride: 1, outputPadding: 1 }).call(kernels.zeros(1, 2, 4, 4)), e["convT output_padding"]);
+    expectError(() => new nn.ConvTranspose2d(2, 2, 3).call(kernels.zeros(1, 3, 4, 4)), e["convT channels"]);
+    expectError(() => new nn.Conv1d(2, 2, 3).call(kernels.zeros(1, 2, 4, 4)), e["conv1d rank"]);
+  });
+});
+
+describe("Module.to / cpu / float / half (tsnn is float32 on the CPU)", () => {
+  const fx = fixture("breadth/module_to.json");
+  it("to('cpu'), to({ type: 'cpu' }), to('float32'), to(x), cpu(), float() return the module itself", () => {
+    const m = new nn.Linear(2, 2);
+    expect(fx["cpu is self"]).toBe(true);
+    for (const r of [m.to("cpu"), m.to("cpu:0"), m.to({ type: "cpu" }), m.to("float32"), m.to("torch.float32"), m.to("cpu", "float32"), m.to({ device: "cpu", dtype: "float" }), m.to(kernels.zeros(1)), m.cpu(), m.float(), m.type("torch.FloatTensor")]) {
+      expect(r).toBe(m);
+    }
+  });
+
+  it("integer dtypes: PyTorch's TypeError; CUDA: PyTorch's CPU-only AssertionError", () => {
+    const m = new nn.Linear(2, 2);
+    expectError(() => m.to("int64"), fx.int64);
+    expectError(() => m.cuda(), fx.cuda);
+    expectError(() => m.to("cuda"), fx.cuda);
+  });
+
+  it("half/double/bfloat16 and other devices are refused with the reason, parameters untouched", () => {
+    const m = new nn.Linear(2, 2);
+    const before = Array.from(m.weight.data);
+    expect(() => m.half()).toThrow(/float32 only.*float16/);
+    expect(() => m.double()).toThrow(/float32 only.*float64/);
+    expect(() => m.to("float16")).toThrow(/float32 only/);
+    expect(() => m.to({ dtype: "torch.bfloat16" })).toThrow(/float32 only/);
+    expect(() => m.to("mps")).toThrow(/CPU only/);
+    expect(Array.from(m.weight.data)).toEqual(before);
+  });
+});
