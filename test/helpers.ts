@@ -101,18 +101,28 @@ export function detStateDict(model: nn.Module, seed = 12345): void {
   for (const [key, t] of model.stateDict()) {
     if (t.dtype !== "float32") continue;
     const n = t.numel();
-    const u = detUniform(offset, n);
-    offset += n;
+    // The scale and shift `det_state_dict` applies to this entry's det_uniform values.
+    let scale: number;
+    let shift: number;
+    if (t.ndim === 4) [scale, shift] = [Math.sqrt(6.0 / (t.shape[1] * t.shape[2] * t.shape[3])), 0];
+    else if (t.ndim === 2) [scale, shift] = [Math.sqrt(1.0 / t.shape[1]), 0];
+    else if (key.endsWith("running_var")) [scale, shift] = [0.5, 1.0];
+    else if (key.endsWith("running_mean") || key.endsWith("bias")) [scale, shift] = [0.1, 0];
+    else [scale, shift] = [0.2, 1.0];
+    // detUniform inlined (no n-element Float64Array for the big weights); same doubles, same bits.
     const d = t.data as Float32Array;
     for (let i = 0; i < n; i++) {
-      let v: number;
-      if (t.ndim === 4) v = u[i] * Math.sqrt(6.0 / (t.shape[1] * t.shape[2] * t.shape[3]));
-      else if (t.ndim === 2) v = u[i] * Math.sqrt(1.0 / t.shape[1]);
-      else if (key.endsWith("running_var")) v = 1.0 + 0.5 * u[i];
-      else if (key.endsWith("running_mean") || key.endsWith("bias")) v = 0.1 * u[i];
-      else v = 1.0 + 0.2 * u[i];
-      d[i] = v;
+      let x = (offset + i) >>> 0;
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x7feb352d) >>> 0;
+      x ^= x >>> 15;
+      x = Math.imul(x, 0x846ca68b) >>> 0;
+      x ^= x >>> 16;
+      const u = ((x >>> 0) / 4294967296) * 2 - 1;
+      d[i] = shift === 0 ? u * scale : shift + scale * u;
     }
+    offset += n;
+    (t as { _bumpVersion?: () => void })._bumpVersion?.();
   }
 }
 

@@ -5,35 +5,30 @@
  * class's own arguments), torchvision's init, the loading of pre-2018 checkpoints whose keys
  * torchvision renames (`norm.1` → `norm1`), and densenet121 eval logits at x=[1,3,64,64] for
  * deterministic weights. Logit tolerance: 10 × PyTorch's own float32-vs-float64 difference
- * (2.5e-6 with logits up to 2.3); see test/models/zoo_classic.ts.
+ * (2.5e-6 with logits up to 2.3); see test/models/family.ts.
  */
 import { describe, expect, it } from "vitest";
 import { models, nn, Tensor, type DType } from "../../src/index.js";
 import { renameLegacyDenseNetKeys } from "../../src/models/densenet.js";
-import { buildForLogits, camelOpts, checkLogits, checkTree, familyFixture } from "./zoo_classic.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-const fx = familyFixture("densenet");
-const build = models as unknown as Record<string, (opts?: object) => nn.Module>;
+const fam = loadFamily("densenet");
+const fx = fam.raw;
+const { densenet121, densenet161, densenet169, densenet201 } = models;
 
-function buildVariant(builder: string, kwargs: Record<string, unknown>): nn.Module {
-  if (builder !== "DenseNet") return build[builder](camelOpts(kwargs));
-  const { growthRate, blockConfig, numInitFeatures, ...opts } = camelOpts(kwargs) as Record<string, any>;
-  return new models.DenseNet(growthRate, blockConfig, numInitFeatures, opts);
-}
+describeFamily(fam, {
+  title: "DenseNet",
+  builders: { densenet121, densenet161, densenet169, densenet201 },
+  logits: { factor: 10 },
+  // The `DenseNet` class's own arguments are positional: growthRate, blockConfig, numInitFeatures.
+  build: (name, opts) => {
+    if (name !== "DenseNet") return (models as unknown as Record<string, (o: object) => nn.Module>)[name](opts);
+    const { growthRate, blockConfig, numInitFeatures, ...rest } = opts as Record<string, any>;
+    return new models.DenseNet(growthRate, blockConfig, numInitFeatures, rest);
+  },
+});
 
 describe("DenseNet (torchvision.models.densenet*)", () => {
-  for (const [name, want] of Object.entries(fx.builders)) {
-    it(`${name}(): printout, state dict, parameter count`, () => {
-      checkTree(nn.init.skipInit(() => build[name]()), want);
-    });
-  }
-
-  for (const v of fx.variants) {
-    it(`${v.builder}(${JSON.stringify(v.kwargs)}): printout and state dict`, () => {
-      checkTree(buildVariant(v.builder, v.kwargs), v);
-    });
-  }
-
   it("stateDict()._metadata: _DenseBlock is version 2 (torchvision's _version), as BatchNorm", () => {
     const sd = nn.init.skipInit(() => models.densenet121()).stateDict();
     const versions = [...sd._metadata!].filter(([, v]) => (v.version ?? 1) !== 1).map(([k, v]) => [k, v.version]);
@@ -41,7 +36,7 @@ describe("DenseNet (torchvision.models.densenet*)", () => {
   });
 
   it("options: memoryEfficient is kept (no effect on results), dropRate reaches every dense layer", () => {
-    const m = models.densenet121({ dropRate: 0.2, memoryEfficient: true, numClasses: 10 });
+    const m = nn.init.skipInit(() => models.densenet121({ dropRate: 0.2, memoryEfficient: true, numClasses: 10 }));
     const dl = m.getSubmodule("features.denseblock3.denselayer7") as models._DenseLayer;
     expect(dl.memoryEfficient).toBe(true);
     expect(dl.dropRate).toBe(0.2);
@@ -72,7 +67,7 @@ describe("DenseNet (torchvision.models.densenet*)", () => {
     m.loadStateDict(legacy); // strict
     const conv2 = m.getSubmodule("features.denseblock4.denselayer16.conv2") as nn.Conv2d;
     expect(conv2.weight.data[0]).toBe(newKeys.indexOf("features.denseblock4.denselayer16.conv2.weight"));
-    expect(() => models.densenet121().loadStateDict(new Map([["features.denseblock1.denselayer1.norm.3.weight", legacy.get(fx.legacyKeys[5])!]]))).toThrow(
+    expect(() => nn.init.skipInit(() => models.densenet121()).loadStateDict(new Map([["features.denseblock1.denselayer1.norm.3.weight", legacy.get(fx.legacyKeys[5])!]]))).toThrow(
       /Unexpected key\(s\) in state_dict: "features.denseblock1.denselayer1.norm.3.weight"/,
     );
   });
@@ -81,10 +76,4 @@ describe("DenseNet (torchvision.models.densenet*)", () => {
     const sd = nn.init.skipInit(() => models.densenet121({ numClasses: 3 })).stateDict();
     expect(renameLegacyDenseNetKeys(sd)).toBe(sd);
   });
-
-  for (const c of fx.logits) {
-    it(`${c.builder} eval logits x=[${c.input[0]}] match PyTorch`, () => {
-      checkLogits(buildForLogits(() => build[c.builder](camelOpts(c.kwargs))), c);
-    });
-  }
 });

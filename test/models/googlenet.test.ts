@@ -6,25 +6,18 @@
  * returning `{ logits, auxLogits2, auxLogits1 }`, all for deterministic weights. Tolerance:
  * 10 × PyTorch's own float32-vs-float64 difference for each case (8.0e-6 with logits up to 7.4;
  * 3.5e-6 with transformInput; train mode 4.4e-5 with logits up to 1.0: BatchNorm on batch statistics
- * of 2x2 maps amplifies rounding), see zoo_classic.ts.
+ * of 2x2 maps amplifies rounding), see test/models/family.ts.
  */
 import { describe, expect, it } from "vitest";
-import { models, nn, Tensor, type DType } from "../../src/index.js";
+import { models, nn, noGrad, Tensor, type DType } from "../../src/index.js";
 import { dec, detStateDict, detTensor, expectClose } from "../helpers.js";
-import { buildForLogits, camelOpts, checkLogits, checkTree, familyFixture } from "./zoo_classic.js";
+import { camelOpts, describeFamily, loadFamily } from "./family.js";
 
-const fx = familyFixture("googlenet");
+const fam = loadFamily("googlenet");
+const fx = fam.raw;
+describeFamily(fam, { title: "GoogLeNet", builders: { googlenet: models.googlenet }, logits: { factor: 10 } });
 
 describe("GoogLeNet (torchvision.models.googlenet)", () => {
-  it("googlenet(): printout (aux1/aux2 after inception5b), state dict, parameter count", () => {
-    checkTree(nn.init.skipInit(() => models.googlenet()), fx.builders.googlenet);
-  });
-
-  for (const v of fx.variants) {
-    it(`googlenet(${JSON.stringify(v.kwargs)}): printout and state dict`, () => {
-      checkTree(nn.init.skipInit(() => models.googlenet(camelOpts(v.kwargs))), v);
-    });
-  }
 
   it("auxLogits: false leaves aux1/aux2 as plain null attributes (no children, not printed)", () => {
     const m = nn.init.skipInit(() => models.googlenet({ auxLogits: false }));
@@ -54,21 +47,15 @@ describe("GoogLeNet (torchvision.models.googlenet)", () => {
     expect(Math.abs(mean - 0.35627)).toBeLessThan(0.02); // the mean of N(0,1) truncated to [-0.5, 1.5]
   });
 
-  for (const c of fx.logits) {
-    it(`eval logits x=[${c.input[0]}] ${JSON.stringify(c.kwargs)} match PyTorch`, () => {
-      checkLogits(buildForLogits(() => models.googlenet(camelOpts(c.kwargs))), c);
-    });
-  }
-
   it("train mode (dropout 0): { logits, auxLogits2, auxLogits1 } match PyTorch's GoogLeNetOutputs", () => {
     const t = fx.train;
-    const m = buildForLogits(() => models.googlenet(camelOpts(t.kwargs)));
+    const m = nn.init.skipInit(() => models.googlenet(camelOpts(t.kwargs)));
     detStateDict(m);
     m.train();
     const heads: Record<string, unknown> = {};
     m.aux1!.registerForwardHook((_m, _i, o) => void (heads.aux1 = o));
     m.aux2!.registerForwardHook((_m, _i, o) => void (heads.aux2 = o));
-    const out = m.call(detTensor(t.input[1], t.input[0])) as models.GoogLeNetOutputs;
+    const out = noGrad(() => m.call(detTensor(t.input[1], t.input[0]))) as models.GoogLeNetOutputs; // PyTorch: under no_grad
     expect(Object.keys(out)).toEqual(["logits", "auxLogits2", "auxLogits1"]);
     // torchvision 0.14's field order: aux_logits2 is head aux1's output, aux_logits1 head aux2's.
     expect(out.auxLogits2).toBe(heads.aux1);

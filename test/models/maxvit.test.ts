@@ -7,41 +7,19 @@
  *
  * Tolerance: PyTorch's own float32 logits differ from its float64 ones by at most 1.1e-5 (logits up
  * to 0.86; fixture field `f32VsF64`); tsnn must be within 10x that of PyTorch's float32 logits.
+ * Shared checks: test/models/family.ts.
  */
 import { describe, expect, it } from "vitest";
-import { nn, noGrad, Tensor } from "../../src/index.js";
 import * as maxvit from "../../src/models/maxvit.js";
-import { dec, detStateDict, detTensor, expectClose, fixture } from "../helpers.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-const fx = fixture("models/maxvit.json");
-const builders = maxvit as unknown as Record<string, (o?: any) => nn.Module>;
+const fam = loadFamily("maxvit");
+describeFamily(fam, { title: "MaxVit", builders: { maxvit_t: maxvit.maxvit_t }, logits: { factor: 10 } });
 
-describe("maxvit: printout and state-dict keys (torchvision 0.14)", () => {
-  for (const b of fx.builders) {
-    it(`${b.name}: ${b.keys.length} keys, ${b.numParams.toLocaleString("en-US")} parameters`, () => {
-      const m = builders[b.name]();
-      expect(m.toString()).toBe(b.repr);
-      expect([...m.stateDict()].map(([k, t]) => [k, t.shape, t.dtype])).toEqual(b.keys);
-      let n = 0;
-      for (const p of m.parameters()) n += p.numel();
-      expect(n).toBe(b.numParams);
-    });
-  }
-
-  for (const e of fx.errors) {
+describe("maxvit: input sizes", () => {
+  for (const e of fam.raw.errors) {
     it(`inputSize ${JSON.stringify(e.kwargs.inputSize)}: torchvision's error`, () => {
       expect(() => maxvit.maxvit_t(e.kwargs)).toThrow(e.error);
-    });
-  }
-});
-
-describe("maxvit: eval logits for redrawn weights", () => {
-  for (const c of fx.logits) {
-    it(`${c.builder} x=[${c.input[1]}]`, () => {
-      const m = nn.init.skipInit(() => builders[c.builder](c.kwargs)).eval(); // every float entry is redrawn below
-      detStateDict(m, c.seed);
-      const y = noGrad(() => m.call(detTensor(c.input[0], c.input[1]))) as Tensor; // PyTorch: with torch.no_grad()
-      expectClose(y, dec(c.logits), { atol: 10 * c.f32VsF64.maxAbs, rtol: 0 }, c.builder);
     });
   }
 });

@@ -13,14 +13,12 @@
  * case + 1e-6, rtol 1e-5.
  */
 import { describe, expect, it } from "vitest";
-import { models, Tensor, int64, zeros, type DType } from "../../src/index.js";
-import { expectedKeys, familySuites } from "./mobile_family.js";
+import { models, nn, Tensor, int64, zeros, type DType } from "../../src/index.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-const F = familySuites(
-  "mnasnet.json",
-  { mnasnet0_5: models.mnasnet0_5, mnasnet0_75: models.mnasnet0_75, mnasnet1_0: models.mnasnet1_0, mnasnet1_3: models.mnasnet1_3 },
-  (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }),
-);
+const fam = loadFamily("mnasnet");
+const F = fam.raw;
+describeFamily(fam, { title: "MNASNet", builders: { mnasnet0_5: models.mnasnet0_5, mnasnet0_75: models.mnasnet0_75, mnasnet1_0: models.mnasnet1_0, mnasnet1_3: models.mnasnet1_3 }, logits: { factor: 5, atol: 1e-6, rtol: 1e-5 } });
 
 /** A state dict with the given keys and shapes (zeros; int64 for num_batches_tracked) and root version. */
 function stateDictOf(keys: [string, number[]][], version: number): Map<string, Tensor<DType>> {
@@ -34,7 +32,7 @@ function stateDictOf(keys: [string, number[]][], version: number): Map<string, T
 describe("MNASNet checkpoints of older torchvision", () => {
   it("a version-1 mnasnet0_5 checkpoint rebuilds the stem as torchvision does, with its warning", () => {
     const v1 = F.v1Checkpoint;
-    const m = models.mnasnet0_5();
+    const m = nn.init.skipInit(() => models.mnasnet0_5());
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.message);
     process.on("warning", onWarning);
@@ -48,7 +46,7 @@ describe("MNASNet checkpoints of older torchvision", () => {
     // torchvision sets self._version = 1: the state dict says version 1 and loads into a fresh model.
     const sd = m.stateDict();
     expect(sd._metadata!.get("")).toEqual({ version: 1 });
-    const fresh = models.mnasnet0_5();
+    const fresh = nn.init.skipInit(() => models.mnasnet0_5());
     fresh.loadStateDict(sd);
     expect(fresh.toString()).toBe(v1.printAfterLoad);
   });
@@ -56,14 +54,14 @@ describe("MNASNet checkpoints of older torchvision", () => {
   it("an unknown version is refused with torchvision's text", () => {
     const [type, msg] = F.badVersionError;
     expect(type).toBe("ValueError");
-    expect(() => models.mnasnet0_5().loadStateDict(stateDictOf(F.v1Checkpoint.keys, 3))).toThrow(msg);
+    expect(() => nn.init.skipInit(() => models.mnasnet0_5()).loadStateDict(stateDictOf(F.v1Checkpoint.keys, 3))).toThrow(msg);
   });
 
   it("a state dict without _metadata loads as the current version", () => {
-    const keys = expectedKeys(F, F.builders.mnasnet0_5).map(([k, s]) => [k, s] as [string, number[]]);
+    const keys = fam.trees.mnasnet0_5.keys.map(([k, s]) => [k, s] as [string, number[]]);
     const sd = stateDictOf(keys, 2) as Map<string, Tensor<DType>> & { _metadata?: unknown };
     delete sd._metadata;
-    expect(() => models.mnasnet0_5().loadStateDict(sd)).not.toThrow();
+    expect(() => nn.init.skipInit(() => models.mnasnet0_5()).loadStateDict(sd)).not.toThrow();
   });
 });
 
@@ -78,8 +76,8 @@ describe("MNASNet helpers", () => {
     expect(_getDepths(1.3)).toEqual([40, 24, 32, 56, 104, 128, 248, 416]);
   });
   it("MNASNet(1.0, 10, 0.5) positionally prints as mnasnet1_0({ numClasses: 10, dropout: 0.5 })", () => {
-    expect(new models.MNASNet(1.0, 10, 0.5).toString()).toBe(F.variants[0].print);
-    expect(new models.MNASNet(1.0, 10, { dropout: 0.5 }).toString()).toBe(F.variants[0].print);
+    expect(nn.init.skipInit(() => new models.MNASNet(1.0, 10, 0.5)).toString()).toBe(F.variants[0].print);
+    expect(nn.init.skipInit(() => new models.MNASNet(1.0, 10, { dropout: 0.5 })).toString()).toBe(F.variants[0].print);
   });
   it("init: classifier Linear kaiming-uniform (fan_out = 1000, gain 1): U(-sqrt(3/1000), +), zero bias", () => {
     const fc = models.mnasnet0_5().classifier.at(1) as any;

@@ -18,28 +18,13 @@
  *   at 2360, y_800mf 4.9e-6 at 6.7), rtol 0: tsnn sums in another order (partly in double), so it
  *   may differ from PyTorch's float32 by about PyTorch's own float32 error. Measured max
  *   |tsnn - PyTorch|: y_400mf 1.8e-5, x_400mf 2.2e-3, y_800mf 6.6e-6 (0.9-1.34 x PyTorch's
- *   f32-vs-f64; `TSNN_VERBOSE=1` prints it).
+ *   f32-vs-f64; `TSNN_VERBOSE=1` prints it). Shared checks: test/models/family.ts.
  */
-import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { fileURLToPath } from "node:url";
-import { getModelBuilder, load, nn, type Tensor } from "../../src/index.js";
+import { type nn } from "../../src/index.js";
 import * as rn from "../../src/models/regnet.js";
-import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, type EncTensor } from "../helpers.js";
+import { describeCheckpoint, describeFamily, describeTrainSteps, expectInitLike, loadFamily } from "./family.js";
 
-interface Tree {
-  print: string;
-  keys: [string, number[], string][];
-  numParameters: number;
-}
-interface LogitsCase {
-  builder: string;
-  kwargs: Record<string, unknown>;
-  input: [number[], number];
-  logits: EncTensor;
-  f32VsF64MaxAbs: number;
-  maxAbsLogit: number;
-}
 interface Params {
   args: { depth: number; w_0: number; w_a: number; w_m: number; group_width: number; bottleneck_multiplier?: number; se_ratio?: number };
   depths: number[];
@@ -49,26 +34,8 @@ interface Params {
   strides: number[];
   seRatio: number | null;
 }
-const FX = fixture<{
-  buildersGz: string;
-  variants: (Tree & { builder: string; kwargs: Record<string, unknown> })[];
-  logits: LogitsCase[];
-  blockParams: Record<string, Params>;
-  blockParamsRandom: Params[];
-  blockParamsErrors: { args: Params["args"]; error: [string, string] }[];
-  init: Record<string, [number, number, number, number]>;
-  checkpoint: { file: string; print: string; input: [number[], number]; logits: EncTensor; f32VsF64MaxAbs: number };
-  train: {
-    builder: string;
-    kwargs: Record<string, unknown>;
-    input: [number[], number];
-    logits: EncTensor;
-    f32VsF64MaxAbs: number;
-    runningStats: [string, EncTensor, number][];
-    numBatchesTracked: number | null;
-  }[];
-}>("models/regnet.json");
-const TREES: Record<string, Tree> = JSON.parse(gunzipSync(Buffer.from(FX.buildersGz, "base64")).toString("utf8"));
+const fam = loadFamily("regnet");
+const FX = fam.raw as { blockParams: Record<string, Params>; blockParamsRandom: Params[]; blockParamsErrors: { args: Params["args"]; error: [string, string] }[]; [k: string]: any };
 
 const BUILDERS: Record<string, (opts?: any) => nn.Module> = {
   regnet_y_400mf: rn.regnet_y_400mf,
@@ -87,11 +54,7 @@ const BUILDERS: Record<string, (opts?: any) => nn.Module> = {
   regnet_x_16gf: rn.regnet_x_16gf,
   regnet_x_32gf: rn.regnet_x_32gf,
 };
-
-/** PyTorch kwargs → tsnn options. */
-function camel(kwargs: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v]));
-}
+const RULE = { factor: 4 };
 
 /** from_init_params' Python keyword arguments → `BlockParamsInit`. */
 function initOf(a: Params["args"]): rn.BlockParamsInit {
@@ -107,15 +70,6 @@ function expectParams(p: rn.BlockParams, e: Params): void {
     strides: e.strides,
     seRatio: e.seRatio,
   });
-}
-
-function expectTree(m: nn.Module, t: Tree): void {
-  expect(m.toString()).toBe(t.print);
-  const keys = [...m.stateDict()].map(([k, v]) => [k, v.shape, v.dtype]);
-  expect(keys).toEqual(t.keys);
-  let n = 0;
-  for (const p of m.parameters()) n += p.numel();
-  expect(n).toBe(t.numParameters);
 }
 
 describe("BlockParams.fromInitParams (float32 block widths as torch's)", () => {
@@ -134,59 +88,13 @@ describe("BlockParams.fromInitParams (float32 block widths as torch's)", () => {
   });
 });
 
-describe("RegNet builders: printout, state-dict keys/shapes/order, parameter count", () => {
-  it("covers every torchvision builder", () => {
-    expect(Object.keys(BUILDERS).sort()).toEqual(Object.keys(TREES).sort());
-  });
-  it("the registry holds these builders under torchvision's names (tsnn print/infer use it)", () => {
-    for (const name of Object.keys(TREES)) expect(getModelBuilder(name), name).toBe(BUILDERS[name]);
-  });
-  for (const name of Object.keys(TREES)) {
-    it(name, () => {
-      expectTree(nn.init.skipInit(() => BUILDERS[name]()), TREES[name]);
-    });
-  }
-  for (const v of FX.variants) {
-    it(`${v.builder}(${JSON.stringify(v.kwargs)})`, () => {
-      expectTree(nn.init.skipInit(() => BUILDERS[v.builder](camel(v.kwargs))), v);
-    });
-  }
-});
-
-describe("RegNet eval logits for redrawn weights", () => {
-  for (const c of FX.logits) {
-    const [shape, seed] = c.input;
-    it(`${c.builder}(${JSON.stringify(c.kwargs)}) x=[${shape}] tol 4 x f32-vs-f64 (${c.f32VsF64MaxAbs.toExponential(1)})`, () => {
-      const m = BUILDERS[c.builder](camel(c.kwargs)).eval();
-      detStateDict(m);
-      const y = m.call(detTensor(seed, shape)) as Tensor;
-      const expected = dec(c.logits) as Tensor;
-      if (process.env.TSNN_VERBOSE) console.log(`MEASURED ${c.builder}: max |tsnn - torch f32| = ${maxAbsDiff(y, expected)}`);
-      expectClose(y, expected, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.builder);
-    });
-  }
-});
+describeFamily(fam, { title: "RegNet", builders: BUILDERS, logits: RULE });
 
 describe("RegNet initialisation (torchvision's, from tsnn's generator)", () => {
   const sd = rn.regnet_y_400mf().stateDict();
-  const stats = (t: Tensor): [number, number] => {
-    const d = t.data as Float32Array;
-    let s = 0;
-    let s2 = 0;
-    for (const v of d) {
-      s += v;
-      s2 += v * v;
-    }
-    const mean = s / d.length;
-    return [mean, Math.sqrt((s2 - d.length * mean * mean) / (d.length - 1))];
-  };
   it("convolutions N(0, 2/fan_out), fc N(0, 0.01²): std within 10% of PyTorch's draw", () => {
     for (const key of ["stem.0.weight", "trunk_output.block3.block3-0.f.b.0.weight", "trunk_output.block4.block4-1.f.se.fc1.weight", "fc.weight"]) {
-      const [mean, std] = stats(sd.get(key) as Tensor);
-      const [pm, ps] = FX.init[key];
-      expect(Math.abs(mean - pm), key).toBeLessThan(0.1 * ps + 1e-3);
-      expect(std / ps, key).toBeGreaterThan(0.9);
-      expect(std / ps, key).toBeLessThan(1.1);
+      expectInitLike(sd, key, FX.init[key]);
     }
   });
   it("BatchNorm weight 1 / bias 0; fc bias 0; SE biases keep Conv2d's default uniform init", () => {
@@ -199,34 +107,12 @@ describe("RegNet initialisation (torchvision's, from tsnn's generator)", () => {
   });
 });
 
-describe("a torch.save'd checkpoint of a custom-config model (BlockParams depth 6, w_0 16, w_a 8, w_m 2, SE)", () => {
-  const c = FX.checkpoint;
-  it(`prints as PyTorch, loads strictly, and gives PyTorch's logits for x=[${c.input[0]}] (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)})`, () => {
-    const m = nn.init.skipInit(() => new rn.RegNet(rn.BlockParams.fromInitParams({ depth: 6, w0: 16, wA: 8.0, wM: 2.0, groupWidth: 8, seRatio: 0.25 }), { numClasses: 10, stemWidth: 16 }));
-    expect(m.toString()).toBe(c.print);
-    const r = m.loadStateDict(load(fileURLToPath(new URL(`../fixtures/${c.file}`, import.meta.url))));
-    expect([r.missingKeys, r.unexpectedKeys]).toEqual([[], []]);
-    const y = m.eval().call(detTensor(c.input[1], c.input[0])) as Tensor;
-    expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.file);
-  });
-});
+describeCheckpoint(
+  "BlockParams depth 6, w_0 16, w_a 8, w_m 2, SE",
+  FX.checkpoint,
+  () => new rn.RegNet(rn.BlockParams.fromInitParams({ depth: 6, w0: 16, wA: 8.0, wM: 2.0, groupWidth: 8, seRatio: 0.25 }), { numClasses: 10, stemWidth: 16 }),
+  RULE,
+);
 
-describe("RegNet train mode, random layers off (none to switch off): BatchNorm on batch statistics", () => {
-  for (const c of FX.train) {
-    const [shape, seed] = c.input;
-    it(`${c.builder}(${JSON.stringify(c.kwargs)}) x=[${shape}]: logits (tol 4 x f32-vs-f64, ${c.f32VsF64MaxAbs.toExponential(1)}) and running stats after one step`, () => {
-      const m = BUILDERS[c.builder](camel(c.kwargs));
-      detStateDict(m);
-      m.train();
-      const y = m.call(detTensor(seed, shape)) as Tensor;
-      expectClose(y, dec(c.logits) as Tensor, { atol: 4 * c.f32VsF64MaxAbs, rtol: 0 }, c.builder);
-      const sd = m.stateDict();
-      for (const [key, value, err] of c.runningStats) {
-        // 4 x PyTorch's own float32-vs-float64 error, plus 2e-7 relative (one float32 ulp).
-        expectClose(sd.get(key) as Tensor, dec(value) as Tensor, { atol: 4 * err, rtol: 2e-7 }, key);
-        const nbt = sd.get(key.replace(/running_(mean|var)$/, "num_batches_tracked"))!;
-        expect(Number(nbt.data[0])).toBe(c.numBatchesTracked);
-      }
-    });
-  }
-});
+// RegNet has no random layer to switch off.
+describeTrainSteps("RegNet", FX.train, (name, opts) => BUILDERS[name](opts), RULE);

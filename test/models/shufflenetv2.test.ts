@@ -14,18 +14,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { models, tensor } from "../../src/index.js";
-import { familySuites } from "./mobile_family.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-familySuites(
-  "shufflenetv2.json",
-  {
+const fam = loadFamily("shufflenetv2");
+describeFamily(fam, { title: "ShuffleNetV2", builders: {
     shufflenet_v2_x0_5: models.shufflenet_v2_x0_5,
     shufflenet_v2_x1_0: models.shufflenet_v2_x1_0,
     shufflenet_v2_x1_5: models.shufflenet_v2_x1_5,
     shufflenet_v2_x2_0: models.shufflenet_v2_x2_0,
-  },
-  (c) => ({ rtol: 1e-5, atol: 5 * c.f32VsF64MaxAbs + 1e-6 }),
-);
+  }, logits: { factor: 5, atol: 1e-6, rtol: 1e-5 } });
 
 describe("ShuffleNetV2 structure", () => {
   it("channelShuffle x=[1,6,1,1] groups=2 interleaves the halves: 0 3 1 4 2 5", () => {

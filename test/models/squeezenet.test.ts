@@ -4,28 +4,16 @@
  * options, torchvision's init, eval logits of both builders at 64x64 for deterministic weights.
  * Logit tolerance: 10 × PyTorch's own float32-vs-float64 difference for each case (squeezenet1_0
  * x=[2,3,64,64]: 3.9e-6 with logits up to 15; squeezenet1_1 x=[1,3,64,64]: 1.9e-6 with logits up
- * to 5.7); see test/models/zoo_classic.ts.
+ * to 5.7); see test/models/family.ts.
  */
 import { describe, expect, it } from "vitest";
 import { models, nn, ValueError } from "../../src/index.js";
-import { buildForLogits, camelOpts, checkLogits, checkTree, familyFixture } from "./zoo_classic.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-const fx = familyFixture("squeezenet");
-const build = models as unknown as Record<string, (opts?: object) => nn.Module>;
+const { squeezenet1_0, squeezenet1_1 } = models;
+describeFamily(loadFamily("squeezenet"), { title: "SqueezeNet", builders: { squeezenet1_0, squeezenet1_1 }, logits: { factor: 10 } });
 
 describe("SqueezeNet (torchvision.models.squeezenet1_0/1_1)", () => {
-  for (const [name, want] of Object.entries(fx.builders)) {
-    it(`${name}(): printout, state dict, parameter count`, () => {
-      checkTree(build[name](), want);
-    });
-  }
-
-  for (const v of fx.variants) {
-    it(`${v.builder}(${JSON.stringify(v.kwargs)}): printout and state dict`, () => {
-      checkTree(build[v.builder](camelOpts(v.kwargs)), v);
-    });
-  }
-
   it("init: final conv N(0, 0.01), other convs kaiming-uniform (bound √6/√fan_in), all biases 0", () => {
     const m = models.squeezenet1_1();
     const final = m.classifier.at(1) as nn.Conv2d;
@@ -45,10 +33,4 @@ describe("SqueezeNet (torchvision.models.squeezenet1_0/1_1)", () => {
     expect(() => new models.SqueezeNet("2_0" as "1_0")).toThrow(ValueError);
     expect(() => new models.SqueezeNet("2_0" as "1_0")).toThrow("Unsupported SqueezeNet version 2_0: 1_0 or 1_1 expected");
   });
-
-  for (const c of fx.logits) {
-    it(`${c.builder} eval logits x=[${c.input[0]}] match PyTorch`, () => {
-      checkLogits(buildForLogits(() => build[c.builder](camelOpts(c.kwargs))), c);
-    });
-  }
 });

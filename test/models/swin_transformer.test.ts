@@ -8,28 +8,19 @@
  *
  * Tolerance: PyTorch's own float32 logits differ from its float64 ones by at most 1.5e-6 (swin_t)
  * and 1.7e-6 (swin_v2_t) (fixture field `f32VsF64`); tsnn must be within 10x that of PyTorch's
- * float32 logits.
+ * float32 logits (run under `noGrad`, as the script runs PyTorch under no_grad; a small Swin checks
+ * that a forward recording the graph gives the same logits). Shared checks: test/models/family.ts.
  */
 import { describe, expect, it } from "vitest";
-import { nn, Tensor } from "../../src/index.js";
+import { isGradEnabled, nn, noGrad, type Tensor } from "../../src/index.js";
 import * as swin from "../../src/models/swin_transformer.js";
-import { dec, detStateDict, detTensor, expectClose, fixture, values } from "../helpers.js";
+import { dec, detStateDict, detTensor, expectClose, values } from "../helpers.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-const fx = fixture("models/swin.json");
-const builders = swin as unknown as Record<string, (o?: any) => nn.Module>;
-
-describe("swin_transformer: printouts and state-dict keys (torchvision 0.14)", () => {
-  for (const b of fx.builders) {
-    it(`${b.name}: ${b.keys.length} keys, ${b.numParams.toLocaleString("en-US")} parameters`, () => {
-      const m = nn.init.skipInit(() => builders[b.name]());
-      expect(m.toString()).toBe(b.repr);
-      expect([...m.stateDict()].map(([k, t]) => [k, t.shape, t.dtype])).toEqual(b.keys);
-      let n = 0;
-      for (const p of m.parameters()) n += p.numel();
-      expect(n).toBe(b.numParams);
-    });
-  }
-});
+const fam = loadFamily("swin");
+const fx = fam.raw;
+const { swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b } = swin;
+describeFamily(fam, { title: "Swin Transformer", builders: { swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b }, logits: { factor: 10 } });
 
 describe("swin_transformer: buffers", () => {
   it("ShiftedWindowAttentionV2(16, [8, 8], [0, 0], 2): relative_coords_table and relative_position_index", () => {
@@ -40,13 +31,17 @@ describe("swin_transformer: buffers", () => {
   });
 });
 
-describe("swin_transformer: eval logits for redrawn weights", () => {
-  for (const c of fx.logits) {
-    it(`${c.builder} x=[${c.input[1]}]`, () => {
-      const m = nn.init.skipInit(() => builders[c.builder](c.kwargs)).eval(); // every float entry is redrawn below
-      detStateDict(m, c.seed);
-      const y = m.call(detTensor(c.input[0], c.input[1])) as Tensor; // with autograd recording (the default), as a plain PyTorch call
-      expectClose(y, dec(c.logits), { atol: 10 * c.f32VsF64.maxAbs, rtol: 0 }, c.builder);
+describe("swin_transformer: a forward that records the graph (grad mode on, as a plain PyTorch call)", () => {
+  for (const block of [swin.SwinTransformerBlock, swin.SwinTransformerBlockV2]) {
+    it(`SwinTransformer([4, 4], 8, [2, 2], [2, 2], [2, 2], ${block.name}) x=[2,3,16,16]: same logits as under noGrad`, () => {
+      const m = new swin.SwinTransformer([4, 4], 8, [2, 2], [2, 2], [2, 2], { numClasses: 5, block, downsampleLayer: block === swin.SwinTransformerBlock ? swin.PatchMerging : swin.PatchMergingV2 });
+      detStateDict(m, 7);
+      m.eval();
+      const x = detTensor(3, [2, 3, 16, 16]);
+      expect(isGradEnabled()).toBe(true);
+      const recorded = m.call(x) as Tensor;
+      const plain = noGrad(() => m.call(x)) as Tensor;
+      expectClose(recorded, plain, { rtol: 1e-6, atol: 1e-6 }, block.name);
     });
   }
 });

@@ -3,30 +3,22 @@
  * scripts/make_zoo_classic_fixtures.py): every builder's printout byte for byte, state-dict
  * keys/shapes/order, options, torchvision's init, and vgg11_bn eval logits at x=[1,3,64,64] for
  * deterministic weights (BatchNorm running stats non-trivial). Logit tolerance: 10 × PyTorch's own
- * float32-vs-float64 difference for that case (see test/models/zoo_classic.ts and the fixture).
+ * float32-vs-float64 difference for that case (see test/models/family.ts and the fixture).
  */
 import { describe, expect, it } from "vitest";
 import { models, nn } from "../../src/index.js";
-import { buildForLogits, camelOpts, checkLogits, checkTree, familyFixture } from "./zoo_classic.js";
+import { camelOpts, describeFamily, loadFamily } from "./family.js";
 
-const fx = familyFixture("vgg");
-const build = models as unknown as Record<string, (opts?: object) => nn.Module>;
+const fam = loadFamily("vgg");
+const { vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn } = models;
+describeFamily(fam, { title: "VGG", builders: { vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn }, logits: { factor: 10 } });
 
 describe("VGG (torchvision.models.vgg*)", () => {
-  for (const [name, want] of Object.entries(fx.builders)) {
-    it(`${name}(): printout, state dict, parameter count`, () => {
-      checkTree(nn.init.skipInit(() => build[name]()), want);
-    });
-  }
-
-  for (const v of fx.variants) {
-    it(`${v.builder}(${JSON.stringify(v.kwargs)}): printout and state dict`, () => {
-      const m = build[v.builder](camelOpts(v.kwargs));
-      checkTree(m, v);
-      // init_weights=False keeps PyTorch's default layer init: conv biases are not zeroed
-      if (v.kwargs.init_weights === false) expect([...(m.stateDict().get("features.0.bias")!.data)].some((x) => x !== 0)).toBe(true);
-    });
-  }
+  it("initWeights: false keeps PyTorch's default layer init: conv biases are not zeroed", () => {
+    const v = fam.variants.find((x) => x.builder === "vgg11" && x.kwargs.init_weights === false)!;
+    const m = models.vgg11(camelOpts(v.kwargs));
+    expect([...m.stateDict().get("features.0.bias")!.data].some((x) => x !== 0)).toBe(true);
+  });
 
   it("init: convs kaiming-normal(fan_out) with zero bias, BatchNorm 1/0, linears N(0, 0.01) with zero bias", () => {
     const m = models.vgg11_bn({ numClasses: 10 });
@@ -40,10 +32,4 @@ describe("VGG (torchvision.models.vgg*)", () => {
     expect(std(fc.weight.data as Float32Array)).toBeCloseTo(0.01, 3);
     expect([...fc.bias!.data].every((v) => v === 0)).toBe(true);
   });
-
-  for (const c of fx.logits) {
-    it(`${c.builder} eval logits x=[${c.input[0]}] match PyTorch`, () => {
-      checkLogits(buildForLogits(() => build[c.builder](camelOpts(c.kwargs))), c);
-    }, 60_000);
-  }
 });

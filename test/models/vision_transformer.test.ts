@@ -7,30 +7,21 @@
  * Tolerance: PyTorch's own float32 logits differ from its float64 ones by at most 3.0e-6 (logits
  * up to 2.1; fixture field `f32VsF64`); tsnn must be within 10x that of PyTorch's float32 logits.
  * The small VisionTransformers (2 layers, width 8) use the same rule (at least 1e-6); the
- * version-1 checkpoint case 1e-6 + 1e-6·|y|.
+ * version-1 checkpoint case 1e-6 + 1e-6·|y|. Shared checks: test/models/family.ts.
  */
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AssertionError, load, nn, noGrad, Tensor } from "../../src/index.js";
 import * as vit from "../../src/models/vision_transformer.js";
-import { dec, detStateDict, detTensor, expectClose, fixture, values } from "../helpers.js";
+import { dec, detStateDict, detTensor, expectClose, values } from "../helpers.js";
+import { describeFamily, loadFamily } from "./family.js";
 
-const fx = fixture("models/vit.json");
+const fam = loadFamily("vit");
+const fx = fam.raw;
 const builders = vit as unknown as Record<string, (o?: any) => nn.Module>;
-
-describe("vision_transformer: printouts and state-dict keys (torchvision 0.14)", () => {
-  for (const b of fx.builders) {
-    it(`${b.name}: ${b.keys.length} keys, ${b.numParams.toLocaleString("en-US")} parameters`, () => {
-      const m = nn.init.skipInit(() => builders[b.name]());
-      expect(m.toString()).toBe(b.repr);
-      expect([...m.stateDict()].map(([k, t]) => [k, t.shape, t.dtype])).toEqual(b.keys);
-      let n = 0;
-      for (const p of m.parameters()) n += p.numel();
-      expect(n).toBe(b.numParams);
-    });
-  }
-});
+const { vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14 } = vit;
+describeFamily(fam, { title: "VisionTransformer", builders: { vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14 }, logits: { factor: 10 } });
 
 describe("vision_transformer: init as torchvision", () => {
   it("vit_b_32: zero head, zero class token, pos_embedding std 0.02, MLP biases ~1e-6", () => {
@@ -65,17 +56,6 @@ describe("vision_transformer: forward errors as torchvision's (AssertionError)",
   }
 });
 
-describe("vision_transformer: eval logits for redrawn weights", () => {
-  for (const c of fx.logits) {
-    it(`${c.builder}(${JSON.stringify(c.kwargs)}) x=[${c.input[1]}]`, () => {
-      const m = nn.init.skipInit(() => builders[c.builder](c.kwargs)).eval(); // every float entry is redrawn below
-      detStateDict(m, c.seed);
-      const y = noGrad(() => m.call(detTensor(c.input[0], c.input[1]))) as Tensor; // PyTorch: with torch.no_grad()
-      expectClose(y, dec(c.logits), { atol: 10 * c.f32VsF64.maxAbs, rtol: 0 }, c.builder);
-    });
-  }
-});
-
 describe("VisionTransformer options and checkpoints", () => {
   const small = fx.small;
   const build = (name: string): vit.VisionTransformer => {
@@ -88,19 +68,19 @@ describe("VisionTransformer options and checkpoints", () => {
   };
   for (const c of small.cases) {
     it(`VisionTransformer(16, 4, 2, 2, 8, 16, ${c.name}): printout, keys, logits`, () => {
-      const m = build(c.name).eval();
+      const m = nn.init.skipInit(() => build(c.name)).eval(); // every float entry is redrawn below
       expect(m.toString()).toBe(c.repr);
       expect([...m.stateDict()].map(([k, t]) => [k, t.shape])).toEqual(c.keys);
       detStateDict(m, c.seed);
-      expectClose(m.call(detTensor(c.input[0], c.input[1])), dec(c.logits), { rtol: 0, atol: Math.max(10 * c.f32VsF64.maxAbs, 1e-6) }, c.name);
+      expectClose(noGrad(() => m.call(detTensor(c.input[0], c.input[1]))), dec(c.logits), { rtol: 0, atol: Math.max(10 * c.f32VsF64.maxAbs, 1e-6) }, c.name);
     });
   }
 
   it("a checkpoint saved with MLPBlock's version-1 keys (linear_1/linear_2) loads strictly, as torchvision", () => {
     const sd = load(readFileSync(fileURLToPath(new URL(`../fixtures/${small.v1Checkpoint.file}`, import.meta.url))));
     expect([...sd.keys()]).toEqual(small.v1Checkpoint.keys);
-    const m = new vit.VisionTransformer(16, 4, 1, 2, 8, 16, { numClasses: 5 }).eval();
+    const m = nn.init.skipInit(() => new vit.VisionTransformer(16, 4, 1, 2, 8, 16, { numClasses: 5 })).eval();
     m.loadStateDict(sd);
-    expectClose(m.call(detTensor(small.v1Checkpoint.input[0], small.v1Checkpoint.input[1])), dec(small.v1Checkpoint.logits), { rtol: 1e-6, atol: 1e-6 }, "v1");
+    expectClose(noGrad(() => m.call(detTensor(small.v1Checkpoint.input[0], small.v1Checkpoint.input[1]))), dec(small.v1Checkpoint.logits), { rtol: 1e-6, atol: 1e-6 }, "v1");
   });
 });
