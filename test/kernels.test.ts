@@ -433,13 +433,14 @@ describe("setNumThreads: shrinking gives the workers' memory back", () => {
     try {
       kernels.setNumThreads(1);
       const before = rss();
-      // Five jobs of the max-abs kernel: job 0 here, one on each of four new workers (each
-      // instantiates the kernels over the shared memory first).
+      // Five jobs of the max-abs kernel start four workers (each instantiates the kernels over
+      // the shared memory; the calling thread does not wait for that, it claims jobs itself).
       const scratch = Math.ceil(residentEnd() / 64) * 64;
       ensureMemory(w, scratch + 256);
       threads.runParallel(w, Array.from({ length: 5 }, (_, t) => [scratch, 16, scratch + 64 + 16 * t]), "maxAbs");
       const started = threads._workers();
       expect(started.length).toBe(4);
+      for (let waited = 0; waited < 5000 && rss() - before <= 8; waited += 50) await new Promise((done) => setTimeout(done, 50));
       const during = rss();
       const exited = started.map((wk) => new Promise((done) => wk.once("exit", done)));
       kernels.setNumThreads(1);
