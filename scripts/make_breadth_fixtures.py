@@ -117,6 +117,74 @@ def conv_cases():
     return {"cases": out, "outputSize": osize, "errors": errors}
 
 
+# ---------------------------------------------------------------- RNN / LSTM / GRU
+
+def rnn_cases():
+    specs = [
+        ("LSTM", [4, 5], {}, [6, 2, 4], False),
+        ("LSTM", [4, 5], {"num_layers": 2, "bidirectional": True}, [6, 3, 4], True),
+        ("LSTM", [4, 5], {"num_layers": 2, "batch_first": True, "bidirectional": True, "dropout": 0.5}, [3, 6, 4], True),
+        ("LSTM", [4, 6], {"proj_size": 3, "num_layers": 2, "bidirectional": True}, [5, 2, 4], True),
+        ("LSTM", [4, 5], {"bias": False, "batch_first": True}, [7, 4], True),
+        ("GRU", [4, 5], {}, [6, 2, 4], False),
+        ("GRU", [4, 5], {"num_layers": 3, "bidirectional": True, "batch_first": True}, [2, 6, 4], True),
+        ("GRU", [4, 5], {"num_layers": 2, "bias": False}, [6, 4], True),
+        ("RNN", [4, 5], {}, [6, 2, 4], False),
+        ("RNN", [4, 5], {"num_layers": 2, "nonlinearity": "relu", "bidirectional": True}, [6, 2, 4], True),
+        ("RNN", [4, 5], {"batch_first": True, "num_layers": 2, "dropout": 0.25}, [2, 6, 4], True),
+    ]
+    cases = []
+    for i, (typ, args, kw, ishape, with_state) in enumerate(specs):
+        m = getattr(nn, typ)(*args, **kw).eval()
+        seed = 3000 + 211 * i
+        det_state_dict(m, seed)
+        x = det_tensor(20000 + 173 * i, ishape)
+        dirs = 2 if kw.get("bidirectional") else 1
+        L = kw.get("num_layers", 1)
+        batched = len(ishape) == 3
+        N = (ishape[0] if kw.get("batch_first") else ishape[1]) if batched else None
+        hsize = kw.get("proj_size", 0) or args[1]
+        hshape = [L * dirs] + ([N] if batched else []) + [hsize]
+        cshape = [L * dirs] + ([N] if batched else []) + [args[1]]
+        state = None
+        if with_state:
+            h0 = det_tensor(40000 + 7 * i, hshape, 0.5)
+            state = {"h0": [40000 + 7 * i, hshape]}
+            if typ == "LSTM":
+                c0 = det_tensor(41000 + 7 * i, cshape, 0.5)
+                state["c0"] = [41000 + 7 * i, cshape]
+                out, (hn, cn) = m(x, (h0, c0))
+            else:
+                out, hn = m(x, h0)
+        if typ == "LSTM":
+            out0, (hn0, cn0) = m(x)
+        else:
+            out0, hn0 = m(x)
+            cn0 = None
+        c = {"type": typ, "args": args, "kwargs": kw, "repr": repr(m), "keys": keys(m), "seed": seed,
+             "input": [20000 + 173 * i, ishape], "output": enc(out0), "hN": enc(hn0), "cN": enc(cn0) if cn0 is not None else None}
+        if with_state:
+            c["state"] = state
+            c["stateOutput"] = enc(out)
+            c["stateHN"] = enc(hn)
+            c["stateCN"] = enc(cn) if typ == "LSTM" else None
+        cases.append(c)
+    r = torch.randn
+    errors = {
+        "rank": err(lambda: nn.LSTM(4, 5)(r(1, 2, 3, 4))),
+        "gru rank": err(lambda: nn.GRU(4, 5)(r(1, 2, 3, 4))),
+        "input size": err(lambda: nn.GRU(4, 5)(r(3, 2, 6))),
+        "hidden size": err(lambda: nn.GRU(4, 5, 2)(r(3, 2, 4), r(1, 2, 5))),
+        "lstm cell size": err(lambda: nn.LSTM(4, 5)(r(3, 2, 4), (r(1, 2, 5), r(1, 2, 4)))),
+        "hx rank": err(lambda: nn.RNN(4, 5)(r(3, 2, 4), r(2, 5))),
+        "proj for GRU": err(lambda: nn.GRU(4, 5, proj_size=2)),
+        "proj too big": err(lambda: nn.LSTM(4, 5, proj_size=5)),
+        "dropout range": err(lambda: nn.LSTM(4, 5, dropout=1.5)),
+        "nonlinearity": err(lambda: nn.RNN(4, 5, nonlinearity="sigmoid")),
+    }
+    return {"cases": cases, "errors": errors}
+
+
 # ---------------------------------------------------------------- Module.to
 
 def to_cases():
@@ -131,6 +199,7 @@ def to_cases():
 def main():
     torch.manual_seed(0)
     write("module_to.json", to_cases())
+    write("rnn.json", rnn_cases())
     write("embedding.json", embedding_cases())
     write("conv.json", conv_cases())
 

@@ -158,3 +158,70 @@ describe("Module.to / cpu / float / half (tsnn is float32 on the CPU)", () => {
     expect(Array.from(m.weight.data)).toEqual(before);
   });
 });
+
+describe("nn.RNN / nn.LSTM / nn.GRU", () => {
+  const fx = fixture("breadth/rnn.json");
+  const build = (c: any): any => {
+    const Cls = (nn as any)[c.type];
+    return new Cls(...c.args, opts(c.kwargs));
+  };
+  for (const c of fx.cases) {
+    it(`${c.repr}: x=[${c.input[1]}] → output [${c.output.shape}], hN [${c.hN.shape}]${c.state ? ", with and without initial states" : ""}`, () => {
+      const m = build(c).eval();
+      expect(m.toString()).toBe(c.repr);
+      expect(keys(m)).toEqual(c.keys);
+      detStateDict(m, c.seed);
+      const x = detTensor(c.input[0], c.input[1]);
+      const [out, hN] = m.call(x);
+      expectClose(out, f(c.output), TOL, "output");
+      if (c.type === "LSTM") {
+        expectClose(hN[0], f(c.hN), TOL, "hN");
+        expectClose(hN[1], f(c.cN), TOL, "cN");
+      } else expectClose(hN, f(c.hN), TOL, "hN");
+      if (!c.state) return;
+      const h0 = detTensor(c.state.h0[0], c.state.h0[1], 0.5);
+      if (c.type === "LSTM") {
+        const [o2, [h2, c2]] = m.call(x, [h0, detTensor(c.state.c0[0], c.state.c0[1], 0.5)]);
+        expectClose(o2, f(c.stateOutput), TOL, "output (h0, c0)");
+        expectClose(h2, f(c.stateHN), TOL, "hN (h0, c0)");
+        expectClose(c2, f(c.stateCN), TOL, "cN (h0, c0)");
+      } else {
+        const [o2, h2] = m.call(x, h0);
+        expectClose(o2, f(c.stateOutput), TOL, "output (h0)");
+        expectClose(h2, f(c.stateHN), TOL, "hN (h0)");
+      }
+    });
+  }
+
+  it("init: every parameter in U(-1/√hidden, 1/√hidden)", () => {
+    const m = new nn.LSTM(3, 16, { numLayers: 2, bidirectional: true, projSize: 4 });
+    for (const p of m.parameters()) for (const v of p.data) expect(Math.abs(v)).toBeLessThanOrEqual(0.25);
+    expect(m.allWeights.length).toBe(4);
+  });
+
+  it("dropout between layers in train mode only", () => {
+    const m = new nn.GRU(4, 5, { numLayers: 2, dropout: 0.5 });
+    const x = detTensor(1, [6, 2, 4]);
+    const [a] = m.eval().call(x);
+    const [b] = m.call(x);
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    m.train();
+    const outs = [0, 1, 2].map(() => Array.from(m.call(x)[0].data).join());
+    expect(new Set([...outs, Array.from(a.data).join()]).size).toBeGreaterThan(1);
+  });
+
+  it("errors in PyTorch's words", () => {
+    const e = fx.errors;
+    const r = (...s: number[]): Tensor => kernels.zeros(s);
+    expectError(() => new nn.LSTM(4, 5).call(r(1, 2, 3, 4)), e.rank);
+    expectError(() => new nn.GRU(4, 5).call(r(1, 2, 3, 4)), e["gru rank"]);
+    expectError(() => new nn.GRU(4, 5).call(r(3, 2, 6)), e["input size"]);
+    expectError(() => new nn.GRU(4, 5, 2).call(r(3, 2, 4), r(1, 2, 5)), e["hidden size"]);
+    expectError(() => new nn.LSTM(4, 5).call(r(3, 2, 4), [r(1, 2, 5), r(1, 2, 4)]), e["lstm cell size"]);
+    expectError(() => new nn.RNN(4, 5).call(r(3, 2, 4), r(2, 5)), e["hx rank"]);
+    expectError(() => new nn.GRU(4, 5, { projSize: 2 }), e["proj for GRU"]);
+    expectError(() => new nn.LSTM(4, 5, { projSize: 5 }), e["proj too big"]);
+    expectError(() => new nn.LSTM(4, 5, { dropout: 1.5 }), e["dropout range"]);
+    expectError(() => new nn.RNN(4, 5, { nonlinearity: "sigmoid" as any }), e.nonlinearity);
+  });
+});
