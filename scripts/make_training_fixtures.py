@@ -420,12 +420,66 @@ def layer_fixtures():
     return cases
 
 
+# ---------------------------------------------------------------- ResNet-18 (CIFAR stem) training steps
+def resnet_fixture():
+    """3 SGD steps (momentum 0.9, nesterov, weight decay 5e-4, lr 0.05: the shipped recipe's
+    optimizer) of the CIFAR-stem ResNet-18 in train mode on the first 4 Fashion-MNIST test
+    images, weights from det_state_dict. Stores the raw images, the losses, the step-0 gradients
+    and the parameters after 3 steps of conv1 / fc (fc.weight every 7th element), bn1's running
+    mean, and PyTorch's own float32-vs-float64 difference for each (the test's noise scale)."""
+    import gzip
+    import sys
+    import torchvision.models as tvm
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_fixtures import det_state_dict  # noqa: E402
+    data = "/usr/share/datasets/fashion-mnist"
+    with gzip.open(os.path.join(data, "t10k-images-idx3-ubyte.gz")) as f:
+        imgs = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)[:4].copy()
+    with gzip.open(os.path.join(data, "t10k-labels-idx1-ubyte.gz")) as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)[:4].astype(np.int64)
+
+    def run(dtype):
+        torch.manual_seed(0)
+        m = tvm.resnet18(num_classes=10)
+        m.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        m.maxpool = nn.Identity()
+        det_state_dict(m)
+        m = m.to(dtype).train()
+        x = torch.from_numpy(imgs.astype(np.float32) / 255.0).unsqueeze(1)
+        x = F.pad(x, (2, 2, 2, 2))
+        x = ((x - 0.2860) / 0.3530).repeat(1, 3, 1, 1).to(dtype)
+        y = torch.from_numpy(labels)
+        opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        out = {"losses": []}
+        for step in range(3):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            out["losses"].append(loss.detach())
+            if step == 0:
+                out["grad_conv1"] = m.conv1.weight.grad.clone()
+                out["grad_fc_w"] = m.fc.weight.grad.reshape(-1)[::7].clone()
+                out["grad_fc_b"] = m.fc.bias.grad.clone()
+            opt.step()
+        out["conv1"] = m.conv1.weight.detach().clone()
+        out["fc_w"] = m.fc.weight.detach().reshape(-1)[::7].clone()
+        out["fc_b"] = m.fc.bias.detach().clone()
+        out["bn1_running_mean"] = m.bn1.running_mean.clone()
+        out["losses"] = torch.stack(out["losses"])
+        return out
+
+    r32, r64 = run(torch.float32), run(torch.float64)
+    noise = {k: float((r32[k].double() - r64[k]).abs().max() / r64[k].abs().max()) for k in r32}
+    return {"images": imgs.reshape(-1).tolist(), "labels": labels.tolist(), "expected": {k: enc(v) for k, v in r32.items()}, "noise": noise}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     for name, data in (("optim.json", optim_fixtures()), ("schedulers.json", scheduler_fixtures()),
                        ("losses.json", loss_fixtures()), ("autograd.json", autograd_fixtures()),
-                       ("autograd_ops.json", op_fixtures()), ("autograd_layers.json", layer_fixtures())):
+                       ("autograd_ops.json", op_fixtures()), ("autograd_layers.json", layer_fixtures()),
+                       ("resnet18_train.json", resnet_fixture())):
         with open(os.path.join(OUT, name), "w") as f:
             json.dump(data, f, separators=(",", ":"))
             f.write("\n")
