@@ -185,6 +185,59 @@ def rnn_cases():
     return {"cases": cases, "errors": errors}
 
 
+# ---------------------------------------------------------------- einsum
+
+EINSUM = [
+    ("ij,jk->ik", [[3, 4], [4, 5]]),
+    ("bij,bjk->bik", [[2, 3, 4], [2, 4, 5]]),
+    ("bhqd,bhkd->bhqk", [[2, 2, 3, 4], [2, 2, 5, 4]]),
+    ("ii", [[4, 4]]),
+    ("ii->i", [[4, 4]]),
+    ("bii->b", [[3, 4, 4]]),
+    ("i,j->ij", [[3], [4]]),
+    ("i,i->", [[5], [5]]),
+    ("ij->ji", [[3, 4]]),
+    ("ij->", [[3, 4]]),
+    ("ij", [[3, 4]]),
+    ("ba", [[3, 4]]),
+    ("...ij,...jk->...ik", [[2, 1, 3, 4], [5, 4, 2]]),
+    ("...ij->...ji", [[2, 3, 4]]),
+    ("b...d,bd->b...", [[2, 3, 4, 5], [2, 5]]),
+    ("i,i->", [[1], [3]]),
+    ("bn,anm,bm->ba", [[2, 3], [4, 3, 5], [2, 5]]),
+    ("ij,ij->ij", [[3, 4], [3, 4]]),
+    ("ijk,ikl->ijl", [[2, 3, 4], [1, 4, 5]]),
+    ("iij,jk", [[3, 3, 4], [4, 2]]),
+    ("Ab,bA->", [[3, 4], [4, 3]]),
+    ("ij, jk -> ik", [[3, 4], [4, 5]]),
+]
+
+
+def einsum_cases():
+    cases = []
+    off = 60000
+    for eq, shapes in EINSUM:
+        ops = []
+        spec = []
+        for sh in shapes:
+            ops.append(det_tensor(off, sh))
+            spec.append([off, sh])
+            off += max(1, int(torch.tensor(sh).prod().item()) if sh else 1)
+        cases.append({"equation": eq, "operands": spec, "output": enc(torch.einsum(eq, *ops))})
+    r = torch.randn
+    errors = [
+        ["ij,jk->ik", [[2, 3]], err(lambda: torch.einsum("ij,jk->ik", r(2, 3)))],
+        ["i,i", [[2], [2], [2]], err(lambda: torch.einsum("i,i", r(2), r(2), r(2)))],
+        ["ij->ik", [[2, 3]], err(lambda: torch.einsum("ij->ik", r(2, 3)))],
+        ["ij->ii", [[2, 3]], err(lambda: torch.einsum("ij->ii", r(2, 3)))],
+        ["ijk->i", [[2, 3]], err(lambda: torch.einsum("ijk->i", r(2, 3)))],
+        ["ij,jk->ik", [[2, 3], [4, 5]], err(lambda: torch.einsum("ij,jk->ik", r(2, 3), r(4, 5)))],
+        ["ii->i", [[2, 3]], err(lambda: torch.einsum("ii->i", r(2, 3)))],
+        ["i1->i", [[2, 3]], err(lambda: torch.einsum("i1->i", r(2, 3)))],
+    ]
+    return {"cases": cases, "errors": errors}
+
+
 # ---------------------------------------------------------------- Module.to
 
 def to_cases():
@@ -200,6 +253,7 @@ def main():
     torch.manual_seed(0)
     write("module_to.json", to_cases())
     write("rnn.json", rnn_cases())
+    write("einsum.json", einsum_cases())
     write("embedding.json", embedding_cases())
     write("conv.json", conv_cases())
 

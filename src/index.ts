@@ -98,3 +98,4 @@ export { empty, emptyLike } from "./tensor/index.js";
 export * as optim from "./optim/index.js";
 export * as autograd from "./autograd/index.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/index.js";
+export { einsum } from "./tensor/index.js";

@@ -25,3 +25,4 @@ export { interpolate, type InterpolateMode } from "./interpolate.js";
 export { avgPool2d, adaptiveMaxPool2d, type AvgPool2dArgs } from "./pool.js";
 export { layerNorm, groupNorm } from "./norm.js";
 export { convTranspose2d, convTranspose2dReference, convTransposeOutSize, type ConvTranspose2dArgs } from "./conv_transpose.js";
+export { einsum } from "./ops/einsum.js";

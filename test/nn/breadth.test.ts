@@ -7,7 +7,7 @@
  * Tolerance: single layers, 1e-6 + 1e-6·|y|.
  */
 import { describe, expect, it } from "vitest";
-import { kernels, nn, Tensor, tensor, int64 } from "../../src/index.js";
+import { einsum, kernels, nn, Tensor, tensor, int64 } from "../../src/index.js";
 import { dec, detStateDict, detTensor, expectClose, fixture } from "../helpers.js";
 
 const TOL = { rtol: 1e-6, atol: 1e-6 };
@@ -224,4 +224,26 @@ describe("nn.RNN / nn.LSTM / nn.GRU", () => {
     expectError(() => new nn.LSTM(4, 5, { dropout: 1.5 }), e["dropout range"]);
     expectError(() => new nn.RNN(4, 5, { nonlinearity: "sigmoid" as any }), e.nonlinearity);
   });
+});
+
+describe("einsum (on matmul)", () => {
+  const fx = fixture("breadth/einsum.json");
+  for (const c of fx.cases) {
+    it(`einsum("${c.equation}", ${c.operands.map((o: any) => `[${o[1]}]`).join(", ")}) → [${c.output.shape}]`, () => {
+      const ops = c.operands.map((o: any) => detTensor(o[0], o[1]));
+      expectClose(einsum(c.equation, ...ops), f(c.output), TOL);
+    });
+  }
+
+  it("operands as one array, as torch.einsum(eq, [a, b])", () => {
+    const c = fx.cases[0];
+    const ops = c.operands.map((o: any) => detTensor(o[0], o[1]));
+    expectClose(einsum(c.equation, ops), f(c.output), TOL);
+  });
+
+  for (const [eq, shapes, e] of fx.errors) {
+    it(`error: einsum("${eq}", ${shapes.map((s: number[]) => `[${s}]`).join(", ")})`, () => {
+      expectError(() => einsum(eq, ...shapes.map((s: number[]) => kernels.zeros(s))), e);
+    });
+  }
 });
