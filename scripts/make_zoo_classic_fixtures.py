@@ -11,7 +11,6 @@ deterministic weights of scripts/make_fixtures.py (`det_state_dict`), together w
 |float32 - float64| difference of PyTorch's own forward (the basis of the test tolerance).
 """
 import inspect
-import json
 import os
 import re
 import sys
@@ -24,18 +23,7 @@ import torchvision.models.densenet as _dn
 import torchvision.models.inception as _inc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402
-
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "models")
-
-
-def write(name, obj):
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name)
-    with open(path, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+from fixture_common import det_state_dict, det_tensor, enc, f32_vs_f64, family_trees, logits_case, write_json  # noqa: E402
 
 
 # ---------------------------------------------------------------- registry
@@ -69,43 +57,10 @@ def registry():
 
 # ---------------------------------------------------------------- model families
 
-def tree(build, kwargs=None):
-    torch.manual_seed(0)
-    m = build(**(kwargs or {}))
-    sd = m.state_dict()
-    return {
-        "print": repr(m),
-        "keys": [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()],
-        "numParameters": sum(p.numel() for p in m.parameters()),
-    }
-
-
-def logits(build, shape, seed, kwargs=None):
-    """Eval logits for det_state_dict weights, and PyTorch's own float32-vs-float64 difference."""
-    torch.manual_seed(0)
-    m = build(**(kwargs or {})).eval()
-    det_state_dict(m)
-    x = det_tensor(seed, shape)
-    with torch.no_grad():
-        y32 = m(x)
-        y64 = m.double()(x.double())
-    diff = (y32.double() - y64).abs()
-    return {
-        "builder": build.__name__,
-        "kwargs": kwargs or {},
-        "input": [shape, seed],
-        "logits": enc(y32),
-        "f32VsF64MaxAbs": float(diff.max()),
-        "f32VsF64MaxRel": float((diff / y64.abs().clamp_min(1e-3)).max()),
-        "maxAbsLogit": float(y64.abs().max()),
-    }
-
-
 def family(builders, cases, variants=()):
     out = OrderedDict()
-    out["builders"] = OrderedDict((b.__name__, tree(b)) for b in builders)
-    out["variants"] = [dict(builder=b.__name__, kwargs=kw, **tree(b, kw)) for b, kw in variants]
-    out["logits"] = [logits(*c) for c in cases]
+    out["builders"], out["variants"] = family_trees(builders, variants)
+    out["logits"] = [logits_case(*c) for c in cases]
     return out
 
 
@@ -172,9 +127,7 @@ def googlenet():
     det_state_dict(m)
     m.train()
     x = det_tensor(1008, [2, 3, 64, 64])
-    with torch.no_grad():
-        o = m(x)
-        o64 = m.double()(x.double())
+    o, o64 = f32_vs_f64(m, x)
     diff = max(float((a.double() - b).abs().max()) for a, b in zip(o, o64))
     out["train"] = {"kwargs": {"dropout": 0.0, "dropout_aux": 0.0}, "input": [[2, 3, 64, 64], 1008],
                     "logits": enc(o.logits), "auxLogits2": enc(o.aux_logits2), "auxLogits1": enc(o.aux_logits1),
@@ -203,9 +156,9 @@ def main():
     wanted = sys.argv[1:] or ["registry", *FAMILIES]
     for name in wanted:
         if name == "registry":
-            write("registry.json", registry())
+            write_json("models/registry.json", registry())
         else:
-            write(f"{name}.json", FAMILIES[name]())
+            write_json(f"models/{name}.json", FAMILIES[name]())
 
 
 if __name__ == "__main__":
