@@ -13,7 +13,6 @@ deterministic weights of scripts/make_fixtures.py (`det_state_dict`), together w
 |float32 - float64| difference of PyTorch's own forward (the basis of the test tolerance).
 Runs in a few seconds.
 """
-import json
 import os
 import sys
 import warnings
@@ -26,19 +25,8 @@ import torchvision.models as tvm
 from torchvision.ops import MLP, Conv2dNormActivation, Permute, SqueezeExcitation, StochasticDepth, stochastic_depth
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_state_dict, det_tensor, enc, mult_adds  # noqa: E402
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
-
-
-def write(folder, name, obj):
-    out = os.path.join(ROOT, folder)
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, name)
-    with open(path, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+from fixture_common import build_tree, det_state_dict, det_tensor, enc, error_of as err, family_trees, logits_case, num_parameters, write_json  # noqa: E402
+from make_fixtures import mult_adds  # noqa: E402
 
 
 # ---------------------------------------------------------------- torchvision.ops blocks
@@ -90,14 +78,6 @@ OPS_FORWARDS = [
 ]
 
 
-def err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return [type(e).__name__, str(e)]
-    return None
-
-
 def ops():
     torch.manual_seed(0)
     prints = OrderedDict((k, repr(build())) for k, build in OPS_CASES.items())
@@ -130,8 +110,7 @@ def ops():
 def tree(build, kwargs=None):
     """Printout, state dict (key names as a shared list, shapes, dtypes as one letter each:
     f = float32, i = int64), `_metadata` versions other than 1, parameter count."""
-    torch.manual_seed(0)
-    m = build(**(kwargs or {}))
+    m = build_tree(build, kwargs)
     sd = m.state_dict()
     return {
         "print": repr(m),
@@ -139,7 +118,7 @@ def tree(build, kwargs=None):
         "shapes": [list(v.shape) for v in sd.values()],
         "dtypes": "".join({torch.float32: "f", torch.int64: "i"}[v.dtype] for v in sd.values()),
         "versions": [[k, v.get("version")] for k, v in sd._metadata.items() if v.get("version") != 1],
-        "numParameters": sum(p.numel() for p in m.parameters()),
+        "numParameters": num_parameters(m),
     }
 
 
@@ -154,36 +133,14 @@ def share_key_names(trees):
     return sets
 
 
-def logits(build, shape, seed, kwargs=None):
-    """Eval logits for det_state_dict weights, and PyTorch's own float32-vs-float64 difference."""
-    torch.manual_seed(0)
-    m = build(**(kwargs or {})).eval()
-    det_state_dict(m)
-    x = det_tensor(seed, shape)
-    with torch.no_grad():
-        y32 = m(x)
-        y64 = m.double()(x.double())
-    diff = (y32.double() - y64).abs()
-    return {
-        "builder": build.__name__,
-        "kwargs": kwargs or {},
-        "input": [shape, seed],
-        "logits": enc(y32),
-        "f32VsF64MaxAbs": float(diff.max()),
-        "f32VsF64MaxRel": float((diff / y64.abs().clamp_min(1e-3)).max()),
-        "maxAbsLogit": float(y64.abs().max()),
-    }
-
-
 def family(builders, cases, variants=()):
     out = OrderedDict()
     out["torch"] = torch.__version__
-    out["builders"] = OrderedDict((b.__name__, tree(b)) for b in builders)
-    out["variants"] = [dict(builder=b.__name__, kwargs=kw, **tree(b, kw)) for b, kw in variants]
+    out["builders"], out["variants"] = family_trees(builders, variants, tree)
     out["keySets"] = share_key_names([*out["builders"].values(), *out["variants"]])
     # An unknown keyword: TypeError, or nothing where the model class takes **kwargs (MobileNetV3).
     out["unknownKeyword"] = err(lambda: builders[0](foo_bar=1))
-    out["logits"] = [logits(*c) for c in cases]
+    out["logits"] = [logits_case(*c) for c in cases]
     return out
 
 
@@ -201,7 +158,7 @@ def summary_totals(build, shape):
     """`tsnn summary` totals: parameters, and Conv2d + Linear multiply-adds counted by forward hooks."""
     torch.manual_seed(0)
     m = build()
-    return {"builder": build.__name__, "input": shape, "totalParams": sum(p.numel() for p in m.parameters()),
+    return {"builder": build.__name__, "input": shape, "totalParams": num_parameters(m),
             "multAdds": mult_adds(m, shape)}
 
 
@@ -281,9 +238,9 @@ def main():
     wanted = sys.argv[1:] or ["ops", *FAMILIES]
     for name in wanted:
         if name == "ops":
-            write("ops", "ops.json", ops())
+            write_json("ops/ops.json", ops())
         else:
-            write("models", f"{name}.json", FAMILIES[name]())
+            write_json(f"models/{name}.json", FAMILIES[name]())
 
 
 if __name__ == "__main__":
