@@ -375,6 +375,15 @@ LAYER_CASES = {
     "adaptive_avg_pool2d x=[2,3,7,5] out=(3,2)": ([[2, 3, 7, 5]], {"output_size": (3, 2)}, lambda x, **k: F.adaptive_avg_pool2d(x, **k)),
     "adaptive_avg_pool2d x=[2,3,4,4] out=1": ([[2, 3, 4, 4]], {"output_size": 1}, lambda x, **k: F.adaptive_avg_pool2d(x, **k)),
     "relu x=[3,4]": ([[3, 4]], {}, lambda x: F.relu(x)),
+    "matmul a=[2,3,4] b=[4,5]": ([[2, 3, 4], [4, 5]], {}, lambda a, b: torch.matmul(a, b)),
+    "matmul a=[3] b=[2,3,4]": ([[3], [2, 3, 4]], {}, lambda a, b: torch.matmul(a, b)),
+    "matmul a=[2,1,3,4] b=[3,4]": ([[2, 1, 3, 4], [3, 4, 2]], {}, lambda a, b: torch.matmul(a, b)),
+    "bmm a=[2,3,4] b=[2,4,2]": ([[2, 3, 4], [2, 4, 2]], {}, lambda a, b: torch.bmm(a, b)),
+    "baddbmm input=[3,1] b1=[2,3,4] b2=[2,4,2] beta=0.5 alpha=2": ([[3, 1], [2, 3, 4], [2, 4, 2]], {"beta": 0.5, "alpha": 2.0}, lambda i, a, b, **k: torch.baddbmm(i, a, b, **k)),
+    "layer_norm x=[2,3,4] shape=[4] weight bias": ([[2, 3, 4], [4], [4]], {"normalized_shape": [4]}, lambda x, w, b, **k: F.layer_norm(x, k["normalized_shape"], w, b)),
+    "layer_norm x=[2,3,4] shape=[3,4] no affine": ([[2, 3, 4]], {"normalized_shape": [3, 4]}, lambda x, **k: F.layer_norm(x, k["normalized_shape"])),
+    "gelu x=[3,4]": ([[3, 4]], {}, lambda x: F.gelu(x)),
+    "gelu tanh x=[3,4]": ([[3, 4]], {"approximate": "tanh"}, lambda x, **k: F.gelu(x, **k)),
     "cross_entropy(linear(relu(conv)))": ([[2, 2, 5, 5], [3, 2, 3, 3], [3], [4, 12], [4]], {}, "net"),
 }
 

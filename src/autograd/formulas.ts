@@ -12,6 +12,7 @@ import { RuntimeError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/tensor.js";
 import { gradMode } from "./grad_mode.js";
 import { meta, record, requiresGrad, type BackwardFn } from "./graph.js";
+import { bmm, matmul } from "../tensor/matmul.js";
 
 type G = Tensor | null;
 type Args = IArguments | unknown[];
@@ -206,6 +207,41 @@ export const FORMULAS: Record<string, Formula> = {
     return { name: "LogSoftmaxBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.sub(out.exp().mul(g!.sum(d, true)))] };
   },
 };
+
+/** `a @ b`'s gradients (PyTorch: `matmul`'s backward): 1-D operands as a row / column, batch dims summed back. */
+function matmulBackward(a: Tensor, b: Tensor, g: Tensor): [Tensor, Tensor] {
+  if (a.ndim === 1 && b.ndim === 1) return [b.mul(g), a.mul(g)];
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(-1) : b;
+  let g2 = g;
+  if (a.ndim === 1) g2 = g2.unsqueeze(-2);
+  if (b.ndim === 1) g2 = g2.unsqueeze(-1);
+  const ga = sumTo(matmul(g2, b2.transpose(-1, -2)), a2.shape).reshape(a.shape);
+  const gb = sumTo(matmul(a2.transpose(-1, -2), g2), b2.shape).reshape(b.shape);
+  return [ga, gb];
+}
+
+Object.assign(FORMULAS, {
+  matmul: (a: Tensor, args: Args) => {
+    const b = args[0] as Tensor;
+    const name = a.ndim === 1 && b.ndim === 1 ? "DotBackward0" : a.ndim === 2 && b.ndim === 2 ? "MmBackward0" : a.ndim === 2 && b.ndim === 1 ? "MvBackward0" : "UnsafeViewBackward0";
+    return { name, inputs: [a, b], save: [a, b], backward: ([g]: G[]) => matmulBackward(a, b, g!) };
+  },
+  bmm: (a: Tensor, args: Args) => {
+    const b = args[0] as Tensor;
+    return { name: "BmmBackward0", inputs: [a, b], save: [a, b], backward: ([g]: G[]) => [bmm(g!, b.transpose(1, 2)), bmm(a.transpose(1, 2), g!)] };
+  },
+  baddbmm: (input: Tensor, args: Args) => {
+    const [b1, b2] = args as unknown as [Tensor, Tensor];
+    const { beta = 1, alpha = 1 } = (args[2] as { beta?: number; alpha?: number } | undefined) ?? {};
+    return {
+      name: "BaddbmmBackward0",
+      inputs: [input, b1, b2],
+      save: [b1, b2],
+      backward: ([g]: G[]) => [sumTo(g!.mul(beta), input.shape), bmm(g!, b2.transpose(1, 2)).mul(alpha), bmm(b1.transpose(1, 2), g!).mul(alpha)],
+    };
+  },
+} satisfies Record<string, Formula>);
 
 /** Record `out = op(self, ...args)` with its formula (no-op for ops without one). */
 function recordCall(op: string, self: Tensor, args: ArrayLike<unknown>, out: Tensor): void {

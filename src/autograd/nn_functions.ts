@@ -385,3 +385,89 @@ export function recordGather(name: string, x: Tensor, out: Tensor, f: (t: Tensor
     return [new Tensor(gx, x.shape)];
   });
 }
+
+/**
+ * Hook of `layerNorm` over the trailing `count` elements of each row (PyTorch:
+ * `NativeLayerNormBackward0`): `dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))` with `dx̂ = dy·w`,
+ * `dw = Σ dy·x̂`, `db = Σ dy` over rows. Statistics recomputed from `x` in double.
+ */
+export function recordLayerNorm(x: Tensor, count: number, weight: Tensor | null, bias: Tensor | null, eps: number, out: Tensor): void {
+  const need = [requires(x), weight !== null && requires(weight), bias !== null && requires(bias)];
+  record("NativeLayerNormBackward0", [x, weight, bias], [out], ([g]) => {
+    const xs = x.contiguous().data as Float32Array;
+    const gs = g!.contiguous().data as Float32Array;
+    const ws = weight ? (weight.contiguous().data as Float32Array) : null;
+    const rows = xs.length / count;
+    const gx = need[0] ? new Float32Array(xs.length) : null;
+    const gw = need[1] ? new Float64Array(count) : null;
+    const gb = need[2] ? new Float64Array(count) : null;
+    const xhat = new Float64Array(count);
+    const gh = new Float64Array(count);
+    for (let r = 0; r < rows; r++) {
+      const o = r * count;
+      let s = 0;
+      for (let i = 0; i < count; i++) s += xs[o + i];
+      const mean = s / count;
+      let q = 0;
+      for (let i = 0; i < count; i++) q += (xs[o + i] - mean) ** 2;
+      const rstd = 1 / Math.sqrt(q / count + eps);
+      let mg = 0;
+      let mgx = 0;
+      for (let i = 0; i < count; i++) {
+        xhat[i] = (xs[o + i] - mean) * rstd;
+        gh[i] = gs[o + i] * (ws ? ws[i] : 1);
+        mg += gh[i];
+        mgx += gh[i] * xhat[i];
+        if (gw) gw[i] += gs[o + i] * xhat[i];
+        if (gb) gb[i] += gs[o + i];
+      }
+      mg /= count;
+      mgx /= count;
+      if (gx) for (let i = 0; i < count; i++) gx[o + i] = rstd * (gh[i] - mg - xhat[i] * mgx);
+    }
+    return [gx && new Tensor(gx, x.shape), gw && new Tensor(Float32Array.from(gw), weight!.shape), gb && new Tensor(Float32Array.from(gb), bias!.shape)];
+  }).save(x, weight);
+}
+
+/** GELU's derivative: exact `Φ(x) + x·φ(x)`, or that of the tanh approximation. */
+export function geluGrad(approximate: string): (x: Float32Array, y: Float32Array, g: Float32Array, dst: Float32Array) => void {
+  return (x, _y, g, dst) => {
+    for (let i = 0; i < dst.length; i++) {
+      const v = x[i];
+      let d: number;
+      if (approximate === "tanh") {
+        const k = Math.sqrt(2 / Math.PI);
+        const u = k * (v + 0.044715 * v * v * v);
+        const t = Math.tanh(u);
+        d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * 0.044715 * v * v);
+      } else {
+        d = 0.5 * (1 + erfApprox(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+      }
+      dst[i] = g[i] * d;
+    }
+  };
+}
+
+/** erf to double precision (Abramowitz–Stegun 7.1.26 is too coarse; this is W. J. Cody's rational form via series/continued fraction). */
+function erfApprox(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -r : r;
+  }
+  // Continued fraction for erfc at large |x|
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}

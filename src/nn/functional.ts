@@ -42,7 +42,7 @@ import { adaptiveMaxPool2d as adaptiveMaxPool2dKernel, avgPool2d as avgPool2dKer
 import { bindArgs } from "./args.js";
 import { pyFloat } from "./repr.js";
 import { recording } from "../autograd/graph.js";
-import { recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
+import { geluGrad, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
 import { resolvePads } from "../tensor/conv.js";
 import * as lossFns from "./loss.js";
 import type { Reduction } from "./loss.js";
@@ -141,7 +141,9 @@ export function gelu(input: Tensor, ...args: [approximate?: "none" | "tanh"] | [
   if (a.approximate !== "none" && a.approximate !== "tanh") {
     throw new RuntimeError("approximate argument must be either none or tanh.");
   }
-  return _unary("gelu", input, false, geluKernel, a.approximate);
+  const out = _unary("gelu", input, false, geluKernel, a.approximate);
+  if (recording(input)) recordPointwise("GeluBackward0", input, out, geluGrad(a.approximate));
+  return out;
 }
 
 /** `1 / (1 + exp(-x))` (PyTorch: `F.sigmoid` = `torch.sigmoid`); delegates to `input.sigmoid()`. */
@@ -304,7 +306,9 @@ export function layerNorm(
 ): Tensor {
   const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("layer_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]], 2);
   const shape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
-  return layerNormKernel(input, shape, a.weight, a.bias, a.eps);
+  const out = layerNormKernel(input, shape, a.weight, a.bias, a.eps);
+  if (recording(input, a.weight, a.bias)) recordLayerNorm(input, shape.reduce((x, y) => x * y, 1), a.weight, a.bias, a.eps, out);
+  return out;
 }
 
 /**

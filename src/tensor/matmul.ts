@@ -9,6 +9,8 @@ import { residentEnd } from "./wasm/resident.js";
 import { runParallel } from "./wasm/threads.js";
 import { numel } from "./shape.js";
 import { Tensor } from "./tensor.js";
+import { gradMode, noGrad } from "../autograd/grad_mode.js";
+import { recordOp } from "../autograd/formulas.js";
 
 function floats(t: Tensor, op: string): Float32Array {
   if (t.dtype !== "float32") throw new RuntimeError(`${op}: expected a float32 tensor, got ${t.dtype}`);
@@ -134,6 +136,7 @@ export function batchedSgemm(
  * on the right) and the added dim removed afterwards; leading (batch) dims broadcast.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (gradMode.enabled && (a.requiresGrad || b.requiresGrad)) return recordOp("matmul", a, [b], noGrad(() => matmul(a, b)));
   const da = a.shape.length;
   const db = b.shape.length;
   if (da === 0 || db === 0) {
@@ -195,6 +198,7 @@ function check3d(t: Tensor, name: string): void {
  * broadcasting.
  */
 export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (gradMode.enabled && (a.requiresGrad || b.requiresGrad)) return recordOp("bmm", a, [b], noGrad(() => bmm(a, b)));
   check3d(a, "batch1");
   check3d(b, "batch2");
   const [B, M, K] = a.shape;
@@ -214,6 +218,9 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
  * `torch.baddbmm(input, batch1, batch2, beta=1, alpha=1)`).
  */
 export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: { beta?: number; alpha?: number } = {}): Tensor {
+  if (gradMode.enabled && (input.requiresGrad || batch1.requiresGrad || batch2.requiresGrad)) {
+    return recordOp("baddbmm", input, [batch1, batch2, opts], noGrad(() => baddbmm(input, batch1, batch2, opts)));
+  }
   const { beta = 1, alpha = 1 } = opts;
   const prod = bmm(batch1, batch2);
   const [B, M, N] = prod.shape;

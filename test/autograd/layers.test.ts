@@ -9,7 +9,7 @@
  * printed by the last test.
  */
 import { describe, expect, it } from "vitest";
-import { nn, Tensor } from "../../src/index.js";
+import { baddbmm, bmm, matmul, nn, Tensor } from "../../src/index.js";
 import * as F from "../../src/nn/functional.js";
 import { dec, expectClose, fixture, type EncTensor } from "../helpers.js";
 
@@ -62,6 +62,11 @@ for (const c of CASES) {
   else if (n.startsWith("avg_pool2d")) RUN[n] = ([x], k) => ({ out: F.avgPool2d(x, k.kernel_size, camel(omitKernel(k))) });
   else if (n.startsWith("adaptive_avg_pool2d")) RUN[n] = ([x], k) => ({ out: F.adaptiveAvgPool2d(x, k.output_size) });
   else if (n.startsWith("relu")) RUN[n] = ([x]) => ({ out: F.relu(x) });
+  else if (n.startsWith("matmul")) RUN[n] = ([a, b]) => ({ out: matmul(a, b) });
+  else if (n.startsWith("bmm")) RUN[n] = ([a, b]) => ({ out: bmm(a, b) });
+  else if (n.startsWith("baddbmm")) RUN[n] = ([i, a, b], k) => ({ out: baddbmm(i, a, b, k) });
+  else if (n.startsWith("layer_norm")) RUN[n] = ([x, w, b], k) => ({ out: F.layerNorm(x, k.normalized_shape, w ?? null, b ?? null) });
+  else if (n.startsWith("gelu")) RUN[n] = ([x], k) => ({ out: F.gelu(x, k.approximate ?? "none") });
   else if (n.startsWith("cross_entropy")) {
     RUN[n] = ([x, cw, cb, lw, lb]) => {
       const h = F.relu(F.conv2d(x, cw, { bias: cb, stride: 2 }));
