@@ -238,6 +238,33 @@ def einsum_cases():
     return {"cases": cases, "errors": errors}
 
 
+# ---------------------------------------------------------------- ParameterList / ParameterDict
+
+def param_container_cases():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.plist = nn.ParameterList([nn.Parameter(torch.zeros(3, 4)), torch.zeros(5)])
+            self.pdict = nn.ParameterDict({"b": nn.Parameter(torch.zeros(2)), "a": torch.zeros(2, 2, 3)})
+            self.pdict["c"] = nn.Parameter(torch.zeros(1))
+            self.fc = nn.Linear(2, 2)
+
+    net = Net()
+    pl = nn.ParameterList()
+    return {
+        "repr": repr(net),
+        "keys": keys(net),
+        "numParameters": len(list(net.parameters())),
+        "emptyRepr": repr(pl),
+        "errors": {
+            "index": err(lambda: net.plist[5]),
+            "call": err(lambda: net.plist(1)),
+            "dictCall": err(lambda: net.pdict(1)),
+            "extend": err(lambda: nn.ParameterList().extend(torch.zeros(2))),
+        },
+    }
+
+
 # ---------------------------------------------------------------- Module.to
 
 def to_cases():
@@ -254,6 +281,7 @@ def main():
     write("module_to.json", to_cases())
     write("rnn.json", rnn_cases())
     write("einsum.json", einsum_cases())
+    write("param_containers.json", param_container_cases())
     write("embedding.json", embedding_cases())
     write("conv.json", conv_cases())
 

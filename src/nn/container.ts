@@ -9,6 +9,9 @@ import { ReLU } from "./activation.js";
 import { fusedConvBn } from "./fusion.js";
 import { Module, typeName } from "./module.js";
 import { addIndent } from "./repr.js";
+import { RuntimeError } from "../errors.js";
+import { Tensor as TensorClass } from "../tensor/tensor.js";
+import { Parameter } from "./module.js";
 
 function absIndex(idx: number, size: number): number {
   if (typeof idx !== "number" || !Number.isInteger(idx)) throw new TypeError_(`'${typeName(idx)}' object cannot be interpreted as an integer`);
@@ -299,5 +302,221 @@ export class ModuleDict extends Module implements Iterable<string> {
 
   *[Symbol.iterator](): Iterator<string> {
     yield* this._modules.keys();
+  }
+}
+
+// ---------------------------------------------------------------- parameter containers
+
+const TYPENAME: Record<string, string> = { float32: "torch.FloatTensor", int64: "torch.LongTensor", bool: "torch.BoolTensor" };
+
+/**
+ * `"Parameter containing: [torch.float32 of size 3x4]"`, PyTorch's line for a tensor entry
+ * (PyTorch 1.13's ParameterDict names the type instead: `torch.FloatTensor`).
+ */
+function parameterLine(p: unknown, typename = false): string {
+  if (p instanceof TensorClass) {
+    const kind = p instanceof Parameter ? "Parameter" : "Tensor";
+    return `${kind} containing: [${typename ? TYPENAME[p.dtype] : `torch.${p.dtype}`} of size ${p.shape.join("x")}]`;
+  }
+  return `Object of type: ${typeName(p)}`;
+}
+
+/** A tensor entry becomes a `Parameter` (sharing its data), as PyTorch's containers convert. */
+function asParameter(v: unknown): unknown {
+  return v instanceof TensorClass && !(v instanceof Parameter) ? new Parameter(v as TensorClass) : v;
+}
+
+/**
+ * Parameters in a list, registered under `"0"`, `"1"`, … so `parameters()`, `stateDict()` and
+ * optimizers see them (PyTorch: `nn.ParameterList(values=None)`). Tensors are converted to
+ * `Parameter`s; other values are kept as plain attributes, as PyTorch.
+ */
+export class ParameterList extends Module implements Iterable<any> {
+  _size: number;
+
+  constructor(values: Iterable<unknown> | null = null) {
+    super();
+    this._size = 0;
+    if (values !== null && values !== undefined) this.extend(values);
+  }
+
+  /** Number of entries (PyTorch: `len`). */
+  get length(): number {
+    return this._size;
+  }
+
+  /** The entry at `i`, negative from the end (PyTorch: `params[i]`, `IndexError: index 5 is out of range`). */
+  at(i: number): any {
+    return (this as any)[String(absIndex(i, this._size))];
+  }
+
+  /** Replace the entry at `i` (PyTorch: `params[i] = p`). */
+  set(i: number, value: unknown): void {
+    (this as any)[String(absIndex(i, this._size))] = asParameter(value);
+  }
+
+  /** Append one entry (PyTorch: `append`). */
+  append(value: unknown): this {
+    const i = this._size;
+    this._size++;
+    this.set(i, value);
+    return this;
+  }
+
+  /** Append every entry of an iterable (PyTorch: `extend`; a tensor is not taken as an iterable). */
+  extend(values: Iterable<unknown>): this {
+    if (!isIterable(values) || values instanceof TensorClass || typeof values === "string") {
+      throw new TypeError_(`ParameterList.extend should be called with an iterable, but got ${values instanceof TensorClass ? "Tensor" : typeName(values)}`);
+    }
+    for (const v of values) this.append(v);
+    return this;
+  }
+
+  /** A new `ParameterList` of entries `[start, end)` (PyTorch: `params[start:end]`). */
+  slice(start?: number, end?: number): ParameterList {
+    const [a, b] = sliceBounds(this._size, start, end);
+    const out = new (this.constructor as typeof ParameterList)();
+    for (let i = a; i < b; i++) out.append(this.at(i));
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<any> {
+    for (let i = 0; i < this._size; i++) yield (this as any)[String(i)];
+  }
+
+  override extraRepr(): string {
+    return [...this].map((p, k) => `  (${k}): ${parameterLine(p)}`).join("\n");
+  }
+
+  /** PyTorch: `RuntimeError: ParameterList should not be called.` */
+  override call(..._args: any[]): any {
+    throw new RuntimeError("ParameterList should not be called.");
+  }
+}
+
+/**
+ * Parameters by name, in insertion order (PyTorch: `nn.ParameterDict(parameters=None)`). Build it
+ * from a `Map` or `[key, value]` pairs (order kept) or a plain object (keys sorted, as PyTorch
+ * sorts a plain `dict`). Tensors are converted to `Parameter`s.
+ */
+export class ParameterDict extends Module implements Iterable<string> {
+  _keys: Set<string>;
+
+  constructor(parameters: Map<string, unknown> | Iterable<[string, unknown]> | Record<string, unknown> | null = null) {
+    super();
+    this._keys = new Set();
+    if (parameters !== null && parameters !== undefined) this.update(parameters);
+  }
+
+  /** Number of entries. */
+  get length(): number {
+    return this._keys.size;
+  }
+
+  private _attr(key: unknown): string {
+    if (typeof key !== "string") {
+      throw new TypeError_(
+        `Index given to ParameterDict cannot be used as a key as it is not a string (type is '${typeName(key)}'). Open an issue on github if you need non-string keys.`,
+      );
+    }
+    return key;
+  }
+
+  /** The entry named `key` (PyTorch: `d[key]`; `KeyError` when absent). */
+  get(key: string): any {
+    if (!this._keys.has(this._attr(key))) throw new KeyError(`'${key}'`);
+    return (this as any)[key];
+  }
+
+  /** Add or replace an entry (PyTorch: `d[key] = p`). */
+  set(key: string, value: unknown): void {
+    this._keys.add(this._attr(key));
+    (this as any)[key] = asParameter(value);
+  }
+
+  /** Whether `key` is present (PyTorch: `key in d`). */
+  has(key: string): boolean {
+    return this._keys.has(key);
+  }
+
+  /** Remove an entry (PyTorch: `del d[key]`). */
+  delete(key: string): void {
+    if (!this._keys.has(this._attr(key))) throw new KeyError(`'${key}'`);
+    this._keys.delete(key);
+    delete (this as any)[key];
+  }
+
+  /** Remove and return an entry (PyTorch: `pop`). */
+  pop(key: string): any {
+    const v = this.get(key);
+    this.delete(key);
+    return v;
+  }
+
+  /** Remove all entries. */
+  clear(): void {
+    for (const k of [...this._keys]) this.delete(k);
+  }
+
+  /** The entry, or `dflt` when absent (PyTorch: `get(key, default)`). */
+  getOr(key: string, dflt: unknown = null): any {
+    return this._keys.has(key) ? (this as any)[key] : dflt;
+  }
+
+  /** Set `key` to `dflt` when absent; return its value (PyTorch: `setdefault`). */
+  setdefault(key: string, dflt: unknown = null): any {
+    if (!this._keys.has(key)) this.set(key, dflt);
+    return this.get(key);
+  }
+
+  /** Keys in insertion order. */
+  keys(): string[] {
+    return [...this._keys];
+  }
+
+  /** Values in insertion order. */
+  values(): any[] {
+    return this.keys().map((k) => (this as any)[k]);
+  }
+
+  /** `[key, value]` pairs in insertion order (PyTorch: `items`). */
+  entries(): [string, any][] {
+    return this.keys().map((k) => [k, (this as any)[k]]);
+  }
+
+  /** Add or replace entries from a `Map`, pairs, another `ParameterDict` (order kept) or a plain object (sorted keys). */
+  update(parameters: Map<string, unknown> | Iterable<[string, unknown]> | Record<string, unknown> | ParameterDict): void {
+    let entries: [string, unknown][];
+    if (parameters instanceof ParameterDict) entries = parameters.entries();
+    else if (parameters instanceof Map) entries = [...parameters];
+    else if (isIterable(parameters) && typeof parameters !== "string") {
+      entries = [];
+      let j = 0;
+      for (const p of parameters as Iterable<unknown>) {
+        if (!isIterable(p) || typeof p === "string") throw new TypeError_(`ParameterDict update sequence element #${j} should be Iterable; is${typeName(p)}`);
+        const kv = [...p];
+        if (kv.length !== 2) throw new ValueError(`ParameterDict update sequence element #${j} has length ${kv.length}; 2 is required`);
+        entries.push(kv as [string, unknown]);
+        j++;
+      }
+    } else if (typeof parameters === "object" && parameters !== null && Object.getPrototypeOf(parameters) === Object.prototype) {
+      entries = Object.entries(parameters as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    } else {
+      throw new TypeError_(`ParametersDict.update should be called with an iterable of key/value pairs, but got ${typeName(parameters)}`);
+    }
+    for (const [k, v] of entries) this.set(k, v);
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    yield* this._keys;
+  }
+
+  override extraRepr(): string {
+    return this.entries().map(([k, p]) => `  (${k}): ${parameterLine(p, true)}`).join("\n");
+  }
+
+  /** PyTorch: `RuntimeError: ParameterDict should not be called.` */
+  override call(..._args: any[]): any {
+    throw new RuntimeError("ParameterDict should not be called.");
   }
 }

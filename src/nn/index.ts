@@ -46,3 +46,4 @@ export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss,
 export { Embedding, embeddingRenorm_, type EmbeddingOptions } from "./sparse.js";
 export { ConvTranspose2d, Conv1d, type ConvTranspose2dOptions, type Conv1dOptions } from "./conv.js";
 export { RNNBase, RNN, LSTM, GRU, type RNNOptions } from "./rnn.js";
+export { ParameterList, ParameterDict } from "./container.js";

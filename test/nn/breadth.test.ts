@@ -247,3 +247,49 @@ describe("einsum (on matmul)", () => {
     });
   }
 });
+
+describe("nn.ParameterList / nn.ParameterDict", () => {
+  const fx = fixture("breadth/param_containers.json");
+  class Net extends nn.Module {
+    plist = new nn.ParameterList([new nn.Parameter(kernels.zeros(3, 4)), kernels.zeros(5)]);
+    pdict = new nn.ParameterDict({ b: new nn.Parameter(kernels.zeros(2)), a: kernels.zeros(2, 2, 3) });
+    fc: nn.Linear;
+    constructor() {
+      super();
+      this.pdict.set("c", new nn.Parameter(kernels.zeros(1)));
+      this.fc = new nn.Linear(2, 2);
+    }
+  }
+
+  it("printout, state-dict keys (plist.0, pdict.a, …) and parameters() as PyTorch; tensors become Parameters; a plain object's keys sorted", () => {
+    const net = new Net();
+    expect(net.toString()).toBe(fx.repr);
+    expect(keys(net)).toEqual(fx.keys);
+    expect([...net.parameters()].length).toBe(fx.numParameters);
+    expect(net.plist.at(1)).toBeInstanceOf(nn.Parameter);
+    expect(net.plist.at(-1)).toBe(net.plist.at(1));
+    expect(new nn.ParameterList().toString()).toBe(fx.emptyRepr);
+  });
+
+  it("list and dict operations", () => {
+    const pl = new nn.ParameterList();
+    pl.append(kernels.ones(2)).extend([kernels.ones(3), kernels.ones(4)]);
+    expect(pl.length).toBe(3);
+    expect([...pl].map((p) => p.shape[0])).toEqual([2, 3, 4]);
+    expect(pl.slice(1).length).toBe(2);
+    const pd = new nn.ParameterDict(new Map([["z", kernels.ones(1)], ["y", kernels.ones(2)]]));
+    expect(pd.keys()).toEqual(["z", "y"]);
+    expect(pd.pop("z").shape).toEqual([1]);
+    expect(pd.has("z")).toBe(false);
+    expect(pd.getOr("z", null)).toBeNull();
+    expect([...pd.stateDict().keys()]).toEqual(["y"]);
+  });
+
+  it("errors in PyTorch's words", () => {
+    const net = new Net();
+    expectError(() => net.plist.at(5), fx.errors.index);
+    expectError(() => net.plist.call(1), fx.errors.call);
+    expectError(() => net.pdict.call(1), fx.errors.dictCall);
+    expectError(() => new nn.ParameterList().extend(kernels.zeros(2) as any), fx.errors.extend);
+  });
+});
