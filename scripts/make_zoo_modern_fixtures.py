@@ -15,10 +15,7 @@ for every builder and for extra random settings (torch computes the widths in fl
 Printouts and keys do not depend on the initial values, so models built only for them are built
 with `torch.nn.init` switched off (regnet_y_128gf has 645 M parameters).
 """
-import base64
-import contextlib
-import gzip
-import json
+import copy
 import os
 import random
 import sys
@@ -30,48 +27,9 @@ import torchvision.models as tvm
 from torchvision.models import regnet as tv_regnet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402
+from fixture_common import FIXTURES, det_state_dict, det_tensor, enc, f32_vs_f64, family_trees, gz, logits_case, write_json  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "models")
-
-
-def write(name, obj):
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name)
-    with open(path, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-
-
-@contextlib.contextmanager
-def no_init():
-    """Make torch.nn.init's fill functions (and the layers' reset_parameters) no-ops."""
-    names = ["uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "zeros_", "ones_", "constant_"]
-    saved = {n: getattr(nn.init, n) for n in names}
-    for n in names:
-        setattr(nn.init, n, lambda t, *a, **k: t)
-    try:
-        yield
-    finally:
-        for n, f in saved.items():
-            setattr(nn.init, n, f)
-
-
-def gz(obj):
-    raw = json.dumps(obj, separators=(",", ":")).encode()
-    return base64.b64encode(gzip.compress(raw, mtime=0)).decode()
-
-
-def tree(build, kwargs=None):
-    with no_init():
-        m = build(**(kwargs or {}))
-    sd = m.state_dict()
-    return {
-        "print": repr(m),
-        "keys": [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()],
-        "numParameters": sum(p.numel() for p in m.parameters()),
-    }
+OUT = os.path.join(FIXTURES, "models")
 
 
 def halve_residual_branches(m):
@@ -90,27 +48,10 @@ def halve_residual_branches(m):
 
 
 def logits(build, shape, seed, kwargs=None, tame=False):
-    """Eval logits for det_state_dict weights, and PyTorch's own float32-vs-float64 difference."""
-    torch.manual_seed(0)
-    m = build(**(kwargs or {})).eval()
-    det_state_dict(m)
-    if tame:
-        halve_residual_branches(m)
-    x = det_tensor(seed, shape)
-    with torch.no_grad():
-        y32 = m(x)
-        y64 = m.double()(x.double())
-    diff = (y32.double() - y64).abs()
-    return {
-        "builder": build.__name__,
-        "kwargs": kwargs or {},
-        "halveResidualBranches": tame,
-        "input": [shape, seed],
-        "logits": enc(y32),
-        "f32VsF64MaxAbs": float(diff.max()),
-        "f32VsF64MaxRel": float((diff / y64.abs().clamp_min(1e-3)).max()),
-        "maxAbsLogit": float(y64.abs().max()),
-    }
+    """Eval logits for det_state_dict weights (EfficientNet's residual branches halved if `tame`),
+    and PyTorch's own float32-vs-float64 difference."""
+    return logits_case(build, shape, seed, kwargs, prepare=halve_residual_branches if tame else None,
+                       extra={"halveResidualBranches": tame})
 
 
 def train_step(build, shape, seed, kwargs=None, prepare=None):
@@ -122,8 +63,7 @@ def train_step(build, shape, seed, kwargs=None, prepare=None):
     if prepare:
         prepare(m)
     m.train()
-    import copy
-    m64 = copy.deepcopy(m).double()
+    m64 = copy.deepcopy(m).double()  # before the float32 step, which updates the running stats
     x = det_tensor(seed, shape)
     with torch.no_grad():
         y32 = m(x)
@@ -161,9 +101,9 @@ def family(builders, cases, variants=(), extra=None):
     out = OrderedDict()
     out["torch"] = torch.__version__
     # Printouts and keys of every builder, gzip + base64 (about 6x smaller).
-    trees = OrderedDict((b.__name__, tree(b)) for b in builders)
+    trees, variant_trees = family_trees(builders, variants)
     out["buildersGz"] = gz(trees)
-    out["variants"] = [dict(builder=b.__name__, kwargs=kw, **tree(b, kw)) for b, kw in variants]
+    out["variants"] = variant_trees
     out["logits"] = [logits(*c) for c in cases]
     if extra:
         out.update(extra())
@@ -195,10 +135,7 @@ def tiny_checkpoint(name, build, seed):
     m.eval()
     os.makedirs(OUT, exist_ok=True)
     torch.save(m.state_dict(), os.path.join(OUT, f"{name}.pth"))
-    x = det_tensor(seed, [2, 3, 32, 32])
-    with torch.no_grad():
-        y32 = m(x)
-        y64 = m.double()(x.double())
+    y32, y64 = f32_vs_f64(m, det_tensor(seed, [2, 3, 32, 32]))
     return {"file": f"models/{name}.pth", "print": repr(m), "input": [[2, 3, 32, 32], seed], "logits": enc(y32),
             "f32VsF64MaxAbs": float((y32.double() - y64).abs().max())}
 
@@ -363,7 +300,7 @@ def main():
     torch.set_num_threads(1)
     wanted = sys.argv[1:] or list(FAMILIES)
     for name in wanted:
-        write(f"{name}.json", FAMILIES[name]())
+        write_json(f"models/{name}.json", FAMILIES[name]())
 
 
 if __name__ == "__main__":
