@@ -9,7 +9,6 @@ keys and shapes, eval logits for deterministic weights). ModuleList prints with 
 collapse (imported from make_fixtures.py, which patches it on import). Modules run with autograd
 enabled, so PyTorch takes its reference (non-fused) path, which is the one tsnn mirrors.
 """
-import copy
 import math
 import os
 import sys
@@ -20,19 +19,12 @@ import torch.nn.functional as F
 import torchvision.models as tvm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_state_dict, det_tensor, enc  # noqa: E402  (also patches ModuleList.__repr__)
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
+# make_fixtures (imported by fixture_common) also patches ModuleList.__repr__.
+from fixture_common import FIXTURES as ROOT, build_tree, det_state_dict, det_tensor, enc, f32_vs_f64, num_parameters, state_dict_keys, write_json  # noqa: E402
 
 
 def write(rel, obj):
-    import json
-
-    path = os.path.join(ROOT, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-    print(f"wrote {rel} ({os.path.getsize(path)} bytes)")
+    write_json(rel, obj, newline=False)
 
 
 def err(fn):
@@ -287,10 +279,7 @@ def logits_case(name, kw, shape):
     torch.manual_seed(0)
     m = getattr(tvm, name)(**kw).eval()
     det_state_dict(m, seed=4242)
-    x = det_tensor(99, shape)
-    with torch.no_grad():
-        y32 = m(x)
-        y64 = m.double()(x.double())
+    y32, y64 = f32_vs_f64(m, det_tensor(99, shape))
     diff = (y32.double() - y64).abs()
     return {
         "builder": name, "kwargs": {CAMEL.get(k, k): v for k, v in kw.items()}, "input": [99, shape], "seed": 4242,
@@ -316,10 +305,7 @@ def small_vits():
         m = VisionTransformer(image_size=16, patch_size=4, num_layers=2, num_heads=2, hidden_dim=8, mlp_dim=16,
                               num_classes=5, **kw).eval()
         det_state_dict(m, seed=77 + i)
-        x = det_tensor(5 + i, [2, 3, 16, 16])
-        with torch.no_grad():
-            y = m(x)
-            y64 = copy.deepcopy(m).double()(x.double())
+        y, y64 = f32_vs_f64(m, det_tensor(5 + i, [2, 3, 16, 16]), keep=True)
         cases.append({"name": name, "repr": repr(m), "keys": [[k, list(t.shape)] for k, t in m.state_dict().items()],
                       "seed": 77 + i, "input": [5 + i, [2, 3, 16, 16]], "logits": enc(y),
                       "f32VsF64": {"maxAbs": float((y.double() - y64).abs().max())}})
@@ -357,13 +343,8 @@ def models_main():
             continue
         out = {"torchvision": __import__("torchvision").__version__, "builders": [], "logits": []}
         for name in names:
-            torch.manual_seed(0)
-            m = getattr(tvm, name)()
-            out["builders"].append({
-                "name": name, "repr": repr(m),
-                "keys": [[k, list(t.shape), str(t.dtype).replace("torch.", "")] for k, t in m.state_dict().items()],
-                "numParams": sum(p.numel() for p in m.parameters()),
-            })
+            m = build_tree(getattr(tvm, name))
+            out["builders"].append({"name": name, "repr": repr(m), "keys": state_dict_keys(m.state_dict()), "numParams": num_parameters(m)})
             del m
         if family == "maxvit":
             out["errors"] = [{"kwargs": {"inputSize": [200, 200]}, "error": err(lambda: tvm.maxvit_t(input_size=(200, 200)))}]
