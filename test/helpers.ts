@@ -71,18 +71,21 @@ export function maxAbsDiff(a: Tensor<DType>, b: Tensor<DType>): number {
   return m;
 }
 
+/** One `det_uniform` value: the lowbias32 hash of `i`, mapped to [-1, 1). */
+function detUniformAt(i: number): number {
+  let x = i >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return ((x >>> 0) / 4294967296) * 2 - 1;
+}
+
 /** The fixture script's `det_uniform`: lowbias32 hash of `offset + i`, mapped to [-1, 1). */
 export function detUniform(offset: number, n: number): Float64Array {
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let x = (offset + i) >>> 0;
-    x ^= x >>> 16;
-    x = Math.imul(x, 0x7feb352d) >>> 0;
-    x ^= x >>> 15;
-    x = Math.imul(x, 0x846ca68b) >>> 0;
-    x ^= x >>> 16;
-    out[i] = ((x >>> 0) / 4294967296) * 2 - 1;
-  }
+  for (let i = 0; i < n; i++) out[i] = detUniformAt(offset + i);
   return out;
 }
 
@@ -109,16 +112,10 @@ export function detStateDict(model: nn.Module, seed = 12345): void {
     else if (key.endsWith("running_var")) [scale, shift] = [0.5, 1.0];
     else if (key.endsWith("running_mean") || key.endsWith("bias")) [scale, shift] = [0.1, 0];
     else [scale, shift] = [0.2, 1.0];
-    // detUniform inlined (no n-element Float64Array for the big weights); same doubles, same bits.
+    // Written in place (no n-element Float64Array for the big weights); same doubles, same bits.
     const d = t.data as Float32Array;
     for (let i = 0; i < n; i++) {
-      let x = (offset + i) >>> 0;
-      x ^= x >>> 16;
-      x = Math.imul(x, 0x7feb352d) >>> 0;
-      x ^= x >>> 15;
-      x = Math.imul(x, 0x846ca68b) >>> 0;
-      x ^= x >>> 16;
-      const u = ((x >>> 0) / 4294967296) * 2 - 1;
+      const u = detUniformAt(offset + i);
       d[i] = shift === 0 ? u * scale : shift + scale * u;
     }
     offset += n;
