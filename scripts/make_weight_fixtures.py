@@ -9,21 +9,33 @@ and non-contiguous strides; wrapped and DataParallel checkpoints; a pickled whol
 pickle calling os.system (both must be refused); safetensors twins (written here to the
 safetensors spec, since Debian has no safetensors package); and expected values.
 
+Tolerance fixtures (`ckpt_*`): real-world wrappers whose other entries hold objects tsnn does not
+rebuild but must step over: `argparse.Namespace` args (timm/DeiT style, also as a protocol-1 legacy
+file where copyreg._reconstructor spells NEWOBJ), numpy scalars and an array, a dict subclass
+(Lightning's AttributeDict, also holding a whole state dict), a Lightning-like .ckpt, sets and
+frozensets (protocols 2 and 4), an unknown class inside a state dict, a whole nn.Module under a
+key, and exploits (builtins.eval, subprocess.Popen) hidden beside a clean state dict.
+
 Full ResNet-18 checkpoints are 45 MB, too big to commit. For those the script keeps PyTorch's
 exact file bytes *except* the storage payloads (`*.skeleton.json`); the tests regenerate the
 payloads from the deterministic weights shared with make_fixtures.py, so they load a file
 byte-identical to what torch.save wrote.
 """
+import argparse
 import base64
+import copy
 import io
 import json
 import os
 import pickletools
+import pathlib
 import struct
+import subprocess
 import sys
 import zipfile
 from collections import OrderedDict
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torchvision.models as tvm
@@ -49,6 +61,64 @@ class SmallNet(nn.Module):
 class Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
+
+
+class EvilEval:
+    def __reduce__(self):
+        return (eval, ("print('pwned')",))
+
+
+class EvilPopen:
+    def __reduce__(self):
+        return (subprocess.Popen, (["echo", "pwned"],))
+
+
+class AttributeDict(dict):
+    """Lightning's hyper-parameter container: a plain dict subclass (pickled as __main__.AttributeDict)."""
+
+
+class Foo:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+
+def tolerant_checkpoints(net, sd):
+    """Wrapped checkpoints with objects tsnn must step over; returns their expected plain values."""
+    trained = copy.deepcopy(net).train()
+    opt = torch.optim.SGD(trained.parameters(), lr=0.1, momentum=0.9)
+    trained(torch.randn(2, 3, 5, 5)).sum().backward()
+    opt.step()
+    sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+    args = argparse.Namespace(lr=0.1, arch="small", milestones=[30, 60], resume="", amp=False)
+    save({"epoch": 5, "arch": "small", "state_dict": sd, "optimizer": opt.state_dict(), "args": args}, "ckpt_namespace.pth")
+    save({"state_dict": sd, "args": args}, "ckpt_namespace_p1_legacy.pth", _use_new_zipfile_serialization=False, pickle_protocol=1)
+    scalars = OrderedDict([("best_acc1", np.float64(76.1)), ("best_epoch", np.int64(7)), ("lr", np.float32(0.1)),
+                           ("half", np.float16(0.33)), ("flag", np.bool_(True)), ("small", np.int8(-3)), ("big", np.uint64(2 ** 63 + 5))])
+    save({"state_dict": sd, **scalars, "acc_tensor": torch.tensor(76.1), "confusion": np.eye(2)}, "ckpt_numpy.pth")
+    save({"state_dict": sd, "hparams": AttributeDict(lr=0.1, layers=[2, 2]), "ema": AttributeDict(sd)}, "ckpt_attrdict.pth")
+    save({"epoch": 3, "global_step": 100, "pytorch-lightning_version": "1.9.0",
+          "state_dict": OrderedDict(("model." + k, v) for k, v in sd.items()),
+          "hyper_parameters": AttributeDict(lr=1e-3, classes=("a", "b")), "loops": None,
+          "callbacks": {"ModelCheckpoint{'monitor': 'val_loss'}": {"best_model_score": torch.tensor(0.5), "best_k_models": {},
+                                                                   "dirpath": pathlib.PurePosixPath("/ckpts")}},
+          "optimizer_states": [opt.state_dict()], "lr_schedulers": [sched.state_dict()]}, "ckpt_lightning.ckpt")
+    sets = {"state_dict": sd, "classes": {"cat": 0}, "seen": {1, 2}, "tags": frozenset({"a"})}
+    save(sets, "ckpt_sets.pth")
+    save(sets, "ckpt_sets_p4.pth", pickle_protocol=4)
+    bad = OrderedDict((k, Foo(1, "x") if k == "fc.weight" else v) for k, v in sd.items())
+    save({"state_dict": bad, "extra": Foo(2, "y")}, "ckpt_placeholder.pth")
+    save({"model": net, "epoch": 1}, "ckpt_module_entry.pth")
+    save({"state_dict": sd, "x": EvilEval()}, "ckpt_evil_eval.pth")
+    save({"state_dict": sd, "x": EvilPopen()}, "ckpt_evil_popen.pth")
+    return {
+        "namespace": vars(args),
+        "numpy": {k: (str(int(v)) if k == "big" else v.item()) for k, v in scalars.items()},
+        "sets": {"seen": sorted(sets["seen"]), "tags": sorted(sets["tags"])},
+        "hparams": dict(lr=0.1, layers=[2, 2]),
+        "foo": vars(Foo(2, "y")),
+        "momentum_keys": sorted(opt.state_dict()["state"].keys()),
+    }
 
 
 def save(obj, name, **kw):
@@ -174,6 +244,8 @@ def main():
     save({"x": Evil()}, "evil.pth")
     old = OrderedDict((k, v) for k, v in sd.items() if not k.endswith("num_batches_tracked"))
     save(old, "small_legacy_no_nbt.pth", _use_new_zipfile_serialization=False)
+    with torch.random.fork_rng():  # the fixtures below keep the random stream they always had
+        tolerant = tolerant_checkpoints(net, sd)
 
     # PyTorch's float32 -> float16 / bfloat16 rounding, edge cases included (as raw bits, so that
     # inf and NaN survive JSON).
@@ -188,6 +260,7 @@ def main():
     expected = {
         "rounding": rounding,
         "small": {"state": [[k, enc(v)] for k, v in sd.items()], "input": enc(x), "output": enc(y)},
+        "tolerant": tolerant,
         "dtypes": [[k, enc(v.float() if v.dtype in (torch.float16, torch.bfloat16, torch.float64) else v)] for k, v in tensors.items()],
     }
     with open(os.path.join(OUT, "expected.json"), "w") as f:

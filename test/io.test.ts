@@ -163,11 +163,17 @@ describe("checkpoint wrappers and prefixes", () => {
 });
 
 describe("hostile and malformed files are refused with a clear CheckpointError", () => {
-  it("a pickled whole nn.Module: save model.state_dict() instead", () => {
-    expectCheckpointError(() => load(file("whole_module.pth")), /class __main__\.SmallNet.*save model\.state_dict\(\) instead/);
+  it("a pickled whole nn.Module (now a placeholder tree) is what load would return: save model.state_dict() instead", () => {
+    expectCheckpointError(
+      () => load(file("whole_module.pth")),
+      /^\S+whole_module\.pth: the file holds a whole nn\.Module \(a pickled object of class __main__\.SmallNet\), not a state dict; tsnn does not run Python code to rebuild it\. In PyTorch, save model\.state_dict\(\) instead$/,
+    );
   });
-  it("a pickle calling os.system names the global and runs nothing", () => {
-    expectCheckpointError(() => load(file("evil.pth")), /pickle calls posix\.system, which is not allowed/);
+  it("a pickle calling os.system names the global and runs nothing (test/io/tolerance.test.ts: eval, Popen, ...)", () => {
+    expectCheckpointError(
+      () => load(file("evil.pth")),
+      /evil\/data\.pkl: pickle calls posix\.system, which is not allowed: no checkpoint needs it, and calling it would run code or reach the system \(this file tries to execute something when loaded; tsnn executes nothing\) \(pickle byte \d+\)$/,
+    );
   });
   it("empty, foreign and truncated files", () => {
     expectCheckpointError(() => load(new Uint8Array(0)), /empty file/);

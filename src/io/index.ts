@@ -9,13 +9,14 @@ import { CheckpointError, TypeError_ } from "../errors.js";
 import { ByteBudget } from "./budget.js";
 import type { StateDict } from "../nn/index.js";
 import { Tensor, type DType } from "../tensor/index.js";
-import { isTuple, PyDict } from "./pickle.js";
+import { isTuple, PyDict, PyGlobal, PyObject } from "./pickle.js";
+import { isModuleLike } from "./pyobject.js";
 import { isSafetensors, readSafetensors, writeSafetensors } from "./safetensors.js";
 import { isLegacyTorch, readTorchLegacy, readTorchZip, writeTorchZip } from "./torch.js";
 import { isZip } from "./zip.js";
 
 export { CheckpointError } from "../errors.js";
-export { PyDict } from "./pickle.js";
+export { PyDict, PyGlobal, PyObject } from "./pickle.js";
 export { defaultMaxBytes } from "./budget.js";
 
 /** Options of `load`. */
@@ -46,7 +47,12 @@ export interface SaveOptions {
   dtype?: "float32" | "float16" | "bfloat16" | "float64";
 }
 
-/** The raw content of a checkpoint: dicts as `PyDict`, tensors as `Tensor`, lists/tuples as arrays. */
+/**
+ * The raw content of a checkpoint: dicts as `PyDict`, tensors as `Tensor`, lists and tuples as
+ * arrays (tuples frozen), sets as `Set`, `argparse.Namespace` as a plain object, numpy scalars as
+ * numbers; objects of other classes as inert `PyObject` placeholders recording their class, the
+ * arguments they were built with and their state (nothing is run), class references as `PyGlobal`.
+ */
 export function loadObject(src: string | Uint8Array | ArrayBuffer, opts: Pick<LoadOptions, "maxBytes"> = {}): unknown {
   const { bytes, what } = bytesOf(src);
   return parse(bytes, what, opts).object;
@@ -106,36 +112,83 @@ function parse(bytes: Uint8Array, what: string, opts: Pick<LoadOptions, "maxByte
   }
 }
 
+/** A short description of a checkpoint value for messages: "tensor [4, 3]", "int 3", "__main__.Foo object". */
 function describe(v: unknown): string {
   if (v instanceof Tensor) return `tensor [${v.shape.join(", ")}]`;
   if (v instanceof PyDict) {
     const n = [...v.map.values()].filter((x) => x instanceof Tensor).length;
     return n === v.map.size && n > 0 ? `state dict of ${n} tensors` : `dict of ${v.map.size} entries`;
   }
+  if (v instanceof PyObject) return isModuleLike(v) ? `${v.qualname} object (a whole nn.Module)` : `${v.qualname} object`;
+  if (v instanceof PyGlobal) return `reference to ${v.qualname}`;
   if (v === null) return "None";
   if (isTuple(v)) return `tuple of ${v.length}`;
   if (Array.isArray(v)) return `list of ${v.length}`;
+  if (v instanceof Set) return `set of ${v.size}`;
+  if (v instanceof Uint8Array) return `bytes of ${v.length}`;
   if (typeof v === "number") return Number.isInteger(v) ? `int ${v}` : `float ${v}`;
+  if (typeof v === "bigint") return `int ${v}`;
+  if (typeof v === "boolean") return v ? "True" : "False";
   if (typeof v === "string") return `str ${JSON.stringify(v.slice(0, 40))}`;
+  if (typeof v === "object") return `object of ${Object.keys(v).length} attributes`;
   return typeof v;
+}
+
+/** `describe` with an article where it reads as a noun ("a __main__.Foo object", "int 3"). */
+function aDescribe(v: unknown): string {
+  const d = describe(v);
+  if (/^(int|float|str|None|True|False) ?/.test(d)) return d;
+  return /^[aeiou]/.test(d) ? `an ${d}` : `a ${d}`;
+}
+
+/** The items of a dict or of a dict subclass's placeholder (Lightning's `AttributeDict`), else null. */
+function dictOf(v: unknown): PyDict | null {
+  if (v instanceof PyDict) return v;
+  if (v instanceof PyObject && v.items && !isModuleLike(v)) return v.items;
+  return null;
+}
+
+/** `"fc.weight"` as a key in messages. */
+const quoteKey = (k: unknown): string => (typeof k === "string" ? JSON.stringify(k) : String(k));
+
+/** The refusal for a pickled whole `nn.Module` where a state dict should be. */
+function wholeModule(what: string, node: PyObject, holder: string): CheckpointError {
+  return new CheckpointError(
+    `${what}: ${holder} holds a whole nn.Module (a pickled object of class ${node.qualname}), not a state dict; tsnn does not run Python code to rebuild it. In PyTorch, save model.state_dict() instead`,
+  );
 }
 
 function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
   let node = obj;
   if (opts.key !== undefined) {
     if (typeof opts.key !== "string") throw new CheckpointError(`load: the key option must be a string, got ${typeof opts.key}`);
-    for (const part of opts.key.split(".")) {
-      if (!(node instanceof PyDict) || !node.map.has(part)) {
-        const all = node instanceof PyDict ? [...node.map.keys()] : [];
-        const keys = node instanceof PyDict ? all.slice(0, 20).map((k) => (typeof k === "string" ? JSON.stringify(k) : String(k))).join(", ") + (all.length > 20 ? `, … (${all.length} entries)` : "") : "(not a dict)";
+    const parts = opts.key.split(".");
+    for (const [i, part] of parts.entries()) {
+      if (node instanceof PyObject && isModuleLike(node)) throw wholeModule(what, node, i === 0 ? "the file" : `entry ${JSON.stringify(parts.slice(0, i).join("."))}`);
+      const d = dictOf(node);
+      const attrs = d === null && node !== null && typeof node === "object" && Object.getPrototypeOf(node) === Object.prototype ? (node as Record<string, unknown>) : null;
+      if (d?.map.has(part)) node = d.map.get(part);
+      else if (attrs && Object.hasOwn(attrs, part)) node = attrs[part];
+      else {
+        const all = d ? [...d.map.keys()] : attrs ? Object.keys(attrs) : [];
+        const keys = d || attrs ? all.slice(0, 20).map(quoteKey).join(", ") + (all.length > 20 ? `, … (${all.length} entries)` : "") : `(${aDescribe(node)}, not a dict)`;
         throw new CheckpointError(`${what}: no entry ${JSON.stringify(part)} for key ${JSON.stringify(opts.key)}; available: ${keys}`);
       }
-      node = node.map.get(part);
     }
   }
-  if (!(node instanceof PyDict)) throw new CheckpointError(`${what}: holds ${describe(node)}, not a state dict`);
-  const entries = [...node.map];
+  const holder = opts.key === undefined ? "the file" : `entry ${JSON.stringify(opts.key)}`;
+  if (node instanceof PyObject && isModuleLike(node)) throw wholeModule(what, node, holder);
+  const dict = dictOf(node);
+  if (dict === null) throw new CheckpointError(`${what}: ${holder} holds ${aDescribe(node)}, not a state dict`);
+  const entries = [...dict.map];
   const nonTensors = entries.filter(([, v]) => !(v instanceof Tensor));
+  if (nonTensors.length && nonTensors.length < entries.length - nonTensors.length) {
+    // Mostly tensors: a state dict with entries that are not (placeholders of unknown classes...).
+    const [k, v] = nonTensors[0];
+    const path = opts.key === undefined ? `entry ${quoteKey(k)}` : `${opts.key}[${quoteKey(k)}]`;
+    const more = nonTensors.length > 1 ? ` (and ${nonTensors.length - 1} more non-tensor entries: ${nonTensors.slice(1, 6).map(([k2, v2]) => `${quoteKey(k2)} (${describe(v2)})`).join(", ")}${nonTensors.length > 6 ? ", …" : ""})` : "";
+    throw new CheckpointError(`${what}: ${path} is ${aDescribe(v)}, not a tensor${more}; a state dict holds only tensors`);
+  }
   if (nonTensors.length || entries.length === 0) {
     const listing = entries.slice(0, 20).map(([k, v]) => `"${String(k)}" (${describe(v)})`).join(", ") + (entries.length > 20 ? ", …" : "");
     throw new CheckpointError(
@@ -149,7 +202,7 @@ function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
   const prefix = opts.stripPrefix === true ? "module." : opts.stripPrefix || "";
   const strip = (k: string): string => (prefix && k.startsWith(prefix) ? k.slice(prefix.length) : k);
   const sd: StateDict = new Map(entries.map(([k, v]) => [strip(String(k)), v as Tensor<DType>]));
-  const meta = node.attrs.get("_metadata");
+  const meta = dict.hasAttrs ? dict.attrs.get("_metadata") : undefined;
   if (meta instanceof PyDict) {
     sd._metadata = new Map();
     const metaPrefix = prefix.endsWith(".") ? prefix.slice(0, -1) : prefix;

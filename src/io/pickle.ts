@@ -1,8 +1,9 @@
 /**
- * A restricted Python unpickler (protocols 0–5 as far as state dicts use them) and a minimal
- * protocol-2 pickler. Nothing is ever executed: globals resolve only through an allow-list the
- * caller supplies, and anything else is refused by name. Every read is bounds-checked before any
- * allocation, so a hostile file can neither crash the process nor make it allocate what it
+ * A restricted Python unpickler (protocols 0–5 as far as checkpoints use them) and a minimal
+ * protocol-2 pickler. Nothing is ever executed or imported: globals resolve through the caller's
+ * `findClass`, which maps the few that state dicts need to rebuilders and everything else to inert
+ * placeholders (`PyObject`, see pyobject.ts) or to a refusal. Every read is bounds-checked before
+ * any allocation, so a hostile file can neither crash the process nor make it allocate what it
  * merely claims.
  */
 import { CheckpointError } from "../errors.js";
@@ -33,9 +34,44 @@ export class PyGlobal {
     readonly name: string,
     /** Called by REDUCE/NEWOBJ with the argument tuple. */
     readonly call: ((args: unknown[]) => unknown) | null,
+    /** Set for a global that must never be called (`os.system`...): the refusal calling it raises. */
+    readonly refused: string | null = null,
   ) {}
   get qualname(): string {
     return `${this.module}.${this.name}`;
+  }
+}
+
+/**
+ * An instance of a Python class tsnn does not rebuild, as the pickle built it: `module.name`
+ * called (REDUCE) or instantiated (NEWOBJ) with `args`, then given `state` (BUILD), dict items
+ * (SETITEM, a dict subclass) or list items (APPEND, a list subclass). Nothing of it was run.
+ */
+export class PyObject {
+  /** Keyword arguments (NEWOBJ_EX), or null. */
+  kwargs: PyDict | null = null;
+  /** The BUILD state (`__setstate__`'s argument or the instance `__dict__`); undefined without BUILD. */
+  state: unknown = undefined;
+  /** Items set by SETITEM(S) (the class is a dict subclass), in order; null when none were set. */
+  items: PyDict | null = null;
+  /** Items added by APPEND(S)/ADDITEMS (a list or set subclass); null when none were added. */
+  list: unknown[] | null = null;
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    /** The positional arguments of the call. */
+    public args: readonly unknown[],
+  ) {}
+  /** `module.name` of the class (or function) that built it. */
+  get qualname(): string {
+    return `${this.module}.${this.name}`;
+  }
+  /** The dict items, created on the first SETITEM. */
+  dictItems(): PyDict {
+    return (this.items ??= new PyDict(this.qualname));
+  }
+  toString(): string {
+    return `<${this.qualname} object>`;
   }
 }
 
@@ -46,7 +82,10 @@ export function isTuple(v: unknown): v is readonly unknown[] {
 
 /** Options of `unpickle`. */
 export interface UnpickleOptions {
-  /** Resolve `module.name` to an allowed global, or return a refusal message. */
+  /**
+   * Resolve `module.name` (Python 3 names: `__builtin__` arrives as `builtins`) to a global, or
+   * return a refusal message.
+   */
   findClass(module: string, name: string): PyGlobal | string;
   /** Resolve a persistent id (BINPERSID), e.g. a storage reference. */
   persistentLoad?(pid: unknown): unknown;
@@ -98,6 +137,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       objects += v.length;
       if (depth > 1) for (const x of v) if (Array.isArray(x)) work(x, depth - 1);
     } else if (v instanceof PyDict) objects += v.map.size;
+    else if (v instanceof Set) objects += v.size;
     if (objects > maxObjects) count();
   };
   const push = (v: unknown): void => {
@@ -169,20 +209,41 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     return decodeLong(take(n));
   };
   const global = (module: string, name: string): PyGlobal => {
+    module = PY2_MODULES[module] ?? module;
+    if (module === "copyreg" && COPYREG.has(name)) {
+      // copyreg.__newobj__(cls, *args) and _reconstructor(cls, base, state) are how protocols 0–1
+      // spell NEWOBJ: build `cls` as NEWOBJ would (its placeholder, or its refusal).
+      return new PyGlobal(module, name, (a) => callable(a[0], tuple(name === "__newobj__" ? a.slice(1) : []), `copyreg.${name}`));
+    }
     const g = opts.findClass(module, name);
     if (typeof g === "string") fail(g);
     return g as PyGlobal;
   };
   const callable = (f: unknown, args: unknown, op: string): unknown => {
-    if (!(f instanceof PyGlobal) || !f.call) fail(`${op} of a value that is not an allowed callable`);
+    if (f instanceof PyGlobal && f.refused) fail(f.refused);
+    if (!(f instanceof PyGlobal) || !f.call) fail(`${op} of a value that is not a class or function`);
     if (!Array.isArray(args)) fail(`${op} arguments are not a tuple`);
     work(args);
     return (f as PyGlobal).call!(args as unknown[]);
   };
   const setItem = (d: unknown, k: unknown, v: unknown): void => {
-    if (!(d instanceof PyDict)) fail("SETITEM on a value that is not a dict");
-    (d as PyDict).map.set(dictKey(k, fail), v);
+    if (d instanceof PyObject) d.dictItems().map.set(dictKey(k, fail), v);
+    else if (d instanceof PyDict) d.map.set(dictKey(k, fail), v);
+    else fail("SETITEM on a value that is not a dict");
   };
+  /** APPEND(S)/ADDITEMS: a list, a set, or a placeholder of a list or set subclass. */
+  const addItems = (items: unknown[], op: string, sets: boolean): void => {
+    const l = top();
+    if (sets && l instanceof Set && !frozen.has(l)) {
+      for (const it of items) l.add(it);
+      return;
+    }
+    const into = l instanceof PyObject ? (l.list ??= []) : !sets && Array.isArray(l) && !Object.isFrozen(l) ? (l as unknown[]) : null;
+    if (!into) fail(`${op} on a value that is not a ${sets ? "set" : "list"}`);
+    for (const it of items) into!.push(it); // (no push(...items): a 400,000-item APPENDS would overflow the call stack)
+  };
+  /** Sets built by FROZENSET (ADDITEMS may not grow them). */
+  const frozen = new WeakSet<Set<unknown>>();
   const tuple = (items: unknown[]): readonly unknown[] => Object.freeze(items);
 
   const lengths = { u8, u32, u64 };
@@ -221,7 +282,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         push(tuple([]));
         break;
       case 0x8f: // EMPTY_SET
-        push([]);
+        push(new Set());
         break;
       case 0x74: // TUPLE
         push(tuple(popMark()));
@@ -251,30 +312,21 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         push(d);
         break;
       }
-      case 0x91: // FROZENSET
-        push(tuple(popMark()));
-        break;
-      case 0x90: { // ADDITEMS
-        const items = popMark();
-        const s = top();
-        if (!Array.isArray(s) || Object.isFrozen(s)) fail("ADDITEMS on a value that is not a set");
-        for (const it of items) (s as unknown[]).push(it);
+      case 0x91: { // FROZENSET
+        const s = new Set(popMark());
+        frozen.add(s);
+        push(s);
         break;
       }
-      case 0x61: { // APPEND
-        const v = pop();
-        const l = top();
-        if (!Array.isArray(l) || Object.isFrozen(l)) fail("APPEND on a value that is not a list");
-        (l as unknown[]).push(v);
+      case 0x90: // ADDITEMS
+        addItems(popMark(), "ADDITEMS", true);
         break;
-      }
-      case 0x65: { // APPENDS
-        const items = popMark();
-        const l = top();
-        if (!Array.isArray(l) || Object.isFrozen(l)) fail("APPENDS on a value that is not a list");
-        for (const it of items) (l as unknown[]).push(it);
+      case 0x61: // APPEND
+        addItems([pop()], "APPEND", false);
         break;
-      }
+      case 0x65: // APPENDS
+        addItems(popMark(), "APPENDS", false);
+        break;
       case 0x73: { // SETITEM
         const v = pop();
         const k = pop();
@@ -379,8 +431,14 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         const kwargs = pop();
         const args = pop();
         const cls = pop();
-        if (kwargs instanceof PyDict && kwargs.map.size) fail("NEWOBJ_EX with keyword arguments is not supported");
-        push(callable(cls, args, "NEWOBJ_EX"));
+        const obj = callable(cls, args, "NEWOBJ_EX");
+        if (kwargs instanceof PyDict && kwargs.map.size) {
+          // Recorded by a placeholder; the allow-listed rebuilders take no keywords.
+          if (!(obj instanceof PyObject)) fail("NEWOBJ_EX with keyword arguments is not supported");
+          work(kwargs);
+          (obj as PyObject).kwargs = kwargs;
+        }
+        push(obj);
         break;
       }
       case 0x62: { // BUILD
@@ -450,6 +508,11 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
 function build(obj: unknown, state: unknown, fail: (m: string) => never): void {
   let dictState = state;
   if (isTuple(state) && state.length === 2) dictState = state[0] ?? state[1];
+  if (obj instanceof PyObject) {
+    // `__setstate__(state)` or `__dict__.update(state)`: recorded, not applied.
+    obj.state = state;
+    return;
+  }
   if (obj instanceof PyDict) {
     if (dictState === null) return;
     if (!(dictState instanceof PyDict)) fail("BUILD state of a dict is not a dict");
@@ -465,10 +528,11 @@ function build(obj: unknown, state: unknown, fail: (m: string) => never): void {
 
 /**
  * A dict key as tsnn keeps it: strings and numbers (ints, floats, bools as 1/0, big ints) as they
- * are; anything else (tuples, None, objects) is refused: state dicts and their metadata have none.
+ * are, and placeholders (numpy scalar keys, enum members; keyed by identity); anything else
+ * (tuples, None, dicts) is refused: state dicts and their metadata have none.
  */
 function dictKey(k: unknown, fail: (m: string) => never): unknown {
-  if (typeof k === "string" || typeof k === "number" || typeof k === "bigint") return k;
+  if (typeof k === "string" || typeof k === "number" || typeof k === "bigint" || k instanceof PyObject) return k;
   if (typeof k === "boolean") return k ? 1 : 0;
   const kind = k === null ? "None" : isTuple(k) ? "a tuple" : Array.isArray(k) ? "a list" : k instanceof PyDict ? "a dict" : "an object";
   return fail(`dict key is ${kind}; tsnn reads dicts keyed by strings or numbers (as state dicts are)`);
@@ -486,6 +550,17 @@ function decodeLong(b: Uint8Array): number | bigint {
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return narrow(v);
 }
+/**
+ * Python 2 module names that protocol 0–2 pickles use, as Python 3's unpickler maps them
+ * (`fix_imports`, `_compat_pickle.IMPORT_MAPPING`; the ones a checkpoint or an exploit uses).
+ */
+const PY2_MODULES: Record<string, string> = {
+  __builtin__: "builtins", copy_reg: "copyreg", commands: "subprocess", cPickle: "pickle", thread: "_thread", urllib2: "urllib.request",
+  httplib: "http.client", Queue: "queue", StringIO: "io", cStringIO: "io", UserDict: "collections", UserList: "collections", UserString: "collections",
+};
+/** The copyreg helpers that stand for NEWOBJ in protocols 0–1. */
+const COPYREG = new Set(["__newobj__", "_reconstructor"]);
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** A Python int as a JS number when it is exactly representable, else a bigint. */

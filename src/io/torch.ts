@@ -3,13 +3,15 @@
  * storages) and the legacy format (magic number, protocol, sys info, object, storage keys, raw
  * storages). Only what state dicts need is rebuilt, through an allow-list:
  * `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter`, the
- * typed storage classes. Anything else is refused by name.
+ * typed storage classes. Any other global becomes an inert placeholder (pyobject.ts), and the
+ * globals only exploits call are refused by name when called.
  */
 import { CheckpointError } from "../errors.js";
 import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
 import { ByteBudget, MAX_NESTING } from "./budget.js";
 import { ITEMSIZE, storageCopyBytes, storageElements, storedBytes, tensorView, viewCopyBytes, type FileDType, type StorageElements } from "./dtypes.js";
-import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
+import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyObject, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
+import { placeholderGlobal, reconstruct } from "./pyobject.js";
 import { readZip, writeZip } from "./zip.js";
 
 const STORAGE_DTYPES: Record<string, FileDType | string> = {
@@ -102,6 +104,7 @@ function findClass(where: string) {
       case "torch._tensor._rebuild_from_type_v2":
         return new PyGlobal(module, name, (a) => {
           const [fn, , fnArgs] = a;
+          if (fn instanceof PyGlobal && fn.refused) throw new CheckpointError(`${where}: ${fn.refused}`);
           if (!(fn instanceof PyGlobal) || !fn.call || !Array.isArray(fnArgs)) throw new CheckpointError(`${where}: bad _rebuild_from_type_v2`);
           return fn.call(fnArgs);
         });
@@ -114,10 +117,7 @@ function findClass(where: string) {
         });
     }
     if (module === "torch" && name in STORAGE_DTYPES) return new StorageClass(name, STORAGE_DTYPES[name]);
-    if (module.startsWith("torch.nn.modules") || module.startsWith("torchvision.") || module === "__main__") {
-      return `the file holds a pickled Python object of class ${q} (a whole nn.Module?), not a state dict; in PyTorch, save model.state_dict() instead`;
-    }
-    return `pickle calls ${q}, which is not allowed (tsnn rebuilds only tensors, storages and dicts)`;
+    return placeholderGlobal(module, name);
   };
 }
 
@@ -132,9 +132,10 @@ function storageId(pid: unknown, minLength: number, where: string): { dtype: str
 }
 
 /**
- * Replace pending tensors in the unpickled object graph by real tensors. Each storage is
- * materialised once (`Storage.elems`), whatever the number of tensors viewing it; nesting deeper
- * than `MAX_NESTING` is refused (no state dict comes close).
+ * Replace pending tensors in the unpickled object graph by real tensors, and placeholders that
+ * tsnn can rebuild without running anything (sets, `argparse.Namespace`, numpy scalars) by their
+ * values. Each storage is materialised once (`Storage.elems`), whatever the number of tensors
+ * viewing it; nesting deeper than `MAX_NESTING` is refused (no checkpoint comes close).
  */
 function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
   const base = (v: PendingTensor): { st: Storage; offset: number } => {
@@ -159,9 +160,13 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
     seen.add(v);
     if (v instanceof PendingTensor) pending.add(v);
     else if (v instanceof PyDict) {
-      for (const x of v.map.values()) walk(x, depth + 1);
+      for (const [k, x] of v.map) {
+        if (k instanceof PyObject) walk(k, depth + 1);
+        walk(x, depth + 1);
+      }
       if (v.hasAttrs) for (const x of v.attrs.values()) walk(x, depth + 1);
-    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    } else if (Array.isArray(v) || v instanceof Set) for (const x of v) walk(x, depth + 1);
+    else if (v instanceof PyObject) for (const x of [v.args, v.kwargs, v.state, v.items, v.list]) walk(x, depth + 1);
   };
   walk(root, 0);
   const charged = new Set<Storage>();
@@ -190,8 +195,30 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
     }
     if (v instanceof PyDict) {
       done.set(v, v);
-      for (const [k, x] of v.map) v.map.set(k, fix(x));
+      if ([...v.map.keys()].some((k) => k instanceof PyObject)) {
+        // Placeholder keys (numpy scalars) may become numbers: rebuild the map in order.
+        const items = [...v.map];
+        v.map.clear();
+        for (const [k, x] of items) v.map.set(fix(k), fix(x));
+      } else for (const [k, x] of v.map) v.map.set(k, fix(x));
       if (v.hasAttrs) for (const [k, x] of v.attrs) v.attrs.set(k, fix(x));
+    } else if (v instanceof Set) {
+      done.set(v, v);
+      const items = [...v];
+      v.clear();
+      for (const x of items) v.add(fix(x));
+    } else if (v instanceof PyObject) {
+      done.set(v, v);
+      v.args = fix(v.args) as readonly unknown[];
+      fix(v.kwargs);
+      v.state = fix(v.state);
+      fix(v.items);
+      fix(v.list);
+      const value = reconstruct(v);
+      if (value !== undefined) {
+        done.set(v, value);
+        return value;
+      }
     } else if (Array.isArray(v)) {
       if (Object.isFrozen(v)) {
         // A tuple: rebuilt (it may hold pending tensors); a tuple holding itself keeps its original.
@@ -253,8 +280,11 @@ export function readTorchZip(buf: Uint8Array, what: string, budget = new ByteBud
 
 /** Whether bytes look like a legacy (pre-1.6) torch.save file: a pickle of the magic number. */
 export function isLegacyTorch(b: Uint8Array): boolean {
-  return b.length > 12 && b[0] === 0x80 && b[2] === 0x8a && b[3] === 0x0a && b[4] === 0x6c && b[5] === 0xfc;
+  if (b.length > 12 && b[0] === 0x80 && b[2] === 0x8a && b[3] === 0x0a && b[4] === 0x6c && b[5] === 0xfc) return true;
+  // Protocols 0 and 1 (torch.save(..., pickle_protocol=1)) write the magic number as a text LONG.
+  return b.length > LEGACY_MAGIC_TEXT.length && LEGACY_MAGIC_TEXT.every((c, i) => b[i] === c);
 }
+const LEGACY_MAGIC_TEXT = [...new TextEncoder().encode(`L${LEGACY_MAGIC}L\n`)];
 
 /** Read a legacy-format checkpoint (torch < 1.6, e.g. torchvision's 2017 ResNet weights). */
 export function readTorchLegacy(buf: Uint8Array, what: string, budget = new ByteBudget(what, buf.length)): unknown {
