@@ -265,6 +265,74 @@ def param_container_cases():
     }
 
 
+# ---------------------------------------------------------------- decoder, Transformer
+
+def enc_mask(m):
+    """Bool masks as 0/1; float masks with -inf written as null (JSON has no infinities)."""
+    if m is None:
+        return None
+    if m.dtype == torch.bool:
+        return {"shape": list(m.shape), "dtype": "bool", "data": [int(v) for v in m.reshape(-1).tolist()]}
+    e = enc(m)
+    e["data"] = [None if v == float("-inf") else v for v in e["data"]]
+    return e
+
+
+def decoder_cases():
+    E, H = 8, 2
+    T, S, N = 4, 5, 2
+    causal = nn.Transformer.generate_square_subsequent_mask(T)
+    mem_kpm = torch.tensor([[False] * S, [False, False, False, True, True]])
+    tgt_kpm = torch.tensor([[False] * T, [False, False, False, True]])
+    specs = [
+        ("layer", {}, False, {}),
+        ("layer", {"tgt_mask": causal}, False, {}),
+        ("layer", {"tgt_mask": causal, "memory_key_padding_mask": mem_kpm, "tgt_key_padding_mask": tgt_kpm}, True, {"batch_first": True}),
+        ("layer", {"tgt_mask": causal}, False, {"norm_first": True, "activation": "gelu", "dim_feedforward": 12}),
+        ("layer", {"memory_mask": torch.rand(T, S) > 0.7}, None, {}),
+        ("stack", {"tgt_mask": causal, "memory_key_padding_mask": mem_kpm}, False, {}),
+    ]
+    cases = []
+    for i, (kind, masks, batch_first, kw) in enumerate(specs):
+        layer = nn.TransformerDecoderLayer(E, H, **({"dim_feedforward": 16} | kw))
+        m = nn.TransformerDecoder(layer, 2, nn.LayerNorm(E)) if kind == "stack" else layer
+        m.eval()
+        seed = 7000 + 1000 * i
+        det_state_dict(m, seed)
+        unbatched = batch_first is None
+        tshape = [T, E] if unbatched else ([N, T, E] if batch_first else [T, N, E])
+        mshape = [S, E] if unbatched else ([N, S, E] if batch_first else [S, N, E])
+        tgt = det_tensor(90000 + 50 * i, tshape)
+        mem = det_tensor(91000 + 50 * i, mshape)
+        out = m(tgt, mem, **masks)
+        cases.append({"kind": kind, "kwargs": {"dim_feedforward": 16} | kw, "repr": repr(m), "keys": keys(m), "seed": seed,
+                      "tgt": [90000 + 50 * i, tshape], "memory": [91000 + 50 * i, mshape],
+                      "masks": {k: enc_mask(v) for k, v in masks.items()}, "output": enc(out)})
+    # the full model
+    t = nn.Transformer(d_model=E, nhead=H, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16).eval()
+    det_state_dict(t, 123)
+    src = det_tensor(95000, [S, N, E])
+    tgt = det_tensor(96000, [T, N, E])
+    src_kpm = torch.tensor([[False] * S, [False, False, False, False, True]])
+    out = t(src, tgt, tgt_mask=causal, src_key_padding_mask=src_kpm, memory_key_padding_mask=src_kpm)
+    tb = nn.Transformer(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16, batch_first=True, norm_first=True).eval()
+    det_state_dict(tb, 321)
+    out_b = tb(det_tensor(97000, [N, S, E]), det_tensor(98000, [N, T, E]), tgt_mask=causal)
+    r = torch.randn
+    full_model = {
+        "repr": repr(t), "keys": keys(t), "output": enc(out),
+        "masks": {"tgt_mask": enc_mask(causal), "src_key_padding_mask": enc_mask(src_kpm)},
+        "batchFirst": {"repr": repr(tb), "output": enc(out_b)},
+        "defaultKeys": len(nn.Transformer().state_dict()),
+        "mask4": enc_mask(nn.Transformer.generate_square_subsequent_mask(4)),
+        "errors": {
+            "batch": err(lambda: t(r(S, 2, E), r(T, 3, E))),
+            "feature": err(lambda: t(r(S, 2, E), r(T, 2, 6))),
+        },
+    }
+    return {"cases": cases, "transformer": full_model}
+
+
 # ---------------------------------------------------------------- Module.to
 
 def to_cases():
@@ -282,6 +350,7 @@ def main():
     write("rnn.json", rnn_cases())
     write("einsum.json", einsum_cases())
     write("param_containers.json", param_container_cases())
+    write("decoder.json", decoder_cases())
     write("embedding.json", embedding_cases())
     write("conv.json", conv_cases())
 

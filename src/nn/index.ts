@@ -47,3 +47,4 @@ export { Embedding, embeddingRenorm_, type EmbeddingOptions } from "./sparse.js"
 export { ConvTranspose2d, Conv1d, type ConvTranspose2dOptions, type Conv1dOptions } from "./conv.js";
 export { RNNBase, RNN, LSTM, GRU, type RNNOptions } from "./rnn.js";
 export { ParameterList, ParameterDict } from "./container.js";
+export { TransformerDecoderLayer, TransformerDecoder, Transformer, type TransformerDecoderLayerOptions, type TransformerDecoderForwardOptions, type TransformerOptions, type TransformerForwardOptions } from "./transformer.js";

@@ -17,6 +17,7 @@ import { calculateFanInAndFanOut, constant_, normal_, uniform_, xavierNormal_, x
 import { Linear } from "./linear.js";
 import { Module, Parameter } from "./module.js";
 import { LayerNorm } from "./normalization.js";
+import { full } from "../tensor/index.js";
 
 /**
  * A `Linear` under another name, used for `MultiheadAttention.out_proj` (PyTorch:
@@ -629,3 +630,243 @@ export function deepCopy<T extends Module>(module: T, memo: Map<unknown, unknown
   return c;
 }
 
+
+// ---------------------------------------------------------------- decoder and the full Transformer
+
+/** Options of `TransformerDecoderLayer` (PyTorch's keyword arguments in camelCase). */
+export type TransformerDecoderLayerOptions = TransformerEncoderLayerOptions;
+
+/** Options of `TransformerDecoderLayer.forward` / `TransformerDecoder.forward`. */
+export interface TransformerDecoderForwardOptions {
+  tgtMask?: Tensor<DType> | null;
+  memoryMask?: Tensor<DType> | null;
+  tgtKeyPaddingMask?: Tensor<DType> | null;
+  memoryKeyPaddingMask?: Tensor<DType> | null;
+}
+
+type DecoderForwardArgs =
+  | [tgtMask?: Tensor<DType> | null, memoryMask?: Tensor<DType> | null, tgtKeyPaddingMask?: Tensor<DType> | null, memoryKeyPaddingMask?: Tensor<DType> | null]
+  | [opts: TransformerDecoderForwardOptions];
+
+const DECODER_FORWARD_ARGS = [["tgtMask", null], ["memoryMask", null], ["tgtKeyPaddingMask", null], ["memoryKeyPaddingMask", null]] as const;
+
+/**
+ * Self-attention over the target, cross-attention to the encoder's `memory`, then a feed-forward
+ * block, each with a residual connection and LayerNorm after (default) or before (`normFirst`)
+ * the block (PyTorch: `nn.TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048,
+ * dropout=0.1, activation=relu, layer_norm_eps=1e-05, batch_first=False, norm_first=False)`).
+ */
+export class TransformerDecoderLayer extends Module {
+  declare self_attn: MultiheadAttention;
+  declare multihead_attn: MultiheadAttention;
+  declare linear1: Linear;
+  declare dropout: Dropout;
+  declare linear2: Linear;
+  normFirst: boolean;
+  declare norm1: LayerNorm;
+  declare norm2: LayerNorm;
+  declare norm3: LayerNorm;
+  declare dropout1: Dropout;
+  declare dropout2: Dropout;
+  declare dropout3: Dropout;
+  declare activation: ((x: Tensor) => Tensor) | Module;
+
+  constructor(
+    dModel: number,
+    nhead: number,
+    ...args:
+      | [dimFeedforward?: number, dropout?: number, activation?: TransformerActivation, layerNormEps?: number, batchFirst?: boolean, normFirst?: boolean]
+      | [opts: TransformerDecoderLayerOptions]
+  ) {
+    super();
+    const o = bindArgs<Required<TransformerDecoderLayerOptions>>("TransformerDecoderLayer.__init__", args, [
+      ["dimFeedforward", 2048], ["dropout", 0.1], ["activation", "relu"], ["layerNormEps", 1e-5], ["batchFirst", false], ["normFirst", false],
+    ], 3);
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: o.dropout, batchFirst: o.batchFirst });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: o.dropout, batchFirst: o.batchFirst });
+    this.linear1 = new Linear(dModel, o.dimFeedforward);
+    this.dropout = new Dropout(o.dropout);
+    this.linear2 = new Linear(o.dimFeedforward, dModel);
+    this.normFirst = o.normFirst;
+    this.norm1 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.norm3 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.dropout1 = new Dropout(o.dropout);
+    this.dropout2 = new Dropout(o.dropout);
+    this.dropout3 = new Dropout(o.dropout);
+    this.activation = activationFn(o.activation) as ((x: Tensor) => Tensor) | Module;
+  }
+
+  /** `tgt` `[T, N, E]` (`[N, T, E]` with `batchFirst`, `[T, E]` unbatched), `memory` `[S, N, E]` → `tgt`'s shape. */
+  override forward(tgt: Tensor, memory: Tensor, ...args: DecoderForwardArgs): Tensor {
+    const o = bindArgs<Required<TransformerDecoderForwardOptions>>("TransformerDecoderLayer.forward", args, DECODER_FORWARD_ARGS, 3);
+    let x = tgt;
+    if (this.normFirst) {
+      x = x.add(this._saBlock(this.norm1.call(x), o.tgtMask, o.tgtKeyPaddingMask));
+      x = x.add(this._mhaBlock(this.norm2.call(x), memory, o.memoryMask, o.memoryKeyPaddingMask));
+      x = x.add(this._ffBlock(this.norm3.call(x)));
+    } else {
+      x = this.norm1.call(x.add(this._saBlock(x, o.tgtMask, o.tgtKeyPaddingMask)));
+      x = this.norm2.call(x.add(this._mhaBlock(x, memory, o.memoryMask, o.memoryKeyPaddingMask)));
+      x = this.norm3.call(x.add(this._ffBlock(x)));
+    }
+    return x;
+  }
+
+  /** Self-attention block (PyTorch: `_sa_block`). */
+  _saBlock(x: Tensor, attnMask: Tensor<DType> | null, keyPaddingMask: Tensor<DType> | null): Tensor {
+    const [y] = this.self_attn.call(x, x, x, { attnMask, keyPaddingMask, needWeights: false });
+    return this.dropout1.call(y);
+  }
+
+  /** Cross-attention block (PyTorch: `_mha_block`). */
+  _mhaBlock(x: Tensor, mem: Tensor, attnMask: Tensor<DType> | null, keyPaddingMask: Tensor<DType> | null): Tensor {
+    const [y] = this.multihead_attn.call(x, mem, mem, { attnMask, keyPaddingMask, needWeights: false });
+    return this.dropout2.call(y);
+  }
+
+  /** Feed-forward block (PyTorch: `_ff_block`). */
+  _ffBlock(x: Tensor): Tensor {
+    const act = this.activation;
+    const h = this.linear1.call(x);
+    const a = act instanceof Module ? act.call(h) : act(h);
+    return this.dropout3.call(this.linear2.call(this.dropout.call(a)));
+  }
+}
+
+/**
+ * A stack of `numLayers` deep copies of `decoderLayer`, then an optional `norm` (PyTorch:
+ * `nn.TransformerDecoder(decoder_layer, num_layers, norm=None)`).
+ */
+export class TransformerDecoder extends Module {
+  declare layers: ModuleList;
+  numLayers: number;
+  declare norm: Module | null;
+
+  constructor(decoderLayer: Module, numLayers: number, ...args: [norm?: Module | null] | [opts: { norm?: Module | null }]) {
+    super();
+    const o = bindArgs<{ norm: Module | null }>("TransformerDecoder.__init__", args, [["norm", null]], 3);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => deepCopy(decoderLayer)));
+    this.numLayers = numLayers;
+    this.norm = o.norm;
+  }
+
+  /** Runs the layers in turn against the same `memory` and masks, then `norm`. */
+  override forward(tgt: Tensor, memory: Tensor, ...args: DecoderForwardArgs): Tensor {
+    const o = bindArgs<Required<TransformerDecoderForwardOptions>>("TransformerDecoder.forward", args, DECODER_FORWARD_ARGS, 3);
+    let out = tgt;
+    for (const layer of this.layers) out = layer.call(out, memory, o);
+    if (this.norm) out = this.norm.call(out);
+    return out;
+  }
+}
+
+/** Options of `Transformer` (PyTorch's keyword arguments in camelCase). */
+export interface TransformerOptions {
+  dModel?: number;
+  nhead?: number;
+  numEncoderLayers?: number;
+  numDecoderLayers?: number;
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: TransformerActivation;
+  customEncoder?: Module | null;
+  customDecoder?: Module | null;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  normFirst?: boolean;
+}
+
+/** Options of `Transformer.forward`. */
+export interface TransformerForwardOptions {
+  srcMask?: Tensor<DType> | null;
+  tgtMask?: Tensor<DType> | null;
+  memoryMask?: Tensor<DType> | null;
+  srcKeyPaddingMask?: Tensor<DType> | null;
+  tgtKeyPaddingMask?: Tensor<DType> | null;
+  memoryKeyPaddingMask?: Tensor<DType> | null;
+}
+
+/**
+ * The encoder-decoder Transformer of "Attention Is All You Need" (PyTorch: `nn.Transformer(
+ * d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
+ * dropout=0.1, activation=relu, custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-05,
+ * batch_first=False, norm_first=False)`): encoder and decoder stacks with a final LayerNorm each;
+ * every parameter with more than one dim is re-initialised with `xavier_uniform_`.
+ */
+export class Transformer extends Module {
+  declare encoder: Module;
+  declare decoder: Module;
+  dModel: number;
+  nhead: number;
+  batchFirst: boolean;
+
+  constructor(
+    ...args:
+      | [dModel?: number, nhead?: number, numEncoderLayers?: number, numDecoderLayers?: number, dimFeedforward?: number, dropout?: number,
+        activation?: TransformerActivation, customEncoder?: Module | null, customDecoder?: Module | null, layerNormEps?: number, batchFirst?: boolean, normFirst?: boolean]
+      | [opts: TransformerOptions]
+  ) {
+    super();
+    const o = bindArgs<Required<TransformerOptions>>("Transformer.__init__", args, [
+      ["dModel", 512], ["nhead", 8], ["numEncoderLayers", 6], ["numDecoderLayers", 6], ["dimFeedforward", 2048], ["dropout", 0.1],
+      ["activation", "relu"], ["customEncoder", null], ["customDecoder", null], ["layerNormEps", 1e-5], ["batchFirst", false], ["normFirst", false],
+    ]);
+    const layerArgs = [o.dimFeedforward, o.dropout, o.activation, o.layerNormEps, o.batchFirst, o.normFirst] as const;
+    if (o.customEncoder !== null) this.encoder = o.customEncoder;
+    else {
+      const layer = new TransformerEncoderLayer(o.dModel, o.nhead, ...layerArgs);
+      this.encoder = new TransformerEncoder(layer, o.numEncoderLayers, new LayerNorm(o.dModel, { eps: o.layerNormEps }));
+    }
+    if (o.customDecoder !== null) this.decoder = o.customDecoder;
+    else {
+      const layer = new TransformerDecoderLayer(o.dModel, o.nhead, ...layerArgs);
+      this.decoder = new TransformerDecoder(layer, o.numDecoderLayers, new LayerNorm(o.dModel, { eps: o.layerNormEps }));
+    }
+    this._resetParameters();
+    this.dModel = o.dModel;
+    this.nhead = o.nhead;
+    this.batchFirst = o.batchFirst;
+  }
+
+  /**
+   * `src` `[S, N, E]` and `tgt` `[T, N, E]` (`batchFirst`: `[N, S, E]`, `[N, T, E]`; unbatched
+   * `[S, E]`, `[T, E]`) → `[T, N, E]`: `decoder(tgt, encoder(src))` with the masks.
+   */
+  override forward(
+    src: Tensor,
+    tgt: Tensor,
+    ...args:
+      | [srcMask?: Tensor<DType> | null, tgtMask?: Tensor<DType> | null, memoryMask?: Tensor<DType> | null, srcKeyPaddingMask?: Tensor<DType> | null,
+        tgtKeyPaddingMask?: Tensor<DType> | null, memoryKeyPaddingMask?: Tensor<DType> | null]
+      | [opts: TransformerForwardOptions]
+  ): Tensor {
+    const o = bindArgs<Required<TransformerForwardOptions>>("Transformer.forward", args, [
+      ["srcMask", null], ["tgtMask", null], ["memoryMask", null], ["srcKeyPaddingMask", null], ["tgtKeyPaddingMask", null], ["memoryKeyPaddingMask", null],
+    ], 3);
+    const batched = src.dim() === 3;
+    if (batched && src.shape[this.batchFirst ? 0 : 1] !== tgt.shape[this.batchFirst ? 0 : 1]) {
+      throw new RuntimeError("the batch number of src and tgt must be equal");
+    }
+    if (src.shape[src.dim() - 1] !== this.dModel || tgt.shape[tgt.dim() - 1] !== this.dModel) {
+      throw new RuntimeError("the feature number of src and tgt must be equal to d_model");
+    }
+    const memory = this.encoder.call(src, { mask: o.srcMask, srcKeyPaddingMask: o.srcKeyPaddingMask });
+    return this.decoder.call(tgt, memory, {
+      tgtMask: o.tgtMask, memoryMask: o.memoryMask, tgtKeyPaddingMask: o.tgtKeyPaddingMask, memoryKeyPaddingMask: o.memoryKeyPaddingMask,
+    });
+  }
+
+  /**
+   * A `[sz, sz]` float mask with `-inf` above the diagonal and `0` elsewhere: position i attends to
+   * positions ≤ i (PyTorch: `nn.Transformer.generate_square_subsequent_mask(sz)`).
+   */
+  static generateSquareSubsequentMask(sz: number): Tensor {
+    return full([sz, sz], -Infinity).triu(1);
+  }
+
+  /** `xavier_uniform_` on every parameter with more than one dim (PyTorch: `_reset_parameters`). */
+  _resetParameters(): void {
+    for (const p of this.parameters()) if (p.dim() > 1) xavierUniform_(p);
+  }
+}

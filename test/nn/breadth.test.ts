@@ -293,3 +293,60 @@ describe("nn.ParameterList / nn.ParameterDict", () => {
     expectError(() => new nn.ParameterList().extend(kernels.zeros(2) as any), fx.errors.extend);
   });
 });
+
+describe("nn.TransformerDecoderLayer / nn.TransformerDecoder / nn.Transformer (E=8, 2 heads)", () => {
+  const fx = fixture("breadth/decoder.json");
+  /** A fixture mask: bool as a bool tensor; float with null for -inf. */
+  const mask = (e: any): Tensor<any> | null => {
+    if (!e) return null;
+    if (e.dtype === "bool") return new Tensor(Uint8Array.from(e.data), e.shape, "bool");
+    return new Tensor(Float32Array.from(e.data.map((v: number | null) => (v === null ? -Infinity : v))), e.shape);
+  };
+  const masks = (m: Record<string, any>): Record<string, any> => Object.fromEntries(Object.entries(m).map(([k, v]) => [camel(k), mask(v)]));
+
+  for (const c of fx.cases) {
+    const label = `${c.kind === "stack" ? "TransformerDecoder(2 layers, norm)" : "TransformerDecoderLayer"} ${JSON.stringify(c.kwargs)} tgt=[${c.tgt[1]}] memory=[${c.memory[1]}] masks: ${Object.keys(c.masks).join(", ") || "none"}`;
+    it(label, () => {
+      const layer = new nn.TransformerDecoderLayer(8, 2, opts(c.kwargs));
+      const m = c.kind === "stack" ? new nn.TransformerDecoder(layer, 2, new nn.LayerNorm(8)) : layer;
+      m.eval();
+      expect(m.toString()).toBe(c.repr);
+      expect(keys(m)).toEqual(c.keys);
+      detStateDict(m, c.seed);
+      const out = m.call(detTensor(c.tgt[0], c.tgt[1]), detTensor(c.memory[0], c.memory[1]), masks(c.masks));
+      expectClose(out, f(c.output), TOL, "output");
+    });
+  }
+
+  it("Transformer(dModel=8, nhead=2, 2 encoder + 1 decoder layers): printout, keys, forward with causal tgt mask and key padding masks", () => {
+    const t = fx.transformer;
+    const m = new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16 }).eval();
+    expect(m.toString()).toBe(t.repr);
+    expect(keys(m)).toEqual(t.keys);
+    detStateDict(m, 123);
+    const causal = nn.Transformer.generateSquareSubsequentMask(4);
+    const kpm = mask(t.masks.src_key_padding_mask);
+    const out = m.call(detTensor(95000, [5, 2, 8]), detTensor(96000, [4, 2, 8]), { tgtMask: causal, srcKeyPaddingMask: kpm, memoryKeyPaddingMask: kpm });
+    expectClose(out, f(t.output), TOL, "output");
+  });
+
+  it("Transformer batchFirst + normFirst", () => {
+    const t = fx.transformer.batchFirst;
+    const m = new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, batchFirst: true, normFirst: true }).eval();
+    expect(m.toString()).toBe(t.repr);
+    detStateDict(m, 321);
+    const out = m.call(detTensor(97000, [2, 5, 8]), detTensor(98000, [2, 4, 8]), null, nn.Transformer.generateSquareSubsequentMask(4));
+    expectClose(out, f(t.output), TOL, "output");
+  });
+
+  it("generateSquareSubsequentMask(4): -inf above the diagonal, 0 elsewhere; the default Transformer has PyTorch's key count", () => {
+    expect(Array.from(nn.Transformer.generateSquareSubsequentMask(4).data)).toEqual(Array.from(mask(fx.transformer.mask4)!.data as Float32Array));
+    expect(new nn.Transformer().stateDict().size).toBe(fx.transformer.defaultKeys);
+  });
+
+  it("errors in PyTorch's words", () => {
+    const m = new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16 });
+    expectError(() => m.call(kernels.zeros(5, 2, 8), kernels.zeros(4, 3, 8)), fx.transformer.errors.batch);
+    expectError(() => m.call(kernels.zeros(5, 2, 8), kernels.zeros(4, 2, 6)), fx.transformer.errors.feature);
+  });
+});
