@@ -305,3 +305,37 @@ export function recordScalarFirst(op: string, s: number, b: Tensor, alpha: numbe
 }
 
 export type { DType, G };
+
+/** Whether any tensor of a list requires grad (a loop: no closure on the ops' fast path). */
+export function anyRequiresGrad(tensors: readonly unknown[]): boolean {
+  for (let i = 0; i < tensors.length; i++) if (requiresGrad(tensors[i])) return true;
+  return false;
+}
+
+function dimOf(dim: number | { dim?: number }, ndim: number): number {
+  const d = typeof dim === "number" ? dim : (dim.dim ?? 0);
+  return d < 0 ? d + ndim : d;
+}
+
+/** Hook of `cat`: `CatBackward0` hands each input its slice of the gradient along `dim`. */
+export function recordCat(tensors: readonly Tensor[], dim: number | { dim?: number }, out: Tensor): Tensor {
+  const d = dimOf(dim, out.ndim);
+  record("CatBackward0", tensors, [out], ([g]) => {
+    let at = 0;
+    return tensors.map((t) => {
+      if (t.ndim === 1 && t.shape[0] === 0 && out.ndim !== 1) return null;
+      const n = t.shape[d];
+      const gi = g!.narrow(d, at, n).contiguous();
+      at += n;
+      return gi;
+    });
+  });
+  return out;
+}
+
+/** Hook of `stack`: `StackBackward0` hands input `i` the gradient's index `i` along `dim`. */
+export function recordStack(tensors: readonly Tensor[], dim: number | { dim?: number }, out: Tensor): Tensor {
+  const d = dimOf(dim, out.ndim);
+  record("StackBackward0", tensors, [out], ([g]) => tensors.map((_, i) => g!.select(d, i).contiguous()));
+  return out;
+}

@@ -9,7 +9,7 @@
  * the forward divided by the step, plus the O(h²) term).
  */
 import { describe, expect, it } from "vitest";
-import { noGrad, Tensor } from "../../src/index.js";
+import { cat, noGrad, stack, Tensor } from "../../src/index.js";
 import { dec, expectClose, fixture, type EncTensor } from "../helpers.js";
 
 interface Case {
@@ -70,6 +70,8 @@ const OPS: Record<string, Fn> = {
   "relu_ on a non-leaf": (a) => a.add(0.1).relu_(),
   "chain: (a*b).exp().sum(1).log()": (a, b) => a.mul(b).mul(0.3).exp().sum(1).log(),
   "same input twice: a*a + a": (a) => a.mul(a).add(a),
+  "cat dim=1 a=[2,3] b=[2,2]": (a, b) => cat([a, b], 1),
+  "stack dim=-1 a=[2,3] b=[2,3]": (a, b) => stack([a, b], -1),
 };
 
 const CASES = fixture<Case[]>("training/autograd_ops.json");

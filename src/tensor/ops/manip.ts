@@ -9,12 +9,17 @@ import { contiguousStrides, formatShape, numel } from "../shape.js";
 import { allocStorage, copyInto, normalizeDimIndex, Tensor, type DType } from "../tensor.js";
 import { resultType } from "./elementwise.js";
 import { forEachRow } from "./iter.js";
+import { gradMode, noGrad } from "../../autograd/grad_mode.js";
+import { anyRequiresGrad, recordCat, recordStack } from "../../autograd/formulas.js";
 
 /**
  * Concatenate along `dim` (PyTorch: `torch.cat(tensors, dim=0)`); dtypes promote as PyTorch's;
  * 1-d empty tensors are skipped as PyTorch's legacy rule does.
  */
 export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
+  if (gradMode.enabled && Array.isArray(tensors) && anyRequiresGrad(tensors)) {
+    return recordCat(tensors as readonly Tensor<DType>[] as Tensor[], dim, noGrad(() => cat(tensors, dim)) as Tensor<DType> as Tensor) as Tensor<DType> as Tensor<D>;
+  }
   if (tensors.length === 0) throw new RuntimeError("torch.cat(): expected a non-empty list of Tensors");
   const list = tensors.filter((t) => !(t.ndim === 1 && t.shape[0] === 0));
   const dtype = resultType(...tensors) as D;
@@ -54,6 +59,9 @@ export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], 
 
 /** Join equal-shaped tensors along a new dim (PyTorch: `torch.stack(tensors, dim=0)`). */
 export function stack<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
+  if (gradMode.enabled && Array.isArray(tensors) && anyRequiresGrad(tensors)) {
+    return recordStack(tensors as readonly Tensor<DType>[] as Tensor[], dim, noGrad(() => stack(tensors, dim)) as Tensor<DType> as Tensor) as Tensor<DType> as Tensor<D>;
+  }
   if (tensors.length === 0) throw new RuntimeError("stack expects a non-empty TensorList");
   const ref = tensors[0];
   tensors.forEach((t, i) => {
