@@ -42,6 +42,10 @@ const BUILDERS: Record<string, (opts?: any) => nn.Module> = {
 };
 const RULE = { factor: 4 };
 
+let b0Model: nn.Module | null = null;
+/** efficientnet_b0() with torchvision's init, built once for the checks that only read it. */
+const b0 = (): nn.Module => (b0Model ??= eff.efficientnet_b0());
+
 /** The fixture script's `halve_residual_branches`: last BatchNorm weight of each block x 0.5. */
 function halveResidualBranches(m: nn.Module): void {
   for (const mod of m.modules()) {
@@ -80,7 +84,7 @@ describe("EfficientNet configuration", () => {
   });
 
   it("stochastic depth and dropout are identities in eval (two calls agree bit for bit)", () => {
-    const m = eff.efficientnet_b0({ numClasses: 3 }).eval();
+    const m = b0().eval(); // torchvision's init (shared with the initialisation checks below)
     const x = detTensor(5, [1, 3, 32, 32]);
     const [a, b] = noGrad(() => [m.call(x) as Tensor, m.call(x) as Tensor]);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
@@ -110,7 +114,7 @@ describe("EfficientNet configuration", () => {
 });
 
 describe("EfficientNet initialisation (torchvision's, from tsnn's generator)", () => {
-  const sd = eff.efficientnet_b0().stateDict();
+  const sd = b0().stateDict();
   it("convolutions: kaiming normal, fan_out (stem std = sqrt(2 / (32*3*3)))", () => {
     for (const key of ["features.0.0.weight", "features.8.0.weight", "features.6.0.block.0.0.weight"]) expectInitLike(sd, key, FX.init[key]);
   });

@@ -5,7 +5,7 @@
  * (resize, crop, interpolation, mean, std); lookup errors start with torchvision's text.
  */
 import { describe, expect, it } from "vitest";
-import { models, ValueError } from "../../src/index.js";
+import { models, nn, ValueError } from "../../src/index.js";
 import { getModel, getModelBuilder, getModelTransforms, listModels, MODELS } from "../../src/models/registry.js";
 import { fixture } from "../helpers.js";
 
@@ -43,12 +43,12 @@ describe("model registry (PyTorch: torchvision.models.list_models / get_model_bu
   });
 
   it("getModel(name, opts) builds with the options (PyTorch: get_model(name, **config))", () => {
-    const m = getModel("resnet18", { numClasses: 10 });
+    const m = nn.init.skipInit(() => getModel("resnet18", { numClasses: 10 }));
     expect(m.stateDict().get("fc.weight")!.shape).toEqual([10, 512]);
   });
 
   it("adaptStateDict: DenseNet rows rename torchvision's pre-2018 keys (norm.1 → norm1), others have none", () => {
-    const t = getModel("squeezenet1_1").stateDict().get("features.0.weight")!;
+    const t = nn.init.skipInit(() => getModel("squeezenet1_1")).stateDict().get("features.0.weight")!;
     const sd = new Map([["features.denseblock1.denselayer1.norm.1.weight", t]]);
     expect([...MODELS.densenet121.adaptStateDict!(sd).keys()]).toEqual(["features.denseblock1.denselayer1.norm1.weight"]);
     expect(MODELS.resnet18.adaptStateDict).toBeUndefined();
