@@ -12,6 +12,7 @@ import copy
 import gzip
 import json
 import os
+import sys
 from collections import OrderedDict
 
 import torch
@@ -119,3 +120,12 @@ def family_trees(builders, variants=(), tree_fn=tree):
     """Every builder's tree by name, and each `(builder, kwargs)` variant's tree."""
     trees = OrderedDict((b.__name__, tree_fn(b)) for b in builders)
     return trees, [dict(builder=b.__name__, kwargs=kw, **tree_fn(b, kw)) for b, kw in variants]
+
+
+def run(families, extras=None):
+    """Write the fixtures named on the command line, all of them when none is: a family `name`
+    to models/<name>.json, an extra `name` to the path it is given with (`{name: (rel, fn)}`)."""
+    extras = extras or {}
+    for name in sys.argv[1:] or [*extras, *families]:
+        rel, make = extras[name] if name in extras else (f"models/{name}.json", families[name])
+        write_json(rel, make())

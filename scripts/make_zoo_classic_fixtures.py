@@ -23,7 +23,7 @@ import torchvision.models.densenet as _dn
 import torchvision.models.inception as _inc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_common import det_state_dict, det_tensor, enc, f32_vs_f64, family_trees, logits_case, write_json  # noqa: E402
+from fixture_common import det_state_dict, det_tensor, enc, f32_vs_f64, family_trees, logits_case, run  # noqa: E402
 
 
 # ---------------------------------------------------------------- registry
@@ -153,12 +153,7 @@ FAMILIES = OrderedDict(
 
 def main():
     warnings.simplefilter("ignore")  # googlenet/inception_v3's FutureWarning on init_weights=None
-    wanted = sys.argv[1:] or ["registry", *FAMILIES]
-    for name in wanted:
-        if name == "registry":
-            write_json("models/registry.json", registry())
-        else:
-            write_json(f"models/{name}.json", FAMILIES[name]())
+    run(FAMILIES, {"registry": ("models/registry.json", registry)})
 
 
 if __name__ == "__main__":

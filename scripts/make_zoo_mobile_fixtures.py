@@ -25,7 +25,7 @@ import torchvision.models as tvm
 from torchvision.ops import MLP, Conv2dNormActivation, Permute, SqueezeExcitation, StochasticDepth, stochastic_depth
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_common import build_tree, det_state_dict, det_tensor, enc, error_of as err, family_trees, logits_case, num_parameters, write_json  # noqa: E402
+from fixture_common import build_tree, det_state_dict, det_tensor, enc, error_of as err, family_trees, logits_case, num_parameters, run  # noqa: E402
 from make_fixtures import mult_adds  # noqa: E402
 
 
@@ -235,12 +235,7 @@ FAMILIES = OrderedDict([
 
 
 def main():
-    wanted = sys.argv[1:] or ["ops", *FAMILIES]
-    for name in wanted:
-        if name == "ops":
-            write_json("ops/ops.json", ops())
-        else:
-            write_json(f"models/{name}.json", FAMILIES[name]())
+    run(FAMILIES, {"ops": ("ops/ops.json", ops)})
 
 
 if __name__ == "__main__":

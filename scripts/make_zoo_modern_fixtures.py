@@ -27,7 +27,7 @@ import torchvision.models as tvm
 from torchvision.models import regnet as tv_regnet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_common import FIXTURES, det_state_dict, det_tensor, enc, f32_vs_f64, family_trees, gz, logits_case, write_json  # noqa: E402
+from fixture_common import FIXTURES, det_state_dict, det_tensor, enc, f32_vs_f64, family_trees, gz, logits_case, run  # noqa: E402
 
 OUT = os.path.join(FIXTURES, "models")
 
@@ -298,9 +298,7 @@ FAMILIES = OrderedDict([("efficientnet", efficientnet), ("regnet", regnet), ("co
 
 def main():
     torch.set_num_threads(1)
-    wanted = sys.argv[1:] or list(FAMILIES)
-    for name in wanted:
-        write_json(f"models/{name}.json", FAMILIES[name]())
+    run(FAMILIES)
 
 
 if __name__ == "__main__":
