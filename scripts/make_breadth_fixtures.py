@@ -333,6 +333,53 @@ def decoder_cases():
     return {"cases": cases, "transformer": full_model}
 
 
+# ---------------------------------------------------------------- gradients
+
+def grad_cases():
+    """loss = sum(output * det_tensor(5, output.shape)); gradients of the input and every parameter."""
+    specs = [
+        ("LSTM", [3, 4], {"num_layers": 2, "bidirectional": True, "batch_first": True}, [2, 5, 3], "float"),
+        ("LSTM", [3, 5], {"proj_size": 2}, [4, 2, 3], "float"),
+        ("GRU", [3, 4], {"num_layers": 2}, [5, 2, 3], "float"),
+        ("RNN", [3, 4], {"nonlinearity": "relu", "bidirectional": True}, [5, 3], "float"),
+        ("Embedding", [6, 3], {"padding_idx": 1, "scale_grad_by_freq": True}, [2, 4], "index"),
+        ("ConvTranspose2d", [4, 6, 3], {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}, [2, 4, 4, 5], "float"),
+        ("ConvTranspose2d", [2, 3, 2], {"stride": 1, "dilation": 3, "output_padding": 2}, [1, 2, 4, 4], "float"),
+        ("Conv1d", [4, 6, 3], {"stride": 2, "padding": 1, "groups": 2}, [2, 4, 9], "float"),
+        ("Conv1d", [2, 2, 3], {"padding": 1, "padding_mode": "reflect"}, [2, 2, 6], "float"),
+    ]
+    cases = []
+    for i, (typ, args, kw, ishape, kind) in enumerate(specs):
+        m = getattr(nn, typ)(*args, **kw).eval()
+        seed = 50000 + 500 * i
+        det_state_dict(m, seed)
+        if kind == "index":
+            n = ishape[0] * ishape[1]
+            x = torch.tensor([(3 * j + 1) % args[0] for j in range(n)], dtype=torch.int64).reshape(ishape)
+        else:
+            x = det_tensor(70000 + 100 * i, ishape).requires_grad_()
+        out = m(x)
+        if isinstance(out, tuple):
+            out = out[0]
+        w = det_tensor(5, list(out.shape))
+        (out * w).sum().backward()
+        c = {"type": typ, "args": args, "kwargs": kw, "seed": seed, "output": enc(out),
+             "grads": [[k, enc(p.grad)] for k, p in m.named_parameters()]}
+        if kind == "index":
+            c["input"] = enc(x)
+        else:
+            c["input"] = [70000 + 100 * i, ishape]
+            c["inputGrad"] = enc(x.grad)
+        cases.append(c)
+    a = det_tensor(80000, [2, 3, 4]).requires_grad_()
+    b = det_tensor(80100, [2, 4, 5]).requires_grad_()
+    y = torch.einsum("bij,bjk->bik", a, b)
+    (y * det_tensor(5, list(y.shape))).sum().backward()
+    d = det_tensor(80200, [4, 4]).requires_grad_()
+    torch.einsum("ii", d).backward()
+    return {"cases": cases, "einsum": {"a": enc(a.grad), "b": enc(b.grad), "trace": enc(d.grad)}}
+
+
 # ---------------------------------------------------------------- Module.to
 
 def to_cases():
@@ -351,6 +398,7 @@ def main():
     write("einsum.json", einsum_cases())
     write("param_containers.json", param_container_cases())
     write("decoder.json", decoder_cases())
+    write("grads.json", grad_cases())
     write("embedding.json", embedding_cases())
     write("conv.json", conv_cases())
 

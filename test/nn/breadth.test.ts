@@ -11,6 +11,7 @@ import { einsum, kernels, nn, Tensor, tensor, int64 } from "../../src/index.js";
 import { dec, detStateDict, detTensor, expectClose, fixture } from "../helpers.js";
 
 const TOL = { rtol: 1e-6, atol: 1e-6 };
+const GRAD_TOL = { rtol: 1e-6, atol: 1e-6 };
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 const opts = (kw: Record<string, unknown>): Record<string, any> => Object.fromEntries(Object.entries(kw).map(([k, v]) => [camel(k), v]));
 const keys = (m: nn.Module): [string, number[]][] => [...m.stateDict()].map(([k, t]) => [k, t.shape]);
@@ -348,5 +349,40 @@ describe("nn.TransformerDecoderLayer / nn.TransformerDecoder / nn.Transformer (E
     const m = new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16 });
     expectError(() => m.call(kernels.zeros(5, 2, 8), kernels.zeros(4, 3, 8)), fx.transformer.errors.batch);
     expectError(() => m.call(kernels.zeros(5, 2, 8), kernels.zeros(4, 2, 6)), fx.transformer.errors.feature);
+  });
+});
+
+/**
+ * Gradients through the breadth layers (autograd over their ops and EmbeddingBackward0 /
+ * ConvolutionBackward0 of the transposed convolution) against PyTorch: loss = Σ output ⊙ w.
+ */
+describe("gradients against PyTorch (loss = Σ output·w)", () => {
+  const fx = fixture("breadth/grads.json");
+  for (const c of fx.cases) {
+    it(`${c.type}(${c.args.join(", ")}, ${JSON.stringify(c.kwargs)}): input and parameter gradients`, () => {
+      const Cls = (nn as any)[c.type];
+      const m: nn.Module = new Cls(...c.args, opts(c.kwargs)).eval();
+      detStateDict(m, c.seed);
+      const x: Tensor<any> = Array.isArray(c.input) ? detTensor(c.input[0], c.input[1]).requiresGrad_() : dec(c.input);
+      let out = m.call(x);
+      if (Array.isArray(out)) out = out[0];
+      expectClose(out, f(c.output), TOL, "output");
+      out.mul(detTensor(5, out.shape)).sum().backward();
+      const params = new Map(m.namedParameters());
+      for (const [k, g] of c.grads) expectClose(params.get(k)!.grad!, f(g), GRAD_TOL, `grad ${k}`);
+      if (c.inputGrad) expectClose(x.grad!, f(c.inputGrad), GRAD_TOL, "input grad");
+    });
+  }
+
+  it("einsum('bij,bjk->bik') and einsum('ii') (trace) gradients", () => {
+    const a = detTensor(80000, [2, 3, 4]).requiresGrad_();
+    const b = detTensor(80100, [2, 4, 5]).requiresGrad_();
+    const y = einsum("bij,bjk->bik", a, b);
+    y.mul(detTensor(5, y.shape)).sum().backward();
+    expectClose(a.grad!, f(fx.einsum.a), GRAD_TOL, "a");
+    expectClose(b.grad!, f(fx.einsum.b), GRAD_TOL, "b");
+    const d = detTensor(80200, [4, 4]).requiresGrad_();
+    einsum("ii", d).backward();
+    expectClose(d.grad!, f(fx.einsum.trace), GRAD_TOL, "trace");
   });
 });

@@ -8,7 +8,8 @@
 import { RuntimeError } from "../../errors.js";
 import { matmul } from "../matmul.js";
 import { Tensor, type DType } from "../tensor.js";
-import { arange } from "./creation.js";
+import { isGradEnabled } from "../../autograd/grad_mode.js";
+import { arange, eye } from "./creation.js";
 
 /** One operand during the contraction: a tensor and one subscript per dim (ellipsis dims get `\u0001k`). */
 interface Term {
@@ -152,7 +153,11 @@ export function einsum(equation: string, ...operands: (Tensor | readonly Tensor[
   return out.contiguous();
 }
 
-/** Replace each repeated label of a term by its diagonal (PyTorch: `diagonal`), via `x[i, i]` indexing. */
+/**
+ * Replace each repeated label of a term by its diagonal (PyTorch: `diagonal`): `x[i, i]`
+ * indexing, or, while autograd records, `Σ_j x[i, j]·eye[i, j]` (mul and sum have backward
+ * formulas; an infinite off-diagonal entry would give NaN there, so only then).
+ */
 function takeDiagonals(term: Term, k: number): void {
   for (;;) {
     const l = term.labels.find((x, i) => term.labels.indexOf(x) !== i);
@@ -163,9 +168,18 @@ function takeDiagonals(term: Term, k: number): void {
       if (term.t.shape[d] !== n) throw new RuntimeError(`einsum(): subscript ${l} is repeated for operand ${k} but the sizes don't match, ${term.t.shape[d]} != ${n}`);
     }
     const rest = term.labels.map((_, i) => i).filter((i) => !dims.includes(i));
-    const idx = arange(n, { dtype: "int64" }) as Tensor<"int64">;
     const moved = term.t.permute([...dims, ...rest]);
-    term.t = moved.get(...dims.map(() => idx)) as Tensor;
+    if (isGradEnabled() && term.t.requiresGrad) {
+      let t = moved;
+      for (let j = 1; j < dims.length; j++) {
+        const mask = eye(n).reshape([n, n, ...t.shape.slice(2).map(() => 1)]) as Tensor;
+        t = t.mul(mask).sum(1) as Tensor;
+      }
+      term.t = t;
+    } else {
+      const idx = arange(n, { dtype: "int64" }) as Tensor<"int64">;
+      term.t = moved.get(...dims.map(() => idx)) as Tensor;
+    }
     term.labels = [l, ...rest.map((i) => term.labels[i])];
   }
 }
