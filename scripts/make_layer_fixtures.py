@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_common import error_of as err  # noqa: E402
 from make_fixtures import det_tensor  # noqa: E402
 
 warnings.simplefilter("ignore")
@@ -48,14 +49,6 @@ def enc(t):
     if t.dtype == torch.int64:
         return {"shape": list(t.shape), "dtype": "int64", "data": [int(v) for v in t.reshape(-1).tolist()]}
     return {"shape": list(t.shape), "dtype": "float32", "data": [f32(v) for v in t.reshape(-1).numpy()]}
-
-
-def err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return [type(e).__name__, str(e)]
-    return None
 
 
 def tup(v):
