@@ -16,6 +16,7 @@ import type { Dims, ReduceOptions, ValuesIndices, VarOptions } from "./ops/reduc
 import * as manip from "./ops/manip.js";
 import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
 import { tensorRepr } from "./ops/repr.js";
+import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, isOptions, type ArgSpec } from "./args.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
 import { recordInplace, recordOp } from "../autograd/formulas.js";
@@ -350,7 +351,12 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /** Fill with a value in place (PyTorch: `fill_`). */
-  fill_(value: number | boolean): this {
+  fill_(value: number | boolean | Tensor<DType>): this {
+    if (typeof value !== "number" && typeof value !== "boolean") {
+      if (!(value instanceof Tensor)) throw argTypeError("fill_", "value", 1, "Number", value);
+      if (value.ndim !== 0) throw new RuntimeError(`fill_ only supports 0-dimension value tensor but got tensor with ${value.ndim} dimensions.`);
+      value = value.item();
+    }
     const v = Number(value);
     if (this._contig) {
       const d = this.data;
@@ -368,21 +374,30 @@ export class Tensor<D extends DType = "float32"> {
     return this.fill_(0);
   }
 
-  /** Fill with uniform values in `[low, high)` from the generator, in place (PyTorch: `uniform_`). */
-  uniform_(low = 0, high = 1, opts: { generator?: Generator } = {}): this {
-    const g = opts.generator ?? defaultGenerator;
-    return this._fillFrom(g.fillUniform(new Float32Array(this.numel()), low, high));
+  /**
+   * Fill with uniform values in `[from, to)` from the generator, in place (PyTorch:
+   * `uniform_(from=0, to=1, *, generator=None)`): `uniform_(-1, 1)` or `uniform_({ from: -1, to: 1 })`.
+   */
+  uniform_(low?: number | { from?: number; to?: number; generator?: Generator }, high?: number | { to?: number; generator?: Generator }, opts?: { generator?: Generator }): this {
+    const a = bindFloats("uniform_", [low, high, opts], [["from", 0], ["to", 1], ["generator", null, true]]);
+    const g = a.generator ?? defaultGenerator;
+    return this._fillFrom(g.fillUniform(new Float32Array(this.numel()), a.from, a.to));
   }
 
-  /** Fill with normal values, in place (PyTorch: `normal_(mean, std)`). */
-  normal_(mean = 0, std = 1, opts: { generator?: Generator } = {}): this {
-    const g = opts.generator ?? defaultGenerator;
-    return this._fillFrom(g.fillNormal(new Float32Array(this.numel()), mean, std));
+  /**
+   * Fill with normal values, in place (PyTorch: `normal_(mean=0, std=1, *, generator=None)`):
+   * `normal_(0, 0.01)` or `normal_({ mean: 0, std: 0.01 })`.
+   */
+  normal_(mean?: number | { mean?: number; std?: number; generator?: Generator }, std?: number | { std?: number; generator?: Generator }, opts?: { generator?: Generator }): this {
+    const a = bindFloats("normal_", [mean, std, opts], [["mean", 0], ["std", 1], ["generator", null, true]]);
+    const g = a.generator ?? defaultGenerator;
+    return this._fillFrom(g.fillNormal(new Float32Array(this.numel()), a.mean, a.std));
   }
 
-  /** Fill with 1 with probability `p`, else 0, in place (PyTorch: `bernoulli_(p)`). */
-  bernoulli_(p = 0.5, opts: { generator?: Generator } = {}): this {
-    const g = opts.generator ?? defaultGenerator;
+  /** Fill with 1 with probability `p`, else 0, in place (PyTorch: `bernoulli_(p=0.5, *, generator=None)`). */
+  bernoulli_(prob?: number | { p?: number; generator?: Generator }, opts?: { generator?: Generator }): this {
+    const { p, generator } = bindFloats("bernoulli_", [prob, opts], [["p", 0.5], ["generator", null, true]]);
+    const g = generator ?? defaultGenerator;
     const u = g.fillUniform(new Float32Array(this.numel()), 0, 1);
     for (let i = 0; i < u.length; i++) u[i] = u[i] < p ? 1 : 0;
     return this._fillFrom(u);
@@ -421,7 +436,8 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /** Merge dims `startDim..endDim` into one (PyTorch: `torch.flatten`). */
-  flatten(startDim = 0, endDim = -1): Tensor<D> {
+  flatten(startDim?: number | { startDim?: number; endDim?: number }, endDim?: number | { endDim?: number }): Tensor<D> {
+    ({ startDim, endDim } = flattenArgs(startDim, endDim));
     if (this.ndim === 0) return this.reshape(1);
     const s = normalizeDimIndex(startDim, this.ndim);
     const e = normalizeDimIndex(endDim, this.ndim);
@@ -680,11 +696,13 @@ export class Tensor<D extends DType = "float32"> {
   // ----- elementwise ---------------------------------------------------------------------------
 
   /** `this + alpha * other` with broadcasting and type promotion (PyTorch: `add(other, alpha=)`). */
-  add(other: Operand, opts: { alpha?: number } = {}): Tensor<D> {
+  add(other: Operand, opts?: { alpha?: number }): Tensor<D> {
+    if (opts !== undefined) checkOptions("add", opts, ALPHA);
     return binaryOp("add", this as Tensor<DType>, other, opts) as Tensor<D>;
   }
   /** `this - alpha * other` (PyTorch: `sub(other, alpha=)`). */
-  sub(other: Operand, opts: { alpha?: number } = {}): Tensor<D> {
+  sub(other: Operand, opts?: { alpha?: number }): Tensor<D> {
+    if (opts !== undefined) checkOptions("sub", opts, ALPHA);
     return binaryOp("sub", this as Tensor<DType>, other, opts) as Tensor<D>;
   }
   /** `this * other` (PyTorch: `mul`). */
@@ -693,6 +711,11 @@ export class Tensor<D extends DType = "float32"> {
   }
   /** True division `this / other`, always float32 (PyTorch: `div`); `roundingMode` "floor" gives `floor_divide`. */
   div(other: Operand, opts: { roundingMode?: "floor" | "trunc" | null } = {}): Tensor {
+    checkOptions("div", opts, ROUNDING);
+    const mode = opts.roundingMode;
+    if (mode !== undefined && mode !== null && mode !== "floor" && mode !== "trunc") {
+      throw new RuntimeError(`div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${String(mode)}'`);
+    }
     if (opts.roundingMode === "floor") return binaryOp("floorDivide", this as Tensor<DType>, other) as Tensor;
     if (opts.roundingMode === "trunc") return unaryOp("trunc" as UnaryName, binaryOp("div", this as Tensor<DType>, other)) as Tensor;
     return binaryOp("div", this as Tensor<DType>, other) as Tensor;
@@ -711,11 +734,13 @@ export class Tensor<D extends DType = "float32"> {
   }
   /** In-place `add` (PyTorch: `add_`). */
   add_(other: Operand, opts: { alpha?: number } = {}): this {
+    checkOptions("add_", opts, ALPHA);
     binaryOp("add", this as Tensor<DType>, other, { ...opts, inPlace: true });
     return this;
   }
   /** In-place `sub` (PyTorch: `sub_`). */
   sub_(other: Operand, opts: { alpha?: number } = {}): this {
+    checkOptions("sub_", opts, ALPHA);
     binaryOp("sub", this as Tensor<DType>, other, { ...opts, inPlace: true });
     return this;
   }
@@ -811,8 +836,7 @@ export class Tensor<D extends DType = "float32"> {
    * `x.clamp(0, 6)`, `x.clamp(null, 1)` or `x.clamp({ max: 1 })`.
    */
   clamp(min: Operand | ClampBounds | null = null, max: Operand | null = null): Tensor<D> {
-    const [lo, hi] = clampArgs(min, max);
-    return clampOp(this as Tensor<DType>, lo, hi) as Tensor<D>;
+    return clampOp(this as Tensor<DType>, min, max) as Tensor<D>;
   }
   /** Alias of `clamp` (PyTorch: `clip`). */
   clip(min: Operand | ClampBounds | null = null, max: Operand | null = null): Tensor<D> {
@@ -820,8 +844,7 @@ export class Tensor<D extends DType = "float32"> {
   }
   /** In-place `clamp` (PyTorch: `clamp_`). */
   clamp_(min: Operand | ClampBounds | null = null, max: Operand | null = null): this {
-    const [lo, hi] = clampArgs(min, max);
-    clampOp(this as Tensor<DType>, lo, hi, true);
+    clampOp(this as Tensor<DType>, min as Operand | null, max, true);
     return this;
   }
 
@@ -871,6 +894,8 @@ export class Tensor<D extends DType = "float32"> {
   }
   /** `condition ? this : other` (PyTorch: `x.where(condition, y)`). */
   where(condition: Tensor<DType>, other: Operand): Tensor<D> {
+    checkTensor("where", "condition", 1, condition);
+    checkOperand("where", "other", 2, other);
     return whereOp(condition, this as Tensor<DType>, other) as Tensor<D>;
   }
 
@@ -881,99 +906,104 @@ export class Tensor<D extends DType = "float32"> {
 
   // ----- reductions ----------------------------------------------------------------------------
 
-  /** Sum over `dim` (all dims by default); `keepdim` positionally or as `{ keepdim }` (PyTorch: `sum`). */
-  sum(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
-    return reduce.sum(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  /**
+   * Sum over `dim` (all dims by default): `sum(1, true)` or `sum({ dim: 1, keepdim: true })`;
+   * `{ dtype }` converts first (PyTorch: `sum(dim=None, keepdim=False, *, dtype=None)`).
+   */
+  sum(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.sum(this as Tensor<DType>, dim, keepdim) as Tensor<D>;
   }
-  /** Mean over `dim` (PyTorch: `mean`). */
-  mean(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
-    return reduce.mean(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  /** Mean over `dim`; arguments as `sum` (PyTorch: `mean`). */
+  mean(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.mean(this as Tensor<DType>, dim, keepdim) as Tensor<D>;
   }
-  /** Variance with `correction` (default 1) (PyTorch: `var(dim, correction=, keepdim=)`). */
-  var(dim?: Dims, opts: VarOptions | boolean = {}, keepdim?: boolean): Tensor<D> {
-    return reduce.variance(this as Tensor<DType>, dim, varOpts(opts, keepdim)) as Tensor<D>;
+  /**
+   * Variance with `correction` (default 1): `var(dim, unbiased, keepdim)` or `var({ dim,
+   * correction, keepdim })` (PyTorch: `var(dim, unbiased, keepdim, *, correction)`).
+   */
+  var(dim?: Dims | VarOptions, unbiased?: boolean | VarOptions, keepdim?: boolean | VarOptions): Tensor<D> {
+    return reduce.variance(this as Tensor<DType>, dim, unbiased, keepdim) as Tensor<D>;
   }
-  /** Standard deviation with `correction` (default 1); `std(dim, unbiased, keepdim)` also works (PyTorch: `std`). */
-  std(dim?: Dims, opts: VarOptions | boolean = {}, keepdim?: boolean): Tensor<D> {
-    return reduce.std(this as Tensor<DType>, dim, varOpts(opts, keepdim)) as Tensor<D>;
+  /** Standard deviation; arguments as `var` (PyTorch: `std`). */
+  std(dim?: Dims | VarOptions, unbiased?: boolean | VarOptions, keepdim?: boolean | VarOptions): Tensor<D> {
+    return reduce.std(this as Tensor<DType>, dim, unbiased, keepdim) as Tensor<D>;
   }
   /** Product over `dim` (PyTorch: `prod`). */
-  prod(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
-    return reduce.prod(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  prod(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.prod(this as Tensor<DType>, dim, keepdim) as Tensor<D>;
   }
   /** Maximum over `dim` (several allowed), NaN propagating (PyTorch: `amax`). */
-  amax(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
-    return reduce.amax(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  amax(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.amax(this as Tensor<DType>, dim, keepdim) as Tensor<D>;
   }
   /** Minimum over `dim` (PyTorch: `amin`). */
-  amin(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<D> {
-    return reduce.amin(this as Tensor<DType>, dim, kd(keepdim)) as Tensor<D>;
+  amin(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> {
+    return reduce.amin(this as Tensor<DType>, dim, keepdim) as Tensor<D>;
   }
   /**
    * PyTorch's `max`: `max()` the largest element (0-dim); `max(dim, keepdim?)` → `{values, indices}`;
    * `max(other)` the elementwise maximum.
    */
   max(): Tensor<D>;
-  max(dim: number, keepdim?: boolean | ReduceOptions): ValuesIndices<D>;
+  max(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean | ReduceOptions): ValuesIndices<D>;
   max(other: Tensor<DType>): Tensor<D>;
-  max(dim?: number | Tensor<DType>, keepdim?: boolean | ReduceOptions): Tensor<D> | ValuesIndices<D> {
-    if (dim instanceof Tensor) return this.maximum(dim);
-    if (dim === undefined) return reduce.maxAll(this as Tensor<DType>) as Tensor<D>;
-    return reduce.maxDim(this as Tensor<DType>, dim, kd(keepdim)) as ValuesIndices<D>;
+  max(dim?: number | Tensor<DType> | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> | ValuesIndices<D> {
+    return reduce.max(this as Tensor<DType>, dim, keepdim) as Tensor<D> | ValuesIndices<D>;
   }
   /** PyTorch's `min`, as `max`. */
   min(): Tensor<D>;
-  min(dim: number, keepdim?: boolean | ReduceOptions): ValuesIndices<D>;
+  min(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean | ReduceOptions): ValuesIndices<D>;
   min(other: Tensor<DType>): Tensor<D>;
-  min(dim?: number | Tensor<DType>, keepdim?: boolean | ReduceOptions): Tensor<D> | ValuesIndices<D> {
-    if (dim instanceof Tensor) return this.minimum(dim);
-    if (dim === undefined) return reduce.minAll(this as Tensor<DType>) as Tensor<D>;
-    return reduce.minDim(this as Tensor<DType>, dim, kd(keepdim)) as ValuesIndices<D>;
+  min(dim?: number | Tensor<DType> | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<D> | ValuesIndices<D> {
+    return reduce.min(this as Tensor<DType>, dim, keepdim) as Tensor<D> | ValuesIndices<D>;
   }
-  /** Vector p-norm (default 2) over `dim` (PyTorch: `norm(p, dim, keepdim)`). */
-  norm(p: number | "fro" = "fro", dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor {
-    return reduce.norm(this as Tensor<DType>, p, dim, kd(keepdim)) as Tensor;
+  /**
+   * Vector p-norm (default 2) over `dim`: `norm(1, -1)` or `norm({ p: 1, dim: -1, keepdim: true })`
+   * (PyTorch: `norm(p="fro", dim=None, keepdim=False)`).
+   */
+  norm(p?: number | "fro" | reduce.NormOptions, dim?: Dims | reduce.NormOptions, keepdim?: boolean | reduce.NormOptions): Tensor {
+    return reduce.norm(this as Tensor<DType>, p, dim, keepdim) as Tensor;
   }
   /** Stable `log(sum(exp(x)))` over `dim` (PyTorch: `logsumexp`). */
-  logsumexp(dim: Dims, keepdim?: boolean | ReduceOptions): Tensor {
-    return reduce.logsumexp(this as Tensor<DType>, dim, kd(keepdim)) as Tensor;
+  logsumexp(dim: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor {
+    return reduce.logsumexp(this as Tensor<DType>, dim, keepdim) as Tensor;
   }
-  /** Running sum along `dim` (PyTorch: `cumsum`). */
-  cumsum(dim: number): Tensor<D> {
-    return reduce.cumsum(this as Tensor<DType>, dim) as Tensor<D>;
+  /** Running sum along `dim` (PyTorch: `cumsum(dim, *, dtype=None)`). */
+  cumsum(dim: number | ReduceOptions, opts?: ReduceOptions): Tensor<D> {
+    return reduce.cumsum(this as Tensor<DType>, dim, opts) as Tensor<D>;
   }
   /** Index of the maximum (first on ties; NaN maximal), over all elements without `dim` (PyTorch: `argmax`). */
-  argmax(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor<"int64"> {
-    return reduce.argmax(this as Tensor<DType>, dim, kd(keepdim));
+  argmax(dim?: number | null | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<"int64"> {
+    return reduce.argmax(this as Tensor<DType>, dim, keepdim);
   }
   /** Index of the minimum (PyTorch: `argmin`). */
-  argmin(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor<"int64"> {
-    return reduce.argmin(this as Tensor<DType>, dim, kd(keepdim));
+  argmin(dim?: number | null | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<"int64"> {
+    return reduce.argmin(this as Tensor<DType>, dim, keepdim);
   }
   /** Every element nonzero (over `dim`), as bool (PyTorch: `all`). */
-  all(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<"bool"> {
-    return reduce.all(this as Tensor<DType>, dim, kd(keepdim));
+  all(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<"bool"> {
+    return reduce.all(this as Tensor<DType>, dim, keepdim);
   }
   /** Some element nonzero (over `dim`), as bool (PyTorch: `any`). */
-  any(dim?: Dims, keepdim?: boolean | ReduceOptions): Tensor<"bool"> {
-    return reduce.any(this as Tensor<DType>, dim, kd(keepdim));
+  any(dim?: Dims | ReduceOptions, keepdim?: boolean | ReduceOptions): Tensor<"bool"> {
+    return reduce.any(this as Tensor<DType>, dim, keepdim);
   }
-  /** Softmax along `dim` (any dim, strided input), double precision (PyTorch: `softmax`). */
-  softmax(dim: number): Tensor {
-    return reduce.softmax(this as Tensor<DType>, dim);
+  /** Softmax along `dim` (any dim, strided input), double precision (PyTorch: `softmax(dim, dtype=None)`). */
+  softmax(dim: number | ReduceOptions, dtype?: DType | ReduceOptions): Tensor {
+    return reduce.softmax(this as Tensor<DType>, dim, dtype);
   }
   /** Log-softmax along `dim` (PyTorch: `log_softmax`). */
-  logSoftmax(dim: number): Tensor {
-    return reduce.logSoftmax(this as Tensor<DType>, dim);
+  logSoftmax(dim: number | ReduceOptions, dtype?: DType | ReduceOptions): Tensor {
+    return reduce.logSoftmax(this as Tensor<DType>, dim, dtype);
   }
 
-  /** Sort along `dim` as `{values, indices}` (PyTorch: `sort(dim=-1, descending=False)`). */
-  sort(dim = -1, opts: reduce.SortOptions | boolean = {}): ValuesIndices<D> {
-    return reduce.sort(this as Tensor<DType>, dim, typeof opts === "boolean" ? { descending: opts } : opts) as ValuesIndices<D>;
+  /** Sort along `dim` as `{values, indices}` (PyTorch: `sort(dim=-1, descending=False)`); `{ dim, descending }` too. */
+  sort(dim?: number | reduce.SortOptions, descending?: boolean | reduce.SortOptions): ValuesIndices<D> {
+    return reduce.sort(this as Tensor<DType>, dim, descending) as ValuesIndices<D>;
   }
   /** Indices that sort along `dim` (PyTorch: `argsort`). */
-  argsort(dim = -1, opts: reduce.SortOptions | boolean = {}): Tensor<"int64"> {
-    return reduce.argsort(this as Tensor<DType>, dim, typeof opts === "boolean" ? { descending: opts } : opts);
+  argsort(dim?: number | reduce.SortOptions, descending?: boolean | reduce.SortOptions): Tensor<"int64"> {
+    return reduce.argsort(this as Tensor<DType>, dim, descending);
   }
 
   // ----- shape ops -----------------------------------------------------------------------------
@@ -983,11 +1013,11 @@ export class Tensor<D extends DType = "float32"> {
     return manip.repeat(this, dimsOf(sizes));
   }
   /** Views along `dim` of `splitSize` each or of the given sizes (PyTorch: `split`). */
-  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor<D>[] {
+  split(splitSizeOrSections: number | readonly number[], dim: number | { dim?: number } = 0): Tensor<D>[] {
     return manip.split(this, splitSizeOrSections, dim);
   }
   /** `chunks` views along `dim` (PyTorch: `chunk`). */
-  chunk(chunks: number, dim = 0): Tensor<D>[] {
+  chunk(chunks: number, dim: number | { dim?: number } = 0): Tensor<D>[] {
     return manip.chunk(this, chunks, dim);
   }
   /** Indices of nonzero elements, `[n, ndim]` int64 (PyTorch: `nonzero()`). */
@@ -1004,7 +1034,7 @@ export class Tensor<D extends DType = "float32"> {
     for (let i = 0; i < this.shape[0]; i++) yield this.select(0, i);
   }
   /** Views of each index along `dim` (PyTorch: `unbind`). */
-  unbind(dim = 0): Tensor<D>[] {
+  unbind(dim: number | { dim?: number } = 0): Tensor<D>[] {
     return manip.unbind(this, dim);
   }
   /** Reverse along `dims` (a copy) (PyTorch: `flip`). */
@@ -1037,11 +1067,19 @@ export class Tensor<D extends DType = "float32"> {
    * sorted, with their int64 indices; NaN counts as the largest value (PyTorch: `topk(k, dim,
    * largest=True)` → `{values, indices}`).
    */
-  topk(k: number, dim = -1, opts: { largest?: boolean } = {}): ValuesIndices<D> {
-    const d = normalizeDimIndex(dim, this.ndim);
+  topk(k: number, dim?: number | TopkOptions, largest?: boolean | TopkOptions, sorted?: boolean | TopkOptions): ValuesIndices<D> {
+    checkInt("topk", "k", 1, k);
+    if (isOptions(dim) || isOptions(largest) || isOptions(sorted)) {
+      ({ dim, largest, sorted } = bindArgs<{ dim: number; largest: boolean; sorted: boolean }>("topk", [dim, largest, sorted], [["dim", -1], ["largest", true], ["sorted", true]], 2));
+    }
+    if (dim === undefined) dim = -1;
+    checkInt("topk", "dim", null, dim);
+    if (largest !== undefined) checkBool("topk", "largest", largest);
+    if (sorted !== undefined) checkBool("topk", "sorted", sorted);
+    const d = normalizeDimIndex(dim as number, this.ndim);
     const n = this.ndim ? this.shape[d] : 1;
     if (!Number.isInteger(k) || k < 0 || k > n) throw new RuntimeError("selected index k out of range");
-    const { values, indices } = reduce.sort(this as Tensor<DType>, d, { descending: opts.largest ?? true });
+    const { values, indices } = reduce.sort(this as Tensor<DType>, d, { descending: (largest ?? true) as boolean });
     if (this.ndim === 0) return { values, indices } as ValuesIndices<D>;
     return { values: values.narrow(d, 0, k).contiguous(), indices: indices.narrow(d, 0, k).contiguous() } as ValuesIndices<D>;
   }
@@ -1090,19 +1128,41 @@ export interface ClampBounds {
   max?: Operand | null;
 }
 
-function clampArgs(min: Operand | ClampBounds | null, max: Operand | null): [Operand | null, Operand | null] {
-  if (min !== null && typeof min === "object" && !(min instanceof Tensor)) return [min.min ?? null, min.max ?? null];
-  return [min as Operand | null, max];
+/** `topk`'s keyword form (PyTorch: `topk(k, dim=-1, largest=True, sorted=True)`). */
+export interface TopkOptions {
+  dim?: number;
+  largest?: boolean;
+  /** Accepted for PyTorch's signature; the result is always sorted. */
+  sorted?: boolean;
 }
 
-function varOpts(opts: VarOptions | boolean, keepdim: boolean | undefined): VarOptions {
-  const o = typeof opts === "boolean" ? { unbiased: opts } : { ...opts };
-  if (keepdim !== undefined) o.keepdim = keepdim;
-  return o;
+const ALPHA = ["alpha"];
+const ROUNDING = ["roundingMode"];
+
+/** Bind float parameters (and a keyword-only `generator`) of the random fills, with PyTorch's type errors. */
+function bindFloats(fn: string, args: unknown[], spec: ArgSpec[]): Record<string, any> {
+  const a = bindArgs(fn, args, spec);
+  spec.forEach(([name, , kwOnly], i) => {
+    const v = a[name];
+    if (kwOnly) {
+      if (v !== null && !(v instanceof Object && "fillUniform" in (v as object))) throw argTypeError(fn, name, null, "torch.Generator", v);
+    } else if (typeof v !== "number") {
+      throw argTypeError(fn, name, args[i] === v ? i + 1 : null, "float", v);
+    }
+  });
+  return a;
 }
 
-function kd(keepdim: boolean | ReduceOptions | undefined): ReduceOptions {
-  return typeof keepdim === "boolean" ? { keepdim } : keepdim ?? {};
+/** `flatten(startDim, endDim)` given as non-integers or `{ startDim, endDim }`. */
+function flattenArgs(startDim: unknown, endDim: unknown): { startDim: number; endDim: number } {
+  if ((startDim === undefined || Number.isInteger(startDim)) && (endDim === undefined || Number.isInteger(endDim))) {
+    return { startDim: (startDim ?? 0) as number, endDim: (endDim ?? -1) as number };
+  }
+  const given = [startDim, endDim];
+  const a = bindArgs<{ startDim: unknown; endDim: unknown }>("flatten", given, [["startDim", 0], ["endDim", -1]]);
+  checkInt("flatten", "startDim", given[0] === a.startDim ? 1 : null, a.startDim);
+  checkInt("flatten", "endDim", given[1] === a.endDim ? 2 : null, a.endDim);
+  return a as { startDim: number; endDim: number };
 }
 
 function dimsOf(shape: readonly unknown[]): number[] {
@@ -1215,7 +1275,11 @@ export function copyInto(dst: Tensor<DType>, src: Tensor<DType>): void {
 
 /** `max(x, 0)` elementwise keeping NaN and -0.0; `inplace` overwrites `x` (PyTorch: `F.relu`). */
 export function relu(x: Tensor, inplace = false): Tensor {
-  if (x.dtype !== "float32") throw new RuntimeError(`relu is only implemented for float32 tensors, got ${x.dtype}`);
+  if (x.dtype !== "float32") {
+    // int64 as PyTorch's clamp_min(0); bool is refused in PyTorch's words.
+    if ((x.dtype as DType) === "int64") return clampOp(x as Tensor<DType>, 0, null, inplace) as Tensor;
+    throw new RuntimeError(`${(x.dtype as DType) === "bool" ? "Boolean" : x.dtype} inputs not supported for relu`);
+  }
   if (x._autograd !== undefined && x._autograd.requiresGrad && gradMode.enabled) {
     return inplace ? recordInplace("relu", x, [], () => relu(x, true)) : recordOp("relu", x, [], noGrad(() => relu(x)));
   }
@@ -1266,6 +1330,13 @@ export interface CreateOptions<D extends DType = DType> {
   dtype?: D;
 }
 
+/** Options of `tensor()` (PyTorch: `torch.tensor(data, dtype=None, requires_grad=False)`). */
+export interface TensorOptions<D extends DType = DType> extends CreateOptions<D> {
+  requiresGrad?: boolean;
+}
+
+const TENSOR_KEYWORDS = ["dtype", "requiresGrad"];
+
 /**
  * Make a tensor (PyTorch: `torch.tensor`). Accepts nested arrays (shape inferred), a flat array
  * or typed array with a `shape`, or a scalar. `dtype` defaults to float32 (bool for booleans,
@@ -1275,17 +1346,37 @@ export function tensor(
   values: NestedArray | ArrayLike<number> | Float32Array,
   shape?: readonly number[],
 ): Tensor;
+export function tensor<D extends DType>(values: NestedArray | ArrayLike<number> | Storage, opts: TensorOptions<D>): Tensor<D>;
+export function tensor(values: NestedArray | ArrayLike<number> | Float32Array, opts: { requiresGrad?: boolean }): Tensor;
 export function tensor<D extends DType>(
   values: NestedArray | ArrayLike<number> | Storage,
   shape: readonly number[] | undefined,
-  dtype: D | CreateOptions<D>,
+  dtype: D | TensorOptions<D>,
 ): Tensor<D>;
 export function tensor(
   values: NestedArray | ArrayLike<number> | Storage,
-  shape?: readonly number[],
-  dtypeOrOpts?: DType | CreateOptions,
+  shape?: readonly number[] | TensorOptions,
+  dtypeOrOpts?: DType | TensorOptions,
 ): Tensor<DType> {
+  if (isOptions(shape)) {
+    // `tensor(values, { dtype })`: PyTorch's keyword form.
+    if (dtypeOrOpts !== undefined) throw new TypeError_("tensor() takes 1 positional argument but 3 were given");
+    dtypeOrOpts = shape;
+    shape = undefined;
+  } else if (shape !== undefined && shape !== null && !Array.isArray(shape)) {
+    throw argTypeError("tensor", "shape", 2, "tuple of ints", shape);
+  }
+  if (isOptions(dtypeOrOpts)) {
+    checkOptions("tensor", dtypeOrOpts, TENSOR_KEYWORDS);
+    if (dtypeOrOpts.requiresGrad !== undefined) {
+      checkBool("tensor", "requiresGrad", dtypeOrOpts.requiresGrad);
+      const t = tensor(values, shape as number[] | undefined, { dtype: dtypeOrOpts.dtype ?? undefined } as TensorOptions);
+      return dtypeOrOpts.requiresGrad ? t.requiresGrad_(true) : t;
+    }
+  }
   let dtype = typeof dtypeOrOpts === "string" ? dtypeOrOpts : dtypeOrOpts?.dtype;
+  if (dtype !== undefined && dtype !== null) checkDType("tensor", dtype);
+  else dtype = undefined;
   let flat: ArrayLike<number | bigint | boolean>;
   let inferred: number[];
   if (typeof values === "number" || typeof values === "boolean") {

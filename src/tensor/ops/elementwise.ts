@@ -13,6 +13,7 @@ import { RuntimeError } from "../../errors.js";
 import { numel } from "../shape.js";
 import { allocStorage, broadcastShapesStrict, sameLayout, scalarTensor, Tensor, type DType, type Storage } from "../tensor.js";
 import { forEachRow } from "./iter.js";
+import { argTypeError, bindArgs, checkOperand, checkOptions, checkTensor, isOptions, snake } from "../args.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
 import { FORMULAS, recordInplace, recordOp, recordScalarFirst } from "../../autograd/formulas.js";
 
@@ -312,6 +313,11 @@ const COMPARISON = new Set(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "l
  * `b` for add/sub (PyTorch: `torch.add(a, b, alpha=)`). `inPlace` writes into `a`.
  */
 export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?: number; inPlace?: boolean } = {}): Tensor<DType> {
+  if (typeof b !== "number" && typeof b !== "boolean" && !(b instanceof Tensor)) {
+    throw argTypeError(snake(name) + (opts.inPlace ? "_" : ""), name === "pow" ? "exponent" : "other", 1, "Tensor", b);
+  }
+  if (typeof a !== "number" && typeof a !== "boolean" && !(a instanceof Tensor)) throw argTypeError(snake(name), "input", 1, "Tensor", a);
+  if (opts.alpha !== undefined && typeof opts.alpha !== "number") throw argTypeError(name, "alpha", null, "Number", opts.alpha);
   const { alpha, inPlace = false } = opts;
   if (gradMode.enabled && (req(a) || req(b)) && FORMULAS[name] !== undefined) {
     const args = [b, { alpha }];
@@ -356,8 +362,41 @@ export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?:
   return mapTensors(expr, [ta, tb], out);
 }
 
-/** `x.clamp(min, max)` (either may be null) with NaN propagated (PyTorch: `torch.clamp`). */
-export function clamp(x: Tensor<DType>, min: Operand | null = null, max: Operand | null = null, inPlace = false): Tensor<DType> {
+/** `clamp`'s keyword form (PyTorch: `torch.clamp(x, min=None, max=None)`). */
+export interface ClampOptions {
+  min?: Operand | null;
+  max?: Operand | null;
+}
+
+/**
+ * Bind `clamp(min, max)` / `clamp({ min, max })` / `clamp(min, { max })` as Python does, refusing
+ * unknown keywords and values that are neither tensors nor numbers.
+ */
+export function clampArgs(fn: string, min: unknown, max: unknown): [Operand | null, Operand | null] {
+  if (isOptions(min) || isOptions(max)) {
+    // A defaulted `max` (null) after `{ min, max }` is not a positional.
+    const a = bindArgs<{ min: unknown; max: unknown }>(fn, max === null ? [min] : [min, max], [["min", null], ["max", null]]);
+    min = a.min;
+    max = a.max;
+  }
+  if (min === undefined) min = null;
+  if (max === undefined) max = null;
+  if (min !== null) checkOperand(fn, "min", null, min);
+  if (max !== null) checkOperand(fn, "max", null, max);
+  return [min as Operand | null, max as Operand | null];
+}
+
+/**
+ * `x.clamp(min, max)` (either may be null; numbers or tensors; or `{ min, max }`) with NaN
+ * propagated (PyTorch: `torch.clamp`); a float32 `x` gives a float32 result.
+ */
+export function clamp(x: Tensor, min?: Operand | ClampOptions | null, max?: Operand | null): Tensor;
+export function clamp(x: Tensor<DType>, min?: Operand | ClampOptions | null, max?: Operand | null): Tensor<DType>;
+/** @internal In-place form used by `clamp_`. */
+export function clamp(x: Tensor<DType>, min: Operand | null, max: Operand | null, inPlace: boolean): Tensor<DType>;
+export function clamp(x: Tensor<DType>, min: Operand | ClampOptions | null = null, max: Operand | null = null, inPlace = false): Tensor<DType> {
+  checkTensor("clamp", "input", 1, x);
+  [min, max] = clampArgs(inPlace ? "clamp_" : "clamp", min, max);
   if (min === null && max === null) throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
   if (gradMode.enabled && req(x)) {
     const t = x as Tensor;
@@ -379,8 +418,18 @@ export function clamp(x: Tensor<DType>, min: Operand | null = null, max: Operand
   return inPlace ? mapTensors(expr, ins, x.dtype, x) : mapTensors(expr, ins, out);
 }
 
-/** `cond ? x : y` elementwise with broadcasting and promotion of x and y (PyTorch: `torch.where`). */
+/**
+ * `cond ? x : y` elementwise with broadcasting and promotion of x and y (PyTorch: `torch.where`);
+ * a float32 tensor on either side gives a float32 result.
+ */
+export function where(condition: Tensor<DType>, x: Tensor, y: Operand): Tensor;
+export function where(condition: Tensor<DType>, x: Operand, y: Tensor): Tensor;
+export function where<D extends DType>(condition: Tensor<DType>, x: Tensor<D>, y: Tensor<D>): Tensor<D>;
+export function where(condition: Tensor<DType>, x: Operand, y: Operand): Tensor<DType>;
 export function where(condition: Tensor<DType>, x: Operand, y: Operand): Tensor<DType> {
+  checkTensor("where", "condition", 1, condition);
+  checkOperand("where", "input", 2, x);
+  checkOperand("where", "other", 3, y);
   if (condition.dtype !== "bool") {
     throw new RuntimeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${dtypeName(condition.dtype)}`);
   }
@@ -435,6 +484,8 @@ export function logicalNot(x: Tensor<DType>): Tensor<"bool"> {
  * true; in place with `inPlace` (PyTorch: `masked_fill`).
  */
 export function maskedFill<D extends DType>(x: Tensor<D>, mask: Tensor<DType>, value: number | boolean | Tensor<DType>, inPlace = false): Tensor<D> {
+  checkTensor(inPlace ? "masked_fill_" : "masked_fill", "mask", 1, mask);
+  checkOperand(inPlace ? "masked_fill_" : "masked_fill", "value", 2, value);
   if (value instanceof Tensor && value.ndim !== 0) {
     throw new RuntimeError(`masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s).`);
   }
@@ -452,32 +503,67 @@ export function maskedFill<D extends DType>(x: Tensor<D>, mask: Tensor<DType>, v
 // ---------------------------------------------------------------------------------------------
 // Functional forms (PyTorch: `torch.exp(x)`, `torch.add(a, b, alpha=)`, ...)
 
-/** `a + alpha * b` (PyTorch: `torch.add`). */
-export function add(a: Operand, b: Operand, opts: { alpha?: number } = {}): Tensor<DType> {
+/** The functional forms' argument checks: PyTorch's `add(): argument 'other' (position 2) must be Tensor, not dict`. */
+function operands(fn: string, a: unknown, b: unknown, other = "other"): void {
+  checkOperand(fn, "input", 1, a);
+  checkOperand(fn, other, 2, b);
+}
+
+/** `a + alpha * b` (PyTorch: `torch.add`); a float32 tensor on either side gives float32. */
+export function add(a: Tensor, b: Operand, opts?: { alpha?: number }): Tensor;
+export function add(a: Operand, b: Tensor, opts?: { alpha?: number }): Tensor;
+export function add(a: Operand, b: Operand, opts?: { alpha?: number }): Tensor<DType>;
+export function add(a: Operand, b: Operand, opts?: { alpha?: number }): Tensor<DType> {
+  operands("add", a, b);
+  checkOptions("add", opts, ["alpha"], 2);
   return binary("add", a, b, opts);
 }
 /** `a - alpha * b` (PyTorch: `torch.sub`). */
-export function sub(a: Operand, b: Operand, opts: { alpha?: number } = {}): Tensor<DType> {
+export function sub(a: Tensor, b: Operand, opts?: { alpha?: number }): Tensor;
+export function sub(a: Operand, b: Tensor, opts?: { alpha?: number }): Tensor;
+export function sub(a: Operand, b: Operand, opts?: { alpha?: number }): Tensor<DType>;
+export function sub(a: Operand, b: Operand, opts?: { alpha?: number }): Tensor<DType> {
+  operands("sub", a, b);
+  checkOptions("sub", opts, ["alpha"], 2);
   return binary("sub", a, b, opts);
 }
 /** `a * b` (PyTorch: `torch.mul`). */
+export function mul(a: Tensor, b: Operand): Tensor;
+export function mul(a: Operand, b: Tensor): Tensor;
+export function mul(a: Operand, b: Operand): Tensor<DType>;
 export function mul(a: Operand, b: Operand): Tensor<DType> {
+  operands("mul", a, b);
   return binary("mul", a, b);
 }
 /** True division, float32 result (PyTorch: `torch.div`). */
-export function div(a: Operand, b: Operand): Tensor<DType> {
-  return binary("div", a, b);
+export function div(a: Operand, b: Operand): Tensor {
+  operands("div", a, b);
+  return binary("div", a, b) as Tensor;
 }
 /** `a ** b` (PyTorch: `torch.pow`). */
+export function pow(a: Tensor, b: Operand): Tensor;
+export function pow(a: Operand, b: Tensor): Tensor;
+export function pow(a: Operand, b: Operand): Tensor<DType>;
 export function pow(a: Operand, b: Operand): Tensor<DType> {
+  operands("pow", a, b, "exponent");
   return binary("pow", a, b);
 }
 /** Elementwise maximum, NaN propagating (PyTorch: `torch.maximum`). */
+export function maximum(a: Tensor, b: Tensor<DType>): Tensor;
+export function maximum(a: Tensor<DType>, b: Tensor): Tensor;
+export function maximum(a: Tensor<DType>, b: Tensor<DType>): Tensor<DType>;
 export function maximum(a: Tensor<DType>, b: Tensor<DType>): Tensor<DType> {
+  checkTensor("maximum", "input", 1, a);
+  checkTensor("maximum", "other", 2, b);
   return binary("maximum", a, b);
 }
 /** Elementwise minimum, NaN propagating (PyTorch: `torch.minimum`). */
+export function minimum(a: Tensor, b: Tensor<DType>): Tensor;
+export function minimum(a: Tensor<DType>, b: Tensor): Tensor;
+export function minimum(a: Tensor<DType>, b: Tensor<DType>): Tensor<DType>;
 export function minimum(a: Tensor<DType>, b: Tensor<DType>): Tensor<DType> {
+  checkTensor("minimum", "input", 1, a);
+  checkTensor("minimum", "other", 2, b);
   return binary("minimum", a, b);
 }
 /** `a == b` as bool (PyTorch: `torch.eq`). */

@@ -4,19 +4,39 @@
  * PyTorch returns views (`split`, `chunk`, `unbind`), copies otherwise; strided inputs are read in
  * place (no intermediate copies).
  */
-import { IndexError, RuntimeError, ValueError } from "../../errors.js";
+import { IndexError, RuntimeError, TypeError_, ValueError } from "../../errors.js";
 import { contiguousStrides, formatShape, numel } from "../shape.js";
 import { allocStorage, copyInto, normalizeDimIndex, Tensor, type DType } from "../tensor.js";
 import { resultType } from "./elementwise.js";
+import { argTypeError, bindArgs, checkInt, checkTensor, isOptions, pyTypeName } from "../args.js";
 import { forEachRow } from "./iter.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
 import { anyRequiresGrad, recordCat, recordStack } from "../../autograd/formulas.js";
+
+/** A `dim` given positionally or as `{ dim }` (PyTorch's keyword), checked to be an int. */
+function dimArg(fn: string, dim: unknown, dflt: number): number {
+  if (typeof dim === "number" && Number.isInteger(dim)) return dim;
+  if (dim === undefined) return dflt;
+  if (isOptions(dim)) dim = bindArgs<{ dim: unknown }>(fn, [dim], [["dim", dflt]], 2).dim;
+  checkInt(fn, "dim", null, dim);
+  return dim as number;
+}
+
+/** `cat`/`stack`'s list of tensors, with PyTorch's `expected Tensor as element 1 in argument 0, but got dict`. */
+function tensorList(fn: string, tensors: unknown): void {
+  if (!Array.isArray(tensors)) throw argTypeError(fn, "tensors", 1, "tuple of Tensors", tensors);
+  for (let i = 0; i < tensors.length; i++) {
+    if (!(tensors[i] instanceof Tensor)) throw new TypeError_(`expected Tensor as element ${i} in argument 0, but got ${pyTypeName(tensors[i])}`);
+  }
+}
 
 /**
  * Concatenate along `dim` (PyTorch: `torch.cat(tensors, dim=0)`); dtypes promote as PyTorch's;
  * 1-d empty tensors are skipped as PyTorch's legacy rule does.
  */
-export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
+export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim: number | { dim?: number } = 0): Tensor<D> {
+  tensorList("cat", tensors);
+  dim = dimArg("cat", dim, 0);
   if (gradMode.enabled && Array.isArray(tensors) && anyRequiresGrad(tensors)) {
     return recordCat(tensors as readonly Tensor<DType>[] as Tensor[], dim, noGrad(() => cat(tensors, dim)) as Tensor<DType> as Tensor) as Tensor<DType> as Tensor<D>;
   }
@@ -58,7 +78,9 @@ export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], 
 }
 
 /** Join equal-shaped tensors along a new dim (PyTorch: `torch.stack(tensors, dim=0)`). */
-export function stack<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
+export function stack<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim: number | { dim?: number } = 0): Tensor<D> {
+  tensorList("stack", tensors);
+  dim = dimArg("stack", dim, 0);
   if (gradMode.enabled && Array.isArray(tensors) && anyRequiresGrad(tensors)) {
     return recordStack(tensors as readonly Tensor<DType>[] as Tensor[], dim, noGrad(() => stack(tensors, dim)) as Tensor<DType> as Tensor) as Tensor<DType> as Tensor<D>;
   }
@@ -77,7 +99,13 @@ export function stack<D extends DType = "float32">(tensors: readonly Tensor<D>[]
  * Split into views along `dim`: pieces of `splitSize` (the last may be smaller) or of the given
  * sizes (PyTorch: `torch.split`).
  */
-export function split<D extends DType>(x: Tensor<D>, splitSizeOrSections: number | readonly number[], dim = 0): Tensor<D>[] {
+export function split<D extends DType>(x: Tensor<D>, splitSizeOrSections: number | readonly number[], dim: number | { dim?: number } = 0): Tensor<D>[] {
+  checkTensor("split", "input", 1, x);
+  const given = splitSizeOrSections as unknown;
+  if (!(typeof given === "number" && Number.isInteger(given)) && !(Array.isArray(given) && given.every((s) => typeof s === "number" && Number.isInteger(s)))) {
+    throw argTypeError("split", "splitSizeOrSections", 1, "int or tuple of ints", given);
+  }
+  dim = dimArg("split", dim, 0);
   if (x.ndim === 0) throw new RuntimeError("split expects at least a 1-dimensional tensor");
   const d = normalizeDimIndex(dim, x.ndim);
   const n = x.shape[d];
@@ -107,7 +135,10 @@ export function split<D extends DType>(x: Tensor<D>, splitSizeOrSections: number
 }
 
 /** Split into `chunks` views of `ceil(n / chunks)` along `dim` (PyTorch: `torch.chunk`). */
-export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): Tensor<D>[] {
+export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim: number | { dim?: number } = 0): Tensor<D>[] {
+  checkTensor("chunk", "input", 1, x);
+  checkInt("chunk", "chunks", 1, chunks);
+  dim = dimArg("chunk", dim, 0);
   if (x.ndim === 0) throw new RuntimeError("chunk expects at least a 1-dimensional tensor");
   if (!(chunks > 0)) throw new RuntimeError("chunk expects `chunks` to be greater than 0, got: " + chunks);
   const d = normalizeDimIndex(dim, x.ndim);
@@ -118,7 +149,9 @@ export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): T
 }
 
 /** Views of each index along `dim`, the dim removed (PyTorch: `torch.unbind`). */
-export function unbind<D extends DType>(x: Tensor<D>, dim = 0): Tensor<D>[] {
+export function unbind<D extends DType>(x: Tensor<D>, dim: number | { dim?: number } = 0): Tensor<D>[] {
+  checkTensor("unbind", "input", 1, x);
+  dim = dimArg("unbind", dim, 0);
   if (x.ndim === 0) throw new IndexError("Dimension specified as 0 but tensor has no dimensions");
   const d = normalizeDimIndex(dim, x.ndim);
   return Array.from({ length: x.shape[d] }, (_, i) => x.select(d, i));
@@ -345,7 +378,8 @@ export function nonzero(x: Tensor<DType>): Tensor<"int64"> {
 // Functional forms of the view methods (PyTorch: `torch.flatten(x, 1)`, `torch.transpose`, ...)
 
 /** `x.flatten(startDim, endDim)` (PyTorch: `torch.flatten`). */
-export function flatten<D extends DType>(x: Tensor<D>, startDim = 0, endDim = -1): Tensor<D> {
+export function flatten<D extends DType>(x: Tensor<D>, startDim?: number | { startDim?: number; endDim?: number }, endDim?: number | { endDim?: number }): Tensor<D> {
+  checkTensor("flatten", "input", 1, x);
   return x.flatten(startDim, endDim);
 }
 

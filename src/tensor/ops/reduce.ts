@@ -11,6 +11,8 @@ import { numel } from "../shape.js";
 import { allocStorage, normalizeDimIndex, Tensor, type DType } from "../tensor.js";
 import { dtypeName, maximum, minimum } from "./elementwise.js";
 import { forEachRow, offsetTable } from "./iter.js";
+import { bindArgs, checkBool, checkDims, checkDType, checkInt, checkTensor, isOptions, pyTypeName, REQUIRED, type ArgSpec } from "../args.js";
+import { TypeError_ } from "../../errors.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
 import { recordOp } from "../../autograd/formulas.js";
 
@@ -22,9 +24,53 @@ function recording(x: Tensor<DType>): boolean {
 /** `dim` arguments: one dim, a list, or null/undefined for all dims. */
 export type Dims = number | readonly number[] | null | undefined;
 
-/** Options of the reductions (PyTorch's keyword arguments). */
+/**
+ * Options of the reductions (PyTorch's keyword arguments): `x.sum({ dim: 1, keepdim: true })` is
+ * `x.sum(1, true)`; `dtype` (sum, mean, prod, cumsum, softmax) converts the input first.
+ */
 export interface ReduceOptions {
+  dim?: Dims;
   keepdim?: boolean;
+  dtype?: DType;
+}
+
+const DIM_KEEPDIM: ArgSpec[] = [["dim", null], ["keepdim", false]];
+const DIM_KEEPDIM_DTYPE: ArgSpec[] = [["dim", null], ["keepdim", false], ["dtype", null, true]];
+const DIM_REQUIRED_KEEPDIM: ArgSpec[] = [["dim", REQUIRED], ["keepdim", false]];
+
+function convert(fn: string, x: Tensor<DType>, dtype: unknown): Tensor<DType> {
+  if (dtype === null || dtype === undefined) return x;
+  checkDType(fn, dtype);
+  return x.to(dtype);
+}
+
+/**
+ * Bind a reduction's `(dim, keepdim)` given positionally or as `{ dim, keepdim, dtype }`, with
+ * Python's errors for unknown keywords and PyTorch's for values of the wrong type.
+ */
+function bindReduce(fn: string, x: Tensor<DType>, dim: unknown, keepdim: unknown, spec: ArgSpec[] = DIM_KEEPDIM): { x: Tensor<DType>; dim: Dims; opts: ReduceOptions } {
+  checkTensor(fn, "input", 1, x);
+  if (!isOptions(dim) && !isOptions(keepdim) && (dim !== undefined || spec[0][1] !== REQUIRED)) {
+    checkDims(fn, dim);
+    if (keepdim !== undefined) checkBool(fn, "keepdim", keepdim);
+    return { x, dim: dim as Dims, opts: { keepdim: keepdim === true } };
+  }
+  const a = bindArgs<{ dim: unknown; keepdim: unknown; dtype?: unknown }>(fn, [dim, keepdim], spec);
+  checkDims(fn, a.dim);
+  checkBool(fn, "keepdim", a.keepdim);
+  return { x: convert(fn, x, a.dtype), dim: a.dim as Dims, opts: { keepdim: a.keepdim as boolean } };
+}
+
+/** Bind a single required `dim` (and keyword `dtype`) as `cumsum`/`softmax` take them. */
+function bindDim(fn: string, x: Tensor<DType>, dim: unknown, rest: unknown, dtypePositional: boolean): { x: Tensor<DType>; dim: number } {
+  checkTensor(fn, "input", 1, x);
+  if (typeof dim === "number" && rest === undefined) {
+    checkInt(fn, "dim", null, dim);
+    return { x, dim };
+  }
+  const a = bindArgs<{ dim: unknown; dtype: unknown }>(fn, [dim, rest], [["dim", REQUIRED], ["dtype", null, !dtypePositional]]);
+  checkInt(fn, "dim", null, a.dim);
+  return { x: convert(fn, x, a.dtype), dim: a.dim as number };
 }
 
 interface Plan {
@@ -216,47 +262,55 @@ function floatOnly(x: Tensor<DType>, name: string): void {
 }
 
 /** Sum over `dim` (all by default); int64/bool sum to int64 (PyTorch: `torch.sum`). */
-export function sum(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function sum(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
+  ({ x, dim, opts } = bindReduce("sum", x, dim, opts, DIM_KEEPDIM_DTYPE));
   if (recording(x)) return recordOp("sum", x as Tensor, [dim, opts], noGrad(() => sum(x, dim, opts)) as Tensor);
   return runReduce(x, "sum", dim, !!opts.keepdim, x.dtype === "float32" ? "float32" : "int64");
 }
 
 /** Mean over `dim` (float32 only, as PyTorch) (PyTorch: `torch.mean`). */
-export function mean(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function mean(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
+  ({ x, dim, opts } = bindReduce("mean", x, dim, opts, DIM_KEEPDIM_DTYPE));
   if (recording(x)) return recordOp("mean", x as Tensor, [dim, opts], noGrad(() => mean(x, dim, opts)) as Tensor);
   floatOnly(x, "mean");
   return runReduce(x, "mean", dim, !!opts.keepdim, "float32");
 }
 
 /** Product over `dim` (PyTorch: `torch.prod`). */
-export function prod(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function prod(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
+  ({ x, dim, opts } = bindReduce("prod", x, dim, opts, DIM_KEEPDIM_DTYPE));
   return runReduce(x, "prod", dim, !!opts.keepdim, x.dtype === "float32" ? "float32" : "int64");
 }
 
 /** Maximum over `dim` (several dims allowed), NaN propagating (PyTorch: `torch.amax`). */
-export function amax(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function amax(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
+  ({ x, dim, opts } = bindReduce("amax", x, dim, opts));
   checkNonEmpty(x, dim, "amax");
   return runReduce(x, "amax", dim, !!opts.keepdim, x.dtype);
 }
 
 /** Minimum over `dim` (several dims allowed), NaN propagating (PyTorch: `torch.amin`). */
-export function amin(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function amin(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
+  ({ x, dim, opts } = bindReduce("amin", x, dim, opts));
   checkNonEmpty(x, dim, "amin");
   return runReduce(x, "amin", dim, !!opts.keepdim, x.dtype);
 }
 
 /** Whether every element (over `dim`) is nonzero, as bool (PyTorch: `torch.all`). */
-export function all(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<"bool"> {
+export function all(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<"bool"> {
+  ({ x, dim, opts } = bindReduce("all", x, dim, opts));
   return runReduce(x, "all", dim, !!opts.keepdim, "bool") as Tensor<"bool">;
 }
 
 /** Whether any element (over `dim`) is nonzero, as bool (PyTorch: `torch.any`). */
-export function any(x: Tensor<DType>, dim?: Dims, opts: ReduceOptions = {}): Tensor<"bool"> {
+export function any(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<"bool"> {
+  ({ x, dim, opts } = bindReduce("any", x, dim, opts));
   return runReduce(x, "any", dim, !!opts.keepdim, "bool") as Tensor<"bool">;
 }
 
 /** `log(sum(exp(x)))` over `dim`, computed stably (PyTorch: `torch.logsumexp`). */
-export function logsumexp(x: Tensor<DType>, dim: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function logsumexp(x: Tensor<DType>, dim: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
+  ({ x, dim, opts } = bindReduce("logsumexp", x, dim, opts, DIM_REQUIRED_KEEPDIM));
   return runReduce(x.dtype === "float32" ? x : x.to("float32"), "logsumexp", dim, !!opts.keepdim, "float32");
 }
 
@@ -264,11 +318,33 @@ export function logsumexp(x: Tensor<DType>, dim: Dims, opts: ReduceOptions = {})
  * Vector p-norm over `dim` (all by default): `p` a number, `Infinity`, `-Infinity` or `"fro"`
  * (= 2) (PyTorch: `torch.norm(input, p, dim, keepdim)`).
  */
-export function norm(x: Tensor<DType>, p: number | "fro" = "fro", dim?: Dims, opts: ReduceOptions = {}): Tensor<DType> {
+export function norm(x: Tensor<DType>, p?: number | "fro" | NormOptions, dim?: Dims | NormOptions, opts?: boolean | NormOptions): Tensor<DType> {
+  ({ x, p, dim, opts } = bindNorm(x, p, dim, opts));
   floatOnly(x, "linalg.vector_norm");
   const pv = p === "fro" ? 2 : p;
   const kind: Kind = pv === Infinity ? "norminf" : pv === -Infinity ? "normninf" : pv === 0 ? "norm0" : "normp";
   return runReduce(x, kind, dim, !!opts.keepdim, "float32", pv);
+}
+
+/** Keyword form of `norm` (PyTorch: `norm(p="fro", dim=None, keepdim=False, dtype=None)`). */
+export interface NormOptions extends ReduceOptions {
+  p?: number | "fro";
+}
+
+function bindNorm(x: Tensor<DType>, p: unknown, dim: unknown, keepdim: unknown): { x: Tensor<DType>; p: number | "fro"; dim: Dims; opts: ReduceOptions } {
+  checkTensor("norm", "input", 1, x);
+  let dtype: unknown = null;
+  if (isOptions(p) || isOptions(dim) || isOptions(keepdim)) {
+    const a = bindArgs<{ p: unknown; dim: unknown; keepdim: unknown; dtype: unknown }>("norm", [p, dim, keepdim], [["p", "fro"], ["dim", null], ["keepdim", false], ["dtype", null, true]]);
+    ({ p, dim, keepdim, dtype } = a);
+  }
+  if (p === undefined || p === null) p = "fro";
+  if (typeof p !== "number" && p !== "fro") {
+    throw new TypeError_(`norm(): argument 'p' must be Number or 'fro', not ${typeof p === "string" ? `'${p}'` : pyTypeName(p)}`);
+  }
+  checkDims("norm", dim);
+  if (keepdim !== undefined) checkBool("norm", "keepdim", keepdim);
+  return { x: convert("norm", x, dtype), p: p as number | "fro", dim: dim as Dims, opts: { keepdim: keepdim === true } };
 }
 
 /** Options of `var`/`std`. */
@@ -304,14 +380,42 @@ function moments(x: Tensor<DType>, dim: Dims, opts: VarOptions, root: boolean, n
   return new Tensor(out, pl.outShape);
 }
 
-/** Variance over `dim` with `correction` (default 1) (PyTorch: `torch.var`). */
-export function variance(x: Tensor<DType>, dim?: Dims, opts: VarOptions = {}): Tensor<DType> {
-  return moments(x, dim, opts, false, "var");
+/**
+ * Bind `var`/`std`'s `(dim, unbiased, keepdim)` given positionally or as `{ dim, unbiased,
+ * keepdim, correction }` (PyTorch's keywords).
+ */
+function bindVar(fn: string, x: Tensor<DType>, dim: unknown, unbiased: unknown, keepdim: unknown): { dim: Dims; opts: VarOptions } {
+  checkTensor(fn, "input", 1, x);
+  let correction: unknown = null;
+  if (isOptions(dim) || isOptions(unbiased) || isOptions(keepdim)) {
+    ({ dim, unbiased, keepdim, correction } = bindArgs<{ dim: unknown; unbiased: unknown; keepdim: unknown; correction: unknown }>(fn, [dim, unbiased, keepdim], [
+      ["dim", null],
+      ["unbiased", true],
+      ["keepdim", false],
+      ["correction", null, true],
+    ]));
+  }
+  checkDims(fn, dim);
+  if (unbiased !== undefined) checkBool(fn, "unbiased", unbiased);
+  if (keepdim !== undefined) checkBool(fn, "keepdim", keepdim);
+  if (correction !== null && correction !== undefined) checkInt(fn, "correction", null, correction);
+  const c = (correction ?? (unbiased === false ? 0 : 1)) as number;
+  return { dim: dim as Dims, opts: { correction: c, keepdim: keepdim === true } };
 }
 
-/** Standard deviation over `dim` with `correction` (default 1) (PyTorch: `torch.std`). */
-export function std(x: Tensor<DType>, dim?: Dims, opts: VarOptions = {}): Tensor<DType> {
-  return moments(x, dim, opts, true, "std");
+/**
+ * Variance over `dim` with `correction` (default 1): `variance(x, dim, unbiased, keepdim)` or
+ * `variance(x, { dim, correction, keepdim })` (PyTorch: `torch.var`).
+ */
+export function variance(x: Tensor<DType>, dim?: Dims | VarOptions, unbiased?: boolean | VarOptions, keepdim?: boolean | VarOptions): Tensor<DType> {
+  const a = bindVar("var", x, dim, unbiased, keepdim);
+  return moments(x, a.dim, a.opts, false, "var");
+}
+
+/** Standard deviation over `dim` with `correction` (default 1); arguments as `variance` (PyTorch: `torch.std`). */
+export function std(x: Tensor<DType>, dim?: Dims | VarOptions, unbiased?: boolean | VarOptions, keepdim?: boolean | VarOptions): Tensor<DType> {
+  const a = bindVar("std", x, dim, unbiased, keepdim);
+  return moments(x, a.dim, a.opts, true, "std");
 }
 
 /** Values and int64 indices of a max/min along one dim (PyTorch's `torch.return_types.max`). */
@@ -374,6 +478,15 @@ export function minAll(x: Tensor<DType>): Tensor<DType> {
   return runReduce(x, "amin", null, false, x.dtype);
 }
 
+/** Bind `(dim, keepdim)` where `dim` is one int or null (argmax, argmin, max, min). */
+function bindArg(fn: string, x: Tensor<DType>, dim: unknown, keepdim: unknown): { dim: number | null; opts: ReduceOptions } {
+  checkTensor(fn, "input", 1, x);
+  if (isOptions(dim) || isOptions(keepdim)) ({ dim, keepdim } = bindArgs<{ dim: unknown; keepdim: unknown }>(fn, [dim, keepdim], DIM_KEEPDIM));
+  if (dim !== null && dim !== undefined) checkInt(fn, "dim", null, dim);
+  if (keepdim !== undefined) checkBool(fn, "keepdim", keepdim);
+  return { dim: (dim ?? null) as number | null, opts: { keepdim: keepdim === true } };
+}
+
 function argExt(x: Tensor<DType>, dim: number | null | undefined, keepdim: boolean, isMax: boolean): Tensor<"int64"> {
   const name = isMax ? "argmax" : "argmin";
   if (dim === null || dim === undefined) {
@@ -385,12 +498,14 @@ function argExt(x: Tensor<DType>, dim: number | null | undefined, keepdim: boole
 }
 
 /** Index of the maximum (first on ties, NaN counts as maximal), flattened without `dim` (PyTorch: `torch.argmax`). */
-export function argmax(x: Tensor<DType>, dim?: number | null, opts: ReduceOptions = {}): Tensor<"int64"> {
+export function argmax(x: Tensor<DType>, dim?: number | null | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<"int64"> {
+  ({ dim, opts } = bindArg("argmax", x, dim, opts));
   return argExt(x, dim, !!opts.keepdim, true);
 }
 
 /** Index of the minimum (PyTorch: `torch.argmin`). */
-export function argmin(x: Tensor<DType>, dim?: number | null, opts: ReduceOptions = {}): Tensor<"int64"> {
+export function argmin(x: Tensor<DType>, dim?: number | null | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<"int64"> {
+  ({ dim, opts } = bindArg("argmin", x, dim, opts));
   return argExt(x, dim, !!opts.keepdim, false);
 }
 
@@ -420,7 +535,8 @@ function contiguousOf(shape: readonly number[]): number[] {
 }
 
 /** Running sum along `dim` (double accumulation, as ATen's CPU kernel) (PyTorch: `torch.cumsum`). */
-export function cumsum(x: Tensor<DType>, dim: number): Tensor<DType> {
+export function cumsum(x: Tensor<DType>, dim: number | ReduceOptions, opts?: ReduceOptions): Tensor<DType> {
+  ({ x, dim } = bindDim("cumsum", x, dim, opts, false));
   const d = normalizeDimIndex(dim, x.ndim);
   const outDtype: DType = x.dtype === "float32" ? "float32" : "int64";
   const strides = contiguousOf(x.shape);
@@ -467,13 +583,15 @@ function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
 }
 
 /** Softmax along `dim`, stable, double precision (PyTorch: `torch.softmax(x, dim)`). */
-export function softmax(x: Tensor<DType>, dim: number): Tensor {
+export function softmax(x: Tensor<DType>, dim: number | ReduceOptions, dtype?: DType | ReduceOptions): Tensor {
+  ({ x, dim } = bindDim("softmax", x, dim, dtype, true));
   if (recording(x)) return recordOp("softmax", x as Tensor, [dim], noGrad(() => softmaxImpl(x, dim, false)));
   return softmaxImpl(x, dim, false);
 }
 
 /** Log-softmax along `dim` (PyTorch: `torch.log_softmax(x, dim)`). */
-export function logSoftmax(x: Tensor<DType>, dim: number): Tensor {
+export function logSoftmax(x: Tensor<DType>, dim: number | ReduceOptions, dtype?: DType | ReduceOptions): Tensor {
+  ({ x, dim } = bindDim("log_softmax", x, dim, dtype, true));
   if (recording(x)) return recordOp("logSoftmax", x as Tensor, [dim], noGrad(() => softmaxImpl(x, dim, true)));
   return softmaxImpl(x, dim, true);
 }
@@ -482,27 +600,50 @@ export function logSoftmax(x: Tensor<DType>, dim: number): Tensor {
  * PyTorch's `torch.max`: `max(x)` the largest element; `max(x, dim, {keepdim})` → `{values,
  * indices}`; `max(x, other)` the elementwise maximum.
  */
-export function max(x: Tensor<DType>, dim?: number | Tensor<DType>, opts: ReduceOptions = {}): Tensor<DType> | ValuesIndices {
-  if (dim instanceof Tensor) return maximum(x, dim);
-  return dim === undefined ? maxAll(x) : maxDim(x, dim, opts);
+export function max(x: Tensor<DType>, dim?: number | Tensor<DType> | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> | ValuesIndices {
+  if (dim instanceof Tensor) {
+    if (opts !== undefined) throw new TypeError_(`max() received an invalid combination of arguments - got (Tensor, ${pyTypeName(opts)})`);
+    return maximum(x, dim);
+  }
+  const a = bindArg("max", x, dim, opts);
+  return a.dim === null ? maxAll(x) : maxDim(x, a.dim, a.opts);
 }
 
 /** PyTorch's `torch.min`, as `max`. */
-export function min(x: Tensor<DType>, dim?: number | Tensor<DType>, opts: ReduceOptions = {}): Tensor<DType> | ValuesIndices {
-  if (dim instanceof Tensor) return minimum(x, dim);
-  return dim === undefined ? minAll(x) : minDim(x, dim, opts);
+export function min(x: Tensor<DType>, dim?: number | Tensor<DType> | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> | ValuesIndices {
+  if (dim instanceof Tensor) {
+    if (opts !== undefined) throw new TypeError_(`min() received an invalid combination of arguments - got (Tensor, ${pyTypeName(opts)})`);
+    return minimum(x, dim);
+  }
+  const a = bindArg("min", x, dim, opts);
+  return a.dim === null ? minAll(x) : minDim(x, a.dim, a.opts);
 }
 
 /** Options of `sort` (PyTorch's keywords). */
 export interface SortOptions {
+  dim?: number;
   descending?: boolean;
+  /** Accepted for PyTorch's signature; the sort is always stable. */
+  stable?: boolean;
+}
+
+function bindSort(fn: string, x: Tensor<DType>, dim: unknown, descending: unknown): { dim: number; opts: SortOptions } {
+  checkTensor(fn, "input", 1, x);
+  if (isOptions(dim) || isOptions(descending)) {
+    ({ dim, descending } = bindArgs<{ dim: unknown; descending: unknown }>(fn, [dim, descending], [["dim", -1], ["descending", false], ["stable", false, true]]));
+  }
+  if (dim === undefined) dim = -1;
+  checkInt(fn, "dim", null, dim);
+  if (descending !== undefined) checkBool(fn, "descending", descending);
+  return { dim: dim as number, opts: { descending: descending === true } };
 }
 
 /**
  * Sort along `dim` (default last) as `{values, indices}`; NaN sorts as the largest value, ties
  * keep their order (PyTorch: `torch.sort(x, dim, descending, stable=True)`).
  */
-export function sort(x: Tensor<DType>, dim = -1, opts: SortOptions = {}): ValuesIndices {
+export function sort(x: Tensor<DType>, dim?: number | SortOptions, opts?: boolean | SortOptions): ValuesIndices {
+  ({ dim, opts } = bindSort("sort", x, dim, opts));
   const desc = !!opts.descending;
   const d = normalizeDimIndex(dim, x.ndim);
   const strides = contiguousOf(x.shape);
@@ -538,6 +679,7 @@ export function sort(x: Tensor<DType>, dim = -1, opts: SortOptions = {}): Values
 }
 
 /** Indices that sort along `dim` (PyTorch: `torch.argsort`). */
-export function argsort(x: Tensor<DType>, dim = -1, opts: SortOptions = {}): Tensor<"int64"> {
+export function argsort(x: Tensor<DType>, dim?: number | SortOptions, opts?: boolean | SortOptions): Tensor<"int64"> {
+  ({ dim, opts } = bindSort("argsort", x, dim, opts));
   return sort(x, dim, opts).indices;
 }
