@@ -14,7 +14,10 @@ rebuild but must step over: `argparse.Namespace` args (timm/DeiT style, also as 
 file where copyreg._reconstructor spells NEWOBJ), numpy scalars and an array, a dict subclass
 (Lightning's AttributeDict, also holding a whole state dict), a Lightning-like .ckpt, sets and
 frozensets (protocols 2 and 4), an unknown class inside a state dict, a whole nn.Module under a
-key, and exploits (builtins.eval, subprocess.Popen) hidden beside a clean state dict.
+key, bool/int32 tensors (dtypes tsnn does not read) beside a state dict and inside one, and
+exploits (builtins.eval, subprocess.Popen) hidden beside a clean state dict. The legacy-format
+files get new storage keys on every run (PyTorch derives them from object ids): restore them from
+git when their content did not change.
 
 Full ResNet-18 checkpoints are 45 MB, too big to commit. For those the script keeps PyTorch's
 exact file bytes *except* the storage payloads (`*.skeleton.json`); the tests regenerate the
@@ -109,6 +112,9 @@ def tolerant_checkpoints(net, sd):
     bad = OrderedDict((k, Foo(1, "x") if k == "fc.weight" else v) for k, v in sd.items())
     save({"state_dict": bad, "extra": Foo(2, "y")}, "ckpt_placeholder.pth")
     save({"model": net, "epoch": 1}, "ckpt_module_entry.pth")
+    with_bool = OrderedDict(list(sd.items()) + [("attn_mask", torch.ones(2, 2, dtype=torch.bool))])
+    save({"state_dict": sd, "mask": torch.tensor([True, False]), "counts": torch.tensor([1, 2], dtype=torch.int32),
+          "with_bool": with_bool}, "ckpt_int_tensors.pth")
     save({"state_dict": sd, "x": EvilEval()}, "ckpt_evil_eval.pth")
     save({"state_dict": sd, "x": EvilPopen()}, "ckpt_evil_popen.pth")
     return {

@@ -12,11 +12,12 @@ import { Tensor, type DType } from "../tensor/index.js";
 import { isTuple, PyDict, PyGlobal, PyObject } from "./pickle.js";
 import { isModuleLike } from "./pyobject.js";
 import { isSafetensors, readSafetensors, writeSafetensors } from "./safetensors.js";
-import { isLegacyTorch, readTorchLegacy, readTorchZip, writeTorchZip } from "./torch.js";
+import { isLegacyTorch, readTorchLegacy, readTorchZip, UnreadTensor, writeTorchZip } from "./torch.js";
 import { isZip } from "./zip.js";
 
 export { CheckpointError } from "../errors.js";
 export { PyDict, PyGlobal, PyObject } from "./pickle.js";
+export { UnreadTensor } from "./torch.js";
 export { defaultMaxBytes } from "./budget.js";
 
 /** Options of `load`. */
@@ -115,6 +116,7 @@ function parse(bytes: Uint8Array, what: string, opts: Pick<LoadOptions, "maxByte
 /** A short description of a checkpoint value for messages: "tensor [4, 3]", "int 3", "__main__.Foo object". */
 function describe(v: unknown): string {
   if (v instanceof Tensor) return `tensor [${v.shape.join(", ")}]`;
+  if (v instanceof UnreadTensor) return `tensor [${v.shape.join(", ")}] of dtype ${v.dtype}`;
   if (v instanceof PyDict) {
     const n = [...v.map.values()].filter((x) => x instanceof Tensor).length;
     return n === v.map.size && n > 0 ? `state dict of ${n} tensors` : `dict of ${v.map.size} entries`;
@@ -182,12 +184,21 @@ function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
   if (dict === null) throw new CheckpointError(`${what}: ${holder} holds ${aDescribe(node)}, not a state dict`);
   const entries = [...dict.map];
   const nonTensors = entries.filter(([, v]) => !(v instanceof Tensor));
-  if (nonTensors.length && nonTensors.length < entries.length - nonTensors.length) {
+  const unread = nonTensors.filter(([, v]) => v instanceof UnreadTensor);
+  const path = (k: unknown): string => (opts.key === undefined ? `entry ${quoteKey(k)}` : `${opts.key}[${quoteKey(k)}]`);
+  if (unread.length === nonTensors.length && unread.length) {
+    // All tensors, some of a dtype tsnn does not read.
+    const [k, v] = unread[0];
+    const more = unread.length > 1 ? ` (and ${unread.length - 1} more: ${unread.slice(1, 6).map(([k2, v2]) => `${quoteKey(k2)} (${describe(v2)})`).join(", ")}${unread.length > 6 ? ", …" : ""})` : "";
+    throw new CheckpointError(`${what}: ${path(k)} is ${(v as UnreadTensor).reason}${more}`);
+  }
+  const tensorLike = entries.length - nonTensors.length + unread.length;
+  if (nonTensors.length && nonTensors.length - unread.length < tensorLike) {
     // Mostly tensors: a state dict with entries that are not (placeholders of unknown classes...).
-    const [k, v] = nonTensors[0];
-    const path = opts.key === undefined ? `entry ${quoteKey(k)}` : `${opts.key}[${quoteKey(k)}]`;
-    const more = nonTensors.length > 1 ? ` (and ${nonTensors.length - 1} more non-tensor entries: ${nonTensors.slice(1, 6).map(([k2, v2]) => `${quoteKey(k2)} (${describe(v2)})`).join(", ")}${nonTensors.length > 6 ? ", …" : ""})` : "";
-    throw new CheckpointError(`${what}: ${path} is ${aDescribe(v)}, not a tensor${more}; a state dict holds only tensors`);
+    const [k, v] = nonTensors.find(([, x]) => !(x instanceof UnreadTensor))!;
+    const others = nonTensors.filter(([k2]) => k2 !== k);
+    const more = others.length ? ` (and ${others.length} more non-tensor entries: ${others.slice(0, 5).map(([k2, v2]) => `${quoteKey(k2)} (${describe(v2)})`).join(", ")}${others.length > 5 ? ", …" : ""})` : "";
+    throw new CheckpointError(`${what}: ${path(k)} is ${aDescribe(v)}, not a tensor${more}; a state dict holds only tensors`);
   }
   if (nonTensors.length || entries.length === 0) {
     const listing = entries.slice(0, 20).map(([k, v]) => `"${String(k)}" (${describe(v)})`).join(", ") + (entries.length > 20 ? ", …" : "");

@@ -53,6 +53,27 @@ class PendingTensor {
   ) {}
 }
 
+/**
+ * A tensor of a dtype tsnn does not read (int32, bool, uint8, complex...), where `load` meets one
+ * outside the state dict it returns (or `loadObject` anywhere): its dtype, shape and storage key,
+ * no data. `load` refuses it by name when it sits in the selected state dict.
+ */
+export class UnreadTensor {
+  constructor(
+    readonly dtype: string,
+    readonly shape: readonly number[],
+    /** The storage's key in the file (`data/<key>`). */
+    readonly storage: string,
+  ) {}
+  /** Why tsnn cannot use it, for messages. */
+  get reason(): string {
+    return `a tensor of dtype ${this.dtype} (storage ${this.storage}), which is not supported; tsnn reads float32, float16, bfloat16, float64 and int64`;
+  }
+  toString(): string {
+    return `<tensor [${this.shape.join(", ")}] of dtype ${this.dtype}, not read>`;
+  }
+}
+
 /** Python `torch.XStorage` class reference. */
 class StorageClass extends PyGlobal {
   constructor(name: string, readonly dtype: string) {
@@ -138,18 +159,17 @@ function storageId(pid: unknown, minLength: number, where: string): { dtype: str
  * viewing it; nesting deeper than `MAX_NESTING` is refused (no checkpoint comes close).
  */
 function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
-  const base = (v: PendingTensor): { st: Storage; offset: number } => {
+  /** The root storage of a tensor and its offset there; `readable` false for dtypes tsnn does not read. */
+  const base = (v: PendingTensor): { st: Storage; offset: number; readable: boolean } => {
     let st = v.storage;
     let offset = v.offset;
     while (st.base) {
       offset += st.baseOffset;
       st = st.base;
     }
-    if (!(st.dtype in ITEMSIZE)) {
-      throw new CheckpointError(`${where}: tensor of dtype ${st.dtype} (storage ${st.key}) is not supported; tsnn reads float32, float16, bfloat16, float64 and int64`);
-    }
+    if (!(st.dtype in ITEMSIZE)) return { st, offset, readable: false };
     if (!st.bytes) throw new CheckpointError(`${where}: storage ${st.key} has no data`);
-    return { st, offset };
+    return { st, offset, readable: true };
   };
   // Pass 1: find every tensor and charge what they will allocate, all before allocating any.
   const pending = new Set<PendingTensor>();
@@ -172,7 +192,8 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
   const charged = new Set<Storage>();
   let total = 0;
   for (const v of pending) {
-    const { st } = base(v);
+    const { st, readable } = base(v);
+    if (!readable) continue;
     if (!charged.has(st)) {
       charged.add(st);
       total += storageCopyBytes(st.bytes!, st.dtype as FileDType, st.numel);
@@ -187,7 +208,12 @@ function resolve(root: unknown, where: string, budget: ByteBudget): unknown {
     const known = done.get(v);
     if (known !== undefined) return known;
     if (v instanceof PendingTensor) {
-      const { st, offset } = base(v);
+      const { st, offset, readable } = base(v);
+      if (!readable) {
+        const unread = new UnreadTensor(st.dtype, v.size, st.key);
+        done.set(v, unread);
+        return unread;
+      }
       st.elems ??= storageElements(st.bytes!, st.dtype as FileDType, st.numel, `${where}: storage ${st.key}`);
       const t = tensorView(st.elems, offset, v.size, v.stride, `${where}: storage ${st.key}`);
       done.set(v, t);

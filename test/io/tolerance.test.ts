@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CheckpointError, load, loadObject, Tensor, type DType } from "../../src/index.js";
+import { UnreadTensor } from "../../src/io/index.js";
 import { pickle, PyCall, PyDict, PyGlobal, PyGlobalRef, PyObject, PyPersistent, PyTupleOut, type PickleValue } from "../../src/io/pickle.js";
 import { decStateDict, fixture, type EncTensor } from "../helpers.js";
 import * as H from "./hostile.js";
@@ -74,6 +75,14 @@ describe("load(file, { key }) gives PyTorch's tensors whatever the other entries
       expectBitEqual(load(file(name), { key }), SD);
     });
   }
+  it("ckpt_int_tensors.pth { key: 'state_dict' }: bool and int32 tensors beside it (dtypes tsnn does not read) are not read", () => {
+    expectBitEqual(load(file("ckpt_int_tensors.pth"), { key: "state_dict" }), SD);
+    const obj = top("ckpt_int_tensors.pth");
+    const mask = obj.get("mask") as UnreadTensor;
+    expect(mask).toBeInstanceOf(UnreadTensor);
+    expect([mask.dtype, mask.shape, String(mask)]).toEqual(["bool", [2], "<tensor [2] of dtype bool, not read>"]);
+    expect((obj.get("counts") as UnreadTensor).dtype).toBe("int32");
+  });
   it("a Lightning-like .ckpt: { key: 'state_dict', stripPrefix: 'model.' } (AttributeDict hyper_parameters, callbacks, optimizer_states)", () => {
     expectBitEqual(load(file("ckpt_lightning.ckpt"), { key: "state_dict", stripPrefix: "model." }), SD);
   });
@@ -168,6 +177,12 @@ describe("load fails only when the selected entry is not a state dict, naming th
     expect(refusal(() => load(file("ckpt_module_entry.pth"), { key: "model" }))).toBe(
       `${file("ckpt_module_entry.pth")}: entry "model" holds a whole nn.Module (a pickled object of class __main__.SmallNet), not a state dict; tsnn does not run Python code to rebuild it. In PyTorch, save model.state_dict() instead`,
     );
+  });
+  it("a tensor of a dtype tsnn does not read inside the selected state dict: its key path and dtype", () => {
+    expect(refusal(() => load(file("ckpt_int_tensors.pth"), { key: "with_bool" }))).toMatch(
+      /: with_bool\["attn_mask"\] is a tensor of dtype bool \(storage \d+\), which is not supported; tsnn reads float32, float16, bfloat16, float64 and int64$/,
+    );
+    expect(refusal(() => load(file("ckpt_int_tensors.pth"), { key: "counts" }))).toMatch(/: entry "counts" holds a tensor \[2\] of dtype int32, not a state dict$/);
   });
   it("other selected entries: a placeholder, a dict of hyper-parameters, a wrapper listing its entries", () => {
     expect(refusal(() => load(file("ckpt_numpy.pth"), { key: "confusion" }))).toBe(
