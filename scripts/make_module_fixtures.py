@@ -15,20 +15,15 @@ import torch
 import torch.nn as nn
 import torchvision.models as tvm
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import err  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "module")
 
 
 class Two(nn.Module):
     def forward(self, x, y):
         return x
-
-
-def err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return [type(e).__name__, e.args[0] if e.args else str(e)]
-    raise AssertionError("expected an error")
 
 
 def cases():
