@@ -307,7 +307,10 @@ describe("writing float16 / bfloat16 / float64", () => {
 
 describe("fuzz: flipped bytes and truncations only ever raise a deliberate CheckpointError", () => {
   const gen = new Generator(7);
-  const sources = ["small_zip.pth", "small_zip_p4.pth", "small_legacy.pth", "small.safetensors", "dtypes_zip.pth", "dtypes_legacy.pth", "dtypes.safetensors", "wrapped.pth", "dtypes_zip.pth (re-zipped, deflated)"];
+  const sources = ["small_zip.pth", "small_zip_p4.pth", "small_legacy.pth", "small.safetensors", "dtypes_zip.pth", "dtypes_legacy.pth", "dtypes.safetensors", "wrapped.pth", "dtypes_zip.pth (re-zipped, deflated)",
+    // placeholders and their reconstruction (Namespace, numpy scalars and dtypes, sets, copyreg in protocol 1)
+    "ckpt_namespace.pth", "ckpt_numpy.pth", "ckpt_sets_p4.pth", "ckpt_namespace_p1_legacy.pth"];
+  const keyed = new Set(["wrapped.pth", "ckpt_namespace.pth", "ckpt_numpy.pth", "ckpt_sets_p4.pth", "ckpt_namespace_p1_legacy.pth"]);
   /** A fixture, or (for "X (re-zipped, deflated)") X's entries deflated, as other zip tools write them. */
   const source = (name: string): Uint8Array => {
     const m = /^(.*) \(re-zipped, deflated\)$/.exec(name);
@@ -340,7 +343,8 @@ describe("fuzz: flipped bytes and truncations only ever raise a deliberate Check
           }
         }
         try {
-          load(b, name === "wrapped.pth" ? { key: "state_dict" } : {});
+          if (keyed.has(name)) loadObject(b);
+          load(b, keyed.has(name) ? { key: "state_dict" } : {});
           loaded++;
         } catch (e) {
           // A JS engine error (RangeError, TypeError...) wrapped by the loader's catch-all is an

@@ -7,10 +7,11 @@
  * load is not a state dict, naming the key and the class; exploits stay refused by name wherever
  * they sit in the file, and the budgets bound placeholders as they bound everything else.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CheckpointError, load, loadObject, Tensor, type DType } from "../../src/index.js";
+import { CheckpointError, Generator, load, loadObject, Tensor, type DType } from "../../src/index.js";
+import { readZip } from "../../src/io/zip.js";
 import { UnreadTensor } from "../../src/io/index.js";
 import { pickle, PyCall, PyDict, PyGlobal, PyGlobalRef, PyObject, PyPersistent, PyTupleOut, type PickleValue } from "../../src/io/pickle.js";
 import { decStateDict, fixture, type EncTensor } from "../helpers.js";
@@ -286,5 +287,36 @@ describe("the placeholder inside ckpt_placeholder.pth's state dict", () => {
     expect(foo.qualname).toBe("__main__.Foo");
     expect(Object.fromEntries((foo.state as PyDict).map)).toEqual({ a: 1, b: "x" });
     expect([...sd.map.values()].filter((v) => v instanceof Tensor)).toHaveLength(8);
+  });
+});
+
+describe("fuzz: flipped bytes in the pickle itself (re-zipped with valid CRCs) only ever raise a deliberate CheckpointError", () => {
+  it("5 files x 400 mutations of data.pkl: placeholders (numpy, Namespace, AttributeDict, modules) and their reconstruction", () => {
+    const gen = new Generator(11);
+    let refused = 0;
+    let loaded = 0;
+    for (const name of ["ckpt_namespace.pth", "ckpt_numpy.pth", "ckpt_sets_p4.pth", "ckpt_lightning.ckpt", "whole_module.pth"]) {
+      const entries = [...readZip(new Uint8Array(readFileSync(file(name)))).values()].map((e) => ({ name: e.name, data: e.data(), stored: true }));
+      const pkl = entries.find((e) => e.name.endsWith("data.pkl"))!;
+      for (let i = 0; i < 400; i++) {
+        const b = pkl.data.slice();
+        const flips = 1 + Math.floor(gen.random() * 3);
+        for (let f = 0; f < flips; f++) b[Math.floor(gen.random() * b.length)] = Math.floor(gen.random() * 256);
+        const mutated = H.zipOf(entries.map((e) => (e === pkl ? { ...e, data: b } : e)));
+        try {
+          loadObject(mutated);
+          load(mutated, { key: "state_dict" });
+          loaded++;
+        } catch (e) {
+          const cause = (e as Error).cause;
+          if (!(e instanceof CheckpointError) || [RangeError, TypeError, ReferenceError, SyntaxError].some((c) => cause instanceof c)) {
+            throw new Error(`${name} mutation ${i}: ${(e as Error).name}: ${(e as Error).message}${cause ? ` (cause: ${(cause as Error).name}: ${(cause as Error).message})` : ""}`);
+          }
+          refused++;
+        }
+      }
+    }
+    expect(refused + loaded).toBe(2000);
+    expect(refused).toBeGreaterThan(500);
   });
 });
