@@ -16,6 +16,7 @@ import type { Dims, ReduceOptions, ValuesIndices, VarOptions } from "./ops/reduc
 import * as manip from "./ops/manip.js";
 import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
 import { tensorRepr } from "./ops/repr.js";
+import { matmul as matmulOp } from "./matmul.js";
 import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, isOptions, type ArgSpec } from "./args.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
@@ -576,6 +577,11 @@ export class Tensor<D extends DType = "float32"> {
   /** All dims reversed, as a view (PyTorch: `x.T`). */
   get T(): Tensor<D> {
     return this.permute(this.shape.map((_, i) => this.ndim - 1 - i));
+  }
+
+  /** Matrix product with PyTorch's broadcasting rules (PyTorch: `x @ other`, `x.matmul(other)`). */
+  matmul(other: Tensor): Tensor {
+    return matmulOp(this as Tensor<DType> as Tensor, other);
   }
 
   /** The last two dims swapped, as a view (PyTorch: `x.mT`). */

@@ -143,3 +143,15 @@ describe("autograd: modules record the same graph as the functional forms", () =
     expect(() => F.relu(x, true)).toThrow("a leaf Variable that requires grad is being used in an in-place operation.");
   });
 });
+
+describe("Tensor.matmul", () => {
+  it("delegates to matmul and records the same node (x=[2,3] @ w=[3,2])", () => {
+    const x = new Tensor(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]).requiresGrad_();
+    const w = new Tensor(Float32Array.from([1, 0, 0, 1, 1, 1]), [3, 2]);
+    const y = x.matmul(w);
+    expect(y.gradFn?.name).toBe("MmBackward0");
+    expectClose(y.detach(), matmul(x.detach(), w), { rtol: 0, atol: 0 });
+    y.sum().backward();
+    expectClose(x.grad!, matmul(new Tensor(new Float32Array(4).fill(1), [2, 2]), w.t()), { rtol: 0, atol: 0 });
+  });
+});
