@@ -11,10 +11,12 @@ import contextlib
 import copy
 import gzip
 import json
+import math
 import os
 import sys
 from collections import OrderedDict
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -38,6 +40,17 @@ def gz(obj):
     """Compact JSON, gzip'd (mtime 0, so the bytes are reproducible) and base64'd."""
     raw = json.dumps(obj, separators=(",", ":")).encode()
     return base64.b64encode(gzip.compress(raw, mtime=0)).decode()
+
+
+def f32_json(v):
+    """A float rounded to float32 for JSON: the shortest digits that round-trip, and the strings
+    "nan", "inf", "-inf" for non-finite values (JSON has none)."""
+    v = float(np.float32(v))
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return float(repr(np.float32(v)))
 
 
 def error_of(fn):

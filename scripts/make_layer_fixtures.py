@@ -15,31 +15,20 @@ one options object). Dropout is checked only in eval mode here: train-mode masks
 tsnn's own generator, so the tests check their statistics instead.
 """
 import json
-import math
 import os
 import sys
 import warnings
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_common import error_of as err  # noqa: E402
+from fixture_common import error_of as err, f32_json as f32  # noqa: E402
 from make_fixtures import det_tensor  # noqa: E402
 
 warnings.simplefilter("ignore")
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "layers")
-
-
-def f32(v):
-    v = float(np.float32(v))
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return float(repr(np.float32(v)))
 
 
 def enc(t):
