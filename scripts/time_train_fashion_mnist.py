@@ -41,7 +41,7 @@ def main():
     opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     steps = args.epochs * ((len(xs) + BATCH - 1) // BATCH)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=steps)
-    times, images, step = [], [], 0
+    times, cpu, images, step = [], [], [], 0
     for epoch in range(args.epochs):
         m.train()
         perm = torch.randperm(len(xs))
@@ -49,7 +49,7 @@ def main():
             if batches is not None and step >= batches:
                 break
             b = perm[i:i + BATCH]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             xb = xs[b]
             flip = torch.rand(len(b)) < 0.5
             xb[flip] = xb[flip].flip(3)
@@ -59,12 +59,13 @@ def main():
             opt.step()
             sched.step()
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             images.append(len(b))
             step += 1
             print(f"epoch {epoch} step {step}/{steps} loss {loss.item():.3f} {len(b) / times[-1]:.1f} images/s, load {os.getloadavg()[0]:.2f}", flush=True)
     k = 1 if len(times) > 1 else 0
     print(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads: {sum(images[k:]) / sum(times[k:]):.1f} images/s training "
-          f"over {len(times) - k} steps of batch {BATCH} (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})", flush=True)
+          f"over {len(times) - k} steps of batch {BATCH}, {sum(images[k:]) / sum(cpu[k:]):.2f} images per CPU-second (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})", flush=True)
     if batches is None:
         xte, yte = read_idx("t10k-images-idx3-ubyte.gz"), read_idx("t10k-labels-idx1-ubyte.gz")
         xte, yte = xte[:args.eval_limit], yte[:args.eval_limit]
