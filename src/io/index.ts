@@ -24,7 +24,10 @@ export { defaultMaxBytes } from "./budget.js";
 export interface LoadOptions {
   /**
    * For wrapped checkpoints such as `{"state_dict": ..., "epoch": 3}`: the top-level entry that
-   * holds the state dict (dotted for nesting, e.g. `"model.ema"`).
+   * holds the state dict (dotted for nesting, e.g. `"model.ema"`; dict subclasses such as
+   * Lightning's `AttributeDict` count as dicts). Whatever the other entries hold (argparse
+   * `Namespace`s, numpy scalars, objects of any class: inert placeholders, nothing is run), only
+   * this entry must be a state dict of tensors; an error names the key path and class otherwise.
    */
   key?: string;
   /** Drop this prefix from keys that have it; `true` means `"module."` (DataParallel). */
