@@ -472,6 +472,125 @@ case("repr summarized 1-d int", "repr", [F([1])], expr="torch.arange(1500)")
 case("repr summarized 3-d", "repr", [F([1])], expr="torch.arange(2400, dtype=torch.float32).reshape(4, 20, 30) - 1000")
 
 
+
+# ---- argument binding (test/tensor/args.test.ts) ------------------------------------------------
+# Keyword forms and bad arguments: each case is a Python expression over the inputs below; the test
+# maps the case name to the same call written in tsnn (positional optionals or one options object).
+ARG_INPUTS = {
+    "x": "torch.tensor([-2.0, -0.5, 0.5, 2.0])",
+    "X": "(torch.arange(24, dtype=torch.float32).view(2, 3, 4) * 0.37).remainder(3) - 1.2",
+    "L": "torch.tensor([[3, -1, 4], [1, -5, 9]])",
+}
+ARG_CASES = [
+    # keyword forms (values)
+    ("sum {dim, keepdim}", "X.sum(dim=1, keepdim=True)"),
+    ("sum (1, {keepdim})", "X.sum(1, keepdim=True)"),
+    ("sum(x, {dim}) functional", "torch.sum(X, dim=1)"),
+    ("sum {dtype} of int64", "L.sum(dtype=torch.float32)"),
+    ("mean {dim: [1, 2]}", "X.mean(dim=[1, 2])"),
+    ("mean {dim, dtype} of int64", "L.mean(dim=1, dtype=torch.float32)"),
+    ("std {dim}", "X.std(dim=1)"),
+    ("var (1, {unbiased: false})", "X.var(1, unbiased=False)"),
+    ("std (1, {correction: 0, keepdim})", "X.std(1, correction=0, keepdim=True)"),
+    ("norm {dim}", "X.norm(dim=-1)"),
+    ("norm {p: 1}", "X.norm(p=1)"),
+    ("norm {p, dim, keepdim}", "X.norm(p=1, dim=-1, keepdim=True)"),
+    ("amax {dim, keepdim}", "X.amax(dim=[0, 2], keepdim=True)"),
+    ("logsumexp {dim}", "X.logsumexp(dim=2)"),
+    ("max {dim}", "list(X.max(dim=1))"),
+    ("min (1, {keepdim})", "list(X.min(1, keepdim=True))"),
+    ("argmax {dim, keepdim}", "X.argmax(dim=1, keepdim=True)"),
+    ("softmax {dim}", "X.softmax(dim=-1)"),
+    ("log_softmax {dim}", "X.log_softmax(dim=1)"),
+    ("cumsum {dim, dtype} of int64", "L.cumsum(dim=1, dtype=torch.float32)"),
+    ("sort {dim, descending}", "list(X.sort(dim=1, descending=True))"),
+    ("topk (2, {dim})", "list(X.topk(2, dim=1))"),
+    ("topk (1, {dim, largest: false})", "list(X.topk(1, dim=0, largest=False))"),
+    ("cat {dim}", "torch.cat([X, X], dim=1)"),
+    ("stack {dim}", "torch.stack([X, X], dim=1)"),
+    ("chunk (2, {dim})", "list(X.chunk(2, dim=2))"),
+    ("split (2, {dim})", "list(X.split(2, dim=2))"),
+    ("unbind {dim}", "list(X.unbind(dim=1))"),
+    ("flatten(x, {startDim}) functional", "torch.flatten(X, start_dim=1)"),
+    ("flatten {endDim}", "X.flatten(end_dim=1)"),
+    ("clamp(x, {min, max}) functional", "torch.clamp(x, min=-1, max=1)"),
+    ("clamp(x, {min}) functional", "torch.clamp(x, min=-1)"),
+    ("clamp {max}", "x.clamp(max=0.25)"),
+    ("add (y, {alpha})", "x.add(x, alpha=2)"),
+    ("tensor(values, {dtype: int64})", "torch.tensor([1, 2], dtype=torch.int64)"),
+    ("relu of int64", "torch.relu(L)"),
+    ("where float32, scalar", "torch.where(x > 0, x, 0.5)"),
+    # bad operands: PyTorch's TypeError, not NaN
+    ("x.add({})", "x.add({})"),
+    ("x.add(null)", "x.add(None)"),
+    ("x.add('1')", "x.add('1')"),
+    ("x.add([1, 2, 3, 4])", "x.add([1, 2, 3, 4])"),
+    ("x.mul({a: 1})", "x.mul({'a': 1})"),
+    ("x.sub(null)", "x.sub(None)"),
+    ("x.div('a')", "x.div('a')"),
+    ("x.add_({})", "x.add_({})"),
+    ("add(x, {})", "torch.add(x, {})"),
+    ("add({}, x)", "torch.add({}, x)"),
+    ("div(x, {})", "torch.div(x, {})"),
+    ("x.where(x > 0, {})", "x.where(x > 0, {})"),
+    ("x.where(null, x)", "x.where(None, x)"),
+    ("x.add(x, {alpha: {}})", "x.add(x, alpha={})"),
+    ("x.add(x, 2)", "x.add(x, 2)"),
+    ("pow(x, {exponent: 2})", "torch.pow(x, {'exponent': 2})"),
+    ("where(c, x, {a: 1})", "torch.where(x > 0, x, {'a': 1})"),
+    ("x.eq({})", "x.eq({})"),
+    ("x.maskedFill(x > 0, {})", "x.masked_fill(x > 0, {})"),
+    ("x.fill_({})", "x.fill_({})"),
+    ("cat([X, {}])", "torch.cat([X, {}])"),
+    ("stack([X, 1])", "torch.stack([X, 1])"),
+    ("cat(X)", "torch.cat(X)"),
+    ("X.chunk({}, 1)", "X.chunk({}, 1)"),
+    ("X.chunk(2, 1, 2)", "X.chunk(2, 1, 2)"),
+    ("X.topk({})", "X.topk({})"),
+    ("X.flatten(1.5)", "X.flatten(1.5)"),
+    ("X.sum({dim: [1, 'a']})", "X.sum(dim=[1, 'a'])"),
+    ("X.sum(1.5)", "X.sum(1.5)"),
+    ("X.argmax({dim: [1]})", "X.argmax(dim=[1])"),
+    ("x.normal_('a')", "x.normal_('a')"),
+    ("x.normal_({mean: {}})", "x.normal_(mean={})"),
+    ("x.uniform_(0, {to: {}})", "x.uniform_(0, to={})"),
+    # unknown keywords
+    ("x.add(x, {alpah: 2})", "x.add(x, alpah=2)"),
+    ("stack([X, X], {dimm: 1})", "torch.stack([X, X], dimm=1)"),
+    ("X.chunk(2, {dimm: 2})", "X.chunk(2, dimm=2)"),
+    ("flatten(X, {startdim: 1})", "torch.flatten(X, startdim=1)"),
+    ("X.argmax({dimm: 1})", "X.argmax(dimm=1)"),
+    ("X.topk(2, {dimm: 1})", "X.topk(2, dimm=1)"),
+    ("x.normal_({meen: 0})", "x.normal_(meen=0)"),
+    ("tensor([1, 2], {dtype, foo})", "torch.tensor([1, 2], dtype=torch.int64, foo=1)"),
+    ("X.sum(1, {keep_dim: true})", "X.sum(1, keep_dim=True)"),
+    ("X.mean(1, {keep_dim: true})", "X.mean(1, keep_dim=True)"),
+    ("x.clamp({min: 0, maxx: 1})", "x.clamp(min=0, maxx=1)"),
+    ("cat([X, X], {dimm: 1})", "torch.cat([X, X], dimm=1)"),
+    ("X.softmax({dimm: -1})", "X.softmax(dimm=-1)"),
+    ("X.max({dimm: 1})", "X.max(dimm=1)"),
+    ("X.std({dimm: 1})", "X.std(dimm=1)"),
+]
+
+
+def make_arg_cases():
+    env = {"torch": torch}
+    inputs = {}
+    for k, expr in ARG_INPUTS.items():
+        env[k] = eval(expr, env)
+        inputs[k] = enc(env[k])
+    cases = []
+    for name, expr in ARG_CASES:
+        c = {"name": name, "python": expr}
+        try:
+            out = eval(expr, env)
+        except Exception as e:  # noqa: BLE001 - the fixture records PyTorch's error
+            c["error"] = {"type": type(e).__name__, "message": str(e).split("\n")[0]}
+        else:
+            c["out"] = [enc(o) for o in out] if isinstance(out, list) else enc(out)
+        cases.append(c)
+    return {"inputs": inputs, "cases": cases}
+
 def run_case(c):
     ins, stored = [], []
     for spec in c["inputs"]:
@@ -511,6 +630,10 @@ def main():
     with open(path, "w") as f:
         json.dump(fix(cases), f, separators=(",", ":"))
     print(f"{path}: {len(cases)} cases, {os.path.getsize(path)} bytes")
+    path = os.path.join(OUT, "args.json")
+    with open(path, "w") as f:
+        json.dump(fix(make_arg_cases()), f, separators=(",", ":"))
+    print(f"{path}: {len(ARG_CASES)} cases, {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,12 @@ export function bindArgs<T = Record<string, any>>(fn: string, args: readonly unk
   if (positional.length > maxPositional) {
     throw new TypeError_(positionalText(fn, required, required + maxPositional, required + positional.length));
   }
+  // Python reports an unknown keyword before a missing argument.
+  for (const key of Object.keys(options)) {
+    if (!spec.some(([name]) => name === key)) {
+      throw new TypeError_(`${fn}() got an unexpected keyword argument '${snake(key)}'`);
+    }
+  }
   const out: Record<string, unknown> = {};
   for (let i = 0; i < spec.length; i++) {
     const [name, dflt] = spec[i];
@@ -83,11 +89,6 @@ export function bindArgs<T = Record<string, any>>(fn: string, args: readonly unk
     const v = given ? positional[i] : kw !== undefined ? kw : dflt;
     if (v === REQUIRED) throw new TypeError_(`${fn}() missing 1 required positional argument: '${snake(name)}'`);
     out[name] = v;
-  }
-  for (const key of Object.keys(options)) {
-    if (!spec.some(([name]) => name === key)) {
-      throw new TypeError_(`${fn}() got an unexpected keyword argument '${snake(key)}'`);
-    }
   }
   return out as T;
 }

@@ -1024,6 +1024,8 @@ export class Tensor<D extends DType = "float32"> {
   }
   /** `chunks` views along `dim` (PyTorch: `chunk`). */
   chunk(chunks: number, dim: number | { dim?: number } = 0): Tensor<D>[] {
+    // eslint-disable-next-line prefer-rest-params
+    if (arguments.length > 2) bindArgs("chunk", [...arguments].slice(1), [["dim", 0]]);
     return manip.chunk(this, chunks, dim);
   }
   /** Indices of nonzero elements, `[n, ndim]` int64 (PyTorch: `nonzero()`). */
