@@ -8,7 +8,8 @@
  * Measured worst |diff|: ImageNet eval 4.2e-5 with logits up to 57 (7e-7 relative); CIFAR eval
  * 6.7e-6 with logits up to 8.6; CIFAR train 9.5e-7 with logits up to 1.2.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setGradEnabled } from "../src/autograd/index.js";
 import { kernels, models, nn, Tensor, type DType } from "../src/index.js";
 import { dec, detStateDict, detTensor, expectClose, fixture, maxAbsDiff, values } from "./helpers.js";
 
@@ -84,6 +85,9 @@ function detModel(m: nn.Module): nn.Module {
 }
 
 describe("ResNet-18 logits match PyTorch for the same weights", () => {
+  // Without grad recording, eval forwards are planned (nn/planner): fused and arena-backed.
+  beforeAll(() => setGradEnabled(false));
+  afterAll(() => setGradEnabled(true));
   it("ImageNet resnet18, eval, x=[1,3,224,224]", () => {
     const c = numerics.imagenet_eval;
     const m = detModel(models.resnet18()).eval();
@@ -113,7 +117,10 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
   it("eval-mode conv+BN+ReLU fusion is bit-identical, and hooks switch it off so they see every module", () => {
     const m = detModel(models.resnet18({ numClasses: 10, cifarStem: true })).eval();
     const x = detTensor(777_777, [2, 3, 32, 32]);
+    m.call(x); // traced: the next call is the planned one
+    const replays = nn.plannerStats.replays;
     const fused = m.call(x);
+    expect(nn.plannerStats.replays).toBe(replays + 1);
     const seen: string[] = [];
     const handles = [...m.namedModules()]
       .filter(([, mod]) => mod instanceof nn.BatchNorm2d)
@@ -131,7 +138,10 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
   ] as const) it(`Bottleneck blocks (${name}, x=[1,3,64,64]) fuse the residual add and ReLU bit-identically`, () => {
     const m = detModel(build()).eval();
     const x = detTensor(4242, [1, 3, 64, 64]);
+    m.call(x);
+    const replays = nn.plannerStats.replays;
     const fused = m.call(x);
+    expect(nn.plannerStats.replays).toBe(replays + 1);
     const h = (m.getSubmodule("layer1.0.bn3") as nn.Module).registerForwardHook(() => undefined);
     const h2 = (m.getSubmodule("layer4.1.bn3") as nn.Module).registerForwardHook(() => undefined);
     const partly = m.call(x);
@@ -154,6 +164,8 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     const m = detModel(models.resnet18({ numClasses: 10 })).eval();
     const x1 = detTensor(11, [1, 3, 64, 64]);
     const x2 = detTensor(12, [1, 3, 64, 64]);
+    m.call(x1); // traced
+    m.call(x2); // the first planned call takes its buffers
     const y1 = m.call(x1);
     const kept = y1.clone();
     const before = kernels.arenaStats().allocations;
@@ -177,6 +189,8 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
     const halve = new Halve();
     m.layer2.append(halve);
     const x = detTensor(13, [1, 3, 64, 64]);
+    m.eval(); // the appended block too
+    m.call(x);
     const arena = m.call(x);
     const seen = halve.seen!.clone();
     m.call(detTensor(14, [1, 3, 64, 64]));
@@ -215,6 +229,7 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
       }
     }
     a.layer2.append(new CallsB());
+    a.eval();
     bare.layer2.append(new nn.Identity());
     const gotA2 = Buffer.from(a.call(x).data.buffer);
     expect(inner.length).toBe(2);
@@ -234,6 +249,8 @@ describe("ResNet-18 logits match PyTorch for the same weights", () => {
 });
 
 describe("non-finite inputs: the arena forward gives what the forward without Winograd gives", () => {
+  beforeAll(() => setGradEnabled(false));
+  afterAll(() => setGradEnabled(true));
   // Winograd falls back to im2col + GEMM for inputs or weights it could not handle exactly, so a
   // forward with ±Inf/NaN/±3e38 pixels is bit-identical to one with Winograd switched off.
   const model = models.resnet18({ numClasses: 10, cifarStem: true }).eval();

@@ -2,11 +2,9 @@
  * ResNet, ResNeXt and Wide ResNet (PyTorch: `torchvision/models/resnet.py`), module for module:
  * the same children in the same order, the same state-dict keys, the same initialisation.
  */
-import { NotImplementedError } from "../errors.js";
-import { ValueError } from "../errors.js";
+import { NotImplementedError, ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
-import { maxPool2d, Tensor } from "../tensor/index.js";
-import { acquire, arenaAvailable, release, wasmAddress } from "../tensor/arena.js";
+import type { Tensor } from "../tensor/index.js";
 
 /** A norm layer factory: a Module class taking `numFeatures` (e.g. `nn.BatchNorm2d`) or a function. */
 export type NormLayer = (new (numFeatures: number) => nn.Module) | ((numFeatures: number) => nn.Module);
@@ -69,25 +67,16 @@ export class BasicBlock extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    const out = convBn(this.conv1, this.bn1, this.relu, x);
-    return residualTail(this.conv2, this.bn2, this.relu, this.downsample, out, x);
+    let identity = x;
+    let out = this.conv1.call(x);
+    out = this.bn1.call(out);
+    out = this.relu.call(out);
+    out = this.conv2.call(out);
+    out = this.bn2.call(out);
+    if (this.downsample !== null) identity = this.downsample.call(x);
+    out.add_(identity);
+    return this.relu.call(out);
   }
-
-  /** `forward` with intermediates in arena buffers (the result is one too). @internal */
-  _forwardArena(x: Tensor): Tensor {
-    const out = convBnArena(this.conv1, this.bn1, this.relu, x);
-    const y = residualTailArena(this.conv2, this.bn2, this.relu, this.downsample, out, x);
-    release(out.data);
-    return y;
-  }
-}
-
-/** `relu?(bn(conv(x)))`: fused when nothing can observe the difference, else module by module. */
-function convBn(conv: nn.Module, bn: nn.Module, relu: nn.Module | null, x: Tensor): Tensor {
-  const fused = nn.fusedConvBn(conv, bn, relu, x);
-  if (fused) return fused;
-  const y = bn.call(conv.call(x));
-  return relu ? relu.call(y) : y;
 }
 
 /**
@@ -122,71 +111,19 @@ export class Bottleneck extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let out = convBn(this.conv1, this.bn1, this.relu, x);
-    out = convBn(this.conv2, this.bn2, this.relu, out);
-    return residualTail(this.conv3, this.bn3, this.relu, this.downsample, out, x);
+    let identity = x;
+    let out = this.conv1.call(x);
+    out = this.bn1.call(out);
+    out = this.relu.call(out);
+    out = this.conv2.call(out);
+    out = this.bn2.call(out);
+    out = this.relu.call(out);
+    out = this.conv3.call(out);
+    out = this.bn3.call(out);
+    if (this.downsample !== null) identity = this.downsample.call(x);
+    out.add_(identity);
+    return this.relu.call(out);
   }
-
-  /** `forward` with intermediates in arena buffers (the result is one too). @internal */
-  _forwardArena(x: Tensor): Tensor {
-    const a = convBnArena(this.conv1, this.bn1, this.relu, x);
-    const b = convBnArena(this.conv2, this.bn2, this.relu, a);
-    release(a.data);
-    const y = residualTailArena(this.conv3, this.bn3, this.relu, this.downsample, b, x);
-    release(b.data);
-    return y;
-  }
-}
-
-/**
- * A block's end, `relu(bn(conv(out)) + identity)` with `identity = downsample?.(x) ?? x`, as one
- * fused convolution when nothing can observe it: no hooks in the downsample branch (it then runs
- * before the last convolution instead of after) nor on the fused modules.
- */
-function residualTail(conv: nn.Module, bn: nn.Module, relu: nn.Module, downsample: nn.Module | null, out: Tensor, x: Tensor): Tensor {
-  if (downsample === null || nn.unhookedTree(downsample)) {
-    const identity = downsample ? downsample.call(x) : x;
-    const fused = nn.fusedConvBn(conv, bn, relu, out, identity);
-    if (fused) return fused;
-    return relu.call(addInPlace(convBn(conv, bn, null, out), identity));
-  }
-  const y = convBn(conv, bn, null, out);
-  return relu.call(addInPlace(y, downsample.call(x)));
-}
-
-/** `convBn` with the output in an arena buffer when it fuses (else a plain tensor). */
-function convBnArena(conv: nn.Module, bn: nn.Module, relu: nn.Module | null, x: Tensor): Tensor {
-  return nn.fusedConvBn(conv, bn, relu, x, null, true) ?? convBn(conv, bn, relu, plainCopy(x));
-}
-
-/** `residualTail` for the arena forward (the model has no hooks; see `ResNet.forward`). */
-function residualTailArena(conv: nn.Module, bn: nn.Module, relu: nn.Module, downsample: nn.Module | null, out: Tensor, x: Tensor): Tensor {
-  let identity = x;
-  if (downsample) {
-    const ds: nn.Module = downsample;
-    const [c, b, ...rest] = isExactly(ds, nn.Sequential) ? [...ds.children()] : [];
-    identity = c && b && rest.length === 0 ? convBnArena(c, b, null, x) : downsample.call(plainCopy(x));
-  }
-  const y = nn.fusedConvBn(conv, bn, relu, out, identity, true) ?? relu.call(addInPlace(convBn(conv, bn, null, plainCopy(out)), identity));
-  if (identity !== x) release(identity.data);
-  return y;
-}
-
-/**
- * An arena tensor as a plain copy (others as they are), for modules of unknown kinds: they may
- * keep their input, and arena buffers are reused.
- */
-function plainCopy(x: Tensor): Tensor {
-  return wasmAddress(x.data) < 0 ? x : new Tensor(x.data.slice(), x.shape);
-}
-
-/** `out += identity` (same shapes), returning `out`. */
-function addInPlace(out: Tensor, identity: Tensor): Tensor {
-  if (out.shape.join() !== identity.shape.join()) return out.add(identity);
-  const o = out.data;
-  const s = identity.data;
-  for (let i = 0; i < o.length; i++) o[i] += s[i];
-  return out;
 }
 
 /** Keyword arguments of `ResNet` and the builders (torchvision's, in camelCase). */
@@ -287,66 +224,18 @@ export class ResNet extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (!this.training && x.ndim === 4 && arenaAvailable() && nn.unhookedTree(this)) return this._forwardArena(x);
-    x = this.maxpool.call(convBn(this.conv1, this.bn1, this.relu, x));
-    x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
-    x = this.avgpool.call(x).flatten(1);
+    x = this.conv1.call(x);
+    x = this.bn1.call(x);
+    x = this.relu.call(x);
+    x = this.maxpool.call(x);
+    x = this.layer1.call(x);
+    x = this.layer2.call(x);
+    x = this.layer3.call(x);
+    x = this.layer4.call(x);
+    x = this.avgpool.call(x);
+    x = x.flatten(1);
     return this.fc.call(x);
   }
-
-  /**
-   * The eval-mode forward when no module has hooks: every activation up to the average pool
-   * lives in an arena buffer (`tensor/arena.ts`), reused from forward to forward and handed back
-   * as soon as it is consumed. It computes exactly what `forward` does (same kernels, same
-   * order of arithmetic); modules of other types than torchvision's are called as usual.
-   * @internal
-   */
-  _forwardArena(input: Tensor): Tensor {
-    let x = convBnArena(this.conv1, this.bn1, this.relu, input);
-    const pool = this.maxpool;
-    if (isExactly(pool, nn.MaxPool2d) && !(pool as nn.MaxPool2d).returnIndices) {
-      const y = maxPool2d(x, (pool as nn.MaxPool2d)._args(), false, acquire).output;
-      release(x.data);
-      x = y;
-    } else if (!isExactly(pool, nn.Identity)) {
-      x = pool.call(toPlain(x));
-    }
-    for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4] as nn.Module[]) {
-      if (!isExactly(layer, nn.Sequential)) {
-        x = layer.call(toPlain(x));
-        continue;
-      }
-      for (const block of layer.children()) {
-        if (isExactly(block, BasicBlock) || isExactly(block, Bottleneck)) {
-          const y = (block as BasicBlock | Bottleneck)._forwardArena(x);
-          release(x.data);
-          x = y;
-        } else {
-          x = block.call(toPlain(x));
-        }
-      }
-    }
-    if (isExactly(this.avgpool, nn.AdaptiveAvgPool2d)) {
-      const pooled = this.avgpool.call(x);
-      release(x.data);
-      x = pooled;
-    } else {
-      x = this.avgpool.call(toPlain(x));
-    }
-    return this.fc.call(toPlain(x).flatten(1));
-  }
-}
-
-/** Whether `m` is an instance of exactly `cls` (not a subclass, which may behave differently). */
-function isExactly(m: nn.Module, cls: abstract new (...args: never[]) => nn.Module): boolean {
-  return m.constructor === cls;
-}
-
-/** An arena tensor copied out (and its buffer released); others as they are. */
-function toPlain(x: Tensor): Tensor {
-  const copy = plainCopy(x);
-  if (copy !== x) release(x.data);
-  return copy;
 }
 
 /** ResNet-18 (torchvision: `resnet18`): BasicBlock, [2, 2, 2, 2]. */

@@ -4,9 +4,6 @@
  * given (a plain object would list integer-like keys first).
  */
 import { IndexError, KeyError, TypeError_, ValueError } from "../errors.js";
-import { Tensor } from "../tensor/index.js";
-import { ReLU } from "./activation.js";
-import { fusedConvBn } from "./fusion.js";
 import { Module, typeName } from "./module.js";
 import { addIndent } from "./repr.js";
 import { RuntimeError } from "../errors.js";
@@ -143,26 +140,10 @@ export class Sequential extends ModuleSequence {
     return this;
   }
 
-  /**
-   * Feed the input through each child in turn. Consecutive Conv2d → BatchNorm2d (→ ReLU) run as
-   * one fused convolution where nothing can observe the difference (see `fusedConvBn`).
-   */
+  /** Feed the input through each child in turn (fused by the eval planner, `nn/planner`, when unobservable). */
   override forward(input: any): any {
-    const mods = [...this._modules];
-    for (let i = 0; i < mods.length; i++) {
-      const [key, m] = mods[i];
+    for (const [key, m] of this._modules) {
       if (m === null) throw new TypeError_(`'NoneType' object is not callable (child '${key}')`);
-      const bn = mods[i + 1]?.[1];
-      if (input instanceof Tensor && bn) {
-        const next = mods[i + 2]?.[1] ?? null;
-        const relu = next instanceof ReLU ? next : null;
-        const fused = fusedConvBn(m, bn, relu, input);
-        if (fused) {
-          input = fused;
-          i += relu ? 2 : 1;
-          continue;
-        }
-      }
       input = m.call(input);
     }
     return input;

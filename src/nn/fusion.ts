@@ -1,41 +1,40 @@
 /**
- * Inference-time fusion of `Conv2d → BatchNorm2d (eval) → ReLU` into one convolution with a
- * per-channel epilogue. It only runs when nothing could tell the difference: BatchNorm in eval
- * mode with running statistics, zero padding mode, and no hooks on any of the modules (hooks
- * must see every module's own call). The epilogue performs BatchNorm's and ReLU's arithmetic in
- * the same order, so the output is bit-identical to the unfused modules.
+ * The fused kernel call behind the eval planner (`nn/planner`): `act?(bn?(conv(x)) + residual?)`
+ * as one convolution whose per-channel epilogue does BatchNorm's arithmetic (in double, rounded to
+ * float32, as `BatchNorm2d` does), adds the residual and applies ReLU; any other activation runs
+ * its own per-element kernel (`pointwise()`) in place on the output right after. Every step is
+ * the arithmetic of the module it replaces, in the same order, so the result is bit-identical to
+ * calling the modules one by one. Which calls may fuse is the planner's decision, not this file's.
  */
-import { batchNormEvalAffine, conv2d, convOutSize, resolvePads, type Tensor } from "../tensor/index.js";
-import { acquire } from "../tensor/arena.js";
-import { ReLU } from "./activation.js";
-import { BatchNorm2d } from "./batchnorm.js";
-import { Conv2d } from "./conv.js";
+import { batchNormEvalAffine, conv2d, reluKernel, type Tensor } from "../tensor/index.js";
+import type { PointwiseKernel } from "./activation.js";
+import type { BatchNorm2d } from "./batchnorm.js";
+import type { Conv2d } from "./conv.js";
 import type { Module } from "./module.js";
 import { asLayer } from "./utils.js";
 
 const hooked = (m: Module): boolean => m._forwardHooks.size > 0 || m._forwardPreHooks.size > 0;
 
 /**
- * `relu?(bn(conv(x)) + residual?)` in one pass when it is safe to fuse, else `null` (the caller
- * then calls the modules one by one). Accepts any module types; fuses only Conv2d + BatchNorm2d
- * (+ ReLU), and a residual only of exactly the output's shape. With `arena` the output is an
- * arena buffer (`tensor/arena.ts`) that the caller must release and never hand out.
- * @internal
+ * `act(bn(conv(x)) + residual)` with each part optional (a residual needs `bn`), written into
+ * `out` when given (an arena buffer of the output's size). The caller has checked that `conv`
+ * pads with zeros, `bn` is in eval mode with running statistics, and the residual has the
+ * output's shape. @internal
  */
-export function fusedConvBn(conv: Module, bn: Module, relu: Module | null, x: Tensor, residual: Tensor | null = null, arena = false): Tensor | null {
-  if (!(conv instanceof Conv2d) || !(bn instanceof BatchNorm2d) || (relu !== null && !(relu instanceof ReLU))) return null;
-  if (bn.training || !bn.running_mean || !bn.running_var || conv.paddingMode !== "zeros") return null;
-  if (hooked(conv) || hooked(bn) || (relu && hooked(relu)) || x.ndim !== 4) return null;
-  if (conv.constructor !== Conv2d || bn.constructor !== BatchNorm2d || (relu && relu.constructor !== ReLU)) return null;
-  const shape = convOutputShape(conv, x);
-  if (residual && !sameShape(residual.shape, shape)) return null;
-  if (shape.some((d) => d <= 0)) return null;
-  const { scale, shift } = evalAffine(bn);
-  return asLayer(conv, () =>
-    conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, {
-      scale, shift, relu: relu !== null, residual: residual?.data ?? null,
-    }, arena ? acquire(shape.reduce((a, b) => a * b, 1)) : null),
+export function convBnAct(
+  conv: Conv2d, bn: BatchNorm2d | null, act: PointwiseKernel | null, x: Tensor, residual: Tensor | null, out: Float32Array | null,
+): Tensor {
+  const affine = bn ? evalAffine(bn) : null;
+  const reluInEpilogue = affine !== null && act !== null && act.kernel === reluKernel;
+  const epilogue = affine && { scale: affine.scale, shift: affine.shift, relu: reluInEpilogue, residual: residual?.data ?? null };
+  const y = asLayer(conv, () =>
+    conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, epilogue, out),
   );
+  if (act && !reluInEpilogue) {
+    const d = y.data;
+    act.kernel(d, d, d.length, ...act.params);
+  }
+  return y;
 }
 
 interface CachedAffine {
@@ -70,12 +69,3 @@ export function unhookedTree(m: Module): boolean {
   for (const [, sub] of m.namedModules()) if (hooked(sub)) return false;
   return true;
 }
-
-function convOutputShape(conv: Conv2d, x: Tensor): number[] {
-  const [kh, kw] = conv.kernelSize;
-  const pads = resolvePads(conv.padding, [kh, kw], conv.dilation);
-  const h = x.shape[2], w = x.shape[3];
-  return [x.shape[0], conv.outChannels, convOutSize(h, kh, conv.stride[0], pads[0], pads[1], conv.dilation[0]), convOutSize(w, kw, conv.stride[1], pads[2], pads[3], conv.dilation[1])];
-}
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);

@@ -26,8 +26,9 @@ export { pyRepr, pyFloat, addIndent, type PyValue } from "./repr.js";
 export { pair, type Size2 } from "./utils.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
-/** @internal Fusion passes used by the models' forwards; not part of the public API. */
-export { fusedConvBn, unhookedTree } from "./fusion.js";
+/** @internal Whether a subtree has no hooks; not part of the public API. */
+export { unhookedTree } from "./fusion.js";
+export { setPlanner, plannerStats } from "./planner/index.js";
 export {
   MultiheadAttention,
   NonDynamicallyQuantizableLinear,

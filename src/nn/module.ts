@@ -138,6 +138,20 @@ function pyNameList(names: string[]): string {
 /** Depth of nested `call()`s: the data check runs on the outermost one only. */
 let callDepth = 0;
 
+/**
+ * What `call()` hands each call to first, when set: the eval planner (`nn/planner`) runs a whole
+ * forward itself or returns `CALL_AS_USUAL`. `depth` is 1 for the outermost call. @internal
+ */
+export type CallInterceptor = (module: Module, args: unknown[], depth: number) => unknown;
+/** An interceptor's answer for "run this call as usual". @internal */
+export const CALL_AS_USUAL: unique symbol = Symbol("callAsUsual");
+let interceptor: CallInterceptor | null = null;
+
+/** Install (or, with null, remove) the call interceptor. @internal */
+export function _setCallInterceptor(fn: CallInterceptor | null): void {
+  interceptor = fn;
+}
+
 /** Python's name for a value's type, as PyTorch's messages show it. */
 export function typeName(value: unknown): string {
   if (value === null) return "None";
@@ -356,6 +370,10 @@ export class Module<In extends unknown[] = any[], Out = any> {
     if (callDepth === 0) this._checkTensors();
     callDepth++;
     try {
+      if (interceptor !== null) {
+        const r = interceptor(this, args, callDepth);
+        if (r !== CALL_AS_USUAL) return r as ReturnType<this["forward"]>;
+      }
       if (this._forwardPreHooks.size) {
         // A copy, so hooks may remove themselves while running.
         for (const hook of [...this._forwardPreHooks.values()]) {
@@ -375,6 +393,12 @@ export class Module<In extends unknown[] = any[], Out = any> {
     } finally {
       callDepth--;
     }
+  }
+
+  /** `forward` with `call()`'s argument check but no hooks (the planner's way to run a module). @internal */
+  _forwardChecked(args: unknown[]): Out {
+    this._checkArity(args);
+    return this.forward(...(args as In));
   }
 
   /**

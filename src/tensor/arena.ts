@@ -1,8 +1,8 @@
 /**
- * Activation buffers for inference, reused from forward to forward: models whose forward knows
- * its intermediates' lifetimes (ResNet, when nothing can observe them) take buffers here and give
- * them back as soon as they are consumed, so a steady-state forward allocates no activation
- * memory. The buffers are views into the kernels' shared WebAssembly memory, so convolutions and
+ * Activation buffers for inference, reused from forward to forward: the eval planner
+ * (`nn/planner`), which knows the intermediates' lifetimes of a traced forward, takes buffers here
+ * and gives them back right after their last reader, so a steady-state forward allocates no
+ * activation memory. The buffers are views into the kernels' shared WebAssembly memory, so convolutions and
  * pooling read their input and write their output in place, without copies in or out.
  */
 import { TypeError_ } from "../errors.js";

@@ -1,0 +1,337 @@
+/**
+ * The eval-mode planner: fusion and activation memory for any module tree, written once and
+ * separately from every model (as onnxruntime's graph transformers or torch.fx's fusers).
+ *
+ * The outermost `call()` of a module with children is planned when nothing can observe its
+ * intermediates: every module of the tree in eval mode, no hooks anywhere in the tree, no
+ * autograd recording. The first call per input shape runs module by module under a concrete
+ * trace (`trace.ts`); the plan (`plan.ts`) says which leaf calls fuse into one convolution
+ * (`Conv2d → BatchNorm2d → activation`, or `→ add → activation` for a residual) and which
+ * outputs live in arena buffers (`tensor/arena.ts`) until their last reader. Later calls with
+ * the same shapes run the model's own forward again, with the leaf calls answered from the plan:
+ * the head of a chain computes the fused result, its other links hand it on. Each answered call
+ * is checked against the trace (same module, same input object); if the forward takes another
+ * path, the call reruns module by module and that plan is dropped.
+ *
+ * Results are bit-identical to the module-by-module forward; arena buffers never reach the
+ * caller; a module called from inside a planned forward but not part of the tree (a second
+ * model) runs as usual. Changing the tree, a mode or a hook is seen on the next call.
+ */
+import { TypeError_ } from "../../errors.js";
+import { isGradEnabled } from "../../autograd/index.js";
+import { maxPool2d, resolvePads, Tensor } from "../../tensor/index.js";
+import { convOutSize } from "../../tensor/shape.js";
+import { acquire, arenaAvailable, release } from "../../tensor/arena.js";
+import { convBnAct } from "../fusion.js";
+import type { Conv2d } from "../conv.js";
+import { MaxPool2d } from "../pooling.js";
+import { _setCallInterceptor, CALL_AS_USUAL, type Module } from "../module.js";
+import { makePlan, pointwiseOf, type Plan } from "./plan.js";
+import { Trace, type Source } from "./trace.js";
+
+let enabled = process.env.TSNN_PLANNER !== "0";
+
+/** Turn the eval planner on or off (on by default; `TSNN_PLANNER=0` starts with it off). */
+export function setPlanner(on: boolean): void {
+  if (typeof on !== "boolean") throw new TypeError_(`setPlanner expects a boolean, got ${typeof on}`);
+  enabled = on;
+}
+
+/** Counters for tests: traces taken, planned forwards replayed, replays that fell back. */
+export const plannerStats = { traces: 0, replays: 0, fallbacks: 0 };
+
+/** Plans of one root module, valid while its tree is the same list of modules. */
+interface Entry {
+  modules: Module[];
+  byKey: Map<string, Plan>;
+}
+const plans = new WeakMap<Module, Entry>();
+const MAX_SHAPES = 8;
+
+/** The forward under way: traced or replayed. */
+let active: Trace | Replay | null = null;
+
+/** Thrown inside a replay when the forward leaves the traced path. */
+class Mismatch extends Error {}
+
+/** The modules of the tree, or null if one is training or has hooks. */
+function eligibleTree(root: Module): Module[] | null {
+  const out: Module[] = [];
+  const seen = new Set<Module>();
+  const stack: Module[] = [root];
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    if (m.training || m._forwardHooks.size > 0 || m._forwardPreHooks.size > 0) return null;
+    out.push(m);
+    for (const c of m._modules.values()) if (c) stack.push(c);
+  }
+  return out;
+}
+
+/** A key for the arguments' shapes, or null if they are not plannable. */
+function argsKey(args: unknown[]): string | null {
+  let key = "";
+  let tensors = 0;
+  for (const a of args) {
+    if (a instanceof Tensor) {
+      if ((a as { requiresGrad?: boolean }).requiresGrad === true && isGradEnabled()) return null;
+      key += `${a.dtype}[${a.shape.join(",")}];`;
+      tensors++;
+    } else if (a === undefined || a === null || typeof a === "number" || typeof a === "boolean" || typeof a === "string") {
+      key += `${typeof a}:${String(a)};`;
+    } else {
+      return null;
+    }
+  }
+  return tensors > 0 ? key : null;
+}
+
+const sameList = (a: Module[], b: Module[]): boolean => a.length === b.length && a.every((m, i) => m === b[i]);
+
+function intercept(m: Module, args: unknown[], depth: number): unknown {
+  if (active !== null) return active.call(m, args);
+  if (!enabled || depth !== 1 || m._modules.size === 0) return CALL_AS_USUAL;
+  const key = argsKey(args);
+  if (key === null) return CALL_AS_USUAL;
+  const modules = eligibleTree(m);
+  if (modules === null) return CALL_AS_USUAL;
+  let entry = plans.get(m);
+  if (!entry || !sameList(entry.modules, modules)) {
+    entry = { modules, byKey: new Map() };
+    plans.set(m, entry);
+  }
+  const plan = entry.byKey.get(key);
+  if (plan === undefined) return traceRoot(m, args, entry, key);
+  if (!plan.useful) return CALL_AS_USUAL;
+  return replayRoot(m, args, plan, entry, key);
+}
+
+function traceRoot(root: Module, args: unknown[], entry: Entry, key: string): unknown {
+  const leaves = new Set(entry.modules.filter((m) => m._modules.size === 0));
+  const trace = new Trace(leaves, args);
+  active = trace;
+  let out: unknown;
+  try {
+    out = root._forwardChecked(args);
+  } finally {
+    active = null;
+    trace.finish();
+  }
+  plannerStats.traces++;
+  if (entry.byKey.size >= MAX_SHAPES) entry.byKey.delete(entry.byKey.keys().next().value!);
+  entry.byKey.set(key, makePlan(trace, entry.modules, out));
+  return out;
+}
+
+function replayRoot(root: Module, args: unknown[], plan: Plan, entry: Entry, key: string): unknown {
+  const run = new Replay(plan, args);
+  active = run;
+  let out: unknown;
+  try {
+    out = root._forwardChecked(args);
+    if (!run.complete()) throw new Mismatch();
+  } catch (e) {
+    active = null;
+    run.releaseAll();
+    if (!(e instanceof Mismatch)) throw e;
+    // The forward took another path than the traced one: forget the plan, run as usual.
+    plannerStats.fallbacks++;
+    entry.byKey.set(key, { ...plan, useful: false });
+    return root._forwardChecked(args);
+  } finally {
+    active = null;
+  }
+  run.releaseAll();
+  plannerStats.replays++;
+  return out;
+}
+
+/** A planned forward under way. */
+class Replay {
+  private step = 0;
+  private addsDone = 0;
+  private readonly produced: (Tensor | undefined)[];
+  private readonly buffers = new Map<number, Float32Array>();
+  private readonly leaves: Set<Module>;
+  private readonly arena = arenaAvailable();
+  private readonly pendingAdds = new Set<Tensor>();
+
+  /** Chains whose forward adds their result to an earlier tensor (`identity.add(result)`), by the identity's source. */
+  private readonly onIdentity = new Map<string, { head: number; add: number }[]>();
+
+  constructor(private readonly plan: Plan, private readonly args: unknown[]) {
+    this.produced = new Array(plan.steps.length);
+    this.leaves = new Set(plan.modules.filter((m) => m._modules.size === 0));
+    for (const step of plan.steps) {
+      const add = step.kind === "head" ? step.chain.add : null;
+      if (!add?.onIdentity || step.kind !== "head") continue;
+      const key = sourceKey(add.src);
+      this.onIdentity.set(key, [...(this.onIdentity.get(key) ?? []), { head: step.chain.head, add: add.index }]);
+    }
+    args.forEach((a, i) => this.madeIdentity(`arg${i}`, a));
+  }
+
+  /**
+   * The tensor from source `key` was just made: if a fused chain's forward will call
+   * \`identity.add(result)\` on it, answer that call with the result (the forward looks \`add\` up
+   * before it computes the argument, so the method must be there from now on). Any other \`add\`
+   * on it runs as usual.
+   */
+  private madeIdentity(key: string, t: unknown): void {
+    const heads = this.onIdentity.get(key);
+    if (!heads || !(t instanceof Tensor)) return;
+    if (this.pendingAdds.has(t)) throw new Mismatch(); // one object awaiting two adds: not planned
+    const o = t as unknown as Record<string, unknown>;
+    const plain = Tensor.prototype.add;
+    o.add = (arg: unknown, opts?: unknown): Tensor => {
+      for (const { head, add } of heads) {
+        if (opts === undefined && arg !== undefined && arg === this.produced[head]) {
+          this.clearAdd(t);
+          this.addsDone++;
+          this.madeIdentity(`add${add}`, arg);
+          return arg as Tensor;
+        }
+      }
+      return plain.call(t, arg as Tensor, opts as { alpha?: number });
+    };
+    this.pendingAdds.add(t);
+  }
+
+  complete(): boolean {
+    return this.step === this.plan.steps.length && this.addsDone === this.plan.fusedAdds.size;
+  }
+
+  /** Give back every buffer still held (the output never is one). */
+  releaseAll(): void {
+    for (const t of [...this.pendingAdds]) this.clearAdd(t);
+    for (const b of this.buffers.values()) release(b);
+    this.buffers.clear();
+  }
+
+  private resolve(s: Source): unknown {
+    if (s.kind === "node") return this.produced[s.i];
+    if (s.kind === "arg") return this.args[s.i];
+    if (s.kind === "add") {
+      const head = this.plan.fusedAdds.get(s.i);
+      return head === undefined ? undefined : this.produced[head];
+    }
+    return undefined;
+  }
+
+  private checkInput(s: Source, x: unknown): void {
+    if (s.kind === "other" || (s.kind === "add" && !this.plan.fusedAdds.has(s.i))) return;
+    if (this.resolve(s) !== x) throw new Mismatch();
+  }
+
+  call(m: Module, args: unknown[]): unknown {
+    if (!this.leaves.has(m)) return CALL_AS_USUAL;
+    const i = this.step;
+    const plan = this.plan;
+    if (i >= plan.steps.length || plan.calls[i] !== m) throw new Mismatch();
+    const step = plan.steps[i];
+    this.step++;
+    let out: unknown;
+    switch (step.kind) {
+      case "head": {
+        const { chain } = step;
+        if (chain.conv !== m) throw new Mismatch();
+        const x = args[0];
+        this.checkInput(step.inputSrc, x);
+        if (!(x instanceof Tensor)) throw new Mismatch();
+        let residual: Tensor | null = null;
+        if (chain.add) {
+          const r = this.resolve(chain.add.src);
+          if (!(r instanceof Tensor)) throw new Mismatch();
+          residual = r;
+        }
+        const buffer = chain.arena && this.arena ? acquire(outSize(chain.conv, x)) : null;
+        const y = convBnAct(chain.conv, chain.bn, chain.act && pointwiseOf(chain.act), x, residual, buffer);
+        if (buffer) this.buffers.set(i, buffer);
+        if (chain.add) {
+          if (!chain.add.onIdentity) this.expectAdd(y, residual!, chain.add.inplace, chain.add.index);
+        }
+        out = y;
+        break;
+      }
+      case "member": {
+        const y = this.produced[step.head];
+        if (args[0] !== y) throw new Mismatch();
+        out = y;
+        break;
+      }
+      case "pool": {
+        const x = args[0];
+        this.checkInput(step.inputSrc, x);
+        if (!(m instanceof MaxPool2d) || !(x instanceof Tensor)) throw new Mismatch();
+        if (this.arena) {
+          const y = maxPool2d(x, m._args(), false, acquire).output;
+          this.buffers.set(i, y.data);
+          out = y;
+        } else {
+          out = m._forwardChecked(args);
+        }
+        break;
+      }
+      default:
+        out = m._forwardChecked(args);
+    }
+    if (plan.keep.has(i) || step.kind === "member") this.produced[i] = out as Tensor;
+    this.madeIdentity(`node${i}`, out);
+    const done = plan.releaseAfter.get(i);
+    if (done) {
+      for (const j of done) {
+        const b = this.buffers.get(j);
+        if (b) release(b);
+        this.buffers.delete(j);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The forward's `result.add_(other)` / `result.add(other)` of a fused residual, already done by
+   * the convolution: answered with `result` itself.
+   */
+  private expectAdd(result: Tensor, other: Tensor, inplace: boolean, addIndex: number): void {
+    const o = result as unknown as Record<string, unknown>;
+    const done = (arg: unknown, opts?: unknown): Tensor => {
+      this.clearAdd(result);
+      if (arg !== other || opts !== undefined) throw new Mismatch();
+      this.addsDone++;
+      this.madeIdentity(`add${addIndex}`, result);
+      return result;
+    };
+    const wrong = (): never => {
+      this.clearAdd(result);
+      throw new Mismatch();
+    };
+    o.add_ = inplace ? done : wrong;
+    o.add = inplace ? wrong : done;
+    this.pendingAdds.add(result);
+  }
+
+  private clearAdd(target: Tensor): void {
+    const o = target as unknown as Record<string, unknown>;
+    delete o.add_;
+    delete o.add;
+    this.pendingAdds.delete(target);
+  }
+}
+
+/** A source as a map key. */
+function sourceKey(s: Source): string {
+  return s.kind === "node" ? `node${s.i}` : s.kind === "arg" ? `arg${s.i}` : s.kind === "add" ? `add${s.i}` : "other";
+}
+
+/** Elements of `conv`'s output for input `x` (as `conv2d` computes them). */
+function outSize(conv: Conv2d, x: Tensor): number {
+  const [kh, kw] = conv.kernelSize;
+  const pads = resolvePads(conv.padding, [kh, kw], conv.dilation);
+  const oh = convOutSize(x.shape[2], kh, conv.stride[0], pads[0], pads[1], conv.dilation[0]);
+  const ow = convOutSize(x.shape[3], kw, conv.stride[1], pads[2], pads[3], conv.dilation[1]);
+  return x.shape[0] * conv.outChannels * oh * ow;
+}
+
+_setCallInterceptor(intercept);
