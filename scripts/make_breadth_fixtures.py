@@ -79,6 +79,55 @@ def embedding_cases():
     return {"cases": cases, "errors": errors, "pretrained": {"repr": repr(pre), "requiresGrad": pre.weight.requires_grad}}
 
 
+def embedding_bag_cases():
+    specs = [
+        ({"mode": "sum"}, "2d", False),
+        ({}, "2d", False),
+        ({"mode": "max"}, "2d", False),
+        ({"mode": "sum"}, "offsets", True),
+        ({"mode": "mean", "padding_idx": 2}, "offsets", False),
+        ({"mode": "max", "include_last_offset": True}, "offsets_last", False),
+        ({"mode": "sum", "scale_grad_by_freq": True, "max_norm": 1.0, "padding_idx": 0}, "offsets", True),
+    ]
+    cases = []
+    for i, (kw, kind, psw) in enumerate(specs):
+        m = nn.EmbeddingBag(10, 3, **kw)
+        seed = 600 + 31 * i
+        det_state_dict(m, seed)
+        if kind == "2d":
+            x = torch.tensor([[1, 2, 4, 5], [4, 3, 2, 9]])
+            offsets = None
+        else:
+            x = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9, 0, 2])
+            # include_last_offset: the last offset must be len(input) (1.13 reads past the input otherwise)
+            offsets = torch.tensor([0, 2, 2, 5, 10] if kind == "offsets_last" else [0, 2, 2, 5, 8])
+        w = det_tensor(6000 + i, list(x.shape)).requires_grad_() if psw else None
+        out = m(x, offsets, per_sample_weights=w)
+        (out * det_tensor(5, list(out.shape))).sum().backward()
+        if kw.get("scale_grad_by_freq"):
+            # 1.13's embedding_bag divides by the wrong counts on CPU (a row seen once can get 1/3);
+            # the reference is PyTorch's F.embedding(scale_grad_by_freq=True) summed per bag.
+            wt = m.weight.detach().clone().requires_grad_()
+            w2 = w.detach().clone().requires_grad_()
+            keep = (x != m.padding_idx).float().unsqueeze(1)  # embedding_bag leaves padding entries out
+            e = F.embedding(x, wt, padding_idx=m.padding_idx, scale_grad_by_freq=True) * w2.unsqueeze(1) * keep
+            bounds = offsets.tolist() + [len(x)]
+            ref = torch.stack([e[bounds[b]:bounds[b + 1]].sum(0) for b in range(len(offsets))])
+            assert torch.allclose(ref, out, atol=1e-6)
+            (ref * det_tensor(5, list(ref.shape))).sum().backward()
+            m.weight.grad, w.grad = wt.grad, w2.grad
+        cases.append({"kwargs": kw, "repr": repr(m), "seed": seed, "input": enc(x), "offsets": enc(offsets) if offsets is not None else None,
+                      "psw": [6000 + i, list(x.shape)] if psw else None, "output": enc(out), "weightGrad": enc(m.weight.grad),
+                      "pswGrad": enc(w.grad) if psw else None, "weightAfter": enc(m.weight.detach())})
+    errors = {
+        "2d offsets": err(lambda: nn.EmbeddingBag(5, 2)(torch.tensor([[1, 2]]), torch.tensor([0]))),
+        "no offsets": err(lambda: nn.EmbeddingBag(5, 2)(torch.tensor([1, 2]))),
+        "psw mean": err(lambda: nn.EmbeddingBag(5, 2)(torch.tensor([[1, 2]]), per_sample_weights=torch.ones(1, 2))),
+        "mode": err(lambda: F.embedding_bag(torch.tensor([[1, 2]]), torch.zeros(5, 2), mode="median")),
+    }
+    return {"cases": cases, "errors": errors}
+
+
 # ---------------------------------------------------------------- convolutions
 
 def conv_cases():
@@ -400,6 +449,7 @@ def main():
     write("decoder.json", decoder_cases())
     write("grads.json", grad_cases())
     write("embedding.json", embedding_cases())
+    write("embedding_bag.json", embedding_bag_cases())
     write("conv.json", conv_cases())
 
 

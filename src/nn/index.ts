@@ -49,3 +49,4 @@ export { ConvTranspose2d, Conv1d, type ConvTranspose2dOptions, type Conv1dOption
 export { RNNBase, RNN, LSTM, GRU, type RNNOptions } from "./rnn.js";
 export { ParameterList, ParameterDict } from "./container.js";
 export { TransformerDecoderLayer, TransformerDecoder, Transformer, type TransformerDecoderLayerOptions, type TransformerDecoderForwardOptions, type TransformerOptions, type TransformerForwardOptions } from "./transformer.js";
+export { Embedding, EmbeddingBag, embeddingRenorm_, type EmbeddingOptions, type EmbeddingBagOptions, type EmbeddingBagMode } from "./sparse.js";

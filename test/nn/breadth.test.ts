@@ -386,3 +386,29 @@ describe("gradients against PyTorch (loss = Σ output·w)", () => {
     expectClose(d.grad!, f(fx.einsum.trace), GRAD_TOL, "trace");
   });
 });
+
+describe("nn.EmbeddingBag", () => {
+  const fx = fixture("breadth/embedding_bag.json");
+  for (const c of fx.cases) {
+    it(`${c.repr}: input [${c.input.shape}]${c.offsets ? ` offsets [${c.offsets.data}]` : ""}${c.psw ? " perSampleWeights" : ""} → [${c.output.shape}], gradients`, () => {
+      const m = new nn.EmbeddingBag(10, 3, opts(c.kwargs));
+      expect(m.toString()).toBe(c.repr);
+      detStateDict(m, c.seed);
+      const psw = c.psw ? detTensor(c.psw[0], c.psw[1]).requiresGrad_() : null;
+      const out = m.call(dec(c.input), c.offsets ? dec(c.offsets) : null, psw);
+      expectClose(out, f(c.output), TOL, "output");
+      expectClose(m.weight, f(c.weightAfter), TOL, "weight after forward (maxNorm)");
+      out.mul(detTensor(5, out.shape)).sum().backward();
+      expectClose(m.weight.grad!, f(c.weightGrad), GRAD_TOL, "weight grad");
+      if (psw) expectClose(psw.grad!, f(c.pswGrad), GRAD_TOL, "perSampleWeights grad");
+    });
+  }
+
+  it("errors in PyTorch's words", () => {
+    const e = fx.errors;
+    expectError(() => new nn.EmbeddingBag(5, 2).call(int64([1, 2], [1, 2]), int64([0])), e["2d offsets"]);
+    expectError(() => new nn.EmbeddingBag(5, 2).call(int64([1, 2])), e["no offsets"]);
+    expectError(() => new nn.EmbeddingBag(5, 2).call(int64([1, 2], [1, 2]), null, kernels.ones(1, 2)), e["psw mean"]);
+    expectError(() => nn.functional.embeddingBag(int64([1, 2], [1, 2]), kernels.zeros(5, 2), { mode: "median" as any }), e.mode);
+  });
+});
