@@ -44,7 +44,6 @@ export {
   type TransformerActivation,
 } from "./transformer.js";
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, BCELoss, Loss, WeightedLoss, type Reduction, type CrossEntropyLossOptions, type BCEWithLogitsOptions } from "./loss.js";
-export { Embedding, embeddingRenorm_, type EmbeddingOptions } from "./sparse.js";
 export { ConvTranspose2d, Conv1d, type ConvTranspose2dOptions, type Conv1dOptions } from "./conv.js";
 export { RNNBase, RNN, LSTM, GRU, type RNNOptions } from "./rnn.js";
 export { ParameterList, ParameterDict } from "./container.js";
