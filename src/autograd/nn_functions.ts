@@ -471,3 +471,53 @@ function erfApprox(x: number): number {
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
   return x < 0 ? erfc - 1 : 1 - erfc;
 }
+
+type PointGrad = (x: number, y: number, p: readonly number[]) => number;
+const sig = (v: number) => 1 / (1 + Math.exp(-v));
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/** Derivatives of the pointwise activations (PyTorch's `*_backward` formulas), by functional name. */
+const ACTIVATIONS: Record<string, [name: string, d: PointGrad]> = {
+  relu: ["ReluBackward0", (_x, y) => (y > 0 ? 1 : 0)],
+  relu6: ["HardtanhBackward0", (x) => (x > 0 && x < 6 ? 1 : 0)],
+  silu: ["SiluBackward0", (x) => { const s = sig(x); return s * (1 + x * (1 - s)); }],
+  hardswish: ["HardswishBackward0", (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1)],
+  hardsigmoid: ["HardsigmoidBackward0", (x) => (x > -3 && x < 3 ? 1 / 6 : 0)],
+  leaky_relu: ["LeakyReluBackward0", (x, _y, p) => (x > 0 ? 1 : p[0])],
+  elu: ["EluBackward0", (x, _y, p) => (x > 0 ? 1 : p[0] * Math.exp(x))],
+  hardtanh: ["HardtanhBackward0", (x, _y, p) => (x > p[0] && x < p[1] ? 1 : 0)],
+  threshold: ["ThresholdBackward0", (x, _y, p) => (x > p[0] ? 1 : 0)],
+  mish: ["MishBackward0", (x) => { const sp = Math.log1p(Math.exp(x)); const t = Math.tanh(sp); return t + x * (1 - t * t) * sig(x); }],
+  softplus: ["SoftplusBackward0", (x, _y, p) => (x * p[0] > p[1] ? 1 : sig(p[0] * x))],
+  selu: ["EluBackward0", (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x))],
+  celu: ["CeluBackward0", (x, _y, p) => (x > 0 ? 1 : Math.exp(x / p[0]))],
+  log_sigmoid: ["LogSigmoidBackward0", (x) => sig(-x)],
+  softsign: ["DivBackward0", (x) => 1 / (1 + Math.abs(x)) ** 2],
+  tanhshrink: ["SubBackward0", (x) => Math.tanh(x) ** 2],
+  hardshrink: ["HardshrinkBackward0", (x, _y, p) => (Math.abs(x) > p[0] ? 1 : 0)],
+  softshrink: ["SoftshrinkBackward0", (x, _y, p) => (Math.abs(x) > p[0] ? 1 : 0)],
+};
+
+/** Whether `name` (a functional activation, `_` suffix for in-place) has a derivative here. */
+export function hasActivationGrad(name: string): boolean {
+  return ACTIVATIONS[name.replace(/_$/, "")] !== undefined;
+}
+
+/**
+ * Hook of a pointwise activation: `xs` are the input's values before the op (a copy for in-place
+ * ops), `params` the activation's parameters; the node's backward is `g·f'(x)`. In-place forms
+ * are named `...Backward1` as PyTorch names them.
+ */
+export function recordActivation(fn: string, x: Tensor, xs: Float32Array, out: Tensor, params: readonly number[], inplaceOp = false): void {
+  const inplace = inplaceOp || (fn.endsWith("_") && fn !== "relu_");
+  const [name0, d] = ACTIVATIONS[fn.replace(/_$/, "")];
+  const name = inplace && (name0 === "LeakyReluBackward0" || name0 === "EluBackward0" || name0 === "CeluBackward0" || name0 === "HardtanhBackward0") ? name0.replace(/0$/, "1") : name0;
+  record(name, [x], [out], ([g]) => {
+    const gs = g!.contiguous().data as Float32Array;
+    const ys = out.contiguous().data as Float32Array;
+    const dst = new Float32Array(gs.length);
+    for (let i = 0; i < dst.length; i++) dst[i] = gs[i] * d(xs[i], ys[i], params);
+    return [new Tensor(dst, x.shape)];
+  }).save(out);
+}

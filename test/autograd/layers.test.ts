@@ -30,6 +30,27 @@ const CASES = fixture<Case[]>("training/autograd_layers.json");
 const camel = (o: Record<string, any>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 const linspace = (a: number, b: number, n: number) => new Tensor(Float32Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1))), [n]);
 
+const ACTS: Record<string, (x: Tensor) => Tensor> = {
+  "act relu6": (x) => F.relu6(x.mul(4)),
+  "act silu": (x) => F.silu(x),
+  "act hardswish": (x) => F.hardswish(x.mul(3)),
+  "act hardsigmoid": (x) => F.hardsigmoid(x.mul(3)),
+  "act leaky_relu 0.1": (x) => F.leakyRelu(x, 0.1),
+  "act leaky_relu_ 0.2 on a non-leaf": (x) => F.leakyRelu(x.mul(1), 0.2, true),
+  "act elu alpha=0.5": (x) => F.elu(x, 0.5),
+  "act hardtanh -0.5 0.7": (x) => F.hardtanh(x, -0.5, 0.7),
+  "act threshold 0.1 -2": (x) => F.threshold(x, 0.1, -2),
+  "act mish": (x) => F.mish(x),
+  "act softplus beta=2 threshold=1": (x) => F.softplus(x, 2, 1),
+  "act selu": (x) => F.selu(x),
+  "act celu alpha=0.7": (x) => F.celu(x, 0.7),
+  "act logsigmoid": (x) => F.logsigmoid(x),
+  "act softsign": (x) => F.softsign(x),
+  "act tanhshrink": (x) => F.tanhshrink(x),
+  "act hardshrink 0.5": (x) => F.hardshrink(x, 0.5),
+  "act softshrink 0.5": (x) => F.softshrink(x, 0.5),
+};
+
 type Run = (xs: Tensor[], k: Record<string, any>, c: Case) => { out: Tensor; check?: () => void; leaves?: Tensor[] };
 const RUN: Record<string, Run> = {};
 for (const c of CASES) {
@@ -66,6 +87,7 @@ for (const c of CASES) {
   else if (n.startsWith("bmm")) RUN[n] = ([a, b]) => ({ out: bmm(a, b) });
   else if (n.startsWith("baddbmm")) RUN[n] = ([i, a, b], k) => ({ out: baddbmm(i, a, b, k) });
   else if (n.startsWith("layer_norm")) RUN[n] = ([x, w, b], k) => ({ out: F.layerNorm(x, k.normalized_shape, w ?? null, b ?? null) });
+  else if (n.startsWith("act ")) RUN[n] = ([x]) => ({ out: ACTS[n](x) });
   else if (n.startsWith("gelu")) RUN[n] = ([x], k) => ({ out: F.gelu(x, k.approximate ?? "none") });
   else if (n.startsWith("cross_entropy")) {
     RUN[n] = ([x, cw, cb, lw, lb]) => {
