@@ -570,6 +570,13 @@ ARG_CASES = [
     ("X.softmax({dimm: -1})", "X.softmax(dimm=-1)"),
     ("X.max({dimm: 1})", "X.max(dimm=1)"),
     ("X.std({dimm: 1})", "X.std(dimm=1)"),
+    # int64/bool where a float kernel is needed: PyTorch's "not implemented for 'Long'"
+    ("softmax of int64 along dim 0", "L.softmax(0)"),
+    ("log_softmax of int64 along the last dim", "L.log_softmax(1)"),
+    ("normal_ of int64", "L.clone().normal_()"),
+    ("uniform_ of int64", "L.clone().uniform_()"),
+    ("bernoulli_(1) of int64", "L.clone().bernoulli_(1.0)"),
+    ("relu of bool", "torch.relu(L > 0)"),
 ]
 
 

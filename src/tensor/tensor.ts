@@ -17,7 +17,7 @@ import * as manip from "./ops/manip.js";
 import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
 import { tensorRepr } from "./ops/repr.js";
 import { matmul as matmulOp } from "./matmul.js";
-import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, isOptions, type ArgSpec } from "./args.js";
+import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, dtypeLabel, isOptions, type ArgSpec } from "./args.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
 import { recordInplace, recordOp } from "../autograd/formulas.js";
@@ -381,6 +381,7 @@ export class Tensor<D extends DType = "float32"> {
    */
   uniform_(low?: number | { from?: number; to?: number; generator?: Generator }, high?: number | { to?: number; generator?: Generator }, opts?: { generator?: Generator }): this {
     const a = bindFloats("uniform_", [low, high, opts], [["from", 0], ["to", 1], ["generator", null, true]]);
+    if (this.dtype !== "float32") throw new RuntimeError(`"check_uniform_bounds" not implemented for '${dtypeLabel(this.dtype)}'`);
     const g = a.generator ?? defaultGenerator;
     return this._fillFrom(g.fillUniform(new Float32Array(this.numel()), a.from, a.to));
   }
@@ -391,6 +392,7 @@ export class Tensor<D extends DType = "float32"> {
    */
   normal_(mean?: number | { mean?: number; std?: number; generator?: Generator }, std?: number | { std?: number; generator?: Generator }, opts?: { generator?: Generator }): this {
     const a = bindFloats("normal_", [mean, std, opts], [["mean", 0], ["std", 1], ["generator", null, true]]);
+    if (this.dtype !== "float32") throw new RuntimeError(`"normal_kernel_cpu" not implemented for '${dtypeLabel(this.dtype)}'`);
     const g = a.generator ?? defaultGenerator;
     return this._fillFrom(g.fillNormal(new Float32Array(this.numel()), a.mean, a.std));
   }
@@ -404,8 +406,8 @@ export class Tensor<D extends DType = "float32"> {
     return this._fillFrom(u);
   }
 
+  /** Copy drawn float32 values in (converted to int64/bool for `bernoulli_`, which PyTorch allows there). */
   private _fillFrom(values: Float32Array): this {
-    if (this.dtype !== "float32") throw new RuntimeError(`random fill is only implemented for float32 tensors, got ${this.dtype}`);
     copyInto(this as Tensor<DType>, new Tensor(values, this.shape));
     return this._bumpVersion();
   }

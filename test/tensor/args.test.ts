@@ -8,7 +8,8 @@
  * - Keyword forms give PyTorch's values (tolerance 1e-6 + 1e-6·|y|: float32 results of the same
  *   kernels as test/tensor/ops.test.ts; int64 and bool exactly, dtype included).
  * - Objects, undefined/null, arrays and strings where a tensor or number belongs raise PyTorch's
- *   TypeError text instead of turning into NaN.
+ *   TypeError text instead of turning into NaN; int64/bool where a float kernel is needed raise
+ *   PyTorch's `"softmax_kernel_impl" not implemented for 'Long'`.
  * - Where PyTorch's parser has one signature its message is matched exactly. Where the op is
  *   overloaded PyTorch answers "received an invalid combination of arguments" with a list of
  *   signatures; tsnn answers Python's plain binding error instead (`sum() got an unexpected
@@ -137,6 +138,12 @@ const CALLS: Record<string, [() => unknown, string[]?]> = {
   "X.softmax({dimm: -1})": [() => Xa.softmax({ dimm: -1 }), ["unexpected keyword argument 'dimm'"]],
   "X.max({dimm: 1})": [() => Xa.max({ dimm: 1 }), ["unexpected keyword argument 'dimm'"]],
   "X.std({dimm: 1})": [() => Xa.std({ dimm: 1 }), ["unexpected keyword argument 'dimm'"]],
+  "softmax of int64 along dim 0": [() => L.softmax(0)],
+  "log_softmax of int64 along the last dim": [() => L.logSoftmax(1)],
+  "normal_ of int64": [() => L.clone().normal_()],
+  "uniform_ of int64": [() => L.clone().uniform_()],
+  "bernoulli_(1) of int64": [() => L.clone().bernoulli_(1.0)],
+  "relu of bool": [() => (L.gt(0) as any).relu()],
 };
 
 function outputs(r: unknown): Tensor<DType>[] {

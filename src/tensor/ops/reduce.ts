@@ -556,7 +556,11 @@ export function cumsum(x: Tensor<DType>, dim: number | ReduceOptions, opts?: Red
 
 function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
   const name = log ? "log_softmax" : "softmax";
-  if (x.dtype !== "float32") throw new RuntimeError(`"${name}_lastdim_kernel_impl" not implemented for '${dtypeName(x.dtype)}'`);
+  if (x.dtype !== "float32") {
+    // PyTorch names the kernel by whether the softmax runs along the last dim.
+    const last = x.ndim <= 1 || normalizeDimIndex(dim, x.ndim) === x.ndim - 1;
+    throw new RuntimeError(`"${name}${last ? "_lastdim" : ""}_kernel_impl" not implemented for '${dtypeName(x.dtype)}'`);
+  }
   const d = normalizeDimIndex(dim, x.ndim);
   const out = new Float32Array(x.numel());
   const e = new Float64Array(x.ndim ? x.shape[d] : 1);
