@@ -42,7 +42,8 @@ import { adaptiveMaxPool2d as adaptiveMaxPool2dKernel, avgPool2d as avgPool2dKer
 import { bindArgs } from "./args.js";
 import { pyFloat } from "./repr.js";
 import { recording } from "../autograd/graph.js";
-import { geluGrad, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
+import { noGrad } from "../autograd/grad_mode.js";
+import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
 import { resolvePads } from "../tensor/conv.js";
 import * as lossFns from "./loss.js";
 import type { Reduction } from "./loss.js";
@@ -62,6 +63,13 @@ function flat(x: Tensor): Float32Array {
 export function _unary(name: string, x: Tensor, inplace: boolean, kernel: Kernel, ...params: unknown[]): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError_(`${name}(): argument 'input' (position 1) must be Tensor`);
   if (x.dtype !== "float32") throw new RuntimeError(`"${name}" not implemented for '${x.dtype === "int64" ? "Long" : x.dtype}'`);
+  if (recording(x) && name !== "relu" && name !== "gelu" && hasActivationGrad(name)) {
+    if (inplace && x.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
+    const xs = Float32Array.from(flat(x));
+    const out = noGrad(() => _unary(name, x, inplace, kernel, ...params));
+    recordActivation(name, x, xs, out, params as number[], inplace);
+    return out;
+  }
   if (inplace && x.isContiguous()) {
     kernel(x.data, x.data, x.data.length, ...params);
     return x._bumpVersion();
