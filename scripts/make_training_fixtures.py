@@ -326,6 +326,8 @@ OP_CASES = {
     "relu_ on a non-leaf": ([[2, 3]], False, lambda a: (a + 0.1).relu_()),
     "chain: (a*b).exp().sum(1).log()": ([[2, 3], [2, 3]], False, lambda a, b: (a * b * 0.3).exp().sum(1).log()),
     "same input twice: a*a + a": ([[2, 3]], False, lambda a: a * a + a),
+    "get [[0, 2, 0], 1:] (repeated rows)": ([[3, 4]], False, lambda a: a[torch.tensor([0, 2, 0]), 1:]),
+    "get bool mask": ([[3, 4]], False, lambda a: a[a > 0]),
     "cat dim=1 a=[2,3] b=[2,2]": ([[2, 3], [2, 2]], False, lambda a, b: torch.cat([a, b], 1)),
     "stack dim=-1 a=[2,3] b=[2,3]": ([[2, 3], [2, 3]], False, lambda a, b: torch.stack([a, b], -1)),
 }

@@ -183,7 +183,22 @@ export const FORMULAS: Record<string, Formula> = {
   get: (a, args) => {
     const specs = Array.from(args as ArrayLike<unknown>);
     if (specs.some((s) => s instanceof Tensor || Array.isArray(s))) {
-      throw new RuntimeError("autograd: backward of advanced indexing (get with index tensors or lists) is not implemented yet");
+      // Advanced indexing (PyTorch: IndexBackward0, index_put with accumulate): the same index
+      // applied to the element ids gives, for each output element, the input element it copies.
+      return {
+        name: "IndexBackward0",
+        inputs: [a],
+        backward: ([g]) => {
+          const n = a.numel();
+          const ids = new BigInt64Array(n);
+          for (let i = 0; i < n; i++) ids[i] = BigInt(i);
+          const map = new Tensor(ids, a.shape, "int64").get(...(specs as never[])).contiguous().data as BigInt64Array;
+          const gs = g!.contiguous().data as Float32Array;
+          const gx = new Float32Array(n);
+          for (let i = 0; i < map.length; i++) gx[Number(map[i])] += gs[i];
+          return [new Tensor(gx, a.shape)];
+        },
+      };
     }
     // PyTorch chains one node per index; the output's is that of the last one that does something.
     const last = [...specs].reverse().find((s) => s !== ":" && s !== "::" && s !== "...");

@@ -5,6 +5,7 @@
  * `recording(...)` is true. Formulas run over flat float32 arrays; the convolution's two
  * gradients are GEMMs over im2col columns on tsnn's `sgemm` (WASM when available).
  */
+import { RuntimeError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/tensor.js";
 import { sgemm } from "../tensor/gemm.js";
 import { record } from "./graph.js";
@@ -371,11 +372,12 @@ function requires(t: Tensor<DType>): boolean {
 /**
  * Hook of a padding (or any gather of `x`'s elements, `out = f(x)`): the backward scatter-adds
  * each output gradient to the input element it was copied from. `f` is re-run once on the
- * element indices (exact in float32 below 2^24 elements) to learn that map.
+ * element indices (exact in float32 up to 2^24 elements) to learn that map; repeats accumulate.
  */
 export function recordGather(name: string, x: Tensor, out: Tensor, f: (t: Tensor) => Tensor): void {
   record(name, [x], [out], ([g]) => {
     const n = x.numel();
+    if (n > 1 << 24) throw new RuntimeError(`autograd: ${name} of more than 2^24 elements is not supported`);
     const ids = new Float32Array(n);
     for (let i = 0; i < n; i++) ids[i] = i;
     const map = f(new Tensor(ids, x.shape)).contiguous().data as Float32Array;

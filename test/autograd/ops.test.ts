@@ -70,6 +70,8 @@ const OPS: Record<string, Fn> = {
   "relu_ on a non-leaf": (a) => a.add(0.1).relu_(),
   "chain: (a*b).exp().sum(1).log()": (a, b) => a.mul(b).mul(0.3).exp().sum(1).log(),
   "same input twice: a*a + a": (a) => a.mul(a).add(a),
+  "get [[0, 2, 0], 1:] (repeated rows)": (a) => a.get(new Tensor(BigInt64Array.from([0n, 2n, 0n]), [3], "int64"), "1:"),
+  "get bool mask": (a) => a.get(noGrad(() => a.gt(0))),
   "cat dim=1 a=[2,3] b=[2,2]": (a, b) => cat([a, b], 1),
   "stack dim=-1 a=[2,3] b=[2,3]": (a, b) => stack([a, b], -1),
 };
