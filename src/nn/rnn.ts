@@ -273,6 +273,14 @@ export class LSTM extends RNNBase {
 
   override forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
     if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) throw new RuntimeError("LSTM: hx must be a pair [h0, c0]");
+    if (hx !== null && input instanceof Tensor && (input.dim() === 2 || input.dim() === 3)) {
+      const want = input.dim();
+      if (hx[0].dim() !== want || hx[1].dim() !== want) {
+        throw new RuntimeError(
+          `For ${want === 3 ? "batched 3-D" : "unbatched 2-D"} input, hx and cx should also be ${want}-D but got (${hx[0].dim()}-D, ${hx[1].dim()}-D) tensors`,
+        );
+      }
+    }
     const [out, hN, cN] = this._forward(input, hx === null ? null : hx[0], hx === null ? null : hx[1]);
     return [out, [hN, cN!]];
   }

@@ -220,6 +220,7 @@ describe("nn.RNN / nn.LSTM / nn.GRU", () => {
     expectError(() => new nn.GRU(4, 5, 2).call(r(3, 2, 4), r(1, 2, 5)), e["hidden size"]);
     expectError(() => new nn.LSTM(4, 5).call(r(3, 2, 4), [r(1, 2, 5), r(1, 2, 4)]), e["lstm cell size"]);
     expectError(() => new nn.RNN(4, 5).call(r(3, 2, 4), r(2, 5)), e["hx rank"]);
+    expectError(() => new nn.LSTM(4, 5).call(r(3, 4), [r(1, 1, 5), r(1, 5)]), e["lstm hx rank"]);
     expectError(() => new nn.GRU(4, 5, { projSize: 2 }), e["proj for GRU"]);
     expectError(() => new nn.LSTM(4, 5, { projSize: 5 }), e["proj too big"]);
     expectError(() => new nn.LSTM(4, 5, { dropout: 1.5 }), e["dropout range"]);
