@@ -577,6 +577,12 @@ ARG_CASES = [
     ("uniform_ of int64", "L.clone().uniform_()"),
     ("bernoulli_(1) of int64", "L.clone().bernoulli_(1.0)"),
     ("relu of bool", "torch.relu(L > 0)"),
+    # creation functions
+    ("full([2], {})", "torch.full([2], {})"),
+    ("arange('5')", "torch.arange('5')"),
+    ("zeros(2, 3, {foo: 1})", "torch.zeros(2, 3, foo=1)"),
+    ("rand(2, {generatr: null})", "torch.rand(2, generatr=None)"),
+    ("zeros(2, 3, {dtype: int64})", "torch.zeros(2, 3, dtype=torch.int64)"),
 ]
 
 

@@ -1432,11 +1432,13 @@ export function tensor(
 type ShapeArgs<O> = number[] | [readonly number[]] | [...number[], O] | [readonly number[], O];
 
 /** Split `(2, 3)`, `([2, 3])`, `(2, 3, {opts})`, `([2, 3], {opts})` into shape and options. */
-export function shapeArgs<O extends object>(args: readonly unknown[]): { shape: number[]; opts: Partial<O> } {
+export function shapeArgs<O extends object>(args: readonly unknown[], fn = "zeros", keys: readonly string[] = ["dtype"]): { shape: number[]; opts: Partial<O> } {
   let list = [...args];
   let opts: Partial<O> = {};
   const last = list[list.length - 1];
-  if (last !== null && typeof last === "object" && !Array.isArray(last)) {
+  if (isOptions(last)) {
+    checkOptions(fn, last, keys);
+    if (last.dtype !== undefined) checkDType(fn, last.dtype);
     opts = last as Partial<O>;
     list = list.slice(0, -1);
   }
@@ -1449,6 +1451,9 @@ export function shapeArgs<O extends object>(args: readonly unknown[]): { shape: 
   }
   return { shape: [...shape], opts };
 }
+
+const CREATE_KEYWORDS = ["dtype"];
+const RANDOM_KEYWORDS = ["dtype", "generator"];
 
 /** Options of `rand`/`randn`. */
 export interface RandomOptions extends CreateOptions<"float32"> {
@@ -1466,7 +1471,7 @@ function filled(shape: number[], value: number, dtype: DType = "float32"): Tenso
 export function zeros(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
 export function zeros<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
 export function zeros(...args: unknown[]): Tensor<DType> {
-  const { shape, opts } = shapeArgs<CreateOptions>(args);
+  const { shape, opts } = shapeArgs<CreateOptions>(args, "zeros");
   return filled(shape, 0, opts.dtype);
 }
 
@@ -1474,7 +1479,7 @@ export function zeros(...args: unknown[]): Tensor<DType> {
 export function empty(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
 export function empty<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
 export function empty(...args: unknown[]): Tensor<DType> {
-  const { shape, opts } = shapeArgs<CreateOptions>(args);
+  const { shape, opts } = shapeArgs<CreateOptions>(args, "empty");
   return filled(shape, 0, opts.dtype);
 }
 
@@ -1482,7 +1487,7 @@ export function empty(...args: unknown[]): Tensor<DType> {
 export function ones(...args: ShapeArgs<CreateOptions<"float32">>): Tensor;
 export function ones<D extends DType>(...args: [...number[], CreateOptions<D>] | [readonly number[], CreateOptions<D>]): Tensor<D>;
 export function ones(...args: unknown[]): Tensor<DType> {
-  const { shape, opts } = shapeArgs<CreateOptions>(args);
+  const { shape, opts } = shapeArgs<CreateOptions>(args, "ones");
   return filled(shape, 1, opts.dtype);
 }
 
@@ -1490,16 +1495,17 @@ export function ones(...args: unknown[]): Tensor<DType> {
 export function full(shape: readonly number[], value: number | boolean, opts?: CreateOptions<"float32">): Tensor;
 export function full<D extends DType>(shape: readonly number[], value: number | boolean, opts: CreateOptions<D>): Tensor<D>;
 export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor<DType> {
-  const { shape: s } = shapeArgs([shape]);
+  if (typeof value !== "number" && typeof value !== "boolean") throw argTypeError("full", "fillValue", 2, "Number", value);
+  const { shape: s } = shapeArgs([shape, opts], "full");
   return filled(s, Number(value), opts.dtype ?? (typeof value === "boolean" ? "bool" : "float32"));
 }
 
-function randomArgs(args: unknown[]): { shape: number[]; generator: Generator } {
+function randomArgs(args: unknown[], fn: string): { shape: number[]; generator: Generator } {
   const last = args[args.length - 1];
   if (last instanceof Object && "fillUniform" in (last as object)) {
-    return { shape: shapeArgs(args.slice(0, -1)).shape, generator: last as Generator };
+    return { shape: shapeArgs(args.slice(0, -1), fn).shape, generator: last as Generator };
   }
-  const { shape, opts } = shapeArgs<RandomOptions>(args);
+  const { shape, opts } = shapeArgs<RandomOptions>(args, fn, ["dtype", "generator"]);
   if (opts.dtype && opts.dtype !== "float32") throw new RuntimeError(`"normal_kernel_cpu" not implemented for '${opts.dtype}'`);
   return { shape, generator: opts.generator ?? defaultGenerator };
 }
@@ -1509,13 +1515,13 @@ function randomArgs(args: unknown[]): { shape: number[]; generator: Generator } 
  * `rand([2, 3], { generator })` (a `Generator` as the last argument also works).
  */
 export function rand(...args: ShapeArgs<RandomOptions> | [readonly number[], Generator]): Tensor {
-  const { shape, generator } = randomArgs(args);
+  const { shape, generator } = randomArgs(args, "rand");
   return new Tensor(generator.fillUniform(new Float32Array(numel(shape)), 0, 1), shape);
 }
 
 /** Standard-normal float32 tensor (PyTorch: `torch.randn`); arguments as `rand`. */
 export function randn(...args: ShapeArgs<RandomOptions> | [readonly number[], Generator]): Tensor {
-  const { shape, generator } = randomArgs(args);
+  const { shape, generator } = randomArgs(args, "randn");
   return new Tensor(generator.fillNormal(new Float32Array(numel(shape)), 0, 1), shape);
 }
 

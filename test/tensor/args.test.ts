@@ -17,7 +17,7 @@
  *   offending keyword or type.
  */
 import { describe, expect, it } from "vitest";
-import { add, cat, clamp, div, flatten, pow, stack, sum, tensor, Tensor, where, type DType } from "../../src/index.js";
+import { add, arange, cat, clamp, div, flatten, full, pow, rand, stack, sum, tensor, Tensor, where, zeros, type DType } from "../../src/index.js";
 import { expectClose, fixture } from "../helpers.js";
 
 type Num = number | string;
@@ -144,6 +144,11 @@ const CALLS: Record<string, [() => unknown, string[]?]> = {
   "uniform_ of int64": [() => L.clone().uniform_()],
   "bernoulli_(1) of int64": [() => L.clone().bernoulli_(1.0)],
   "relu of bool": [() => (L.gt(0) as any).relu()],
+  "full([2], {})": [() => full([2], A({}))],
+  "arange('5')": [() => arange(A("5"))],
+  "zeros(2, 3, {foo: 1})": [() => zeros(2, 3, A({ foo: 1 })), ["unexpected keyword argument 'foo'"]],
+  "rand(2, {generatr: null})": [() => rand(2, A({ generatr: null })), ["unexpected keyword argument 'generatr'"]],
+  "zeros(2, 3, {dtype: int64})": [() => zeros(2, 3, { dtype: "int64" })],
 };
 
 function outputs(r: unknown): Tensor<DType>[] {

@@ -5,6 +5,7 @@
  * `{ dtype: "float32" }` for PyTorch's `torch.arange(5.0)`).
  */
 import { RuntimeError } from "../../errors.js";
+import { argTypeError, checkDType, checkOptions, isOptions } from "../args.js";
 import { allocStorage, full, rand, randn, Tensor, type CreateOptions, type DType, type RandomOptions } from "../tensor.js";
 import { defaultGenerator } from "../random.js";
 
@@ -18,10 +19,16 @@ export function arange(start: number, end: number, step: number, opts?: CreateOp
 export function arange(...args: (number | CreateOptions | undefined)[]): Tensor<DType> {
   let opts: CreateOptions = {};
   const last = args[args.length - 1];
-  if (last !== undefined && typeof last === "object") {
+  if (isOptions(last)) {
+    checkOptions("arange", last, ["dtype"]);
+    if (last.dtype !== undefined) checkDType("arange", last.dtype);
     opts = last;
     args = args.slice(0, -1);
   }
+  const names = args.length === 1 ? ["end"] : ["start", "end", "step"];
+  args.forEach((a, i) => {
+    if (typeof a !== "number") throw argTypeError("arange", names[i] ?? "step", i + 1, "Number", a);
+  });
   const nums = args.filter((a): a is number => typeof a === "number");
   let [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
   const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? "int64" : "float32");
