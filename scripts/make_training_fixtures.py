@@ -386,6 +386,8 @@ LAYER_CASES = {
     "baddbmm input=[3,1] b1=[2,3,4] b2=[2,4,2] beta=0.5 alpha=2": ([[3, 1], [2, 3, 4], [2, 4, 2]], {"beta": 0.5, "alpha": 2.0}, lambda i, a, b, **k: torch.baddbmm(i, a, b, **k)),
     "layer_norm x=[2,3,4] shape=[4] weight bias": ([[2, 3, 4], [4], [4]], {"normalized_shape": [4]}, lambda x, w, b, **k: F.layer_norm(x, k["normalized_shape"], w, b)),
     "layer_norm x=[2,3,4] shape=[3,4] no affine": ([[2, 3, 4]], {"normalized_shape": [3, 4]}, lambda x, **k: F.layer_norm(x, k["normalized_shape"])),
+    "group_norm x=[2,4,3,2] groups=2 weight bias": ([[2, 4, 3, 2], [4], [4]], {"num_groups": 2}, lambda x, w, b, **k: F.group_norm(x, k["num_groups"], w, b)),
+    "group_norm x=[2,6,5] groups=3 no affine": ([[2, 6, 5]], {"num_groups": 3}, lambda x, **k: F.group_norm(x, k["num_groups"])),
     "gelu x=[3,4]": ([[3, 4]], {}, lambda x: F.gelu(x)),
     "gelu tanh x=[3,4]": ([[3, 4]], {"approximate": "tanh"}, lambda x, **k: F.gelu(x, **k)),
     "act relu6": ([[3, 4]], {}, lambda x: F.relu6(x * 4)),

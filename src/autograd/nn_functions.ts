@@ -523,3 +523,57 @@ export function recordActivation(fn: string, x: Tensor, xs: Float32Array, out: T
     return [new Tensor(dst, x.shape)];
   }).save(out);
 }
+
+/**
+ * Hook of `groupNorm` over `[N, C, *]` in `groups` groups (PyTorch: `NativeGroupNormBackward0`):
+ * per (sample, group) `dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))` with `dx̂ = dy·w[c]`;
+ * `dw[c] = Σ dy·x̂`, `db[c] = Σ dy`. Statistics recomputed from `x` in double.
+ */
+export function recordGroupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps: number, out: Tensor): void {
+  const need = [requires(x), weight !== null && requires(weight), bias !== null && requires(bias)];
+  record("NativeGroupNormBackward0", [x, weight, bias], [out], ([g]) => {
+    const N = x.shape[0];
+    const C = x.shape[1];
+    const plane = x.numel() / Math.max(N * C, 1);
+    const cg = C / groups;
+    const count = cg * plane;
+    const xs = x.contiguous().data as Float32Array;
+    const gs = g!.contiguous().data as Float32Array;
+    const ws = weight ? (weight.contiguous().data as Float32Array) : null;
+    const gx = need[0] ? new Float32Array(xs.length) : null;
+    const gw = need[1] ? new Float64Array(C) : null;
+    const gb = need[2] ? new Float64Array(C) : null;
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < groups; k++) {
+        const o = (n * C + k * cg) * plane;
+        let s = 0;
+        for (let i = 0; i < count; i++) s += xs[o + i];
+        const mean = s / count;
+        let q = 0;
+        for (let i = 0; i < count; i++) q += (xs[o + i] - mean) ** 2;
+        const rstd = 1 / Math.sqrt(q / count + eps);
+        let mg = 0;
+        let mgx = 0;
+        for (let i = 0; i < count; i++) {
+          const c = k * cg + Math.floor(i / plane);
+          const xh = (xs[o + i] - mean) * rstd;
+          const gh = gs[o + i] * (ws ? ws[c] : 1);
+          mg += gh;
+          mgx += gh * xh;
+          if (gw) gw[c] += gs[o + i] * xh;
+          if (gb) gb[c] += gs[o + i];
+        }
+        mg /= count;
+        mgx /= count;
+        if (gx) {
+          for (let i = 0; i < count; i++) {
+            const c = k * cg + Math.floor(i / plane);
+            const xh = (xs[o + i] - mean) * rstd;
+            gx[o + i] = rstd * (gs[o + i] * (ws ? ws[c] : 1) - mg - xh * mgx);
+          }
+        }
+      }
+    }
+    return [gx && new Tensor(gx, x.shape), gw && new Tensor(Float32Array.from(gw), [C]), gb && new Tensor(Float32Array.from(gb), [C])];
+  }).save(x, weight);
+}

@@ -43,7 +43,7 @@ import { bindArgs } from "./args.js";
 import { pyFloat } from "./repr.js";
 import { recording } from "../autograd/graph.js";
 import { noGrad } from "../autograd/grad_mode.js";
-import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
+import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordGroupNorm, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
 import { resolvePads } from "../tensor/conv.js";
 import * as lossFns from "./loss.js";
 import type { Reduction } from "./loss.js";
@@ -333,7 +333,9 @@ export function groupNorm(
 ): Tensor {
   const a = bindArgs<{ weight: Tensor | null; bias: Tensor | null; eps: number }>("group_norm", args, [["weight", null], ["bias", null], ["eps", 1e-5]], 2);
   if (input.ndim < 2) wrapDim(1, input.ndim);
-  return groupNormKernel(input, numGroups, a.weight, a.bias, a.eps);
+  const out = groupNormKernel(input, numGroups, a.weight, a.bias, a.eps);
+  if (recording(input, a.weight, a.bias)) recordGroupNorm(input, numGroups, a.weight, a.bias, a.eps, out);
+  return out;
 }
 
 /** A pooling size: an int or a pair. */

@@ -87,6 +87,7 @@ for (const c of CASES) {
   else if (n.startsWith("bmm")) RUN[n] = ([a, b]) => ({ out: bmm(a, b) });
   else if (n.startsWith("baddbmm")) RUN[n] = ([i, a, b], k) => ({ out: baddbmm(i, a, b, k) });
   else if (n.startsWith("layer_norm")) RUN[n] = ([x, w, b], k) => ({ out: F.layerNorm(x, k.normalized_shape, w ?? null, b ?? null) });
+  else if (n.startsWith("group_norm")) RUN[n] = ([x, w, b], k) => ({ out: F.groupNorm(x, k.num_groups, w ?? null, b ?? null) });
   else if (n.startsWith("act ")) RUN[n] = ([x]) => ({ out: ACTS[n](x) });
   else if (n.startsWith("gelu")) RUN[n] = ([x], k) => ({ out: F.gelu(x, k.approximate ?? "none") });
   else if (n.startsWith("cross_entropy")) {
