@@ -431,6 +431,53 @@ def grad_cases():
     return {"cases": cases, "einsum": {"a": enc(a.grad), "b": enc(b.grad), "trace": enc(d.grad)}}
 
 
+# ---------------------------------------------------------------- published-model shapes, loaded from .pth
+
+class Generator(nn.Module):
+    """pytorch/examples dcgan's Generator at nz=8, ngf=2, nc=3 (64x64 output)."""
+
+    def __init__(self, nz=8, ngf=2, nc=3):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
+        )
+
+    def forward(self, x):
+        return self.main(x)
+
+
+class LSTMTagger(nn.Module):
+    """The PyTorch tutorial's sequence model: Embedding → (bi)LSTM → Linear → log_softmax."""
+
+    def __init__(self, vocab=20, emb=6, hidden=5, tags=4):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(vocab, emb, padding_idx=0)
+        self.lstm = nn.LSTM(emb, hidden, num_layers=2, batch_first=True, bidirectional=True)
+        self.hidden2tag = nn.Linear(2 * hidden, tags)
+
+    def forward(self, sentence):
+        out, _ = self.lstm(self.word_embeddings(sentence))
+        return F.log_softmax(self.hidden2tag(out), dim=-1)
+
+
+def model_cases():
+    g = Generator().eval()
+    det_state_dict(g, 11)
+    torch.save(g.state_dict(), os.path.join(ROOT, "dcgan_g.pth"))
+    z = det_tensor(33, [2, 8, 1, 1])
+    t = LSTMTagger().eval()
+    det_state_dict(t, 22)
+    torch.save(t.state_dict(), os.path.join(ROOT, "lstm_tagger.pth"))
+    words = torch.tensor([[3, 7, 1, 19, 0, 0], [5, 5, 2, 8, 11, 4]])
+    with torch.no_grad():
+        # every 4th pixel of the 64x64 images keeps the fixture small
+        return {"dcgan": {"repr": repr(g), "output": enc(g(z)[:, :, ::4, ::4])}, "tagger": {"repr": repr(t), "input": enc(words), "output": enc(t(words))}}
+
+
 # ---------------------------------------------------------------- Module.to
 
 def to_cases():
@@ -450,6 +497,7 @@ def main():
     write("param_containers.json", param_container_cases())
     write("decoder.json", decoder_cases())
     write("grads.json", grad_cases())
+    write("models.json", model_cases())
     write("embedding.json", embedding_cases())
     write("embedding_bag.json", embedding_bag_cases())
     write("conv.json", conv_cases())
