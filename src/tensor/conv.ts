@@ -12,6 +12,7 @@ import { depthwiseApplies, depthwiseConv } from "./depthwise.js";
 import { groupedApplies, groupedConv } from "./grouped.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
 import { convOutSize, formatShape } from "./shape.js";
 import { relu, Tensor } from "./tensor.js";
 
@@ -214,7 +215,7 @@ function conv2dImpl(
               const rows = Kg * P >= 1 << 16 ? splitRange(Kg, getNumThreads(), 1) : [Kg];
               let r0 = 0;
               const jobs = rows.map((nr) => {
-                const job = [X, h, w, kh, kw, sh, sw, dh, dw, pads[0], pads[2], oh, ow, (at + j * P) * 4, NP, r0, r0 + nr];
+                const job = namedJob("im2col", { x: X, h, w, kh, kw, sh, sw, dh, dw, padTop: pads[0], padLeft: pads[2], oh, ow, dst: (at + j * P) * 4, ld: NP, r0, r1: r0 + nr });
                 r0 += nr;
                 return job;
               });

@@ -9,6 +9,7 @@ import type { DType, Tensor } from "./tensor.js";
 import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
 export interface MatView {
@@ -183,15 +184,16 @@ export function gemmWithB(
   const jobs = parts.map((size, t) => {
     const { pa, pb, spill } = L.scratch[t];
     const Mp = Math.ceil(M / PANEL.MR) * PANEL.MR;
-    const a = packedA === null ? (byRows ? [L.a + start * K * 4, K] : [L.a, K]) : [packedA, Mp];
-    const packed = packedA === null ? [0, 0] : [1, byRows ? start : 0];
-    const job = byRows
-      ? [size, N, K, ...a, L.b, brs, bcs, L.c + start * N * 4, N, pa, pb, spill, ...packed]
-      : [M, size, K, ...a, L.b + start * bcs * 4, brs, bcs, L.c + start * 4, N, pa, pb, spill, ...packed];
+    const a = packedA === null ? { a: byRows ? L.a + start * K * 4 : L.a, lda: K } : { a: packedA, lda: Mp };
+    const packed = packedA === null ? { packed: 0, r0: 0 } : { packed: 1, r0: byRows ? start : 0 };
+    const part = byRows
+      ? { M: size, N, K, ...a, b: L.b, brs, bcs, c: L.c + start * N * 4, ldc: N, pa, pb, spill, ...packed }
+      : { M, N: size, K, ...a, b: L.b + start * bcs * 4, brs, bcs, c: L.c + start * 4, ldc: N, pa, pb, spill, ...packed };
     const row0 = byRows ? start : 0;
-    if (epilogue) job.push(epiAt + row0 * 8, epiAt + (M + row0) * 8, epilogue.relu ? 1 : 0);
     start += size;
-    return job;
+    return epilogue
+      ? namedJob("gemmAffine", { ...part, scale: epiAt + row0 * 8, shift: epiAt + (M + row0) * 8, relu: epilogue.relu ? 1 : 0 })
+      : namedJob("gemm", part);
   });
   runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");
   if (inPlace) return;

@@ -11,6 +11,7 @@ import { poolPlane } from "./wasm/pool.js";
 import { wasmAddress } from "./arena.js";
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
 
 /** Max-pooling geometry, all as pairs. */
 export interface MaxPool2dArgs {
@@ -121,10 +122,9 @@ function maxPoolWasm(
   if (srcAt < 0) mem.set(src, base / 4);
   let p0 = 0;
   const jobs = parts.map((n, t) => {
-    const job = [srcAt >= 0 ? srcAt : base, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p0 + n];
-    if (vector) job.push(scratchAt + t * scratchBytes, hp, wp);
+    const args = { x: srcAt >= 0 ? srcAt : base, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst, p0, p1: p0 + n };
     p0 += n;
-    return job;
+    return vector ? namedJob("maxpoolV", { ...args, scratch: scratchAt + t * scratchBytes, hp, wp }) : namedJob("maxpool", args);
   });
   runParallel(wasm, jobs, vector ? "maxpoolV" : "maxpool");
   if (outAt < 0) out.set(mem.subarray(dst / 4, dst / 4 + np * oh * ow));

@@ -20,6 +20,7 @@ import { ensureMemory, packedSize, PANEL, splitRange, type WasmGemm } from "./wa
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
 import { MAX_ABS_BLOCK, winoPlane } from "./wasm/winograd.js";
 import { storageVersion } from "./tensor.js";
 
@@ -99,7 +100,7 @@ function transformFilterWasm(w: WasmGemm, weight: Float32Array, cout: number, ci
   let co0 = 0;
   const threads = cout * cin >= 1 << 14 ? getNumThreads() : 1;
   runParallel(w, splitRange(xiFloats / cin, threads, 4).map((rows) => {
-    const job = [wAt, cout, cin, uAt, xiFloats, co0, co0 + rows];
+    const job = namedJob("winoFilter", { weight: wAt, cout, cin, u: uAt, xiFloats, co0, co1: co0 + rows });
     co0 += rows;
     return job;
   }), "winoFilter");
@@ -174,7 +175,7 @@ function inputMaxAbs(w: WasmGemm, x: Float32Array): number {
   let done = 0;
   const parts = splitRange(body, threads, MAX_ABS_BLOCK);
   runParallel(w, parts.map((cnt, t) => {
-    const job = [at + done * 4, cnt, out + 16 * t];
+    const job = namedJob("maxAbs", { x: at + done * 4, n: cnt, out: out + 16 * t });
     done += cnt;
     return job;
   }), "maxAbs");
@@ -268,12 +269,12 @@ export function winogradConv(
     if (epilogue) stageEpilogue(w, eAt, epilogue, cout);
     const residual = epilogue?.residual ?? null;
     if (residual) mem.set(residual.subarray(b0 * cout * oh * ow, (b0 + nb) * cout * oh * ow), oAt / 4);
-    const epi = epilogue ? [eAt, eAt + cout * 8, epilogue.relu ? 1 : 0, residual ? 1 : 0] : [0, 0, 0, 0];
+    const epi = epilogue ? { scale: eAt, shift: eAt + cout * 8, relu: epilogue.relu ? 1 : 0, add: residual ? 1 : 0 } : { scale: 0, shift: 0, relu: 0, add: 0 };
     if (xIn < 0) mem.set(x.subarray(b0 * cin * h * wd, (b0 + nb) * cin * h * wd), xAt / 4);
 
     let c0 = 0;
     runParallel(w, splitRange(cin, threads, 1).map((cnt, t) => {
-      const job = [xAt, nb, cin, h, wd, padTop, padLeft, th, tw, vAt, LD, c0, c0 + cnt, scratch[t].plane];
+      const job = namedJob("winoIn", { x: xAt, nb, c: cin, h, w: wd, padTop, padLeft, th, tw, v: vAt, ld: LD, c0, c1: c0 + cnt, scratch: scratch[t].plane });
       c0 += cnt;
       return job;
     }), "winoIn");
@@ -281,20 +282,20 @@ export function winogradConv(
     let xi0 = 0;
     runParallel(w, splitRange(16, threads, 1).map((cnt, t) => {
       const { pa, pb, spill } = scratch[t];
-      const job = [
-        cnt, cout, T, cin,
-        uAt + xi0 * xiFloats * 4, xiFloats * 4, Mp,
-        vAt + xi0 * cin * LD * 4, cin * LD * 4, LD,
-        mAt + xi0 * cout * LD * 4, cout * LD * 4, LD,
-        pa, pb, spill, 1,
-      ];
+      const job = namedJob("winoGemm", {
+        count: cnt, M: cout, N: T, K: cin,
+        a: uAt + xi0 * xiFloats * 4, aStride: xiFloats * 4, lda: Mp,
+        b: vAt + xi0 * cin * LD * 4, bStride: cin * LD * 4, ldb: LD,
+        c: mAt + xi0 * cout * LD * 4, cStride: cout * LD * 4, ldc: LD,
+        pa, pb, spill, packed: 1,
+      });
       xi0 += cnt;
       return job;
     }), "winoGemm");
 
     c0 = 0;
     runParallel(w, splitRange(cout, threads, 1).map((cnt, t) => {
-      const job = [mAt, LD, nb, cout, th, tw, oh, ow, oAt, c0, c0 + cnt, scratch[t].spill, ...epi];
+      const job = namedJob("winoOut", { m: mAt, ld: LD, nb, co: cout, th, tw, oh, ow, out: oAt, c0, c1: c0 + cnt, scratch: scratch[t].spill, ...epi });
       c0 += cnt;
       return job;
     }), "winoOut");
