@@ -583,6 +583,18 @@ ARG_CASES = [
     ("zeros(2, 3, {foo: 1})", "torch.zeros(2, 3, foo=1)"),
     ("rand(2, {generatr: null})", "torch.rand(2, generatr=None)"),
     ("zeros(2, 3, {dtype: int64})", "torch.zeros(2, 3, dtype=torch.int64)"),
+    # view ops: sizes and dims
+    ("X.view(2, {})", "X.view(2, {})"),
+    ("X.reshape('a')", "X.reshape('a')"),
+    ("X.reshape(2, 1.5, 4)", "X.reshape(2, 1.5, 4)"),
+    ("X.permute({})", "X.permute({})"),
+    ("X.permute(0, 1.5, 2)", "X.permute(0, 1.5, 2)"),
+    ("X.expand({})", "X.expand({})"),
+    ("X.repeat({})", "X.repeat({})"),
+    ("X.unsqueeze(1.5)", "X.unsqueeze(1.5)"),
+    ("X.flip({})", "X.flip({})"),
+    ("unsqueeze {dim}", "X.unsqueeze(dim=1)"),
+    ("transpose {dim0, dim1}", "X.transpose(dim0=0, dim1=2)"),
 ]
 
 

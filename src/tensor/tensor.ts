@@ -17,7 +17,7 @@ import * as manip from "./ops/manip.js";
 import { getIndex, setIndex, type IndexSpec } from "./ops/indexing.js";
 import { tensorRepr } from "./ops/repr.js";
 import { matmul as matmulOp } from "./matmul.js";
-import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, dtypeLabel, isOptions, type ArgSpec } from "./args.js";
+import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, dtypeLabel, isOptions, pyTypeName, REQUIRED, type ArgSpec } from "./args.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
 import { recordInplace, recordOp } from "../autograd/formulas.js";
@@ -417,7 +417,7 @@ export class Tensor<D extends DType = "float32"> {
    * copy (PyTorch: `reshape`).
    */
   reshape(...shape: number[] | [readonly number[]]): Tensor<D> {
-    const out = inferShape(dimsOf(shape), this.numel());
+    const out = inferShape(dimsOf(shape, "reshape", "shape"), this.numel());
     const strides = viewStrides(this.shape, this._strides, out);
     const r = strides
       ? Tensor._view(this._storage, out, strides, this._offset, this.dtype)
@@ -450,7 +450,8 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /** Insert a size-1 dimension, as a view (PyTorch: `unsqueeze`). */
-  unsqueeze(dim: number): Tensor<D> {
+  unsqueeze(dim: number | { dim: number }): Tensor<D> {
+    if (typeof dim !== "number" || !Number.isInteger(dim)) dim = intArg("unsqueeze", "dim", 1, dim);
     const d = normalizeDimIndex(dim, this.ndim + 1);
     const shape = [...this.shape];
     const strides = [...this._strides];
@@ -461,7 +462,11 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /** Remove size-1 dimensions (all, or the one given), as a view (PyTorch: `squeeze`). */
-  squeeze(dim?: number): Tensor<D> {
+  squeeze(dim?: number | { dim?: number }): Tensor<D> {
+    if (dim !== undefined && (typeof dim !== "number" || !Number.isInteger(dim))) {
+      if (isOptions(dim)) dim = bindArgs<{ dim?: number }>("squeeze", [dim], [["dim", undefined]]).dim;
+      if (dim !== undefined) checkInt("squeeze", "dim", null, dim);
+    }
     const keep = (i: number): boolean => {
       if (dim === undefined) return this.shape[i] !== 1;
       return i !== normalizeDimIndex(dim, this.ndim) || this.shape[i] !== 1;
@@ -473,7 +478,7 @@ export class Tensor<D extends DType = "float32"> {
 
   /** Reorder dimensions, as a view (PyTorch: `permute`). */
   permute(...dims: number[] | [readonly number[]]): Tensor<D> {
-    const order = dimsOf(dims);
+    const order = dimsOf(dims, "permute", "dims", "ints");
     if (order.length !== this.ndim) {
       throw new RuntimeError(
         `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${order.length}`,
@@ -486,7 +491,12 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /** Swap two dims, as a view (PyTorch: `transpose`). */
-  transpose(dim0: number, dim1: number): Tensor<D> {
+  transpose(dim0: number | { dim0?: number; dim1?: number }, dim1?: number | { dim1?: number }): Tensor<D> {
+    if (typeof dim0 !== "number" || typeof dim1 !== "number" || !Number.isInteger(dim0) || !Number.isInteger(dim1)) {
+      ({ dim0, dim1 } = bindArgs<{ dim0: number; dim1: number }>("transpose", [dim0, dim1], [["dim0", REQUIRED], ["dim1", REQUIRED]]));
+      checkInt("transpose", "dim0", null, dim0);
+      checkInt("transpose", "dim1", null, dim1);
+    }
     const a = normalizeDimIndex(dim0, this.ndim);
     const b = normalizeDimIndex(dim1, this.ndim);
     const axes = this.shape.map((_, i) => (i === a ? b : i === b ? a : i));
@@ -540,7 +550,7 @@ export class Tensor<D extends DType = "float32"> {
    * allowed) (PyTorch: `expand`).
    */
   expand(...sizes: number[] | [readonly number[]]): Tensor<D> {
-    const target = dimsOf(sizes);
+    const target = dimsOf(sizes, "expand", "size");
     if (target.length < this.ndim) {
       throw new RuntimeError(
         `expand(torch.FloatTensor{[${this.shape.join(", ")}]}, size=[${target.join(", ")}]): the number of sizes provided (${target.length}) must be greater or equal to the number of dimensions in the tensor (${this.ndim})`,
@@ -1018,7 +1028,7 @@ export class Tensor<D extends DType = "float32"> {
 
   /** Tile `sizes[i]` times along each dim (PyTorch: `repeat`). */
   repeat(...sizes: number[] | [readonly number[]]): Tensor<D> {
-    return manip.repeat(this, dimsOf(sizes));
+    return manip.repeat(this, dimsOf(sizes, "repeat", "repeats"));
   }
   /** Views along `dim` of `splitSize` each or of the given sizes (PyTorch: `split`). */
   split(splitSizeOrSections: number | readonly number[], dim: number | { dim?: number } = 0): Tensor<D>[] {
@@ -1049,7 +1059,7 @@ export class Tensor<D extends DType = "float32"> {
   }
   /** Reverse along `dims` (a copy) (PyTorch: `flip`). */
   flip(...dims: number[] | [readonly number[]]): Tensor<D> {
-    return manip.flip(this, dimsOf(dims));
+    return manip.flip(this, dimsOf(dims, "flip", "dims", "ints"));
   }
   /** Shift with wrap-around (PyTorch: `roll(shifts, dims)`). */
   roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor<D> {
@@ -1175,8 +1185,29 @@ function flattenArgs(startDim: unknown, endDim: unknown): { startDim: number; en
   return a as { startDim: number; endDim: number };
 }
 
-function dimsOf(shape: readonly unknown[]): number[] {
-  return (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
+/**
+ * The sizes/dims of `reshape(2, 3)` or `reshape([2, 3])`, checked to be integers with PyTorch's
+ * `reshape(): argument 'shape' must be tuple of SymInts, but found element of type float at pos 2`.
+ */
+function dimsOf(shape: readonly unknown[], fn = "view", what = "size", kind = "SymInts"): number[] {
+  const list = (Array.isArray(shape[0]) ? shape[0] : shape) as unknown[];
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i];
+    if (typeof d === "number" && Number.isInteger(d)) continue;
+    if (list.length === 1 && list === shape) throw argTypeError(fn, what, 1, `tuple of ${kind}`, d);
+    throw new TypeError_(`${fn}(): argument '${what}' must be tuple of ${kind}, but found element of type ${pyTypeName(d)} at pos ${i + 1}`);
+  }
+  return list as number[];
+}
+
+/** An int argument given positionally or as `{ name }` (`x.unsqueeze({ dim: 1 })`). */
+function intArg(fn: string, name: string, pos: number, v: unknown): number {
+  if (isOptions(v)) {
+    v = bindArgs<Record<string, unknown>>(fn, [v], [[name, REQUIRED]])[name];
+    pos = 0;
+  }
+  checkInt(fn, name, pos || null, v);
+  return v as number;
 }
 
 /** Resolve one `-1` in a requested shape against `n` elements, with PyTorch's error texts. */

@@ -149,6 +149,17 @@ const CALLS: Record<string, [() => unknown, string[]?]> = {
   "zeros(2, 3, {foo: 1})": [() => zeros(2, 3, A({ foo: 1 })), ["unexpected keyword argument 'foo'"]],
   "rand(2, {generatr: null})": [() => rand(2, A({ generatr: null })), ["unexpected keyword argument 'generatr'"]],
   "zeros(2, 3, {dtype: int64})": [() => zeros(2, 3, { dtype: "int64" })],
+  "X.view(2, {})": [() => Xa.view(2, {})],
+  "X.reshape('a')": [() => Xa.reshape("a")],
+  "X.reshape(2, 1.5, 4)": [() => X.reshape(2, 1.5, 4)],
+  "X.permute({})": [() => Xa.permute({})],
+  "X.permute(0, 1.5, 2)": [() => X.permute(0, 1.5, 2)],
+  "X.expand({})": [() => Xa.expand({})],
+  "X.repeat({})": [() => Xa.repeat({})],
+  "X.unsqueeze(1.5)": [() => X.unsqueeze(1.5)],
+  "X.flip({})": [() => Xa.flip({})],
+  "unsqueeze {dim}": [() => X.unsqueeze({ dim: 1 })],
+  "transpose {dim0, dim1}": [() => X.transpose({ dim0: 0, dim1: 2 })],
 };
 
 function outputs(r: unknown): Tensor<DType>[] {
