@@ -218,8 +218,28 @@ def rnn_cases():
             c["stateHN"] = enc(hn)
             c["stateCN"] = enc(cn) if typ == "LSTM" else None
         cases.append(c)
+    cells = []
+    for i, (typ, kw, batched, with_state) in enumerate([
+        ("RNNCell", {}, True, False), ("RNNCell", {"nonlinearity": "relu", "bias": False}, False, True),
+        ("LSTMCell", {}, True, True), ("LSTMCell", {"bias": False}, False, False),
+        ("GRUCell", {}, True, True), ("GRUCell", {}, False, True),
+    ]):
+        m = getattr(nn, typ)(4, 5, **kw)
+        seed = 8000 + 97 * i
+        det_state_dict(m, seed)
+        xs = [3, 4] if batched else [4]
+        hs = [3, 5] if batched else [5]
+        x = det_tensor(8500 + 31 * i, xs)
+        state = None
+        if with_state:
+            h = det_tensor(8700 + 31 * i, hs, 0.5)
+            state = (h, det_tensor(8900 + 31 * i, hs, 0.5)) if typ == "LSTMCell" else h
+        out = m(x, state)
+        cells.append({"type": typ, "kwargs": kw, "repr": repr(m), "keys": keys(m), "seed": seed, "input": [8500 + 31 * i, xs],
+                      "state": ([8700 + 31 * i, hs] if with_state else None), "output": enc(list(out) if isinstance(out, tuple) else out)})
     r = torch.randn
     errors = {
+        "cell rank": err(lambda: nn.GRUCell(4, 5)(r(1, 2, 4))),
         "rank": err(lambda: nn.LSTM(4, 5)(r(1, 2, 3, 4))),
         "gru rank": err(lambda: nn.GRU(4, 5)(r(1, 2, 3, 4))),
         "input size": err(lambda: nn.GRU(4, 5)(r(3, 2, 6))),
@@ -232,7 +252,7 @@ def rnn_cases():
         "dropout range": err(lambda: nn.LSTM(4, 5, dropout=1.5)),
         "nonlinearity": err(lambda: nn.RNN(4, 5, nonlinearity="sigmoid")),
     }
-    return {"cases": cases, "errors": errors}
+    return {"cases": cases, "cells": cells, "errors": errors}
 
 
 # ---------------------------------------------------------------- einsum

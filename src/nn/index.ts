@@ -49,3 +49,4 @@ export { RNNBase, RNN, LSTM, GRU, type RNNOptions } from "./rnn.js";
 export { ParameterList, ParameterDict } from "./container.js";
 export { TransformerDecoderLayer, TransformerDecoder, Transformer, type TransformerDecoderLayerOptions, type TransformerDecoderForwardOptions, type TransformerOptions, type TransformerForwardOptions } from "./transformer.js";
 export { Embedding, EmbeddingBag, embeddingRenorm_, type EmbeddingOptions, type EmbeddingBagOptions, type EmbeddingBagMode } from "./sparse.js";
+export { RNNCellBase, RNNCell, LSTMCell, GRUCell } from "./rnn.js";

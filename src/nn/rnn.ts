@@ -7,7 +7,7 @@
  * `cat`), as PyTorch's CPU loop computes it: the input projection of all time steps at once, then
  * one `h·W_hhᵀ + b_hh` per step; autograd follows those ops.
  */
-import { RuntimeError, ValueError } from "../errors.js";
+import { AssertionError, RuntimeError, ValueError } from "../errors.js";
 import { cat, stack, Tensor, zeros } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
 import * as F from "./functional.js";
@@ -37,6 +37,30 @@ const RNN_ARGS = [["numLayers", 1], ["bias", true], ["batchFirst", false], ["dro
 
 /** Python's tuple printout of a shape: `(2, 3, 20)`. */
 const pyTuple = (s: readonly number[]): string => (s.length === 1 ? `(${s[0]},)` : `(${s.join(", ")})`);
+
+/**
+ * One time step from the input projection `gi` (`x·W_ihᵀ + b_ih`, `[N, G·H]`) and the state:
+ * PyTorch's cell formulas (LSTM gates i, f, g, o; GRU r, z, n; Elman tanh/ReLU). Returns `[h, c]`.
+ */
+function cellStep(mode: Mode, gi: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null, whr: Tensor | null): [Tensor, Tensor | null] {
+  const gh = F.linear(h, whh, bhh);
+  if (mode === "LSTM") {
+    const [i, f, g, o] = gi.add(gh).chunk(4, 1);
+    const c2 = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));
+    const h2 = o.sigmoid().mul(c2.tanh());
+    return [whr ? F.linear(h2, whr) : h2, c2];
+  }
+  if (mode === "GRU") {
+    const [ir, iz, in_] = gi.chunk(3, 1);
+    const [hr, hz, hn] = gh.chunk(3, 1);
+    const r = hr.add(ir).sigmoid();
+    const z = hz.add(iz).sigmoid();
+    const n = in_.add(hn.mul(r)).tanh();
+    return [h.sub(n).mul(z).add(n), null];
+  }
+  const pre = gi.add(gh);
+  return [mode === "RNN_TANH" ? pre.tanh() : pre.relu(), null];
+}
 
 /**
  * Hyper-parameters, parameters and the layer loop shared by `RNN`, `LSTM` and `GRU` (PyTorch:
@@ -181,24 +205,7 @@ export class RNNBase extends Module {
         const steps: Tensor[] = new Array(T);
         for (let s = 0; s < T; s++) {
           const t = d === 0 ? s : T - 1 - s;
-          const gi = xw.select(0, t);
-          const gh = F.linear(h, whh, bhh);
-          if (this.mode === "LSTM") {
-            const [i, f, g, o] = gi.add(gh).chunk(4, 1);
-            c = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));
-            h = o.sigmoid().mul(c.tanh());
-            if (whr) h = F.linear(h, whr);
-          } else if (this.mode === "GRU") {
-            const [ir, iz, in_] = gi.chunk(3, 1);
-            const [hr, hz, hn] = gh.chunk(3, 1);
-            const r = hr.add(ir).sigmoid();
-            const z = hz.add(iz).sigmoid();
-            const n = in_.add(hn.mul(r)).tanh();
-            h = h.sub(n).mul(z).add(n);
-          } else {
-            const pre = gi.add(gh);
-            h = this.mode === "RNN_TANH" ? pre.tanh() : pre.relu();
-          }
+          [h, c] = cellStep(this.mode, xw.select(0, t), h, c, whh, bhh, whr);
           steps[t] = h;
         }
         outs.push(stack(steps, 0));
@@ -306,5 +313,123 @@ export class GRU extends RNNBase {
   override forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
     const [out, hN] = this._forward(input, hx, undefined);
     return [out, hN];
+  }
+}
+
+// ---------------------------------------------------------------- single cells
+
+/**
+ * Parameters shared by `RNNCell`, `LSTMCell` and `GRUCell` (PyTorch: `nn.RNNCellBase`):
+ * `weight_ih` `[G·H, I]`, `weight_hh` `[G·H, H]`, `bias_ih`, `bias_hh` `[G·H]` (or `None`), all
+ * U(±1/√hidden).
+ */
+export class RNNCellBase extends Module {
+  inputSize: number;
+  hiddenSize: number;
+  bias: boolean;
+  declare weight_ih: Parameter;
+  declare weight_hh: Parameter;
+  declare bias_ih: Parameter | null;
+  declare bias_hh: Parameter | null;
+
+  constructor(inputSize: number, hiddenSize: number, bias: boolean, numChunks: number) {
+    super();
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.bias = bias;
+    this.weight_ih = new Parameter(zeros(numChunks * hiddenSize, inputSize));
+    this.weight_hh = new Parameter(zeros(numChunks * hiddenSize, hiddenSize));
+    if (bias) {
+      this.bias_ih = new Parameter(zeros(numChunks * hiddenSize));
+      this.bias_hh = new Parameter(zeros(numChunks * hiddenSize));
+    } else {
+      this.registerParameter("bias_ih", null);
+      this.registerParameter("bias_hh", null);
+    }
+    this.resetParameters();
+  }
+
+  /** Every parameter U(-1/√hidden, 1/√hidden) (PyTorch: `reset_parameters`). */
+  resetParameters(): void {
+    const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
+    for (const p of this.parameters()) uniform_(p, -stdv, stdv);
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.bias !== true) s += ", bias=False";
+    const nl = (this as { nonlinearity?: string }).nonlinearity;
+    if (nl !== undefined && nl !== "tanh") s += `, nonlinearity=${nl}`;
+    return s;
+  }
+
+  /** `[input [N, I], batched]`, with PyTorch's rank assertion. */
+  _batched(input: Tensor): [Tensor, boolean] {
+    requireTensor(this.constructor.name.toLowerCase(), input);
+    if (input.dim() !== 1 && input.dim() !== 2) {
+      throw new AssertionError(`${this.constructor.name}: Expected input to be 1-D or 2-D but received ${input.dim()}-D tensor`);
+    }
+    return input.dim() === 2 ? [input, true] : [input.unsqueeze(0), false];
+  }
+
+  _step(mode: Mode, x: Tensor, h: Tensor, c: Tensor | null): [Tensor, Tensor | null] {
+    return cellStep(mode, F.linear(x, this.weight_ih, this.bias_ih), h, c, this.weight_hh, this.bias_hh, null);
+  }
+}
+
+/**
+ * One Elman step `h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)` (or ReLU) (PyTorch:
+ * `nn.RNNCell(input_size, hidden_size, bias=True, nonlinearity='tanh')`). `forward(input, hx?)`
+ * → `h'`; `input` `[N, I]` or `[I]`.
+ */
+export class RNNCell extends RNNCellBase {
+  nonlinearity: "tanh" | "relu";
+
+  constructor(inputSize: number, hiddenSize: number, ...args: [bias?: boolean, nonlinearity?: "tanh" | "relu"] | [opts: { bias?: boolean; nonlinearity?: "tanh" | "relu" }]) {
+    const o = bindArgs<{ bias: boolean; nonlinearity: "tanh" | "relu" }>("RNNCell.__init__", args, [["bias", true], ["nonlinearity", "tanh"]], 3);
+    super(inputSize, hiddenSize, o.bias, 1);
+    this.nonlinearity = o.nonlinearity;
+  }
+
+  override forward(input: Tensor, hx: Tensor | null = null): Tensor {
+    const [x, batched] = this._batched(input);
+    const h = hx === null ? zeros(x.shape[0], this.hiddenSize) : batched ? hx : hx.unsqueeze(0);
+    if (this.nonlinearity !== "tanh" && this.nonlinearity !== "relu") throw new RuntimeError(`Unknown nonlinearity: ${this.nonlinearity}`);
+    const [h2] = this._step(this.nonlinearity === "tanh" ? "RNN_TANH" : "RNN_RELU", x, h, null);
+    return batched ? h2 : h2.squeeze(0);
+  }
+}
+
+/**
+ * One LSTM step (PyTorch: `nn.LSTMCell(input_size, hidden_size, bias=True)`).
+ * `forward(input, [h, c]?)` → `[h', c']`.
+ */
+export class LSTMCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, ...args: [bias?: boolean] | [opts: { bias?: boolean }]) {
+    super(inputSize, hiddenSize, bindArgs<{ bias: boolean }>("LSTMCell.__init__", args, [["bias", true]], 3).bias, 4);
+  }
+
+  override forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
+    const [x, batched] = this._batched(input);
+    const z = zeros(x.shape[0], this.hiddenSize);
+    const [h, c] = hx === null ? [z, z] : batched ? hx : [hx[0].unsqueeze(0), hx[1].unsqueeze(0)];
+    const [h2, c2] = this._step("LSTM", x, h, c);
+    return batched ? [h2, c2!] : [h2.squeeze(0), c2!.squeeze(0)];
+  }
+}
+
+/**
+ * One GRU step (PyTorch: `nn.GRUCell(input_size, hidden_size, bias=True)`). `forward(input, hx?)` → `h'`.
+ */
+export class GRUCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, ...args: [bias?: boolean] | [opts: { bias?: boolean }]) {
+    super(inputSize, hiddenSize, bindArgs<{ bias: boolean }>("GRUCell.__init__", args, [["bias", true]], 3).bias, 3);
+  }
+
+  override forward(input: Tensor, hx: Tensor | null = null): Tensor {
+    const [x, batched] = this._batched(input);
+    const h = hx === null ? zeros(x.shape[0], this.hiddenSize) : batched ? hx : hx.unsqueeze(0);
+    const [h2] = this._step("GRU", x, h, null);
+    return batched ? h2 : h2.squeeze(0);
   }
 }

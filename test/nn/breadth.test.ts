@@ -194,6 +194,26 @@ describe("nn.RNN / nn.LSTM / nn.GRU", () => {
     });
   }
 
+  for (const c of fx.cells) {
+    it(`${c.repr}: x=[${c.input[1]}]${c.state ? " with a state" : ""} → [${(Array.isArray(c.output) ? c.output[0] : c.output).shape}]`, () => {
+      const m: any = new (nn as any)[c.type](4, 5, opts(c.kwargs));
+      expect(m.toString()).toBe(c.repr);
+      expect(keys(m)).toEqual(c.keys);
+      detStateDict(m, c.seed);
+      const x = detTensor(c.input[0], c.input[1]);
+      let state: any = null;
+      if (c.state) {
+        const h = detTensor(c.state[0], c.state[1], 0.5);
+        state = c.type === "LSTMCell" ? [h, detTensor(c.state[0] + 200, c.state[1], 0.5)] : h;
+      }
+      const out = m.call(x, state);
+      if (c.type === "LSTMCell") {
+        expectClose(out[0], f(c.output[0]), TOL, "h'");
+        expectClose(out[1], f(c.output[1]), TOL, "c'");
+      } else expectClose(out, f(c.output), TOL, "h'");
+    });
+  }
+
   it("init: every parameter in U(-1/√hidden, 1/√hidden)", () => {
     const m = new nn.LSTM(3, 16, { numLayers: 2, bidirectional: true, projSize: 4 });
     for (const p of m.parameters()) for (const v of p.data) expect(Math.abs(v)).toBeLessThanOrEqual(0.25);
@@ -215,6 +235,7 @@ describe("nn.RNN / nn.LSTM / nn.GRU", () => {
     const e = fx.errors;
     const r = (...s: number[]): Tensor => kernels.zeros(s);
     expectError(() => new nn.LSTM(4, 5).call(r(1, 2, 3, 4)), e.rank);
+    expectError(() => new nn.GRUCell(4, 5).call(r(1, 2, 4)), e["cell rank"]);
     expectError(() => new nn.GRU(4, 5).call(r(1, 2, 3, 4)), e["gru rank"]);
     expectError(() => new nn.GRU(4, 5).call(r(3, 2, 6)), e["input size"]);
     expectError(() => new nn.GRU(4, 5, 2).call(r(3, 2, 4), r(1, 2, 5)), e["hidden size"]);
