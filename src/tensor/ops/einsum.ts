@@ -8,8 +8,7 @@
 import { RuntimeError } from "../../errors.js";
 import { matmul } from "../matmul.js";
 import { Tensor, type DType } from "../tensor.js";
-import { isGradEnabled } from "../../autograd/grad_mode.js";
-import { arange, eye } from "./creation.js";
+import { arange } from "./creation.js";
 
 /** One operand during the contraction: a tensor and one subscript per dim (ellipsis dims get `\u0001k`). */
 interface Term {
@@ -154,9 +153,8 @@ export function einsum(equation: string, ...operands: (Tensor | readonly Tensor[
 }
 
 /**
- * Replace each repeated label of a term by its diagonal (PyTorch: `diagonal`): `x[i, i]`
- * indexing, or, while autograd records, `Σ_j x[i, j]·eye[i, j]` (mul and sum have backward
- * formulas; an infinite off-diagonal entry would give NaN there, so only then).
+ * Replace each repeated label of a term by its diagonal (PyTorch: `diagonal`) via `x[i, i]`
+ * indexing (`IndexBackward0` carries the gradient).
  */
 function takeDiagonals(term: Term, k: number): void {
   for (;;) {
@@ -168,18 +166,8 @@ function takeDiagonals(term: Term, k: number): void {
       if (term.t.shape[d] !== n) throw new RuntimeError(`einsum(): subscript ${l} is repeated for operand ${k} but the sizes don't match, ${term.t.shape[d]} != ${n}`);
     }
     const rest = term.labels.map((_, i) => i).filter((i) => !dims.includes(i));
-    const moved = term.t.permute([...dims, ...rest]);
-    if (isGradEnabled() && term.t.requiresGrad) {
-      let t = moved;
-      for (let j = 1; j < dims.length; j++) {
-        const mask = eye(n).reshape([n, n, ...t.shape.slice(2).map(() => 1)]) as Tensor;
-        t = t.mul(mask).sum(1) as Tensor;
-      }
-      term.t = t;
-    } else {
-      const idx = arange(n, { dtype: "int64" }) as Tensor<"int64">;
-      term.t = moved.get(...dims.map(() => idx)) as Tensor;
-    }
+    const idx = arange(n, { dtype: "int64" }) as Tensor<"int64">;
+    term.t = term.t.permute([...dims, ...rest]).get(...dims.map(() => idx)) as Tensor;
     term.labels = [l, ...rest.map((i) => term.labels[i])];
   }
 }
