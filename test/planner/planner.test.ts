@@ -75,6 +75,13 @@ describe("planned forwards are bit-identical to module-by-module forwards", () =
     expectPlannedEqual(block, x3, plain(block, x3));
   });
 
+  it("a residual made after the convolution (torchvision's BasicBlock: downsample after bn2) fuses, deferred to the add: layer2.0, x=[1,64,8,8]", () => {
+    const m = det(models.resnet18()) as models.ResNet;
+    const block = m.layer2.at(0);
+    const x = detTensor(17, [1, 64, 8, 8]);
+    expectPlannedEqual(block, x, plain(block, x));
+  });
+
   it("every activation with a verified pointwise() kernel fuses: conv → BN → act for ReLU6, SiLU, Hardswish, GELU, LeakyReLU, Mish, ELU", () => {
     for (const act of [new nn.ReLU6(), new nn.SiLU(true), new nn.Hardswish(), new nn.GELU(), new nn.LeakyReLU(0.1), new nn.Mish(), new nn.ELU()]) {
       const m = det(new nn.Sequential(new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), act, new nn.Conv2d(16, 4, 1)));

@@ -240,18 +240,27 @@ class Replay {
         const x = args[0];
         this.checkInput(step.inputSrc, x);
         if (!(x instanceof Tensor)) throw new Mismatch();
+        const pw = chain.act && pointwiseOf(chain.act);
+        const [n, shape] = outShape(chain.conv, x);
+        const buffer = chain.arena && this.arena ? acquire(n) : null;
+        if (buffer) this.buffers.set(i, buffer);
+        const add = chain.add;
+        if (add?.deferred) {
+          // The residual is made later: compute when the forward adds it.
+          const data = buffer ?? new Float32Array(n);
+          const y = new Tensor(data, shape);
+          this.expectAdd(y, add.src, add.inplace, add.index, (residual) => void convBnAct(chain.conv, chain.bn, pw, x, residual, data));
+          out = y;
+          break;
+        }
         let residual: Tensor | null = null;
-        if (chain.add) {
-          const r = this.resolve(chain.add.src);
+        if (add) {
+          const r = this.resolve(add.src);
           if (!(r instanceof Tensor)) throw new Mismatch();
           residual = r;
         }
-        const buffer = chain.arena && this.arena ? acquire(outSize(chain.conv, x)) : null;
-        const y = convBnAct(chain.conv, chain.bn, chain.act && pointwiseOf(chain.act), x, residual, buffer);
-        if (buffer) this.buffers.set(i, buffer);
-        if (chain.add) {
-          if (!chain.add.onIdentity) this.expectAdd(y, residual!, chain.add.inplace, chain.add.index);
-        }
+        const y = convBnAct(chain.conv, chain.bn, pw, x, residual, buffer);
+        if (add && !add.onIdentity) this.expectAdd(y, add.src, add.inplace, add.index, null);
         out = y;
         break;
       }
@@ -294,11 +303,13 @@ class Replay {
    * The forward's `result.add_(other)` / `result.add(other)` of a fused residual, already done by
    * the convolution: answered with `result` itself.
    */
-  private expectAdd(result: Tensor, other: Tensor, inplace: boolean, addIndex: number): void {
+  private expectAdd(result: Tensor, otherSrc: Source, inplace: boolean, addIndex: number, compute: ((other: Tensor) => void) | null): void {
     const o = result as unknown as Record<string, unknown>;
     const done = (arg: unknown, opts?: unknown): Tensor => {
       this.clearAdd(result);
-      if (arg !== other || opts !== undefined) throw new Mismatch();
+      const other = this.resolve(otherSrc);
+      if (arg !== other || opts !== undefined || !(other instanceof Tensor)) throw new Mismatch();
+      if (compute) compute(other);
       this.addsDone++;
       this.madeIdentity(`add${addIndex}`, result);
       return result;
@@ -325,13 +336,14 @@ function sourceKey(s: Source): string {
   return s.kind === "node" ? `node${s.i}` : s.kind === "arg" ? `arg${s.i}` : s.kind === "add" ? `add${s.i}` : "other";
 }
 
-/** Elements of `conv`'s output for input `x` (as `conv2d` computes them). */
-function outSize(conv: Conv2d, x: Tensor): number {
+/** Elements and shape of `conv`'s output for input `x` (as `conv2d` computes them). */
+function outShape(conv: Conv2d, x: Tensor): [number, number[]] {
   const [kh, kw] = conv.kernelSize;
   const pads = resolvePads(conv.padding, [kh, kw], conv.dilation);
   const oh = convOutSize(x.shape[2], kh, conv.stride[0], pads[0], pads[1], conv.dilation[0]);
   const ow = convOutSize(x.shape[3], kw, conv.stride[1], pads[2], pads[3], conv.dilation[1]);
-  return x.shape[0] * conv.outChannels * oh * ow;
+  const shape = [x.shape[0], conv.outChannels, oh, ow];
+  return [shape[0] * shape[1] * oh * ow, shape];
 }
 
 _setCallInterceptor(intercept);

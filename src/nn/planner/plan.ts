@@ -27,7 +27,7 @@ export interface Chain {
   /** The activation before (no add) or after the add. */
   act: Module | null;
   /** The add event fused as residual, and where its other operand comes from. */
-  add: { index: number; inplace: boolean; src: Source; identity: Tensor; onIdentity: boolean } | null;
+  add: { index: number; inplace: boolean; src: Source; identity: Tensor; onIdentity: boolean; deferred: boolean } | null;
   /** Leaf calls after the head that return the chain's output unchanged. */
   members: number[];
   /** Whether its output lives in an arena buffer. */
@@ -173,6 +173,7 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
   };
 
   const claimed = new Set<number>();
+  const claimedAdds = new Set<number>();
   const chainOf = new Map<number, { chain: Chain; end: Tensor }>();
   for (const node of nodes) {
     const c = node.index;
@@ -206,12 +207,13 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
       const r = readsOf(end)[0];
       const add = r && r.by <= -2 ? adds[-2 - r.by] : null;
       const onIdentity = add !== null && add.b === end && add.a !== end && !add.inplace;
-      if (add && (onIdentity || (add.a === end && add.b !== end)) && !graded(add.output)) {
+      if (add && !claimedAdds.has(add.index) && (onIdentity || (add.a === end && add.b !== end)) && !graded(add.output)) {
         const identity = onIdentity ? add.a : add.b;
         const src = onIdentity ? add.aSrc : add.bSrc;
         const alone = (add.inplace && !onIdentity) || (onlyReadBy(end, r.by) && hidden(end));
         if (alone && residualReady(trace, identity, src, end, add, c)) {
-          chain.add = { index: add.index, inplace: add.inplace, src, identity, onIdentity };
+          chain.add = { index: add.index, inplace: add.inplace, src, identity, onIdentity, deferred: false };
+          claimedAdds.add(add.index);
           end = add.output;
           const act2 = activation(end);
           if (act2) {
@@ -224,6 +226,32 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     }
     for (const i of chain.members) claimed.add(i);
     chainOf.set(c, { chain, end });
+  }
+
+  // A residual made after the convolution (torchvision's downsample branch runs after bn2; RegNet's
+  // `proj(x).add(f(x))`): the convolution is deferred to the add, when its input must be unchanged.
+  const readAt = new Map<number, number>();
+  for (const [c, entry] of chainOf) {
+    const { chain, end } = entry;
+    if (!chain.bn || chain.act || chain.add) continue;
+    const r = readsOf(end)[0];
+    const add = r && r.by <= -2 ? adds[-2 - r.by] : null;
+    if (!add || claimedAdds.has(add.index) || add.a !== end || add.b === end || graded(add.output)) continue;
+    const alone = add.inplace || (onlyReadBy(end, r.by) && hidden(end));
+    const x = nodes[c].input as Tensor;
+    const b = add.b;
+    if (!alone || add.bSrc.kind === "other" || b.dtype !== "float32" || !sameShape(b, end) || !unwritten(trace, x, c, add)) continue;
+    chain.add = { index: add.index, inplace: add.inplace, src: add.bSrc, identity: b, onIdentity: false, deferred: true };
+    claimedAdds.add(add.index);
+    readAt.set(c, add.clock);
+    entry.end = add.output;
+    const act2 = activation(entry.end);
+    if (act2 && !claimed.has(act2.at)) {
+      chain.act = nodes[act2.at].module;
+      chain.members.push(act2.at);
+      claimed.add(act2.at);
+      entry.end = act2.end;
+    }
   }
 
   // Arena outputs: read by safe modules only (or as a fused residual), never by code, never seen.
@@ -240,13 +268,13 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
         if (!safeReader(reader.module) || graded(reader.output)) return null;
         const out = reader.output;
         if (out instanceof Tensor && out !== end && trace.storage.get(out)?.() === raw) return null;
-        last = Math.max(last, r.by);
+        last = Math.max(last, readAt.get(r.by) ?? r.by);
       } else if (ownAdd >= 0 && r.by === -2 - ownAdd) {
         continue;
       } else if (r.by <= -2) {
         const fused = addReaderHead.get(-2 - r.by);
         if (fused === undefined || fused.identity !== end) return null;
-        last = Math.max(last, fused.head);
+        last = Math.max(last, readAt.get(fused.head) ?? fused.head);
       } else {
         return null;
       }
@@ -295,14 +323,24 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
  * code or other add touches it).
  */
 function residualReady(trace: Trace, identity: Tensor, src: Source, end: Tensor, add: { clock: number; index: number }, head: number): boolean {
-  if (identity.dtype !== "float32" || identity.shape.length !== end.shape.length || identity.shape.some((d, i) => d !== end.shape[i])) return false;
+  if (identity.dtype !== "float32" || !sameShape(identity, end)) return false;
   if (src.kind === "other") return false;
   if (src.kind === "node" && src.i >= head) return false;
   if (src.kind === "add" && trace.adds[src.i].clock > head) return false;
-  for (let i = head; i < add.clock; i++) if (trace.nodes[i].output === identity) return false;
-  for (const r of trace.reads.get(identity) ?? []) {
+  return unwritten(trace, identity, head, add);
+}
+
+const sameShape = (a: Tensor, b: Tensor): boolean => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/**
+ * Whether nothing may write `t` after leaf call `head` starts and before add `add`: no leaf call
+ * returns it in place, and only modules known not to write their input read it (no code, no
+ * other add).
+ */
+function unwritten(trace: Trace, t: Tensor, head: number, add: { clock: number; index: number }): boolean {
+  for (let i = head; i < add.clock; i++) if (trace.nodes[i].output === t) return false;
+  for (const r of trace.reads.get(t) ?? []) {
     if (r.clock <= head || r.clock > add.clock || r.by === -2 - add.index) continue;
-    // Between the convolution and the add only modules known not to write their input may read it.
     if (r.by < 0 || !safeReader(trace.nodes[r.by].module)) return false;
   }
   return true;
