@@ -67,6 +67,13 @@ def cases():
     out["init_normal_std"] = err(lambda: nn.init.normal_(torch.zeros(2), 0, -1))
     out["init_uniform_range"] = err(lambda: nn.init.uniform_(torch.zeros(2), 1, 0))
     out["init_fan"] = err(lambda: nn.init.kaiming_uniform_(torch.zeros(2)))
+    # nn.init with keyword arguments
+    w = torch.zeros(3, 4)
+    out["init_normal_std_dict"] = err(lambda: nn.init.normal_(w, std={}))
+    out["init_uniform_a_str"] = err(lambda: nn.init.uniform_(w, a="x"))
+    out["init_kaiming_mode"] = err(lambda: nn.init.kaiming_normal_(w, mode="fan_avg"))
+    out["init_normal_unknown_kw"] = err(lambda: nn.init.normal_(w, sd=1))
+    out["init_trunc_normal_range"] = err(lambda: nn.init.uniform_(w, 2.0, -2.0))
     # threads
     out["threads_zero"] = err(lambda: torch.set_num_threads(0))
     out["threads_float"] = err(lambda: torch.set_num_threads(1.5))

@@ -3,6 +3,7 @@
  */
 import { RuntimeError, TypeError_, ValueError } from "../errors.js";
 import { defaultGenerator, Tensor, type Generator } from "../tensor/index.js";
+import { bindArgs, checkNumber, REQUIRED } from "../tensor/args.js";
 import { typeName } from "./module.js";
 
 /** `fn`'s tensor argument must be a tensor (Python would say `'int' object has no attribute 'uniform_'`). */
@@ -72,25 +73,54 @@ export function skipInit<T>(build: () => T): T {
   }
 }
 
-/** Fill with U(low, high) in place (PyTorch: `uniform_`). */
-export function uniform_(t: Tensor, low = 0, high = 1, gen: Generator = defaultGenerator): Tensor {
+/** Keyword arguments of `uniform_` (PyTorch: `a`, `b`, `generator`). */
+export interface UniformOptions {
+  a?: number;
+  b?: number;
+  generator?: Generator;
+}
+
+/**
+ * Fill with U(a, b) in place (PyTorch: `uniform_(tensor, a=0.0, b=1.0, generator=None)`); the
+ * optional arguments positionally or as `{ a, b, generator }`.
+ */
+export function uniform_(t: Tensor, a?: number | UniformOptions, b?: number | UniformOptions, generator?: Generator | UniformOptions): Tensor {
   requireTensor("uniform_", t);
+  const o = bindArgs<Required<UniformOptions>>("uniform_", [a, b, generator], [["a", 0], ["b", 1], ["generator", defaultGenerator]], 1);
+  checkNumber("uniform_", "from", 1, o.a);
+  checkNumber("uniform_", "to", 2, o.b);
+  const { a: low, b: high, generator: gen } = o;
   if (!(low <= high)) throw new RuntimeError(`uniform_ expects to return a [from, to) range, but found from=${low} > to=${high}`);
   if (skipping) return t;
-  return fillInPlace(t, (a) => gen.fillUniform(a, low, high));
+  return fillInPlace(t, (arr) => gen.fillUniform(arr, low, high));
 }
 
-/** Fill with N(mean, std²) in place (PyTorch: `normal_`). */
-export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGenerator): Tensor {
+/** Keyword arguments of `normal_` (PyTorch: `mean`, `std`, `generator`). */
+export interface NormalOptions {
+  mean?: number;
+  std?: number;
+  generator?: Generator;
+}
+
+/**
+ * Fill with N(mean, std²) in place (PyTorch: `normal_(tensor, mean=0.0, std=1.0,
+ * generator=None)`); the optional arguments positionally or as `{ mean, std, generator }`.
+ */
+export function normal_(t: Tensor, mean?: number | NormalOptions, std?: number | NormalOptions, generator?: Generator | NormalOptions): Tensor {
   requireTensor("normal_", t);
-  if (!(std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${std}`);
+  const o = bindArgs<Required<NormalOptions>>("normal_", [mean, std, generator], [["mean", 0], ["std", 1], ["generator", defaultGenerator]], 1);
+  checkNumber("normal_", "mean", 1, o.mean);
+  checkNumber("normal_", "std", 2, o.std);
+  if (!(o.std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${o.std}`);
   if (skipping) return t;
-  return fillInPlace(t, (a) => gen.fillNormal(a, mean, std));
+  return fillInPlace(t, (arr) => o.generator.fillNormal(arr, o.mean, o.std));
 }
 
-/** Fill with a constant (PyTorch: `constant_`). */
-export function constant_(t: Tensor, value: number): Tensor {
+/** Fill with a constant (PyTorch: `constant_(tensor, val)`; also `constant_(t, { val })`). */
+export function constant_(t: Tensor, val: number | { val: number }): Tensor {
   requireTensor("constant_", t);
+  const { val: value } = bindArgs<{ val: number }>("constant_", [val], [["val", REQUIRED]], 1);
+  checkNumber("constant_", "val", null, value);
   if (skipping) return t;
   return fillInPlace(t, (a) => a.fill(value));
 }
@@ -122,23 +152,54 @@ function kaimingStd(t: Tensor, o: KaimingOptions | null): number {
   return gain / Math.sqrt(fan);
 }
 
-/** He uniform: U(-b, b), b = gain·sqrt(3/fan) (PyTorch: `kaiming_uniform_`). */
-export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * kaimingStd(t, opts);
-  return uniform_(t, -bound, bound, opts?.generator);
-}
+const KAIMING_ARGS = [["a", 0], ["mode", "fan_in"], ["nonlinearity", "leaky_relu"], ["generator", defaultGenerator]] as const;
 
-/** He normal: N(0, (gain/sqrt(fan))²) (PyTorch: `kaiming_normal_`). */
-export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  return normal_(t, 0, kaimingStd(t, opts), opts?.generator);
+/** Bind `kaiming_*_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', generator=None)`. */
+function kaimingArgs(fn: string, args: unknown[]): KaimingOptions {
+  const o = bindArgs<Required<KaimingOptions>>(fn, args.length === 1 && args[0] === null ? [] : args, KAIMING_ARGS, 1);
+  checkNumber(fn, "a", null, o.a);
+  if (o.mode !== "fan_in" && o.mode !== "fan_out") throw new ValueError(`Mode ${String(o.mode)} not supported, please use one of ['fan_in', 'fan_out']`);
+  return o;
 }
 
 /**
- * N(mean, std²) truncated to `[a, b]` (absolute bounds, as PyTorch's `trunc_normal_`): values
- * outside are redrawn until they fall inside.
+ * He uniform: U(-b, b), b = gain·sqrt(3/fan) (PyTorch: `kaiming_uniform_(tensor, a=0,
+ * mode='fan_in', nonlinearity='leaky_relu')`); the options positionally or as one object.
  */
-export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, gen: Generator = defaultGenerator): Tensor {
+export function kaimingUniform_(t: Tensor, ...args: [opts?: KaimingOptions | null] | [a?: number, mode?: KaimingOptions["mode"], nonlinearity?: KaimingOptions["nonlinearity"], generator?: Generator]): Tensor {
+  requireTensor("kaiming_uniform_", t);
+  const o = kaimingArgs("kaiming_uniform_", args);
+  const bound = Math.sqrt(3) * kaimingStd(t, o);
+  return uniform_(t, -bound, bound, o.generator);
+}
+
+/** He normal: N(0, (gain/sqrt(fan))²) (PyTorch: `kaiming_normal_`), arguments as `kaimingUniform_`. */
+export function kaimingNormal_(t: Tensor, ...args: [opts?: KaimingOptions | null] | [a?: number, mode?: KaimingOptions["mode"], nonlinearity?: KaimingOptions["nonlinearity"], generator?: Generator]): Tensor {
+  requireTensor("kaiming_normal_", t);
+  const o = kaimingArgs("kaiming_normal_", args);
+  return normal_(t, 0, kaimingStd(t, o), o.generator);
+}
+
+/** Keyword arguments of `truncNormal_` (PyTorch: `mean`, `std`, `a`, `b`, `generator`). */
+export interface TruncNormalOptions {
+  mean?: number;
+  std?: number;
+  a?: number;
+  b?: number;
+  generator?: Generator;
+}
+
+/**
+ * N(mean, std²) truncated to `[a, b]` (absolute bounds, as PyTorch's `trunc_normal_(tensor,
+ * mean=0., std=1., a=-2., b=2.)`): values outside are redrawn until they fall inside. The
+ * optional arguments positionally or as one object.
+ */
+export function truncNormal_(t: Tensor, ...args: [opts?: TruncNormalOptions] | [mean?: number, std?: number, a?: number, b?: number, generator?: Generator | TruncNormalOptions]): Tensor {
   requireTensor("trunc_normal_", t);
+  const { mean, std, a, b, generator: gen } = bindArgs<Required<TruncNormalOptions>>("trunc_normal_", args, [
+    ["mean", 0], ["std", 1], ["a", -2], ["b", 2], ["generator", defaultGenerator],
+  ], 1);
+  for (const [name, v] of [["mean", mean], ["std", std], ["a", a], ["b", b]] as const) checkNumber("trunc_normal_", name, null, v);
   if (!(std >= 0)) throw new RuntimeError(`normal expects std >= 0.0, but found std ${std}`);
   if (!(a < b)) throw new RuntimeError(`trunc_normal_ expects a < b, but found a=${a} and b=${b}`);
   if (skipping) return t;
@@ -152,15 +213,31 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, gen: G
   });
 }
 
-/** Glorot uniform: U(-a, a), a = gain·sqrt(6/(fan_in+fan_out)) (PyTorch: `xavier_uniform_`). */
-export function xavierUniform_(t: Tensor, gain = 1, gen: Generator = defaultGenerator): Tensor {
-  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
-  const bound = gain * Math.sqrt(6 / (fanIn + fanOut));
-  return uniform_(t, -bound, bound, gen);
+/** Keyword arguments of the Xavier initialisers (PyTorch: `gain`, `generator`). */
+export interface XavierOptions {
+  gain?: number;
+  generator?: Generator;
 }
 
-/** Glorot normal: N(0, gain²·2/(fan_in+fan_out)) (PyTorch: `xavier_normal_`). */
-export function xavierNormal_(t: Tensor, gain = 1, gen: Generator = defaultGenerator): Tensor {
+function xavierArgs(fn: string, gain: unknown, generator: unknown): Required<XavierOptions> {
+  const o = bindArgs<Required<XavierOptions>>(fn, [gain, generator], [["gain", 1], ["generator", defaultGenerator]], 1);
+  checkNumber(fn, "gain", null, o.gain);
+  return o;
+}
+
+/** Glorot uniform: U(-a, a), a = gain·sqrt(6/(fan_in+fan_out)) (PyTorch: `xavier_uniform_(tensor, gain=1.0)`). */
+export function xavierUniform_(t: Tensor, gain?: number | XavierOptions, generator?: Generator): Tensor {
+  requireTensor("xavier_uniform_", t);
+  const o = xavierArgs("xavier_uniform_", gain, generator);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
-  return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), gen);
+  const bound = o.gain * Math.sqrt(6 / (fanIn + fanOut));
+  return uniform_(t, -bound, bound, o.generator);
+}
+
+/** Glorot normal: N(0, gain²·2/(fan_in+fan_out)) (PyTorch: `xavier_normal_(tensor, gain=1.0)`). */
+export function xavierNormal_(t: Tensor, gain?: number | XavierOptions, generator?: Generator): Tensor {
+  requireTensor("xavier_normal_", t);
+  const o = xavierArgs("xavier_normal_", gain, generator);
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  return normal_(t, 0, o.gain * Math.sqrt(2 / (fanIn + fanOut)), o.generator);
 }
