@@ -349,6 +349,18 @@ def errors():
     z = torch.zeros
     cases = {
         "Dropout(1.5)": lambda: nn.Dropout(1.5),
+        # float-only kernels given int64 input x=[1,2,4,4]
+        "int64 F.batch_norm": lambda: F.batch_norm(z(1, 2, 4, 4).long(), z(2), torch.ones(2)),
+        "int64 F.layer_norm": lambda: F.layer_norm(z(1, 2, 4, 4).long(), [4]),
+        "int64 F.group_norm": lambda: F.group_norm(z(1, 2, 4, 4).long(), 1),
+        "int64 F.interpolate nearest": lambda: F.interpolate(z(1, 2, 4, 4).long(), scale_factor=2),
+        "int64 F.interpolate bilinear": lambda: F.interpolate(z(1, 2, 4, 4).long(), scale_factor=2, mode="bilinear"),
+        "int64 F.interpolate bicubic": lambda: F.interpolate(z(1, 2, 4, 4).long(), scale_factor=2, mode="bicubic"),
+        "int64 F.pad reflect 2d": lambda: F.pad(z(1, 2, 4, 4).long(), [1, 1, 1, 1], "reflect"),
+        "int64 F.pad replicate 1d": lambda: F.pad(z(1, 2, 4).long(), [1, 1], "replicate"),
+        "int64 F.max_pool2d": lambda: F.max_pool2d(z(1, 2, 4, 4).long(), 2),
+        "int64 F.adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(z(1, 2, 4, 4).long(), 2),
+        "int64 F.adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(z(1, 2, 4, 4).long(), 2),
         "Dropout(-0.1)": lambda: nn.Dropout(-0.1),
         "Dropout2d(2.0)": lambda: nn.Dropout2d(2.0),
         "GroupNorm(4, 6)": lambda: nn.GroupNorm(4, 6),

@@ -5,6 +5,7 @@
  * for float inputs; the weighted sums are accumulated in double and rounded once.
  */
 import { RuntimeError } from "../errors.js";
+import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 
 const fr = Math.fround;
@@ -101,6 +102,7 @@ function cubicTaps(inSize: number, outSize: number, alignCorners: boolean, scale
 export function interpolate(
   x: Tensor, size: readonly number[], mode: InterpolateMode, alignCorners: boolean, scales: readonly (number | null)[],
 ): Tensor {
+  requireFloat(`compute_indices_weights_${mode === "bilinear" ? "linear" : mode === "bicubic" ? "cubic" : "nearest"}`, x);
   const sp = size.length;
   const inSp = x.shape.slice(x.ndim - sp);
   if (inSp.some((d) => d <= 0) || size.some((d) => d <= 0)) {

@@ -3,6 +3,7 @@
  */
 import { RuntimeError, ValueError } from "../errors.js";
 import { formatShape, formatSize } from "./shape.js";
+import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 
 /** Arguments of `batchNorm`, mirroring `F.batch_norm`. */
@@ -42,6 +43,7 @@ export function batchNormEvalAffine(
  * variance `var·n/(n-1)`; otherwise the running stats are used.
  */
 export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
+  requireFloat("batch_norm", x);
   if (x.ndim < 2) throw new RuntimeError(`batch_norm: expected at least 2D input, got ${x.ndim}D`);
   const n = x.shape[0];
   const c = x.shape[1];
@@ -126,6 +128,7 @@ function moments(src: Float32Array, off: number, n: number, eps: number): [numbe
 export function layerNorm(
   x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number,
 ): Tensor {
+  requireFloat("LayerNormKernelImpl", x);
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);
   if (k === 0 || x.ndim < k || tail.some((d, i) => d !== normalizedShape[i])) {
@@ -165,6 +168,7 @@ export function layerNorm(
  * group of `C / numGroups` channels (biased variance), then a per-channel `weight`/`bias`.
  */
 export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  requireFloat("GroupNormKernelImpl", x);
   if (x.ndim < 2) {
     throw new RuntimeError(`Expected at least 2 dimensions for input tensor but received ${x.ndim}`);
   }

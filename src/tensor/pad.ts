@@ -5,6 +5,7 @@
  */
 import { NotImplementedError, RuntimeError } from "../errors.js";
 import { formatShape } from "./shape.js";
+import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 
 /** Padding modes of `F.pad`. */
@@ -93,6 +94,9 @@ export function padNd(x: Tensor, pad: readonly number[], mode: PadNdMode = "cons
   if (mode !== "constant" && mode !== "reflect" && mode !== "replicate" && mode !== "circular") {
     throw new NotImplementedError(`Unrecognised padding mode ${mode}`);
   }
+  const n = pad.length / 2;
+  if (mode === "reflect") requireFloat(`reflection_pad${n}d${n === 3 ? "_cpu" : ""}`, x);
+  if (mode === "replicate") requireFloat(`replication_pad${n}d_cpu`, x);
   if (mode !== "constant") checkNonConstant(x, pad, mode);
   const nd = x.ndim;
   const k = pad.length / 2;

@@ -5,6 +5,7 @@
 import { RuntimeError } from "../errors.js";
 import { formatShape, poolOutSize } from "./shape.js";
 import { getBackend } from "./gemm.js";
+import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
 import { poolPlane } from "./wasm/pool.js";
@@ -26,6 +27,7 @@ function planes(x: Tensor, op: string): { lead: number[]; planes: number; h: num
   if (x.ndim !== 3 && x.ndim !== 4) {
     throw new RuntimeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${formatShape(x.shape)}`);
   }
+  requireFloat(op, x);
   const h = x.shape[x.ndim - 2];
   const w = x.shape[x.ndim - 1];
   if (h === 0 || w === 0) throw new RuntimeError(`${op}: expected non-empty spatial dims, got ${formatShape(x.shape)}`);
@@ -237,6 +239,7 @@ export function avgPool2d(x: Tensor, a: AvgPool2dArgs): Tensor {
  * output and the int64 flat index `y*W + x` of each maximum within its plane (the last NaN, if any).
  */
 export function adaptiveMaxPool2d(x: Tensor, outputSize: [number, number]): { output: Tensor; indices: Tensor<"int64"> } {
+  requireFloat("adaptive_max_pool2d", x);
   if (x.ndim !== 3 && x.ndim !== 4) {
     throw new RuntimeError(`adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: ${formatShape(x.shape)}`);
   }
