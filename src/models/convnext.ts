@@ -10,7 +10,7 @@ import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
 import { Conv2dNormActivation, makeLayer, Permute, type LayerFactory } from "../ops/misc.js";
 import { StochasticDepth } from "../ops/stochastic_depth.js";
-import { defaultGenerator, full, type Tensor } from "../tensor/index.js";
+import { full, type Tensor } from "../tensor/index.js";
 
 /**
  * LayerNorm over the channels of an NCHW tensor (torchvision: `convnext.LayerNorm2d`): permute to

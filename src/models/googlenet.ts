@@ -7,7 +7,7 @@
 import { ValueError } from "../errors.js";
 import * as nn from "../nn/index.js";
 import * as F from "../nn/functional.js";
-import { cat, defaultGenerator, type Generator, type Tensor } from "../tensor/index.js";
+import { cat, type Tensor } from "../tensor/index.js";
 
 /** Keyword arguments of `nn.Conv2d` as `BasicConv2d` passes them on (torchvision's `**kwargs`). */
 export interface BasicConv2dOptions {
