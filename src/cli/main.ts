@@ -435,14 +435,18 @@ function train(o: TrainOptions): void {
   let trainImages = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     model.train();
-    const bar = new cliProgress.SingleBar({
-      format: `epoch ${epoch}/${o.epochs} [{bar}] {value}/{total} batches | loss {loss} | acc {acc} | {speed} images/s | lr {lr}`,
-      stream: process.stderr,
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 10_000,
-    }, cliProgress.Presets.shades_classic);
-    bar.start(loader.length, 0, { loss: "-", acc: "-", speed: "-", lr: opt.paramGroups[0].lr.toFixed(4) });
+    // A terminal gets the bar (redrawn from update(): the loop never yields to its timer); a log
+    // file or pipe gets a plain line every 10 s and at the end of the epoch.
+    const bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar({
+        format: `epoch ${epoch}/${o.epochs} [{bar}] {value}/{total} batches | loss {loss} | acc {acc} | {speed} images/s | lr {lr}`,
+        stream: process.stderr,
+        hideCursor: true,
+      }, cliProgress.Presets.shades_classic)
+      : null;
+    bar?.start(loader.length, 0, { loss: "-", acc: "-", speed: "-", lr: opt.paramGroups[0].lr.toFixed(4) });
+    let step = 0;
+    let logged = performance.now();
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -461,9 +465,15 @@ function train(o: TrainOptions): void {
       lossSum += loss.item() * batch.length;
       seen += batch.length;
       const seconds = (performance.now() - t0) / 1000;
-      bar.increment(1, { loss: (lossSum / seen).toFixed(3), acc: `${((100 * correct) / seen).toFixed(1)}%`, speed: (seen / seconds).toFixed(1), lr: opt.paramGroups[0].lr.toFixed(4) });
+      const status = { loss: (lossSum / seen).toFixed(3), acc: `${((100 * correct) / seen).toFixed(1)}%`, speed: (seen / seconds).toFixed(1), lr: opt.paramGroups[0].lr.toFixed(4) };
+      step++;
+      if (bar) bar.increment(1, status);
+      else if (step === loader.length || performance.now() - logged >= 10_000) {
+        logged = performance.now();
+        console.error(`epoch ${epoch}/${o.epochs} ${step}/${loader.length} batches | loss ${status.loss} | acc ${status.acc} | ${status.speed} images/s | lr ${status.lr}`);
+      }
     }
-    bar.stop();
+    bar?.stop();
     const seconds = (performance.now() - t0) / 1000;
     trainSeconds += seconds;
     const cpu = process.cpuUsage(cpu0);
