@@ -258,13 +258,31 @@ Object.assign(FORMULAS, {
   },
 } satisfies Record<string, Formula>);
 
-/** Record `out = op(self, ...args)` with its formula (no-op for ops without one). */
+/** PyTorch's snake_case name of an op (`maskedFill` → `masked_fill`), as its messages give it. */
+const snakeName = (op: string) => op.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+
+/**
+ * @internal Record a node for an op without a backward formula: the graph stays connected and
+ * `backward()` through it throws PyTorch's error instead of silently dropping the gradient.
+ */
+export function recordNotImplemented(op: string, inputs: readonly (Tensor<DType> | null | undefined)[], outputs: readonly Tensor<DType>[]): void {
+  const name = op.charAt(0).toUpperCase() + op.slice(1) + "Backward0";
+  record(name, inputs, outputs, () => {
+    throw new RuntimeError(`the derivative for '${snakeName(op)}' is not implemented.`);
+  });
+}
+
+/** Record `out = op(self, ...args)` with its formula (a throwing node for ops without one). */
 function recordCall(op: string, self: Tensor, args: ArrayLike<unknown>, out: Tensor): void {
   if (!(out instanceof Tensor) || out.dtype !== "float32") return;
   const formula = FORMULAS[op];
-  if (formula === undefined) return;
-  const f = formula(self, args as Args, out);
-  if (f === null) return;
+  const f = formula === undefined ? null : formula(self, args as Args, out);
+  if (f === null) {
+    const inputs: Tensor[] = [self];
+    for (let i = 0; i < args.length; i++) if (args[i] instanceof Tensor) inputs.push(args[i] as Tensor);
+    recordNotImplemented(op, inputs, [out]);
+    return;
+  }
   const node = record(f.name, f.inputs.length === 0 ? [self] : f.inputs, [out], f.backward);
   if (f.save) node.save(...f.save);
 }
@@ -314,7 +332,10 @@ export function recordScalarFirst(op: string, s: number, b: Tensor, alpha: numbe
     : ([g]) => [g!.mul(out).mul(Math.log(s))];
   const NAMES: Record<string, string> = { add: "AddBackward0", mul: "MulBackward0", sub: "RsubBackward1", div: "MulBackward0", pow: "PowBackward2" };
   const name = NAMES[op];
-  if (name === undefined) return out;
+  if (name === undefined) {
+    recordNotImplemented(op, [b], [out]);
+    return out;
+  }
   record(name, [b], [out], backward).save(b, out);
   return out;
 }
@@ -353,4 +374,319 @@ export function recordStack(tensors: readonly Tensor[], dim: number | { dim?: nu
   const d = dimOf(dim, out.ndim);
   record("StackBackward0", tensors, [out], ([g]) => tensors.map((_, i) => g!.select(d, i).contiguous()));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// More of derivatives.yaml: pointwise math, extrema, moments, scans and index picks.
+
+/** `g` reduced over `dims` re-expanded to `shape`, and `out` likewise (PyTorch: `restore_reduced_dims`). */
+function restore(t: Tensor, shape: readonly number[], dims: number[], keep: boolean): Tensor {
+  return unreduce(t, shape, dims, keep);
+}
+
+/** Gradient of a value-selecting reduction split evenly among the ties (PyTorch: `scale_grad_by_count`). */
+function evenlySplit(a: Tensor, g: Tensor, out: Tensor, dims: number[], keep: boolean, abs = false): Tensor {
+  const hit = (abs ? a.abs() : a).eq(restore(out, a.shape, dims, keep));
+  const count = hit.sum(dims.length === a.ndim ? undefined : dims, true) as unknown as Tensor;
+  const share = restore(g, a.shape, dims, keep).div(count.ndim === 0 ? count : count.expand(a.shape as number[]));
+  return share.mul(hit);
+}
+
+/** Map a reduction's dim to the last axis and flatten: rows of `n` values, contiguous. */
+function rowsOf(t: Tensor, dims: number[]): { data: Float32Array; n: number; back: (d: Float32Array) => Tensor } {
+  if (dims.length === t.ndim) return { data: t.contiguous().data as Float32Array, n: t.numel(), back: (d) => new Tensor(d, t.shape) };
+  const d = dims[0];
+  const moved = t.transpose(d, -1).contiguous();
+  const n = t.shape[d];
+  return { data: moved.data as Float32Array, n, back: (x) => new Tensor(x, moved.shape).transpose(d, -1).contiguous() };
+}
+
+/** `prod`'s gradient, zeros included (PyTorch: `prod_backward`: one zero gets the product of the others). */
+function prodBackward(a: Tensor, g: Tensor, out: Tensor, dims: number[], keep: boolean): Tensor {
+  const r = rowsOf(a, dims);
+  const gr = rowsOf(restore(g, a.shape, dims, keep), dims).data;
+  const x = r.data;
+  const n = r.n;
+  const res = new Float32Array(x.length);
+  for (let base = 0; base < x.length; base += n) {
+    let zeros = 0;
+    let zeroAt = -1;
+    let p = 1;
+    for (let i = 0; i < n; i++) {
+      if (x[base + i] === 0) {
+        zeros++;
+        zeroAt = i;
+      } else p *= x[base + i];
+    }
+    if (zeros === 0) {
+      const all = Math.fround(p);
+      for (let i = 0; i < n; i++) res[base + i] = (gr[base + i] * all) / x[base + i];
+    } else if (zeros === 1) res[base + zeroAt] = gr[base + zeroAt] * Math.fround(p);
+  }
+  void out;
+  return r.back(res);
+}
+
+const shapeSize = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
+/** `gather`'s gradient: the output gradient scattered-added back at the picked positions. */
+function gatherBackward(a: Tensor, d: number, index: Tensor, g: Tensor): Tensor {
+  const idx = index.contiguous().data as unknown as BigInt64Array;
+  const gs = g.contiguous().data as Float32Array;
+  const xShape = a.ndim ? a.shape : [1];
+  const iShape = index.ndim ? index.shape : [1];
+  const strides = new Array<number>(xShape.length);
+  for (let k = xShape.length - 1, s = 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= xShape[k];
+  }
+  const gx = new Float32Array(shapeSize(xShape));
+  const counter = new Array<number>(iShape.length).fill(0);
+  for (let e = 0; e < idx.length; e++) {
+    let at = 0;
+    for (let k = 0; k < iShape.length; k++) {
+      let i = k === d ? Number(idx[e]) : counter[k];
+      if (k === d && i < 0) i += xShape[d];
+      at += i * strides[k];
+    }
+    gx[at] += gs[e];
+    for (let k = iShape.length - 1; k >= 0; k--) {
+      if (++counter[k] < iShape[k]) break;
+      counter[k] = 0;
+    }
+  }
+  return new Tensor(gx, a.shape);
+}
+
+/** `index_select`'s gradient: rows of the output gradient added back at their indices (`index_add`). */
+function indexSelectBackward(a: Tensor, d: number, index: Tensor, g: Tensor): Tensor {
+  if (a.ndim === 0) return g.sum() as Tensor;
+  const idx = index.contiguous().data as unknown as BigInt64Array;
+  const gs = g.contiguous().data as Float32Array;
+  const outer = shapeSize(a.shape.slice(0, d));
+  const inner = shapeSize(a.shape.slice(d + 1));
+  const n = a.shape[d];
+  const m = idx.length;
+  const gx = new Float32Array(a.numel());
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < m; k++) {
+      let i = Number(idx[k]);
+      if (i < 0) i += n;
+      const src = (o * m + k) * inner;
+      const dst = (o * n + i) * inner;
+      for (let j = 0; j < inner; j++) gx[dst + j] += gs[src + j];
+    }
+  }
+  return new Tensor(gx, a.shape);
+}
+
+const normDim = (d: number, ndim: number) => (d < 0 ? d + Math.max(ndim, 1) : d);
+
+Object.assign(FORMULAS, {
+  erf: (a: Tensor) => ({ name: "ErfBackward0", inputs: [a], save: [a], backward: ([g]: G[]) => [g!.mul(a.mul(a).neg().exp()).mul(2 / Math.sqrt(Math.PI))] }),
+  sin: (a: Tensor) => ({ name: "SinBackward0", inputs: [a], save: [a], backward: ([g]: G[]) => [g!.mul(a.cos())] }),
+  cos: (a: Tensor) => ({ name: "CosBackward0", inputs: [a], save: [a], backward: ([g]: G[]) => [g!.mul(a.sin().neg())] }),
+  log1p: (a: Tensor) => ({ name: "Log1PBackward0", inputs: [a], save: [a], backward: ([g]: G[]) => [g!.div(a.add(1))] }),
+  rsqrt: (a: Tensor, _args: Args, out: Tensor) => ({ name: "RsqrtBackward0", inputs: [a], save: [out], backward: ([g]: G[]) => [g!.mul(out.pow(3)).mul(-0.5)] }),
+  reciprocal: (a: Tensor, _args: Args, out: Tensor) => ({ name: "ReciprocalBackward0", inputs: [a], save: [out], backward: ([g]: G[]) => [g!.mul(out.mul(out).neg())] }),
+  square: (a: Tensor) => ({ name: "PowBackward0", inputs: [a], save: [a], backward: ([g]: G[]) => [g!.mul(a).mul(2)] }),
+  floor: (a: Tensor) => ({ name: "FloorBackward0", inputs: [a], backward: ([g]: G[]) => [g!.mul(0)] }),
+  ceil: (a: Tensor) => ({ name: "CeilBackward0", inputs: [a], backward: ([g]: G[]) => [g!.mul(0)] }),
+  round: (a: Tensor) => ({ name: "RoundBackward0", inputs: [a], backward: ([g]: G[]) => [g!.mul(0)] }),
+  trunc: (a: Tensor) => ({ name: "TruncBackward0", inputs: [a], backward: ([g]: G[]) => [g!.mul(0)] }),
+  sign: (a: Tensor) => ({ name: "SignBackward0", inputs: [a], backward: ([g]: G[]) => [g!.mul(0)] }),
+  maximum: (a: Tensor, args: Args) => extremaPair("MaximumBackward0", a, args[0] as Tensor, true),
+  minimum: (a: Tensor, args: Args) => extremaPair("MinimumBackward0", a, args[0] as Tensor, false),
+  where: (cond: Tensor, args: Args) => {
+    const x = T(args[0]);
+    const y = T(args[1]);
+    return {
+      name: "WhereBackward0",
+      inputs: [null, x, y],
+      save: [cond],
+      backward: ([g]: G[]) => [null, x ? sumTo(g!.mul(cond), x.shape) : null, y ? sumTo(g!.mul(cond.logicalNot()), y.shape) : null],
+    };
+  },
+  maskedFill: (a: Tensor, args: Args) => {
+    const mask = args[0] as Tensor;
+    const v = T(args[1]);
+    return {
+      name: "MaskedFillBackward0",
+      inputs: [a, v],
+      save: [mask],
+      backward: ([g]: G[]) => [sumTo(g!.mul(mask.logicalNot()), a.shape), v ? (g!.mul(mask).sum() as Tensor) : null],
+    };
+  },
+  amax: (a: Tensor, args: Args, out: Tensor) => {
+    const dims = reducedDims(args[0], a.ndim);
+    const keep = keepdimOf(args[1]);
+    return { name: "AmaxBackward0", inputs: [a], save: [a, out], backward: ([g]: G[]) => [evenlySplit(a, g!, out, dims, keep)] };
+  },
+  amin: (a: Tensor, args: Args, out: Tensor) => {
+    const dims = reducedDims(args[0], a.ndim);
+    const keep = keepdimOf(args[1]);
+    return { name: "AminBackward0", inputs: [a], save: [a, out], backward: ([g]: G[]) => [evenlySplit(a, g!, out, dims, keep)] };
+  },
+  maxAll: (a: Tensor, _args: Args, out: Tensor) => ({ name: "MaxBackward1", inputs: [a], save: [a, out], backward: ([g]: G[]) => [evenlySplit(a, g!, out, reducedDims(null, a.ndim), false)] }),
+  minAll: (a: Tensor, _args: Args, out: Tensor) => ({ name: "MinBackward1", inputs: [a], save: [a, out], backward: ([g]: G[]) => [evenlySplit(a, g!, out, reducedDims(null, a.ndim), false)] }),
+  maxDim: (a: Tensor, args: Args) => valueSelecting("MaxBackward0", a, args),
+  minDim: (a: Tensor, args: Args) => valueSelecting("MinBackward0", a, args),
+  var: (a: Tensor, args: Args) => moment("VarBackward0", a, args, null),
+  std: (a: Tensor, args: Args, out: Tensor) => moment("StdBackward0", a, args, out),
+  prod: (a: Tensor, args: Args, out: Tensor) => {
+    const all = args[0] === undefined || args[0] === null;
+    const dims = reducedDims(args[0], a.ndim);
+    const keep = all ? false : keepdimOf(args[1]);
+    return { name: all ? "ProdBackward0" : "ProdBackward1", inputs: [a], save: [a, out], backward: ([g]: G[]) => [prodBackward(a, g!, out, dims, keep)] };
+  },
+  norm: (a: Tensor, args: Args, out: Tensor) => {
+    const p = args[0] === "fro" ? 2 : (args[0] as number);
+    const dims = reducedDims(args[1], a.ndim);
+    const keep = keepdimOf(args[2]);
+    return {
+      name: "LinalgVectorNormBackward0",
+      inputs: [a],
+      save: [a, out],
+      backward: ([g]: G[]) => {
+        if (p === 0) return [a.mul(0)];
+        if (p === Infinity || p === -Infinity) return [evenlySplit(a, g!, out, dims, keep, true).mul(a.sign())];
+        const n = restore(out, a.shape, dims, keep);
+        const gg = restore(g!, a.shape, dims, keep);
+        const scale = p === 1 ? a.sign() : p === 2 ? a.div(n) : a.mul(a.abs().pow(p - 2)).div(n.pow(p - 1));
+        return [gg.mul(scale).maskedFill(n.eq(0), 0)];
+      },
+    };
+  },
+  logsumexp: (a: Tensor, args: Args, out: Tensor) => {
+    const dims = reducedDims(args[0], a.ndim);
+    const keep = keepdimOf(args[1]);
+    return { name: "LogsumexpBackward0", inputs: [a], save: [a, out], backward: ([g]: G[]) => [restore(g!, a.shape, dims, keep).mul(a.sub(restore(out, a.shape, dims, keep)).exp())] };
+  },
+  cumsum: (a: Tensor, args: Args) => {
+    const d = normDim(args[0] as number, a.ndim);
+    return { name: "CumsumBackward0", inputs: [a], backward: ([g]: G[]) => [a.ndim === 0 ? g! : g!.flip([d]).cumsum(d).flip([d])] };
+  },
+  gather: (a: Tensor, args: Args) => {
+    const d = normDim(args[0] as number, a.ndim);
+    const index = args[1] as Tensor;
+    return { name: "GatherBackward0", inputs: [a], backward: ([g]: G[]) => [gatherBackward(a, d, index, g!)] };
+  },
+  indexSelect: (a: Tensor, args: Args) => {
+    const d = normDim(args[0] as number, a.ndim);
+    const index = args[1] as Tensor;
+    return { name: "IndexSelectBackward0", inputs: [a], backward: ([g]: G[]) => [indexSelectBackward(a, d, index, g!)] };
+  },
+  flip: (a: Tensor, args: Args) => {
+    const dims = typeof args[0] === "number" ? [args[0] as number] : [...(args[0] as number[])];
+    return { name: "FlipBackward0", inputs: [a], backward: ([g]: G[]) => [g!.flip(dims)] };
+  },
+  roll: (a: Tensor, args: Args) => {
+    const sh = typeof args[0] === "number" ? [args[0] as number] : [...(args[0] as number[])];
+    const dims = args[1];
+    return {
+      name: "RollBackward0",
+      inputs: [a],
+      backward: ([g]: G[]) => [g!.roll(sh.map((s) => -s), dims as number[] | null | undefined)],
+    };
+  },
+  repeat: (a: Tensor, args: Args) => {
+    const sizes = args[0] as number[];
+    return {
+      name: "RepeatBackward0",
+      inputs: [a],
+      backward: ([g]: G[]) => {
+        const lead = sizes.length - a.ndim;
+        const shape = [...new Array<number>(lead).fill(1), ...a.shape];
+        const split: number[] = [];
+        sizes.forEach((r, i) => split.push(r, shape[i]));
+        const even = sizes.map((_, i) => 2 * i);
+        return [(g!.reshape(split).sum(even) as Tensor).reshape(a.shape as number[])];
+      },
+    };
+  },
+  remainder: (a: Tensor, args: Args) => {
+    const b = T(args[0]);
+    return {
+      name: "RemainderBackward0",
+      inputs: [a, b],
+      save: [a, b],
+      backward: ([g]: G[]) => [sumTo(g!, a.shape), b ? sumTo(g!.neg().mul(a.div(b).floor()), b.shape) : null],
+    };
+  },
+  tril: (a: Tensor, args: Args) => ({ name: "TrilBackward0", inputs: [a], backward: ([g]: G[]) => [g!.tril((args[0] as number | undefined) ?? 0)] }),
+  triu: (a: Tensor, args: Args) => ({ name: "TriuBackward0", inputs: [a], backward: ([g]: G[]) => [g!.triu((args[0] as number | undefined) ?? 0)] }),
+  copy_: (a: Tensor, args: Args) => {
+    const src = args[0] as Tensor;
+    return { name: "CopyBackwards", inputs: [a, src], backward: ([g]: G[]) => [g!.mul(0), sumTo(g!, src.shape)] };
+  },
+  fill_: (a: Tensor, args: Args) => {
+    const v = T(args[0]);
+    return { name: v ? "FillBackward1" : "FillBackward0", inputs: [a, v], backward: ([g]: G[]) => [g!.mul(0), v ? (g!.sum() as Tensor) : null] };
+  },
+  set: (a: Tensor, args: Args) => {
+    const specs = args[0] as never[];
+    const v = T(args[1]);
+    return {
+      name: "CopySlices",
+      inputs: [a, v],
+      backward: ([g]: G[]) => {
+        const ga = g!.clone();
+        ga.set(specs, 0);
+        return [ga, v ? sumTo((g!.get(...specs) as Tensor).contiguous(), v.shape) : null];
+      },
+    };
+  },
+} satisfies Record<string, Formula>);
+
+/** `maximum`/`minimum`: the larger (smaller) operand gets the gradient, ties split in halves (derivatives.yaml). */
+function extremaPair(name: string, a: Tensor, b: Tensor, isMax: boolean) {
+  return {
+    name,
+    inputs: [a, b],
+    save: [a, b],
+    backward: ([g]: G[]) => {
+      const tie = a.eq(b);
+      const half = g!.sub(g!.mul(tie).mul(0.5));
+      const ga = half.maskedFill(isMax ? a.lt(b) : a.gt(b), 0);
+      const gb = half.maskedFill(isMax ? a.gt(b) : a.lt(b), 0);
+      return [sumTo(ga, a.shape), b instanceof Tensor ? sumTo(gb, b.shape) : null];
+    },
+  };
+}
+
+/** `max(x, dim)`/`min(x, dim)` values: the gradient goes to the index that was picked (`value_selecting_reduction_backward`). */
+function valueSelecting(name: string, a: Tensor, args: Args) {
+  const d = normDim(args[0] as number, a.ndim);
+  const keep = keepdimOf(args[1]);
+  const indices = args[2] as Tensor;
+  return {
+    name,
+    inputs: [a],
+    backward: ([g]: G[]) => {
+      if (a.ndim === 0) return [g!];
+      const gi = keep ? g! : g!.unsqueeze(d);
+      const ii = keep ? indices : indices.unsqueeze(d);
+      return [gatherBackward(a, d, ii, gi)];
+    },
+  };
+}
+
+/** `var`/`std` with `correction` (PyTorch: `var_backward`, `std_backward`). */
+function moment(name: string, a: Tensor, args: Args, std: Tensor | null) {
+  const opts = (args[1] ?? {}) as { correction?: number; unbiased?: boolean; keepdim?: boolean };
+  const dims = reducedDims(args[0], a.ndim);
+  const keep = !!opts.keepdim;
+  const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  const n = dims.reduce((p, d) => p * a.shape[d], 1);
+  return {
+    name,
+    inputs: [a],
+    save: [a, std],
+    backward: ([g]: G[]) => {
+      let gg = g!.mul(2 / (n - correction));
+      if (std) gg = gg.div(std.mul(2));
+      const centred = a.sub(a.mean(dims, true));
+      return [restore(gg, a.shape, dims, keep).mul(centred)];
+    },
+  };
 }

@@ -5,7 +5,9 @@
  * each row of scores. Heads and windows run as batched products (`batchedSgemm`).
  */
 import { RuntimeError } from "../errors.js";
-import { batchedSgemm } from "./matmul.js";
+import { batchedSgemm, matmul } from "./matmul.js";
+import { gradMode } from "../autograd/grad_mode.js";
+import { softmax } from "./ops/reduce.js";
 import { defaultGenerator } from "./random.js";
 import { formatShape, numel } from "./shape.js";
 import { Tensor, type DType } from "./tensor.js";
@@ -164,9 +166,44 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   } else if (attnMask) {
     mask = { data: broadcastMask(attnMask, [...lead, L, S], true), batchStride: L * S, rowStride: S };
   }
-  const out = new Float32Array(batch * L * Ev);
   const sc = scale ?? 1 / Math.sqrt(E);
   const drop = dropoutP > 0 ? { p: dropoutP, random: opts.random ?? (() => defaultGenerator.random()) } : null;
+  if (gradMode.enabled && (query.requiresGrad || key.requiresGrad || value.requiresGrad || attnMask?.requiresGrad === true)) {
+    return recordedAttention(query, key, value, attnMask, mask, sc, drop, [...lead, L, S]);
+  }
+  const out = new Float32Array(batch * L * Ev);
   attentionKernel(batch, L, S, E, Ev, query.data, key.data, value.data, sc, mask, out, null, drop);
   return new Tensor(out, [...lead, L, Ev]);
+}
+
+/**
+ * The recording path of `scaledDotProductAttention` (PyTorch's math reference
+ * `_scaled_dot_product_attention_math`): matmul, scale, mask, softmax, dropout and matmul as
+ * ops that record, so gradients reach query, key, value and a float mask. Dropout draws in the
+ * kernel's order (batch, row, column).
+ */
+function recordedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  attnMask: Tensor<DType> | null,
+  mask: AttentionMask | null,
+  sc: number,
+  drop: { p: number; random: () => number } | null,
+  scoreShape: number[],
+): Tensor {
+  let scores = matmul(q, k.transpose(-2, -1)).mul(sc);
+  if (attnMask && attnMask.dtype === "float32" && (attnMask as Tensor).requiresGrad) scores = scores.add(attnMask as Tensor);
+  else if (mask) {
+    const [L, S] = scoreShape.slice(-2);
+    scores = scores.add(new Tensor(mask.data, mask.batchStride === 0 ? [L, S] : scoreShape));
+  }
+  let p = softmax(scores, -1);
+  if (drop) {
+    const keep = new Float32Array(numel(scoreShape));
+    const scaleUp = 1 / (1 - drop.p);
+    for (let i = 0; i < keep.length; i++) keep[i] = drop.random() < drop.p ? 0 : scaleUp;
+    p = p.mul(new Tensor(keep, scoreShape));
+  }
+  return matmul(p, v);
 }

@@ -343,6 +343,7 @@ export class Tensor<D extends DType = "float32"> {
 
   /** Copy values from `src` (broadcastable to this shape, any dtype) into this tensor in place (PyTorch: `copy_`). */
   copy_(src: Tensor<DType>): this {
+    if (this._writeRecords(src)) return recordInplace("copy_", this as Tensor<DType> as Tensor, [src], () => this.copy_(src)) as Tensor<DType> as this;
     if (src.numel() !== this.numel() && !broadcastsTo(src.shape, this.shape)) {
       throw new RuntimeError(`copy_: shapes ${formatShape(src.shape)} and ${formatShape(this.shape)} differ`);
     }
@@ -353,6 +354,7 @@ export class Tensor<D extends DType = "float32"> {
 
   /** Fill with a value in place (PyTorch: `fill_`). */
   fill_(value: number | boolean | Tensor<DType>): this {
+    if (this._writeRecords(value)) return recordInplace("fill_", this as Tensor<DType> as Tensor, [value], () => this.fill_(value)) as Tensor<DType> as this;
     if (typeof value !== "number" && typeof value !== "boolean") {
       if (!(value instanceof Tensor)) throw argTypeError("fill_", "value", 1, "Number", value);
       if (value.ndim !== 0) throw new RuntimeError(`fill_ only supports 0-dimension value tensor but got tensor with ${value.ndim} dimensions.`);
@@ -707,8 +709,22 @@ export class Tensor<D extends DType = "float32"> {
   /** `x[specs] = value` (PyTorch: `__setitem__`): `x.set(["...", 0], 1)`; value broadcast. Returns `this`. */
   set(specs: IndexSpec | readonly IndexSpec[], value: Tensor<DType> | number | boolean): this {
     const list = Array.isArray(specs) ? (specs as IndexSpec[]) : [specs as IndexSpec];
+    if (this._writeRecords(value)) return recordInplace("set", this as Tensor<DType> as Tensor, [list, value], () => setIndex(this, list, value)) as Tensor<DType> as this;
     setIndex(this, list, value);
     return this;
+  }
+
+  /**
+   * @internal Whether an in-place write into this tensor records (PyTorch: `CopySlices` and
+   * friends): grad mode on and this tensor has a history or `value` requires grad. A leaf that
+   * requires grad written with a constant is left to the caller (initialisers, `loadStateDict`).
+   */
+  _writeRecords(value: unknown): boolean {
+    if (!gradMode.enabled) return false;
+    const m = this._autograd;
+    if (m !== undefined && m.requiresGrad && m.gradFn !== null) return true;
+    const v = value instanceof Tensor ? value._autograd : undefined;
+    return v !== undefined && v.requiresGrad;
   }
 
   // ----- elementwise ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { allocStorage, broadcastShapesStrict, sameLayout, scalarTensor, Tensor, 
 import { forEachRow } from "./iter.js";
 import { argTypeError, bindArgs, checkOperand, checkOptions, checkTensor, isOptions, snake } from "../args.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
-import { FORMULAS, recordInplace, recordOp, recordScalarFirst } from "../../autograd/formulas.js";
+import { recordInplace, recordOp, recordScalarFirst } from "../../autograd/formulas.js";
 
 /** Whether `v` is a tensor that requires grad (autograd's test; cheap when it never did). */
 function req(v: unknown): boolean {
@@ -262,7 +262,7 @@ function unaryOut(name: string, x: Tensor<DType>): DType {
  * variants, which refuse a result dtype that differs from `x`'s).
  */
 export function unary(name: UnaryName, x: Tensor<DType>, inPlace = false): Tensor<DType> {
-  if (gradMode.enabled && req(x) && FORMULAS[name] !== undefined) {
+  if (gradMode.enabled && req(x)) {
     const t = x as Tensor;
     return inPlace ? recordInplace(name, t, [], () => unary(name, x, true)) : recordOp(name, t, [], noGrad(() => unary(name, x)) as Tensor);
   }
@@ -319,7 +319,7 @@ export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?:
   if (typeof a !== "number" && typeof a !== "boolean" && !(a instanceof Tensor)) throw argTypeError(snake(name), "input", 1, "Tensor", a);
   if (opts.alpha !== undefined && typeof opts.alpha !== "number") throw argTypeError(name, "alpha", null, "Number", opts.alpha);
   const { alpha, inPlace = false } = opts;
-  if (gradMode.enabled && (req(a) || req(b)) && FORMULAS[name] !== undefined) {
+  if (gradMode.enabled && (req(a) || req(b))) {
     const args = [b, { alpha }];
     if (inPlace) return recordInplace(name, a as Tensor, args, () => binary(name, a, b, opts));
     const out = noGrad(() => binary(name, a, b, opts)) as Tensor;
@@ -433,6 +433,7 @@ export function where(condition: Tensor<DType>, x: Operand, y: Operand): Tensor<
   if (condition.dtype !== "bool") {
     throw new RuntimeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${dtypeName(condition.dtype)}`);
   }
+  if (gradMode.enabled && (req(x) || req(y))) return recordOp("where", condition as Tensor, [x, y], noGrad(() => where(condition, x, y)) as Tensor);
   const out = resultType(x, y);
   return mapTensors("a !== 0 ? b : c", [condition, asTensor(x, out), asTensor(y, out)], out);
 }
@@ -492,6 +493,11 @@ export function maskedFill<D extends DType>(x: Tensor<D>, mask: Tensor<DType>, v
   if (mask.dtype !== "bool") {
     const bad = mapTensors("a !== 0 && a !== 1", [mask], "bool");
     if ((bad.data as Uint8Array).includes(1)) throw new RuntimeError("Mask tensor can take 0 and 1 values only");
+  }
+  if (gradMode.enabled && (req(x) || req(value))) {
+    const t = x as Tensor<DType> as Tensor;
+    if (inPlace) return recordInplace("maskedFill", t, [mask, value], () => maskedFill(x, mask, value, true)) as Tensor<DType> as Tensor<D>;
+    return recordOp("maskedFill", t, [mask, value], noGrad(() => maskedFill(x, mask, value)) as Tensor<DType> as Tensor) as Tensor<DType> as Tensor<D>;
   }
   const v = asTensor(value instanceof Tensor ? value : Number(value), x.dtype);
   const xs = x as Tensor<DType>;

@@ -11,7 +11,7 @@ import { resultType } from "./elementwise.js";
 import { argTypeError, bindArgs, checkInt, checkTensor, isOptions, pyTypeName } from "../args.js";
 import { forEachRow } from "./iter.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
-import { anyRequiresGrad, recordCat, recordStack } from "../../autograd/formulas.js";
+import { anyRequiresGrad, recordCat, recordOp, recordStack } from "../../autograd/formulas.js";
 
 /** A `dim` given positionally or as `{ dim }` (PyTorch's keyword), checked to be an int. */
 function dimArg(fn: string, dim: unknown, dflt: number): number {
@@ -34,6 +34,16 @@ function tensorList(fn: string, tensors: unknown): void {
  * Concatenate along `dim` (PyTorch: `torch.cat(tensors, dim=0)`); dtypes promote as PyTorch's;
  * 1-d empty tensors are skipped as PyTorch's legacy rule does.
  */
+/** Whether an op on `x` records (grad mode on and `x` requires grad): one property test otherwise. */
+function recording(x: Tensor<DType>): boolean {
+  return gradMode.enabled && x._autograd !== undefined && x._autograd.requiresGrad;
+}
+
+/** Run `op` without recording and record its output with `FORMULAS[name]`. */
+function tracked<D extends DType>(name: string, x: Tensor<D>, args: unknown[], op: () => Tensor<D>): Tensor<D> {
+  return recordOp(name, x as Tensor<DType> as Tensor, args, noGrad(op) as Tensor<DType> as Tensor) as Tensor<DType> as Tensor<D>;
+}
+
 export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], dim: number | { dim?: number } = 0): Tensor<D> {
   tensorList("cat", tensors);
   dim = dimArg("cat", dim, 0);
@@ -170,6 +180,7 @@ function dimList(dims: number | readonly number[], ndim: number, what: string): 
 
 /** Reverse the order along `dims`, as a copy (PyTorch: `torch.flip`). */
 export function flip<D extends DType>(x: Tensor<D>, dims: number | readonly number[]): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("flip", x, [dims], () => flip(x, dims));
   const list = dimList(dims, x.ndim, "flip");
   let offset = x._offset;
   const strides = [...x._strides];
@@ -186,6 +197,7 @@ export function flip<D extends DType>(x: Tensor<D>, dims: number | readonly numb
  * rolled (PyTorch: `torch.roll`).
  */
 export function roll<D extends DType>(x: Tensor<D>, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("roll", x, [shifts, dims], () => roll(x, shifts, dims));
   const sh = typeof shifts === "number" ? [shifts] : [...shifts];
   if (dims === undefined || dims === null || (Array.isArray(dims) && dims.length === 0)) {
     if (sh.length !== 1) throw new RuntimeError(`shifts and dimensions must align. shifts: ${sh.length}, dims:0`);
@@ -207,6 +219,7 @@ export function roll<D extends DType>(x: Tensor<D>, shifts: number | readonly nu
 
 /** Tile the tensor `sizes[i]` times along each dim (PyTorch: `Tensor.repeat`). */
 export function repeat<D extends DType>(x: Tensor<D>, sizes: readonly number[]): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("repeat", x, [sizes], () => repeat(x, sizes));
   if (sizes.length < x.ndim) {
     throw new RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
   }
@@ -250,11 +263,13 @@ function triangle<D extends DType>(x: Tensor<D>, diagonal: number, upper: boolea
 
 /** Lower triangle of the last two dims (below and on `diagonal`), rest zero (PyTorch: `torch.tril`). */
 export function tril<D extends DType>(x: Tensor<D>, diagonal = 0): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("tril", x, [diagonal], () => tril(x, diagonal));
   return triangle(x, diagonal, false, "tril");
 }
 
 /** Upper triangle of the last two dims (on and above `diagonal`), rest zero (PyTorch: `torch.triu`). */
 export function triu<D extends DType>(x: Tensor<D>, diagonal = 0): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("triu", x, [diagonal], () => triu(x, diagonal));
   return triangle(x, diagonal, true, "triu");
 }
 
@@ -271,6 +286,7 @@ function indexValues(index: Tensor<DType>, what: string): Float64Array {
  * for dim 1) (PyTorch: `torch.gather`).
  */
 export function gather<D extends DType>(x: Tensor<D>, dim: number, index: Tensor<"int64">): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("gather", x, [dim, index], () => gather(x, dim, index));
   const d = normalizeDimIndex(dim, x.ndim);
   const ndim = Math.max(x.ndim, 1);
   if (Math.max(index.ndim, 1) !== ndim) throw new RuntimeError("Index tensor must have the same number of dimensions as input tensor");
@@ -307,6 +323,7 @@ export function gather<D extends DType>(x: Tensor<D>, dim: number, index: Tensor
 
 /** Rows (slices along `dim`) picked by a 1-d int64 `index` (PyTorch: `torch.index_select`). */
 export function indexSelect<D extends DType>(x: Tensor<D>, dim: number, index: Tensor<"int64">): Tensor<D> {
+  if (recording(x as Tensor<DType>)) return tracked("indexSelect", x, [dim, index], () => indexSelect(x, dim, index));
   if (index.ndim > 1) throw new IndexError("index_select(): Index is supposed to be a vector");
   const d = normalizeDimIndex(dim, x.ndim);
   const idx = indexValues(index as Tensor<DType>, "index_select");

@@ -279,6 +279,7 @@ export function mean(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolea
 /** Product over `dim` (PyTorch: `torch.prod`). */
 export function prod(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
   ({ x, dim, opts } = bindReduce("prod", x, dim, opts, DIM_KEEPDIM_DTYPE));
+  if (recording(x)) return recordOp("prod", x as Tensor, [dim, opts], noGrad(() => prod(x, dim, opts)) as Tensor);
   return runReduce(x, "prod", dim, !!opts.keepdim, x.dtype === "float32" ? "float32" : "int64");
 }
 
@@ -286,6 +287,7 @@ export function prod(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolea
 export function amax(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
   ({ x, dim, opts } = bindReduce("amax", x, dim, opts));
   checkNonEmpty(x, dim, "amax");
+  if (recording(x)) return recordOp("amax", x as Tensor, [dim, opts], noGrad(() => amax(x, dim, opts)) as Tensor);
   return runReduce(x, "amax", dim, !!opts.keepdim, x.dtype);
 }
 
@@ -293,6 +295,7 @@ export function amax(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolea
 export function amin(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
   ({ x, dim, opts } = bindReduce("amin", x, dim, opts));
   checkNonEmpty(x, dim, "amin");
+  if (recording(x)) return recordOp("amin", x as Tensor, [dim, opts], noGrad(() => amin(x, dim, opts)) as Tensor);
   return runReduce(x, "amin", dim, !!opts.keepdim, x.dtype);
 }
 
@@ -311,6 +314,7 @@ export function any(x: Tensor<DType>, dim?: Dims | ReduceOptions, opts?: boolean
 /** `log(sum(exp(x)))` over `dim`, computed stably (PyTorch: `torch.logsumexp`). */
 export function logsumexp(x: Tensor<DType>, dim: Dims | ReduceOptions, opts?: boolean | ReduceOptions): Tensor<DType> {
   ({ x, dim, opts } = bindReduce("logsumexp", x, dim, opts, DIM_REQUIRED_KEEPDIM));
+  if (recording(x)) return recordOp("logsumexp", x as Tensor, [dim, opts], noGrad(() => logsumexp(x, dim, opts)) as Tensor);
   return runReduce(x.dtype === "float32" ? x : x.to("float32"), "logsumexp", dim, !!opts.keepdim, "float32");
 }
 
@@ -321,6 +325,7 @@ export function logsumexp(x: Tensor<DType>, dim: Dims | ReduceOptions, opts?: bo
 export function norm(x: Tensor<DType>, p?: number | "fro" | NormOptions, dim?: Dims | NormOptions, opts?: boolean | NormOptions): Tensor<DType> {
   ({ x, p, dim, opts } = bindNorm(x, p, dim, opts));
   floatOnly(x, "linalg.vector_norm");
+  if (recording(x)) return recordOp("norm", x as Tensor, [p, dim, opts], noGrad(() => norm(x, p, dim, opts)) as Tensor);
   const pv = p === "fro" ? 2 : p;
   const kind: Kind = pv === Infinity ? "norminf" : pv === -Infinity ? "normninf" : pv === 0 ? "norm0" : "normp";
   return runReduce(x, kind, dim, !!opts.keepdim, "float32", pv);
@@ -409,12 +414,14 @@ function bindVar(fn: string, x: Tensor<DType>, dim: unknown, unbiased: unknown, 
  */
 export function variance(x: Tensor<DType>, dim?: Dims | VarOptions, unbiased?: boolean | VarOptions, keepdim?: boolean | VarOptions): Tensor<DType> {
   const a = bindVar("var", x, dim, unbiased, keepdim);
+  if (recording(x)) return recordOp("var", x as Tensor, [a.dim, a.opts], noGrad(() => moments(x, a.dim, a.opts, false, "var")) as Tensor);
   return moments(x, a.dim, a.opts, false, "var");
 }
 
 /** Standard deviation over `dim` with `correction` (default 1); arguments as `variance` (PyTorch: `torch.std`). */
 export function std(x: Tensor<DType>, dim?: Dims | VarOptions, unbiased?: boolean | VarOptions, keepdim?: boolean | VarOptions): Tensor<DType> {
   const a = bindVar("std", x, dim, unbiased, keepdim);
+  if (recording(x)) return recordOp("std", x as Tensor, [a.dim, a.opts], noGrad(() => moments(x, a.dim, a.opts, true, "std")) as Tensor);
   return moments(x, a.dim, a.opts, true, "std");
 }
 
@@ -458,23 +465,35 @@ function extremum(x: Tensor<DType>, dim: number, keepdim: boolean, isMax: boolea
 
 /** Max along `dim` as `{values, indices}` (PyTorch: `torch.max(x, dim, keepdim)`). */
 export function maxDim(x: Tensor<DType>, dim: number, opts: ReduceOptions = {}): ValuesIndices {
+  if (recording(x)) {
+    const r = noGrad(() => maxDim(x, dim, opts));
+    recordOp("maxDim", x as Tensor, [dim, opts, r.indices], r.values as Tensor);
+    return r;
+  }
   return extremum(x, dim, !!opts.keepdim, true, "max");
 }
 
 /** Min along `dim` as `{values, indices}` (PyTorch: `torch.min(x, dim, keepdim)`). */
 export function minDim(x: Tensor<DType>, dim: number, opts: ReduceOptions = {}): ValuesIndices {
+  if (recording(x)) {
+    const r = noGrad(() => minDim(x, dim, opts));
+    recordOp("minDim", x as Tensor, [dim, opts, r.indices], r.values as Tensor);
+    return r;
+  }
   return extremum(x, dim, !!opts.keepdim, false, "min");
 }
 
 /** Largest element as a 0-dim tensor, NaN propagating (PyTorch: `torch.max(x)`). */
 export function maxAll(x: Tensor<DType>): Tensor<DType> {
   checkNonEmpty(x, null, "max");
+  if (recording(x)) return recordOp("maxAll", x as Tensor, [], noGrad(() => maxAll(x)) as Tensor);
   return runReduce(x, "amax", null, false, x.dtype);
 }
 
 /** Smallest element as a 0-dim tensor (PyTorch: `torch.min(x)`). */
 export function minAll(x: Tensor<DType>): Tensor<DType> {
   checkNonEmpty(x, null, "min");
+  if (recording(x)) return recordOp("minAll", x as Tensor, [], noGrad(() => minAll(x)) as Tensor);
   return runReduce(x, "amin", null, false, x.dtype);
 }
 
@@ -537,6 +556,7 @@ function contiguousOf(shape: readonly number[]): number[] {
 /** Running sum along `dim` (double accumulation, as ATen's CPU kernel) (PyTorch: `torch.cumsum`). */
 export function cumsum(x: Tensor<DType>, dim: number | ReduceOptions, opts?: ReduceOptions): Tensor<DType> {
   ({ x, dim } = bindDim("cumsum", x, dim, opts, false));
+  if (recording(x)) return recordOp("cumsum", x as Tensor, [dim], noGrad(() => cumsum(x, dim)) as Tensor);
   const d = normalizeDimIndex(dim, x.ndim);
   const outDtype: DType = x.dtype === "float32" ? "float32" : "int64";
   const strides = contiguousOf(x.shape);

@@ -1,0 +1,154 @@
+/**
+ * Autograd coverage: every op that takes a tensor requiring grad records a node (no op silently
+ * drops the graph), and each recorded backward agrees with central finite differences of the
+ * forward (float32, h=1e-2, smooth inputs without ties: tolerance 2e-2 + 2e-2|g|, the float32
+ * rounding of the differences). Exact values against PyTorch 1.13: formulas.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { noGrad, scaledDotProductAttention, Tensor, tensor } from "../../src/index.js";
+import { expectClose } from "../helpers.js";
+
+type Op = (x: Tensor) => Tensor;
+
+/** Deterministic, tie-free values away from 0 (and from ±1 for rounding-free ops). */
+function input(shape: number[], positive = false): Tensor {
+  const n = shape.reduce((p, d) => p * d, 1);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.sin(1.3 * i + 0.7) * 1.5 + 0.05 * i;
+    v[i] = positive ? Math.abs(u) + 0.3 : u;
+  }
+  return new Tensor(v, shape);
+}
+
+const idx = (v: number[], shape = [v.length]) => new Tensor(BigInt64Array.from(v.map(BigInt)), shape, "int64");
+const mask = (v: boolean[], shape: number[]) => new Tensor(Uint8Array.from(v.map(Number)), shape, "bool");
+const W = input([3, 4]).mul(0.3);
+
+/** [name, op, input shape, positive input]. */
+const OPS: [string, Op, number[], boolean?][] = [
+  ["erf", (x) => x.erf(), [2, 3]],
+  ["sin", (x) => x.sin(), [2, 3]],
+  ["cos", (x) => x.cos(), [2, 3]],
+  ["log1p", (x) => x.log1p(), [2, 3], true],
+  ["rsqrt", (x) => x.rsqrt(), [2, 3], true],
+  ["reciprocal", (x) => x.reciprocal(), [2, 3], true],
+  ["square", (x) => x.square(), [2, 3]],
+  ["maximum", (x) => x.maximum(W.get(0)), [3, 4]],
+  ["minimum", (x) => x.minimum(W), [1, 4]],
+  ["where", (x) => x.where(mask([true, false, true], [3, 1]), W), [3, 4]],
+  ["maskedFill", (x) => x.maskedFill(mask([true, false, false, true], [4]), 2), [3, 4]],
+  ["amax", (x) => x.amax(1), [3, 4]],
+  ["amin", (x) => x.amin([0, 1], true), [3, 4]],
+  ["max()", (x) => x.max() as Tensor, [3, 4]],
+  ["min()", (x) => x.min() as Tensor, [3, 4]],
+  ["max(dim)", (x) => x.max(1).values as Tensor, [3, 4]],
+  ["min(dim, keepdim)", (x) => x.min(0, true).values as Tensor, [3, 4]],
+  ["var", (x) => x.var(1), [3, 4]],
+  ["std", (x) => x.std({ dim: 0, correction: 0, keepdim: true }), [3, 4]],
+  ["prod", (x) => x.prod(), [2, 3]],
+  ["prod(dim)", (x) => x.prod(1), [3, 4]],
+  ["norm", (x) => x.norm(), [3, 4]],
+  ["norm(3, dim)", (x) => x.norm(3, 1), [3, 4]],
+  ["logsumexp", (x) => x.logsumexp(1), [3, 4]],
+  ["cumsum", (x) => x.cumsum(1), [3, 4]],
+  ["gather", (x) => x.gather(1, idx([0, 0, 3, 2, 1, 1], [3, 2])), [3, 4]],
+  ["indexSelect", (x) => x.indexSelect(1, idx([3, 0, 3])), [3, 4]],
+  ["flip", (x) => x.flip([0, 1]), [3, 4]],
+  ["roll", (x) => x.roll(1, 1), [3, 4]],
+  ["roll(flat)", (x) => x.roll(5), [3, 4]],
+  ["repeat", (x) => x.repeat([2, 1, 3]), [3, 4]],
+  ["tril", (x) => x.tril(), [3, 4]],
+  ["triu", (x) => x.triu(1), [3, 4]],
+  ["remainder", (x) => x.remainder(0.7), [3, 4]],
+  ["sdpa", (x) => scaledDotProductAttention(x, x.mul(0.5), x.sin()), [2, 3, 4]],
+  ["sdpa causal", (x) => scaledDotProductAttention(x, x.cos(), x, { isCausal: true }), [2, 3, 4]],
+];
+
+/** Ops whose derivative is zero or that are piecewise constant: a node, not a finite difference. */
+const NODE_ONLY: [string, Op, number[]][] = [
+  ["floor", (x) => x.floor(), [3]],
+  ["ceil", (x) => x.ceil(), [3]],
+  ["round", (x) => x.round(), [3]],
+  ["sign", (x) => x.sign(), [3]],
+];
+
+/** Loss weights, so that every output element gets its own gradient. */
+const weights = (t: Tensor) => input(t.shape as number[]).cos();
+
+function numericGrad(op: Op, x: Tensor, h = 1e-2): Float32Array {
+  const base = x.contiguous().data as Float32Array;
+  const g = new Float32Array(base.length);
+  noGrad(() => {
+    const w = weights(op(x));
+    for (let i = 0; i < base.length; i++) {
+      const p = Float32Array.from(base);
+      p[i] += h;
+      const m = Float32Array.from(base);
+      m[i] -= h;
+      const fp = op(new Tensor(p, x.shape)).mul(w).sum().item() as number;
+      const fm = op(new Tensor(m, x.shape)).mul(w).sum().item() as number;
+      g[i] = (fp - fm) / (2 * h);
+    }
+  });
+  return g;
+}
+
+describe("every op records a node when its input requires grad", () => {
+  for (const [name, op, shape] of [...OPS, ...NODE_ONLY]) {
+    it(`${name}: x=[${shape}] → gradFn set`, () => {
+      const x = input(shape, true).requiresGrad_();
+      const y = op(x);
+      expect(y.gradFn, name).not.toBe(null);
+    });
+  }
+  it("pieceswise constant ops give zero gradients", () => {
+    for (const [, op, shape] of NODE_ONLY) {
+      const x = input(shape).requiresGrad_();
+      op(x).sum().backward();
+      expect(Array.from(x.grad!.data as Float32Array)).toEqual([0, 0, 0]);
+    }
+  });
+  it("under noGrad nothing records", () => {
+    const x = input([3, 4]).requiresGrad_();
+    noGrad(() => {
+      for (const [, op] of OPS.filter(([, , s]) => s.length === 2 && s[0] === 3)) expect(op(x).gradFn).toBe(null);
+    });
+  });
+  it("in-place writes on a recorded tensor record CopySlices / CopyBackwards / FillBackward0", () => {
+    const x = input([3, 4]).requiresGrad_();
+    const v = input([4]).requiresGrad_();
+    const y = x.mul(2);
+    y.set([1], v);
+    expect(y.gradFn!.name).toBe("CopySlices");
+    y.sum().backward();
+    expectClose(x.grad!, tensor([[2, 2, 2, 2], [0, 0, 0, 0], [2, 2, 2, 2]]), { rtol: 0, atol: 0 });
+    expectClose(v.grad!, tensor([1, 1, 1, 1]), { rtol: 0, atol: 0 });
+    const z = x.mul(3);
+    z.copy_(v.mul(1));
+    expect(z.gradFn!.name).toBe("CopyBackwards");
+    const f = x.mul(3);
+    f.fill_(1);
+    expect(f.gradFn!.name).toBe("FillBackward0");
+    const m = x.mul(3);
+    m.maskedFill_(mask([true, false, false, true], [4]), 0);
+    expect(m.gradFn!.name).toBe("MaskedFillBackward0");
+  });
+  it("an op without a formula records a node whose backward raises PyTorch's error", () => {
+    const x = input([3]).requiresGrad_();
+    const y = x.floorDivide(2);
+    expect(y.gradFn!.name).toBe("FloorDivideBackward0");
+    expect(() => y.sum().backward()).toThrow("the derivative for 'floor_divide' is not implemented.");
+  });
+});
+
+describe("recorded backward = finite differences", () => {
+  for (const [name, op, shape, positive] of OPS) {
+    it(`${name}: x=[${shape}]`, () => {
+      const x = input(shape, positive).requiresGrad_();
+      const y = op(x);
+      y.mul(weights(y)).sum().backward();
+      expectClose(x.grad!, new Tensor(numericGrad(op, x.detach()), shape), { rtol: 2e-2, atol: 2e-2 });
+    });
+  }
+});
