@@ -2,6 +2,7 @@
 """Weight-file fixtures written by real PyTorch (Debian's python3-torch 1.13).
 
     /usr/bin/python3 scripts/make_weight_fixtures.py
+    /usr/bin/python3 scripts/make_weight_fixtures.py --checkpoints   (ckpt_optim.* only)
 
 Writes test/fixtures/weights/: small .pth files in the zip format (pickle protocols 2 and 4) and
 the legacy format, with float16/bfloat16/float64/int64 tensors, shared storages, storage offsets
@@ -44,7 +45,7 @@ import torch.nn as nn
 import torchvision.models as tvm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import det_state_dict, enc  # noqa: E402
+from make_fixtures import det_state_dict, enc, enc_sd  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "weights")
 
@@ -285,5 +286,71 @@ def main():
         print(f"{n}: {os.path.getsize(os.path.join(OUT, n))} bytes")
 
 
+def py_types(v):
+    """Python type names of a param group's values (tuples listed element-wise)."""
+    if isinstance(v, dict):
+        return {k: py_types(x) for k, x in v.items()}
+    if isinstance(v, (tuple, list)):
+        return [type(v).__name__, [py_types(x) for x in v]]
+    return type(v).__name__
+
+
+def checkpoint_fixtures():
+    """ckpt_optim.pth / ckpt_optim.json: a training checkpoint as PyTorch writes it:
+    {"sgd": {"model", "optimizer"}, "adam": {"model", "optimizer"}, "scheduler", "epoch": 2}.
+    Linear(3, 2) trained 2 steps with given gradients by SGD (momentum 0.9, nesterov, weight decay
+    0.01) and by Adam (amsgrad, betas (0.8, 0.99)); StepLR(step_size=1, gamma=0.5) on the SGD one.
+    The JSON has the third step's gradients and the parameters PyTorch gets after it, and the
+    Python types of every param group value."""
+    torch.manual_seed(1)
+    out = {"epoch": 2}
+    js = {"epoch": 2, "cases": {}}
+    sched_sd = None
+    for kind in ("sgd", "adam"):
+        torch.manual_seed(1)
+        m = nn.Linear(3, 2)
+        if kind == "sgd":
+            opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        else:
+            opt = torch.optim.Adam(m.parameters(), lr=0.01, betas=(0.8, 0.99), amsgrad=True)
+        gen = torch.Generator().manual_seed(7)
+        grads = [[torch.randn(p.shape, generator=gen) for p in m.parameters()] for _ in range(3)]
+        # Round the gradients to their float32 fixture values first, so JS gets them exactly.
+        grads = [[torch.tensor(enc(g)["data"]).reshape(g.shape) for g in gs] for gs in grads]
+        for step in range(2):
+            for p, g in zip(m.parameters(), grads[step]):
+                p.grad = g.clone()
+            opt.step()
+            if kind == "sgd":
+                sched.step()
+        # deep copies: state_dict() holds the live tensors, which the third step changes in place
+        out[kind] = copy.deepcopy({"model": m.state_dict(), "optimizer": opt.state_dict()})
+        if kind == "sgd":
+            sched_sd = sched.state_dict()
+        js["cases"][kind] = {
+            "param_groups": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in opt.state_dict()["param_groups"]],
+            "types": py_types(opt.state_dict()["param_groups"][0]),
+            "state": {str(i): {k: (enc(v) if torch.is_tensor(v) else v) for k, v in st.items()} for i, st in opt.state_dict()["state"].items()},
+            "model": enc_sd(m.state_dict()),
+            "grads": [enc(g) for g in grads[2]],
+        }
+        for p, g in zip(m.parameters(), grads[2]):
+            p.grad = g.clone()
+        opt.step()
+        js["cases"][kind]["after"] = [enc(p) for p in m.parameters()]
+    out["scheduler"] = sched_sd
+    js["scheduler"] = sched_sd
+    js["scheduler_types"] = py_types(sched_sd)
+    save(out, "ckpt_optim.pth")
+    with open(os.path.join(OUT, "ckpt_optim.json"), "w") as f:
+        json.dump(js, f, separators=(",", ":"))
+    print("wrote ckpt_optim.pth, ckpt_optim.json")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--checkpoints"]:
+        checkpoint_fixtures()
+    else:
+        main()
+        checkpoint_fixtures()

@@ -99,3 +99,4 @@ export * as optim from "./optim/index.js";
 export * as autograd from "./autograd/index.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/index.js";
 export { einsum } from "./tensor/index.js";
+export { loadCheckpoint, tuple } from "./io/index.js";

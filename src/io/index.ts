@@ -17,7 +17,7 @@ import { isZip } from "./zip.js";
 
 export { CheckpointError } from "../errors.js";
 export { PyDict, PyGlobal, PyObject } from "./pickle.js";
-export { UnreadTensor } from "./torch.js";
+export { UnreadTensor, FLOAT_KEYS } from "./torch.js";
 export { defaultMaxBytes } from "./budget.js";
 
 /** Options of `load`. */
@@ -232,6 +232,57 @@ function toStateDict(obj: unknown, what: string, opts: LoadOptions): StateDict {
 }
 
 /**
+ * Load a whole checkpoint (PyTorch: `torch.load(file, weights_only=True)`) as JS values that the
+ * `loadStateDict` methods take directly:
+ * ```ts
+ * const ckpt = loadCheckpoint("ckpt.pth") as { model: StateDict; optimizer: OptimizerStateDict; epoch: number };
+ * model.loadStateDict(ckpt.model);
+ * opt.loadStateDict(ckpt.optimizer);
+ * ```
+ * - an `OrderedDict` (what `state_dict()` returns) → a Map, its `_metadata` kept as a state dict's;
+ * - a `dict` keyed by strings only → a plain object (`ckpt.epoch`); other dicts (the optimizer's
+ *   `state`, keyed by parameter index) → a Map;
+ * - lists → arrays, tuples → frozen arrays, None → null, ints and floats → numbers (bigints
+ *   beyond 2^53), tensors → tensors. A safetensors file gives its state dict Map.
+ * Other values are as `loadObject` gives them.
+ */
+export function loadCheckpoint(src: string | Uint8Array | ArrayBuffer, opts: Pick<LoadOptions, "maxBytes"> = {}): unknown {
+  const { bytes, what } = bytesOf(src);
+  return plainOf(parse(bytes, what, opts).object, new Map());
+}
+
+function plainOf(v: unknown, done: Map<unknown, unknown>): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (done.has(v)) return done.get(v);
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    done.set(v, out);
+    for (const x of v) out.push(plainOf(x, done));
+    return Object.isFrozen(v) ? Object.freeze(out) : out;
+  }
+  if (!(v instanceof PyDict)) return v;
+  const stringKeys = [...v.map.keys()].every((k) => typeof k === "string");
+  if (v.className === "OrderedDict" || !stringKeys) {
+    const out = new Map<unknown, unknown>() as StateDict & Map<unknown, unknown>;
+    done.set(v, out);
+    for (const [k, x] of v.map) out.set(k, plainOf(x, done));
+    const meta = v.hasAttrs ? v.attrs.get("_metadata") : undefined;
+    if (meta instanceof PyDict) {
+      out._metadata = new Map();
+      for (const [k, m] of meta.map) {
+        const version = m instanceof PyDict ? m.map.get("version") : undefined;
+        out._metadata.set(String(k), typeof version === "number" ? { version } : {});
+      }
+    }
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  done.set(v, out);
+  for (const [k, x] of v.map) Object.defineProperty(out, k as string, { value: plainOf(x, done), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/**
  * Load a state dict from a `.pth` (zip or legacy `torch.save`) or `.safetensors` file, or from
  * its bytes. Keys keep the file's order (safetensors: data order). float16/bfloat16/float64
  * become float32; int64 stays int64. Throws `CheckpointError` naming the problem and where.
@@ -269,14 +320,19 @@ export function loadMetadata(src: string | Uint8Array | ArrayBuffer, opts: Pick<
   return parse(bytes, what, opts).metadata ?? null;
 }
 
-/** Serialise a state dict to bytes (`.pth` zip format or safetensors). */
-export function serialize(stateDict: Map<string, Tensor<DType>>, opts: SaveOptions = {}): Uint8Array {
-  if (!(stateDict instanceof Map)) throw new CheckpointError("cannot save: the state dict must be a Map of name → Tensor (as model.stateDict() returns)");
-  for (const [k, v] of stateDict) {
-    if (typeof k !== "string") throw new CheckpointError(`cannot save key ${String(k)}: state dict keys must be strings`);
-    if (!(v instanceof Tensor)) throw new CheckpointError(`cannot save ${JSON.stringify(k)}: not a Tensor`);
-    const problem = dataProblem(v);
-    if (problem) throw new CheckpointError(`cannot save ${JSON.stringify(k)}: ${problem}`);
+/**
+ * Serialise to bytes: a state dict as `.pth` (zip format) or safetensors, or a whole checkpoint
+ * (nested Maps / objects / arrays / numbers / tensors, see `save`) as `.pth`.
+ */
+export function serialize(obj: unknown, opts: SaveOptions = {}): Uint8Array {
+  const flat = obj instanceof Map && [...obj.keys()].every((k) => typeof k === "string") && [...obj.values()].every((v) => v instanceof Tensor);
+  if (flat) {
+    for (const [k, v] of obj as Map<string, Tensor<DType>>) {
+      const problem = dataProblem(v);
+      if (problem) throw new CheckpointError(`cannot save ${JSON.stringify(k)}: ${problem}`);
+    }
+  } else if (obj === null || typeof obj !== "object") {
+    throw new CheckpointError("cannot save: expected a state dict (a Map of name → Tensor, as model.stateDict() returns) or a checkpoint object");
   }
   if (opts.metadata !== undefined && opts.metadata !== null) {
     const m = opts.metadata as unknown;
@@ -294,9 +350,20 @@ export function serialize(stateDict: Map<string, Tensor<DType>>, opts: SaveOptio
   if (opts.format !== undefined && opts.format !== "pth" && opts.format !== "safetensors") {
     throw new CheckpointError(`unknown format ${JSON.stringify(opts.format)}; choose "pth" or "safetensors"`);
   }
-  if (opts.format === "safetensors") return writeSafetensors(stateDict, opts.metadata, dtype);
+  if (opts.format === "safetensors") {
+    if (!flat) throw new CheckpointError("cannot save: a safetensors file holds one flat map of name → tensor; save a nested checkpoint as .pth, or each state dict separately");
+    return writeSafetensors(obj as Map<string, Tensor<DType>>, opts.metadata, dtype);
+  }
   if (opts.metadata) throw new CheckpointError("metadata is only stored in safetensors files");
-  return writeTorchZip(stateDict as StateDict, dtype);
+  return writeTorchZip(obj, dtype, "archive", dataProblem);
+}
+
+/**
+ * A tuple for `save` (Python `tuple`; a frozen array): `{ betas: tuple(0.9, 0.999) }`. Plain
+ * arrays are saved as lists; tuples read by `load`/`loadCheckpoint` are frozen arrays already.
+ */
+export function tuple<T>(...items: T[]): readonly T[] {
+  return Object.freeze(items);
 }
 
 /** What is wrong with a tensor's `.data` (wrong typed array or length), or null. */
@@ -315,13 +382,18 @@ function dataProblem(t: Tensor<DType>): string | null {
 }
 
 /**
- * Write a state dict to `path`: safetensors for `.safetensors` (or `format: "safetensors"`),
- * otherwise PyTorch's zip format, readable by `torch.load(path, weights_only=True)`.
+ * Write a state dict or a whole checkpoint to `path`, as `torch.save` does. A state dict goes to
+ * safetensors for `.safetensors` (or `format: "safetensors"`), otherwise to PyTorch's zip format,
+ * readable by `torch.load(path, weights_only=True)`. A checkpoint nests Maps (number keys → int),
+ * plain objects (→ dict), arrays (→ list), `tuple(...)`s, numbers, strings, booleans, null and
+ * tensors: `save("ckpt.pth", { model: model.stateDict(), optimizer: opt.stateDict(), epoch: 3 })`.
+ * Integer-valued numbers are written as Python ints except under the float hyper-parameter keys
+ * (`FLOAT_KEYS`: `lr`, `momentum`, `weight_decay`, `eps`, `betas`, ...), which are floats.
  */
-export function save(path: string, stateDict: Map<string, Tensor<DType>>, opts: SaveOptions = {}): void {
+export function save(path: string, obj: unknown, opts: SaveOptions = {}): void {
   if (typeof path !== "string" || path === "") throw new TypeError_(`save: the path must be a non-empty string, got ${path === "" ? '""' : typeof path}`);
   const format = opts.format ?? (path.endsWith(".safetensors") ? "safetensors" : "pth");
-  const bytes = serialize(stateDict, { ...opts, format });
+  const bytes = serialize(obj, { ...opts, format });
   try {
     writeFileSync(path, bytes);
   } catch (e) {

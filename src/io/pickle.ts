@@ -605,7 +605,13 @@ export type PickleValue =
   | PyCall
   | PyPersistent
   | PyDictOut
-  | PyGlobalRef;
+  | PyGlobalRef
+  | PyFloatOut;
+
+/** A number to write as a Python float even when it is integer-valued (`lr: 1` → `1.0`). */
+export class PyFloatOut {
+  constructor(readonly value: number) {}
+}
 
 /** A bare global used as a value (a class, e.g. `torch.FloatStorage` in a storage id). */
 export class PyGlobalRef {
@@ -647,10 +653,10 @@ export function pickle(value: PickleValue): Uint8Array {
     if (v === null) out.push(0x4e);
     else if (v === true) out.push(0x88);
     else if (v === false) out.push(0x89);
-    else if (typeof v === "number" || typeof v === "bigint") {
-      if (typeof v === "number" && !Number.isInteger(v)) {
+    else if (v instanceof PyFloatOut || typeof v === "number" || typeof v === "bigint") {
+      if (v instanceof PyFloatOut || (typeof v === "number" && !Number.isInteger(v))) {
         const b = new DataView(new ArrayBuffer(8));
-        b.setFloat64(0, v, false);
+        b.setFloat64(0, v instanceof PyFloatOut ? v.value : v, false);
         out.push(0x47);
         bytes(new Uint8Array(b.buffer));
       } else if (typeof v === "number" && v >= 0 && v < 256) out.push(0x4b, v);

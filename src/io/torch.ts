@@ -10,7 +10,7 @@ import { CheckpointError } from "../errors.js";
 import { contiguousStrides, Tensor, type DType } from "../tensor/index.js";
 import { ByteBudget, MAX_NESTING } from "./budget.js";
 import { ITEMSIZE, storageCopyBytes, storageElements, storedBytes, tensorView, viewCopyBytes, type FileDType, type StorageElements } from "./dtypes.js";
-import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyGlobal, PyGlobalRef, PyObject, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
+import { isTuple, pickle, PyCall, PyDict, PyDictOut, PyFloatOut, PyGlobal, PyGlobalRef, PyObject, PyPersistent, PyTupleOut, unpickle, type PickleValue } from "./pickle.js";
 import { placeholderGlobal, reconstruct } from "./pyobject.js";
 import { readZip, writeZip } from "./zip.js";
 
@@ -378,15 +378,51 @@ const STORAGE_CLASS: Record<FileDType, string> = {
 };
 
 /**
- * Serialise a state dict as `torch.save(state_dict)` does (zip format, protocol-2 pickle,
- * `_metadata` kept) so that `torch.load(path, weights_only=True)` reads it.
+ * Keys whose integer-valued numbers are written as Python floats (`lr: 1` → `1.0`): the float
+ * hyper-parameters of PyTorch's optimizers and schedulers. Every other integer-valued JS number is
+ * written as a Python int (`epoch: 3`, `step: 5`, `params: [0, 1]`); non-integers are always floats.
+ * Elements of a list or tuple under such a key (`betas`, `base_lrs`) follow the key.
  */
-export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map<string, { version?: number }> }, floatDType: FileDType = "float32", root = "archive"): Uint8Array {
+export const FLOAT_KEYS: ReadonlySet<string> = new Set([
+  "lr", "initial_lr", "max_lr", "min_lr", "base_lr", "base_lrs", "_last_lr", "eta_min", "momentum", "base_momentum", "max_momentum",
+  "dampening", "weight_decay", "eps", "betas", "alpha", "gamma", "lr_decay", "initial_accumulator_value", "rho", "lambd", "t0",
+  "etas", "step_sizes", "div_factor", "final_div_factor", "pct_start", "factor", "start_factor", "end_factor", "threshold", "min_lrs", "eta_max",
+]);
+
+/** Whether a Map is a state dict (`module.stateDict()`): string keys, tensor values, or a `_metadata`. */
+function isStateDictMap(m: Map<unknown, unknown>): boolean {
+  if ((m as { _metadata?: unknown })._metadata instanceof Map) return true;
+  if (m.size === 0) return false;
+  for (const [k, v] of m) if (typeof k !== "string" || !(v instanceof Tensor)) return false;
+  return true;
+}
+
+/** `"optimizer"["state"][0]`: where a value sits in the object being saved, for messages. */
+function pathText(path: readonly (string | number)[]): string {
+  return path.map((k, i) => (i === 0 ? JSON.stringify(k) : `[${typeof k === "string" ? JSON.stringify(k) : k}]`)).join("");
+}
+
+/**
+ * Serialise what `torch.save(obj)` would write for `obj` (zip format, protocol-2 pickle) so that
+ * `torch.load(path, weights_only=True)` reads it. `obj` may nest:
+ * - a state dict (a Map of string → Tensor, `_metadata` kept) → `OrderedDict` of tensors;
+ * - any other Map (number keys → int, string keys → str), a plain object or a loaded `PyDict` → `dict`;
+ * - arrays → `list`; frozen arrays (`tuple(...)`, and tuples `load` returned) → `tuple`;
+ * - integer-valued numbers and bigints → `int` (except under `FLOAT_KEYS`), other numbers → `float`;
+ * - strings, booleans, `null`/`undefined` → `None`; tensors (0-d included), tensors sharing data
+ *   sharing one storage. Anything else is refused, naming where it sits.
+ */
+export function writeTorchZip(obj: unknown, floatDType: FileDType = "float32", root = "archive", checkTensor?: (t: Tensor<DType>) => string | null): Uint8Array {
   const storageKeys = new Map<ArrayBufferLike, Map<string, string>>();
   const storages: [string, Uint8Array][] = [];
   const ordered = () => new PyCall("collections", "OrderedDict", []);
-  const items: [PickleValue, PickleValue][] = [];
-  for (const [name, t] of sd) {
+  const open = new Set<object>();
+  const fail = (path: readonly (string | number)[], why: string): never => {
+    throw new CheckpointError(path.length ? `cannot save ${pathText(path)}: ${why}` : `cannot save: ${why}`);
+  };
+  const tensor = (t: Tensor<DType>, path: readonly (string | number)[]): PickleValue => {
+    const problem = checkTensor?.(t);
+    if (problem) fail(path, problem);
     // Tensors sharing the same data (tied weights, shared modules) share one storage.
     const byBuffer = storageKeys.get(t.data.buffer) ?? new Map<string, string>();
     storageKeys.set(t.data.buffer, byBuffer);
@@ -399,23 +435,54 @@ export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map
       storages.push([key, stored.bytes]);
     }
     const pid = new PyPersistent(new PyTupleOut(["storage", new PyGlobalRef("torch", STORAGE_CLASS[stored.dtype]), key, "cpu", t.numel()]));
-    items.push([
-      name,
-      new PyCall("torch._utils", "_rebuild_tensor_v2", [
-        pid,
-        0,
-        new PyTupleOut(t.shape),
-        new PyTupleOut(contiguousStrides(t.shape)),
-        false,
-        ordered(),
-      ]),
-    ]);
-  }
-  const meta = sd._metadata
-    ? new PyCall("collections", "OrderedDict", [], [...sd._metadata].map(([k, v]) => [k, new PyDictOut(v.version === undefined ? [] : [["version", v.version]])] as [PickleValue, PickleValue]))
-    : undefined;
-  const obj = new PyCall("collections", "OrderedDict", [], items, meta ? new PyDictOut([["_metadata", meta]]) : undefined);
-  const data = pickle(obj);
+    return new PyCall("torch._utils", "_rebuild_tensor_v2", [pid, 0, new PyTupleOut(t.shape), new PyTupleOut(contiguousStrides(t.shape)), false, ordered()]);
+  };
+  const dictKey = (k: unknown, path: readonly (string | number)[]): PickleValue => {
+    if (typeof k === "string" || typeof k === "bigint") return k;
+    if (typeof k === "number" && Number.isFinite(k)) return Number.isInteger(k) ? k : new PyFloatOut(k);
+    if (typeof k === "boolean") return k;
+    return fail(path, `a dict key is ${k === null ? "null" : typeof k}; keys must be strings or numbers`);
+  };
+  const value = (v: unknown, path: (string | number)[], floatKey: boolean): PickleValue => {
+    if (v === null || v === undefined) return null;
+    if (typeof v === "boolean" || typeof v === "string" || typeof v === "bigint") return v;
+    if (typeof v === "number") return floatKey || !Number.isInteger(v) ? new PyFloatOut(v) : v;
+    if (v instanceof Tensor) return tensor(v, path);
+    if (typeof v !== "object") return fail(path, `a ${typeof v} cannot be pickled`);
+    if (open.has(v)) return fail(path, "the object contains itself");
+    if (path.length > MAX_NESTING) return fail(path, `nested more than ${MAX_NESTING} deep`);
+    open.add(v);
+    try {
+      const entries = (items: Iterable<[unknown, unknown]>): [PickleValue, PickleValue][] =>
+        [...items].map(([k, x]) => {
+          const at = [...path, typeof k === "number" ? k : String(k)];
+          return [dictKey(k, path), value(x, at, typeof k === "string" && FLOAT_KEYS.has(k))];
+        });
+      if (Array.isArray(v)) {
+        const items = v.map((x, i) => value(x, [...path, i], floatKey));
+        return Object.isFrozen(v) ? new PyTupleOut(items) : items;
+      }
+      if (v instanceof Map) {
+        if (!isStateDictMap(v) && !(path.length === 0 && v.size === 0)) return new PyDictOut(entries(v));
+        const meta = (v as StateDictLike)._metadata;
+        const state = meta instanceof Map
+          ? new PyDictOut([["_metadata", new PyCall("collections", "OrderedDict", [], [...meta].map(([k, m]) => [k, new PyDictOut(m?.version === undefined ? [] : [["version", m.version]])] as [PickleValue, PickleValue]))]])
+          : undefined;
+        return new PyCall("collections", "OrderedDict", [], entries(v), state);
+      }
+      if (v instanceof PyDict) {
+        if (v.className !== "OrderedDict") return new PyDictOut(entries(v.map));
+        const attrs = v.hasAttrs ? new PyDictOut(entries(v.attrs)) : undefined;
+        return new PyCall("collections", "OrderedDict", [], entries(v.map), attrs);
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto === Object.prototype || proto === null) return new PyDictOut(entries(Object.entries(v)));
+      return fail(path, `${(v as object).constructor?.name ?? "this object"} cannot be pickled (save Maps, plain objects, arrays, numbers, strings, booleans, null and tensors)`);
+    } finally {
+      open.delete(v);
+    }
+  };
+  const data = pickle(value(obj, [], false));
   const enc = new TextEncoder();
   return writeZip([
     [`${root}/data.pkl`, data],
@@ -424,3 +491,5 @@ export function writeTorchZip(sd: Map<string, Tensor<DType>> & { _metadata?: Map
     [`${root}/version`, enc.encode("3\n")],
   ]);
 }
+
+type StateDictLike = Map<unknown, unknown> & { _metadata?: Map<string, { version?: number } | undefined> };

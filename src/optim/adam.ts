@@ -83,7 +83,7 @@ export class Adam extends Optimizer {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, opts: AdamOptions = {}) {
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false, maximize = false, foreach = null, capturable = false, differentiable = false, fused = false } = opts;
     checkAdam(lr, eps, betas, weightDecay);
-    super(params, { lr, betas: [...betas], eps, weightDecay, amsgrad, maximize, foreach, capturable, differentiable, fused });
+    super(params, { lr, betas: Object.freeze([...betas]), eps, weightDecay, amsgrad, maximize, foreach, capturable, differentiable, fused });
   }
 
   /** One update of every parameter with a gradient; returns the closure's loss if given one. */
@@ -99,7 +99,7 @@ export class AdamW extends Optimizer {
   constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, opts: Omit<AdamOptions, "differentiable" | "fused"> = {}) {
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 1e-2, amsgrad = false, maximize = false, foreach = null, capturable = false } = opts;
     checkAdam(lr, eps, betas, weightDecay);
-    super(params, { lr, betas: [...betas], eps, weightDecay, amsgrad, foreach, maximize, capturable });
+    super(params, { lr, betas: Object.freeze([...betas]), eps, weightDecay, amsgrad, foreach, maximize, capturable });
   }
 
   /** One update of every parameter with a gradient; returns the closure's loss if given one. */

@@ -44,9 +44,12 @@ export function camelCase(key: string): string {
   return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** A copy of a hyper-parameter value (arrays such as `betas` copied). */
+/**
+ * A copy of a hyper-parameter value (arrays such as `betas` copied; a frozen array, the Python
+ * tuple that `save` writes as a tuple, stays frozen).
+ */
 function copyValue(v: unknown): unknown {
-  return Array.isArray(v) ? [...v] : v;
+  return Array.isArray(v) ? (Object.isFrozen(v) ? Object.freeze([...v]) : [...v]) : v;
 }
 
 /**
