@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--batches", type=int, default=None, help="time this many steps of the full recipe")
     ap.add_argument("--limit", type=int, default=TRAIN_SUBSET)
     ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--lr", type=float, default=0.1, help="OneCycleLR's max_lr (the recipe: 0.1)")
     ap.add_argument("--eval-limit", type=int, default=10000, help="evaluate on the first n test images")
     args = ap.parse_args()
     batches = args.batches if args.batches is not None else (30 if (args.limit, args.epochs) == (TRAIN_SUBSET, EPOCHS) else None)
@@ -40,7 +41,7 @@ def main():
     m = model()
     opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     steps = args.epochs * ((len(xs) + BATCH - 1) // BATCH)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=steps)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
     times, cpu, images, step = [], [], [], 0
     for epoch in range(args.epochs):
         m.train()
