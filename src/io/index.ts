@@ -1,7 +1,10 @@
 /**
  * `src/io`: read and write weights. `load(file)` takes a `.pth` (zip or legacy `torch.save`) or a
  * `.safetensors` file, recognised by content, and returns an ordered state dict for
- * `module.loadStateDict(...)`; `save(path, stateDict)` writes either format.
+ * `module.loadStateDict(...)`; `save(path, stateDict)` writes either format. Training checkpoints:
+ * `save(path, { model, optimizer, epoch })` writes what `torch.save` writes for that dict, and
+ * `loadCheckpoint(path)` reads one back as JS values (`ckpt.model`, `ckpt.optimizer`) for the
+ * `loadStateDict` methods.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";

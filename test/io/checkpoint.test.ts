@@ -204,6 +204,25 @@ describe("save(path, checkpoint): what torch.save writes", () => {
     expect(pyTypesAfter(pkl, "betas")).toEqual([["tuple", ["float", "float"]]]);
   });
 
+  it("RMSprop's step is an int, Adam's a 0-d float32 tensor; an optimizer before its first step has state {}", () => {
+    const m = new nn.Linear(3, 2);
+    const rms = new optim.RMSprop([...m.parameters()], { momentum: 0.5 });
+    const fresh = new optim.Adam([...m.parameters()]);
+    for (const p of m.parameters()) p.grad = new Tensor(new Float32Array(p.numel()).fill(0.5), p.shape);
+    rms.step();
+    const bytes = serialize({ rms: rms.stateDict(), fresh: fresh.stateDict() });
+    expect(pyTypesAfter(dataPkl(bytes), "step")).toEqual(["int", "int"]);
+    const back = loadCheckpoint(bytes) as { rms: optim.OptimizerStateDict; fresh: optim.OptimizerStateDict };
+    expect(back.rms.state.get(1)!.step).toBe(1);
+    expect(back.fresh.state).toEqual({});
+    const again = new optim.RMSprop([...m.parameters()], { momentum: 0.5 });
+    again.loadStateDict(back.rms);
+    const adam = new optim.Adam([...m.parameters()]);
+    adam.loadStateDict(back.fresh);
+    expect(adam.state.size).toBe(0);
+    expect(again.stateDict().state.get(0)!.step).toBe(1);
+  });
+
   it("a PyTorch checkpoint re-saved by tsnn reads back the same", () => {
     const a = loadCheckpoint(FILE) as Ckpt;
     const b = loadCheckpoint(serialize(a)) as Ckpt;
