@@ -577,3 +577,53 @@ export function recordGroupNorm(x: Tensor, groups: number, weight: Tensor | null
     return [gx && new Tensor(gx, x.shape), gw && new Tensor(Float32Array.from(gw), [C]), gb && new Tensor(Float32Array.from(gb), [C])];
   }).save(x, weight);
 }
+
+// ---------------------------------------------------------------- index-map ops and fallbacks
+
+/**
+ * Hook of an op that only moves, repeats or drops input elements (`F.pad` in every mode,
+ * nearest interpolation, pixel (un)shuffle, channel shuffle): `apply` run on the element ids
+ * (as float32, exact below 2^24; a constant pad writes -1) tells, for each output element, which
+ * input element it copies; the backward adds each output gradient there (PyTorch's
+ * `*_backward` kernels of these ops compute the same sums).
+ */
+export function recordIndexMap(name: string, x: Tensor, out: Tensor, apply: (ids: Tensor) => Tensor): void {
+  const n = x.numel();
+  if (n >= 1 << 24) {
+    recordNotImplementedNode(name, "index_map", [x], [out]);
+    return;
+  }
+  record(name, [x], [out], ([g]) => {
+    const ids = new Float32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = i;
+    const map = apply(new Tensor(ids, x.shape)).contiguous().data as Float32Array;
+    const gs = g!.contiguous().data as Float32Array;
+    const gx = new Float32Array(n);
+    for (let i = 0; i < map.length; i++) if (map[i] >= 0) gx[map[i]] += gs[i];
+    return [new Tensor(gx, x.shape)];
+  });
+}
+
+/** Hook of a max pooling with per-plane flat `indices` (adaptive and 1-D pools): `name` as PyTorch's. */
+export function recordPlaneIndices(name: string, x: Tensor, out: Tensor, indices: Tensor<"int64">, planeIn: number, planeOut: number): void {
+  record(name, [x], [out], ([g]) => {
+    const gs = g!.contiguous().data as Float32Array;
+    const idx = indices.contiguous().data as BigInt64Array;
+    const gx = new Float32Array(x.numel());
+    for (let o = 0; o < gs.length; o++) {
+      const i = Number(idx[o]);
+      if (i >= 0) gx[Math.floor(o / planeOut) * planeIn + i] += gs[o];
+    }
+    return [new Tensor(gx, x.shape)];
+  }).save(x);
+}
+
+/**
+ * The safety net of the nn kernels without a backward yet: a node named as PyTorch's whose
+ * backward raises PyTorch's "the derivative for '<op>' is not implemented".
+ */
+export function recordNotImplementedNode(name: string, op: string, inputs: readonly (Tensor<DType> | null | undefined)[], outputs: readonly Tensor<DType>[]): void {
+  record(name, inputs, outputs, () => {
+    throw new RuntimeError(`the derivative for '${op}' is not implemented.`);
+  });
+}

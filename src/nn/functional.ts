@@ -44,6 +44,7 @@ import { pyFloat } from "./repr.js";
 import { recording } from "../autograd/graph.js";
 import { noGrad } from "../autograd/grad_mode.js";
 import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordGroupNorm, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
+import { recordIndexMap, recordNotImplementedNode, recordPlaneIndices } from "../autograd/nn_functions.js";
 import { resolvePads } from "../tensor/conv.js";
 import * as lossFns from "./loss.js";
 import type { Reduction } from "./loss.js";
@@ -209,6 +210,19 @@ function checkP(p: number): void {
  * Zero `groups` runs of `run` consecutive elements each with probability `p` (tsnn's generator),
  * scale the rest by `1/(1-p)` in float32 as PyTorch's `bernoulli_(1-p).div_(1-p)` mask does.
  */
+/** Channel dropout that records: the mask is the dropout of ones (same draws), `MulBackward0`-like routing. */
+function channelDropout(x: Tensor, p: number, inplace: boolean, groups: number, run: number): Tensor {
+  if (!recording(x)) return dropoutImpl(x, p, inplace, groups, run);
+  if (inplace) checkInplace(x);
+  const mask = dropoutImpl(new Tensor(new Float32Array(x.numel()).fill(1), x.shape), p, false, groups, run).data as Float32Array;
+  const src = flat(x);
+  const dst = new Float32Array(src.length);
+  for (let i = 0; i < dst.length; i++) dst[i] = src[i] * mask[i];
+  const out = inplace ? noGrad(() => x.copy_(new Tensor(dst, x.shape))) : new Tensor(dst, x.shape);
+  recordMask(x, out, mask);
+  return out;
+}
+
 function dropoutImpl(x: Tensor, p: number, inplace: boolean, groups: number, run: number): Tensor {
   if (x.dtype !== "float32") throw new RuntimeError(`dropout is only implemented for float32 tensors, got ${x.dtype}`);
   const src = flat(x);
@@ -268,7 +282,7 @@ export function dropout2d(input: Tensor, ...args: DropoutFnArgs): Tensor {
   if (!a.training || a.p === 0 || input.numel() === 0) return input;
   if (input.ndim < 2) throw new RuntimeError("Feature dropout requires at least 2 dimensions in the input");
   const groups = input.shape[0] * input.shape[1];
-  return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
+  return channelDropout(input, a.p, a.inplace, groups, input.numel() / groups);
 }
 
 /** Merge dims `startDim..endDim` (PyTorch: `torch.flatten(input, start_dim=0, end_dim=-1)`). */
@@ -421,6 +435,7 @@ export function adaptiveMaxPool2d(
   const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool2d", args, [["returnIndices", false]], 2);
   if (input.ndim !== 3 && input.ndim !== 4) return adaptiveMaxPool2dKernel(input, [0, 0]);
   const { output, indices } = adaptiveMaxPool2dKernel(input, adaptiveSize(input, outputSize));
+  if (recording(input)) recordPlaneIndices("AdaptiveMaxPool2DBackward0", input, output, indices, input.shape[input.ndim - 2] * input.shape[input.ndim - 1], output.shape[output.ndim - 2] * output.shape[output.ndim - 1]);
   return a.returnIndices ? [output, indices] : output;
 }
 
@@ -437,6 +452,13 @@ export function pad(
   const a = bindArgs<{ mode: PadNdMode; value: number | null }>("pad", args, [["mode", "constant"], ["value", null]], 2);
   if (a.mode !== "constant" && a.value !== null && a.value !== 0) {
     throw new RuntimeError(`Padding mode "${a.mode}" doesn't take in value argument`);
+  }
+  if (recording(input)) {
+    const out = noGrad(() => padNd(input, pad, a.mode, a.value ?? 0));
+    const k = pad.length / 2;
+    const name = a.mode === "constant" ? "ConstantPadNdBackward0" : a.mode === "reflect" ? `ReflectionPad${k}DBackward0` : a.mode === "replicate" ? `ReplicationPad${k}DBackward0` : "CircularPadBackward0";
+    recordIndexMap(name, input, out, (ids) => padNd(ids, pad, a.mode, a.mode === "constant" ? -1 : 0));
+    return out;
   }
   return padNd(input, pad, a.mode, a.value ?? 0);
 }
@@ -463,6 +485,17 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
     ["size", null], ["scaleFactor", null], ["mode", "nearest"], ["alignCorners", null], ["recomputeScaleFactor", null], ["antialias", false],
   ]);
   const mode = a.mode;
+  if (recording(input)) {
+    const out = noGrad(() => interpolate(input, ...args));
+    const k = input.ndim - 2;
+    if (mode === "nearest" || mode === "nearest-exact") {
+      recordIndexMap(mode === "nearest" ? `UpsampleNearest${k}DBackward0` : `_UpsampleNearestExact${k}DBackward0`, input, out, (ids) => interpolate(ids, ...args));
+    } else {
+      const op = mode === "area" ? `adaptive_avg_pool${k}d` : `upsample_${mode}${k}d`;
+      recordNotImplementedNode(`Upsample${mode.charAt(0).toUpperCase()}${mode.slice(1)}${k}DBackward0`, op, [input], [out]);
+    }
+    return out;
+  }
   let alignCorners = a.alignCorners;
   if (mode === "nearest" || mode === "area" || mode === "nearest-exact") {
     if (alignCorners !== null) {
@@ -604,6 +637,7 @@ export function normalize(
 ): Tensor {
   const a = bindArgs<{ p: number; dim: number; eps: number }>("normalize", args, [["p", 2.0], ["dim", 1], ["eps", 1e-12]]);
   const d = wrapDim(a.dim, input.ndim);
+  if (recording(input)) return input.div(input.norm(a.p, d, true).clamp(a.eps, null).expandAs(input));
   const shape = input.shape;
   const n = input.ndim === 0 ? 1 : shape[d];
   const inner = shape.slice(d + 1).reduce((x, y) => x * y, 1);
@@ -729,6 +763,7 @@ export function glu(input: Tensor, ...args: [dim?: number] | [opts: { dim?: numb
   const n = input.shape[d];
   if (n % 2 !== 0) throw new RuntimeError(`Halving dimension must be even, but dimension ${d} is size ${n}`);
   const half = n / 2;
+  if (recording(input)) return input.narrow(d, 0, half).mul(input.narrow(d, half, half).sigmoid());
   const inner = input.shape.slice(d + 1).reduce((x, y) => x * y, 1);
   const outer = input.numel() / Math.max(n * inner, 1);
   const src = flat(input);
@@ -763,6 +798,10 @@ export function prelu(input: Tensor, weight: Tensor): Tensor {
       `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${np} and channel size = ${channels}.`,
     );
   }
+  if (recording(input, weight)) {
+    const wv = np === 1 || input.ndim < 2 ? weight.reshape([]) : weight.reshape([channels, ...new Array<number>(input.ndim - 2).fill(1)]);
+    return input.where(input.gt(0), input.mul(wv));
+  }
   const src = flat(input);
   const w = weight.data as Float32Array;
   const inner = input.ndim >= 2 ? input.shape.slice(2).reduce((x, y) => x * y, 1) : 1;
@@ -791,7 +830,7 @@ export function dropout1d(input: Tensor, ...args: DropoutFnArgs): Tensor {
   }
   if (!a.training || a.p === 0 || input.numel() === 0) return input;
   const groups = input.ndim === 3 ? input.shape[0] * input.shape[1] : input.shape[0];
-  return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
+  return channelDropout(input, a.p, a.inplace, groups, input.numel() / groups);
 }
 
 /**
@@ -804,7 +843,7 @@ export function dropout3d(input: Tensor, ...args: DropoutFnArgs): Tensor {
   if (!a.training || a.p === 0 || input.numel() === 0) return input;
   if (input.ndim === 0) throw new RuntimeError("Feature dropout requires at least 2 dimensions in the input");
   const groups = input.ndim === 5 ? input.shape[0] * input.shape[1] : input.shape[0];
-  return dropoutImpl(input, a.p, a.inplace, groups, input.numel() / groups);
+  return channelDropout(input, a.p, a.inplace, groups, input.numel() / groups);
 }
 
 /**
@@ -825,6 +864,11 @@ export function pixelShuffle(input: Tensor, upscaleFactor: number): Tensor {
     );
   }
   const oc = c / (r * r);
+  if (recording(input)) {
+    const out = noGrad(() => pixelShuffle(input, r));
+    recordIndexMap("PixelShuffleBackward0", input, out, (ids) => pixelShuffle(ids, r));
+    return out;
+  }
   const src = flat(input);
   const out = new Float32Array(src.length);
   const batch = src.length / Math.max(c * h * w, 1);
@@ -861,6 +905,11 @@ export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
   }
   const oh = h / r;
   const ow = w / r;
+  if (recording(input)) {
+    const out = noGrad(() => pixelUnshuffle(input, r));
+    recordIndexMap("PixelUnshuffleBackward0", input, out, (ids) => pixelUnshuffle(ids, r));
+    return out;
+  }
   const src = flat(input);
   const out = new Float32Array(src.length);
   const batch = src.length / Math.max(c * h * w, 1);
@@ -891,6 +940,11 @@ export function localResponseNorm(input: Tensor, size: number, ...args: unknown[
     throw new ValueError(`Expected 3D or higher dimensionality                          input (got ${input.ndim} dimensions)`);
   }
   if (input.numel() === 0) return input;
+  if (recording(input)) {
+    const out = noGrad(() => localResponseNorm(input, size, ...args));
+    recordNotImplementedNode("LocalResponseNormBackward0", "local_response_norm", [input], [out]);
+    return out;
+  }
   const [n, c] = input.shape;
   const inner = input.numel() / (n * c);
   const src = flat(input);
@@ -941,9 +995,10 @@ export function avgPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
   const k = single(kernelSize, "avg_pool1d", "kernel_size");
   const s = a.stride === null ? k : single(a.stride, "avg_pool1d", "stride");
   const p = single(a.padding, "avg_pool1d", "padding");
-  const y = avgPool2dKernel(as2d(input, "avg_pool1d"), {
-    kernel: [1, k], stride: [1, s], padding: [0, p], ceilMode: a.ceilMode, countIncludePad: a.countIncludePad, divisorOverride: null,
-  });
+  const x2 = as2d(input, "avg_pool1d");
+  const geo = { kernel: [1, k] as [number, number], stride: [1, s] as [number, number], padding: [0, p] as [number, number], ceilMode: a.ceilMode, countIncludePad: a.countIncludePad, divisorOverride: null };
+  const y = avgPool2dKernel(x2, geo);
+  if (recording(x2)) recordAvgPool2d(x2, geo, y);
   return y.squeeze(-2);
 }
 
@@ -964,6 +1019,11 @@ export function maxPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
     ceilMode: a.ceilMode,
   };
   const x = as2d(input, "max_pool1d");
+  if (recording(x)) {
+    const { output, indices } = maxPool2dKernel(x, geo);
+    recordMaxPool2d(x, output, indices);
+    return a.returnIndices ? [output.squeeze(-2), indices.squeeze(-2)] : output.squeeze(-2);
+  }
   if (a.returnIndices) {
     const { output, indices } = maxPool2dKernel(x, geo);
     return [output.squeeze(-2), indices.squeeze(-2)];
@@ -974,7 +1034,10 @@ export function maxPool1d(input: Tensor, kernelSize: PoolSize, ...args: unknown[
 /** 1-D adaptive average pooling (PyTorch: `F.adaptive_avg_pool1d(input, output_size)`). */
 export function adaptiveAvgPool1d(input: Tensor, outputSize: number | readonly number[]): Tensor {
   const o = single(outputSize, "adaptive_avg_pool1d", "output_size");
-  return adaptiveAvgPool2dKernel(as2d(input, "adaptive_avg_pool1d"), [1, o]).squeeze(-2);
+  const x2 = as2d(input, "adaptive_avg_pool1d");
+  const y = adaptiveAvgPool2dKernel(x2, [1, o]);
+  if (recording(x2)) recordAdaptiveAvgPool2d(x2, y);
+  return y.squeeze(-2);
 }
 
 /**
@@ -986,7 +1049,9 @@ export function adaptiveMaxPool1d(
 ): any {
   const a = bindArgs<{ returnIndices: boolean }>("adaptive_max_pool1d", args, [["returnIndices", false]], 2);
   const o = single(outputSize, "adaptive_max_pool1d", "output_size");
-  const { output, indices } = adaptiveMaxPool2dKernel(as2d(input, "adaptive_max_pool1d"), [1, o]);
+  const x2 = as2d(input, "adaptive_max_pool1d");
+  const { output, indices } = adaptiveMaxPool2dKernel(x2, [1, o]);
+  if (recording(x2)) recordPlaneIndices("AdaptiveMaxPool2DBackward0", x2, output, indices, x2.shape[x2.ndim - 1], output.shape[output.ndim - 1]);
   return a.returnIndices ? [output.squeeze(-2), indices.squeeze(-2)] : output.squeeze(-2);
 }
 
@@ -998,11 +1063,17 @@ export function instanceNorm(input: Tensor, ...args: unknown[]): Tensor {
   const a = bindArgs<{ runningMean: Tensor | null; runningVar: Tensor | null; weight: Tensor | null; bias: Tensor | null; useInputStats: boolean; momentum: number; eps: number }>(
     "instance_norm", args, [["runningMean", null], ["runningVar", null], ["weight", null], ["bias", null], ["useInputStats", true], ["momentum", 0.1], ["eps", 1e-5]],
   );
+  const rec = recording(input, a.weight, a.bias);
   if (!a.useInputStats) {
-    return batchNormKernel(input, { runningMean: a.runningMean, runningVar: a.runningVar, weight: a.weight, bias: a.bias, training: false, momentum: 0, eps: a.eps });
+    const running = rec && a.runningMean && a.runningVar ? { mean: Float32Array.from(a.runningMean.data), var: Float32Array.from(a.runningVar.data) } : null;
+    const y = batchNormKernel(input, { runningMean: a.runningMean, runningVar: a.runningVar, weight: a.weight, bias: a.bias, training: false, momentum: 0, eps: a.eps });
+    if (rec) (running ? recordBatchNorm(input, a.weight, a.bias, running, a.eps, y) : recordNotImplementedNode("NativeBatchNormBackward0", "native_batch_norm", [input, a.weight, a.bias], [y]));
+    return y;
   }
   if (input.ndim < 2) wrapDim(1, input.ndim);
-  return groupNormKernel(input, input.shape[1], a.weight, a.bias, a.eps);
+  const out = groupNormKernel(input, input.shape[1], a.weight, a.bias, a.eps);
+  if (rec) recordGroupNorm(input, input.shape[1], a.weight, a.bias, a.eps, out);
+  return out;
 }
 
 /**
@@ -1019,6 +1090,11 @@ export function channelShuffle(input: Tensor, groups: number): Tensor {
     throw new RuntimeError(`Number of channels must be divisible by groups. Got ${c} channels and ${groups} groups.`);
   }
   const per = c / groups;
+  if (recording(input)) {
+    const out = noGrad(() => channelShuffle(input, groups));
+    recordIndexMap("NativeChannelShuffleBackward0", input, out, (ids) => channelShuffle(ids, groups));
+    return out;
+  }
   const inner = input.numel() / Math.max(n * c, 1);
   const src = flat(input);
   const out = new Float32Array(src.length);

@@ -5,7 +5,7 @@
  * rounding of the differences). Exact values against PyTorch 1.13: formulas.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { noGrad, scaledDotProductAttention, Tensor, tensor } from "../../src/index.js";
+import { nn, noGrad, scaledDotProductAttention, Tensor, tensor } from "../../src/index.js";
 import { expectClose } from "../helpers.js";
 
 type Op = (x: Tensor) => Tensor;
@@ -24,6 +24,7 @@ function input(shape: number[], positive = false): Tensor {
 const idx = (v: number[], shape = [v.length]) => new Tensor(BigInt64Array.from(v.map(BigInt)), shape, "int64");
 const mask = (v: boolean[], shape: number[]) => new Tensor(Uint8Array.from(v.map(Number)), shape, "bool");
 const W = input([3, 4]).mul(0.3);
+const F = nn.functional;
 
 /** [name, op, input shape, positive input]. */
 const OPS: [string, Op, number[], boolean?][] = [
@@ -62,6 +63,26 @@ const OPS: [string, Op, number[], boolean?][] = [
   ["triu", (x) => x.triu(1), [3, 4]],
   ["remainder", (x) => x.remainder(0.7), [3, 4]],
   ["sdpa", (x) => scaledDotProductAttention(x, x.mul(0.5), x.sin()), [2, 3, 4]],
+  ["F.pad constant", (x) => F.pad(x, [1, 2, -1, 1]), [1, 2, 3, 4]],
+  ["F.pad reflect", (x) => F.pad(x, [2, 1, 1, 2], "reflect"), [1, 2, 3, 4]],
+  ["F.pad replicate", (x) => F.pad(x, [2, 1, 1, 2], "replicate"), [1, 2, 3, 4]],
+  ["F.pad circular", (x) => F.pad(x, [2, 1, 1, 2], "circular"), [1, 2, 3, 4]],
+  ["F.pad reflect 1-D", (x) => F.pad(x, [2, 3], "reflect"), [2, 5]],
+  ["F.interpolate nearest", (x) => F.interpolate(x, { scaleFactor: 1.7 }), [1, 2, 3, 4]],
+  ["F.interpolate nearest-exact", (x) => F.interpolate(x, { size: [5, 3], mode: "nearest-exact" }), [1, 2, 3, 4]],
+  ["F.adaptiveMaxPool2d", (x) => F.adaptiveMaxPool2d(x, [2, 3]), [1, 2, 3, 5]],
+  ["F.avgPool1d", (x) => F.avgPool1d(x, 3, { stride: 2, padding: 1 }), [2, 2, 7]],
+  ["F.maxPool1d", (x) => F.maxPool1d(x, 3, { stride: 2, padding: 1 }), [2, 2, 7]],
+  ["F.adaptiveAvgPool1d", (x) => F.adaptiveAvgPool1d(x, 3), [2, 2, 7]],
+  ["F.adaptiveMaxPool1d", (x) => F.adaptiveMaxPool1d(x, 3), [2, 2, 7]],
+  ["F.instanceNorm", (x) => F.instanceNorm(x), [2, 3, 4]],
+  ["F.pixelShuffle", (x) => F.pixelShuffle(x, 2), [1, 8, 2, 3]],
+  ["F.pixelUnshuffle", (x) => F.pixelUnshuffle(x, 2), [1, 2, 4, 2]],
+  ["F.channelShuffle", (x) => F.channelShuffle(x, 2), [1, 4, 3]],
+  ["F.normalize", (x) => F.normalize(x), [2, 3, 4]],
+  ["F.normalize p=1", (x) => F.normalize(x, 1, -1), [2, 3, 4]],
+  ["F.glu", (x) => F.glu(x, 1), [2, 4, 3]],
+  ["F.prelu", (x) => F.prelu(x, tensor([0.25, -0.5, 2])), [2, 3, 4]],
   ["sdpa causal", (x) => scaledDotProductAttention(x, x.cos(), x, { isCausal: true }), [2, 3, 4]],
 ];
 
@@ -133,6 +154,15 @@ describe("every op records a node when its input requires grad", () => {
     const m = x.mul(3);
     m.maskedFill_(mask([true, false, false, true], [4]), 0);
     expect(m.gradFn!.name).toBe("MaskedFillBackward0");
+  });
+  it("channel dropouts route the gradient through the kept channels: dropout1d/2d/3d", () => {
+    for (const [f, shape] of [[F.dropout1d, [2, 3, 4]], [F.dropout2d, [2, 3, 2, 2]], [F.dropout3d, [2, 3, 1, 2, 2]]] as const) {
+      const x = input(shape as unknown as number[]).requiresGrad_();
+      const y = (f as typeof F.dropout2d)(x, { p: 0.5, training: true });
+      y.sum().backward();
+      const kept = noGrad(() => y.div(x)); // 0 or 1/(1-p) per channel (x has no zeros)
+      expectClose(x.grad!, kept, { rtol: 1e-6, atol: 1e-6 });
+    }
   });
   it("an op without a formula records a node whose backward raises PyTorch's error", () => {
     const x = input([3]).requiresGrad_();
