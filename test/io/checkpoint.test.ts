@@ -13,7 +13,7 @@
  * optimizer.load_state_dict, the next step equal) is checked by scripts/verify_roundtrip.py.
  */
 import { describe, expect, it } from "vitest";
-import { CheckpointError, loadCheckpoint, loadObject, nn, optim, save, serialize, Tensor, tuple } from "../../src/index.js";
+import { CheckpointError, load, loadCheckpoint, loadObject, nn, optim, save, serialize, Tensor, tuple } from "../../src/index.js";
 import { FLOAT_KEYS } from "../../src/io/index.js";
 import { readZip } from "../../src/io/zip.js";
 import type { StateDict } from "../../src/nn/index.js";
@@ -168,6 +168,8 @@ describe("save(path, checkpoint): what torch.save writes", () => {
           }
         }
       }
+      // load(file, { key }) picks a state dict out of it, as from PyTorch's wrapped checkpoints
+      expect([...load(join(dir, "ckpt.pth"), { key: "adam.model" }).keys()]).toEqual(["weight", "bias"]);
       // and it loads into fresh optimizers
       const { opt } = build("adam");
       opt.loadStateDict(back.adam.optimizer);
