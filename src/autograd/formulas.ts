@@ -544,7 +544,7 @@ Object.assign(FORMULAS, {
     const dims = reducedDims(args[1], a.ndim);
     const keep = keepdimOf(args[2]);
     return {
-      name: "LinalgVectorNormBackward0",
+      name: "NormBackward1",
       inputs: [a],
       save: [a, out],
       backward: ([g]: G[]) => {

@@ -456,7 +456,7 @@ export function pad(
   if (recording(input)) {
     const out = noGrad(() => padNd(input, pad, a.mode, a.value ?? 0));
     const k = pad.length / 2;
-    const name = a.mode === "constant" ? "ConstantPadNdBackward0" : a.mode === "reflect" ? `ReflectionPad${k}DBackward0` : a.mode === "replicate" ? `ReplicationPad${k}DBackward0` : "CircularPadBackward0";
+    const name = a.mode === "constant" ? "ConstantPadNdBackward0" : a.mode === "reflect" ? `ReflectionPad${k}DBackward0` : a.mode === "replicate" ? `ReplicationPad${k}DBackward0` : "CopySlices";
     recordIndexMap(name, input, out, (ids) => padNd(ids, pad, a.mode, a.mode === "constant" ? -1 : 0));
     return out;
   }
@@ -489,7 +489,7 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
     const out = noGrad(() => interpolate(input, ...args));
     const k = input.ndim - 2;
     if (mode === "nearest" || mode === "nearest-exact") {
-      recordIndexMap(mode === "nearest" ? `UpsampleNearest${k}DBackward0` : `_UpsampleNearestExact${k}DBackward0`, input, out, (ids) => interpolate(ids, ...args));
+      recordIndexMap(mode === "nearest" ? `UpsampleNearest${k}DBackward1` : `_UpsampleNearestExact${k}DBackward1`, input, out, (ids) => interpolate(ids, ...args));
     } else {
       const op = mode === "area" ? `adaptive_avg_pool${k}d` : `upsample_${mode}${k}d`;
       recordNotImplementedNode(`Upsample${mode.charAt(0).toUpperCase()}${mode.slice(1)}${k}DBackward0`, op, [input], [out]);
