@@ -53,6 +53,8 @@ CASES = {
     "min_all_ties": (lambda x: x.min(), vals([3, 4], 2, step=1.0)),
     "max_dim": (lambda x: x.max(1).values, vals([3, 4], 4)),
     "min_dim_keepdim": (lambda x: x.min(0, keepdim=True).values, vals([3, 4], 4)),
+    "sort_descending": (lambda x: x.sort(1, descending=True).values, vals([3, 4], 4)),
+    "topk": (lambda x: x.topk(2, 0).values, vals([3, 4], 4)),
     "var": (lambda x: x.var(1), vals([3, 4], 5)),
     "var_all": (lambda x: x.var(), vals([3, 4], 5)),
     "std_correction0_keepdim": (lambda x: x.std(0, unbiased=False, keepdim=True), vals([3, 4], 5)),

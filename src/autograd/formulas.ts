@@ -529,6 +529,7 @@ Object.assign(FORMULAS, {
   },
   maxAll: (a: Tensor, _args: Args, out: Tensor) => ({ name: "MaxBackward1", inputs: [a], save: [a, out], backward: ([g]: G[]) => [evenlySplit(a, g!, out, reducedDims(null, a.ndim), false)] }),
   minAll: (a: Tensor, _args: Args, out: Tensor) => ({ name: "MinBackward1", inputs: [a], save: [a, out], backward: ([g]: G[]) => [evenlySplit(a, g!, out, reducedDims(null, a.ndim), false)] }),
+  sort: (a: Tensor, args: Args) => valueSelecting("SortBackward0", a, [args[0], true, args[1]]),
   maxDim: (a: Tensor, args: Args) => valueSelecting("MaxBackward0", a, args),
   minDim: (a: Tensor, args: Args) => valueSelecting("MinBackward0", a, args),
   var: (a: Tensor, args: Args) => moment("VarBackward0", a, args, null),

@@ -48,6 +48,8 @@ const OPS: Record<string, { op: (x: Tensor) => Tensor; composite?: boolean }> = 
   min_all_ties: { op: (x) => x.min() as Tensor },
   max_dim: { op: (x) => x.max(1).values as Tensor },
   min_dim_keepdim: { op: (x) => x.min(0, true).values as Tensor },
+  sort_descending: { op: (x) => x.sort(1, true).values as Tensor },
+  topk: { op: (x) => x.topk(2, 0).values as Tensor, composite: true },
   var: { op: (x) => x.var(1) },
   var_all: { op: (x) => x.var() },
   std_correction0_keepdim: { op: (x) => x.std(0, false, true) },

@@ -668,6 +668,11 @@ function bindSort(fn: string, x: Tensor<DType>, dim: unknown, descending: unknow
  */
 export function sort(x: Tensor<DType>, dim?: number | SortOptions, opts?: boolean | SortOptions): ValuesIndices {
   ({ dim, opts } = bindSort("sort", x, dim, opts));
+  if (recording(x)) {
+    const r = noGrad(() => sort(x, dim, opts));
+    recordOp("sort", x as Tensor, [dim, r.indices], r.values as Tensor);
+    return r;
+  }
   const desc = !!opts.descending;
   const d = normalizeDimIndex(dim, x.ndim);
   const strides = contiguousOf(x.shape);
