@@ -303,6 +303,8 @@ export function recordOp(op: string, self: Tensor, args: ArrayLike<unknown>, out
  */
 export function recordInplace(op: string, self: Tensor, args: ArrayLike<unknown>, run: () => unknown): Tensor {
   if (requiresGrad(self) && self.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
+  const view = (self as { _viewOf?: ViewOf })._viewOf;
+  if (view !== undefined && requiresGrad(view.base) && view.base._version === view.version) return recordInplaceOnView(op, self, view, args, run);
   const prev = gradMode.enabled;
   gradMode.enabled = false;
   let before: Tensor;
@@ -690,4 +692,77 @@ function moment(name: string, a: Tensor, args: Args, std: Tensor | null) {
       return [restore(gg, a.shape, dims, keep).mul(centred)];
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-place writes through views (PyTorch: `CopySlices`): the base's history is rebased too.
+
+/** @internal How a view was made from its base: `fn(base)` replays it (on the base or on a gradient). */
+export interface ViewOf {
+  base: Tensor;
+  fn: (t: Tensor) => Tensor;
+  /** The base's version when the view was made: a later write to the base makes the record stale. */
+  version: number;
+}
+
+/** @internal Hook of the view ops: remember the base and how to replay the view (chains compose). */
+export function noteView(base: Tensor, out: Tensor, op: string, args: readonly unknown[]): void {
+  if ((out as { _storage?: unknown })._storage !== (base as { _storage?: unknown })._storage) return;
+  const step = (t: Tensor) => (t as unknown as Record<string, (...a: unknown[]) => Tensor>)[op](...args);
+  const parent = (base as { _viewOf?: ViewOf })._viewOf;
+  const v: ViewOf =
+    parent !== undefined && parent.base._version === parent.version
+      ? { base: parent.base, fn: (t) => step(parent.fn(t)), version: parent.base._version }
+      : { base, fn: step, version: base._version };
+  (out as { _viewOf?: ViewOf })._viewOf = v;
+}
+
+/**
+ * An in-place op on a view of a tensor with history: the base gets a `CopySlices` node (the
+ * base's gradient with the view's region replaced by the op's input gradient) and the view
+ * becomes a view of the updated base (`AsStridedBackward0`), as PyTorch rebases both.
+ */
+function recordInplaceOnView(op: string, self: Tensor, view: ViewOf, args: ArrayLike<unknown>, run: () => unknown): Tensor {
+  const { base, fn } = view;
+  const prev = gradMode.enabled;
+  gradMode.enabled = false;
+  let baseBefore: Tensor;
+  let selfBefore: Tensor;
+  try {
+    baseBefore = base.clone();
+    selfBefore = fn(baseBefore).contiguous();
+    run();
+  } finally {
+    gradMode.enabled = prev;
+  }
+  const bm = base._autograd;
+  if (bm?.gradFn) Object.assign(meta(baseBefore), { requiresGrad: true, gradFn: bm.gradFn, outputNr: bm.outputNr });
+  else if (requiresGrad(base)) {
+    // A leaf base (PyTorch refuses in-place on a view of a leaf that requires grad).
+    throw new RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  }
+  const formula = FORMULAS[op];
+  const f = formula === undefined ? null : formula(selfBefore, args as Args, self);
+  const others: (Tensor | null)[] = [];
+  if (f !== null) for (let i = 1; i < f.inputs.length; i++) others.push(f.inputs[i]);
+  const name = f === null ? null : f.name;
+  const node = record("CopySlices", [baseBefore, ...others], [base], ([g]) => {
+    if (f === null) throw new RuntimeError(`the derivative for '${snakeName(op)}' is not implemented.`);
+    const gBase = g!.contiguous().clone();
+    const gRegion = fn(g!.contiguous()).contiguous();
+    const grads = f.backward([gRegion]);
+    const region = fn(gBase);
+    if (grads[0]) region.copy_(grads[0]);
+    else region.fill_(0);
+    return [gBase, ...grads.slice(1)];
+  });
+  if (f?.save) node.save(...f.save.filter((t) => t !== selfBefore));
+  void name;
+  record("AsStridedBackward0", [base], [self], ([g]) => {
+    const z = base.newZeros(base.shape) as Tensor;
+    fn(z).copy_(g!);
+    return [z];
+  });
+  (self as { _viewOf?: ViewOf })._viewOf = { base, fn, version: base._version };
+  return self;
 }

@@ -20,7 +20,7 @@ import { matmul as matmulOp } from "./matmul.js";
 import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, dtypeLabel, isOptions, pyTypeName, REQUIRED, type ArgSpec } from "./args.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
-import { recordInplace, recordOp } from "../autograd/formulas.js";
+import { noteView, recordInplace, recordOp } from "../autograd/formulas.js";
 
 /** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
 export type DType = "float32" | "int64" | "bool";
@@ -276,7 +276,10 @@ export class Tensor<D extends DType = "float32"> {
 
   /** @internal The view methods' recording hook (called only when `_autograd` exists). */
   _track<T extends Tensor<DType>>(op: string, out: T, ...args: unknown[]): T {
-    if (gradMode.enabled && this._autograd!.requiresGrad && out !== (this as unknown)) recordOp(op, this as Tensor<DType> as Tensor, args, out as Tensor<DType> as Tensor);
+    if (gradMode.enabled && this._autograd!.requiresGrad && out !== (this as unknown)) {
+      recordOp(op, this as Tensor<DType> as Tensor, args, out as Tensor<DType> as Tensor);
+      noteView(this as Tensor<DType> as Tensor, out as Tensor<DType> as Tensor, op, args);
+    }
     return out;
   }
 

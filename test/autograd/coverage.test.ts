@@ -5,7 +5,7 @@
  * rounding of the differences). Exact values against PyTorch 1.13: formulas.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { nn, noGrad, scaledDotProductAttention, Tensor, tensor } from "../../src/index.js";
+import { cat, nn, noGrad, scaledDotProductAttention, Tensor, tensor } from "../../src/index.js";
 import { expectClose } from "../helpers.js";
 
 type Op = (x: Tensor) => Tensor;
@@ -183,4 +183,35 @@ describe("recorded backward = finite differences", () => {
       expectClose(x.grad!, new Tensor(numericGrad(op, x.detach()), shape), { rtol: 2e-2, atol: 2e-2 });
     });
   }
+});
+
+describe("in-place writes through views rebase the base's history (CopySlices)", () => {
+  it("y = x*2; y[0].fill_(0) → x.grad row 0 is 0", () => {
+    const x = input([3, 4]).requiresGrad_();
+    const y = x.mul(2);
+    y.get(0).fill_(0);
+    expect(y.gradFn!.name).toBe("CopySlices");
+    y.sum().backward();
+    expectClose(x.grad!, tensor([[0, 0, 0, 0], [2, 2, 2, 2], [2, 2, 2, 2]]), { rtol: 0, atol: 0 });
+  });
+  it("y = x*2; y.narrow(1, 1, 2).mul_(v) → gradients of x and v", () => {
+    const x = input([3, 4]).requiresGrad_();
+    const v = input([2], true).requiresGrad_();
+    const y = x.mul(2);
+    const w = y.narrow(1, 1, 2);
+    w.mul_(v);
+    y.mul(y).sum().backward();
+    const x2 = input([3, 4]).requiresGrad_();
+    const v2 = input([2], true).requiresGrad_();
+    const y2 = x2.mul(2);
+    const z = y2.mul(cat([tensor([1]), v2, tensor([1])])); // the same, out of place
+    z.mul(z).sum().backward();
+    expectClose(x.grad!, x2.grad!, { rtol: 1e-6, atol: 1e-6 });
+    expectClose(v.grad!, v2.grad!, { rtol: 1e-6, atol: 1e-6 });
+    expectClose(w, y.narrow(1, 1, 2), { rtol: 0, atol: 0 });
+  });
+  it("a view of a leaf that requires grad refuses in-place writes, as PyTorch", () => {
+    const x = input([3, 4]).requiresGrad_();
+    expect(() => x.get(0).fill_(0)).toThrow("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  });
 });
