@@ -45,6 +45,9 @@ import { recording } from "../autograd/graph.js";
 import { noGrad } from "../autograd/grad_mode.js";
 import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordGroupNorm, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
 import { recordIndexMap, recordNotImplementedNode, recordPlaneIndices } from "../autograd/nn_functions.js";
+import { cat } from "../tensor/ops/manip.js";
+import { scaledDotProductAttention } from "../tensor/attention.js";
+import type { DType } from "../tensor/tensor.js";
 import { resolvePads } from "../tensor/conv.js";
 import * as lossFns from "./loss.js";
 import type { Reduction } from "./loss.js";
@@ -1240,3 +1243,96 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor<any>,
 
 export { embedding, embeddingBag } from "./sparse.js";
 export { conv1d, convTranspose2d } from "./conv.js";
+
+/** Options of `multiHeadAttentionForward` (PyTorch's keyword arguments, camelCase). */
+export interface MultiHeadAttentionForwardOptions {
+  training?: boolean;
+  keyPaddingMask?: Tensor<DType> | null;
+  needWeights?: boolean;
+  attnMask?: Tensor<DType> | null;
+  averageAttnWeights?: boolean;
+  /** Separate q/k/v projection weights (PyTorch: `use_separate_proj_weight=True`). */
+  qProjWeight?: Tensor | null;
+  kProjWeight?: Tensor | null;
+  vProjWeight?: Tensor | null;
+  /** Draws for the attention dropout (default: the global generator). */
+  random?: () => number;
+}
+
+/** A bool mask as an additive float mask (true → -inf); float masks as they are. */
+function additiveMask(m: Tensor<DType>): Tensor {
+  if (m.dtype !== "bool") return m as Tensor;
+  return new Tensor(new Float32Array(m.numel()), m.shape).maskedFill(m, -Infinity);
+}
+
+/**
+ * Multi-head attention out of ops that record (PyTorch: `F.multi_head_attention_forward`, the
+ * training path of `nn.MultiheadAttention`): sequence-first `query` `[L, N, E]` (or unbatched
+ * `[L, E]`), `key`/`value` `[S, N, E]`; in-projection by `inProjWeight`/`inProjBias` (or
+ * `qProjWeight`..), optional `biasK`/`biasV` and a zero key, attention with the masks, dropout
+ * `dropoutP` when `training`, out-projection. Returns `[output, weights | null]`.
+ */
+export function multiHeadAttentionForward(
+  query: Tensor, key: Tensor, value: Tensor, numHeads: number,
+  inProjWeight: Tensor | null, inProjBias: Tensor | null, biasK: Tensor | null, biasV: Tensor | null,
+  addZeroAttn: boolean, dropoutP: number, outProjWeight: Tensor, outProjBias: Tensor | null,
+  o: MultiHeadAttentionForwardOptions = {},
+): [Tensor, Tensor | null] {
+  const { training = true, needWeights = true, averageAttnWeights = true } = o;
+  const batched = query.ndim === 3;
+  if (!batched) {
+    const [out, w] = multiHeadAttentionForward(query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1), numHeads, inProjWeight, inProjBias, biasK, biasV, addZeroAttn, dropoutP, outProjWeight, outProjBias, {
+      ...o, keyPaddingMask: o.keyPaddingMask ? o.keyPaddingMask.unsqueeze(0) : null, attnMask: o.attnMask && o.attnMask.ndim === 3 ? o.attnMask : o.attnMask,
+    });
+    return [out.squeeze(1), w ? w.squeeze(0) : null];
+  }
+  const [L, N, E] = query.shape;
+  const H = numHeads;
+  const dh = E / H;
+  const part = (i: number) => (inProjWeight ? inProjWeight.narrow(0, i * E, E) : [o.qProjWeight, o.kProjWeight, o.vProjWeight][i]!);
+  const bpart = (i: number) => (inProjBias ? inProjBias.narrow(0, i * E, E) : null);
+  let q = linear(query, part(0), bpart(0));
+  let k = linear(key, part(1), bpart(1));
+  let v = linear(value, part(2), bpart(2));
+  let attn = o.attnMask ? additiveMask(o.attnMask) : null;
+  let kpm = o.keyPaddingMask ? additiveMask(o.keyPaddingMask) : null;
+  const padCol = (m: Tensor | null) => (m ? cat([m, new Tensor(new Float32Array(m.numel() / m.shape[m.ndim - 1]), [...m.shape.slice(0, -1), 1])], -1) : null);
+  if (biasK && biasV) {
+    k = cat([k, biasK.reshape([1, 1, E]).expand([1, N, E])]);
+    v = cat([v, biasV.reshape([1, 1, E]).expand([1, N, E])]);
+    attn = padCol(attn);
+    kpm = padCol(kpm);
+  }
+  q = q.reshape([L, N * H, dh]).transpose(0, 1);
+  k = k.reshape([k.shape[0], N * H, dh]).transpose(0, 1);
+  v = v.reshape([v.shape[0], N * H, dh]).transpose(0, 1);
+  if (addZeroAttn) {
+    k = cat([k, new Tensor(new Float32Array(N * H * dh), [N * H, 1, dh])], 1);
+    v = cat([v, new Tensor(new Float32Array(N * H * dh), [N * H, 1, dh])], 1);
+    attn = padCol(attn);
+    kpm = padCol(kpm);
+  }
+  const S = k.shape[1];
+  let mask: Tensor | null = attn;
+  if (kpm) {
+    const km = kpm.reshape([N, 1, 1, S]).expand([N, H, 1, S]).reshape([N * H, 1, S]);
+    mask = mask ? mask.add(km) : km;
+  }
+  const p = training ? dropoutP : 0;
+  let out: Tensor;
+  let weights: Tensor | null = null;
+  if (!needWeights) {
+    out = scaledDotProductAttention(q, k, v, { attnMask: mask, dropoutP: p, random: o.random });
+  } else {
+    let scores = q.mul(1 / Math.sqrt(dh)).matmul(k.transpose(-2, -1));
+    if (mask) scores = scores.add(mask);
+    let w = scores.softmax(-1);
+    if (p > 0) w = dropout(w, { p, training: true });
+    out = w.matmul(v);
+    weights = w.reshape([N, H, L, S]);
+    if (averageAttnWeights) weights = weights.mean(1);
+  }
+  out = out.transpose(0, 1).reshape([L * N, E]);
+  out = linear(out, outProjWeight, outProjBias).reshape([L, N, E]);
+  return [out, weights];
+}

@@ -215,3 +215,32 @@ describe("in-place writes through views rebase the base's history (CopySlices)",
     expect(() => x.get(0).fill_(0)).toThrow("a view of a leaf Variable that requires grad is being used in an in-place operation.");
   });
 });
+
+describe("F.multiHeadAttentionForward: MultiheadAttention out of recording ops", () => {
+  const configs: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ["plain, weights averaged", {}, {}],
+    ["bias_k/bias_v + add_zero_attn, bool key padding mask", { addBiasKv: true, addZeroAttn: true }, { keyPaddingMask: new Tensor(Uint8Array.from([0, 0, 1, 0, 1, 0]), [2, 3], "bool") }],
+    ["float attn mask, no weights", {}, { attnMask: input([3, 3]).mul(0.5), needWeights: false }],
+    ["per-head weights", {}, { averageAttnWeights: false }],
+  ];
+  for (const [name, ctor, opts] of configs) {
+    it(`${name}: x=[3,2,4] heads=2 = the module's forward`, () => {
+      const m = new nn.MultiheadAttention(4, 2, { bias: true, ...ctor });
+      noGrad(() => {
+        for (const p of m.parameters()) p.copy_(input(p.shape as number[]).mul(0.4));
+      });
+      const x = input([3, 2, 4]);
+      const [ref, refW] = noGrad(() => m.forward(x, x.sin(), x.cos(), opts as never));
+      const [out, w] = F.multiHeadAttentionForward(
+        x.requiresGrad_(), x.sin(), x.cos(), 2, m.in_proj_weight, m.in_proj_bias, m.bias_k, m.bias_v, m.addZeroAttn, 0,
+        m.out_proj.weight, m.out_proj.bias, opts as never,
+      );
+      expectClose(out, ref, { rtol: 1e-6, atol: 1e-6 });
+      if (refW) expectClose(w!, refW, { rtol: 1e-6, atol: 1e-6 });
+      out.sum().backward();
+      expect(x.grad).not.toBe(null);
+      expect(m.in_proj_weight!.grad).not.toBe(null);
+      expect(m.out_proj.weight.grad).not.toBe(null);
+    });
+  }
+});
