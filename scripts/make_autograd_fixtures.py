@@ -45,6 +45,7 @@ CASES = {
     "square": (lambda x: x.square(), vals([2, 3], 1)),
     "maximum_ties_broadcast": (lambda x: torch.maximum(x, torch.tensor([0.5, 0.0, -1.0, 1.5], dtype=x.dtype)), vals([3, 4], 2, step=0.5)),
     "minimum_ties_broadcast": (lambda x: torch.minimum(x, torch.tensor([0.5, 0.0, -1.0, 1.5], dtype=x.dtype)), vals([3, 4], 2, step=0.5)),
+    "clamp_tensor_bounds": (lambda x: torch.clamp(x, torch.tensor([0.0, 0.0, 0.5, -1.0], dtype=x.dtype), torch.tensor(1.0, dtype=x.dtype)), vals([3, 4], 3)),
     "where": (lambda x: torch.where(MASK, x, W34.to(x.dtype)), vals([3, 4], 3)),
     "masked_fill": (lambda x: x.masked_fill(torch.tensor([True, False, False, True]), 2.0), vals([3, 4], 3)),
     "amax_ties": (lambda x: x.amax(1), vals([3, 4], 2, step=1.0)),

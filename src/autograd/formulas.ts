@@ -115,7 +115,29 @@ export const FORMULAS: Record<string, Formula> = {
   tanh: (a, _args, out) => ({ name: "TanhBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.mul(out.mul(out).neg().add(1))] }),
   relu: (a, _args, out) => ({ name: "ReluBackward0", inputs: [a], save: [out], backward: ([g]) => [g!.mul(out.gt(0))] }),
   clamp: (a, args) => {
-    if (args[0] instanceof Tensor || args[1] instanceof Tensor || (args[0] !== null && typeof args[0] === "object")) return null;
+    if (args[0] instanceof Tensor || args[1] instanceof Tensor) {
+      // ClampBackward0: self where min <= self <= max; min where self < min; max where self > max.
+      const lo = args[0] as Tensor | number | null;
+      const hi = args[1] as Tensor | number | null;
+      const loT = T(lo);
+      const hiT = T(hi);
+      return {
+        name: "ClampBackward0",
+        inputs: [a, loT, hiT],
+        save: [a, loT, hiT],
+        backward: ([g]) => {
+          let m = ones(a);
+          if (lo !== null && lo !== undefined) m = m.mul(a.ge(lo));
+          if (hi !== null && hi !== undefined) m = m.mul(a.le(hi));
+          return [
+            sumTo(g!.mul(m), a.shape),
+            loT ? sumTo(g!.mul(a.lt(loT)), loT.shape) : null,
+            hiT ? sumTo(g!.mul(a.gt(hiT)), hiT.shape) : null,
+          ];
+        },
+      };
+    }
+    if (args[0] !== null && typeof args[0] === "object") return null;
     const lo = args[0] as number | null | undefined;
     const hi = args[1] as number | null | undefined;
     return {

@@ -64,6 +64,7 @@ const OPS: [string, Op, number[], boolean?][] = [
   ["tril", (x) => x.tril(), [3, 4]],
   ["triu", (x) => x.triu(1), [3, 4]],
   ["remainder", (x) => x.remainder(0.7), [3, 4]],
+  ["clamp(min tensor) wrt min", (m) => W.clamp(m, null), [4]],
   ["sdpa", (x) => scaledDotProductAttention(x, x.mul(0.5), x.sin()), [2, 3, 4]],
   ["F.pad constant", (x) => F.pad(x, [1, 2, -1, 1]), [1, 2, 3, 4]],
   ["F.pad reflect", (x) => F.pad(x, [2, 1, 1, 2], "reflect"), [1, 2, 3, 4]],

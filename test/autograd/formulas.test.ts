@@ -40,6 +40,7 @@ const OPS: Record<string, { op: (x: Tensor) => Tensor; composite?: boolean }> = 
   square: { op: (x) => x.square() },
   maximum_ties_broadcast: { op: (x) => x.maximum(tensor([0.5, 0, -1, 1.5])) },
   minimum_ties_broadcast: { op: (x) => x.minimum(tensor([0.5, 0, -1, 1.5])) },
+  clamp_tensor_bounds: { op: (x) => x.clamp(tensor([0, 0, 0.5, -1]), tensor(1)) },
   where: { op: (x) => x.where(MASK, w34()) },
   masked_fill: { op: (x) => x.maskedFill(ROWMASK, 2) },
   amax_ties: { op: (x) => x.amax(1) },

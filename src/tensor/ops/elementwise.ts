@@ -398,7 +398,7 @@ export function clamp(x: Tensor<DType>, min: Operand | ClampOptions | null = nul
   checkTensor("clamp", "input", 1, x);
   [min, max] = clampArgs(inPlace ? "clamp_" : "clamp", min, max);
   if (min === null && max === null) throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
-  if (gradMode.enabled && req(x)) {
+  if (gradMode.enabled && (req(x) || req(min) || req(max))) {
     const t = x as Tensor;
     return inPlace ? recordInplace("clamp", t, [min, max], () => clamp(x, min, max, true)) : recordOp("clamp", t, [min, max], noGrad(() => clamp(x, min, max)) as Tensor);
   }
