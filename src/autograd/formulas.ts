@@ -788,3 +788,9 @@ function recordInplaceOnView(op: string, self: Tensor, view: ViewOf, args: Array
   (self as { _viewOf?: ViewOf })._viewOf = { base, fn, version: base._version };
   return self;
 }
+
+/** Hook of `div` with a rounding mode (PyTorch: `DivBackward2`, zero gradients for both operands). */
+export function recordRoundedDiv(a: Tensor, b: unknown, out: Tensor): void {
+  const bt = T(b);
+  record("DivBackward2", [a, bt], [out], () => [a.newZeros(a.shape) as Tensor, bt ? (bt.newZeros(bt.shape) as Tensor) : null]);
+}

@@ -20,7 +20,7 @@ import { matmul as matmulOp } from "./matmul.js";
 import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, checkOptions, checkTensor, dtypeLabel, isOptions, pyTypeName, REQUIRED, type ArgSpec } from "./args.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
-import { noteView, recordInplace, recordOp } from "../autograd/formulas.js";
+import { noteView, recordInplace, recordOp, recordRoundedDiv } from "../autograd/formulas.js";
 
 /** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
 export type DType = "float32" | "int64" | "bool";
@@ -752,6 +752,12 @@ export class Tensor<D extends DType = "float32"> {
     const mode = opts.roundingMode;
     if (mode !== undefined && mode !== null && mode !== "floor" && mode !== "trunc") {
       throw new RuntimeError(`div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${String(mode)}'`);
+    }
+    if ((mode === "floor" || mode === "trunc") && gradMode.enabled && (this.requiresGrad || (other instanceof Tensor && other.requiresGrad))) {
+      // PyTorch: DivBackward2, whose gradients are zero with a rounding mode.
+      const out = noGrad(() => this.div(other, opts));
+      recordRoundedDiv(this as Tensor<DType> as Tensor, other, out);
+      return out;
     }
     if (opts.roundingMode === "floor") return binaryOp("floorDivide", this as Tensor<DType>, other) as Tensor;
     if (opts.roundingMode === "trunc") return unaryOp("trunc" as UnaryName, binaryOp("div", this as Tensor<DType>, other)) as Tensor;

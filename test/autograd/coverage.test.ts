@@ -167,6 +167,15 @@ describe("every op records a node when its input requires grad", () => {
       expectClose(x.grad!, kept, { rtol: 1e-6, atol: 1e-6 });
     }
   });
+  it("div with a rounding mode: DivBackward2 with zero gradients, as PyTorch", () => {
+    for (const roundingMode of ["floor", "trunc"] as const) {
+      const x = input([3]).requiresGrad_();
+      const y = x.div(0.7, { roundingMode });
+      expect(y.gradFn!.name).toBe("DivBackward2");
+      y.sum().backward();
+      expect(Array.from(x.grad!.data as Float32Array)).toEqual([0, 0, 0]);
+    }
+  });
   it("an op without a formula records a node whose backward raises PyTorch's error", () => {
     const x = input([3]).requiresGrad_();
     const y = x.floorDivide(2);
