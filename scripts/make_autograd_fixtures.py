@@ -103,6 +103,44 @@ def main():
         name = y.grad_fn.name().replace("torch::autograd::", "")
         out[key] = {"x": enc(x0), "w": enc(w), "grad": enc(x.grad), "gradFn": name}
     write_json("autograd/grads.json", out)
+    write_json("autograd/mha.json", mha_cases())
+
+
+def mha_cases():
+    """nn.MultiheadAttention trains: gradients of the query and of every parameter, for
+    (out * w).sum() with deterministic weights (vals), batch_first with a bool key padding mask,
+    and sequence-first with bias_k/bias_v and separate key/value dims."""
+    cases = []
+
+    def run(name, kwargs, q_shape, kv_shape, kpm, dtype):
+        torch.manual_seed(0)
+        m = torch.nn.MultiheadAttention(8, 2, **kwargs).to(dtype)
+        sd = m.state_dict()
+        for i, (k, v) in enumerate(sd.items()):
+            v.copy_(vals(list(v.shape), 30 + i) * 0.4)
+        q = vals(q_shape, 40).to(dtype).requires_grad_()
+        k_in = vals(kv_shape or [4, 2, 6], 41).to(dtype).requires_grad_()
+        v_in = vals(kv_shape or [4, 2, 5], 42).to(dtype).requires_grad_()
+        out, _ = m(q, k_in, v_in, key_padding_mask=kpm)
+        w = torch.cos(torch.arange(out.numel(), dtype=torch.float32) * 0.7).reshape(out.shape).to(dtype)
+        (out * w).sum().backward()
+        grads = {"q": q.grad, "k": k_in.grad, "v": v_in.grad, **{k: p.grad for k, p in m.named_parameters()}}
+        return m, sd, q, k_in, v_in, out, w, grads
+
+    for name, kwargs, q_shape, kv_shape, kpm in [
+        ("batch_first_kpm", {"batch_first": True}, [2, 3, 8], [2, 4, 8], torch.tensor([[False, False, True, False], [False, True, False, False]])),
+        ("seq_first_bias_kv_kvdim", {"add_bias_kv": True, "kdim": 6, "vdim": 5}, [3, 2, 8], None, None),
+    ]:
+        m, sd, q, k_in, v_in, out, w, grads = run(name, kwargs, q_shape, kv_shape, kpm, torch.float32)
+        *_, grads64 = run(name, kwargs, q_shape, kv_shape, kpm, torch.float64)
+        noise = max(float((grads[k].double() - grads64[k]).abs().max()) for k in grads)
+        cases.append({
+            "name": name, "kwargs": kwargs, "stateDict": [[k, enc(v)] for k, v in sd.items()],
+            "q": enc(q), "k": enc(k_in), "v": enc(v_in), "kpm": None if kpm is None else [[bool(b) for b in row] for row in kpm.tolist()],
+            "w": enc(w), "out": enc(out),
+            "grads": {k: enc(g) for k, g in grads.items()}, "f32VsF64": noise,
+        })
+    return cases
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
  * (`src/tensor/attention.ts`).
  */
 import { isGradEnabled, noGrad, record, recording } from "../autograd/index.js";
+import { recordNotImplementedNode } from "../autograd/nn_functions.js";
 import { AssertionError, RuntimeError } from "../errors.js";
 import { attentionKernel, linear, sgemm, Tensor, zeros, defaultGenerator, type AttentionMask, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
@@ -190,7 +191,14 @@ export class MultiheadAttention extends Module {
     const o = bindArgs<Required<MultiheadAttentionForwardOptions>>("MultiheadAttention.forward", args, [
       ["keyPaddingMask", null], ["needWeights", true], ["attnMask", null], ["averageAttnWeights", true], ["isCausal", false],
     ]);
-    return multiHeadAttentionForward(this, query, key, value, o);
+    const result = multiHeadAttentionForward(this, query, key, value, o);
+    // The fused kernel has no backward yet: when autograd records, the outputs get a node whose
+    // backward raises PyTorch's "not implemented" error, so a gradient is never silently lost.
+    const inputs = [query, key, value, ...this.parameters()];
+    if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+      recordNotImplementedNode("MultiheadAttentionBackward0", "multi_head_attention_forward", inputs, result.filter((t): t is Tensor => t !== null));
+    }
+    return result;
   }
 }
 
