@@ -237,7 +237,14 @@ export class OneCycleLR extends LRScheduler {
   private readonly phases: Phase[];
   private readonly anneal: (start: number, end: number, pct: number) => number;
 
-  constructor(optimizer: Optimizer, maxLr: number | number[], opts: OneCycleLROptions = {}) {
+  constructor(optimizer: Optimizer, maxLr: number | number[] | (OneCycleLROptions & { maxLr: number | number[] }), opts: OneCycleLROptions = {}) {
+    // `max_lr` positionally (PyTorch's order) or by name in the options object.
+    if (maxLr !== null && typeof maxLr === "object" && !Array.isArray(maxLr)) {
+      const { maxLr: named, ...rest } = maxLr;
+      maxLr = named;
+      opts = { ...rest, ...opts };
+    }
+    if (maxLr === undefined) throw new TypeError_("__init__() missing 1 required positional argument: 'max_lr'");
     const {
       totalSteps = null, epochs = null, stepsPerEpoch = null, pctStart = 0.3, annealStrategy = "cos", cycleMomentum = true,
       baseMomentum = 0.85, maxMomentum = 0.95, divFactor = 25, finalDivFactor = 1e4, threePhase = false, lastEpoch = -1,

@@ -81,3 +81,24 @@ describe("LR schedulers: errors as PyTorch's", () => {
     expect(() => new optim.lrScheduler.StepLR(opt(), 2, { lastEpoch: 3 })).toThrow("param 'initial_lr' is not specified in param_groups[0] when resuming an optimizer");
   });
 });
+
+describe("OneCycleLR's max_lr by name", () => {
+  it("new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 20 }) steps exactly as new OneCycleLR(opt, 0.1, { totalSteps: 20 })", () => {
+    const run = (make: (o: optim.SGD) => optim.lrScheduler.OneCycleLR) => {
+      const opt = new optim.SGD([new Tensor(new Float32Array(2), [2])], { lr: 0.1, momentum: 0.9 });
+      const s = make(opt);
+      const out = [s.getLastLr()[0]];
+      for (let i = 0; i < 19; i++) {
+        opt.step();
+        s.step();
+        out.push(s.getLastLr()[0]);
+      }
+      return out;
+    };
+    const named = run((o) => new optim.lrScheduler.OneCycleLR(o, { maxLr: 0.1, totalSteps: 20 }));
+    expect(named).toEqual(run((o) => new optim.lrScheduler.OneCycleLR(o, 0.1, { totalSteps: 20 })));
+    expect(() => new optim.lrScheduler.OneCycleLR(new optim.SGD([new Tensor(new Float32Array(1), [1])], { lr: 1 }), { totalSteps: 5 } as never)).toThrow(
+      "missing 1 required positional argument: 'max_lr'",
+    );
+  });
+});
