@@ -3,6 +3,10 @@
 
     apt-get install -y python3-torch python3-torchvision python3-pil dataset-fashion-mnist
     /usr/bin/python3 scripts/train_fashion_mnist.py
+    /usr/bin/python3 scripts/train_fashion_mnist.py --seed 1 --reference   # a reference run only
+
+With --reference the run writes nothing: it prints the training speed and, after every epoch, the
+float32 test accuracy (the curve `tsnn train` prints), to compare a Node run against.
 
 Data: Debian's `dataset-fashion-mnist` (MIT license). Images are 28x28 grey, padded to 32x32 with
 zeros, repeated to 3 channels, scaled to [0, 1] and normalised with the training-set mean/std.
@@ -12,6 +16,7 @@ Writes examples/fashion-mnist/:
   expected.json                       PyTorch's logits and predictions for those images with the
                                       float16 weights (as tsnn loads them), and accuracies
 """
+import argparse
 import gzip
 import json
 import os
@@ -67,7 +72,11 @@ def evaluate(m, x, batch=500):
 
 
 def main():
-    torch.manual_seed(0)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=0, help="torch.manual_seed (the shipped model: 0)")
+    ap.add_argument("--reference", action="store_true", help="print speed and per-epoch test accuracy; write nothing")
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
     torch.set_num_threads(os.cpu_count() or 2)
     xtr, ytr = read_idx("train-images-idx3-ubyte.gz"), read_idx("train-labels-idx1-ubyte.gz")
     xte, yte = read_idx("t10k-images-idx3-ubyte.gz"), read_idx("t10k-labels-idx1-ubyte.gz")
@@ -77,9 +86,12 @@ def main():
     opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     steps = EPOCHS * ((len(xs) + BATCH - 1) // BATCH)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=steps)
+    xt = preprocess(xte)
     t0 = time.time()
+    train_seconds = 0.0
     step = 0
     for epoch in range(EPOCHS):
+        t_epoch = time.time()
         m.train()
         perm = torch.randperm(len(xs))
         for i in range(0, len(xs), BATCH):
@@ -95,12 +107,23 @@ def main():
             step += 1
             if step % 20 == 0:
                 print(f"epoch {epoch} step {step}/{steps} loss {loss.item():.3f} {time.time() - t0:.0f}s", flush=True)
+        epoch_seconds = time.time() - t_epoch
+        train_seconds += epoch_seconds
+        if args.reference:
+            # Evaluation does not draw random numbers: the run is the same with or without it.
+            m.eval()
+            acc = (evaluate(m, xt).argmax(1).numpy() == yte).mean()
+            print(f"epoch {epoch + 1}/{EPOCHS}: test acc {100 * acc:.2f}% (float32 weights); "
+                  f"training {len(xs) / epoch_seconds:.1f} images/s this epoch", flush=True)
+    print(f"training speed: {EPOCHS * len(xs) / train_seconds:.1f} images/s over {EPOCHS * len(xs)} images "
+          f"({train_seconds:.0f} s, {torch.get_num_threads()} threads, PyTorch {torch.__version__})", flush=True)
+    if args.reference:
+        return
 
     # Round the weights to float16, as they are shipped, and measure with exactly those.
     sd = m.state_dict()
     half = {k: (v.half() if v.dtype == torch.float32 else v) for k, v in sd.items()}
     m.load_state_dict({k: v.float() if v.dtype == torch.float16 else v for k, v in half.items()})
-    xt = preprocess(xte)
     test_acc = (evaluate(m, xt).argmax(1).numpy() == yte).mean()
     print(f"test accuracy (10,000 images, float16 weights): {test_acc:.4f}", flush=True)
 
