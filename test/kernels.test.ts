@@ -253,6 +253,37 @@ describe("wasm: strided im2col on wide rows (the vector path for stride 2) match
   }
 });
 
+describe("wasm: a 1x1 convolution reads an arena input in place as B, with the copied path's bits", () => {
+  // [cout, cin, h, w, groups, bias, BatchNorm epilogue]: odd sizes, panels split by rows and by columns.
+  const shapes = [[5, 3, 7, 9, 1, false, false], [40, 24, 28, 28, 1, false, true], [96, 16, 13, 11, 1, true, false], [12, 8, 5, 7, 2, false, true], [160, 480, 7, 7, 1, false, true]] as const;
+  for (const [cout, cin, h, w, groups, withBias, withBn] of shapes) {
+    it(`x=[1,${cin},${h},${w}] w=[${cout},${cin / groups},1,1] groups=${groups}${withBias ? " bias" : ""}${withBn ? " +BN epilogue" : ""}`, () => {
+      const x = rnd([1, cin, h, w]);
+      const wt = rnd([cout, cin / groups, 1, 1]);
+      const bias = withBias ? rnd([cout]) : null;
+      const epilogue = withBn ? { scale: Float64Array.from({ length: cout }, (_, i) => 0.5 + i / cout), shift: Float64Array.from({ length: cout }, (_, i) => i / 7 - 1), relu: true, residual: null } : null;
+      const args: kernels.Conv2dArgs = { groups };
+      expect(kernels.getBackend()).toBe("wasm");
+      const copied = kernels.conv2d(x, wt, bias, args, epilogue);
+      const buf = arena.acquire(x.numel());
+      buf.set(x.data);
+      expect(arena.wasmAddress(buf)).toBeGreaterThanOrEqual(0);
+      try {
+        const inPlace = kernels.conv2d(new Tensor(buf, x.shape), wt, bias, args, epilogue);
+        expect(Array.from(buf)).toEqual(Array.from(x.data)); // the input is only read
+        expect(new Uint32Array(inPlace.data.slice().buffer)).toEqual(new Uint32Array(copied.data.slice().buffer));
+      } finally {
+        arena.release(buf);
+      }
+      if (!withBn) {
+        const ref = kernels.conv2dReference(x, wt, bias, args);
+        const bound = kernels.conv2dReference(abs(x), abs(wt), bias && abs(bias), args);
+        expectGemmClose("wasm", copied.data, ref.data, bound.data, cin / groups, cout, h * w);
+      }
+    });
+  }
+});
+
 describe("wasm: linear (weight resident and packed) matches the reference and follows weight changes", () => {
   for (const [rows, inF, outF] of [[1, 512, 1000], [5, 300, 70], [2, 3, 3000]] as const) {
     it(`x=[${rows},${inF}] W=[${outF},${inF}]`, () => {

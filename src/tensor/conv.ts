@@ -232,7 +232,9 @@ function conv2dImpl(
         };
         const packed = packedAt === null ? null : packedAt + gi * groupFloats * 4;
         const cAddr = n === 1 && outAddr >= 0 ? outAddr + gi * coutG * P * 4 : -1;
-        gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct || xAddr >= 0 ? 0 : planeFloats, rows, packed, cAddr);
+        // A 1x1 convolution of one image in the kernels' memory reads its input there as B.
+        const bAddr = direct && n === 1 && xAddr >= 0 ? xAddr + gi * cinG * P * 4 : -1;
+        gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct || xAddr >= 0 ? 0 : planeFloats, rows, packed, cAddr, bAddr);
         if (n > 1) {
           for (let j = 0; j < nb; j++) {
             for (let co = 0; co < coutG; co++) {

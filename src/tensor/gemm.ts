@@ -134,7 +134,8 @@ export function applyRowEpilogue(C: Float32Array, cOff: number, ldc: number, M: 
  * per row inside the threads, and `packedA` (a byte address) names a resident pre-packed copy of
  * A (`residentWeight` + `packA`) to use instead of copying and packing `A`; `cAddr` (a byte
  * address, or -1) says that `C[cOff..]` is itself in the kernels' memory there, to be written in
- * place.
+ * place; `bAddr` (a byte address, or -1) that B already lies in the kernels' memory there (an
+ * arena buffer read in place: `fillB` is not called).
  */
 export function gemmWithB(
   M: number,
@@ -153,6 +154,7 @@ export function gemmWithB(
   epilogue: RowEpilogue | null = null,
   packedA: number | null = null,
   cAddr = -1,
+  bAddr = -1,
 ): void {
   const w = backend === "wasm" && A.colStride === 1 ? wasmGemm() : null;
   if (!w || (epilogue && accumulate)) {
@@ -167,7 +169,8 @@ export function gemmWithB(
   const threads = M * N * K >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
   const byRows = M > N;
   const parts = byRows ? splitRange(M, threads, PANEL.MR) : splitRange(N, threads, PANEL.NR);
-  const L = gemmLayout(M, N, K, packedA === null ? M * K : 0, bFloats, byRows ? parts.map(() => N) : parts, residentEnd());
+  const L = gemmLayout(M, N, K, packedA === null ? M * K : 0, bAddr >= 0 ? 0 : bFloats, byRows ? parts.map(() => N) : parts, residentEnd());
+  if (bAddr >= 0) L.b = bAddr;
   // C written in place when the caller's C is itself in the kernels' memory (an arena buffer).
   const inPlace = cAddr >= 0 && ldc === N && !accumulate;
   if (inPlace) L.c = cAddr;
@@ -179,7 +182,7 @@ export function gemmWithB(
     // A is resident, pre-packed (`packA`) for all M rows.
   } else if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
   else for (let i = 0; i < M; i++) mem.set(A.data.subarray(A.offset + i * A.rowStride, A.offset + i * A.rowStride + K), L.a / 4 + i * K);
-  fillB(mem, L.b / 4, L.end / 4, w);
+  if (bAddr < 0) fillB(mem, L.b / 4, L.end / 4, w);
   let start = 0;
   const jobs = parts.map((size, t) => {
     const { pa, pb, spill } = L.scratch[t];
