@@ -3,7 +3,7 @@
  * optional positionals may be given positionally or in a trailing options object:
  * `F.pad(x, [1, 1], "reflect")` is `F.pad(x, [1, 1], { mode: "reflect" })`.
  */
-import { IndexError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
+import { AssertionError, IndexError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
 import {
   celuKernel,
   eluKernel,
@@ -1255,22 +1255,55 @@ export interface MultiHeadAttentionForwardOptions {
   qProjWeight?: Tensor | null;
   kProjWeight?: Tensor | null;
   vProjWeight?: Tensor | null;
+  /** The expected embedding size of `query` (PyTorch: `embed_dim_to_check`; default `outProjWeight`'s input size). */
+  embedDimToCheck?: number;
   /** Draws for the attention dropout (default: the global generator). */
   random?: () => number;
 }
 
-/** A bool mask as an additive float mask (true → -inf); float masks as they are. */
+/** A bool (or integer 0/1) mask as an additive float mask (set → -inf); float masks as they are. */
 function additiveMask(m: Tensor<DType>): Tensor {
-  if (m.dtype !== "bool") return m as Tensor;
-  return new Tensor(new Float32Array(m.numel()), m.shape).maskedFill(m, -Infinity);
+  if (m.dtype === "float32") return m as Tensor;
+  const bool = m.dtype === "bool" ? m : m.ne(0);
+  return new Tensor(new Float32Array(m.numel()), m.shape).maskedFill(bool, -Infinity);
 }
+
+/**
+ * PyTorch's `_mha_shape_check`: the ranks of query/key/value and the masks; returns whether the
+ * input is batched. Assertion texts as PyTorch's.
+ */
+export function mhaShapeCheck(query: Tensor, key: Tensor, value: Tensor, kpm: Tensor<DType> | null, attnMask: Tensor<DType> | null, numHeads: number): boolean {
+  const qd = query.ndim;
+  if (qd !== 2 && qd !== 3) throw new AssertionError(`query should be unbatched 2D or batched 3D tensor but received ${qd}-D query tensor`);
+  const batched = qd === 3;
+  const kind = batched ? "batched (3-D)" : "unbatched (2-D)";
+  if (key.ndim !== qd || value.ndim !== qd) {
+    throw new AssertionError(`For ${kind} \`query\`, expected \`key\` and \`value\` to be ${qd}-D but found ${key.ndim}-D and ${value.ndim}-D tensors respectively`);
+  }
+  if (kpm && kpm.ndim !== qd - 1) {
+    throw new AssertionError(`For ${kind} \`query\`, expected \`key_padding_mask\` to be \`None\` or ${qd - 1}-D but found ${kpm.ndim}-D tensor instead`);
+  }
+  if (attnMask && attnMask.ndim !== 2 && attnMask.ndim !== 3) {
+    throw new AssertionError(`For ${kind} \`query\`, expected \`attn_mask\` to be \`None\`, 2-D or 3-D but found ${attnMask.ndim}-D tensor instead`);
+  }
+  if (!batched && attnMask && attnMask.ndim === 3) {
+    const exp = [numHeads, query.shape[0], key.shape[0]];
+    if (attnMask.shape.some((d, i) => d !== exp[i])) {
+      throw new AssertionError(`Expected \`attn_mask\` shape to be (${exp.join(", ")}) but got torch.Size([${attnMask.shape.join(", ")}])`);
+    }
+  }
+  return batched;
+}
+
+const torchSize = (s: readonly number[]): string => `torch.Size([${s.join(", ")}])`;
 
 /**
  * Multi-head attention out of ops that record (PyTorch: `F.multi_head_attention_forward`, the
  * training path of `nn.MultiheadAttention`): sequence-first `query` `[L, N, E]` (or unbatched
  * `[L, E]`), `key`/`value` `[S, N, E]`; in-projection by `inProjWeight`/`inProjBias` (or
  * `qProjWeight`..), optional `biasK`/`biasV` and a zero key, attention with the masks, dropout
- * `dropoutP` when `training`, out-projection. Returns `[output, weights | null]`.
+ * `dropoutP` when `training`, out-projection. Returns `[output, weights | null]`. Shape checks and
+ * their texts are PyTorch's.
  */
 export function multiHeadAttentionForward(
   query: Tensor, key: Tensor, value: Tensor, numHeads: number,
@@ -1279,33 +1312,81 @@ export function multiHeadAttentionForward(
   o: MultiHeadAttentionForwardOptions = {},
 ): [Tensor, Tensor | null] {
   const { training = true, needWeights = true, averageAttnWeights = true } = o;
-  const batched = query.ndim === 3;
+  let kpmIn = o.keyPaddingMask ?? null;
+  let attnIn = o.attnMask ?? null;
+  const batched = mhaShapeCheck(query, key, value, kpmIn, attnIn, numHeads);
   if (!batched) {
-    const [out, w] = multiHeadAttentionForward(query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1), numHeads, inProjWeight, inProjBias, biasK, biasV, addZeroAttn, dropoutP, outProjWeight, outProjBias, {
-      ...o, keyPaddingMask: o.keyPaddingMask ? o.keyPaddingMask.unsqueeze(0) : null, attnMask: o.attnMask && o.attnMask.ndim === 3 ? o.attnMask : o.attnMask,
-    });
-    return [out.squeeze(1), w ? w.squeeze(0) : null];
+    // Unbatched: a batch of one in dim 1 (the identity of query/key/value is kept).
+    const same = key === value;
+    const qk = query === key;
+    query = query.unsqueeze(1);
+    key = qk ? query : key.unsqueeze(1);
+    value = same ? key : value.unsqueeze(1);
+    if (kpmIn) kpmIn = kpmIn.unsqueeze(0);
   }
   const [L, N, E] = query.shape;
+  const S0 = key.shape[0];
+  const want = o.embedDimToCheck ?? outProjWeight.shape[1];
+  if (E !== want) throw new AssertionError(`was expecting embedding dimension of ${want}, but got ${E}`);
   const H = numHeads;
-  const dh = E / H;
-  const part = (i: number) => (inProjWeight ? inProjWeight.narrow(0, i * E, E) : [o.qProjWeight, o.kProjWeight, o.vProjWeight][i]!);
-  const bpart = (i: number) => (inProjBias ? inProjBias.narrow(0, i * E, E) : null);
-  let q = linear(query, part(0), bpart(0));
-  let k = linear(key, part(1), bpart(1));
-  let v = linear(value, part(2), bpart(2));
-  let attn = o.attnMask ? additiveMask(o.attnMask) : null;
-  let kpm = o.keyPaddingMask ? additiveMask(o.keyPaddingMask) : null;
-  const padCol = (m: Tensor | null) => (m ? cat([m, new Tensor(new Float32Array(m.numel() / m.shape[m.ndim - 1]), [...m.shape.slice(0, -1), 1])], -1) : null);
+  const dh = Math.floor(E / H);
+  if (dh * H !== E) throw new AssertionError(`embed_dim ${E} not divisible by num_heads ${H}`);
+  if (!inProjWeight) {
+    if (key.shape[0] !== value.shape[0] || key.shape[1] !== value.shape[1]) {
+      throw new AssertionError(`key's sequence and batch dims ${torchSize(key.shape.slice(0, 2))} do not match value's ${torchSize(value.shape.slice(0, 2))}`);
+    }
+  } else if (key.shape.join() !== value.shape.join()) {
+    throw new AssertionError(`key shape ${torchSize(key.shape)} does not match value shape ${torchSize(value.shape)}`);
+  }
+
+  // In-projection (PyTorch: `_in_projection_packed` / `_in_projection`).
+  let q: Tensor, k: Tensor, v: Tensor;
+  const bpart = (i: number): Tensor | null => (inProjBias ? inProjBias.narrow(0, i * E, E) : null);
+  if (inProjWeight) {
+    if (key === value && query === key) {
+      [q, k, v] = linear(query, inProjWeight, inProjBias).chunk(3, -1);
+    } else if (key === value) {
+      q = linear(query, inProjWeight.narrow(0, 0, E), bpart(0));
+      [k, v] = linear(key, inProjWeight.narrow(0, E, 2 * E), inProjBias ? inProjBias.narrow(0, E, 2 * E) : null).chunk(2, -1);
+    } else {
+      q = linear(query, inProjWeight.narrow(0, 0, E), bpart(0));
+      k = linear(key, inProjWeight.narrow(0, E, E), bpart(1));
+      v = linear(value, inProjWeight.narrow(0, 2 * E, E), bpart(2));
+    }
+  } else {
+    if (!o.qProjWeight || !o.kProjWeight || !o.vProjWeight) throw new AssertionError("use_separate_proj_weight is True but q_proj_weight is None");
+    q = linear(query, o.qProjWeight, bpart(0));
+    k = linear(key, o.kProjWeight, bpart(1));
+    v = linear(value, o.vProjWeight, bpart(2));
+  }
+
+  // Masks as additive floats: attn [1 or N·H, L, S], key padding [N, S].
+  let attn: Tensor | null = null;
+  if (attnIn) {
+    if (attnIn.ndim === 2) {
+      if (attnIn.shape[0] !== L || attnIn.shape[1] !== S0) {
+        throw new RuntimeError(`The shape of the 2D attn_mask is ${torchSize(attnIn.shape)}, but should be (${L}, ${S0}).`);
+      }
+      attn = additiveMask(attnIn).unsqueeze(0);
+    } else {
+      const exp = [N * H, L, S0];
+      if (attnIn.shape.some((d, i) => d !== exp[i])) {
+        throw new RuntimeError(`The shape of the 3D attn_mask is ${torchSize(attnIn.shape)}, but should be (${exp.join(", ")}).`);
+      }
+      attn = additiveMask(attnIn);
+    }
+  }
+  let kpm = kpmIn ? additiveMask(kpmIn) : null;
+  const padCol = (m: Tensor | null): Tensor | null => (m ? cat([m, new Tensor(new Float32Array(m.numel() / m.shape[m.ndim - 1]), [...m.shape.slice(0, -1), 1])], -1) : null);
   if (biasK && biasV) {
     k = cat([k, biasK.reshape([1, 1, E]).expand([1, N, E])]);
     v = cat([v, biasV.reshape([1, 1, E]).expand([1, N, E])]);
     attn = padCol(attn);
     kpm = padCol(kpm);
   }
-  q = q.reshape([L, N * H, dh]).transpose(0, 1);
-  k = k.reshape([k.shape[0], N * H, dh]).transpose(0, 1);
-  v = v.reshape([v.shape[0], N * H, dh]).transpose(0, 1);
+  q = q.contiguous().reshape([L, N * H, dh]).transpose(0, 1);
+  k = k.contiguous().reshape([k.shape[0], N * H, dh]).transpose(0, 1);
+  v = v.contiguous().reshape([v.shape[0], N * H, dh]).transpose(0, 1);
   if (addZeroAttn) {
     k = cat([k, new Tensor(new Float32Array(N * H * dh), [N * H, 1, dh])], 1);
     v = cat([v, new Tensor(new Float32Array(N * H * dh), [N * H, 1, dh])], 1);
@@ -1315,6 +1396,9 @@ export function multiHeadAttentionForward(
   const S = k.shape[1];
   let mask: Tensor | null = attn;
   if (kpm) {
+    if (kpm.shape[0] !== N || kpm.shape[1] !== S) {
+      throw new AssertionError(`expecting key_padding_mask shape of (${N}, ${S}), but got ${torchSize(kpm.shape)}`);
+    }
     const km = kpm.reshape([N, 1, 1, S]).expand([N, H, 1, S]).reshape([N * H, 1, S]);
     mask = mask ? mask.add(km) : km;
   }
@@ -1331,8 +1415,9 @@ export function multiHeadAttentionForward(
     out = w.matmul(v);
     weights = w.reshape([N, H, L, S]);
     if (averageAttnWeights) weights = weights.mean(1);
+    if (!batched) weights = weights.squeeze(0);
   }
-  out = out.transpose(0, 1).reshape([L * N, E]);
+  out = out.transpose(0, 1).contiguous().reshape([L * N, E]);
   out = linear(out, outProjWeight, outProjBias).reshape([L, N, E]);
-  return [out, weights];
+  return [batched ? out : out.squeeze(1), weights];
 }

@@ -6,7 +6,6 @@
  * (`src/tensor/attention.ts`).
  */
 import { isGradEnabled, noGrad, record, recording } from "../autograd/index.js";
-import { recordNotImplementedNode } from "../autograd/nn_functions.js";
 import { AssertionError, RuntimeError } from "../errors.js";
 import { attentionKernel, linear, sgemm, Tensor, zeros, defaultGenerator, type AttentionMask, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
@@ -191,14 +190,40 @@ export class MultiheadAttention extends Module {
     const o = bindArgs<Required<MultiheadAttentionForwardOptions>>("MultiheadAttention.forward", args, [
       ["keyPaddingMask", null], ["needWeights", true], ["attnMask", null], ["averageAttnWeights", true], ["isCausal", false],
     ]);
-    const result = multiHeadAttentionForward(this, query, key, value, o);
-    // The fused kernel has no backward yet: when autograd records, the outputs get a node whose
-    // backward raises PyTorch's "not implemented" error, so a gradient is never silently lost.
-    const inputs = [query, key, value, ...this.parameters()];
-    if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-      recordNotImplementedNode("MultiheadAttentionBackward0", "multi_head_attention_forward", inputs, result.filter((t): t is Tensor => t !== null));
+    // Recording (grad mode on and an input, mask or parameter requires grad): PyTorch's
+    // F.multi_head_attention_forward out of ops that record. Otherwise the fused kernel.
+    const params = this.parameters();
+    if (isGradEnabled() && [query, key, value, o.keyPaddingMask, o.attnMask, ...params].some((t) => t !== null && t.requiresGrad)) {
+      return this._recordedForward(query, key, value, o);
     }
-    return result;
+    return multiHeadAttentionForward(this, query, key, value, o);
+  }
+
+  /** The recording forward (PyTorch's `forward` calling `F.multi_head_attention_forward`). */
+  _recordedForward(query: Tensor, key: Tensor, value: Tensor, o: Required<MultiheadAttentionForwardOptions>): [Tensor, Tensor | null] {
+    if (o.isCausal && !o.attnMask) {
+      throw new RuntimeError(
+        "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` to create this mask.",
+      );
+    }
+    const swap = this.batchFirst && query.ndim === 3;
+    if (swap) {
+      // Transposed to sequence-first, keeping which of query/key/value are the same tensor.
+      const kv = key === value;
+      const qk = query === key;
+      query = query.transpose(1, 0);
+      key = qk ? query : key.transpose(1, 0);
+      value = kv ? key : value.transpose(1, 0);
+    }
+    const [out, w] = F.multiHeadAttentionForward(
+      query, key, value, this.numHeads, this.in_proj_weight, this.in_proj_bias, this.bias_k, this.bias_v, this.addZeroAttn, this.dropout,
+      this.out_proj.weight, this.out_proj.bias, {
+        training: this.training, keyPaddingMask: o.keyPaddingMask, needWeights: o.needWeights, attnMask: o.attnMask,
+        averageAttnWeights: o.averageAttnWeights, qProjWeight: this.q_proj_weight, kProjWeight: this.k_proj_weight, vProjWeight: this.v_proj_weight,
+        embedDimToCheck: this.embedDim,
+      },
+    );
+    return [swap ? out.transpose(1, 0) : out, w];
   }
 }
 
