@@ -192,8 +192,7 @@ export class MultiheadAttention extends Module {
     ]);
     // Recording (grad mode on and an input, mask or parameter requires grad): PyTorch's
     // F.multi_head_attention_forward out of ops that record. Otherwise the fused kernel.
-    const params = this.parameters();
-    if (isGradEnabled() && [query, key, value, o.keyPaddingMask, o.attnMask, ...params].some((t) => t !== null && t.requiresGrad)) {
+    if (isGradEnabled() && [query, key, value, o.keyPaddingMask, o.attnMask, ...this.parameters()].some((t) => t !== null && t.requiresGrad)) {
       return this._recordedForward(query, key, value, o);
     }
     return multiHeadAttentionForward(this, query, key, value, o);
