@@ -7,6 +7,7 @@ import { formatShape } from "./shape.js";
 import { storageVersion, Tensor } from "./tensor.js";
 import { packA, packedSize, wasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
+import { linearWasm } from "./rowKernels.js";
 
 /**
  * `y = x·Wᵀ + b` for `x` `[*, in]`, `weight` `[out, in]`, `bias` `[out]` (PyTorch: `F.linear`).
@@ -26,7 +27,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const out = new Float32Array(rows * outF);
   const w = getBackend() === "wasm" && rows * outF * inF >= 16384 ? wasmGemm() : null;
-  if (w && rows > 1) {
+  // A weight and bias that are their tensors' whole storage (parameters) stay resident, packed.
+  const wd = weight.data;
+  const bd = bias ? bias.data : null;
+  const resident = wd === weight._storage && (!bias || bd === bias._storage);
+  if (w && rows > 1 && resident && linearWasm(x.data, rows, inF, wd, outF, bd, out)) {
+    return new Tensor(out, [...x.shape.slice(0, -1), outF]);
+  } else if (w && rows > 1) {
     // y = x·Wᵀ with Wᵀ kept transposed (contiguous rows for the GEMM's B panels) and the output
     // written row-major: the same sums in the same order as W·xᵀ, without a transpose of y.
     const wt = transposedWeight(weight.data, outF, inF);

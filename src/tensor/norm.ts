@@ -5,6 +5,7 @@ import { RuntimeError, ValueError } from "../errors.js";
 import { formatShape, formatSize } from "./shape.js";
 import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
+import { layerNormRowsWasm } from "./rowKernels.js";
 
 /** Arguments of `batchNorm`, mirroring `F.batch_norm`. */
 export interface BatchNormArgs {
@@ -151,6 +152,7 @@ export function layerNorm(
   const out = new Float32Array(x.numel());
   const g = weight ? weight.data : null;
   const b = bias ? bias.data : null;
+  if (layerNormRowsWasm(src, out, rows, n, g, b, eps)) return new Tensor(out, x.shape);
   for (let r = 0; r < rows; r++) {
     const off = r * n;
     const [mean, rstd] = moments(src, off, n, eps);

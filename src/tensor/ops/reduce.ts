@@ -15,6 +15,7 @@ import { bindArgs, checkBool, checkDims, checkDType, checkInt, checkTensor, isOp
 import { TypeError_ } from "../../errors.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
 import { recordOp } from "../../autograd/formulas.js";
+import { softmaxRowsWasm } from "../rowKernels.js";
 
 /** Whether `x` requires grad while grad mode is on (then the op records; see src/autograd). */
 function recording(x: Tensor<DType>): boolean {
@@ -583,6 +584,11 @@ function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
   }
   const d = normalizeDimIndex(dim, x.ndim);
   const out = new Float32Array(x.numel());
+  // A contiguous last dim: the WASM row kernel (the same values as the loop below).
+  if (!log && x.ndim >= 1 && d === x.ndim - 1 && x.isContiguous() && x.shape[d] > 0) {
+    const n = x.shape[d];
+    if (softmaxRowsWasm(x.data as Float32Array, out, out.length / n, n)) return new Tensor(out, x.shape);
+  }
   const e = new Float64Array(x.ndim ? x.shape[d] : 1);
   alongDim(x, d, contiguousOf(x.shape), (src, ib, is, ob, os, n) => {
     let m = -Infinity;

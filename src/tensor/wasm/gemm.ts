@@ -81,8 +81,9 @@ export function microKernel(fma: boolean): Fn {
 /** The GEMM driver, calling the micro-kernel at function index `micro`. */
 export function gemmDriver(micro: number): Fn {
   // gemm(M, N, K, a, lda, b, brs, bcs, c, ldc, pa, pb, spill, packed, r0); pointers in bytes,
-  // strides in elements. With `packed`, A is already in panel order (`packA`) for Mp = lda rows
-  // and this call's rows start at row r0 of it.
+  // strides in elements. With `packed` bit 0, A is already in panel order (`packA`) for Mp = lda
+  // rows and this call's rows start at row r0 of it. With bit 1, B is already in panel order
+  // (`packB`) at b for Np = brs columns, and this call's columns start at panel bcs of it.
   const f = new Fn("gemm", Array.from({ length: GEMM_ARGS }, () => I32));
   const [M, N, K, A, lda, B, brs, bcs, C, ldc, PA, PB, SPILL, PACKED, R0] = f.params;
   const { get, i32, add, sub, mul, shl, shrU, min, lt, eq, and, loadF32, loadV128, select } = f;
@@ -91,7 +92,7 @@ export function gemmDriver(micro: number): Fn {
   f.for(pc, i32(0), get(K), KC, () => {
     f.set(kc, min(i32(KC), sub(get(K), get(pc))));
     // Pack B: panel jp holds columns jp*8..jp*8+7 for k in [pc, pc+kc), 8 floats per k.
-    f.for(jp, i32(0), get(nPanels), 1, () => {
+    f.if(eq(and(get(PACKED), i32(2)), i32(0)), () => f.for(jp, i32(0), get(nPanels), 1, () => {
       f.set(dst, add(get(PB), mul(mul(get(jp), get(kc)), i32(NR * 4))));
       f.set(j, shl(get(jp), i32(3)));
       f.if(
@@ -121,12 +122,12 @@ export function gemmDriver(micro: number): Fn {
           });
         },
       );
-    });
+    }));
     f.for(ic, i32(0), get(M), MC, () => {
       f.set(mc, min(i32(MC), sub(get(M), get(ic))));
       f.set(mPanels, shrU(add(get(mc), i32(MR - 1)), i32(2)));
       // Pack A: panel ip holds rows ic+ip*4..+3, 4 floats per k (unless pre-packed).
-      f.if(eq(get(PACKED), i32(0)), () => f.for(ip, i32(0), get(mPanels), 1, () => {
+      f.if(eq(and(get(PACKED), i32(1)), i32(0)), () => f.for(ip, i32(0), get(mPanels), 1, () => {
         f.set(dst, add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))));
         f.for(r, i32(0), i32(MR), 1, () => {
           f.set(i, add(add(get(ic), shl(get(ip), i32(2))), get(r)));
@@ -157,9 +158,13 @@ export function gemmDriver(micro: number): Fn {
             select(
               add(get(A), shl(add(mul(get(pc), get(lda)), mul(add(add(get(R0), get(ic)), shl(get(ip), i32(2))), get(kc))), i32(2))),
               add(get(PA), mul(mul(get(ip), get(kc)), i32(MR * 4))),
-              get(PACKED),
+              and(get(PACKED), i32(1)),
             ),
-            add(get(PB), mul(mul(get(jp), get(kc)), i32(NR * 4))),
+            select(
+              add(get(B), shl(add(mul(get(pc), get(brs)), mul(add(get(bcs), get(jp)), shl(get(kc), i32(3)))), i32(2))),
+              add(get(PB), mul(mul(get(jp), get(kc)), i32(NR * 4))),
+              and(get(PACKED), i32(2)),
+            ),
             add(get(C), shl(add(mul(get(i), get(ldc)), get(j)), i32(2))),
             get(ldc),
             min(i32(MR), sub(get(M), get(i))),
@@ -414,6 +419,32 @@ export function packA(src: Float32Array, off: number, M: number, K: number, dst:
   }
 }
 
+
+/** Floats of a pre-packed K x N matrix B (`packB`): K times N rounded up to the panel width. */
+export function packedBSize(K: number, N: number): number {
+  return K * Math.ceil(N / NR) * NR;
+}
+
+/**
+ * Write B = `src[off..]`ᵀ (src an N x K row-major matrix, e.g. Linear's [out, in] weight) into
+ * `dst[at..]` in the order the GEMM reads packed B (`packed` bit 1, `brs` = N rounded up to 8):
+ * K blocks of 256, each holding 8-column panels of kc x 8 floats (columns past N are zero).
+ */
+export function packBTransposed(src: Float32Array, off: number, N: number, K: number, dst: Float32Array, at: number): void {
+  const Np = Math.ceil(N / NR) * NR;
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc);
+    for (let j = 0; j < Np; j++) {
+      const base = at + pc * Np + (j >> 3) * NR * kc + (j & 7);
+      if (j >= N) {
+        for (let k = 0; k < kc; k++) dst[base + k * NR] = 0;
+        continue;
+      }
+      const row = off + j * K + pc;
+      for (let k = 0; k < kc; k++) dst[base + k * NR] = src[row + k];
+    }
+  }
+}
 
 /** Panel widths, for callers splitting work. */
 export const PANEL = { MR, NR };

@@ -12,6 +12,7 @@ import { maxPoolVKernel } from "./pool.js";
 import { maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 import { depthwiseKernel } from "./depthwise.js";
 import { activationKernel } from "./activation.js";
+import { gemmBiasKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
 
 /** What a builder may ask while the module is assembled. */
 export interface BuildContext {
@@ -64,6 +65,12 @@ const TABLE = [
   { name: "maxAbs", job: true, args: ["x", "n", "out"], build: () => maxAbsKernel() },
   { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma) },
   { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
+  { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },
+  { name: "softmaxRows", job: true, args: ["src", "dst", "r0", "r1", "n", "scratch"], build: () => softmaxRowsKernel() },
+  {
+    name: "layerNormRows", job: true, args: ["src", "dst", "r0", "r1", "n", "gamma", "beta", "flags", "params"],
+    build: () => layerNormRowsKernel(),
+  },
 ] as const satisfies readonly WasmKernel[];
 
 /** A registered kernel's name. */

@@ -1,0 +1,125 @@
+/**
+ * Drivers of the row kernels in `wasm/rows.ts`: Linear on a resident pre-packed weight with the
+ * bias added in WASM, softmax along a contiguous last dim, and LayerNorm over the last dim, the
+ * rows split over the threads. Each returns false (nothing done) where the WASM backend is off,
+ * and the caller then runs its JS kernel (the oracle).
+ */
+import { getBackend } from "./gemm.js";
+import { ensureMemory, gemmLayout, packBTransposed, packedBSize, PANEL, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { residentEnd, residentWeight } from "./wasm/resident.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { namedJob } from "./wasm/registry.js";
+import { wasmAddress } from "./arena.js";
+
+/** Below this many multiply-adds one thread wins (waking a worker costs tens of microseconds). */
+const PARALLEL_MIN_WORK = 1 << 21;
+/** Below this many elements a row kernel runs on one thread. */
+const PARALLEL_MIN_ELEMENTS = 1 << 14;
+
+const align = (v: number): number => Math.ceil(v / 64) * 64;
+
+/**
+ * `out = x·Wᵀ + b` (`x` `rows` x `inF`, `weight` `outF` x `inF`, both row-major) on the WASM
+ * GEMM with W resident and packed as the GEMM's B operand once per weight version (the same sums
+ * in the same order as `gemmWithB` on Wᵀ), the bias added to each thread's output block.
+ */
+export function linearWasm(
+  x: Float32Array, rows: number, inF: number, weight: Float32Array, outF: number, bias: Float32Array | null, out: Float32Array,
+): boolean {
+  if (getBackend() !== "wasm") return false;
+  const w = wasmGemm();
+  if (!w) return false;
+  const packed = residentWeight(w, weight, "gemmB", packedBSize(inF, outF), (dst, at) => packBTransposed(weight, 0, outF, inF, dst, at));
+  const biasAt = bias ? residentWeight(w, bias, "bias", outF, (dst, at) => dst.set(bias.subarray(0, outF), at)) : -1;
+  const threads = rows * outF * inF >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
+  // Rows split when there are enough 4-row panels to balance; otherwise 8-column panels of B.
+  const byRows = Math.ceil(rows / PANEL.MR) >= 8 * threads;
+  const parts = byRows ? splitRange(rows, threads, PANEL.MR) : splitRange(outF, threads, PANEL.NR);
+  const xAt = wasmAddress(x);
+  const L = gemmLayout(rows, outF, inF, xAt >= 0 ? 0 : rows * inF, 0, parts.map(() => 0), residentEnd());
+  ensureMemory(w, L.end);
+  const mem = new Float32Array(w.memory.buffer);
+  const aAt = xAt >= 0 ? xAt : L.a;
+  if (xAt < 0) mem.set(x.subarray(0, rows * inF), aAt / 4);
+  const Np = Math.ceil(outF / PANEL.NR) * PANEL.NR;
+  let start = 0;
+  const jobs = parts.map((size, t) => {
+    const { pa, pb, spill } = L.scratch[t];
+    const part = byRows
+      ? { M: size, N: outF, K: inF, a: aAt + start * inF * 4, lda: inF, b: packed, brs: Np, bcs: 0, c: L.c + start * outF * 4, ldc: outF }
+      : { M: rows, N: size, K: inF, a: aAt, lda: inF, b: packed, brs: Np, bcs: start / PANEL.NR, c: L.c + start * 4, ldc: outF };
+    const job = { ...part, pa, pb, spill, packed: 2, r0: 0 };
+    const col0 = byRows ? 0 : start;
+    start += size;
+    return bias ? namedJob("gemmBias", { ...job, bias: biasAt + col0 * 4 }) : namedJob("gemm", job);
+  });
+  runParallel(w, jobs, bias ? "gemmBias" : "gemm");
+  out.set(mem.subarray(L.c / 4, L.c / 4 + rows * outF));
+  return true;
+}
+
+/**
+ * Stage `src` (`rows` x `n`, contiguous) in the kernels' memory (or use it in place, an arena
+ * buffer), run `job(from, to, r0, r1, scratch)` over row ranges on the threads with `scratchBytes`
+ * per thread, and copy the result to `dst` (unless `dst` is itself in the kernels' memory).
+ */
+function rowsJob(
+  kernel: "softmaxRows" | "layerNormRows", src: Float32Array, dst: Float32Array, rows: number, n: number, scratchBytes: number,
+  extraBytes: number, job: (from: number, to: number, r0: number, r1: number, scratch: number, extra: number) => number[],
+): boolean {
+  const w = getBackend() === "wasm" ? wasmGemm() : null;
+  if (!w) return false;
+  const count = rows * n;
+  const srcAt = wasmAddress(src);
+  const dstAt = wasmAddress(dst);
+  const base = align(residentEnd());
+  const stage = base;
+  const to0 = srcAt >= 0 ? base : base + align(count * 4);
+  const parts = splitRange(rows, count >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 1);
+  const scratch = dstAt >= 0 ? to0 : to0 + align(count * 4);
+  const extra = scratch + parts.length * align(scratchBytes);
+  ensureMemory(w, extra + align(extraBytes));
+  const mem = new Float32Array(w.memory.buffer);
+  const from = srcAt >= 0 ? srcAt : stage;
+  if (srcAt < 0) mem.set(src.subarray(0, count), stage / 4);
+  const to = dstAt >= 0 ? dstAt : to0;
+  let r0 = 0;
+  const jobs = parts.map((size, t) => {
+    const j = job(from, to, r0, r0 + size, scratch + t * align(scratchBytes), extra);
+    r0 += size;
+    return j;
+  });
+  runParallel(w, jobs, kernel);
+  if (dstAt < 0) dst.set(mem.subarray(to / 4, to / 4 + count));
+  return true;
+}
+
+/**
+ * Softmax of each of `rows` contiguous rows of `n` floats of `src` into `dst`, the same float32
+ * values as the JS kernel of `ops/reduce.ts` (fdlibm's exp in double, the sum in order).
+ */
+export function softmaxRowsWasm(src: Float32Array, dst: Float32Array, rows: number, n: number): boolean {
+  if (rows * n < 64) return false;
+  return rowsJob("softmaxRows", src, dst, rows, n, 8 * n + 16, 0, (from, to, r0, r1, scratch) =>
+    namedJob("softmaxRows", { src: from, dst: to, r0, r1, n, scratch }),
+  );
+}
+
+/**
+ * LayerNorm of each of `rows` contiguous rows of `n` floats of `src` into `dst` (`gamma`, `beta`
+ * of n floats, optional), as `norm.ts` computes it but with the sums in four double partial sums.
+ */
+export function layerNormRowsWasm(
+  src: Float32Array, dst: Float32Array, rows: number, n: number, gamma: Float32Array | null, beta: Float32Array | null, eps: number,
+): boolean {
+  if (rows * n < 64 || n < 4) return false;
+  const w = getBackend() === "wasm" ? wasmGemm() : null;
+  if (!w) return false;
+  const g = gamma ? residentWeight(w, gamma, "ln", n, (d, at) => d.set(gamma.subarray(0, n), at)) : 0;
+  const b = beta ? residentWeight(w, beta, "ln", n, (d, at) => d.set(beta.subarray(0, n), at)) : 0;
+  const flags = (gamma ? 1 : 0) | (beta ? 2 : 0);
+  return rowsJob("layerNormRows", src, dst, rows, n, 0, 8, (from, to, r0, r1, _scratch, params) => {
+    new Float64Array(w.memory.buffer, params, 1)[0] = eps;
+    return namedJob("layerNormRows", { src: from, dst: to, r0, r1, n, gamma: g, beta: b, flags, params });
+  });
+}

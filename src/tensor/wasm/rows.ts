@@ -1,0 +1,231 @@
+/**
+ * Row kernels of the transformer forwards in WebAssembly SIMD, each over a range of contiguous
+ * rows so threads can split them: Linear's GEMM with the bias added to its output block
+ * (`gemmBias`), softmax along the last dim (`softmaxRows`) and LayerNorm over the last dim
+ * (`layerNormRows`). The JS kernels (`linear.ts`, `ops/reduce.ts`, `norm.ts`) stay the oracles.
+ */
+import { F32, F64, Fn, I32, V128, type Expr } from "./emitter.js";
+import { expF64x2 } from "./activation.js";
+
+/** Raw SIMD instruction `0xfd opcode` (LEB128) applied to the operands, then immediate bytes. */
+function simd(f: Fn, opcode: number, args: Expr[], imm: number[] = []): Expr {
+  return () => {
+    args.forEach((a) => a());
+    f.code.push(0xfd);
+    let v = opcode;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v) b |= 0x80;
+      f.code.push(b);
+    } while (v);
+    f.code.push(...imm);
+  };
+}
+
+/** f64x2 operations the emitter lacks. */
+function ops(f: Fn) {
+  return {
+    dsub: (a: Expr, b: Expr) => simd(f, 0xf1, [a, b]),
+    ddiv: (a: Expr, b: Expr) => simd(f, 0xf3, [a, b]),
+    /** v128.load64_splat: two floats (8 bytes) into lanes 0-1 (and 2-3). */
+    load64: (addr: Expr) => simd(f, 0x0a, [addr], [3, 0]),
+    /** f64x2.extract_lane. */
+    dlane: (a: Expr, lane: number) => simd(f, 0x21, [a], [lane]),
+    /** f32x4.extract_lane. */
+    flane: (a: Expr, lane: number) => simd(f, 0x1f, [a], [lane]),
+    f64div: (a: Expr, b: Expr): Expr => () => {
+      a();
+      b();
+      f.code.push(0xa3);
+    },
+    f64sqrt: (a: Expr): Expr => () => {
+      a();
+      f.code.push(0x9f);
+    },
+    f64max: (a: Expr, b: Expr): Expr => () => {
+      a();
+      b();
+      f.code.push(0xa5);
+    },
+    f64neg: (a: Expr): Expr => () => {
+      a();
+      f.code.push(0x9a);
+    },
+    f64convertI32: (a: Expr): Expr => () => {
+      a();
+      f.code.push(0xb7);
+    },
+  };
+}
+
+/**
+ * gemmBias(the arguments of `gemm`, BIAS): the GEMM, then `C[i, j] += BIAS[j]` (float32 adds, as
+ * Linear's JS loop rounds them) on its M x N output block, BIAS a byte address of N floats.
+ */
+export function gemmBiasKernel(gemmIndex: number, gemmArgs: number): Fn {
+  const f = new Fn("gemmBias", Array.from({ length: gemmArgs + 1 }, () => I32));
+  const p = f.params;
+  const [M, N, , , , , , , C, LDC] = p;
+  const BIAS = p[gemmArgs];
+  const { get, i32, add, sub, mul, shl, loadV128, loadF32 } = f;
+  const [i, j, row] = Array.from({ length: 3 }, () => f.local(I32));
+  f.call(gemmIndex, ...p.slice(0, gemmArgs).map((l) => get(l)));
+  f.for(i, i32(0), get(M), 1, () => {
+    f.set(row, add(get(C), shl(mul(get(i), get(LDC)), i32(2))));
+    f.for(j, i32(0), sub(get(N), i32(3)), 4, () => {
+      const at = add(get(row), shl(get(j), i32(2)));
+      f.storeV128(at, f.vadd(loadV128(at), loadV128(add(get(BIAS), shl(get(j), i32(2))))));
+    });
+    f.for(j, get(j), get(N), 1, () => {
+      const at = add(get(row), shl(get(j), i32(2)));
+      f.storeF32(at, f.fadd(loadF32(at), loadF32(add(get(BIAS), shl(get(j), i32(2))))));
+    });
+  });
+  return f;
+}
+
+/**
+ * softmaxRows(SRC, DST, R0, R1, N, SCRATCH): softmax of rows [R0, R1) of N floats (row r at
+ * SRC + 4rN, written at DST + 4rN; DST may be SRC), exactly as `ops/reduce.ts` computes it: the
+ * maximum (NaN if any value is NaN), `e = exp(x - max)` in double (fdlibm's exp, V8's), their sum
+ * in double in order, then `float32(e / sum)`. SCRATCH holds 8N + 16 bytes (the row's e values).
+ */
+export function softmaxRowsKernel(): Fn {
+  const f = new Fn("softmaxRows", Array.from({ length: 6 }, () => I32));
+  const [SRC, DST, R0, R1, N, SCRATCH] = f.params;
+  const { get, i32, add, sub, mul, shl, lt, loadV128, loadF32 } = f;
+  const o = ops(f);
+  const [r, k, src, dst] = Array.from({ length: 4 }, () => f.local(I32));
+  const [vm, x, e, a, b] = Array.from({ length: 5 }, () => f.local(V128));
+  const tmp = { k: f.local(V128), t: f.local(V128), hi: f.local(V128), lo: f.local(V128), r: f.local(V128), c: f.local(V128), y: f.local(V128) };
+  const m = f.local(F32);
+  const v = f.local(F32);
+  const md = f.local(V128);
+  const s = f.local(F64);
+  const sv = f.local(V128);
+  f.for(r, get(R0), get(R1), 1, () => {
+    f.set(src, add(get(SRC), shl(mul(get(r), get(N)), i32(2))));
+    f.set(dst, add(get(DST), shl(mul(get(r), get(N)), i32(2))));
+    // The maximum: f32x4.max propagates NaN as the JS rule `v > m || v !== v` does.
+    f.set(vm, f.splat(f.f32(-Infinity)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => f.set(vm, f.vmax(get(vm), loadV128(add(get(src), shl(get(k), i32(2)))))));
+    f.set(m, f.f32(-Infinity));
+    const take = (val: Expr): void => {
+      f.set(v, val);
+      f.set(m, f.select(get(v), get(m), f.or(f.fgt(get(v), get(m)), f.fne(get(v), get(v)))));
+    };
+    for (let l = 0; l < 4; l++) take(o.flane(get(vm), l));
+    f.for(k, get(k), get(N), 1, () => take(loadF32(add(get(src), shl(get(k), i32(2))))));
+    f.set(md, f.dsplat(f.promote(get(m))));
+    // e = exp(x - m) two at a time into SCRATCH, summed in order.
+    f.set(s, f.f64(0));
+    f.for(k, i32(0), sub(get(N), i32(1)), 2, () => {
+      f.set(x, o.dsub(f.promoteLow(o.load64(add(get(src), shl(get(k), i32(2))))), get(md)));
+      f.set(e, expF64x2(f, x, tmp));
+      f.storeV128(add(get(SCRATCH), shl(get(k), i32(3))), get(e));
+      f.set(s, f.f64add(get(s), o.dlane(get(e), 0)));
+      f.set(s, f.f64add(get(s), o.dlane(get(e), 1)));
+    });
+    f.if(lt(get(k), get(N)), () => {
+      f.set(x, o.dsub(f.promoteLow(f.loadSplat(add(get(src), shl(get(k), i32(2))))), get(md)));
+      f.set(e, expF64x2(f, x, tmp));
+      f.storeV128(add(get(SCRATCH), shl(get(k), i32(3))), get(e));
+      f.set(s, f.f64add(get(s), o.dlane(get(e), 0)));
+    });
+    // out = float32(e / s), four at a time, then the rest.
+    f.set(sv, f.dsplat(get(s)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
+      f.set(a, f.demote(o.ddiv(loadV128(add(get(SCRATCH), shl(get(k), i32(3)))), get(sv))));
+      f.set(b, f.demote(o.ddiv(loadV128(add(get(SCRATCH), shl(get(k), i32(3))), 16), get(sv))));
+      f.storeV128(add(get(dst), shl(get(k), i32(2))), f.shuffle(get(a), get(b), [0, 1, 4, 5]));
+    });
+    f.for(k, get(k), get(N), 1, () => {
+      f.storeF32(add(get(dst), shl(get(k), i32(2))), f.demoteScalar(o.f64div(f.loadF64(add(get(SCRATCH), shl(get(k), i32(3)))), get(s))));
+    });
+  });
+  return f;
+}
+
+/**
+ * layerNormRows(SRC, DST, R0, R1, N, GAMMA, BETA, FLAGS, PARAMS): LayerNorm of rows [R0, R1) of
+ * N floats as `norm.ts` computes it, except that the two sums run in four double-precision
+ * partial sums (SIMD) instead of one: mean and biased variance in double, `mean` and
+ * `rstd = 1/sqrt(max(var, 0) + eps)` rounded to float32, `shift = float32(-rstd·mean)`, then
+ * `float32((x·rstd + shift)·gamma + beta)` in double. FLAGS bit 0: GAMMA given, bit 1: BETA
+ * given (byte addresses of N floats); eps is the f64 at PARAMS.
+ */
+export function layerNormRowsKernel(): Fn {
+  const f = new Fn("layerNormRows", Array.from({ length: 9 }, () => I32));
+  const [SRC, DST, R0, R1, N, GAMMA, BETA, FLAGS, PARAMS] = f.params;
+  const { get, i32, add, sub, mul, shl, and, loadV128, loadF32, dadd, dmul, promoteLow } = f;
+  const o = ops(f);
+  const [r, k, src, dst] = Array.from({ length: 4 }, () => f.local(I32));
+  const [acc0, acc1, x, lo, hi, md, rs, sh, g, b, d0, d1] = Array.from({ length: 12 }, () => f.local(V128));
+  const [s, mean, rstd, t] = Array.from({ length: 4 }, () => f.local(F64));
+  const hiHalf = (v: Expr): Expr => promoteLow(f.shuffle(v, v, [2, 3, 0, 1]));
+  const at = (base: Expr, kk: Expr): Expr => add(base, shl(kk, i32(2)));
+  f.for(r, get(R0), get(R1), 1, () => {
+    f.set(src, add(get(SRC), shl(mul(get(r), get(N)), i32(2))));
+    f.set(dst, add(get(DST), shl(mul(get(r), get(N)), i32(2))));
+    // Sum.
+    f.set(acc0, f.dsplat(f.f64(0)));
+    f.set(acc1, f.dsplat(f.f64(0)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
+      f.set(x, loadV128(at(get(src), get(k))));
+      f.set(acc0, dadd(get(acc0), promoteLow(get(x))));
+      f.set(acc1, dadd(get(acc1), hiHalf(get(x))));
+    });
+    f.set(acc0, dadd(get(acc0), get(acc1)));
+    f.set(s, f.f64add(o.dlane(get(acc0), 0), o.dlane(get(acc0), 1)));
+    f.for(k, get(k), get(N), 1, () => f.set(s, f.f64add(get(s), f.promote(loadF32(at(get(src), get(k)))))));
+    f.set(mean, o.f64div(get(s), o.f64convertI32(get(N))));
+    f.set(md, f.dsplat(get(mean)));
+    // Sum of squared deviations.
+    f.set(acc0, f.dsplat(f.f64(0)));
+    f.set(acc1, f.dsplat(f.f64(0)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
+      f.set(x, loadV128(at(get(src), get(k))));
+      f.set(d0, o.dsub(promoteLow(get(x)), get(md)));
+      f.set(d1, o.dsub(hiHalf(get(x)), get(md)));
+      f.set(acc0, dadd(get(acc0), dmul(get(d0), get(d0))));
+      f.set(acc1, dadd(get(acc1), dmul(get(d1), get(d1))));
+    });
+    f.set(acc0, dadd(get(acc0), get(acc1)));
+    f.set(s, f.f64add(o.dlane(get(acc0), 0), o.dlane(get(acc0), 1)));
+    f.for(k, get(k), get(N), 1, () => {
+      f.set(t, f.f64sub(f.promote(loadF32(at(get(src), get(k)))), get(mean)));
+      f.set(s, f.f64add(get(s), f.f64mul(get(t), get(t))));
+    });
+    // rstd and shift rounded to float32 (as PyTorch keeps them), then the affine map in double.
+    f.set(rstd, f.promote(f.demoteScalar(o.f64div(f.f64(1), o.f64sqrt(f.f64add(o.f64max(o.f64div(get(s), o.f64convertI32(get(N))), f.f64(0)), f.loadF64(get(PARAMS))))))));
+    f.set(mean, f.promote(f.demoteScalar(get(mean))));
+    f.set(rs, f.dsplat(get(rstd)));
+    f.set(sh, f.dsplat(f.promote(f.demoteScalar(f.f64mul(o.f64neg(get(rstd)), get(mean))))));
+    const affine = (v: Expr, kk: Expr, lane: 0 | 2): Expr => {
+      let y = dadd(dmul(v, get(rs)), get(sh));
+      const gv = lane === 0 ? promoteLow(get(g)) : hiHalf(get(g));
+      const bv = lane === 0 ? promoteLow(get(b)) : hiHalf(get(b));
+      void kk;
+      y = dadd(dmul(y, gv), bv);
+      return y;
+    };
+    f.set(g, f.splat(f.f32(1)));
+    f.set(b, f.splat(f.f32(0)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
+      f.set(x, loadV128(at(get(src), get(k))));
+      f.if(and(get(FLAGS), i32(1)), () => f.set(g, loadV128(at(get(GAMMA), get(k)))));
+      f.if(and(get(FLAGS), i32(2)), () => f.set(b, loadV128(at(get(BETA), get(k)))));
+      f.set(lo, f.demote(affine(promoteLow(get(x)), get(k), 0)));
+      f.set(hi, f.demote(affine(hiHalf(get(x)), get(k), 2)));
+      f.storeV128(at(get(dst), get(k)), f.shuffle(get(lo), get(hi), [0, 1, 4, 5]));
+    });
+    f.for(k, get(k), get(N), 1, () => {
+      f.set(x, f.loadSplat(at(get(src), get(k))));
+      f.if(and(get(FLAGS), i32(1)), () => f.set(g, f.loadSplat(at(get(GAMMA), get(k)))));
+      f.if(and(get(FLAGS), i32(2)), () => f.set(b, f.loadSplat(at(get(BETA), get(k)))));
+      f.storeF32(at(get(dst), get(k)), o.flane(f.demote(affine(promoteLow(get(x)), get(k), 0)), 0));
+    });
+  });
+  return f;
+}

@@ -1,0 +1,121 @@
+/**
+ * The WASM row kernels of the transformer forwards (`tensor/rowKernels.ts`) against their JS
+ * oracles, on shapes with odd sizes and sizes that are not multiples of 4 or 8, on one and two
+ * threads:
+ * - Linear on the resident packed weight gives the bits of the GEMM on the transposed weight
+ *   (`sgemm`, the same sums in the same order) plus the bias added in float32;
+ * - softmax along a contiguous last dim gives the JS loop's bits (fdlibm's exp in double, the sum
+ *   in order), with -inf (an all -inf row is NaN, as PyTorch), +inf and NaN entries;
+ * - LayerNorm is within 2 float32 ulps of the JS kernel (its sums run in four double partial
+ *   sums instead of one, so a last-bit rounding may differ).
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { Generator, kernels, Tensor } from "../../src/index.js";
+import { linearWasm } from "../../src/tensor/rowKernels.js";
+
+const gen = new Generator(20261129);
+const rand = (n: number, scale = 1): Float32Array => {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (gen.random() * 2 - 1) * scale;
+  return a;
+};
+
+function withBackend<T>(b: "js" | "wasm", f: () => T): T {
+  const previous = kernels.getBackend();
+  kernels.setBackend(b);
+  try {
+    return f();
+  } finally {
+    kernels.setBackend(previous);
+  }
+}
+
+function sameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (!(Object.is(a, e) || (a !== a && e !== e))) throw new Error(`${what}[${i}]: ${a} (wasm) vs ${e} (js)`);
+  }
+}
+
+const threads = kernels.getNumThreads();
+afterAll(() => kernels.setNumThreads(threads));
+
+describe("wasm row kernels against their JS oracles", () => {
+  // [rows, in, out]: odd sizes, non-multiples of 4 and 8, K beyond one 256 block, rows split and columns split.
+  const LINEAR: [number, number, number][] = [[2, 90, 130], [5, 96, 288], [49, 257, 30], [197, 300, 77], [130, 515, 61], [33, 64, 1000], [3136, 96, 17]];
+  for (const t of [1, 2]) {
+    for (const [rows, inF, outF] of LINEAR) {
+      it(`linear ${rows}x${inF} -> ${outF} (${t} thread${t > 1 ? "s" : ""}): the GEMM's bits on Wᵀ, plus the bias in float32`, () => {
+        kernels.setNumThreads(Math.min(t, kernels.getNumThreads() > 1 ? t : 1));
+        const x = rand(rows * inF), w = rand(outF * inF, 0.1), b = rand(outF);
+        for (const bias of [b, null]) {
+          const out = new Float32Array(rows * outF);
+          expect(linearWasm(x, rows, inF, w, outF, bias, out)).toBe(true);
+          const ref = new Float32Array(rows * outF);
+          kernels.sgemm(rows, outF, inF, { data: x, offset: 0, rowStride: inF, colStride: 1 }, { data: w, offset: 0, rowStride: 1, colStride: inF }, ref, 0, outF);
+          if (bias) for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) ref[r * outF + j] += bias[j];
+          sameBits(out, ref, "linear");
+        }
+        // Through kernels.linear, and after the weight changes in place (repacked by its version).
+        const W = new Tensor(w, [outF, inF]);
+        const X = new Tensor(x, [rows, inF]);
+        const B = new Tensor(b, [outF]);
+        const before = kernels.linear(X, W, B).data as Float32Array;
+        const js = withBackend("js", () => kernels.linear(X, W, B).data as Float32Array);
+        for (let i = 0; i < js.length; i++) expect(Math.abs(before[i] - js[i])).toBeLessThan(1e-4 * (1 + Math.abs(js[i])));
+        W.mul_(2);
+        const after = kernels.linear(X, W, B).data as Float32Array;
+        const js2 = withBackend("js", () => kernels.linear(X, W, B).data as Float32Array);
+        for (let i = 0; i < js2.length; i++) expect(Math.abs(after[i] - js2[i])).toBeLessThan(1e-4 * (1 + Math.abs(js2[i])));
+      });
+    }
+  }
+
+  const SHAPES: number[][] = [[7, 49], [3, 64, 49], [2, 5, 1], [4, 3], [300, 197], [1, 1000], [9, 7, 13], [6, 4096]];
+  for (const t of [1, 2]) {
+    for (const shape of SHAPES) {
+      it(`softmax over the last dim of [${shape.join(", ")}] (${t} thread${t > 1 ? "s" : ""}): the JS loop's bits`, () => {
+        kernels.setNumThreads(Math.min(t, kernels.getNumThreads() > 1 ? t : 1));
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = rand(n, 12);
+        const last = shape[shape.length - 1];
+        const rows = n / last;
+        // Specials: a row of -inf (NaN out, as PyTorch), a row with one +inf, a NaN, some -inf.
+        if (rows > 3 && last > 1) {
+          x.fill(-Infinity, 0, last);
+          x[last + 1] = Infinity;
+          x[2 * last] = NaN;
+          x[3 * last] = -Infinity;
+          x[4 * last - 1] = -Infinity;
+        }
+        const X = new Tensor(x, shape);
+        const out = X.softmax(-1).data as Float32Array;
+        const ref = withBackend("js", () => X.softmax(-1).data as Float32Array);
+        sameBits(out, ref, "softmax");
+      });
+    }
+  }
+
+  const LN: [number, number][] = [[49, 96], [197, 768], [5, 13], [64, 4], [3, 1001], [3136, 97]];
+  for (const t of [1, 2]) {
+    for (const [rows, n] of LN) {
+      it(`layerNorm of ${rows} rows of ${n} (${t} thread${t > 1 ? "s" : ""}): within 2 float32 ulps of the JS kernel`, () => {
+        kernels.setNumThreads(Math.min(t, kernels.getNumThreads() > 1 ? t : 1));
+        // An offset mean makes the variance's cancellation matter.
+        const x = rand(rows * n, 3).map((v, i) => v + (i % 7) - 2);
+        for (const [g, b] of [[rand(n), rand(n)], [null, null], [rand(n), null], [null, rand(n)]] as const) {
+          const X = new Tensor(x, [rows, n]);
+          const G = g ? new Tensor(g, [n]) : null;
+          const B = b ? new Tensor(b, [n]) : null;
+          const out = kernels.layerNorm(X, [n], G, B, 1e-5).data as Float32Array;
+          const ref = withBackend("js", () => kernels.layerNorm(X, [n], G, B, 1e-5).data as Float32Array);
+          for (let i = 0; i < ref.length; i++) {
+            const ulp = Math.max(2 ** -149, 2 ** (Math.floor(Math.log2(Math.abs(ref[i]) || 2 ** -126)) - 23));
+            if (!(Math.abs(out[i] - ref[i]) <= 2 * ulp)) throw new Error(`layerNorm[${i}]: ${out[i]} vs ${ref[i]}`);
+          }
+        }
+      });
+    }
+  }
+});
