@@ -4,7 +4,27 @@
  * to the last bit.
  */
 import { KeyError, TypeError_, ValueError } from "../errors.js";
-import { Optimizer, type ParamGroup } from "./optimizer.js";
+import { Optimizer, camelCase, snakeCase, type ParamGroup } from "./optimizer.js";
+
+/**
+ * A scheduler's state in PyTorch's layout (PyTorch: `scheduler.state_dict()`): its fields under
+ * their Python names (`step_size`, `T_max`, `base_lrs`, `last_epoch`, `_step_count`, `_last_lr`, ...)
+ * in PyTorch's order; MultiStepLR's `milestones` as a Map (Python: a `Counter`).
+ */
+export type SchedulerStateDict = Record<string, unknown>;
+
+/** One scheduler field in the state dict: its Python name, getter and setter. */
+type StateField = [name: string, get: () => unknown, set: (v: unknown) => void];
+
+const num = (k: string, v: unknown): number => {
+  const n = typeof v === "bigint" ? Number(v) : v;
+  if (typeof n !== "number") throw new TypeError_(`scheduler state '${k}' must be a number, got ${typeof v}`);
+  return n;
+};
+const nums = (k: string, v: unknown): number[] => {
+  if (!Array.isArray(v)) throw new TypeError_(`scheduler state '${k}' must be a list of numbers`);
+  return v.map((x) => num(k, x));
+};
 
 // ---- a correctly rounded cosine -------------------------------------------------------------
 // V8's Math.cos (fdlibm) is off by an ulp at some arguments where glibc's cos (which PyTorch's
@@ -127,6 +147,47 @@ export abstract class LRScheduler {
     return [...this._lastLr];
   }
 
+  /** The subclass's own fields, saved before the base class's (PyTorch: the order of `__dict__`). */
+  protected _stateFields(): StateField[] {
+    return [];
+  }
+
+  /**
+   * The scheduler's state in PyTorch's layout (PyTorch: `state_dict()`): every field but the
+   * optimizer, under its Python name; save it beside `optimizer.stateDict()`.
+   */
+  stateDict(): SchedulerStateDict {
+    const out: SchedulerStateDict = {};
+    for (const [k, get] of this._stateFields()) out[k] = get();
+    out.base_lrs = [...this.baseLrs];
+    out.last_epoch = this.lastEpoch;
+    out.verbose = false;
+    out._step_count = this._stepCount;
+    out._get_lr_called_within_step = false;
+    out._last_lr = [...this._lastLr];
+    return out;
+  }
+
+  /**
+   * Restore a state from `stateDict()` (or PyTorch's `scheduler.state_dict()`; PyTorch:
+   * `load_state_dict`, which updates the fields by name). Load the optimizer's state too: the
+   * groups carry `lr` and `initial_lr`. Unknown names are ignored, as PyTorch keeps them unused.
+   */
+  loadStateDict(stateDict: SchedulerStateDict | Map<string, unknown>): void {
+    if (stateDict === null || typeof stateDict !== "object" || Array.isArray(stateDict)) {
+      throw new TypeError_(`a scheduler state dict must be a dict, got ${stateDict === null ? "None" : typeof stateDict}`);
+    }
+    const entries = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict);
+    const own = new Map(this._stateFields().map(([k, , set]) => [k, set]));
+    for (const [k, v] of entries) {
+      if (k === "base_lrs") this.baseLrs = nums(k, v);
+      else if (k === "last_epoch") this.lastEpoch = num(k, v);
+      else if (k === "_step_count") this._stepCount = num(k, v);
+      else if (k === "_last_lr") this._lastLr = nums(k, v);
+      else own.get(k)?.(v);
+    }
+  }
+
   protected get groups(): ParamGroup[] {
     return this.optimizer.paramGroups;
   }
@@ -136,7 +197,7 @@ export abstract class LRScheduler {
 export class StepLR extends LRScheduler {
   constructor(
     optimizer: Optimizer,
-    readonly stepSize: number,
+    public stepSize: number,
     { gamma = 0.1, lastEpoch = -1 }: { gamma?: number; lastEpoch?: number } = {},
   ) {
     super(optimizer, lastEpoch);
@@ -144,6 +205,13 @@ export class StepLR extends LRScheduler {
     this._initialStep();
   }
   gamma: number;
+
+  protected override _stateFields(): StateField[] {
+    return [
+      ["step_size", () => this.stepSize, (v) => (this.stepSize = num("step_size", v))],
+      ["gamma", () => this.gamma, (v) => (this.gamma = num("gamma", v))],
+    ];
+  }
 
   protected getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
@@ -154,7 +222,7 @@ export class StepLR extends LRScheduler {
 /** Multiply the lr by `gamma` at each milestone (repeated milestones multiply again) (PyTorch: `MultiStepLR`). */
 export class MultiStepLR extends LRScheduler {
   /** Milestone → how many times it was given (PyTorch: a `Counter`). */
-  readonly milestones: Map<number, number>;
+  milestones: Map<number, number>;
   gamma: number;
 
   constructor(optimizer: Optimizer, milestones: readonly number[], { gamma = 0.1, lastEpoch = -1 }: { gamma?: number; lastEpoch?: number } = {}) {
@@ -163,6 +231,13 @@ export class MultiStepLR extends LRScheduler {
     for (const m of milestones) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
     this.gamma = gamma;
     this._initialStep();
+  }
+
+  protected override _stateFields(): StateField[] {
+    return [
+      ["milestones", () => new Map(this.milestones), (v) => (this.milestones = milestoneMap(v))],
+      ["gamma", () => this.gamma, (v) => (this.gamma = num("gamma", v))],
+    ];
   }
 
   protected getLr(): number[] {
@@ -179,7 +254,7 @@ export class MultiStepLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   constructor(
     optimizer: Optimizer,
-    readonly tMax: number,
+    public tMax: number,
     { etaMin = 0, lastEpoch = -1 }: { etaMin?: number; lastEpoch?: number } = {},
   ) {
     super(optimizer, lastEpoch);
@@ -187,6 +262,13 @@ export class CosineAnnealingLR extends LRScheduler {
     this._initialStep();
   }
   etaMin: number;
+
+  protected override _stateFields(): StateField[] {
+    return [
+      ["T_max", () => this.tMax, (v) => (this.tMax = num("T_max", v))],
+      ["eta_min", () => this.etaMin, (v) => (this.etaMin = num("eta_min", v))],
+    ];
+  }
 
   protected getLr(): number[] {
     const { lastEpoch: e, tMax: T, etaMin } = this;
@@ -231,11 +313,12 @@ interface Phase {
  * (SGD's `momentum` or Adam's `betas[0]`) the opposite way. Step it after every batch.
  */
 export class OneCycleLR extends LRScheduler {
-  readonly totalSteps: number;
-  readonly cycleMomentum: boolean;
-  readonly useBeta1: boolean;
-  private readonly phases: Phase[];
-  private readonly anneal: (start: number, end: number, pct: number) => number;
+  totalSteps: number;
+  cycleMomentum: boolean;
+  useBeta1: boolean;
+  /** `"cos"` or `"linear"` (PyTorch ≥ 2.2: `_anneal_func_type`). */
+  annealStrategy: "cos" | "linear";
+  private phases: Phase[];
 
   constructor(optimizer: Optimizer, maxLr: number | number[] | (OneCycleLROptions & { maxLr: number | number[] }), opts: OneCycleLROptions = {}) {
     // `max_lr` positionally (PyTorch's order) or by name in the options object.
@@ -315,11 +398,42 @@ export class OneCycleLR extends LRScheduler {
     this.phases = phases;
     this.cycleMomentum = cycleMomentum;
     this.useBeta1 = useBeta1;
-    this.anneal =
-      annealStrategy === "cos"
-        ? (start, end, pct) => end + ((start - end) / 2.0) * (cosRn(Math.PI * pct) + 1)
-        : (start, end, pct) => (end - start) * pct + start;
+    this.annealStrategy = annealStrategy;
     this._initialStep();
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    return this.annealStrategy === "cos" ? end + ((start - end) / 2.0) * (cosRn(Math.PI * pct) + 1) : (end - start) * pct + start;
+  }
+
+  /**
+   * PyTorch 1.13 saves `anneal_func`, a bound method no weights-only loader reads; the state
+   * dict has PyTorch ≥ 2.2's `_anneal_func_type` (`"cos"`/`"linear"`) instead, and loading
+   * accepts either name when it holds a strategy name.
+   */
+  protected override _stateFields(): StateField[] {
+    const strategy = (v: unknown): void => {
+      if (v !== "cos" && v !== "linear") throw new ValueError(`anneal_strategy must by one of 'cos' or 'linear', instead got ${String(v)}`);
+      this.annealStrategy = v;
+    };
+    return [
+      ["total_steps", () => this.totalSteps, (v) => (this.totalSteps = num("total_steps", v))],
+      [
+        "_schedule_phases",
+        () => this.phases.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [snakeCase(k), typeof v === "string" ? snakeCase(v) : v]))),
+        (v) => (this.phases = schedulePhases(v)),
+      ],
+      ["_anneal_func_type", () => this.annealStrategy, strategy],
+      ["anneal_func", () => this.annealStrategy, strategy],
+      ["cycle_momentum", () => this.cycleMomentum, (v) => (this.cycleMomentum = Boolean(v))],
+      ["use_beta1", () => this.useBeta1, (v) => (this.useBeta1 = Boolean(v))],
+    ];
+  }
+
+  override stateDict(): SchedulerStateDict {
+    const out = super.stateDict();
+    delete out.anneal_func;
+    return out;
   }
 
   protected getLr(): number[] {
@@ -369,4 +483,48 @@ export class LambdaLR extends LRScheduler {
   protected getLr(): number[] {
     return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
   }
+
+  /**
+   * PyTorch's layout: `lr_lambdas` last, `null` for each function (PyTorch saves `None` for
+   * functions and lambdas, the attributes of callable objects; functions are not saved).
+   */
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), lr_lambdas: this.lrLambdas.map(() => null) };
+  }
+
+  /** As the base class; a non-null `lr_lambdas` entry sets attributes on that function (PyTorch: `fn.__dict__.update`). */
+  override loadStateDict(stateDict: SchedulerStateDict | Map<string, unknown>): void {
+    const entries = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict ?? {});
+    const rest = new Map(entries.filter(([k]) => k !== "lr_lambdas"));
+    super.loadStateDict(rest);
+    const saved = entries.find(([k]) => k === "lr_lambdas")?.[1];
+    if (Array.isArray(saved)) {
+      saved.forEach((fn, i) => {
+        if (fn !== null && fn !== undefined && i < this.lrLambdas.length) {
+          Object.assign(this.lrLambdas[i], fn instanceof Map ? Object.fromEntries(fn) : fn);
+        }
+      });
+    }
+  }
+}
+
+/** MultiStepLR's milestones from a state dict: a Map, a plain object or `[milestone, count]` pairs. */
+function milestoneMap(v: unknown): Map<number, number> {
+  const pairs: [unknown, unknown][] =
+    v instanceof Map ? [...v] : Array.isArray(v) ? (v as [unknown, unknown][]) : v !== null && typeof v === "object" ? Object.entries(v) : [];
+  if (!(v instanceof Map) && !Array.isArray(v) && (v === null || typeof v !== "object")) throw new TypeError_("scheduler state 'milestones' must be a dict");
+  return new Map(pairs.map(([k, c]) => [num("milestones", typeof k === "string" ? Number(k) : k), num("milestones", c)]));
+}
+
+/** OneCycleLR's `_schedule_phases` from a state dict (Python names → the groups' camelCase keys). */
+function schedulePhases(v: unknown): Phase[] {
+  if (!Array.isArray(v)) throw new TypeError_("scheduler state '_schedule_phases' must be a list of dicts");
+  return v.map((p: unknown) => {
+    const e = p instanceof Map ? Object.fromEntries(p) : (p as Record<string, unknown>);
+    const name = (k: string): string => {
+      if (typeof e[k] !== "string") throw new TypeError_(`scheduler state '_schedule_phases' entry needs '${k}'`);
+      return camelCase(e[k] as string);
+    };
+    return { endStep: num("end_step", e.end_step), startLr: name("start_lr"), endLr: name("end_lr"), startMomentum: name("start_momentum"), endMomentum: name("end_momentum") };
+  });
 }
