@@ -3,11 +3,12 @@
  * `native_batch_norm_backward`, `max_pool2d_with_indices_backward`, ... entries of
  * `derivatives.yaml`), and the one-line `record*` hooks each forward calls when
  * `recording(...)` is true. Formulas run over flat float32 arrays; the convolution's two
- * gradients are GEMMs over im2col columns on tsnn's `sgemm` (WASM when available).
+ * gradients run on the convolution and GEMM kernels (`tensor/conv_backward.ts`).
  */
 import { RuntimeError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/tensor.js";
 import { sgemm } from "../tensor/gemm.js";
+import { conv2dGradients } from "../tensor/conv_backward.js";
 import { record } from "./graph.js";
 
 type G = Tensor | null;
@@ -24,48 +25,23 @@ export interface ConvBackwardArgs {
 }
 
 /**
- * Gradients of `y = conv2d(x, w, b)` (PyTorch: `ConvolutionBackward0`): per image and group,
- * `dW += dY · colsᵀ`, `dCols = Wᵀ · dY` scattered back by col2im, `db = Σ dY`.
+ * Gradients of `y = conv2d(x, w, b)` (PyTorch: `ConvolutionBackward0`): `dX` and `dW` on the
+ * convolution kernels (`tensor/conv_backward.ts`), `db = Σ dY`.
  */
 export function conv2dBackward(x: Tensor, w: Tensor, hasBias: boolean, a: ConvBackwardArgs, gOut: Tensor, need: [boolean, boolean, boolean]): [G, G, G] {
   const unbatched = x.ndim === 3;
   const [N, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
-  const [Cout, Cg, kh, kw] = w.shape;
+  const Cout = w.shape[0];
   const oh = gOut.shape[gOut.ndim - 2];
   const ow = gOut.shape[gOut.ndim - 1];
-  const G_ = a.groups;
-  const CoutG = Cout / G_;
-  const K = Cg * kh * kw;
   const P = oh * ow;
-  const [sh, sw] = a.stride;
-  const [dh, dw] = a.dilation;
-  const top = a.pads[0];
-  const left = a.pads[2];
-  const xs = x.contiguous().data as Float32Array;
-  const ws = w.contiguous().data as Float32Array;
   const go = gOut.contiguous().data as Float32Array;
-  const gx = need[0] ? new Float32Array(N * C * H * W) : null;
-  const gw = need[1] ? new Float32Array(Cout * K) : null;
-  const cols = new Float32Array(K * P);
-  const gcols = need[0] ? new Float32Array(K * P) : null;
-  // Wᵀ per group, contiguous [K, CoutG], so that the GEMM's A has unit column stride.
-  const wt = need[0] ? new Float32Array(G_ * K * CoutG) : null;
-  if (wt) {
-    for (let g = 0; g < G_; g++) for (let o = 0; o < CoutG; o++) for (let k = 0; k < K; k++) wt[g * K * CoutG + k * CoutG + o] = ws[(g * CoutG + o) * K + k];
-  }
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < G_; g++) {
-      const goOff = (n * Cout + g * CoutG) * P;
-      if (gw) {
-        im2col(xs, (n * C + g * Cg) * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, top, left, oh, ow, cols);
-        sgemm(CoutG, K, P, { data: go, offset: goOff, rowStride: P, colStride: 1 }, { data: cols, offset: 0, rowStride: 1, colStride: P }, gw, g * CoutG * K, K, true);
-      }
-      if (gx && gcols && wt) {
-        sgemm(K, P, CoutG, { data: wt, offset: g * K * CoutG, rowStride: CoutG, colStride: 1 }, { data: go, offset: goOff, rowStride: P, colStride: 1 }, gcols, 0, P, false);
-        col2im(gcols, gx, (n * C + g * Cg) * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, top, left, oh, ow);
-      }
-    }
-  }
+  const { gInput, gWeight } = conv2dGradients({
+    x: x.contiguous().data as Float32Array, xShape: [N, C, H, W],
+    weight: w.contiguous().data as Float32Array, wShape: w.shape as [number, number, number, number],
+    gOut: go, oh, ow, stride: a.stride, pads: a.pads, dilation: a.dilation, groups: a.groups,
+    needInput: need[0], needWeight: need[1],
+  });
   let gb: Float32Array | null = null;
   if (hasBias && need[2]) {
     gb = new Float32Array(Cout);
@@ -78,60 +54,7 @@ export function conv2dBackward(x: Tensor, w: Tensor, hasBias: boolean, a: ConvBa
       }
     }
   }
-  return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, w.shape), gb && new Tensor(gb, [Cout])];
-}
-
-function im2col(
-  x: Float32Array, off: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
-  dh: number, dw: number, top: number, left: number, oh: number, ow: number, cols: Float32Array,
-): void {
-  const P = oh * ow;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, r++) {
-        const row = r * P;
-        for (let oy = 0; oy < oh; oy++) {
-          const iy = oy * sh - top + ky * dh;
-          const o = row + oy * ow;
-          if (iy < 0 || iy >= H) {
-            cols.fill(0, o, o + ow);
-            continue;
-          }
-          const src = off + (c * H + iy) * W;
-          for (let ox = 0; ox < ow; ox++) {
-            const ix = ox * sw - left + kx * dw;
-            cols[o + ox] = ix >= 0 && ix < W ? x[src + ix] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-function col2im(
-  cols: Float32Array, gx: Float32Array, off: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
-  dh: number, dw: number, top: number, left: number, oh: number, ow: number,
-): void {
-  const P = oh * ow;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, r++) {
-        const row = r * P;
-        for (let oy = 0; oy < oh; oy++) {
-          const iy = oy * sh - top + ky * dh;
-          if (iy < 0 || iy >= H) continue;
-          const dst = off + (c * H + iy) * W;
-          const o = row + oy * ow;
-          for (let ox = 0; ox < ow; ox++) {
-            const ix = ox * sw - left + kx * dw;
-            if (ix >= 0 && ix < W) gx[dst + ix] += cols[o + ox];
-          }
-        }
-      }
-    }
-  }
+  return [gInput && new Tensor(gInput, x.shape), gWeight && new Tensor(gWeight, w.shape), gb && new Tensor(gb, [Cout])];
 }
 
 /** Hook of `conv2d`: record `ConvolutionBackward0` for `out = conv2d(x, w, b)`. */
