@@ -75,22 +75,26 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0, help="torch.manual_seed (the shipped model: 0)")
     ap.add_argument("--reference", action="store_true", help="print speed and per-epoch test accuracy; write nothing")
+    ap.add_argument("--limit", type=int, default=TRAIN_SUBSET, help="training images (with --reference; as tsnn train --limit)")
+    ap.add_argument("--epochs", type=int, default=EPOCHS, help="passes over them (with --reference; as tsnn train --epochs)")
     args = ap.parse_args()
+    if not args.reference and (args.limit, args.epochs) != (TRAIN_SUBSET, EPOCHS):
+        ap.error("--limit and --epochs change the recipe: use them with --reference")
     torch.manual_seed(args.seed)
     torch.set_num_threads(os.cpu_count() or 2)
     xtr, ytr = read_idx("train-images-idx3-ubyte.gz"), read_idx("train-labels-idx1-ubyte.gz")
     xte, yte = read_idx("t10k-images-idx3-ubyte.gz"), read_idx("t10k-labels-idx1-ubyte.gz")
-    idx = torch.randperm(len(xtr))[:TRAIN_SUBSET].numpy()
+    idx = torch.randperm(len(xtr))[:args.limit].numpy()
     xs, ys = preprocess(xtr[idx]), torch.from_numpy(ytr[idx].astype(np.int64))
     m = model()
     opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    steps = EPOCHS * ((len(xs) + BATCH - 1) // BATCH)
+    steps = args.epochs * ((len(xs) + BATCH - 1) // BATCH)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=steps)
     xt = preprocess(xte)
     t0 = time.time()
     train_seconds = 0.0
     step = 0
-    for epoch in range(EPOCHS):
+    for epoch in range(args.epochs):
         t_epoch = time.time()
         m.train()
         perm = torch.randperm(len(xs))
@@ -113,9 +117,9 @@ def main():
             # Evaluation does not draw random numbers: the run is the same with or without it.
             m.eval()
             acc = (evaluate(m, xt).argmax(1).numpy() == yte).mean()
-            print(f"epoch {epoch + 1}/{EPOCHS}: test acc {100 * acc:.2f}% (float32 weights); "
+            print(f"epoch {epoch + 1}/{args.epochs}: test acc {100 * acc:.2f}% (float32 weights); "
                   f"training {len(xs) / epoch_seconds:.1f} images/s this epoch", flush=True)
-    print(f"training speed: {EPOCHS * len(xs) / train_seconds:.1f} images/s over {EPOCHS * len(xs)} images "
+    print(f"training speed: {args.epochs * len(xs) / train_seconds:.1f} images/s over {args.epochs * len(xs)} images "
           f"({train_seconds:.0f} s, {torch.get_num_threads()} threads, PyTorch {torch.__version__})", flush=True)
     if args.reference:
         return
