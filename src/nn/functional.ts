@@ -35,13 +35,13 @@ import {
   maxPool2d as maxPool2dKernel,
   Tensor,
 } from "../tensor/index.js";
-import { interpolate as interpolateKernel, type InterpolateMode } from "../tensor/interpolate.js";
+import { interpolate as interpolateKernel, interpolateBackward, type InterpolateMode } from "../tensor/interpolate.js";
 import { groupNorm as groupNormKernel, layerNorm as layerNormKernel } from "../tensor/norm.js";
 import { padNd, type PadNdMode } from "../tensor/pad.js";
 import { adaptiveMaxPool2d as adaptiveMaxPool2dKernel, avgPool2d as avgPool2dKernel } from "../tensor/pool.js";
 import { bindArgs } from "./args.js";
 import { pyFloat } from "./repr.js";
-import { recording } from "../autograd/graph.js";
+import { record, recording } from "../autograd/graph.js";
 import { noGrad } from "../autograd/grad_mode.js";
 import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordGroupNorm, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
 import { recordIndexMap, recordNotImplementedNode, recordPlaneIndices } from "../autograd/nn_functions.js";
@@ -488,17 +488,6 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
     ["size", null], ["scaleFactor", null], ["mode", "nearest"], ["alignCorners", null], ["recomputeScaleFactor", null], ["antialias", false],
   ]);
   const mode = a.mode;
-  if (recording(input)) {
-    const out = noGrad(() => interpolate(input, ...args));
-    const k = input.ndim - 2;
-    if (mode === "nearest" || mode === "nearest-exact") {
-      recordIndexMap(mode === "nearest" ? `UpsampleNearest${k}DBackward1` : `_UpsampleNearestExact${k}DBackward1`, input, out, (ids) => interpolate(ids, ...args));
-    } else {
-      const op = mode === "area" ? `adaptive_avg_pool${k}d` : `upsample_${mode}${k}d`;
-      recordNotImplementedNode(`Upsample${mode.charAt(0).toUpperCase()}${mode.slice(1)}${k}DBackward0`, op, [input], [out]);
-    }
-    return out;
-  }
   let alignCorners = a.alignCorners;
   if (mode === "nearest" || mode === "area" || mode === "nearest-exact") {
     if (alignCorners !== null) {
@@ -547,6 +536,7 @@ export function interpolate(input: Tensor, ...args: unknown[]): Tensor {
   const size = outSize ?? spatial.map((d, i) => Math.floor(d * (scales![i] as number)));
   const sc = scales ?? size.map(() => null);
   const nd = input.ndim;
+  if (recording(input)) return recordedInterpolate(input, args, mode, alignCorners, size, sc);
   if ((mode === "nearest" || mode === "nearest-exact") && (nd === 3 || nd === 4)) {
     return interpolateKernel(input, size, mode, false, sc);
   }
@@ -933,6 +923,34 @@ export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
 }
 
 /**
+ * `interpolate` when autograd records: the forward as without recording, and a node with PyTorch's
+ * name whose backward is ATen's (nearest: index routing; linear/bilinear/bicubic: the transposed
+ * resampling; area: the adaptive average pool, recorded by `adaptiveAvgPool1d/2d` as PyTorch
+ * calls it).
+ */
+function recordedInterpolate(input: Tensor, args: unknown[], mode: string, alignCorners: boolean | null, size: number[], sc: (number | null)[]): Tensor {
+  const nd = input.ndim;
+  const k = nd - 2;
+  if (mode === "area" && nd === 4) return adaptiveAvgPool2d(input, [size[0], size[1]]);
+  if (mode === "area" && nd === 3) return adaptiveAvgPool1d(input, size[0]);
+  const out = noGrad(() => interpolate(input, ...args));
+  if (mode === "nearest" || mode === "nearest-exact") {
+    recordIndexMap(mode === "nearest" ? `UpsampleNearest${k}DBackward1` : `_UpsampleNearestExact${k}DBackward1`, input, out, (ids) => interpolate(ids, ...args));
+  } else if ((mode === "bilinear" || mode === "bicubic") && nd === 4) {
+    const name = mode === "bilinear" ? "UpsampleBilinear2DBackward1" : "UpsampleBicubic2DBackward1";
+    record(name, [input], [out], ([g]) => [interpolateBackward(g!, input.shape, mode, alignCorners!, sc)]);
+  } else if (mode === "linear" && nd === 3) {
+    record("UpsampleLinear1DBackward1", [input], [out], ([g]) => {
+      const [n, c, w] = input.shape;
+      return [interpolateBackward(g!.reshape([n, c, 1, size[0]]), [n, c, 1, w], "bilinear", alignCorners!, [null, sc[0]]).reshape(input.shape)];
+    });
+  } else {
+    recordNotImplementedNode(`Upsample${mode.charAt(0).toUpperCase()}${mode.slice(1)}${k}DBackward0`, `upsample_${mode}${k}d`, [input], [out]);
+  }
+  return out;
+}
+
+/**
  * Local response normalisation across channels (PyTorch: `F.local_response_norm(input, size,
  * alpha=0.0001, beta=0.75, k=1.0)`): `x / (k + alpha · mean of x² over the `size` channels
  * around c)^beta`, the window zero-padded by `size/2` before and `(size-1)/2` after.
@@ -944,9 +962,12 @@ export function localResponseNorm(input: Tensor, size: number, ...args: unknown[
   }
   if (input.numel() === 0) return input;
   if (recording(input)) {
-    const out = noGrad(() => localResponseNorm(input, size, ...args));
-    recordNotImplementedNode("LocalResponseNormBackward0", "local_response_norm", [input], [out]);
-    return out;
+    // PyTorch's own composition (torch/nn/functional.py), out of ops that record.
+    const sizes = input.shape;
+    let div = input.mul(input).reshape([sizes[0], 1, sizes[1], -1]);
+    div = pad(div, [0, 0, Math.floor(size / 2), Math.floor((size - 1) / 2)]);
+    div = avgPool2d(div, [size, 1], { stride: 1 }).reshape(sizes);
+    return input.div(div.mul(a.alpha).add(a.k).pow(a.beta));
   }
   const [n, c] = input.shape;
   const inner = input.numel() / (n * c);

@@ -176,3 +176,64 @@ export function interpolate(
   }
   return new Tensor(out, [...x.shape.slice(0, x.ndim - sp), ...size]);
 }
+
+/**
+ * The gradient of `interpolate` (bilinear or bicubic, over the last two dims) with respect to its
+ * input (PyTorch: `upsample_bilinear2d_backward`, `upsample_bicubic2d_backward`): each output
+ * gradient is spread back over the taps that produced it with the forward's weights (the
+ * transpose of the resampling; clamped border taps accumulate), in float32 and output order as
+ * ATen's CPU kernels. `g` is `[..., oh, ow]`; returns `[..., ih, iw]` for `inShape`.
+ */
+export function interpolateBackward(
+  g: Tensor, inShape: readonly number[], mode: "bilinear" | "bicubic", alignCorners: boolean, scales: readonly (number | null)[],
+): Tensor {
+  const [ih, iw] = inShape.slice(-2);
+  const [oh, ow] = g.shape.slice(-2);
+  const planes = inShape.slice(0, -2).reduce((a, b) => a * b, 1);
+  const [sh, sw] = scales;
+  const src = g.contiguous().data as Float32Array;
+  const gin = new Float32Array(planes * ih * iw);
+  if (mode === "bilinear") {
+    const ty = linearTaps(ih, oh, alignCorners, sh);
+    const tx = linearTaps(iw, ow, alignCorners, sw);
+    for (let p = 0; p < planes; p++) {
+      const ib = p * ih * iw;
+      const ob = p * oh * ow;
+      for (let y = 0; y < oh; y++) {
+        const r0 = ib + ty.i0[y] * iw;
+        const r1 = ib + ty.i1[y] * iw;
+        const wy0 = ty.w0[y];
+        const wy1 = ty.w1[y];
+        for (let c = 0; c < ow; c++) {
+          const v = src[ob + y * ow + c];
+          const a = tx.i0[c];
+          const b = tx.i1[c];
+          const wx0 = tx.w0[c];
+          const wx1 = tx.w1[c];
+          gin[r0 + a] += fr(fr(wy0 * wx0) * v);
+          gin[r0 + b] += fr(fr(wy0 * wx1) * v);
+          gin[r1 + a] += fr(fr(wy1 * wx0) * v);
+          gin[r1 + b] += fr(fr(wy1 * wx1) * v);
+        }
+      }
+    }
+  } else {
+    const ty = cubicTaps(ih, oh, alignCorners, sh);
+    const tx = cubicTaps(iw, ow, alignCorners, sw);
+    for (let p = 0; p < planes; p++) {
+      const ib = p * ih * iw;
+      const ob = p * oh * ow;
+      for (let y = 0; y < oh; y++) {
+        for (let c = 0; c < ow; c++) {
+          const v = src[ob + y * ow + c];
+          for (let ky = 0; ky < 4; ky++) {
+            const row = ib + ty.idx[y * 4 + ky] * iw;
+            const wy = ty.wts[y * 4 + ky];
+            for (let kx = 0; kx < 4; kx++) gin[row + tx.idx[c * 4 + kx]] += fr(fr(v * wy) * tx.wts[c * 4 + kx]);
+          }
+        }
+      }
+    }
+  }
+  return new Tensor(gin, [...inShape]);
+}
