@@ -11,7 +11,7 @@ import { kernels, models, nn, noGrad, Tensor } from "../../src/index.js";
 import { detStateDict, detTensor } from "../helpers.js";
 
 const bits = (t: Tensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-const stats = (): { traces: number; replays: number; fallbacks: number } => ({ ...nn.plannerStats });
+const stats = (): { traces: number; replays: number; fallbacks: number; gates: number } => ({ ...nn.plannerStats });
 
 function det<M extends nn.Module>(m: M): M {
   detStateDict(m);
@@ -73,6 +73,53 @@ describe("planned forwards are bit-identical to module-by-module forwards", () =
     const block = v3.features.at(5); // 40 → 40, SE, ReLU
     const x3 = detTensor(6, [2, 40, 16, 16]);
     expectPlannedEqual(block, x3, plain(block, x3));
+  });
+
+  it("squeeze-excitation's gate `scale.mul(input)` is answered by the channel-gate kernel, its input and output in the arena: MobileNetV3 features.5 (Hardsigmoid), EfficientNet features.2.1 (Sigmoid), x=[2,*,16,16]", () => {
+    const v3 = det(models.mobilenet_v3_large()) as unknown as { features: nn.Sequential };
+    const eff = det(models.efficientnet_b0()) as unknown as { features: nn.Sequential };
+    for (const [block, x] of [[v3.features.at(5), detTensor(6, [2, 40, 16, 16])], [(eff.features.at(2) as nn.Sequential).at(1), detTensor(5, [2, 24, 16, 16])]] as const) {
+      const want = plain(block, x);
+      const gates = nn.plannerStats.gates;
+      expectPlannedEqual(block, x, want);
+      expect(nn.plannerStats.gates - gates).toBe(2); // one per replay
+      const allocations = kernels.arenaStats().allocations;
+      noGrad(() => block.call(x));
+      expect(kernels.arenaStats().allocations).toBe(allocations);
+    }
+  });
+
+  it("a gate multiply whose result is returned, or whose gate gates twice, keeps the plain product's bits and leaves no arena memory with the caller", () => {
+    class Gate extends nn.Module {
+      declare conv: nn.Conv2d;
+      declare pool: nn.AdaptiveAvgPool2d;
+      declare fc: nn.Conv2d;
+      declare act: nn.Sigmoid;
+      constructor(readonly twice: boolean) {
+        super();
+        this.conv = new nn.Conv2d(3, 6, 3, { padding: 1 });
+        this.pool = new nn.AdaptiveAvgPool2d(1);
+        this.fc = new nn.Conv2d(6, 6, 1);
+        this.act = new nn.Sigmoid();
+      }
+      override forward(x: Tensor): Tensor {
+        const y = this.conv.call(x);
+        const g = this.act.call(this.fc.call(this.pool.call(y)));
+        return this.twice ? g.mul(y).add(g.mul(y)) : g.mul(y);
+      }
+    }
+    for (const twice of [false, true]) {
+      const m = det(new Gate(twice));
+      const x = detTensor(12, [2, 3, 9, 7]);
+      const want = plain(m, x);
+      const gates = nn.plannerStats.gates;
+      for (let i = 0; i < 3; i++) {
+        const y = noGrad(() => m.call(x)) as Tensor;
+        expect(bits(y).equals(bits(want))).toBe(true);
+        expect(y.data.buffer).toBeInstanceOf(ArrayBuffer);
+      }
+      expect(nn.plannerStats.gates - gates).toBe(twice ? 0 : 2);
+    }
   });
 
   it("a residual made after the convolution (torchvision's BasicBlock: downsample after bn2) fuses, deferred to the add: layer2.0, x=[1,64,8,8]", () => {

@@ -9,7 +9,8 @@
  * (`Conv2d → BatchNorm2d → activation`, or `→ add → activation` for a residual) and which
  * outputs live in arena buffers (`tensor/arena.ts`) until their last reader. Later calls with
  * the same shapes run the model's own forward again, with the leaf calls answered from the plan:
- * the head of a chain computes the fused result, its other links hand it on. Each answered call
+ * the head of a chain computes the fused result, its other links hand it on, and a channel gate
+ * multiply (squeeze-excitation) is answered by the gate kernel (`tensor/chanscale.ts`). Each answered call
  * is checked against the trace (same module, same input object); if the forward takes another
  * path, the call reruns module by module and that plan is dropped.
  *
@@ -22,12 +23,13 @@ import { isGradEnabled } from "../../autograd/index.js";
 import { maxPool2d, resolvePads, Tensor } from "../../tensor/index.js";
 import { convOutSize } from "../../tensor/shape.js";
 import { acquire, arenaAvailable, release } from "../../tensor/arena.js";
+import { channelScale } from "../../tensor/chanscale.js";
 import { convBnAct } from "../fusion.js";
 import type { Conv2d } from "../conv.js";
 import { MaxPool2d } from "../pooling.js";
 import { _setCallInterceptor, CALL_AS_USUAL, type Module } from "../module.js";
 import { makePlan, pointwiseOf, type Plan } from "./plan.js";
-import { Trace, type Source } from "./trace.js";
+import { isChannelGate, Trace, type Source } from "./trace.js";
 
 let enabled = process.env.TSNN_PLANNER !== "0";
 
@@ -37,8 +39,11 @@ export function setPlanner(on: boolean): void {
   enabled = on;
 }
 
-/** Counters for tests: traces taken, planned forwards replayed, replays that fell back. */
-export const plannerStats = { traces: 0, replays: 0, fallbacks: 0 };
+/**
+ * Counters for tests: traces taken, planned forwards replayed, replays that fell back, channel
+ * gates (squeeze-excitation's `scale * input`) answered by the gate kernel.
+ */
+export const plannerStats = { traces: 0, replays: 0, fallbacks: 0, gates: 0 };
 
 /** Plans of one root module, valid while its tree is the same list of modules. */
 interface Entry {
@@ -152,6 +157,9 @@ function replayRoot(root: Module, args: unknown[], plan: Plan, entry: Entry, key
 class Replay {
   private step = 0;
   private addsDone = 0;
+  private gatesDone = 0;
+  private readonly gateOut = new Map<number, Tensor>();
+  private readonly pendingGates = new Set<Tensor>();
   private readonly produced: (Tensor | undefined)[];
   private readonly buffers = new Map<number, Float32Array>();
   private readonly leaves: Set<Module>;
@@ -200,12 +208,13 @@ class Replay {
   }
 
   complete(): boolean {
-    return this.step === this.plan.steps.length && this.addsDone === this.plan.fusedAdds.size;
+    return this.step === this.plan.steps.length && this.addsDone === this.plan.fusedAdds.size && this.gatesDone === this.plan.gates.size;
   }
 
   /** Give back every buffer still held (the output never is one). */
   releaseAll(): void {
     for (const t of [...this.pendingAdds]) this.clearAdd(t);
+    for (const t of [...this.pendingGates]) this.clearGate(t);
     for (const b of this.buffers.values()) release(b);
     this.buffers.clear();
   }
@@ -217,11 +226,13 @@ class Replay {
       const head = this.plan.fusedAdds.get(s.i);
       return head === undefined ? undefined : this.produced[head];
     }
+    if (s.kind === "mul") return this.gateOut.get(s.i);
     return undefined;
   }
 
   private checkInput(s: Source, x: unknown): void {
     if (s.kind === "other" || (s.kind === "add" && !this.plan.fusedAdds.has(s.i))) return;
+    if (s.kind === "mul" && ![...this.plan.gates.values()].some((g) => g.index === s.i)) return;
     if (this.resolve(s) !== x) throw new Mismatch();
   }
 
@@ -288,6 +299,8 @@ class Replay {
     }
     if (plan.keep.has(i) || step.kind === "member") this.produced[i] = out as Tensor;
     this.madeIdentity(`node${i}`, out);
+    const gate = plan.gates.get(i);
+    if (gate && out instanceof Tensor) this.madeGate(gate.index, gate.xSrc, gate.arena, out);
     const done = plan.releaseAfter.get(i);
     if (done) {
       for (const j of done) {
@@ -323,6 +336,39 @@ class Replay {
     this.pendingAdds.add(result);
   }
 
+  /**
+   * Leaf call output `gate` is a planned channel gate: the forward's `gate.mul(x)` is answered by
+   * the gate kernel (the broadcast product's bits), into an arena buffer when planned so.
+   */
+  private madeGate(index: number, xSrc: Source, arena: boolean, gate: Tensor): void {
+    const o = gate as unknown as Record<string, unknown>;
+    o.mul = (...args: unknown[]): Tensor => {
+      this.clearGate(gate);
+      const x = args[0];
+      if (args.length !== 1 || !(x instanceof Tensor) || !isChannelGate(gate, x)) throw new Mismatch();
+      if (isGradEnabled() && ((gate as { requiresGrad?: boolean }).requiresGrad === true || (x as { requiresGrad?: boolean }).requiresGrad === true)) throw new Mismatch();
+      const want = this.resolve(xSrc);
+      if (want !== undefined && want !== x) throw new Mismatch();
+      const n = x.numel();
+      const buffer = arena && this.arena ? acquire(n) : null;
+      if (buffer) this.buffers.set(-1 - index, buffer);
+      const data = buffer ?? new Float32Array(n);
+      channelScale(gate.data as Float32Array, x.data as Float32Array, x.shape[0] * x.shape[1], x.shape[2] * x.shape[3], data);
+      const y = new Tensor(data, [...x.shape]);
+      this.gatesDone++;
+      plannerStats.gates++;
+      this.gateOut.set(index, y);
+      this.madeIdentity(`mul${index}`, y);
+      return y;
+    };
+    this.pendingGates.add(gate);
+  }
+
+  private clearGate(target: Tensor): void {
+    delete (target as unknown as Record<string, unknown>).mul;
+    this.pendingGates.delete(target);
+  }
+
   private clearAdd(target: Tensor): void {
     const o = target as unknown as Record<string, unknown>;
     delete o.add_;
@@ -333,7 +379,7 @@ class Replay {
 
 /** A source as a map key. */
 function sourceKey(s: Source): string {
-  return s.kind === "node" ? `node${s.i}` : s.kind === "arg" ? `arg${s.i}` : s.kind === "add" ? `add${s.i}` : "other";
+  return s.kind === "node" ? `node${s.i}` : s.kind === "arg" ? `arg${s.i}` : s.kind === "add" ? `add${s.i}` : s.kind === "mul" ? `mul${s.i}` : "other";
 }
 
 /** Elements and shape of `conv`'s output for input `x` (as `conv2d` computes them). */

@@ -9,7 +9,10 @@
  * when the convolution runs and stay unwritten until the add. Activations are the layers whose
  * `pointwise()` kernel is their forward. An output goes to the arena when only modules read it
  * that neither keep their input nor return a view of it, and never code; it is released right
- * after its last reader.
+ * after its last reader. A channel gate `gate.mul(x)` written in a forward (squeeze-excitation's
+ * `scale * input`, `gate` a leaf call's `[N, C, 1, 1]` output used once) is computed by the gate
+ * kernel at replay; its reads of `x` are then not reads by code, and its output is arena-planned
+ * like a leaf call's.
  */
 import { Tensor } from "../../tensor/index.js";
 import { BatchNorm2d } from "../batchnorm.js";
@@ -17,7 +20,7 @@ import { Conv2d } from "../conv.js";
 import type { Module } from "../module.js";
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../pooling.js";
 import type { PointwiseKernel } from "../activation.js";
-import type { Read, Source, Trace } from "./trace.js";
+import { MUL_READ, type Read, type Source, type Trace } from "./trace.js";
 
 /** One fused convolution and the calls it stands for. */
 export interface Chain {
@@ -31,6 +34,18 @@ export interface Chain {
   /** Leaf calls after the head that return the chain's output unchanged. */
   members: number[];
   /** Whether its output lives in an arena buffer. */
+  arena: boolean;
+}
+
+/**
+ * A channel gate `gate.mul(x)` (squeeze-excitation) the replay computes with the gate kernel
+ * (`tensor/chanscale.ts`): its gate is the output of leaf call `gateNode`.
+ */
+export interface GateMul {
+  index: number;
+  gateNode: number;
+  xSrc: Source;
+  /** Whether its output lives in an arena buffer (released under the key `-1 - index`). */
   arena: boolean;
 }
 
@@ -53,6 +68,8 @@ export interface Plan {
   releaseAfter: Map<number, number[]>;
   /** Add events fused into chains (add index → head index). */
   fusedAdds: Map<number, number>;
+  /** Gate multiplies by the leaf call that makes their gate. */
+  gates: Map<number, GateMul>;
   /** Whether anything is fused or arena-planned (else the forward runs as usual). */
   useful: boolean;
 }
@@ -140,7 +157,7 @@ function tensorsIn(v: unknown, out: Set<Tensor>, depth = 0): void {
 export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan {
   const { nodes, adds } = trace;
   const steps: Step[] = nodes.map(() => ({ kind: "plain" }));
-  const plan: Plan = { modules, calls: nodes.map((n) => n.module), steps, keep: new Set(), releaseAfter: new Map(), fusedAdds: new Map(), useful: false };
+  const plan: Plan = { modules, calls: nodes.map((n) => n.module), steps, keep: new Set(), releaseAfter: new Map(), fusedAdds: new Map(), gates: new Map(), useful: false };
 
   // Tensors someone can see besides the traced consumers: the output, fields of modules.
   const seen = new Set<Tensor>();
@@ -149,9 +166,20 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     for (const [k, v] of Object.entries(m)) if (!k.startsWith("_")) tensorsIn(v, seen);
   }
   const readsOf = (t: unknown): Read[] => (t instanceof Tensor ? trace.reads.get(t) ?? [] : []);
-  const byCode = (t: Tensor): boolean => readsOf(t).some((r) => r.by === -1);
-  const hidden = (t: unknown): t is Tensor => t instanceof Tensor && !seen.has(t) && !byCode(t) && t.dtype === "float32";
   const graded = (t: unknown): boolean => t instanceof Tensor && trace.grad.has(t);
+  // Gate multiplies the replay computes: the gate a leaf call's output (one gate, one multiply),
+  // nothing recorded by autograd. A read by any other multiply counts as a read by code.
+  const gateUses = new Map<Tensor, number>();
+  for (const m of trace.muls) gateUses.set(m.gate, (gateUses.get(m.gate) ?? 0) + 1);
+  const gateMuls = new Set<number>();
+  for (const m of trace.muls) {
+    if (m.gateSrc.kind !== "node" || gateUses.get(m.gate) !== 1 || graded(m.gate) || graded(m.x) || graded(m.output)) continue;
+    if (nodes[m.gateSrc.i].output !== m.gate) continue;
+    gateMuls.add(m.index);
+  }
+  const mulOf = (by: number): number => (by <= MUL_READ ? MUL_READ - by : -1);
+  const byCode = (t: Tensor): boolean => readsOf(t).some((r) => r.by === -1 || (r.by <= MUL_READ && !gateMuls.has(mulOf(r.by))));
+  const hidden = (t: unknown): t is Tensor => t instanceof Tensor && !seen.has(t) && !byCode(t) && t.dtype === "float32";
   /** The leaf call that reads `t` first, when that is a leaf call. */
   const firstReader = (t: Tensor): number | null => {
     const r = readsOf(t)[0];
@@ -240,7 +268,7 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     const alone = add.inplace || (onlyReadBy(end, r.by) && hidden(end));
     const x = nodes[c].input as Tensor;
     const b = add.b;
-    if (!alone || add.bSrc.kind === "other" || b.dtype !== "float32" || !sameShape(b, end) || !unwritten(trace, x, c, add)) continue;
+    if (!alone || add.bSrc.kind === "other" || add.bSrc.kind === "mul" || b.dtype !== "float32" || !sameShape(b, end) || !unwritten(trace, x, c, add)) continue;
     chain.add = { index: add.index, inplace: add.inplace, src: add.bSrc, identity: b, onIdentity: false, deferred: true };
     claimedAdds.add(add.index);
     readAt.set(c, add.clock);
@@ -271,6 +299,11 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
         last = Math.max(last, readAt.get(r.by) ?? r.by);
       } else if (ownAdd >= 0 && r.by === -2 - ownAdd) {
         continue;
+      } else if (r.by <= MUL_READ) {
+        const k = mulOf(r.by);
+        if (!gateMuls.has(k)) return null;
+        // The multiply runs after leaf call clock - 1: released after the next one at the earliest.
+        last = Math.max(last, trace.muls[k].clock);
       } else if (r.by <= -2) {
         const fused = addReaderHead.get(-2 - r.by);
         if (fused === undefined || fused.identity !== end) return null;
@@ -291,6 +324,13 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     if (last !== null) plan.releaseAfter.set(last, [...(plan.releaseAfter.get(last) ?? []), head]);
     plan.useful = true;
   }
+  for (const k of gateMuls) {
+    const m = trace.muls[k];
+    const last = arenaEnd(m.clock, m.output, new Set());
+    plan.gates.set((m.gateSrc as { i: number }).i, { index: k, gateNode: (m.gateSrc as { i: number }).i, xSrc: m.xSrc, arena: last !== null });
+    if (last !== null) plan.releaseAfter.set(last, [...(plan.releaseAfter.get(last) ?? []), -1 - k]);
+    plan.useful = true;
+  }
   for (const [i, step] of steps.entries()) {
     if (step.kind !== "pool") continue;
     const last = arenaEnd(i, nodes[i].output as Tensor, new Set([i]));
@@ -306,6 +346,10 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     if (s.kind === "node") plan.keep.add(s.i);
     else if (s.kind === "add" && plan.fusedAdds.has(s.i)) plan.keep.add(plan.fusedAdds.get(s.i)!);
   };
+  for (const g of plan.gates.values()) {
+    keepSrc(g.xSrc);
+    plan.keep.add(g.gateNode);
+  }
   for (const step of steps) {
     if (step.kind === "head") {
       keepSrc(step.inputSrc);
@@ -324,7 +368,7 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
  */
 function residualReady(trace: Trace, identity: Tensor, src: Source, end: Tensor, add: { clock: number; index: number }, head: number): boolean {
   if (identity.dtype !== "float32" || !sameShape(identity, end)) return false;
-  if (src.kind === "other") return false;
+  if (src.kind === "other" || src.kind === "mul") return false;
   if (src.kind === "node" && src.i >= head) return false;
   if (src.kind === "add" && trace.adds[src.i].clock > head) return false;
   return unwritten(trace, identity, head, add);

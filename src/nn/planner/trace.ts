@@ -5,16 +5,24 @@
  * per-instance accessor on the tensor's storage, so the trace knows who consumed each
  * intermediate: a leaf call (which one), or the forward code between the calls (tensor ops,
  * `flatten`, a foreign function: "code"). `a.add_(b)` / `a.add(b)` written in a forward on a
- * produced tensor is recorded as an add event (the residual connection's `out += identity`).
+ * produced tensor is recorded as an add event (the residual connection's `out += identity`), and
+ * `gate.mul(x)` of a `[N, C, 1, 1]` gate and an `[N, C, H, W]` tensor as a gate multiply
+ * (squeeze-excitation's `scale * input`).
  * Everything installed on the tensors is taken off again when the trace ends.
  */
 import { Tensor } from "../../tensor/index.js";
 import { CALL_AS_USUAL, type Module } from "../module.js";
 
-/** Where a tensor came from: a leaf call, an add event, an argument of the root, or elsewhere. */
-export type Source = { kind: "node"; i: number } | { kind: "add"; i: number } | { kind: "arg"; i: number } | { kind: "other" };
+/** Where a tensor came from: a leaf call, an add event, a gate multiply, an argument of the root, or elsewhere. */
+export type Source = { kind: "node"; i: number } | { kind: "add"; i: number } | { kind: "mul"; i: number } | { kind: "arg"; i: number } | { kind: "other" };
 
-/** A read of a tensor's storage: by leaf call `by` (>= 0), by add event `-2 - k`, or by code (-1). */
+/** Reads by gate multiply k are recorded as `MUL_READ - k`. */
+export const MUL_READ = -1_000_000;
+
+/**
+ * A read of a tensor's storage: by leaf call `by` (>= 0), by add event `-2 - k`, by gate multiply
+ * `MUL_READ - k`, or by code (-1).
+ */
 export interface Read {
   by: number;
   /** Leaf calls started before the read. */
@@ -43,12 +51,35 @@ export interface TraceAdd {
   clock: number;
 }
 
+/**
+ * One `gate.mul(x)` in a forward's code where `gate` is `[N, C, 1, 1]` and `x` `[N, C, H, W]`,
+ * both float32 (squeeze-excitation's `scale * input`).
+ */
+export interface TraceMul {
+  index: number;
+  gate: Tensor;
+  x: Tensor;
+  gateSrc: Source;
+  xSrc: Source;
+  output: Tensor;
+  /** Leaf calls started before it. */
+  clock: number;
+}
+
+/** Whether `gate.mul(x)` is a channel gate: `gate` `[N, C, 1, 1]`, `x` `[N, C, H, W]`, both float32. */
+export function isChannelGate(gate: Tensor, x: Tensor): boolean {
+  const g = gate.shape, s = x.shape;
+  return gate.dtype === "float32" && x.dtype === "float32" && g.length === 4 && s.length === 4 &&
+    g[0] === s[0] && g[1] === s[1] && g[2] === 1 && g[3] === 1 && s[2] * s[3] > 1;
+}
+
 type AnyTensor = Record<string, unknown>;
 
 /** A forward being traced. */
 export class Trace {
   readonly nodes: TraceNode[] = [];
   readonly adds: TraceAdd[] = [];
+  readonly muls: TraceMul[] = [];
   readonly reads = new Map<Tensor, Read[]>();
   /** The storage of each instrumented tensor (read without counting as a read). */
   readonly storage = new Map<Tensor, () => unknown>();
@@ -128,12 +159,35 @@ export class Trace {
     });
     obj.add_ = (other: unknown, opts?: unknown) => this.onAdd(t, other, opts, true);
     obj.add = (other: unknown, opts?: unknown) => this.onAdd(t, other, opts, false);
+    obj.mul = (...args: unknown[]) => this.onMul(t, args);
     this.undo.push(() => {
       delete obj._storage;
       obj._storage = storage;
       delete obj.add_;
       delete obj.add;
+      delete obj.mul;
     });
+  }
+
+  private onMul(gate: Tensor, args: unknown[]): Tensor {
+    const plain = Tensor.prototype.mul as (this: Tensor, ...a: unknown[]) => Tensor;
+    const x = args[0];
+    // Only a channel gate `gate.mul(x)` of two tensors, written between module calls, is an event.
+    if (!this.open || this.current !== -1 || args.length !== 1 || !(x instanceof Tensor) || !isChannelGate(gate, x)) return plain.apply(gate, args);
+    const mul: TraceMul = { index: this.muls.length, gate, x, gateSrc: this.sourceOf(gate), xSrc: this.sourceOf(x), output: gate, clock: this.nodes.length };
+    this.muls.push(mul);
+    this.current = MUL_READ - mul.index;
+    let out: Tensor;
+    try {
+      out = plain.call(gate, x);
+    } finally {
+      this.current = -1;
+    }
+    mul.output = out;
+    if ((out as { requiresGrad?: boolean }).requiresGrad === true) this.grad.add(out);
+    this.instrument(out);
+    this.source.set(out, { kind: "mul", i: mul.index });
+    return out;
   }
 
   private onAdd(a: Tensor, b: unknown, opts: unknown, inplace: boolean): Tensor {

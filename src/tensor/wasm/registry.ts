@@ -12,6 +12,7 @@ import { maxPoolVKernel } from "./pool.js";
 import { maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 import { depthwiseKernel } from "./depthwise.js";
 import { activationKernel } from "./activation.js";
+import { chanScaleKernel } from "./chanscale.js";
 import { gemmBiasKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
 
 /** What a builder may ask while the module is assembled. */
@@ -63,6 +64,7 @@ const TABLE = [
   },
   { name: "winoFilter", job: true, args: ["weight", "cout", "cin", "u", "xiFloats", "co0", "co1"], build: () => winoFilterKernel() },
   { name: "maxAbs", job: true, args: ["x", "n", "out"], build: () => maxAbsKernel() },
+  { name: "chanScale", job: true, args: ["gate", "x", "out", "plane", "q0", "q1"], build: () => chanScaleKernel() },
   { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma) },
   { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
   { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },

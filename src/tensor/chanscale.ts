@@ -1,0 +1,50 @@
+/**
+ * Squeeze-excitation's channel gate, `gate · x` with `gate` `[N, C, 1, 1]` and `x` `[N, C, H, W]`
+ * (PyTorch: `scale * input` in `torchvision.ops.SqueezeExcitation`): each plane of `x` times one
+ * factor. WebAssembly SIMD (`wasm/chanscale.ts`, split over the threads) when `x` and `out` are
+ * arena buffers, else a JS loop; both compute the broadcast `mul`'s one float32 product per
+ * element with the gate on the left, so the result has its bits.
+ */
+import { getBackend } from "./gemm.js";
+import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
+import { residentEnd } from "./wasm/resident.js";
+import { namedJob } from "./wasm/registry.js";
+import { getNumThreads, runParallel } from "./wasm/threads.js";
+import { wasmAddress } from "./arena.js";
+
+/** Below this many elements one thread wins (waking a worker costs tens of microseconds). */
+const PARALLEL_MIN_ELEMENTS = 1 << 15;
+
+/**
+ * `out[q·plane + i] = gate[q] · x[q·plane + i]` for `planes` planes of `plane` floats (`out` may
+ * be `x`). `x` and `out` are read and written in place when they are arena buffers.
+ */
+export function channelScale(gate: Float32Array, x: Float32Array, planes: number, plane: number, out: Float32Array): void {
+  const xAt = wasmAddress(x);
+  const outAt = wasmAddress(out);
+  const w = xAt >= 0 && outAt >= 0 && getBackend() === "wasm" ? wasmGemm() : null;
+  if (!w) {
+    channelScaleJs(gate, x, planes, plane, out);
+    return;
+  }
+  const gateAt = Math.ceil(residentEnd() / 64) * 64;
+  ensureMemory(w, gateAt + planes * 4);
+  new Float32Array(w.memory.buffer, gateAt, planes).set(gate.subarray(0, planes));
+  const parts = splitRange(planes, planes * plane >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 1);
+  let q0 = 0;
+  const jobs = parts.map((count) => {
+    const job = namedJob("chanScale", { gate: gateAt, x: xAt, out: outAt, plane, q0, q1: q0 + count });
+    q0 += count;
+    return job;
+  });
+  runParallel(w, jobs, "chanScale");
+}
+
+/** The JS loop (also the reference for the WASM kernel): one float32 product per element, gate first. */
+export function channelScaleJs(gate: Float32Array, x: Float32Array, planes: number, plane: number, out: Float32Array): void {
+  for (let q = 0; q < planes; q++) {
+    const g = gate[q];
+    const end = (q + 1) * plane;
+    for (let i = q * plane; i < end; i++) out[i] = g * x[i];
+  }
+}
