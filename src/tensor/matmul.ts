@@ -4,10 +4,9 @@
  */
 import { RuntimeError } from "../errors.js";
 import { getBackend, sgemm } from "./gemm.js";
-import { ensureMemory, gemmLayout, wasmGemm } from "./wasm/gemm.js";
-import { residentEnd } from "./wasm/resident.js";
-import { runParallel } from "./wasm/threads.js";
+import { wasmGemm } from "./wasm/gemm.js";
 import { numel } from "./shape.js";
+import { gemmListWasm, type ListOperand } from "./rowKernels.js";
 import { Tensor } from "./tensor.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { recordOp } from "../autograd/formulas.js";
@@ -77,9 +76,8 @@ const WASM_MIN_WORK = 16384;
  * `C[b] = A[b]·B[b]` for `batch` products of `[M,K]·[K,N]` stored row-major at the given offsets
  * (`B[b]` stored as `[N,K]` when `bTransposed`), written contiguously into `out` (or added to it
  * when `accumulate`). Mid-sized products (attention heads, windows) are staged in the kernels'
- * memory together and run back to back on the calling thread (one copy in, one copy out, no
- * per-product set-up or thread hand-off); large ones go one by one through `sgemm`, which splits
- * each over the threads.
+ * memory together (each operand's span copied once) and split over the threads by products;
+ * large ones go one by one through `sgemm`, which splits each over the threads.
  */
 export function batchedSgemm(
   M: number,
@@ -103,18 +101,9 @@ export function batchedSgemm(
     const [brs, bcs] = bTransposed ? [1, K] : [N, 1];
     for (let c0 = 0; c0 < batch; c0 += chunk) {
       const n = Math.min(chunk, batch - c0);
-      const L = gemmLayout(n * M, N, K, n * M * K, n * K * N, [N], residentEnd());
-      ensureMemory(w, L.end);
-      const mem = new Float32Array(w.memory.buffer);
-      for (let i = 0; i < n; i++) {
-        mem.set(a.subarray(aOffsets[c0 + i], aOffsets[c0 + i] + M * K), L.a / 4 + i * M * K);
-        mem.set(b.subarray(bOffsets[c0 + i], bOffsets[c0 + i] + K * N), L.b / 4 + i * K * N);
-      }
-      const { pa, pb, spill } = L.scratch[0];
-      for (let e = 0; e < n; e++) {
-        runParallel(w, [[M, N, K, L.a + e * M * K * 4, K, L.b + e * K * N * 4, brs, bcs, L.c + e * M * N * 4, N, pa, pb, spill, 0, 0]], "gemm");
-      }
-      out.set(new Float32Array(w.memory.buffer, L.c, n * M * N), c0 * M * N);
+      const A = { data: a, offsets: Array.prototype.slice.call(aOffsets, c0, c0 + n) as number[], rowStride: K, colStride: 1 };
+      const B = { data: b, offsets: Array.prototype.slice.call(bOffsets, c0, c0 + n) as number[], rowStride: brs, colStride: bcs };
+      gemmListWasm(M, N, K, A, B, out.subarray(c0 * M * N, (c0 + n) * M * N));
     }
     return;
   }
@@ -141,6 +130,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const db = b.shape.length;
   if (da === 0 || db === 0) {
     throw new RuntimeError(`both arguments to matmul need to be at least 1D, but they are ${da}D and ${db}D`);
+  }
+  if (a.dtype !== "float32") floats(a, "matmul");
+  if (b.dtype !== "float32") floats(b, "matmul");
+  if (da >= 2 && db >= 2 && (da > 2 || db > 2)) {
+    const out = stridedMatmul(a, b);
+    if (out) return out;
   }
   const x = floats(a, "matmul");
   const y = floats(b, "matmul");
@@ -187,6 +182,59 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (da === 1) outShape = [...batch, N];
   else if (db === 1) outShape = [...batch, M];
   return new Tensor(out, outShape);
+}
+
+/**
+ * A batched matmul of two (at least 2-D, one at least 3-D) float32 operands read in place through
+ * their strides (permuted and transposed views included: no gather), on the WASM GEMM with the
+ * products split over the threads; null where it does not apply (then the general path runs,
+ * which also raises the shape errors).
+ */
+function stridedMatmul(a: Tensor, b: Tensor): Tensor | null {
+  const da = a.ndim;
+  const db = b.ndim;
+  const [M, K] = a.shape.slice(-2);
+  const [K2, N] = b.shape.slice(-2);
+  if (K !== K2 || getBackend() !== "wasm") return null;
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  let batch: number[];
+  try {
+    batch = broadcastBatch(aBatch, bBatch);
+  } catch {
+    return null;
+  }
+  const count = numel(batch);
+  const work = M * N * K;
+  if (count < 2 || work < WASM_MIN_WORK || work >= SPLIT_MIN_WORK || M * N === 0 || K === 0) return null;
+  if (a._strides.some((s) => s < 0) || b._strides.some((s) => s < 0)) return null;
+  // A must have a unit column stride (else a contiguous copy).
+  const A = a._strides[da - 1] === 1 || K === 1 ? a : a.contiguous();
+  const operand = (t: Tensor): ListOperand => {
+    const nd = t.ndim;
+    const st = t._strides;
+    const lead = batch.length - (nd - 2);
+    const bs = batch.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : st[i - lead]));
+    const offsets = new Int32Array(count);
+    const idx = new Array<number>(batch.length).fill(0);
+    let off = t._offset;
+    for (let e = 0; e < count; e++) {
+      offsets[e] = off;
+      for (let d = batch.length - 1; d >= 0; d--) {
+        idx[d]++;
+        off += bs[d];
+        if (idx[d] < batch[d]) break;
+        off -= bs[d] * batch[d];
+        idx[d] = 0;
+      }
+    }
+    return { data: t._storage as Float32Array, offsets, rowStride: st[nd - 2], colStride: st[nd - 1] };
+  };
+  const out = new Float32Array(count * M * N);
+  const opA = operand(A);
+  if (K === 1) opA.colStride = 1;
+  if (!gemmListWasm(M, N, K, opA, operand(b), out)) return null;
+  return new Tensor(out, [...batch, M, N]);
 }
 
 function check3d(t: Tensor, name: string): void {

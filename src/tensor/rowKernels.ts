@@ -123,3 +123,69 @@ export function layerNormRowsWasm(
     return namedJob("layerNormRows", { src: from, dst: to, r0, r1, n, gamma: g, beta: b, flags, params });
   });
 }
+
+/** A strided batched-GEMM operand: storage, per-product element offsets into it, and the matrix strides. */
+export interface ListOperand {
+  data: Float32Array;
+  offsets: ArrayLike<number>;
+  rowStride: number;
+  colStride: number;
+}
+
+/**
+ * `out[i] = A[i]·B[i]` (M x K by K x N, written contiguously) for every product i of the two
+ * offset lists, reading both operands in place from their storage (staged once, and once for
+ * both when they share it, e.g. q and k of one qkv projection): no gather of permuted or
+ * transposed views. A needs a unit column stride. Products split over the threads.
+ */
+export function gemmListWasm(M: number, N: number, K: number, A: ListOperand, B: ListOperand, out: Float32Array): boolean {
+  const w = getBackend() === "wasm" ? wasmGemm() : null;
+  const count = A.offsets.length;
+  if (!w || count === 0 || A.colStride !== 1 || count !== B.offsets.length) return false;
+  const span = (o: ListOperand, rows: number, cols: number): [number, number] => {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < o.offsets.length; i++) {
+      lo = Math.min(lo, o.offsets[i]);
+      hi = Math.max(hi, o.offsets[i]);
+    }
+    return [lo, hi + (rows - 1) * o.rowStride + (cols - 1) * o.colStride + 1];
+  };
+  let [aLo, aHi] = span(A, M, K);
+  let [bLo, bHi] = span(B, K, N);
+  const shared = A.data === B.data;
+  if (shared) {
+    aLo = bLo = Math.min(aLo, bLo);
+    aHi = bHi = Math.max(aHi, bHi);
+  }
+  const aIn = wasmAddress(A.data);
+  const bIn = wasmAddress(B.data);
+  const threads = count * M * N * K >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
+  const parts = splitRange(count, threads, 1);
+  const L = gemmLayout(0, N, K, aIn >= 0 ? 0 : aHi - aLo, bIn >= 0 || shared ? 0 : bHi - bLo, parts.map(() => N), residentEnd());
+  const cAt = L.end;
+  const table = align(cAt + count * M * N * 4);
+  ensureMemory(w, table + count * 12);
+  const mem = new Float32Array(w.memory.buffer);
+  const aBase = aIn >= 0 ? aIn : L.a - aLo * 4;
+  if (aIn < 0) mem.set(A.data.subarray(aLo, aHi), L.a / 4);
+  const bBase = bIn >= 0 ? bIn : shared ? aBase : L.b - bLo * 4;
+  if (bIn < 0 && !shared) mem.set(B.data.subarray(bLo, bHi), L.b / 4);
+  const t = new Int32Array(w.memory.buffer, table, count * 3);
+  for (let i = 0; i < count; i++) {
+    t[3 * i] = aBase + A.offsets[i] * 4;
+    t[3 * i + 1] = bBase + B.offsets[i] * 4;
+    t[3 * i + 2] = cAt + i * M * N * 4;
+  }
+  let start = 0;
+  const jobs = parts.map((size, k) => {
+    const { pa, pb, spill } = L.scratch[k];
+    const job = namedJob("gemmList", {
+      count: size, table: table + start * 12, M, N, K, lda: A.rowStride, brs: B.rowStride, bcs: B.colStride, ldc: N, pa, pb, spill,
+    });
+    start += size;
+    return job;
+  });
+  runParallel(w, jobs, "gemmList");
+  out.set(mem.subarray(cAt / 4, cAt / 4 + count * M * N));
+  return true;
+}

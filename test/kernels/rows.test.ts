@@ -119,3 +119,44 @@ describe("wasm row kernels against their JS oracles", () => {
     }
   }
 });
+
+describe("strided batched matmul (heads and windows of permuted views, read in place)", () => {
+  /** Product i of the broadcast batch, each operand gathered contiguous, on the WASM sgemm: the oracle. */
+  function oracle(a: Tensor, b: Tensor): Float32Array {
+    const [M, K] = a.shape.slice(-2);
+    const N = b.shape[b.ndim - 1];
+    const batch = kernels.broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const A = a.expand([...batch, M, K]).contiguous().data as Float32Array;
+    const B = b.expand([...batch, K, N]).contiguous().data as Float32Array;
+    const count = batch.reduce((p, q) => p * q, 1);
+    const out = new Float32Array(count * M * N);
+    for (let i = 0; i < count; i++) {
+      kernels.sgemm(M, N, K, { data: A, offset: i * M * K, rowStride: K, colStride: 1 }, { data: B, offset: i * K * N, rowStride: N, colStride: 1 }, out, i * M * N, N);
+    }
+    return out;
+  }
+  for (const t of [1, 2]) {
+    it(`swin-like q·kᵀ and attn·v of a permuted qkv, odd sizes (${t} thread${t > 1 ? "s" : ""}): the per-product GEMM's bits`, () => {
+      kernels.setNumThreads(Math.min(t, kernels.getNumThreads() > 1 ? t : 1));
+      for (const [Bw, Nw, heads, hd] of [[64, 49, 3, 32], [5, 50, 3, 17], [3, 33, 2, 45]]) {
+        const qkv = new Tensor(rand(Bw * Nw * 3 * heads * hd), [Bw, Nw, 3 * heads * hd]).reshape(Bw, Nw, 3, heads, hd).permute(2, 0, 3, 1, 4);
+        const q = qkv.get(0), k = qkv.get(1), v = qkv.get(2);
+        const kt = k.transpose(-2, -1);
+        const attn = kernels.matmul(q, kt);
+        expect(attn.shape).toEqual([Bw, heads, Nw, Nw]);
+        sameBits(attn.data as Float32Array, oracle(q, kt), "q·kᵀ");
+        const p = attn.softmax(-1);
+        const o = kernels.matmul(p, v);
+        sameBits(o.data as Float32Array, oracle(p, v), "attn·v");
+      }
+    });
+  }
+  it("broadcast batch dims ([2, 1, 30, 40] · [3, 40, 35]) and a transposed left operand (a copy, unit column stride needed)", () => {
+    const a = new Tensor(rand(2 * 30 * 40), [2, 1, 30, 40]);
+    const b = new Tensor(rand(3 * 40 * 35), [3, 40, 35]);
+    sameBits(kernels.matmul(a, b).data as Float32Array, oracle(a, b), "broadcast");
+    const at = new Tensor(rand(6 * 40 * 30), [6, 40, 30]).transpose(-2, -1);
+    const b2 = new Tensor(rand(6 * 40 * 35), [6, 40, 35]);
+    sameBits(kernels.matmul(at, b2).data as Float32Array, oracle(at, b2), "transposed left");
+  });
+});

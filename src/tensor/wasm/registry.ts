@@ -13,7 +13,7 @@ import { maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKe
 import { depthwiseKernel } from "./depthwise.js";
 import { activationKernel } from "./activation.js";
 import { chanScaleKernel } from "./chanscale.js";
-import { gemmBiasKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
+import { gemmBiasKernel, gemmListKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
 
 /** What a builder may ask while the module is assembled. */
 export interface BuildContext {
@@ -72,6 +72,10 @@ const TABLE = [
   {
     name: "layerNormRows", job: true, args: ["src", "dst", "r0", "r1", "n", "gamma", "beta", "flags", "params"],
     build: () => layerNormRowsKernel(),
+  },
+  {
+    name: "gemmList", job: true, args: ["count", "table", "M", "N", "K", "lda", "brs", "bcs", "ldc", "pa", "pb", "spill"],
+    build: (c: BuildContext) => gemmListKernel(c.index("gemm")),
   },
 ] as const satisfies readonly WasmKernel[];
 

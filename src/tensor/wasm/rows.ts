@@ -229,3 +229,34 @@ export function layerNormRowsKernel(): Fn {
   });
   return f;
 }
+
+/**
+ * gemmList(COUNT, TABLE, M, N, K, LDA, BRS, BCS, LDC, PA, PB, SPILL): COUNT products
+ * `C = A·B` of M x K by K x N, product i reading its A, B and C byte addresses from the i32
+ * triple at TABLE + 12i (A with row stride LDA and unit column stride; B with strides BRS, BCS,
+ * in elements; C with row stride LDC). Batched matmuls with any batch strides (heads and windows
+ * of a permuted view) split over the threads by ranges of the table.
+ */
+export function gemmListKernel(gemmIndex: number): Fn {
+  const f = new Fn("gemmList", Array.from({ length: 12 }, () => I32));
+  const [COUNT, TABLE, M, N, K, LDA, BRS, BCS, LDC, PA, PB, SPILL] = f.params;
+  const i = f.local(I32);
+  const row = f.local(I32);
+  /** `i32.load offset=...` (offsets below 128: one LEB128 byte). */
+  const load = (addr: Expr, offset: number): Expr => () => {
+    addr();
+    f.code.push(0x28, 2, offset);
+  };
+  f.for(i, f.i32(0), f.get(COUNT), 1, () => {
+    f.set(row, f.add(f.get(TABLE), f.mul(f.get(i), f.i32(12))));
+    f.call(
+      gemmIndex,
+      f.get(M), f.get(N), f.get(K),
+      load(f.get(row), 0), f.get(LDA),
+      load(f.get(row), 4), f.get(BRS), f.get(BCS),
+      load(f.get(row), 8), f.get(LDC),
+      f.get(PA), f.get(PB), f.get(SPILL), f.i32(0), f.i32(0),
+    );
+  });
+  return f;
+}
