@@ -9,7 +9,7 @@
  * hardsigmoid and (erf) GELU run in WebAssembly SIMD where available (`simdActivation.ts`),
  * with the same bits.
  */
-import { simdActivation } from "./simdActivation.js";
+import { simdActivation, simdGeluFast } from "./simdActivation.js";
 
 /** `max(x, 0)`, NaN and -0.0 kept (PyTorch: `relu`). */
 export function reluKernel(src: Float32Array, dst: Float32Array, n: number): void {
@@ -102,7 +102,9 @@ export function geluKernel(src: Float32Array, dst: Float32Array, n: number, appr
       dst[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
     }
   } else {
-    if (simdActivation("gelu", src, dst, n)) return;
+    // On the WASM backend: float32 with PyTorch's own vectorized formula (`geluFast`), within
+    // its error rather than this loop's double-precision bits.
+    if (simdGeluFast(src, dst, n)) return;
     for (let i = 0; i < n; i++) {
       const v = src[i];
       const h = 0.5 * v;

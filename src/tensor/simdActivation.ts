@@ -25,6 +25,19 @@ const PARALLEL_MIN_ELEMENTS = 1 << 15;
  * is off or n is small, and the caller then runs its JS kernel. Arena buffers are used in place.
  */
 export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Float32Array, n: number): boolean {
+  return runActivation(kind, src, dst, n);
+}
+
+/**
+ * GELU (erf form) in float32 with PyTorch's vectorized CPU formula (`wasm/activation.ts`,
+ * `geluFast`), within PyTorch's own error rather than the JS kernel's double-precision bits;
+ * false (nothing done) where the WASM backend is off or n is small.
+ */
+export function simdGeluFast(src: Float32Array, dst: Float32Array, n: number): boolean {
+  return runActivation("geluFast", src, dst, n);
+}
+
+function runActivation(kind: SimdActivation | "geluFast", src: Float32Array, dst: Float32Array, n: number): boolean {
   if (n < MIN_ELEMENTS || getBackend() !== "wasm") return false;
   const w = wasmGemm();
   if (!w) return false;
@@ -42,13 +55,13 @@ export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Flo
   if (srcAt < 0) mem.set(src.subarray(0, n), stageSrc / 4);
   const from = srcAt >= 0 ? srcAt : stageSrc;
   const to = dstAt >= 0 ? dstAt : src === dst && srcAt < 0 ? stageSrc : stageDst;
-  const id = ACTIVATIONS.indexOf(kind);
   let i0 = 0;
-  runParallel(w, parts.map((cnt, t) => {
-    const job = namedJob("act", { kind: id, src: from + i0 * 4, dst: to + i0 * 4, n: cnt, spill: spill + 64 * t });
+  const jobs = parts.map((cnt, t) => {
+    const args = { src: from + i0 * 4, dst: to + i0 * 4, n: cnt, spill: spill + 64 * t };
     i0 += cnt;
-    return job;
-  }), "act");
+    return kind === "geluFast" ? namedJob("geluFast", args) : namedJob("act", { kind: ACTIVATIONS.indexOf(kind), ...args });
+  });
+  runParallel(w, jobs, kind === "geluFast" ? "geluFast" : "act");
   if (dstAt < 0) dst.set(mem.subarray(to / 4, to / 4 + n));
   return true;
 }

@@ -251,3 +251,64 @@ export function activationKernel(): Fn {
   dispatch(ACTIVATIONS, 0);
   return f;
 }
+
+/**
+ * geluFast(SRC, DST, N, SPILL): `DST[i] = gelu(SRC[i])` in float32, four lanes at a time, with
+ * PyTorch's vectorized CPU formula: `h + h·erf(x/√2)`, h = x/2, erf by Abramowitz and Stegun
+ * 7.1.26 (`1 - t·P(t)·exp(-z²)`, t = 1/(1 + 0.3275911|z|), as ATen's `Vectorized<float>::erf`)
+ * and a Cephes-style float32 exp (about 1 ulp). Within PyTorch's own error (1.5e-7 absolute in
+ * erf) rather than the double-precision kernel's bits; the last 1-3 values go through SPILL.
+ */
+export function geluFastKernel(fma: boolean): Fn {
+  const f = new Fn("geluFast", [I32, I32, I32, I32]);
+  const [SRC, DST, N, SPILL] = f.params;
+  const { get, i32, add, sub, shl, lt, loadV128, loadF32, vadd, vmul } = f;
+  const [i, j, rest] = Array.from({ length: 3 }, () => f.local(I32));
+  const [x, z, az, t, r, e, nn, h, sign] = Array.from({ length: 9 }, () => f.local(V128));
+  const c = (v: number): Expr => f.splat(f.f32(v));
+  const madd = (a: Expr, b: Expr, cc: Expr): Expr => f.vmadd(a, b, cc, fma);
+  const raw = (opcode: number, ...args: Expr[]): Expr => simd(f, opcode, ...args);
+  const fdiv = (a: Expr, b: Expr) => raw(0xe7, a, b);
+  const nearest = (a: Expr) => raw(0x6a, a);
+  const truncI32 = (a: Expr) => raw(0xf8, a);
+  const i32add = (a: Expr, b: Expr) => raw(0xae, a, b);
+  const i32shl = (a: Expr, b: Expr) => raw(0xab, a, b);
+  const i32splat = (a: Expr) => raw(0x11, a);
+  const vxor = (a: Expr, b: Expr) => raw(0x51, a, b);
+  const four = (): void => {
+    f.set(h, vmul(get(x), c(0.5)));
+    f.set(z, vmul(get(x), c(Math.SQRT1_2)));
+    f.set(sign, f.vand(get(z), c(-0)));
+    f.set(az, vxor(get(z), get(sign)));
+    // t = 1 / (p|z| + 1); r = P(t).
+    f.set(t, fdiv(c(1), madd(c(0.3275911), get(az), c(1))));
+    f.set(r, madd(madd(madd(madd(c(1.061405429), get(t), c(-1.453152027)), get(t), c(1.421413741)), get(t), c(-0.284496736)), get(t), c(0.254829592)));
+    // e = exp(-z²) for -z² clamped at -87 (below, erf is ±1 in float32 either way).
+    f.set(e, f.vpmax(raw(0xe1, vmul(get(z), get(z))), c(-87)));
+    f.set(nn, nearest(vmul(get(e), c(Math.LOG2E))));
+    f.set(e, madd(get(nn), c(2.12194440e-4), madd(get(nn), c(-0.693359375), get(e))));
+    let p: Expr = c(1.9875691500e-4);
+    for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) p = madd(p, get(e), c(k));
+    f.set(r, vmul(get(r), get(t)));
+    f.set(t, madd(vmul(p, get(e)), get(e), vadd(get(e), c(1))));
+    f.set(t, vmul(get(t), i32shl(i32add(truncI32(get(nn)), i32splat(i32(127))), i32(23))));
+    // erf = sign·(1 - r·t·e), then h + h·erf.
+    f.set(e, vxor(madd(raw(0xe1, get(r)), get(t), c(1)), get(sign)));
+    f.set(x, madd(get(h), get(e), get(h)));
+  };
+  f.for(i, i32(0), sub(get(N), i32(3)), 4, () => {
+    f.set(x, loadV128(add(get(SRC), shl(get(i), i32(2)))));
+    four();
+    f.storeV128(add(get(DST), shl(get(i), i32(2))), get(x));
+  });
+  f.set(rest, sub(get(N), get(i)));
+  f.if(lt(i32(0), get(rest)), () => {
+    f.storeV128(get(SPILL), f.splat(f.f32(0)));
+    f.for(j, i32(0), get(rest), 1, () => f.storeF32(add(get(SPILL), shl(get(j), i32(2))), loadF32(add(get(SRC), shl(add(get(i), get(j)), i32(2))))));
+    f.set(x, loadV128(get(SPILL)));
+    four();
+    f.storeV128(get(SPILL), get(x));
+    f.for(j, i32(0), get(rest), 1, () => f.storeF32(add(get(DST), shl(add(get(i), get(j)), i32(2))), loadF32(add(get(SPILL), shl(get(j), i32(2))))));
+  });
+  return f;
+}

@@ -11,7 +11,7 @@ import { gemmAffineKernel, rowAffineKernel } from "./epilogue.js";
 import { maxPoolVKernel } from "./pool.js";
 import { maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 import { depthwiseKernel } from "./depthwise.js";
-import { activationKernel } from "./activation.js";
+import { activationKernel, geluFastKernel } from "./activation.js";
 import { chanScaleKernel } from "./chanscale.js";
 import { gemmBiasKernel, gemmListKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
 
@@ -73,6 +73,7 @@ const TABLE = [
     name: "layerNormRows", job: true, args: ["src", "dst", "r0", "r1", "n", "gamma", "beta", "flags", "params"],
     build: () => layerNormRowsKernel(),
   },
+  { name: "geluFast", job: true, args: ["src", "dst", "n", "spill"], build: (c: BuildContext) => geluFastKernel(c.fma) },
   {
     name: "gemmList", job: true, args: ["count", "table", "M", "N", "K", "lda", "brs", "bcs", "ldc", "pa", "pb", "spill"],
     build: (c: BuildContext) => gemmListKernel(c.index("gemm")),
