@@ -284,6 +284,45 @@ describe("wasm: a 1x1 convolution reads an arena input in place as B, with the c
   }
 });
 
+describe("wasm: the GEMM's epilogue adds a residual (BatchNorm → add → ReLU) with the separate steps' bits", () => {
+  // [cout, cin, h, w, k, stride]: 1x1 (direct) and strided (im2col) convolutions; odd sizes; more
+  // rows than columns (threads split rows) and fewer (threads split columns).
+  const shapes = [[5, 3, 7, 9, 1, 1], [40, 24, 28, 28, 1, 1], [96, 16, 5, 7, 3, 2], [200, 32, 7, 7, 1, 1], [12, 8, 13, 11, 1, 2]] as const;
+  for (const [cout, cin, h, w, k, stride] of shapes) {
+    for (const [relu, inArena] of [[true, false], [false, true], [true, true]] as const) {
+      it(`x=[1,${cin},${h},${w}] w=[${cout},${cin},${k},${k}] s=${stride}${relu ? " +ReLU" : ""}${inArena ? ", residual and output in the arena" : ""}`, () => {
+        const x = rnd([1, cin, h, w]);
+        const wt = rnd([cout, cin, k, k]);
+        const args: kernels.Conv2dArgs = { stride: [stride, stride], padding: [k >> 1, k >> 1] };
+        const scale = Float64Array.from({ length: cout }, (_, i) => 0.5 + i / cout);
+        const shift = Float64Array.from({ length: cout }, (_, i) => i / 7 - 1);
+        const plainOut = kernels.conv2d(x, wt, null, args);
+        const n = plainOut.numel(), P = n / cout;
+        const res = rnd([n]).data as Float32Array;
+        const want = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          const c = Math.floor(i / P);
+          const v = Math.fround(Math.fround(plainOut.data[i] * scale[c] + shift[c]) + res[i]);
+          want[i] = relu && v < 0 ? 0 : v;
+        }
+        const residual = inArena ? arena.acquire(n) : res;
+        const out = inArena ? arena.acquire(n) : null;
+        try {
+          if (inArena) residual.set(res);
+          const y = kernels.conv2d(x, wt, null, args, { scale, shift, relu, residual }, out);
+          expect(new Uint32Array(y.data.slice().buffer)).toEqual(new Uint32Array(want.buffer));
+          expect(Array.from(residual)).toEqual(Array.from(res));
+        } finally {
+          if (inArena) {
+            arena.release(residual);
+            arena.release(out!);
+          }
+        }
+      });
+    }
+  }
+});
+
 describe("wasm: linear (weight resident and packed) matches the reference and follows weight changes", () => {
   for (const [rows, inF, outF] of [[1, 512, 1000], [5, 300, 70], [2, 3, 3000]] as const) {
     it(`x=[${rows},${inF}] W=[${outF},${inF}]`, () => {

@@ -179,15 +179,19 @@ function conv2dImpl(
   // Winograd only where its transforms cannot turn ±Inf/NaN or huge values into other results.
   const wino = wasm !== null && winogradApplies(cin, cout, kh, kw, sh, sw, dh, dw, groups) && winogradSafe(wasm, xd, wd, cin);
   // The epilogue runs inside the kernels (per output channel) unless a bias comes first; a
-  // residual is added inside the Winograd kernel only (elsewhere after, then the ReLU).
+  // residual is added inside the Winograd and the one-image GEMM kernels (elsewhere after, then
+  // the ReLU).
   const residual = epilogue?.residual ?? null;
   if (residual && residual.length !== out.length) {
     throw new RuntimeError(`conv2d: residual of ${residual.length} elements for an output of ${formatShape([n, cout, oh, ow])}`);
   }
-  const inner = bias || !epilogue ? null : residual && !wino ? { ...epilogue, relu: false, residual: null } : epilogue;
+  const grouped = !wino && wasm !== null && groupedApplies(cin, cout, groups, kh, kw, oh, ow);
+  // The GEMM's epilogue adds a residual too, for one image and one group (its output is C itself).
+  const residualInside = wino || (wasm !== null && !grouped && groups === 1 && n === 1);
+  const inner = bias || !epilogue ? null : residual && !residualInside ? { ...epilogue, relu: false, residual: null } : epilogue;
   if (wino) {
     winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
-  } else if (wasm && groupedApplies(cin, cout, groups, kh, kw, oh, ow)) {
+  } else if (grouped) {
     groupedConv(wasm, g, xd, wd, out, inner);
   } else {
     // The weights stay in the kernels' memory, packed per group, while unchanged.
@@ -229,6 +233,7 @@ function conv2dImpl(
           scale: inner.scale.subarray(gi * coutG, (gi + 1) * coutG),
           shift: inner.shift.subarray(gi * coutG, (gi + 1) * coutG),
           relu: inner.relu,
+          residual: inner.residual ?? null,
         };
         const packed = packedAt === null ? null : packedAt + gi * groupFloats * 4;
         const cAddr = n === 1 && outAddr >= 0 ? outAddr + gi * coutG * P * 4 : -1;

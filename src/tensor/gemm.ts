@@ -10,6 +10,7 @@ import { ensureMemory, gemmLayout, PANEL, splitRange, wasmGemm, type WasmGemm } 
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { namedJob } from "./wasm/registry.js";
+import { wasmAddress } from "./arena.js";
 
 /** A strided 2-D view into a flat array: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
 export interface MatView {
@@ -129,13 +130,30 @@ export function applyRowEpilogue(C: Float32Array, cOff: number, ldc: number, M: 
 }
 
 /**
+ * The row epilogue, then (when it has one) its residual (M x N, row stride N) added in float32
+ * and the ReLU after it: BatchNorm, `add_` and ReLU one after another.
+ */
+function applyRowEpilogueResidual(C: Float32Array, cOff: number, ldc: number, M: number, N: number, e: RowEpilogue): void {
+  const residual = e.residual ?? null;
+  if (!residual) return applyRowEpilogue(C, cOff, ldc, M, N, e);
+  applyRowEpilogue(C, cOff, ldc, M, N, { ...e, relu: false });
+  for (let r = 0; r < M; r++) {
+    for (let j = 0; j < N; j++) {
+      const v = Math.fround(C[cOff + r * ldc + j] + residual[r * N + j]);
+      C[cOff + r * ldc + j] = e.relu && v < 0 ? 0 : v;
+    }
+  }
+}
+
+/**
  * `C = A·B` where the caller writes B straight into the kernel's memory (`fillB`). Saves a copy
  * for im2col. Falls back to the JS kernel on a temporary buffer. On the WASM path `epilogue` runs
  * per row inside the threads, and `packedA` (a byte address) names a resident pre-packed copy of
  * A (`residentWeight` + `packA`) to use instead of copying and packing `A`; `cAddr` (a byte
  * address, or -1) says that `C[cOff..]` is itself in the kernels' memory there, to be written in
  * place; `bAddr` (a byte address, or -1) that B already lies in the kernels' memory there (an
- * arena buffer read in place: `fillB` is not called).
+ * arena buffer read in place: `fillB` is not called). An epilogue's `residual` is M x N (row
+ * stride N), added after the affine step and before the ReLU.
  */
 export function gemmWithB(
   M: number,
@@ -161,7 +179,7 @@ export function gemmWithB(
     const tmp = new Float32Array(bFloats);
     fillB(tmp, 0, -1, null);
     sgemmJs(M, N, K, A, { data: tmp, offset: 0, rowStride: brs, colStride: bcs }, C, cOff, ldc, accumulate);
-    if (epilogue) applyRowEpilogue(C, cOff, ldc, M, N, epilogue);
+    if (epilogue) applyRowEpilogueResidual(C, cOff, ldc, M, N, epilogue);
     return;
   }
   // Threads split the rows of A when M > N (each packs only its rows; B is small) and the columns
@@ -175,9 +193,14 @@ export function gemmWithB(
   const inPlace = cAddr >= 0 && ldc === N && !accumulate;
   if (inPlace) L.c = cAddr;
   const epiAt = L.end + Math.ceil(extraFloats / 16) * 64;
-  ensureMemory(w, epiAt + (epilogue ? 16 * M : 0));
+  // A residual (M x N, row stride N) is read in place from an arena buffer, else staged.
+  const residual = epilogue?.residual ?? null;
+  const resAddr = residual ? wasmAddress(residual) : -1;
+  const resAt = !residual ? 0 : resAddr >= 0 ? resAddr : epiAt + Math.ceil((16 * M) / 64) * 64;
+  ensureMemory(w, residual && resAddr < 0 ? resAt + M * N * 4 : epiAt + (epilogue ? 16 * M : 0));
   const mem = new Float32Array(w.memory.buffer);
   if (epilogue) stageEpilogue(w, epiAt, epilogue, M);
+  if (residual && resAddr < 0) mem.set(residual.subarray(0, M * N), resAt / 4);
   if (packedA !== null) {
     // A is resident, pre-packed (`packA`) for all M rows.
   } else if (A.rowStride === K) mem.set(A.data.subarray(A.offset, A.offset + M * K), L.a / 4);
@@ -193,9 +216,10 @@ export function gemmWithB(
       ? { M: size, N, K, ...a, b: L.b, brs, bcs, c: L.c + start * N * 4, ldc: N, pa, pb, spill, ...packed }
       : { M, N: size, K, ...a, b: L.b + start * bcs * 4, brs, bcs, c: L.c + start * 4, ldc: N, pa, pb, spill, ...packed };
     const row0 = byRows ? start : 0;
+    const res = !residual ? 0 : byRows ? resAt + start * N * 4 : resAt + start * 4;
     start += size;
     return epilogue
-      ? namedJob("gemmAffine", { ...part, scale: epiAt + row0 * 8, shift: epiAt + (M + row0) * 8, relu: epilogue.relu ? 1 : 0 })
+      ? namedJob("gemmAffine", { ...part, scale: epiAt + row0 * 8, shift: epiAt + (M + row0) * 8, relu: epilogue.relu ? 1 : 0, res })
       : namedJob("gemm", part);
   });
   runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");

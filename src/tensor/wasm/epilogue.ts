@@ -34,33 +34,47 @@ export function applyAffine(f: Fn, r: AffineRegs, v: Local): void {
 }
 
 /**
- * rowAffine(C, ROWS, COLS, LDC, SCALE, SHIFT, RELU): the epilogue on a ROWS x COLS block at C
- * (row stride LDC floats), row r using the f64 scale/shift at SCALE + 8r and SHIFT + 8r.
+ * rowAffine(C, ROWS, COLS, LDC, SCALE, SHIFT, RELU, RES): the epilogue on a ROWS x COLS block at C
+ * (row stride LDC floats), row r using the f64 scale/shift at SCALE + 8r and SHIFT + 8r; when RES
+ * is not 0, the residual block at RES (same layout) is added after the affine step and before the
+ * ReLU, in float32 (as BatchNorm, `add_` and ReLU one after another).
  */
 export function rowAffineKernel(): Fn {
-  const f = new Fn("rowAffine", Array.from({ length: 7 }, () => I32));
-  const [C, ROWS, COLS, LDC, SCALE, SHIFT, RELU] = f.params;
+  const f = new Fn("rowAffine", Array.from({ length: 8 }, () => I32));
+  const [C, ROWS, COLS, LDC, SCALE, SHIFT, RELU, RES] = f.params;
   const { get, i32, add, mul, shl, sub, loadV128, loadF32 } = f;
-  const [r, j, p] = Array.from({ length: 3 }, () => f.local(I32));
+  const [r, j, p, q, reluInner] = Array.from({ length: 5 }, () => f.local(I32));
   const v = f.local(V128);
   const s = f.local(F64);
   const h = f.local(F64);
   const y = f.local(F32);
-  const regs = affineRegs(f, RELU);
+  const regs = affineRegs(f, reluInner);
+  // The ReLU runs inside the affine step unless a residual comes between them.
+  f.set(reluInner, f.and(f.ne(get(RELU), i32(0)), f.eq(get(RES), i32(0))));
   f.for(r, i32(0), get(ROWS), 1, () => {
     f.set(s, f.loadF64(add(get(SCALE), shl(get(r), i32(3)))));
     f.set(h, f.loadF64(add(get(SHIFT), shl(get(r), i32(3)))));
     f.set(regs.scale, f.dsplat(get(s)));
     f.set(regs.shift, f.dsplat(get(h)));
     f.set(p, add(get(C), shl(mul(get(r), get(LDC)), i32(2))));
+    f.set(q, add(get(RES), shl(mul(get(r), get(LDC)), i32(2))));
     f.for(j, i32(0), sub(get(COLS), i32(3)), 4, () => {
       f.set(v, loadV128(get(p)));
       applyAffine(f, regs, v);
+      f.if(get(RES), () => {
+        f.set(v, f.vadd(get(v), loadV128(get(q))));
+        f.if(get(RELU), () => f.set(v, f.vpmax(get(v), get(regs.zero))));
+        f.set(q, add(get(q), i32(16)));
+      });
       f.storeV128(get(p), get(v));
       f.set(p, add(get(p), i32(16)));
     });
     f.for(j, get(j), get(COLS), 1, () => {
       f.set(y, f.demoteScalar(f.f64add(f.f64mul(f.promote(loadF32(get(p))), get(s)), get(h))));
+      f.if(get(RES), () => {
+        f.set(y, f.fadd(get(y), loadF32(get(q))));
+        f.set(q, add(get(q), i32(4)));
+      });
       f.if(get(RELU), () => f.set(y, f.select(f.f32(0), get(y), f.flt(get(y), f.f32(0)))));
       f.storeF32(get(p), get(y));
       f.set(p, add(get(p), i32(4)));
@@ -70,16 +84,17 @@ export function rowAffineKernel(): Fn {
 }
 
 /**
- * gemmAffine(the arguments of `gemm`, SCALE, SHIFT, RELU): the GEMM, then `rowAffine` on its
- * output block when SCALE is not 0 (`gemm` and `rowAffine` called at the given function indices).
+ * gemmAffine(the arguments of `gemm`, SCALE, SHIFT, RELU, RES): the GEMM, then `rowAffine` on its
+ * output block when SCALE is not 0 (`gemm` and `rowAffine` called at the given function indices);
+ * RES: the residual block matching the output block (row stride LDC), or 0.
  */
 export function gemmAffineKernel(gemmIndex: number, gemmArgs: number, rowAffineIndex: number): Fn {
-  const f = new Fn("gemmAffine", Array.from({ length: gemmArgs + 3 }, () => I32));
+  const f = new Fn("gemmAffine", Array.from({ length: gemmArgs + 4 }, () => I32));
   const p = f.params;
   const [M, N, , , , , , , C, LDC] = p;
-  const [SCALE, SHIFT, RELU] = p.slice(gemmArgs);
+  const [SCALE, SHIFT, RELU, RES] = p.slice(gemmArgs);
   const { get } = f;
   f.call(gemmIndex, ...p.slice(0, gemmArgs).map((l) => get(l)));
-  f.if(get(SCALE), () => f.call(rowAffineIndex, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU)));
+  f.if(get(SCALE), () => f.call(rowAffineIndex, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU), get(RES)));
   return f;
 }
