@@ -11,6 +11,7 @@ import { softmax } from "./ops/reduce.js";
 import { defaultGenerator } from "./random.js";
 import { formatShape, numel } from "./shape.js";
 import { Tensor, type DType } from "./tensor.js";
+import { softmaxRowsWasm } from "./rowKernels.js";
 
 /**
  * An additive mask over `[batch, L, S]` scores: entry `(b, l, s)` is
@@ -52,7 +53,15 @@ export function attentionKernel(
     const so = weights ? b0 * L * S : 0;
     const scores = scratch.subarray(so, so + n * L * S);
     batchedSgemm(L, S, E, q, offsets(n, b0, L * E), k, offsets(n, b0, S * E), scores, false, true);
-    for (let i = 0; i < n; i++) {
+    // The scale, mask and softmax in one WASM pass (float32, PyTorch's vectorized kernel), then
+    // dropout in the loop's order of draws; else the loop below in double precision.
+    const rowMask = mask ? { data: mask.data.subarray(b0 * mask.batchStride), batchStride: mask.batchStride, rowStride: mask.rowStride } : null;
+    if (softmaxRowsWasm(scores, scores, n * L, S, { scale, mask: rowMask, L })) {
+      if (dropout && dropout.p > 0) {
+        const keep = 1 / (1 - dropout.p);
+        for (let r = 0; r < n * L * S; r++) scores[r] = dropout.random() < dropout.p ? 0 : scores[r] * keep;
+      }
+    } else for (let i = 0; i < n; i++) {
       const b = b0 + i;
       for (let l = 0; l < L; l++) {
         const r = (i * L + l) * S;

@@ -60,12 +60,14 @@ export function linearWasm(
 
 /**
  * Stage `src` (`rows` x `n`, contiguous) in the kernels' memory (or use it in place, an arena
- * buffer), run `job(from, to, r0, r1, scratch)` over row ranges on the threads with `scratchBytes`
- * per thread, and copy the result to `dst` (unless `dst` is itself in the kernels' memory).
+ * buffer), let `stage(extra)` write `extraBytes` of parameters at byte `extra`, run
+ * `job(from, to, r0, r1, scratch, extra)` over row ranges on the threads with `scratchBytes` per
+ * thread, and copy the result to `dst` (unless `dst` is itself in the kernels' memory).
  */
 function rowsJob(
   kernel: "softmaxRows" | "layerNormRows", src: Float32Array, dst: Float32Array, rows: number, n: number, scratchBytes: number,
-  extraBytes: number, job: (from: number, to: number, r0: number, r1: number, scratch: number, extra: number) => number[],
+  extraBytes: number, stage: (extra: number) => void,
+  job: (from: number, to: number, r0: number, r1: number, scratch: number, extra: number) => number[],
 ): boolean {
   const w = getBackend() === "wasm" ? wasmGemm() : null;
   if (!w) return false;
@@ -73,15 +75,16 @@ function rowsJob(
   const srcAt = wasmAddress(src);
   const dstAt = wasmAddress(dst);
   const base = align(residentEnd());
-  const stage = base;
+  const stageAt = base;
   const to0 = srcAt >= 0 ? base : base + align(count * 4);
   const parts = splitRange(rows, count >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 1);
   const scratch = dstAt >= 0 ? to0 : to0 + align(count * 4);
   const extra = scratch + parts.length * align(scratchBytes);
   ensureMemory(w, extra + align(extraBytes));
   const mem = new Float32Array(w.memory.buffer);
-  const from = srcAt >= 0 ? srcAt : stage;
-  if (srcAt < 0) mem.set(src.subarray(0, count), stage / 4);
+  const from = srcAt >= 0 ? srcAt : stageAt;
+  if (srcAt < 0) mem.set(src.subarray(0, count), stageAt / 4);
+  stage(extra);
   const to = dstAt >= 0 ? dstAt : to0;
   let r0 = 0;
   const jobs = parts.map((size, t) => {
@@ -94,14 +97,36 @@ function rowsJob(
   return true;
 }
 
+/** An additive mask over `[batch, L, n]` rows: row (b, l) adds `data[b·batchStride + l·rowStride ..][0, n)`. */
+export interface RowMask {
+  data: Float32Array;
+  batchStride: number;
+  rowStride: number;
+}
+
 /**
- * Softmax of each of `rows` contiguous rows of `n` floats of `src` into `dst`, the same float32
- * values as the JS kernel of `ops/reduce.ts` (fdlibm's exp in double, the sum in order).
+ * Softmax of each of `rows` contiguous rows of `n` floats of `src` into `dst` in float32 as
+ * PyTorch's vectorized CPU kernel computes it (`wasm/rows.ts`), after an optional float32
+ * `scale` and an additive `mask` (rows grouped by `L`: row r is (r / L, r % L)), as attention
+ * needs them. Within a few ulps of the double-precision JS loop, which stays the oracle.
  */
-export function softmaxRowsWasm(src: Float32Array, dst: Float32Array, rows: number, n: number): boolean {
+export function softmaxRowsWasm(
+  src: Float32Array, dst: Float32Array, rows: number, n: number, opts: { scale?: number; mask?: RowMask | null; L?: number } = {},
+): boolean {
   if (rows * n < 64) return false;
-  return rowsJob("softmaxRows", src, dst, rows, n, 8 * n + 16, 0, (from, to, r0, r1, scratch) =>
-    namedJob("softmaxRows", { src: from, dst: to, r0, r1, n, scratch }),
+  const w = getBackend() === "wasm" ? wasmGemm() : null;
+  if (!w) return false;
+  const { scale, mask = null, L = 1 } = opts;
+  const flags = (scale !== undefined ? 1 : 0) | (mask ? 2 : 0);
+  const maskFloats = mask ? mask.data.length : 0;
+  return rowsJob("softmaxRows", src, dst, rows, n, 16, 64 + maskFloats * 4, (extra) => {
+    new Float32Array(w.memory.buffer, extra, 1)[0] = scale ?? 1;
+    if (mask) new Float32Array(w.memory.buffer).set(mask.data, (extra + 64) / 4);
+  }, (from, to, r0, r1, scratch, extra) =>
+    namedJob("softmaxRows", {
+      src: from, dst: to, r0, r1, n, l: Math.max(1, L), mask: extra + 64, mbs: mask ? mask.batchStride : 0,
+      mrs: mask ? mask.rowStride : 0, flags, params: extra, spill: scratch,
+    }),
   );
 }
 
@@ -118,10 +143,9 @@ export function layerNormRowsWasm(
   const g = gamma ? residentWeight(w, gamma, "ln", n, (d, at) => d.set(gamma.subarray(0, n), at)) : 0;
   const b = beta ? residentWeight(w, beta, "ln", n, (d, at) => d.set(beta.subarray(0, n), at)) : 0;
   const flags = (gamma ? 1 : 0) | (beta ? 2 : 0);
-  return rowsJob("layerNormRows", src, dst, rows, n, 0, 8, (from, to, r0, r1, _scratch, params) => {
+  return rowsJob("layerNormRows", src, dst, rows, n, 0, 8, (params) => {
     new Float64Array(w.memory.buffer, params, 1)[0] = eps;
-    return namedJob("layerNormRows", { src: from, dst: to, r0, r1, n, gamma: g, beta: b, flags, params });
-  });
+  }, (from, to, r0, r1, _scratch, params) => namedJob("layerNormRows", { src: from, dst: to, r0, r1, n, gamma: g, beta: b, flags, params }));
 }
 
 /** A strided batched-GEMM operand: storage, per-product element offsets into it, and the matrix strides. */

@@ -4,8 +4,9 @@
  * threads:
  * - Linear on the resident packed weight gives the bits of the GEMM on the transposed weight
  *   (`sgemm`, the same sums in the same order) plus the bias added in float32;
- * - softmax along a contiguous last dim gives the JS loop's bits (fdlibm's exp in double, the sum
- *   in order), with -inf (an all -inf row is NaN, as PyTorch), +inf and NaN entries;
+ * - softmax along a contiguous last dim (float32, as PyTorch's vectorized kernel) is within 1e-5
+ *   relative of the JS loop, with -inf (weight exactly 0; an all -inf row is NaN, as PyTorch),
+ *   +inf and NaN entries;
  * - LayerNorm is within 2 float32 ulps of the JS kernel (its sums run in four double partial
  *   sums instead of one, so a last-bit rounding may differ).
  */
@@ -35,6 +36,21 @@ function sameBits(actual: Float32Array, expected: Float32Array, what: string): v
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i], e = expected[i];
     if (!(Object.is(a, e) || (a !== a && e !== e))) throw new Error(`${what}[${i}]: ${a} (wasm) vs ${e} (js)`);
+  }
+}
+
+/**
+ * Float32 softmax (float32 exp, four partial sums) against the double-precision loop: within
+ * 1e-5 relative (a row's sum rounds n/4 times) and 1e-37 absolute; exact zeros (-inf scores)
+ * and NaN rows as the loop gives them.
+ */
+function closeSoftmax(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (e !== e || e === 0) {
+      if (!(Object.is(a, e) || (a !== a && e !== e))) throw new Error(`softmax[${i}]: ${a} (wasm) vs ${e} (js)`);
+    } else if (!(Math.abs(a - e) <= 1e-5 * Math.abs(e) + 1e-37)) throw new Error(`softmax[${i}]: ${a} (wasm) vs ${e} (js)`);
   }
 }
 
@@ -75,7 +91,7 @@ describe("wasm row kernels against their JS oracles", () => {
   const SHAPES: number[][] = [[7, 49], [3, 64, 49], [2, 5, 1], [4, 3], [300, 197], [1, 1000], [9, 7, 13], [6, 4096]];
   for (const t of [1, 2]) {
     for (const shape of SHAPES) {
-      it(`softmax over the last dim of [${shape.join(", ")}] (${t} thread${t > 1 ? "s" : ""}): the JS loop's bits`, () => {
+      it(`softmax over the last dim of [${shape.join(", ")}] (${t} thread${t > 1 ? "s" : ""}): within 1e-5 of the JS loop`, () => {
         kernels.setNumThreads(Math.min(t, kernels.getNumThreads() > 1 ? t : 1));
         const n = shape.reduce((a, b) => a * b, 1);
         const x = rand(n, 12);
@@ -92,7 +108,7 @@ describe("wasm row kernels against their JS oracles", () => {
         const X = new Tensor(x, shape);
         const out = X.softmax(-1).data as Float32Array;
         const ref = withBackend("js", () => X.softmax(-1).data as Float32Array);
-        sameBits(out, ref, "softmax");
+        closeSoftmax(out, ref);
       });
     }
   }

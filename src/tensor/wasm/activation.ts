@@ -253,6 +253,24 @@ export function activationKernel(): Fn {
 }
 
 /**
+ * `out = exp(v)` on four float32 lanes for v in [-87, 0] (or NaN), Cephes' `expf`: n = round(v·log₂e),
+ * r = v - n·ln2 (in two parts), a degree-6 polynomial, times 2ⁿ built in the exponent bits
+ * (about 1 ulp). Overwrites `v` (with r) and `n`.
+ */
+export function expF32x4(f: Fn, v: Local, n: Local, out: Local, fma: boolean): void {
+  const { get, vadd, vmul } = f;
+  const c = (x: number): Expr => f.splat(f.f32(x));
+  const madd = (a: Expr, b: Expr, cc: Expr): Expr => f.vmadd(a, b, cc, fma);
+  f.set(n, simd(f, 0x6a, vmul(get(v), c(Math.LOG2E))));
+  f.set(v, madd(get(n), c(2.12194440e-4), madd(get(n), c(-0.693359375), get(v))));
+  let p: Expr = c(1.9875691500e-4);
+  for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) p = madd(p, get(v), c(k));
+  f.set(out, madd(vmul(p, get(v)), get(v), vadd(get(v), c(1))));
+  // · 2ⁿ: (n + 127) << 23 as float bits.
+  f.set(out, vmul(get(out), simd(f, 0xab, simd(f, 0xae, simd(f, 0xf8, get(n)), simd(f, 0x11, f.i32(127))), f.i32(23))));
+}
+
+/**
  * geluFast(SRC, DST, N, SPILL): `DST[i] = gelu(SRC[i])` in float32, four lanes at a time, with
  * PyTorch's vectorized CPU formula: `h + h·erf(x/√2)`, h = x/2, erf by Abramowitz and Stegun
  * 7.1.26 (`1 - t·P(t)·exp(-z²)`, t = 1/(1 + 0.3275911|z|), as ATen's `Vectorized<float>::erf`)
@@ -269,11 +287,6 @@ export function geluFastKernel(fma: boolean): Fn {
   const madd = (a: Expr, b: Expr, cc: Expr): Expr => f.vmadd(a, b, cc, fma);
   const raw = (opcode: number, ...args: Expr[]): Expr => simd(f, opcode, ...args);
   const fdiv = (a: Expr, b: Expr) => raw(0xe7, a, b);
-  const nearest = (a: Expr) => raw(0x6a, a);
-  const truncI32 = (a: Expr) => raw(0xf8, a);
-  const i32add = (a: Expr, b: Expr) => raw(0xae, a, b);
-  const i32shl = (a: Expr, b: Expr) => raw(0xab, a, b);
-  const i32splat = (a: Expr) => raw(0x11, a);
   const vxor = (a: Expr, b: Expr) => raw(0x51, a, b);
   const four = (): void => {
     f.set(h, vmul(get(x), c(0.5)));
@@ -285,13 +298,8 @@ export function geluFastKernel(fma: boolean): Fn {
     f.set(r, madd(madd(madd(madd(c(1.061405429), get(t), c(-1.453152027)), get(t), c(1.421413741)), get(t), c(-0.284496736)), get(t), c(0.254829592)));
     // e = exp(-z²) for -z² clamped at -87 (below, erf is ±1 in float32 either way).
     f.set(e, f.vpmax(raw(0xe1, vmul(get(z), get(z))), c(-87)));
-    f.set(nn, nearest(vmul(get(e), c(Math.LOG2E))));
-    f.set(e, madd(get(nn), c(2.12194440e-4), madd(get(nn), c(-0.693359375), get(e))));
-    let p: Expr = c(1.9875691500e-4);
-    for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) p = madd(p, get(e), c(k));
     f.set(r, vmul(get(r), get(t)));
-    f.set(t, madd(vmul(p, get(e)), get(e), vadd(get(e), c(1))));
-    f.set(t, vmul(get(t), i32shl(i32add(truncI32(get(nn)), i32splat(i32(127))), i32(23))));
+    expF32x4(f, e, nn, t, fma);
     // erf = sign·(1 - r·t·e), then h + h·erf.
     f.set(e, vxor(madd(raw(0xe1, get(r)), get(t), c(1)), get(sign)));
     f.set(x, madd(get(h), get(e), get(h)));

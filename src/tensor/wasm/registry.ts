@@ -68,7 +68,10 @@ const TABLE = [
   { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma) },
   { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
   { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },
-  { name: "softmaxRows", job: true, args: ["src", "dst", "r0", "r1", "n", "scratch"], build: () => softmaxRowsKernel() },
+  {
+    name: "softmaxRows", job: true, args: ["src", "dst", "r0", "r1", "n", "l", "mask", "mbs", "mrs", "flags", "params", "spill"],
+    build: (c: BuildContext) => softmaxRowsKernel(c.fma),
+  },
   {
     name: "layerNormRows", job: true, args: ["src", "dst", "r0", "r1", "n", "gamma", "beta", "flags", "params"],
     build: () => layerNormRowsKernel(),

@@ -5,7 +5,7 @@
  * (`layerNormRows`). The JS kernels (`linear.ts`, `ops/reduce.ts`, `norm.ts`) stay the oracles.
  */
 import { F32, F64, Fn, I32, V128, type Expr } from "./emitter.js";
-import { expF64x2 } from "./activation.js";
+import { expF32x4 } from "./activation.js";
 
 /** Raw SIMD instruction `0xfd opcode` (LEB128) applied to the operands, then immediate bytes. */
 function simd(f: Fn, opcode: number, args: Expr[], imm: number[] = []): Expr {
@@ -34,6 +34,11 @@ function ops(f: Fn) {
     dlane: (a: Expr, lane: number) => simd(f, 0x21, [a], [lane]),
     /** f32x4.extract_lane. */
     flane: (a: Expr, lane: number) => simd(f, 0x1f, [a], [lane]),
+    f32div: (a: Expr, b: Expr): Expr => () => {
+      a();
+      b();
+      f.code.push(0x95);
+    },
     f64div: (a: Expr, b: Expr): Expr => () => {
       a();
       b();
@@ -86,63 +91,87 @@ export function gemmBiasKernel(gemmIndex: number, gemmArgs: number): Fn {
 }
 
 /**
- * softmaxRows(SRC, DST, R0, R1, N, SCRATCH): softmax of rows [R0, R1) of N floats (row r at
- * SRC + 4rN, written at DST + 4rN; DST may be SRC), exactly as `ops/reduce.ts` computes it: the
- * maximum (NaN if any value is NaN), `e = exp(x - max)` in double (fdlibm's exp, V8's), their sum
- * in double in order, then `float32(e / sum)`. SCRATCH holds 8N + 16 bytes (the row's e values).
+ * softmaxRows(SRC, DST, R0, R1, N, L, MASK, MBS, MRS, FLAGS, PARAMS, SPILL): softmax of rows
+ * [R0, R1) of N floats (row r at SRC + 4rN, written at DST + 4rN; DST may be SRC) in float32,
+ * as PyTorch's vectorized CPU kernel: x (FLAGS bit 0: times the f32 scale at PARAMS, float32
+ * rounded; bit 1: plus the additive mask row at MASK + 4(b·MBS + l·MRS), b = r / L, l = r % L),
+ * the maximum (NaN if any value is NaN), `e = exp(x - max)` (`expF32x4`, exactly 0 below -87.3,
+ * so -inf scores weigh 0 and an all -inf row is NaN), the sum in four partial sums, `e · (1/sum)`.
+ * SPILL: 16 bytes for the last 1-3 values of a row.
  */
-export function softmaxRowsKernel(): Fn {
-  const f = new Fn("softmaxRows", Array.from({ length: 6 }, () => I32));
-  const [SRC, DST, R0, R1, N, SCRATCH] = f.params;
-  const { get, i32, add, sub, mul, shl, lt, loadV128, loadF32 } = f;
+export function softmaxRowsKernel(fma: boolean): Fn {
+  const f = new Fn("softmaxRows", Array.from({ length: 12 }, () => I32));
+  const [SRC, DST, R0, R1, N, L, MASK, MBS, MRS, FLAGS, PARAMS, SPILL] = f.params;
+  const { get, i32, add, sub, mul, shl, and, lt, loadV128, loadF32 } = f;
   const o = ops(f);
-  const [r, k, src, dst] = Array.from({ length: 4 }, () => f.local(I32));
-  const [vm, x, e, a, b] = Array.from({ length: 5 }, () => f.local(V128));
-  const tmp = { k: f.local(V128), t: f.local(V128), hi: f.local(V128), lo: f.local(V128), r: f.local(V128), c: f.local(V128), y: f.local(V128) };
+  const [r, k, src, dst, mrow, j] = Array.from({ length: 6 }, () => f.local(I32));
+  const [vm, x, sc, vs, e, nn, out, mv] = Array.from({ length: 8 }, () => f.local(V128));
   const m = f.local(F32);
   const v = f.local(F32);
-  const md = f.local(V128);
-  const s = f.local(F64);
-  const sv = f.local(V128);
+  const at = (base: Expr, kk: Expr): Expr => add(base, shl(kk, i32(2)));
+  /** `x` = the row's scaled, masked values at k (vector), written back to DST as the next passes' input. */
+  const prep = (load: () => Expr, maskLoad: () => Expr): void => {
+    f.set(x, load());
+    f.if(and(get(FLAGS), i32(1)), () => f.set(x, f.vmul(get(x), get(sc))));
+    f.if(and(get(FLAGS), i32(2)), () => f.set(x, f.vadd(get(x), maskLoad())));
+  };
+  /** `out` = exp(x - max), 0 where x - max < -87.3 (and NaN kept). */
+  const expShifted = (): void => {
+    f.set(e, f.vsub(get(x), get(mv)));
+    f.set(vs, simd(f, 0x43, [get(e), f.splat(f.f32(-87.3))]));
+    f.set(e, f.vpmax(get(e), f.splat(f.f32(-87.3))));
+    expF32x4(f, e, nn, out, fma);
+    f.set(out, f.bitselect(f.splat(f.f32(0)), get(out), get(vs)));
+  };
+  f.set(sc, f.loadSplat(get(PARAMS)));
   f.for(r, get(R0), get(R1), 1, () => {
     f.set(src, add(get(SRC), shl(mul(get(r), get(N)), i32(2))));
     f.set(dst, add(get(DST), shl(mul(get(r), get(N)), i32(2))));
-    // The maximum: f32x4.max propagates NaN as the JS rule `v > m || v !== v` does.
+    f.set(mrow, add(get(MASK), shl(add(mul(f.divU(get(r), get(L)), get(MBS)), mul(f.remU(get(r), get(L)), get(MRS))), i32(2))));
+    // Pass 1: scale and mask into DST, and the maximum.
     f.set(vm, f.splat(f.f32(-Infinity)));
-    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => f.set(vm, f.vmax(get(vm), loadV128(add(get(src), shl(get(k), i32(2)))))));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
+      prep(() => loadV128(at(get(src), get(k))), () => loadV128(at(get(mrow), get(k))));
+      f.storeV128(at(get(dst), get(k)), get(x));
+      f.set(vm, f.vmax(get(vm), get(x)));
+    });
     f.set(m, f.f32(-Infinity));
     const take = (val: Expr): void => {
       f.set(v, val);
       f.set(m, f.select(get(v), get(m), f.or(f.fgt(get(v), get(m)), f.fne(get(v), get(v)))));
     };
     for (let l = 0; l < 4; l++) take(o.flane(get(vm), l));
-    f.for(k, get(k), get(N), 1, () => take(loadF32(add(get(src), shl(get(k), i32(2))))));
-    f.set(md, f.dsplat(f.promote(get(m))));
-    // e = exp(x - m) two at a time into SCRATCH, summed in order.
-    f.set(s, f.f64(0));
-    f.for(k, i32(0), sub(get(N), i32(1)), 2, () => {
-      f.set(x, o.dsub(f.promoteLow(o.load64(add(get(src), shl(get(k), i32(2))))), get(md)));
-      f.set(e, expF64x2(f, x, tmp));
-      f.storeV128(add(get(SCRATCH), shl(get(k), i32(3))), get(e));
-      f.set(s, f.f64add(get(s), o.dlane(get(e), 0)));
-      f.set(s, f.f64add(get(s), o.dlane(get(e), 1)));
+
+    f.for(k, get(k), get(N), 1, () => {
+      prep(() => f.loadSplat(at(get(src), get(k))), () => f.loadSplat(at(get(mrow), get(k))));
+      f.storeF32(at(get(dst), get(k)), o.flane(get(x), 0));
+      take(o.flane(get(x), 0));
+    });
+    f.set(mv, f.splat(get(m)));
+    // Pass 2: e = exp(x - max) in place, summed in four lanes.
+    f.set(vm, f.splat(f.f32(0)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
+      f.set(x, loadV128(at(get(dst), get(k))));
+      expShifted();
+      f.storeV128(at(get(dst), get(k)), get(out));
+      f.set(vm, f.vadd(get(vm), get(out)));
     });
     f.if(lt(get(k), get(N)), () => {
-      f.set(x, o.dsub(f.promoteLow(f.loadSplat(add(get(src), shl(get(k), i32(2))))), get(md)));
-      f.set(e, expF64x2(f, x, tmp));
-      f.storeV128(add(get(SCRATCH), shl(get(k), i32(3))), get(e));
-      f.set(s, f.f64add(get(s), o.dlane(get(e), 0)));
+      // The last 1-3 values through SPILL, -inf in the unused lanes (exp gives 0 there).
+      f.storeV128(get(SPILL), f.splat(f.f32(-Infinity)));
+      f.for(j, get(k), get(N), 1, () => f.storeF32(at(get(SPILL), sub(get(j), get(k))), loadF32(at(get(dst), get(j)))));
+      f.set(x, loadV128(get(SPILL)));
+      expShifted();
+      f.storeV128(get(SPILL), get(out));
+      f.set(vm, f.vadd(get(vm), get(out)));
+      f.for(j, get(k), get(N), 1, () => f.storeF32(at(get(dst), get(j)), loadF32(at(get(SPILL), sub(get(j), get(k))))));
     });
-    // out = float32(e / s), four at a time, then the rest.
-    f.set(sv, f.dsplat(get(s)));
-    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => {
-      f.set(a, f.demote(o.ddiv(loadV128(add(get(SCRATCH), shl(get(k), i32(3)))), get(sv))));
-      f.set(b, f.demote(o.ddiv(loadV128(add(get(SCRATCH), shl(get(k), i32(3))), 16), get(sv))));
-      f.storeV128(add(get(dst), shl(get(k), i32(2))), f.shuffle(get(a), get(b), [0, 1, 4, 5]));
-    });
-    f.for(k, get(k), get(N), 1, () => {
-      f.storeF32(add(get(dst), shl(get(k), i32(2))), f.demoteScalar(o.f64div(f.loadF64(add(get(SCRATCH), shl(get(k), i32(3)))), get(s))));
-    });
+    // Pass 3: times 1/sum.
+    f.set(v, f.fadd(f.fadd(o.flane(get(vm), 0), o.flane(get(vm), 1)), f.fadd(o.flane(get(vm), 2), o.flane(get(vm), 3))));
+    f.set(v, o.f32div(f.f32(1), get(v)));
+    f.set(vs, f.splat(get(v)));
+    f.for(k, i32(0), sub(get(N), i32(3)), 4, () => f.storeV128(at(get(dst), get(k)), f.vmul(loadV128(at(get(dst), get(k))), get(vs))));
+    f.for(k, get(k), get(N), 1, () => f.storeF32(at(get(dst), get(k)), f.fmul(loadF32(at(get(dst), get(k))), get(v))));
   });
   return f;
 }
