@@ -6,7 +6,8 @@
  * the arithmetic of the module it replaces, in the same order, so the result is bit-identical to
  * calling the modules one by one. Which calls may fuse is the planner's decision, not this file's.
  */
-import { batchNormEvalAffine, conv2d, reluKernel, type Tensor } from "../tensor/index.js";
+import { batchNormEvalAffine, conv2d, reluKernel, Tensor } from "../tensor/index.js";
+import { channelAffine } from "../tensor/chanscale.js";
 import type { PointwiseKernel } from "./activation.js";
 import type { BatchNorm2d } from "./batchnorm.js";
 import type { Conv2d } from "./conv.js";
@@ -35,6 +36,22 @@ export function convBnAct(
     act.kernel(d, d, d.length, ...act.params);
   }
   return y;
+}
+
+/**
+ * `act(bn(x))` for an eval-mode `BatchNorm2d` with running statistics not fed by a fused
+ * convolution (DenseNet's pre-activation `norm → relu → conv`), written into `out` when given (an
+ * arena buffer of `x`'s size): BatchNorm's arithmetic with the ReLU in the same pass (WASM,
+ * threads), any other activation's own kernel in place after. @internal
+ */
+export function bnAct(bn: BatchNorm2d, act: PointwiseKernel | null, x: Tensor, out: Float32Array | null): Tensor {
+  const { scale, shift } = evalAffine(bn);
+  const [n, c, h, w] = x.shape;
+  const relu = act !== null && act.kernel === reluKernel;
+  const data = out ?? new Float32Array(x.numel());
+  asLayer(bn, () => channelAffine(x.data as Float32Array, n, c, h * w, scale, shift, relu, data));
+  if (act && !relu) act.kernel(data, data, data.length, ...act.params);
+  return new Tensor(data, [n, c, h, w]);
 }
 
 interface CachedAffine {

@@ -48,3 +48,46 @@ export function channelScaleJs(gate: Float32Array, x: Float32Array, planes: numb
     for (let i = q * plane; i < end; i++) out[i] = g * x[i];
   }
 }
+
+/**
+ * BatchNorm's eval-mode step on NCHW planes, optionally followed by ReLU: `out = relu?(float32(
+ * double(x)·scale[c] + shift[c]))` with `scale`/`shift` from `batchNormEvalAffine` — the
+ * arithmetic of `batchNorm` in eval mode (and of the convolutions' fused epilogue), so the same
+ * bits. In WebAssembly (`rowAffine`, planes split over the threads) when `out` is an arena buffer
+ * (`x` copied into it first unless it is `out`), else in JS.
+ */
+export function channelAffine(
+  x: Float32Array, n: number, c: number, plane: number, scale: Float64Array, shift: Float64Array, relu: boolean, out: Float32Array,
+): void {
+  const outAt = wasmAddress(out);
+  const w = outAt >= 0 && getBackend() === "wasm" ? wasmGemm() : null;
+  const planes = n * c;
+  if (!w) {
+    for (let q = 0; q < planes; q++) {
+      const s = scale[q % c], h = shift[q % c];
+      const end = (q + 1) * plane;
+      for (let i = q * plane; i < end; i++) {
+        const v = Math.fround(x[i] * s + h);
+        out[i] = relu && v < 0 ? 0 : v;
+      }
+    }
+    return;
+  }
+  if (x !== out) out.set(x.subarray(0, planes * plane));
+  // Scale and shift per plane (f64), as rowAffine reads them: scales, then shifts.
+  const at = Math.ceil(residentEnd() / 64) * 64;
+  ensureMemory(w, at + 16 * planes);
+  const f64 = new Float64Array(w.memory.buffer, at, 2 * planes);
+  for (let q = 0; q < planes; q++) {
+    f64[q] = scale[q % c];
+    f64[planes + q] = shift[q % c];
+  }
+  const parts = splitRange(planes, planes * plane >= PARALLEL_MIN_ELEMENTS ? getNumThreads() : 1, 1);
+  let q0 = 0;
+  const jobs = parts.map((rows) => {
+    const job = namedJob("rowAffine", { c: outAt + q0 * plane * 4, rows, cols: plane, ldc: plane, scale: at + 8 * q0, shift: at + 8 * (planes + q0), relu: relu ? 1 : 0, res: 0 });
+    q0 += rows;
+    return job;
+  });
+  runParallel(w, jobs, "rowAffine");
+}

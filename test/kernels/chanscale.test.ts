@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Generator, kernels, noGrad, setNumThreads, getNumThreads, Tensor } from "../../src/index.js";
-import { channelScale, channelScaleJs } from "../../src/tensor/chanscale.js";
+import { channelAffine, channelScale, channelScaleJs } from "../../src/tensor/chanscale.js";
 import { acquire, release, wasmAddress } from "../../src/tensor/arena.js";
 
 const gen = new Generator(20261129);
@@ -57,6 +57,38 @@ describe("channel gate: WASM kernel = JS loop = broadcast mul, bit for bit", () 
           }
         } finally {
           setNumThreads(before);
+        }
+      });
+    }
+  }
+});
+
+describe("BatchNorm's eval step (+ReLU) in one pass: WASM rowAffine = JS loop = batchNorm then ReLU, bit for bit", () => {
+  // [N, C, H, W]: planes of 1, 3, 5, 49, 63 floats (1-3 past the last vector), batches of 1-3.
+  const shapes = [[1, 4, 1, 1], [1, 3, 1, 3], [2, 5, 1, 5], [1, 17, 7, 7], [3, 40, 9, 7], [1, 64, 28, 28]];
+  for (const shape of shapes) {
+    for (const relu of [false, true]) {
+      it(`x=[${shape.join(",")}]${relu ? " +ReLU" : ""}`, () => {
+        const [n, c, h, w] = shape;
+        const x = values(n * c * h * w);
+        const mean = kernels.randn([c], gen), variance = kernels.rand([c], gen), weight = kernels.randn([c], gen), bias = kernels.randn([c], gen);
+        const eps = 1e-5;
+        const bn = kernels.batchNorm(new Tensor(x, shape), { runningMean: mean, runningVar: variance, weight, bias, training: false, momentum: 0.1, eps });
+        const want = relu ? kernels.relu(bn) : bn;
+        const { scale, shift } = kernels.batchNormEvalAffine(mean.data as Float32Array, variance.data as Float32Array, weight.data as Float32Array, bias.data as Float32Array, eps);
+        const js = new Float32Array(x.length);
+        channelAffine(x, n, c, h * w, scale, shift, relu, js);
+        sameBits(js, want.data as Float32Array);
+        const out = acquire(x.length), xa = acquire(x.length);
+        try {
+          channelAffine(x, n, c, h * w, scale, shift, relu, out);
+          sameBits(out, want.data as Float32Array);
+          xa.set(x);
+          channelAffine(xa, n, c, h * w, scale, shift, relu, xa); // in place
+          sameBits(xa, want.data as Float32Array);
+        } finally {
+          release(out);
+          release(xa);
         }
       });
     }

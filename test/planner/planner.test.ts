@@ -55,6 +55,7 @@ describe("planned forwards are bit-identical to module-by-module forwards", () =
     ["mobilenet_v3_large (Hardswish, SE with Hardsigmoid), x=[1,3,64,64]", () => models.mobilenet_v3_large({ numClasses: 10 }), [1, 3, 64, 64]],
     ["efficientnet_b0 (SiLU, MBConv with SE and stochastic depth), x=[1,3,64,64]", () => models.efficientnet_b0({ numClasses: 10 }), [1, 3, 64, 64]],
     ["regnet_y_400mf (group convs, SE, identity.add(f(x))), x=[1,3,64,64]", () => models.regnet_y_400mf({ numClasses: 10 }), [1, 3, 64, 64]],
+    ["densenet121 (pre-activation BN → ReLU after torch.cat), x=[1,3,64,64]", () => models.densenet121({ numClasses: 10 }), [1, 3, 64, 64]],
   ];
   for (const [name, build, shape] of cases) {
     it(name, () => {
@@ -127,6 +128,32 @@ describe("planned forwards are bit-identical to module-by-module forwards", () =
     const block = m.layer2.at(0);
     const x = detTensor(17, [1, 64, 8, 8]);
     expectPlannedEqual(block, x, plain(block, x));
+  });
+
+  it("BatchNorm2d → activation without a convolution before it (input made by code: torch.cat) runs as one pass, also alone and in batches: ReLU in place, SiLU, none; x=[2,*,9,7]", () => {
+    for (const act of [new nn.ReLU(true), new nn.SiLU(), null]) {
+      class Pre extends nn.Module {
+        declare conv0: nn.Conv2d;
+        declare norm: nn.BatchNorm2d;
+        declare act: nn.Module | null;
+        declare conv: nn.Conv2d;
+        constructor() {
+          super();
+          this.conv0 = new nn.Conv2d(3, 5, 3, { padding: 1 });
+          this.norm = new nn.BatchNorm2d(8);
+          this.act = act;
+          this.conv = new nn.Conv2d(8, 4, 1);
+        }
+        override forward(x: Tensor): Tensor {
+          const y = kernels.cat([x, this.conv0.call(x)], 1);
+          const z = this.norm.call(y);
+          return this.conv.call(this.act ? this.act.call(z) : z);
+        }
+      }
+      const m = det(new Pre());
+      const x = detTensor(14, [2, 3, 9, 7]);
+      expectPlannedEqual(m, x, plain(m, x));
+    }
   });
 
   it("every activation with a verified pointwise() kernel fuses: conv → BN → act for ReLU6, SiLU, Hardswish, GELU, LeakyReLU, Mish, ELU", () => {

@@ -24,7 +24,7 @@ import { maxPool2d, resolvePads, Tensor } from "../../tensor/index.js";
 import { convOutSize } from "../../tensor/shape.js";
 import { acquire, arenaAvailable, release } from "../../tensor/arena.js";
 import { channelScale } from "../../tensor/chanscale.js";
-import { convBnAct } from "../fusion.js";
+import { bnAct, convBnAct } from "../fusion.js";
 import type { Conv2d } from "../conv.js";
 import { MaxPool2d } from "../pooling.js";
 import { _setCallInterceptor, CALL_AS_USUAL, type Module } from "../module.js";
@@ -273,6 +273,17 @@ class Replay {
         const y = convBnAct(chain.conv, chain.bn, pw, x, residual, buffer);
         if (add && !add.onIdentity) this.expectAdd(y, add.src, add.inplace, add.index, null);
         out = y;
+        break;
+      }
+      case "norm": {
+        const { chain } = step;
+        const x = args[0];
+        if (chain.bn !== m) throw new Mismatch();
+        this.checkInput(step.inputSrc, x);
+        if (!(x instanceof Tensor) || x.ndim !== 4 || x.dtype !== "float32") throw new Mismatch();
+        const buffer = chain.arena && this.arena ? acquire(x.numel()) : null;
+        if (buffer) this.buffers.set(i, buffer);
+        out = bnAct(chain.bn, chain.act && pointwiseOf(chain.act), x, buffer);
         break;
       }
       case "member": {

@@ -7,7 +7,9 @@
  * code, no field of a module, not the root's output), so replacing the links by one fused
  * convolution changes no value anyone sees. The add's other operand (the residual) must exist
  * when the convolution runs and stay unwritten until the add. Activations are the layers whose
- * `pointwise()` kernel is their forward. An output goes to the arena when only modules read it
+ * `pointwise()` kernel is their forward. An eval-mode `BatchNorm2d` no convolution feeds (a
+ * pre-activation: DenseNet's `norm → relu → conv`) heads a chain of its own, `→ activation?`,
+ * computed in one pass. An output goes to the arena when only modules read it
  * that neither keep their input nor return a view of it, and never code; it is released right
  * after its last reader. A channel gate `gate.mul(x)` written in a forward (squeeze-excitation's
  * `scale * input`, `gate` a leaf call's `[N, C, 1, 1]` output used once) is computed by the gate
@@ -49,10 +51,23 @@ export interface GateMul {
   arena: boolean;
 }
 
+/**
+ * An eval-mode `BatchNorm2d → activation?` not fed by a fused convolution (DenseNet's
+ * pre-activation), computed in one pass (`bnAct`).
+ */
+export interface NormChain {
+  head: number;
+  bn: BatchNorm2d;
+  act: Module | null;
+  members: number[];
+  arena: boolean;
+}
+
 /** What the replay does at a leaf call. */
 export type Step =
   | { kind: "plain" }
   | { kind: "head"; chain: Chain; inputSrc: Source }
+  | { kind: "norm"; chain: NormChain; inputSrc: Source }
   | { kind: "member"; head: number }
   | { kind: "pool"; inputSrc: Source };
 
@@ -203,6 +218,7 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
   const claimed = new Set<number>();
   const claimedAdds = new Set<number>();
   const chainOf = new Map<number, { chain: Chain; end: Tensor }>();
+  const normOf = new Map<number, { chain: NormChain; end: Tensor }>();
   for (const node of nodes) {
     const c = node.index;
     const m = node.module;
@@ -210,6 +226,21 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     if (claimed.has(c) || !(x instanceof Tensor) || x.ndim !== 4 || x.dtype !== "float32" || !fresh(c)) continue;
     if (exactly(m, MaxPool2d) && !(m as MaxPool2d).returnIndices) {
       steps[c] = { kind: "pool", inputSrc: node.inputSrc };
+      continue;
+    }
+    if (exactly(m, BatchNorm2d)) {
+      const bn = m as BatchNorm2d;
+      if (bn.training || !bn.running_mean || !bn.running_var) continue;
+      const norm: NormChain = { head: c, bn, act: null, members: [], arena: false };
+      let end = node.output as Tensor;
+      const act = activation(end);
+      if (act) {
+        norm.act = nodes[act.at].module;
+        norm.members.push(act.at);
+        end = act.end;
+      }
+      for (const i of norm.members) claimed.add(i);
+      normOf.set(c, { chain: norm, end });
       continue;
     }
     if (!exactly(m, Conv2d) || (m as Conv2d).paddingMode !== "zeros") continue;
@@ -324,6 +355,14 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     if (last !== null) plan.releaseAfter.set(last, [...(plan.releaseAfter.get(last) ?? []), head]);
     plan.useful = true;
   }
+  for (const [head, { chain, end }] of normOf) {
+    const last = arenaEnd(head, end, new Set([head, ...chain.members]));
+    chain.arena = last !== null;
+    steps[head] = { kind: "norm", chain, inputSrc: nodes[head].inputSrc };
+    for (const i of chain.members) steps[i] = { kind: "member", head };
+    if (last !== null) plan.releaseAfter.set(last, [...(plan.releaseAfter.get(last) ?? []), head]);
+    plan.useful = true;
+  }
   for (const k of gateMuls) {
     const m = trace.muls[k];
     const last = arenaEnd(m.clock, m.output, new Set());
@@ -351,7 +390,10 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     plan.keep.add(g.gateNode);
   }
   for (const step of steps) {
-    if (step.kind === "head") {
+    if (step.kind === "norm") {
+      keepSrc(step.inputSrc);
+      plan.keep.add(step.chain.head);
+    } else if (step.kind === "head") {
       keepSrc(step.inputSrc);
       if (step.chain.add) keepSrc(step.chain.add.src);
       plan.keep.add(step.chain.head);

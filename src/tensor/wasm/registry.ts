@@ -52,7 +52,7 @@ const TABLE = [
     args: ["m", "ld", "nb", "co", "th", "tw", "oh", "ow", "out", "c0", "c1", "scratch", "scale", "shift", "relu", "add"],
     build: () => winoOutKernel(),
   },
-  { name: "rowAffine", job: false, args: ["c", "rows", "cols", "ldc", "scale", "shift", "relu", "res"], build: () => rowAffineKernel() },
+  { name: "rowAffine", job: true, args: ["c", "rows", "cols", "ldc", "scale", "shift", "relu", "res"], build: () => rowAffineKernel() },
   {
     name: "gemmAffine", job: true, args: [...GEMM_ARGS, "scale", "shift", "relu", "res"],
     build: (c: BuildContext) => gemmAffineKernel(c.index("gemm"), GEMM_ARGS.length, c.index("rowAffine")),
