@@ -2,12 +2,14 @@
  * The fused kernel call behind the eval planner (`nn/planner`): `act?(bn?(conv(x)) + residual?)`
  * as one convolution whose per-channel epilogue does BatchNorm's arithmetic (in double, rounded to
  * float32, as `BatchNorm2d` does), adds the residual and applies ReLU; any other activation runs
- * its own per-element kernel (`pointwise()`) in place on the output right after. Every step is
+ * inside the kernels when a WASM `act` kind has exactly its kernel's bits (`tensor/actepilogue.ts`),
+ * else its own per-element kernel (`pointwise()`) in place on the output right after. Every step is
  * the arithmetic of the module it replaces, in the same order, so the result is bit-identical to
  * calling the modules one by one. Which calls may fuse is the planner's decision, not this file's.
  */
 import { batchNormEvalAffine, conv2d, reluKernel, Tensor } from "../tensor/index.js";
 import { channelAffine } from "../tensor/chanscale.js";
+import { epilogueActivation } from "../tensor/actepilogue.js";
 import type { PointwiseKernel } from "./activation.js";
 import type { BatchNorm2d } from "./batchnorm.js";
 import type { Conv2d } from "./conv.js";
@@ -27,11 +29,13 @@ export function convBnAct(
 ): Tensor {
   const affine = bn ? evalAffine(bn) : null;
   const reluInEpilogue = affine !== null && act !== null && act.kernel === reluKernel;
-  const epilogue = affine && { scale: affine.scale, shift: affine.shift, relu: reluInEpilogue, residual: residual?.data ?? null };
+  // Another activation runs inside the convolution's kernels when they can (they set actDone).
+  const actKind = affine !== null && act !== null && !reluInEpilogue ? epilogueActivation(act.kernel, act.params) : 0;
+  const epilogue = affine && { scale: affine.scale, shift: affine.shift, relu: reluInEpilogue, residual: residual?.data ?? null, act: actKind, actDone: false };
   const y = asLayer(conv, () =>
     conv2d(x, conv.weight, conv.bias, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups }, epilogue, out),
   );
-  if (act && !reluInEpilogue) {
+  if (act && !reluInEpilogue && !epilogue?.actDone) {
     const d = y.data;
     act.kernel(d, d, d.length, ...act.params);
   }

@@ -188,7 +188,7 @@ function conv2dImpl(
   const grouped = !wino && wasm !== null && groupedApplies(cin, cout, groups, kh, kw, oh, ow);
   // The GEMM's epilogue adds a residual too, for one image and one group (its output is C itself).
   const residualInside = wino || (wasm !== null && !grouped && groups === 1 && n === 1);
-  const inner = bias || !epilogue ? null : residual && !residualInside ? { ...epilogue, relu: false, residual: null } : epilogue;
+  const inner = bias || !epilogue ? null : residual && !residualInside ? { ...epilogue, relu: false, residual: null, act: 0 } : epilogue;
   if (wino) {
     winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
   } else if (grouped) {
@@ -234,12 +234,15 @@ function conv2dImpl(
           shift: inner.shift.subarray(gi * coutG, (gi + 1) * coutG),
           relu: inner.relu,
           residual: inner.residual ?? null,
+          act: inner.act ?? 0,
+          actDone: false,
         };
         const packed = packedAt === null ? null : packedAt + gi * groupFloats * 4;
         const cAddr = n === 1 && outAddr >= 0 ? outAddr + gi * coutG * P * 4 : -1;
         // A 1x1 convolution of one image in the kernels' memory reads its input there as B.
         const bAddr = direct && n === 1 && xAddr >= 0 ? xAddr + gi * cinG * P * 4 : -1;
         gemmWithB(coutG, NP, Kg, A, Kg * NP, NP, 1, fill, C, n === 1 ? gi * coutG * P : 0, NP, false, direct || xAddr >= 0 ? 0 : planeFloats, rows, packed, cAddr, bAddr);
+        if (rows?.actDone && inner === epilogue) epilogue!.actDone = true;
         if (n > 1) {
           for (let j = 0; j < nb; j++) {
             for (let co = 0; co < coutG; co++) {

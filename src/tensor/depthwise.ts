@@ -165,7 +165,7 @@ function depthwiseWasm(
   const params: DwParams = {
     x: xAt, weight: wAt, bias: biasAt, out: outAt, cout, cin, mult: cout / cin, h, w: width, kh, kw, sh, sw, dh, dw,
     padTop: pads[0], padLeft: pads[2], oh, ow, hp: scratch.hp, wp: scratch.wp,
-    scale: epiAt, shift: epiAt + 8 * cout, relu: epilogue?.relu ? 1 : 0, residual: resAt,
+    scale: epiAt, shift: epiAt + 8 * cout, relu: epilogue?.relu ? 1 : 0, residual: resAt, act: epilogue?.act ?? 0,
   };
   writeDwParams(w.memory.buffer, paramsAt, params);
   let q0 = 0;
@@ -175,5 +175,6 @@ function depthwiseWasm(
     return job;
   });
   runParallel(w, jobs, "dwconv");
+  if (epilogue?.act) epilogue.actDone = true;
   if (outAddr < 0) out.set(new Float32Array(w.memory.buffer, outAt, out.length));
 }

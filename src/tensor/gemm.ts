@@ -99,6 +99,12 @@ export interface RowEpilogue {
    * the ReLU (a residual connection: `relu(bn(conv(x)) + identity)`).
    */
   residual?: Float32Array | null;
+  /**
+   * WASM convolutions only: 1 + the kind (`ACTIVATIONS` of `wasm/activation.ts`) of an activation
+   * the kernel runs on its output after everything else; the kernel sets `actDone` when it did.
+   */
+  act?: number;
+  actDone?: boolean;
 }
 
 /**
@@ -219,10 +225,11 @@ export function gemmWithB(
     const res = !residual ? 0 : byRows ? resAt + start * N * 4 : resAt + start * 4;
     start += size;
     return epilogue
-      ? namedJob("gemmAffine", { ...part, scale: epiAt + row0 * 8, shift: epiAt + (M + row0) * 8, relu: epilogue.relu ? 1 : 0, res })
+      ? namedJob("gemmAffine", { ...part, scale: epiAt + row0 * 8, shift: epiAt + (M + row0) * 8, relu: epilogue.relu ? 1 : 0, res, act: epilogue.act ?? 0 })
       : namedJob("gemm", part);
   });
   runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");
+  if (epilogue?.act) epilogue.actDone = true;
   if (inPlace) return;
   const out = mem.subarray(L.c / 4, L.c / 4 + M * N);
   if (ldc === N && !accumulate) C.set(out, cOff);

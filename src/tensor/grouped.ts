@@ -109,7 +109,7 @@ export function groupedConv(
           c: C + (gi * coutG * P + c0) * 4, ldc: P, pa, pb, spill, packed: 1, r0: 0,
         };
         return epilogue
-          ? namedJob("gemmAffine", { ...gemm, scale: epiAt + gi * coutG * 8, shift: epiAt + (cout + gi * coutG) * 8, relu: epilogue.relu ? 1 : 0, res: 0 })
+          ? namedJob("gemmAffine", { ...gemm, scale: epiAt + gi * coutG * 8, shift: epiAt + (cout + gi * coutG) * 8, relu: epilogue.relu ? 1 : 0, res: 0, act: 0 })
           : namedJob("gemm", gemm);
       });
       runParallel(w, jobs, epilogue ? "gemmAffine" : "gemm");

@@ -15,10 +15,14 @@ import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
  */
 export const DW_PARAMS = [
   "x", "weight", "bias", "out", "cout", "cin", "mult", "h", "w", "kh", "kw", "sh", "sw", "dh", "dw",
-  "padTop", "padLeft", "oh", "ow", "hp", "wp", "scale", "shift", "relu", "residual",
+  "padTop", "padLeft", "oh", "ow", "hp", "wp", "scale", "shift", "relu", "residual", "act",
 ] as const;
 
-/** A `dwconv` parameter block's values by name (addresses in bytes; `scale` 0: no epilogue, `residual` 0: none). */
+/**
+ * A `dwconv` parameter block's values by name (addresses in bytes; `scale` 0: no epilogue,
+ * `residual` 0: none; `act`: 1 + the `act` kernel's activation kind run on each finished output
+ * plane, or 0).
+ */
 export type DwParams = Record<(typeof DW_PARAMS)[number], number>;
 
 /** Bytes of a parameter block. */
@@ -65,9 +69,10 @@ const UNROLLED = [3, 5, 7];
 
 /**
  * dwconv(P, Q0, Q1, S): output planes [Q0, Q1) (plane q = image·cout + channel) of the
- * convolution described by the parameter block at P; S is this thread's scratch plane.
+ * convolution described by the parameter block at P; S is this thread's scratch plane. `actIndex`:
+ * the function index of the `act` kernel (-1: the block's `act` must be 0).
  */
-export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLLED): Fn {
+export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLLED, actIndex = -1): Fn {
   const f = new Fn("dwconv", [I32, I32, I32, I32]);
   const [P, Q0, Q1, S] = f.params;
   const { get, i32, add, sub, mul, shl, divU, remU, lt, le, ne, and, loadV128, loadF32, loadSplat, shuffle } = f;
@@ -183,6 +188,13 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
       };
       f.if(le(get(prm.sw), i32(1)), () => widths(1, [...unroll]), () => widths(2, [...unroll]));
     });
+    if (actIndex >= 0) {
+      // The activation on the finished plane (the spill after the scratch plane is free again).
+      f.if(get(prm.act), () => {
+        f.set(k, add(get(prm.out), bytes(mul(get(q), mul(get(prm.oh), get(prm.ow))))));
+        f.call(actIndex, sub(get(prm.act), i32(1)), get(k), get(k), mul(get(prm.oh), get(prm.ow)), get(end));
+      });
+    }
   });
   return f;
 }

@@ -84,17 +84,28 @@ export function rowAffineKernel(): Fn {
 }
 
 /**
- * gemmAffine(the arguments of `gemm`, SCALE, SHIFT, RELU, RES): the GEMM, then `rowAffine` on its
- * output block when SCALE is not 0 (`gemm` and `rowAffine` called at the given function indices);
- * RES: the residual block matching the output block (row stride LDC), or 0.
+ * gemmAffine(the arguments of `gemm`, SCALE, SHIFT, RELU, RES, ACT): the GEMM, then `rowAffine`
+ * on its output block when SCALE is not 0 (`gemm`, `rowAffine` and `act` called at the given
+ * function indices); RES: the residual block matching the output block (row stride LDC), or 0;
+ * ACT: 1 + the `act` kernel's activation kind run on each output row after the epilogue (its
+ * spill: the GEMM's, free by then), or 0.
  */
-export function gemmAffineKernel(gemmIndex: number, gemmArgs: number, rowAffineIndex: number): Fn {
-  const f = new Fn("gemmAffine", Array.from({ length: gemmArgs + 4 }, () => I32));
+export function gemmAffineKernel(gemmIndex: number, gemmArgs: number, rowAffineIndex: number, actIndex: number, spillArg: number): Fn {
+  const f = new Fn("gemmAffine", Array.from({ length: gemmArgs + 5 }, () => I32));
   const p = f.params;
   const [M, N, , , , , , , C, LDC] = p;
-  const [SCALE, SHIFT, RELU, RES] = p.slice(gemmArgs);
-  const { get } = f;
+  const [SCALE, SHIFT, RELU, RES, ACT] = p.slice(gemmArgs);
+  const { get, i32, add, sub, shl, mul } = f;
+  const r = f.local(I32);
   f.call(gemmIndex, ...p.slice(0, gemmArgs).map((l) => get(l)));
-  f.if(get(SCALE), () => f.call(rowAffineIndex, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU), get(RES)));
+  f.if(get(SCALE), () => {
+    f.call(rowAffineIndex, get(C), get(M), get(N), get(LDC), get(SCALE), get(SHIFT), get(RELU), get(RES));
+    f.if(get(ACT), () => {
+      f.for(r, i32(0), get(M), 1, () => {
+        const row = add(get(C), shl(mul(get(r), get(LDC)), i32(2)));
+        f.call(actIndex, sub(get(ACT), i32(1)), row, row, get(N), get(p[spillArg]));
+      });
+    });
+  });
   return f;
 }

@@ -54,8 +54,8 @@ const TABLE = [
   },
   { name: "rowAffine", job: true, args: ["c", "rows", "cols", "ldc", "scale", "shift", "relu", "res"], build: () => rowAffineKernel() },
   {
-    name: "gemmAffine", job: true, args: [...GEMM_ARGS, "scale", "shift", "relu", "res"],
-    build: (c: BuildContext) => gemmAffineKernel(c.index("gemm"), GEMM_ARGS.length, c.index("rowAffine")),
+    name: "gemmAffine", job: true, args: [...GEMM_ARGS, "scale", "shift", "relu", "res", "act"],
+    build: (c: BuildContext) => gemmAffineKernel(c.index("gemm"), GEMM_ARGS.length, c.index("rowAffine"), c.index("act"), GEMM_ARGS.indexOf("spill")),
   },
   {
     name: "maxpoolV", job: true,
@@ -65,7 +65,7 @@ const TABLE = [
   { name: "winoFilter", job: true, args: ["weight", "cout", "cin", "u", "xiFloats", "co0", "co1"], build: () => winoFilterKernel() },
   { name: "maxAbs", job: true, args: ["x", "n", "out"], build: () => maxAbsKernel() },
   { name: "chanScale", job: true, args: ["gate", "x", "out", "plane", "q0", "q1"], build: () => chanScaleKernel() },
-  { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma) },
+  { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma, undefined, c.index("act")) },
   { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
   { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },
   {

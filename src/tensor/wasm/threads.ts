@@ -16,8 +16,8 @@ import { jobKernels, type JobKernel } from "./registry.js";
 /** Exported kernels a job may run, by id (the registry's job kernels, in its order). */
 const KERNELS = jobKernels();
 
-/** Most arguments of a job (maxpoolV takes 19). */
-const ARGS = 19;
+/** Most arguments of a job (gemmAffine takes 20). */
+const ARGS = 20;
 /** Most jobs of one call (the claim word holds 12 bits of job count and index). */
 const MAX_JOBS = 4095;
 
