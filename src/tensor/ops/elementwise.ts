@@ -352,6 +352,10 @@ export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?:
   }
   const ta = asTensor(a, common);
   const tb = asTensor(b, common);
+  if (!inPlace && expr === BINARY[name]) {
+    const fast = fastFloat32(name, ta, tb);
+    if (fast) return fast;
+  }
   if (inPlace) {
     if (!(a instanceof Tensor)) throw new RuntimeError("in-place op needs a tensor");
     if (RANK[out] > RANK[a.dtype]) {
@@ -360,6 +364,43 @@ export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?:
     return mapTensors(expr, [ta, tb], a.dtype, ta);
   }
   return mapTensors(expr, [ta, tb], out);
+}
+
+/**
+ * `a op b` for float32 add/sub/mul/div where both are contiguous and `b` is `a`'s shape, a scalar,
+ * or `a`'s trailing dims (a residual, a bias or mask over windows): plain loops over the flat
+ * arrays, the same double-precision expressions as the compiled kernels; null otherwise.
+ */
+function fastFloat32(name: BinaryName, ta: Tensor<DType>, tb: Tensor<DType>): Tensor | null {
+  if (ta.dtype !== "float32" || tb.dtype !== "float32" || tb.ndim > ta.ndim) return null;
+  if (name !== "add" && name !== "sub" && name !== "mul" && name !== "div") return null;
+  // b's dims after its leading 1s must be a's trailing dims (all of b's dims 1: a scalar).
+  let first = 0;
+  while (first < tb.ndim && tb.shape[first] === 1) first++;
+  const lead = ta.ndim - tb.ndim;
+  for (let i = first; i < tb.ndim; i++) if (tb.shape[i] !== ta.shape[lead + i]) return null;
+  if (!ta.isContiguous() || !tb.isContiguous()) return null;
+  const n = ta.numel();
+  const m = tb.numel();
+  if (m === 0 || n % m !== 0) return null;
+  const x = ta.data as Float32Array;
+  const y = tb.data as Float32Array;
+  const out = new Float32Array(n);
+  for (let o = 0; o < n; o += m) {
+    if (m === 1) {
+      const c = y[0];
+      if (name === "add") for (let i = 0; i < n; i++) out[i] = x[i] + c;
+      else if (name === "sub") for (let i = 0; i < n; i++) out[i] = x[i] - c;
+      else if (name === "mul") for (let i = 0; i < n; i++) out[i] = x[i] * c;
+      else for (let i = 0; i < n; i++) out[i] = x[i] / c;
+      break;
+    }
+    if (name === "add") for (let j = 0; j < m; j++) out[o + j] = x[o + j] + y[j];
+    else if (name === "sub") for (let j = 0; j < m; j++) out[o + j] = x[o + j] - y[j];
+    else if (name === "mul") for (let j = 0; j < m; j++) out[o + j] = x[o + j] * y[j];
+    else for (let j = 0; j < m; j++) out[o + j] = x[o + j] / y[j];
+  }
+  return new Tensor(out, ta.shape);
 }
 
 /** `clamp`'s keyword form (PyTorch: `torch.clamp(x, min=None, max=None)`). */

@@ -1,0 +1,38 @@
+/**
+ * The float32 fast path of add/sub/mul/div (both operands contiguous; `b` of `a`'s shape, a
+ * scalar, or `a`'s trailing dims after leading 1s) gives the general broadcasting kernel's bits:
+ * the same operands through a non-contiguous view of `a` (the general path) are the oracle.
+ */
+import { describe, expect, it } from "vitest";
+import { Generator, Tensor } from "../../src/index.js";
+
+const gen = new Generator(7);
+const rand = (shape: number[]): Tensor => {
+  const n = shape.reduce((p, q) => p * q, 1);
+  return new Tensor(Float32Array.from({ length: n }, () => (gen.random() * 2 - 1) * 5), shape);
+};
+/** `t`'s values through a non-contiguous view (transposed storage, transposed back). */
+const strided = (t: Tensor): Tensor => t.transpose(0, 1).contiguous().transpose(0, 1);
+
+describe("float32 elementwise fast path", () => {
+  const CASES: [number[], number[]][] = [[[4, 7, 9], [4, 7, 9]], [[64, 3, 7, 7], [1, 3, 7, 7]], [[5, 6, 7], [7]], [[3, 5], [1, 1]], [[2, 3, 4], []], [[6, 5, 3], [1, 5, 3]]];
+  for (const [sa, sb] of CASES) {
+    for (const op of ["add", "sub", "mul", "div"] as const) {
+      it(`${op} [${sa}] and [${sb}]: the general kernel's bits`, () => {
+        const a = rand(sa), b = rand(sb);
+        const fast = (a[op] as (o: Tensor) => Tensor).call(a, b);
+        const slow = (strided(a)[op] as (o: Tensor) => Tensor).call(strided(a), b);
+        expect(fast.shape).toEqual(slow.shape);
+        expect(Array.from(fast.data as Float32Array)).toEqual(Array.from(slow.data as Float32Array));
+      });
+    }
+  }
+  it("a scalar operand and a broadcast that does not fit the fast path ([3, 1] + [3, 4]) keep PyTorch's result", () => {
+    const a = rand([3, 4]);
+    expect(Array.from(a.mul(0.5).data as Float32Array)).toEqual(Array.from(a.data as Float32Array).map((v) => Math.fround(v * 0.5)));
+    const c = rand([3, 1]);
+    const s = c.add(a);
+    expect(s.shape).toEqual([3, 4]);
+    expect(s.data[5]).toBe(Math.fround(c.data[1] + a.data[5]));
+  });
+});
