@@ -5,6 +5,7 @@
 import { RuntimeError } from "../errors.js";
 import { getBackend, sgemm } from "./gemm.js";
 import { wasmGemm } from "./wasm/gemm.js";
+import { getNumThreads } from "./wasm/threads.js";
 import { numel } from "./shape.js";
 import { gemmListWasm, type ListOperand } from "./rowKernels.js";
 import { Tensor } from "./tensor.js";
@@ -67,7 +68,10 @@ function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-/** Products at least this large run one by one through `sgemm`, which splits each over the threads. */
+/**
+ * Products at least this large run one by one through `sgemm`, which splits each over the
+ * threads, when there are fewer of them than threads.
+ */
 const SPLIT_MIN_WORK = 1 << 21;
 /** Below this many multiply-adds a product stays on the JS kernel (as `sgemm` decides). */
 const WASM_MIN_WORK = 16384;
@@ -75,9 +79,9 @@ const WASM_MIN_WORK = 16384;
 /**
  * `C[b] = A[b]·B[b]` for `batch` products of `[M,K]·[K,N]` stored row-major at the given offsets
  * (`B[b]` stored as `[N,K]` when `bTransposed`), written contiguously into `out` (or added to it
- * when `accumulate`). Mid-sized products (attention heads, windows) are staged in the kernels'
- * memory together (each operand's span copied once) and split over the threads by products;
- * large ones go one by one through `sgemm`, which splits each over the threads.
+ * when `accumulate`). Products (attention heads, windows) are staged in the kernels' memory
+ * together (each operand's span copied once) and split over the threads by products; large ones
+ * fewer than the threads go one by one through `sgemm`, which splits each over the threads.
  */
 export function batchedSgemm(
   M: number,
@@ -93,7 +97,8 @@ export function batchedSgemm(
 ): void {
   const batch = aOffsets.length;
   const work = M * N * K;
-  const w = getBackend() === "wasm" && batch > 1 && work >= WASM_MIN_WORK && work < SPLIT_MIN_WORK && !accumulate ? wasmGemm() : null;
+  // Large products split over the threads one by one only when there are fewer than threads.
+  const w = getBackend() === "wasm" && batch > 1 && work >= WASM_MIN_WORK && (work < SPLIT_MIN_WORK || batch >= getNumThreads()) && !accumulate ? wasmGemm() : null;
   if (w) {
     // Staged in chunks of at most ~16M floats of operands and results.
     const per = M * K + K * N + M * N;
@@ -206,7 +211,7 @@ function stridedMatmul(a: Tensor, b: Tensor): Tensor | null {
   }
   const count = numel(batch);
   const work = M * N * K;
-  if (count < 2 || work < WASM_MIN_WORK || work >= SPLIT_MIN_WORK || M * N === 0 || K === 0) return null;
+  if (count < 2 || work < WASM_MIN_WORK || (work >= SPLIT_MIN_WORK && count < getNumThreads()) || M * N === 0 || K === 0) return null;
   if (a._strides.some((s) => s < 0) || b._strides.some((s) => s < 0)) return null;
   // A must have a unit column stride (else a contiguous copy).
   const A = a._strides[da - 1] === 1 || K === 1 ? a : a.contiguous();

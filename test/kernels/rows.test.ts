@@ -167,6 +167,16 @@ describe("strided batched matmul (heads and windows of permuted views, read in p
       }
     });
   }
+  it("large products (130x128 · 128x130, 2.2M multiply-adds each) split over the threads by products: the per-product GEMM's bits", () => {
+    const a = new Tensor(rand(3 * 130 * 128), [3, 130, 128]);
+    const b = new Tensor(rand(3 * 128 * 130), [3, 130, 128]).transpose(-2, -1);
+    sameBits(kernels.matmul(a, b).data as Float32Array, oracle(a, b), "large");
+    const out = new Float32Array(3 * 130 * 130);
+    const offs = [0, 130 * 128, 2 * 130 * 128];
+    kernels.batchedSgemm(130, 130, 128, a.data as Float32Array, offs, b.transpose(-2, -1).data as Float32Array, offs, out, false, true);
+    sameBits(out, oracle(a, b), "batchedSgemm");
+  });
+
   it("broadcast batch dims ([2, 1, 30, 40] · [3, 40, 35]) and a transposed left operand (a copy, unit column stride needed)", () => {
     const a = new Tensor(rand(2 * 30 * 40), [2, 1, 30, 40]);
     const b = new Tensor(rand(3 * 40 * 35), [3, 40, 35]);
