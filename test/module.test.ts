@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { int64, load, models, nn, ones, randn, RuntimeError, save, tensor, Tensor, TsnnError, TypeError_, zeros, type DType } from "../src/index.js";
+import { int64, load, models, nn, noGrad, ones, randn, RuntimeError, save, tensor, Tensor, TsnnError, TypeError_, zeros, type DType } from "../src/index.js";
 import { fixture, values } from "./helpers.js";
 
 const errors: Record<string, [string, string]> = fixture("errors.json");
@@ -253,7 +253,7 @@ describe("containers", () => {
       const bn = seq.at(1) as nn.BatchNorm2d;
       bn.running_mean!.copy_(randn([20]));
       bn.running_var!.copy_(randn([20]).mul(randn([20])).add(0.1));
-      bn.weight!.copy_(randn([20]));
+      noGrad(() => bn.weight!.copy_(randn([20]))); // a parameter: written under no_grad, as PyTorch requires
       seq.eval();
       const x = randn([2, 16, 9, 7]);
       const fused = seq.call(x);

@@ -324,7 +324,11 @@ export function recordOp(op: string, self: Tensor, args: ArrayLike<unknown>, out
  * off. Refuses leaves that require grad, as PyTorch.
  */
 export function recordInplace(op: string, self: Tensor, args: ArrayLike<unknown>, run: () => unknown): Tensor {
-  if (requiresGrad(self) && self.isLeaf) throw new RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.");
+  if (requiresGrad(self) && self.isLeaf) {
+    // `x[0] = v` (basic indexing) writes through a view in PyTorch; `x[mask] = v` is index_put_ on x.
+    const basic = op === "set" && (args[0] as unknown[]).every((s) => !(s instanceof Tensor) && !Array.isArray(s));
+    throw new RuntimeError(`a ${basic ? "view of a " : ""}leaf Variable that requires grad is being used in an in-place operation.`);
+  }
   const view = (self as { _viewOf?: ViewOf })._viewOf;
   if (view !== undefined && requiresGrad(view.base) && view.base._version === view.version) return recordInplaceOnView(op, self, view, args, run);
   const prev = gradMode.enabled;

@@ -3,6 +3,7 @@
  */
 import { recording } from "../autograd/graph.js";
 import { recordBatchNorm } from "../autograd/nn_functions.js";
+import { noGrad } from "../autograd/grad_mode.js";
 import { ValueError } from "../errors.js";
 import { batchNorm, int64, ones, Tensor, zeros, type DType } from "../tensor/index.js";
 import { bindArgs } from "./args.js";
@@ -95,8 +96,10 @@ export class BatchNormBase extends Module {
   resetParameters(): void {
     this.resetRunningStats();
     if (this.affine) {
-      this.weight!.fill_(1);
-      this.bias!.fill_(0);
+      noGrad(() => {
+        this.weight!.fill_(1);
+        this.bias!.fill_(0);
+      });
     }
   }
 

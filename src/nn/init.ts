@@ -4,6 +4,7 @@
 import { RuntimeError, TypeError_, ValueError } from "../errors.js";
 import { defaultGenerator, Tensor, type Generator } from "../tensor/index.js";
 import { bindArgs, checkNumber, REQUIRED } from "../tensor/args.js";
+import { noGrad } from "../autograd/grad_mode.js";
 import { typeName } from "./module.js";
 
 /** `fn`'s tensor argument must be a tensor (Python would say `'int' object has no attribute 'uniform_'`). */
@@ -23,7 +24,7 @@ function fillInPlace(t: Tensor, fill: (a: Float32Array) => void): Tensor {
   }
   const tmp = new Float32Array(t.numel());
   fill(tmp);
-  return t.copy_(new Tensor(tmp, t.shape));
+  return noGrad(() => t.copy_(new Tensor(tmp, t.shape)));
 }
 
 /** `(fan_in, fan_out)` of a weight: `[out, in, *kernel]` (PyTorch: `_calculate_fan_in_and_fan_out`). */

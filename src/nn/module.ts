@@ -9,6 +9,7 @@
  */
 import { AssertionError, AttributeError, KeyError, NotImplementedError, RuntimeError, TypeError_, ValueError } from "../errors.js";
 import { formatShape, formatSize, Tensor, type DType } from "../tensor/index.js";
+import { noGrad } from "../autograd/grad_mode.js";
 import { addIndent } from "./repr.js";
 
 /**
@@ -858,7 +859,7 @@ export class Module<In extends unknown[] = any[], Out = any> {
       }
       const apply = (): void => {
         if (assign) (param as Tensor<DType>).data = src.data;
-        else param.copy_(src);
+        else noGrad(() => param.copy_(src));
       };
       if (pendingLoads) pendingLoads.push(apply);
       else apply();

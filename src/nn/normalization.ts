@@ -4,6 +4,7 @@
  */
 import { ValueError } from "../errors.js";
 import { ones, Tensor, zeros } from "../tensor/index.js";
+import { noGrad } from "../autograd/grad_mode.js";
 import { bindArgs } from "./args.js";
 import * as F from "./functional.js";
 import { Module, Parameter } from "./module.js";
@@ -57,8 +58,10 @@ export class LayerNorm extends Module {
   /** Weight 1, bias 0 (PyTorch: `reset_parameters`). */
   resetParameters(): void {
     if (this.elementwiseAffine) {
-      this.weight!.fill_(1);
-      this.bias?.fill_(0);
+      noGrad(() => {
+        this.weight!.fill_(1);
+        this.bias?.fill_(0);
+      });
     }
   }
 
@@ -115,8 +118,10 @@ export class GroupNorm extends Module {
   /** Weight 1, bias 0 (PyTorch: `reset_parameters`). */
   resetParameters(): void {
     if (this.affine) {
-      this.weight!.fill_(1);
-      this.bias!.fill_(0);
+      noGrad(() => {
+        this.weight!.fill_(1);
+        this.bias!.fill_(0);
+      });
     }
   }
 

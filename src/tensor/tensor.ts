@@ -411,9 +411,14 @@ export class Tensor<D extends DType = "float32"> {
     return this._fillFrom(u);
   }
 
-  /** Copy drawn float32 values in (converted to int64/bool for `bernoulli_`, which PyTorch allows there). */
+  /**
+   * Copy drawn float32 values in (converted to int64/bool for `bernoulli_`, which PyTorch allows
+   * there); with grad recorded as a copy of the draws (a leaf that requires grad is refused).
+   */
   private _fillFrom(values: Float32Array): this {
-    copyInto(this as Tensor<DType>, new Tensor(values, this.shape));
+    const src = new Tensor(values, this.shape);
+    if (this._writeRecords(src)) return this.copy_(src);
+    copyInto(this as Tensor<DType>, src);
     return this._bumpVersion();
   }
 
@@ -718,14 +723,15 @@ export class Tensor<D extends DType = "float32"> {
   }
 
   /**
-   * @internal Whether an in-place write into this tensor records (PyTorch: `CopySlices` and
-   * friends): grad mode on and this tensor has a history or `value` requires grad. A leaf that
-   * requires grad written with a constant is left to the caller (initialisers, `loadStateDict`).
+   * @internal Whether an in-place write into this tensor goes through autograd (PyTorch:
+   * `CopySlices` and friends): grad mode on and this tensor requires grad or `value` does. A leaf
+   * that requires grad is then refused, as PyTorch does ("a leaf Variable that requires grad is
+   * being used in an in-place operation."); initialisers and `loadStateDict` write under `noGrad`.
    */
   _writeRecords(value: unknown): boolean {
     if (!gradMode.enabled) return false;
     const m = this._autograd;
-    if (m !== undefined && m.requiresGrad && m.gradFn !== null) return true;
+    if (m !== undefined && m.requiresGrad) return true;
     const v = value instanceof Tensor ? value._autograd : undefined;
     return v !== undefined && v.requiresGrad;
   }

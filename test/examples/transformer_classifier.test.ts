@@ -29,7 +29,8 @@ class Embedding extends nn.Module {
     this.embeddingDim = embeddingDim;
     this.paddingIdx = opts.paddingIdx ?? null;
     this.weight = new Parameter(zeros([numEmbeddings, embeddingDim]).normal_());
-    if (this.paddingIdx !== null) this.weight.set(this.paddingIdx, 0);
+    // PyTorch: `with torch.no_grad(): self.weight[self.padding_idx].fill_(0)`
+    if (this.paddingIdx !== null) noGrad(() => this.weight.set(this.paddingIdx!, 0));
   }
 
   override forward(input: Tensor<"int64">): Tensor {

@@ -107,10 +107,10 @@ class WideResNet extends nn.Module {
       if (m instanceof nn.Conv2d) {
         nn.init.kaimingNormal_(m.weight, { mode: "fan_out", nonlinearity: "relu" });
       } else if (m instanceof nn.BatchNorm2d) {
-        m.weight!.fill_(1); // Python: m.weight.data.fill_(1)
-        m.bias!.zero_();
+        m.weight!.detach().fill_(1); // Python: m.weight.data.fill_(1) (`.data`: a detached view)
+        m.bias!.detach().zero_();
       } else if (m instanceof nn.Linear) {
-        m.bias!.zero_();
+        m.bias!.detach().zero_();
       }
     }
   }
