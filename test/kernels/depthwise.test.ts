@@ -139,3 +139,32 @@ describe("wasm: depthwise conv2d splits channels over the threads without changi
     }
   });
 });
+
+describe("wasm: stride 2 (scratch rows split into even and odd columns) gives the bits of stride 1 at the even positions", () => {
+  // [c, h, w, k, padTop, padLeft]: kernel widths 3/5/7, even and odd left padding, rows with blocks of 8, of 4 and a 1-3 tail.
+  const cases = [[3, 9, 9, 3, 1, 1], [4, 12, 37, 3, 0, 0], [5, 17, 40, 5, 2, 2], [2, 11, 23, 5, 1, 1], [3, 15, 50, 7, 3, 3], [2, 9, 14, 7, 2, 1], [6, 8, 19, 3, 1, 0]] as const;
+  for (const [c, h, w, k, pt, pl] of cases) {
+    it(`x=[2,${c},${h},${w}] w=[${c},1,${k},${k}] p=[${pt},${pt},${pl},${pl}] (+BN, ReLU)`, () => {
+      const x = rnd([2, c, h, w]);
+      const wt = rnd([c, 1, k, k]);
+      const b = rnd([c]);
+      const pads: [number, number, number, number] = [pt, pt, pl, pl];
+      const s1 = withBackend("wasm", () => depthwiseConv2d(x, wt, b, { stride: [1, 1], padding: pads, groups: c }));
+      const s2 = withBackend("wasm", () => depthwiseConv2d(x, wt, b, { stride: [2, 2], padding: pads, groups: c }));
+      const [, , oh1, ow1] = s1.shape;
+      const [, , oh2, ow2] = s2.shape;
+      const even = new Float32Array(s2.numel());
+      for (let p = 0; p < 2 * c; p++) {
+        for (let oy = 0; oy < oh2; oy++) for (let ox = 0; ox < ow2; ox++) even[(p * oh2 + oy) * ow2 + ox] = s1.data[(p * oh1 + 2 * oy) * ow1 + 2 * ox];
+      }
+      sameBits(s2.data, even);
+      const epi = { scale: Float64Array.from({ length: c }, (_, i) => 0.5 + i), shift: Float64Array.from({ length: c }, (_, i) => i - 1), relu: true };
+      const e1 = withBackend("wasm", () => depthwiseConv2d(x, wt, null, { stride: [1, 1], padding: pads, groups: c }, epi));
+      const e2 = withBackend("wasm", () => depthwiseConv2d(x, wt, null, { stride: [2, 2], padding: pads, groups: c }, epi));
+      for (let p = 0; p < 2 * c; p++) {
+        for (let oy = 0; oy < oh2; oy++) for (let ox = 0; ox < ow2; ox++) even[(p * oh2 + oy) * ow2 + ox] = e1.data[(p * oh1 + 2 * oy) * ow1 + 2 * ox];
+      }
+      sameBits(e2.data, even);
+    });
+  }
+});

@@ -80,6 +80,10 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
   DW_PARAMS.forEach((name, i) => f.set(prm[name], loadI32(f, get(P), 4 * i)));
   const [q, co, plane, last, iy, n, rows, src, dst, i, end, oy, ox, rowAt, at, ky, kx, wAt, kk, o, rowStep, colStep, reluInner, k, px, unrolled] =
     Array.from({ length: 26 }, () => f.local(I32));
+  // Stride 2 with an unrolled kernel width: scratch rows hold the even padded columns, then (at
+  // byte `half`) the odd ones, so each tap reads four adjacent outputs' inputs with one load.
+  const [deint, half, atOdd, dstOdd] = Array.from({ length: 4 }, () => f.local(I32));
+  const [ve, vo] = [f.local(V128), f.local(V128)];
   const acc = Array.from({ length: 4 }, () => f.local(V128));
   const [wv, bias, zero] = Array.from({ length: 3 }, () => f.local(V128));
   const regs = affineRegs(f, reluInner);
@@ -97,25 +101,34 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
   f.set(last, i32(-1));
   f.set(unrolled, f.select(get(prm.kw), i32(0), f.eq(get(prm.dw), i32(1))));
   f.set(end, sub(get(end), i32(16)));
+  let isUnrolled: Expr = f.eq(get(unrolled), i32(unroll[0] ?? -1));
+  for (const u of unroll.slice(1)) isUnrolled = f.or(isUnrolled, f.eq(get(unrolled), i32(u)));
+  f.set(deint, and(f.eq(get(prm.sw), i32(2)), isUnrolled));
+  f.set(half, shl(get(prm.wp), i32(1)));
 
   /**
    * Sum of `nv` vectors (4·nv outputs) starting at scratch byte `at`, weights of this channel;
    * `kwc`: the kernel width when it is known here with dilation 1 (the row of taps unrolled, every
    * offset an immediate), else null (a loop over the taps).
    */
-  const window = (nv: number, stride: 1 | 2, kwc: number | null): void => {
+  const window = (nv: number, stride: 1 | 2 | "even-odd", kwc: number | null): void => {
     for (let v = 0; v < nv; v++) f.set(acc[v], get(bias));
     f.set(wAt, add(get(prm.weight), bytes(mul(get(co), get(kk)))));
     const tap = (ptr: Local, wOff: number, xOff: number): void => {
       f.set(wv, loadSplat(get(wAt), wOff));
       for (let v = 0; v < nv; v++) {
-        const x = stride === 1 ? loadV128(get(ptr), 16 * v + xOff) : shuffle(loadV128(get(ptr), 32 * v + xOff), loadV128(get(ptr), 32 * v + xOff + 16), [0, 2, 4, 6]);
+        const x = stride !== 2 ? loadV128(get(ptr), 16 * v + xOff) : shuffle(loadV128(get(ptr), 32 * v + xOff), loadV128(get(ptr), 32 * v + xOff + 16), [0, 2, 4, 6]);
         f.set(acc[v], f.vmadd(get(wv), x, get(acc[v]), fma));
       }
     };
     f.for(ky, i32(0), get(prm.kh), 1, () => {
       // (Unrolled in the 4-vector blocks too, V8 spills: measured 35% slower at 96x56x56 7x7.)
-      if (kwc !== null && nv === 1) {
+      if (kwc !== null && stride === "even-odd") {
+        // Tap kx reads padded column 2·ox + kx: even kx in the even half, odd kx in the odd half.
+        f.set(atOdd, add(get(at), get(half)));
+        for (let kx = 0; kx < kwc; kx++) tap(kx % 2 ? atOdd : at, 4 * kx, 4 * (kx >> 1));
+        f.set(wAt, add(get(wAt), i32(4 * kwc)));
+      } else if (kwc !== null && nv === 1) {
         for (let kx = 0; kx < kwc; kx++) tap(at, 4 * kx, 4 * kx);
         f.set(wAt, add(get(wAt), i32(4 * kwc)));
       } else {
@@ -139,14 +152,16 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
     });
   };
   /** One output row at stride `stride`: blocks of 16 outputs, then of 4, then the last 1-3 via the spill. */
-  const row = (stride: 1 | 2, kwc: number | null): void => {
-    const blockAt = (): Expr => add(get(rowAt), bytes(mul(get(ox), i32(stride))));
+  const row = (stride: 1 | 2 | "even-odd", kwc: number | null): void => {
+    const blockAt = (): Expr => add(get(rowAt), bytes(mul(get(ox), i32(stride === 2 ? 2 : 1))));
     f.set(ox, i32(0));
-    f.for(ox, get(ox), sub(get(prm.ow), i32(15)), 16, () => {
+    // Even-odd rows: blocks of 8 outputs (two accumulators share each weight, every tap unrolled).
+    const big = stride === "even-odd" ? 2 : 4;
+    f.for(ox, get(ox), sub(get(prm.ow), i32(4 * big - 1)), 4 * big, () => {
       f.set(at, blockAt());
-      window(4, stride, kwc);
-      for (let v = 0; v < 4; v++) f.storeV128(get(o), get(acc[v]), 16 * v);
-      f.set(o, add(get(o), i32(64)));
+      window(big, stride, kwc);
+      for (let v = 0; v < big; v++) f.storeV128(get(o), get(acc[v]), 16 * v);
+      f.set(o, add(get(o), i32(16 * big)));
     });
     f.for(ox, get(ox), sub(get(prm.ow), i32(3)), 4, () => {
       f.set(at, blockAt());
@@ -172,8 +187,35 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
       f.set(last, get(plane));
       f.for(iy, i32(0), get(rows), 1, () => {
         f.set(src, add(get(prm.x), bytes(add(mul(get(plane), mul(get(prm.h), get(prm.w))), mul(get(iy), get(prm.w))))));
-        f.set(dst, add(get(S), bytes(add(mul(add(get(iy), get(prm.padTop)), get(prm.wp)), get(prm.padLeft)))));
-        copyFloats(f, src, dst, n, i);
+        f.if(get(deint), () => {
+          // Padded column j = ix + padLeft goes to the even half at j/2 or the odd half at (j-1)/2:
+          // eight inputs at a time, their even-indexed four to one half, the odd-indexed to the other.
+          f.set(dst, add(get(S), bytes(mul(add(get(iy), get(prm.padTop)), get(prm.wp)))));
+          const pl = get(prm.padLeft);
+          const plOdd = and(pl, i32(1));
+          f.set(dstOdd, add(get(dst), f.select(bytes(f.shrU(add(pl, i32(1)), i32(1))), add(get(half), bytes(f.shrU(pl, i32(1)))), plOdd)));
+          f.set(dst, add(get(dst), f.select(add(get(half), bytes(f.shrU(pl, i32(1)))), bytes(f.shrU(pl, i32(1))), plOdd)));
+          f.for(i, i32(0), sub(get(n), i32(7)), 8, () => {
+            f.set(ve, loadV128(get(src)));
+            f.set(vo, loadV128(get(src), 16));
+            f.storeV128(get(dst), shuffle(get(ve), get(vo), [0, 2, 4, 6]));
+            f.storeV128(get(dstOdd), shuffle(get(ve), get(vo), [1, 3, 5, 7]));
+            f.set(src, add(get(src), i32(32)));
+            f.set(dst, add(get(dst), i32(16)));
+            f.set(dstOdd, add(get(dstOdd), i32(16)));
+          });
+          // The last 1-7 inputs one by one, alternating between the halves.
+          f.for(i, get(i), get(n), 1, () => {
+            f.storeF32(get(dst), loadF32(get(src)));
+            f.set(src, add(get(src), i32(4)));
+            f.set(k, get(dst));
+            f.set(dst, get(dstOdd));
+            f.set(dstOdd, add(get(k), i32(4)));
+          });
+        }, () => {
+          f.set(dst, add(get(S), bytes(add(mul(add(get(iy), get(prm.padTop)), get(prm.wp)), get(prm.padLeft)))));
+          copyFloats(f, src, dst, n, i);
+        });
       });
     });
     f.set(bias, f.splat(f.f32(0)));
@@ -184,7 +226,7 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
       f.set(rowAt, add(get(S), bytes(mul(mul(get(oy), get(prm.sh)), get(prm.wp)))));
       const widths = (stride: 1 | 2, list: number[]): void => {
         if (list.length === 0) return row(stride, null);
-        f.if(f.eq(get(unrolled), i32(list[0])), () => row(stride, list[0]), () => widths(stride, list.slice(1)));
+        f.if(f.eq(get(unrolled), i32(list[0])), () => row(stride === 2 ? "even-odd" : stride, list[0]), () => widths(stride, list.slice(1)));
       };
       f.if(le(get(prm.sw), i32(1)), () => widths(1, [...unroll]), () => widths(2, [...unroll]));
     });
