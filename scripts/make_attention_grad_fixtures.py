@@ -8,7 +8,7 @@ Loss: (out * w).sum() (+ (weights * w2).sum()); stored: PyTorch's output, weight
 gradients of the inputs and every parameter.
 
 Then models in train mode (dropout 0, stochastic depth 0): TransformerEncoderLayer (post/pre norm,
-relu/gelu), a small torchvision VisionTransformer, SwinTransformer v1/v2 and MaxVit: cross-entropy
+relu/gelu), TransformerDecoderLayer, a small torchvision VisionTransformer, SwinTransformer v1/v2 and MaxVit: cross-entropy
 loss, a few parameter gradients, and the loss after one SGD step (lr 0.1, momentum 0.9).
 
 Every case also runs in float64; "noise" is the largest |float32 - float64| difference over the
@@ -179,11 +179,12 @@ def model_case(name, build, x_shape, n_classes, grad_keys, kind, extra=None):
         kw = {}
         if extra:
             kw = {k: (v if v.dtype == torch.bool else v.to(dtype)) for k, v in extra.items()}
+        args = [kw.pop("memory")] if "memory" in kw else []
 
         w = torch.cos(torch.arange(int(np.prod(x_shape)), dtype=dtype) * 0.7).reshape(x_shape)
 
         def loss_fn():
-            out = m(x, **kw)
+            out = m(x, *args, **kw)
             if kind == "encoder":
                 return (out * w).sum()
             return nn.functional.cross_entropy(out, target)
@@ -205,7 +206,7 @@ def model_case(name, build, x_shape, n_classes, grad_keys, kind, extra=None):
     noise = max(noise_of(grads, grads64), noise_of(after, after64))
     return {
         "name": name, "params": recipe, "x": {"shape": x_shape, "seed": 60}, "target": enc(target), "w": enc(w) if kind == "encoder" else None,
-        "forward": {k: enc(v) for k, v in kw.items()},
+        "forward": {k: enc(v) for k, v in (extra or {}).items()},
         "loss": float(loss), "loss1": float(loss1), "lossNoise": max(abs(float(loss) - float(loss64)), abs(float(loss1) - float(loss1_64))),
         "grads": {k: enc(g) for k, g in grads.items()}, "after": {k: enc(t) for k, t in after.items()}, "noise": noise,
     }
@@ -220,6 +221,12 @@ def model_cases():
             lambda nf=norm_first, a=act: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation=a, batch_first=True, norm_first=nf),
             [2, 5, 8], None, ["self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "linear1.weight", "norm1.weight", "norm2.bias"],
             "encoder", {"src_key_padding_mask": kpm}))
+    out.append(model_case(
+        "TransformerDecoderLayer(8, 2, 16, dropout=0, seq-first) + causal bool tgt_mask + memory key padding",
+        lambda: nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
+        [5, 2, 8], None, ["self_attn.in_proj_weight", "multihead_attn.in_proj_weight", "multihead_attn.out_proj.bias", "linear2.weight", "norm3.weight"],
+        "encoder", {"memory": vals([4, 2, 8], 70), "tgt_mask": torch.triu(torch.ones(5, 5, dtype=torch.bool), 1),
+                    "memory_key_padding_mask": torch.tensor([[False, False, True, False], [False, False, False, True]])}))
     out.append(model_case(
         "VisionTransformer(image_size=16, patch_size=8, num_layers=2, num_heads=2, hidden_dim=8, mlp_dim=16, num_classes=5)",
         lambda: tvm.VisionTransformer(16, 8, 2, 2, 8, 16, num_classes=5),
