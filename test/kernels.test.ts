@@ -123,6 +123,24 @@ describe("max pooling: WASM (no indices) equals the JS kernel bit for bit, -0.0 
   }
 });
 
+describe("global average pooling (four planes at a time) keeps each plane's sum in order: the bits of the plain loop", () => {
+  for (const shape of [[1, 1, 3, 3], [1, 3, 1, 1], [2, 5, 7, 7], [1, 9, 5, 3], [3, 4, 28, 28]]) {
+    it(`x=[${shape.join(",")}] → [${shape[0]},${shape[1]},1,1]`, () => {
+      const x = rnd(shape);
+      const P = shape[2] * shape[3];
+      const want = new Float32Array(shape[0] * shape[1]);
+      for (let p = 0; p < want.length; p++) {
+        let s = 0;
+        for (let i = 0; i < P; i++) s += x.data[p * P + i];
+        want[p] = s / P;
+      }
+      const y = kernels.adaptiveAvgPool2d(x, [1, 1]);
+      expect(y.shape).toEqual([shape[0], shape[1], 1, 1]);
+      expect(new Uint32Array(y.data.slice().buffer)).toEqual(new Uint32Array(want.buffer));
+    });
+  }
+});
+
 describe("large batches are convolved in chunks with the same result", () => {
   it("x=[5,3,9,9] w=[4,3,3,3] p=1, forced into chunks of 2 images", async () => {
     const { _setConvChunkFloats } = await import("../src/tensor/conv.js");

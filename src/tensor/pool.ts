@@ -143,7 +143,27 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tens
   if (oh < 0 || ow < 0) throw new RuntimeError(`adaptive_avg_pool2d: invalid output size (${oh}, ${ow})`);
   const out = new Float32Array(np * oh * ow);
   const src = x.data;
-  for (let p = 0; p < np; p++) {
+  let p0 = 0;
+  if (oh === 1 && ow === 1) {
+    // Global pooling, four planes at a time: four independent sums (each in its plane's order, the
+    // same bits) instead of one chain of dependent additions.
+    const P = h * w;
+    for (; p0 + 4 <= np; p0 += 4) {
+      const a = p0 * P, b = a + P, c = b + P, d = c + P;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < P; i++) {
+        s0 += src[a + i];
+        s1 += src[b + i];
+        s2 += src[c + i];
+        s3 += src[d + i];
+      }
+      out[p0] = s0 / P;
+      out[p0 + 1] = s1 / P;
+      out[p0 + 2] = s2 / P;
+      out[p0 + 3] = s3 / P;
+    }
+  }
+  for (let p = p0; p < np; p++) {
     const base = p * h * w;
     for (let oy = 0; oy < oh; oy++) {
       const y0 = Math.floor((oy * h) / oh);
