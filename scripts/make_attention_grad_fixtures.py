@@ -256,5 +256,19 @@ def model_cases():
     return out
 
 
+def mha_errors():
+    """A key batch other than the query's, with grad recorded and under no_grad (eval)."""
+    from fixture_common import error_of
+    out = []
+    for ctor, q, kv in [({}, [3, 2, 8], [4, 3, 8]), ({"batch_first": True}, [2, 3, 8], [3, 4, 8]), ({"add_bias_kv": True}, [3, 2, 8], [4, 3, 8])]:
+        m = nn.MultiheadAttention(8, 2, **ctor)
+        k = torch.zeros(kv)
+        out.append({"kwargs": ctor, "q": q, "kv": kv, "error": error_of(lambda: m(torch.zeros(q), k, k))})
+        m.eval()
+        with torch.no_grad():
+            assert error_of(lambda: m(torch.zeros(q), k, k)) == out[-1]["error"]
+    return out
+
+
 if __name__ == "__main__":
-    write_json("autograd/attention_train.json", {"mha": mha_cases(), "models": model_cases()})
+    write_json("autograd/attention_train.json", {"mha": mha_cases(), "mhaErrors": mha_errors(), "models": model_cases()})

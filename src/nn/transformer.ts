@@ -290,6 +290,12 @@ function multiHeadAttentionForward(
     );
   }
   const dh = m.headDim;
+  // A key batch other than the query's: PyTorch fails in the bias_k cat or the per-head view.
+  const Nk = batched ? key.shape[m.batchFirst ? 0 : 1] : 1;
+  if (Nk !== N) {
+    if (m.bias_k && m.bias_v) throw new RuntimeError(`Sizes of tensors must match except in dimension 0. Expected size ${Nk} but got size ${N} for tensor number 1 in the list.`);
+    throw new RuntimeError(`shape '[${S}, ${N * H}, ${dh}]' is invalid for input of size ${S * Nk * E}`);
+  }
   const rowOf = (n: number, l: number, len: number): number => (seqFirst ? l * N + n : n * len + l);
 
   // In-projection: q, k, v as [rows, E] in the input's row order.

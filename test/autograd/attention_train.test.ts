@@ -48,7 +48,13 @@ interface ModelCase {
   after: Record<string, Enc>;
   noise: number;
 }
-const fx = fixture<{ mha: MhaCase[]; models: ModelCase[] }>("autograd/attention_train.json");
+interface ErrCase {
+  kwargs: Record<string, unknown>;
+  q: number[];
+  kv: number[];
+  error: [string, string];
+}
+const fx = fixture<{ mha: MhaCase[]; mhaErrors: ErrCase[]; models: ModelCase[] }>("autograd/attention_train.json");
 
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 const decode = (e: Enc): Tensor<DType> => (e.dtype === "bool" ? new Tensor(Uint8Array.from(e.data.map(Number)), e.shape, "bool") : dec(e as EncTensor));
@@ -104,6 +110,19 @@ describe("nn.MultiheadAttention trains (gradients as PyTorch's)", () => {
       expect(plain.gradFn).toBeNull();
       expectClose(plain, out.detach(), { rtol: 1e-5, atol: 1e-6 }, "noGrad output");
       if (pw) expectClose(pw, weights!.detach(), { rtol: 1e-5, atol: 1e-6 }, "noGrad weights");
+    });
+  }
+});
+
+describe("nn.MultiheadAttention: a key batch other than the query's is PyTorch's error on both paths", () => {
+  for (const c of fx.mhaErrors) {
+    it(`${JSON.stringify(c.kwargs)} q=[${c.q}] key=value=[${c.kv}]: ${c.error[1]}`, () => {
+      const m = new nn.MultiheadAttention(8, 2, Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [camel(k), v])));
+      const z = (s: number[]) => new Tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), s);
+      const kv = z(c.kv);
+      expect(() => m.call(z(c.q), kv, kv)).toThrow(c.error[1]);
+      m.eval();
+      expect(() => noGrad(() => m.call(z(c.q), kv, kv))).toThrow(c.error[1]);
     });
   }
 });
