@@ -11,7 +11,7 @@ import { softmax } from "./ops/reduce.js";
 import { defaultGenerator } from "./random.js";
 import { formatShape, numel } from "./shape.js";
 import { Tensor, type DType } from "./tensor.js";
-import { softmaxRowsWasm } from "./rowKernels.js";
+import { attentionWasm, softmaxRowsWasm } from "./rowKernels.js";
 
 /**
  * An additive mask over `[batch, L, S]` scores: entry `(b, l, s)` is
@@ -44,6 +44,8 @@ export function attentionKernel(
   weights: Float32Array | null,
   dropout: { p: number; random: () => number } | null = null,
 ): void {
+  // Without dropout, all of it in the kernels' memory (scores never copied out unless asked for).
+  if (!(dropout && dropout.p > 0) && attentionWasm(batch, L, S, E, Ev, q, k, v, scale, mask, out, weights)) return;
   // Batch entries go through in chunks of at most ~4M scores: QKᵀ for the chunk, softmax, AV.
   const chunk = weights ? batch : Math.max(1, Math.min(batch, Math.floor((1 << 22) / Math.max(1, L * S))));
   const scratch = weights ?? new Float32Array(chunk * L * S);

@@ -213,3 +213,71 @@ export function gemmListWasm(M: number, N: number, K: number, A: ListOperand, B:
   out.set(mem.subarray(cAt / 4, cAt / 4 + count * M * N));
   return true;
 }
+
+/**
+ * Attention `softmax(Q·Kᵀ·scale + mask)·V` over `batch` entries (`q` `[batch, L, E]`, `k`
+ * `[batch, S, E]`, `v` `[batch, S, Ev]`, contiguous) with the scores kept in the kernels' memory
+ * from QKᵀ through the softmax to AV (three thread-split calls, no copies in between); the
+ * weights copied to `weights` when given. False (nothing done) without the WASM backend or when
+ * the scores would exceed 64 MiB; the caller then runs its chunked path.
+ */
+export function attentionWasm(
+  batch: number, L: number, S: number, E: number, Ev: number, q: Float32Array, k: Float32Array, v: Float32Array,
+  scale: number, mask: RowMask | null, out: Float32Array, weights: Float32Array | null,
+): boolean {
+  const w = getBackend() === "wasm" ? wasmGemm() : null;
+  const scores = batch * L * S;
+  if (!w || batch === 0 || L * S === 0 || scores > 1 << 24 || L * S * E < 16384) return false;
+  const threads = getNumThreads();
+  const parts = splitRange(batch, threads, 1);
+  const rowParts = splitRange(batch * L, scores >= PARALLEL_MIN_ELEMENTS ? threads : 1, 1);
+  const maskFloats = mask ? mask.data.length : 0;
+  // Layout: q, k, v, scores, out, mask, params, tables, then each thread's GEMM scratch.
+  let at = align(residentEnd());
+  const place = (floats: number): number => {
+    const p = at;
+    at = align(at + floats * 4);
+    return p;
+  };
+  const qAt = place(batch * L * E), kAt = place(batch * S * E), vAt = place(batch * S * Ev);
+  const sAt = place(scores), oAt = place(batch * L * Ev), mAt = place(maskFloats), params = place(16);
+  const t1 = place(batch * 3), t2 = place(batch * 3);
+  const L1 = gemmLayout(0, Math.max(S, Ev), Math.max(E, S), 0, 0, parts.map(() => Math.max(S, Ev)), at);
+  ensureMemory(w, L1.end + 16 * rowParts.length + 64);
+  const spill0 = align(L1.end);
+  const mem = new Float32Array(w.memory.buffer);
+  mem.set(q.subarray(0, batch * L * E), qAt / 4);
+  mem.set(k.subarray(0, batch * S * E), kAt / 4);
+  mem.set(v.subarray(0, batch * S * Ev), vAt / 4);
+  if (mask) mem.set(mask.data, mAt / 4);
+  mem[params / 4] = scale;
+  const i32 = new Int32Array(w.memory.buffer);
+  for (let b = 0; b < batch; b++) {
+    i32.set([qAt + b * L * E * 4, kAt + b * S * E * 4, sAt + b * L * S * 4], t1 / 4 + 3 * b);
+    i32.set([sAt + b * L * S * 4, vAt + b * S * Ev * 4, oAt + b * L * Ev * 4], t2 / 4 + 3 * b);
+  }
+  const listJobs = (table: number, N: number, K: number, lda: number, brs: number, bcs: number): number[][] => {
+    let start = 0;
+    return parts.map((size, t) => {
+      const { pa, pb, spill } = L1.scratch[t];
+      const job = namedJob("gemmList", { count: size, table: table + start * 12, M: L, N, K, lda, brs, bcs, ldc: N, pa, pb, spill });
+      start += size;
+      return job;
+    });
+  };
+  runParallel(w, listJobs(t1, S, E, E, 1, E), "gemmList");
+  let r0 = 0;
+  const flags = 1 | (mask ? 2 : 0);
+  runParallel(w, rowParts.map((size, t) => {
+    const job = namedJob("softmaxRows", {
+      src: sAt, dst: sAt, r0, r1: r0 + size, n: S, l: L, mask: mAt, mbs: mask ? mask.batchStride : 0, mrs: mask ? mask.rowStride : 0,
+      flags, params, spill: spill0 + 16 * t,
+    });
+    r0 += size;
+    return job;
+  }), "softmaxRows");
+  if (weights) weights.set(new Float32Array(w.memory.buffer, sAt, scores));
+  runParallel(w, listJobs(t2, Ev, S, S, Ev, 1), "gemmList");
+  out.set(new Float32Array(w.memory.buffer, oAt, batch * L * Ev));
+  return true;
+}

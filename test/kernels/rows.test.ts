@@ -186,3 +186,26 @@ describe("strided batched matmul (heads and windows of permuted views, read in p
     sameBits(kernels.matmul(at, b2).data as Float32Array, oracle(at, b2), "transposed left");
   });
 });
+
+describe("attention with the scores kept in the kernels' memory", () => {
+  for (const t of [1, 2]) {
+    it(`[12, 197, 64] heads, with and without a mask and weights (${t} thread${t > 1 ? "s" : ""}): within 1e-5 of the JS path`, () => {
+      kernels.setNumThreads(Math.min(t, kernels.getNumThreads() > 1 ? t : 1));
+      for (const [batch, L, S, E, Ev] of [[12, 197, 197, 64, 64], [6, 50, 33, 17, 9]]) {
+        const q = rand(batch * L * E), k = rand(batch * S * E), v = rand(batch * S * Ev);
+        const md = rand(L * S, 3).map((x, i) => (i % 11 === 0 ? -Infinity : x));
+        for (const mask of [null, { data: md, batchStride: 0, rowStride: S }]) {
+          const run = (): [Float32Array, Float32Array] => {
+            const out = new Float32Array(batch * L * Ev), weights = new Float32Array(batch * L * S);
+            kernels.attentionKernel(batch, L, S, E, Ev, q, k, v, 1 / Math.sqrt(E), mask, out, weights);
+            return [out, weights];
+          };
+          const [out, wts] = run();
+          const [refOut, refW] = withBackend("js", run);
+          for (let i = 0; i < refW.length; i++) if (!(Math.abs(wts[i] - refW[i]) <= 1e-5 * Math.abs(refW[i]) + 1e-7)) throw new Error(`weights[${i}]: ${wts[i]} vs ${refW[i]}`);
+          for (let i = 0; i < refOut.length; i++) if (!(Math.abs(out[i] - refOut[i]) <= 1e-5 * (1 + Math.abs(refOut[i])))) throw new Error(`out[${i}]: ${out[i]} vs ${refOut[i]}`);
+        }
+      }
+    });
+  }
+});
