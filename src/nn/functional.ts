@@ -1293,7 +1293,7 @@ function additiveMask(m: Tensor<DType>): Tensor {
  * PyTorch's `_mha_shape_check`: the ranks of query/key/value and the masks; returns whether the
  * input is batched. Assertion texts as PyTorch's.
  */
-export function mhaShapeCheck(query: Tensor, key: Tensor, value: Tensor, kpm: Tensor<DType> | null, attnMask: Tensor<DType> | null, numHeads: number): boolean {
+function mhaShapeCheck(query: Tensor, key: Tensor, value: Tensor, kpm: Tensor<DType> | null, attnMask: Tensor<DType> | null, numHeads: number): boolean {
   const qd = query.ndim;
   if (qd !== 2 && qd !== 3) throw new AssertionError(`query should be unbatched 2D or batched 3D tensor but received ${qd}-D query tensor`);
   const batched = qd === 3;
