@@ -108,19 +108,22 @@ export function batchedSgemm(
       const n = Math.min(chunk, batch - c0);
       const A = { data: a, offsets: Array.prototype.slice.call(aOffsets, c0, c0 + n) as number[], rowStride: K, colStride: 1 };
       const B = { data: b, offsets: Array.prototype.slice.call(bOffsets, c0, c0 + n) as number[], rowStride: brs, colStride: bcs };
-      gemmListWasm(M, N, K, A, B, out.subarray(c0 * M * N, (c0 + n) * M * N));
+      if (!gemmListWasm(M, N, K, A, B, out.subarray(c0 * M * N, (c0 + n) * M * N))) products(c0, c0 + n);
     }
     return;
   }
-  for (let i = 0; i < batch; i++) {
-    sgemm(
-      M, N, K,
-      { data: a, offset: aOffsets[i], rowStride: K, colStride: 1 },
-      bTransposed
-        ? { data: b, offset: bOffsets[i], rowStride: 1, colStride: K }
-        : { data: b, offset: bOffsets[i], rowStride: N, colStride: 1 },
-      out, i * M * N, N, accumulate,
-    );
+  products(0, batch);
+  function products(from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      sgemm(
+        M, N, K,
+        { data: a, offset: aOffsets[i], rowStride: K, colStride: 1 },
+        bTransposed
+          ? { data: b, offset: bOffsets[i], rowStride: 1, colStride: K }
+          : { data: b, offset: bOffsets[i], rowStride: N, colStride: 1 },
+        out, i * M * N, N, accumulate,
+      );
+    }
   }
 }
 

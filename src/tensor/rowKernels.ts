@@ -176,6 +176,8 @@ export function gemmListWasm(M: number, N: number, K: number, A: ListOperand, B:
   };
   let [aLo, aHi] = span(A, M, K);
   let [bLo, bHi] = span(B, K, N);
+  // A view into a much larger storage is left to the caller's gather (no staging of the rest).
+  if (aHi - aLo > 4 * count * M * K + 4096 || bHi - bLo > 4 * count * K * N + 4096) return false;
   const shared = A.data === B.data;
   if (shared) {
     aLo = bLo = Math.min(aLo, bLo);

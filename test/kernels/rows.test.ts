@@ -209,3 +209,15 @@ describe("attention with the scores kept in the kernels' memory", () => {
     });
   }
 });
+
+describe("strided matmul staging limits", () => {
+  it("a small view into a much larger storage falls back to the gather path (same values)", () => {
+    const big = new Tensor(rand(64 * 40 * 40), [64, 40, 40]);
+    const a = big.get("::32");
+    expect(a.shape).toEqual([2, 40, 40]);
+    const b = new Tensor(rand(2 * 40 * 33), [2, 40, 33]);
+    const y = kernels.matmul(a, b).data as Float32Array;
+    const ref = kernels.matmul(a.contiguous(), b).data as Float32Array;
+    sameBits(y, ref, "narrowed");
+  });
+});
