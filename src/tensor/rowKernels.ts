@@ -1,8 +1,10 @@
 /**
- * Drivers of the row kernels in `wasm/rows.ts`: Linear on a resident pre-packed weight with the
- * bias added in WASM, softmax along a contiguous last dim, and LayerNorm over the last dim, the
- * rows split over the threads. Each returns false (nothing done) where the WASM backend is off,
- * and the caller then runs its JS kernel (the oracle).
+ * Drivers of the transformer kernels in `wasm/rows.ts`: Linear on a resident pre-packed weight
+ * with the bias added in WASM, softmax along a contiguous last dim (with attention's scale and
+ * mask), LayerNorm over the last dim, batched products read in place through their strides
+ * (`gemmList`), and attention with its scores kept in the kernels' memory; rows or products split
+ * over the threads. Each returns false (nothing done) where the WASM backend is off or the case
+ * does not apply, and the caller then runs its JS kernel (the oracle).
  */
 import { getBackend } from "./gemm.js";
 import { ensureMemory, gemmLayout, packBTransposed, packedBSize, PANEL, splitRange, wasmGemm } from "./wasm/gemm.js";

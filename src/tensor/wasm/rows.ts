@@ -1,8 +1,9 @@
 /**
- * Row kernels of the transformer forwards in WebAssembly SIMD, each over a range of contiguous
- * rows so threads can split them: Linear's GEMM with the bias added to its output block
- * (`gemmBias`), softmax along the last dim (`softmaxRows`) and LayerNorm over the last dim
- * (`layerNormRows`). The JS kernels (`linear.ts`, `ops/reduce.ts`, `norm.ts`) stay the oracles.
+ * Kernels of the transformer forwards in WebAssembly SIMD, each over a range of rows or products
+ * so threads can split them: Linear's GEMM with the bias added to its output block (`gemmBias`),
+ * softmax along the last dim with an optional scale and mask (`softmaxRows`), LayerNorm over the
+ * last dim (`layerNormRows`) and GEMMs over a table of per-product addresses (`gemmList`). The JS
+ * kernels (`linear.ts`, `ops/reduce.ts`, `norm.ts`, `matmul.ts`) stay the oracles.
  */
 import { F32, F64, Fn, I32, V128, type Expr } from "./emitter.js";
 import { expF32x4 } from "./activation.js";
