@@ -367,9 +367,10 @@ export function binary(name: BinaryName, a: Operand, b: Operand, opts: { alpha?:
 }
 
 /**
- * `a op b` for float32 add/sub/mul/div where both are contiguous and `b` is `a`'s shape, a scalar,
- * or `a`'s trailing dims (a residual, a bias or mask over windows): plain loops over the flat
- * arrays, the same double-precision expressions as the compiled kernels; null otherwise.
+ * `a op b` for float32 add/sub/mul/div where `b` is `a`'s shape, a scalar, or `a`'s trailing dims
+ * (a residual, a bias or mask over windows, q's scale): plain loops over the flat arrays (strided
+ * operands gathered first), the same double-precision expressions as the compiled kernels; null
+ * otherwise.
  */
 function fastFloat32(name: BinaryName, ta: Tensor<DType>, tb: Tensor<DType>): Tensor | null {
   if (ta.dtype !== "float32" || tb.dtype !== "float32" || tb.ndim > ta.ndim) return null;
@@ -379,13 +380,13 @@ function fastFloat32(name: BinaryName, ta: Tensor<DType>, tb: Tensor<DType>): Te
   while (first < tb.ndim && tb.shape[first] === 1) first++;
   const lead = ta.ndim - tb.ndim;
   for (let i = first; i < tb.ndim; i++) if (tb.shape[i] !== ta.shape[lead + i]) return null;
-  if (!ta.isContiguous() || !tb.isContiguous()) return null;
   const n = ta.numel();
   const m = tb.numel();
   if (m === 0 || n % m !== 0) return null;
+  // A strided `a` (q of a permuted qkv) is gathered once and computed in place in its fresh copy.
   const x = ta.data as Float32Array;
   const y = tb.data as Float32Array;
-  const out = new Float32Array(n);
+  const out = ta.isContiguous() ? new Float32Array(n) : x;
   for (let o = 0; o < n; o += m) {
     if (m === 1) {
       const c = y[0];
