@@ -341,6 +341,33 @@ describe("wasm: the GEMM's epilogue adds a residual (BatchNorm → add → ReLU)
   }
 });
 
+describe("wasm: a convolution with one output pixel (matrix-vector product) has the GEMM's bits", () => {
+  // [cin, cout, k, h, pad, bias]: K below, at and above one 256-block; cout not a multiple of 4; a 3x3 window on a 3x3 and a (padded) 1x1 input.
+  const cases = [[16, 4, 1, 1, 0, true], [240, 61, 1, 1, 0, true], [672, 168, 1, 1, 0, true], [168, 672, 1, 1, 0, false], [513, 7, 1, 1, 0, true], [8, 5, 3, 3, 0, true], [6, 9, 3, 1, 1, false]] as const;
+  for (const [cin, cout, k, h, pad, withBias] of cases) {
+    it(`x=[1,${cin},${h},${h}] w=[${cout},${cin},${k},${k}] p=${pad}${withBias ? " bias" : ""}`, () => {
+      const x = rnd([1, cin, h, h]);
+      const wt = rnd([cout, cin, k, k]);
+      const bias = withBias ? rnd([cout]) : null;
+      const args: kernels.Conv2dArgs = { padding: [pad, pad] };
+      const y = kernels.conv2d(x, wt, bias, args);
+      expect(y.shape).toEqual([1, cout, 1, 1]);
+      // The same pixel as the first column of a two-pixel GEMM: the input repeated along W (no padding).
+      if (pad === 0) {
+        const x2 = new Tensor(new Float32Array(cin * h * (2 * h)), [1, cin, h, 2 * h]);
+        for (let c = 0; c < cin; c++) for (let r = 0; r < h; r++) for (let q = 0; q < 2 * h; q++) x2.data[(c * h + r) * 2 * h + q] = x.data[(c * h + r) * h + (q % h)];
+        const y2 = kernels.conv2d(x2, wt, bias, { stride: [1, h] });
+        expect(y2.shape[3]).toBe(2);
+        const first = Float32Array.from({ length: cout }, (_, c) => y2.data[c * 2]);
+        expect(new Uint32Array(y.data.slice().buffer)).toEqual(new Uint32Array(first.buffer));
+      }
+      const ref = kernels.conv2dReference(x, wt, bias, args);
+      const bound = kernels.conv2dReference(abs(x), abs(wt), bias && abs(bias), args);
+      expectGemmClose("wasm", y.data, ref.data, bound.data, cin * k * k, cout, 1);
+    });
+  }
+});
+
 describe("wasm: linear (weight resident and packed) matches the reference and follows weight changes", () => {
   for (const [rows, inF, outF] of [[1, 512, 1000], [5, 300, 70], [2, 3, 3000]] as const) {
     it(`x=[${rows},${inF}] W=[${outF},${inF}]`, () => {

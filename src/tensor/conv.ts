@@ -5,8 +5,8 @@
  */
 import { RuntimeError, ValueError } from "../errors.js";
 import { applyRowEpilogue, gemmWithB, getBackend, requireIntactData, type RowEpilogue } from "./gemm.js";
-import { packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
-import { residentWeight } from "./wasm/resident.js";
+import { ensureMemory, packA, packedSize, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
+import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { winogradApplies, winogradConv, winogradSafe } from "./winograd.js";
 import { depthwiseApplies, depthwiseConv } from "./depthwise.js";
 import { groupedApplies, groupedConv } from "./grouped.js";
@@ -193,6 +193,11 @@ function conv2dImpl(
     winogradConv(wasm, xd, n, cin, h, w, pads[0], pads[2], wd, cout, oh, ow, out, CHUNK_FLOATS, inner);
   } else if (grouped) {
     groupedConv(wasm, g, xd, wd, out, inner);
+  } else if (wasm && n === 1 && groups === 1 && P === 1 && !inner) {
+    // One output pixel (squeeze-excitation's 1x1 convolutions): a matrix-vector product with the
+    // GEMM's bits; bias and epilogue after, as below.
+    const packedAt = residentWeight(wasm, wd, "gemm", packedSize(cout, Kg), (dst, at) => packA(wd, 0, cout, Kg, dst, at));
+    gemvConv(wasm, packedAt, cout, Kg, direct ? xd : im2colOne(xd, cin, h, w, kh, kw, dh, dw, pads[0], pads[2]), out);
   } else {
     // The weights stay in the kernels' memory, packed per group, while unchanged.
     const groupFloats = packedSize(coutG, Kg);
@@ -263,6 +268,28 @@ function conv2dImpl(
     if (epilogue!.relu) relu(new Tensor(out, [out.length]), true);
   }
   return outTensor(g, out);
+}
+
+/** `out` = A·x for the resident packed A at `packedAt` (M x K) and an input vector x of K floats. */
+function gemvConv(w: WasmGemm, packedAt: number, M: number, K: number, x: Float32Array, out: Float32Array): void {
+  const Mp = Math.ceil(M / 4) * 4;
+  const xAddr = wasmAddress(x);
+  const outAddr = wasmAddress(out);
+  const base = Math.ceil(residentEnd() / 64) * 64;
+  const xAt = xAddr >= 0 ? xAddr : base;
+  const yAt = outAddr >= 0 ? outAddr : base + Math.ceil((K * 4) / 64) * 64;
+  const spill = base + Math.ceil((K * 4) / 64) * 64 + Math.ceil((Mp * 4) / 64) * 64;
+  ensureMemory(w, spill + 64);
+  if (xAddr < 0) new Float32Array(w.memory.buffer, xAt, K).set(x.subarray(0, K));
+  w.exports.gemv(packedAt, Mp, M, K, xAt, yAt, spill);
+  if (outAddr < 0) out.set(new Float32Array(w.memory.buffer, yAt, M));
+}
+
+/** The one column of im2col for a convolution with a single output pixel (window at the top left). */
+function im2colOne(x: Float32Array, c: number, h: number, w: number, kh: number, kw: number, dh: number, dw: number, padTop: number, padLeft: number): Float32Array {
+  const col = new Float32Array(c * kh * kw);
+  im2col(x, 0, c, h, w, kh, kw, 1, 1, dh, dw, padTop, padLeft, 1, 1, col, 0, 1);
+  return col;
 }
 
 /** `out[n, c, :] += bias[c]` over an NC(P) buffer. */

@@ -13,6 +13,7 @@ import { maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKe
 import { depthwiseKernel } from "./depthwise.js";
 import { activationKernel, geluFastKernel } from "./activation.js";
 import { chanScaleKernel } from "./chanscale.js";
+import { gemvKernel } from "./gemv.js";
 import { gemmBiasKernel, gemmListKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
 
 /** What a builder may ask while the module is assembled. */
@@ -65,6 +66,7 @@ const TABLE = [
   { name: "winoFilter", job: true, args: ["weight", "cout", "cin", "u", "xiFloats", "co0", "co1"], build: () => winoFilterKernel() },
   { name: "maxAbs", job: true, args: ["x", "n", "out"], build: () => maxAbsKernel() },
   { name: "chanScale", job: true, args: ["gate", "x", "out", "plane", "q0", "q1"], build: () => chanScaleKernel() },
+  { name: "gemv", job: false, args: ["a", "mp", "m", "k", "x", "y", "spill"], build: (c: BuildContext) => gemvKernel(c.fma) },
   { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma, undefined, c.index("act")) },
   { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
   { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },
