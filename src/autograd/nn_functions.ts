@@ -9,6 +9,7 @@ import { RuntimeError } from "../errors.js";
 import { Tensor, type DType } from "../tensor/tensor.js";
 import { sgemm } from "../tensor/gemm.js";
 import { conv2dGradients } from "../tensor/conv_backward.js";
+import { batchNormBackwardTrain, reluBackward } from "../tensor/batchnorm_train.js";
 import { record } from "./graph.js";
 
 type G = Tensor | null;
@@ -104,7 +105,8 @@ export function recordLinear(x: Tensor, w: Tensor, b: Tensor | null, out: Tensor
 /**
  * Gradients of batch norm over `[N, C, ...]` (PyTorch: `native_batch_norm_backward`). With batch
  * statistics `dx = w·rstd·(dy − mean(dy) − x̂·mean(dy·x̂))`; with running ones `dx = w·rstd·dy`;
- * `dw = Σ dy·x̂`, `db = Σ dy` per channel. Statistics are recomputed from `x` in double.
+ * `dw = Σ dy·x̂`, `db = Σ dy` per channel. Statistics are recomputed from `x` in double; with
+ * batch statistics on the WebAssembly kernels (`tensor/batchnorm_train.ts`).
  */
 export function batchNormBackward(
   x: Tensor, weight: Tensor | null, running: { mean: Float32Array; var: Float32Array } | null, eps: number, gOut: Tensor, need: [boolean, boolean, boolean],
@@ -112,32 +114,19 @@ export function batchNormBackward(
   const n = x.shape[0];
   const c = x.shape[1];
   const plane = x.numel() / Math.max(n * c, 1);
-  const count = n * plane;
   const xs = x.contiguous().data as Float32Array;
   const go = gOut.contiguous().data as Float32Array;
   const ws = weight ? (weight.contiguous().data as Float32Array) : null;
+  if (running === null) {
+    const r = batchNormBackwardTrain(xs, go, ws, n, c, plane, eps, need);
+    return [r.gx && new Tensor(r.gx, x.shape), r.gw && new Tensor(r.gw, [c]), r.gb && new Tensor(r.gb, [c])];
+  }
   const gx = need[0] ? new Float32Array(xs.length) : null;
   const gw = need[1] ? new Float32Array(c) : null;
   const gb = need[2] ? new Float32Array(c) : null;
   for (let ch = 0; ch < c; ch++) {
-    let mean: number;
-    let rstd: number;
-    if (running === null) {
-      let s = 0;
-      for (let b = 0; b < n; b++) for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) s += xs[o + i];
-      mean = s / count;
-      let q = 0;
-      for (let b = 0; b < n; b++) {
-        for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) {
-          const d = xs[o + i] - mean;
-          q += d * d;
-        }
-      }
-      rstd = 1 / Math.sqrt(q / count + eps);
-    } else {
-      mean = running.mean[ch];
-      rstd = 1 / Math.sqrt(running.var[ch] + eps);
-    }
+    const mean = running.mean[ch];
+    const rstd = 1 / Math.sqrt(running.var[ch] + eps);
     let sg = 0;
     let sgx = 0;
     for (let b = 0; b < n; b++) {
@@ -150,13 +139,7 @@ export function batchNormBackward(
     if (gb) gb[ch] = sg;
     if (gx) {
       const k = (ws ? ws[ch] : 1) * rstd;
-      const mg = sg / count;
-      const mgx = sgx / count;
-      for (let b = 0; b < n; b++) {
-        for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) {
-          gx[o + i] = running === null ? k * (go[o + i] - mg - (xs[o + i] - mean) * rstd * mgx) : k * go[o + i];
-        }
-      }
+      for (let b = 0; b < n; b++) for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) gx[o + i] = k * go[o + i];
     }
   }
   return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, [c]), gb && new Tensor(gb, [c])];
@@ -276,6 +259,11 @@ export function recordPointwise(name: string, x: Tensor, out: Tensor, grad: (x: 
     return [new Tensor(dst, x.shape)];
   });
   node.save(out);
+}
+
+/** Hook of `relu`: `ReluBackward0`, PyTorch's `threshold_backward(grad, result, 0)` from the saved output. */
+export function recordRelu(x: Tensor, out: Tensor): void {
+  record("ReluBackward0", [x], [out], ([g]) => [new Tensor(reluBackward(out.contiguous().data as Float32Array, g!.contiguous().data as Float32Array), x.shape)]).save(out);
 }
 
 /** Hook of dropout: `MulBackward0` by the kept-and-scaled mask. */

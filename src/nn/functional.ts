@@ -43,7 +43,7 @@ import { bindArgs } from "./args.js";
 import { pyFloat } from "./repr.js";
 import { record, recording } from "../autograd/graph.js";
 import { noGrad } from "../autograd/grad_mode.js";
-import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordGroupNorm, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise } from "../autograd/nn_functions.js";
+import { geluGrad, hasActivationGrad, recordActivation, recordAdaptiveAvgPool2d, recordAvgPool2d, recordBatchNorm, recordConv2d, recordGroupNorm, recordLayerNorm, recordLinear, recordMask, recordMaxPool2d, recordPointwise, recordRelu } from "../autograd/nn_functions.js";
 import { recordIndexMap, recordNotImplementedNode, recordPlaneIndices } from "../autograd/nn_functions.js";
 import { cat } from "../tensor/ops/manip.js";
 import { scaledDotProductAttention } from "../tensor/attention.js";
@@ -91,13 +91,8 @@ export function relu(input: Tensor, ...args: [inplace?: boolean] | [opts: { inpl
   if (!recording(input)) return _unary("relu", input, a.inplace, reluKernel);
   if (a.inplace) checkInplace(input);
   const out = _unary("relu", input, a.inplace, reluKernel);
-  recordPointwise("ReluBackward0", input, out, reluGrad, false);
+  recordRelu(input, out);
   return out;
-}
-
-/** ReLU's derivative formula (PyTorch: `threshold_backward(grad, result, 0)`). */
-function reluGrad(_x: Float32Array, y: Float32Array, g: Float32Array, dst: Float32Array): void {
-  for (let i = 0; i < dst.length; i++) dst[i] = y[i] > 0 ? g[i] : 0;
 }
 
 /** In-place ops may not overwrite a leaf that requires grad (PyTorch's check). */

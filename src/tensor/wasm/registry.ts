@@ -14,6 +14,7 @@ import { depthwiseKernel } from "./depthwise.js";
 import { activationKernel, geluFastKernel } from "./activation.js";
 import { chanScaleKernel } from "./chanscale.js";
 import { gemvKernel } from "./gemv.js";
+import { bnGradInKernel, bnSumsKernel, thresholdBackwardKernel } from "./batchnorm.js";
 import { gemmBiasKernel, gemmListKernel, layerNormRowsKernel, softmaxRowsKernel } from "./rows.js";
 
 /** What a builder may ask while the module is assembled. */
@@ -83,6 +84,9 @@ const TABLE = [
     name: "gemmList", job: true, args: ["count", "table", "M", "N", "K", "lda", "brs", "bcs", "ldc", "pa", "pb", "spill"],
     build: (c: BuildContext) => gemmListKernel(c.index("gemm")),
   },
+  { name: "bnSums", job: true, args: ["x", "g", "n", "c", "plane", "c0", "c1", "out"], build: () => bnSumsKernel() },
+  { name: "bnGradIn", job: true, args: ["x", "g", "gx", "n", "c", "plane", "c0", "c1", "rec"], build: () => bnGradInKernel() },
+  { name: "thresholdBackward", job: true, args: ["y", "g", "dst", "i0", "i1"], build: () => thresholdBackwardKernel() },
 ] as const satisfies readonly WasmKernel[];
 
 /** A registered kernel's name. */
