@@ -49,22 +49,28 @@ export class SGD extends Optimizer {
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = { momentum_buffer: null }));
         const n = w.length;
-        const d = new Float32Array(n);
-        for (let i = 0; i < n; i++) d[i] = wd !== 0 ? sign * g[i] + wd * w[i] : sign * g[i];
-        if (momentum !== 0) {
-          let bufT = state.momentum_buffer as Tensor | null;
-          if (bufT === null) {
-            bufT = new Tensor(Float32Array.from(d), p.shape);
-            state.momentum_buffer = bufT;
-          } else {
-            const buf = bufT.data as Float32Array;
-            for (let i = 0; i < n; i++) buf[i] = f(buf[i] * m) + keep * d[i];
+        // One pass per element, each step rounded to float32 as PyTorch's single-tensor loop
+        // (d = g + wd·p; buf = momentum·buf + (1 − dampening)·d; d = d + momentum·buf or buf; p += −lr·d).
+        if (momentum === 0) {
+          for (let i = 0; i < n; i++) {
+            w[i] = w[i] + negLr * f(wd !== 0 ? sign * g[i] + wd * w[i] : sign * g[i]);
           }
-          const buf = bufT.data as Float32Array;
-          if (nesterov) for (let i = 0; i < n; i++) d[i] = d[i] + m * buf[i];
-          else d.set(buf);
+        } else if (state.momentum_buffer === null) {
+          const buf = new Float32Array(n);
+          for (let i = 0; i < n; i++) {
+            const d = f(wd !== 0 ? sign * g[i] + wd * w[i] : sign * g[i]);
+            buf[i] = d;
+            w[i] = w[i] + negLr * (nesterov ? f(d + m * d) : d);
+          }
+          state.momentum_buffer = new Tensor(buf, p.shape);
+        } else {
+          const buf = (state.momentum_buffer as Tensor).data as Float32Array;
+          for (let i = 0; i < n; i++) {
+            const d = f(wd !== 0 ? sign * g[i] + wd * w[i] : sign * g[i]);
+            const b = (buf[i] = f(f(buf[i] * m) + keep * d));
+            w[i] = w[i] + negLr * (nesterov ? f(d + m * b) : b);
+          }
         }
-        for (let i = 0; i < n; i++) w[i] = w[i] + negLr * d[i];
         p._bumpVersion();
       }
     }
