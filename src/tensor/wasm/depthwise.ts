@@ -122,13 +122,14 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
       }
     };
     f.for(ky, i32(0), get(prm.kh), 1, () => {
-      // (Unrolled in the 4-vector blocks too, V8 spills: measured 35% slower at 96x56x56 7x7.)
+      // Taps unrolled in blocks of 1-2 vectors (in the 4-vector blocks too, V8 spills: measured 35%
+      // slower at 96x56x56 7x7).
       if (kwc !== null && stride === "even-odd") {
         // Tap kx reads padded column 2·ox + kx: even kx in the even half, odd kx in the odd half.
         f.set(atOdd, add(get(at), get(half)));
         for (let kx = 0; kx < kwc; kx++) tap(kx % 2 ? atOdd : at, 4 * kx, 4 * (kx >> 1));
         f.set(wAt, add(get(wAt), i32(4 * kwc)));
-      } else if (kwc !== null && nv === 1) {
+      } else if (kwc !== null && nv <= 2) {
         for (let kx = 0; kx < kwc; kx++) tap(at, 4 * kx, 4 * kx);
         f.set(wAt, add(get(wAt), i32(4 * kwc)));
       } else {
@@ -163,6 +164,15 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
       for (let v = 0; v < big; v++) f.storeV128(get(o), get(acc[v]), 16 * v);
       f.set(o, add(get(o), i32(16 * big)));
     });
+    if (big === 4 && kwc !== null) {
+      // Then blocks of 8 with every tap unrolled (rows narrower than 16 outputs, and the rest).
+      f.for(ox, get(ox), sub(get(prm.ow), i32(7)), 8, () => {
+        f.set(at, blockAt());
+        window(2, stride, kwc);
+        for (let v = 0; v < 2; v++) f.storeV128(get(o), get(acc[v]), 16 * v);
+        f.set(o, add(get(o), i32(32)));
+      });
+    }
     f.for(ox, get(ox), sub(get(prm.ow), i32(3)), 4, () => {
       f.set(at, blockAt());
       window(1, stride, kwc);
