@@ -20,6 +20,11 @@ const PARALLEL_MIN_ELEMENTS = 1 << 14;
 
 const align = (v: number): number => Math.ceil(v / 64) * 64;
 
+/** Bytes of the kernels' memory below which Linear weights are kept resident and packed. */
+const RESIDENT_BUDGET = 2 ** 30;
+/** Weights `linearWasm` has made resident (they stay so while they live). */
+const packedWeights = new WeakSet<Float32Array>();
+
 /**
  * `out = x·Wᵀ + b` (`x` `rows` x `inF`, `weight` `outF` x `inF`, both row-major) on the WASM
  * GEMM with W resident and packed as the GEMM's B operand once per weight version (the same sums
@@ -31,6 +36,11 @@ export function linearWasm(
   if (getBackend() !== "wasm") return false;
   const w = wasmGemm();
   if (!w) return false;
+  // Weights become resident until 1 GiB of the kernels' memory is taken (vit_h_14's 2.5 GB of
+  // weights would not fit in its 2 GiB); the rest stay on the per-call path.
+  const bytes = packedBSize(inF, outF) * 4;
+  if (!packedWeights.has(weight) && residentEnd() + bytes > RESIDENT_BUDGET) return false;
+  packedWeights.add(weight);
   const packed = residentWeight(w, weight, "gemmB", packedBSize(inF, outF), (dst, at) => packBTransposed(weight, 0, outF, inF, dst, at));
   const biasAt = bias ? residentWeight(w, bias, "bias", outF, (dst, at) => dst.set(bias.subarray(0, outF), at)) : -1;
   const threads = rows * outF * inF >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
