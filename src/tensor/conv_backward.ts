@@ -51,6 +51,18 @@ export interface Conv2dGradients {
 /** Floats of im2col columns (or of `Wᵀ·dY`) per chunk of images: 16 MB. */
 let CHUNK_FLOATS = 1 << 22;
 
+/**
+ * Staging buffers of one chunk (`dY` gathered per group, and `Wᵀ·dY`), kept from call to call:
+ * fresh arrays of up to 16 MB per convolution cost their page faults and their collection on
+ * every backward. Each call overwrites what it reads; calls never nest.
+ */
+const scratchBuffers: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+
+function scratch(slot: 0 | 1, floats: number): Float32Array {
+  if (scratchBuffers[slot].length < floats) scratchBuffers[slot] = new Float32Array(floats);
+  return scratchBuffers[slot].subarray(0, floats);
+}
+
 /** @internal Tests: a smaller chunk, so that small batches take several chunks. */
 export function _setConvBackwardChunkFloats(n: number): void {
   CHUNK_FLOATS = n;
@@ -72,8 +84,8 @@ export function conv2dGradients(a: Conv2dGradientArgs): Conv2dGradients {
   const gemmInput = a.needInput && strided;
   if (!gWeight && !gemmInput) return { gInput, gWeight };
   const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_FLOATS / Math.max(Kg * P, CoutG * P, 1))));
-  const dY = new Float32Array(CoutG * chunk * P);
-  const dCols = gemmInput ? new Float32Array(Kg * chunk * P) : null;
+  const dY = scratch(0, CoutG * chunk * P);
+  const dCols = gemmInput ? scratch(1, Kg * chunk * P) : null;
   const wT = gemmInput ? transposedPerGroup(a.weight, G, CoutG, Kg) : null;
   const planeFloats = Cg * H * W;
   for (let b0 = 0; b0 < N; b0 += chunk) {
@@ -267,8 +279,12 @@ function im2col(
   }
 }
 
-/** Add columns `cols[r·ld + col0 ..]` (one image's `[Kg, oh·ow]`) back onto its input planes. */
-function col2im(
+/**
+ * @internal Add columns `cols[r·ld + col0 ..]` (one image's `[Kg, oh·ow]`) back onto its input
+ * planes at `gx[off..]`, row by row of the columns (so each input element sums its terms in a
+ * fixed order); each output column range is clipped to the input once per kernel column.
+ */
+export function col2im(
   cols: Float32Array, col0: number, ld: number, gx: Float32Array, off: number, C: number, H: number, W: number, kh: number, kw: number,
   stride: readonly [number, number], dilation: readonly [number, number], pads: Pads, oh: number, ow: number,
 ): void {
@@ -281,15 +297,16 @@ function col2im(
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, r++) {
         const row = r * ld + col0;
+        // Output columns whose input column ix = ox·sw − left + kx·dw lies in [0, W).
+        const shift = kx * dw - left;
+        const ox0 = Math.max(0, Math.ceil(-shift / sw));
+        const ox1 = Math.min(ow, Math.ceil((W - shift) / sw));
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - top + ky * dh;
           if (iy < 0 || iy >= H) continue;
-          const dst = off + (c * H + iy) * W;
+          const dst = off + (c * H + iy) * W + shift;
           const o = row + oy * ow;
-          for (let ox = 0; ox < ow; ox++) {
-            const ix = ox * sw - left + kx * dw;
-            if (ix >= 0 && ix < W) gx[dst + ix] += cols[o + ox];
-          }
+          for (let ox = ox0; ox < ox1; ox++) gx[dst + ox * sw] += cols[o + ox];
         }
       }
     }
