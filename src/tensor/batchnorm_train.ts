@@ -1,6 +1,7 @@
 /**
- * Backward kernels of training: BatchNorm's gradients with batch statistics (PyTorch:
- * `native_batch_norm_backward` in train mode) and ReLU's (`threshold_backward(grad, result, 0)`).
+ * Kernels of training: BatchNorm's forward and gradients with batch statistics (PyTorch:
+ * `native_batch_norm` / `native_batch_norm_backward` in train mode) and ReLU's backward
+ * (`threshold_backward(grad, result, 0)`).
  * In WebAssembly SIMD (`wasm/batchnorm.ts`), split over the threads by channels or element
  * ranges, when the kernels are available and the tensor is large enough to pay for copying it
  * into their memory; else plain JS. Both paths accumulate in double; the JS loops are the
@@ -113,6 +114,105 @@ export function batchNormBackwardTrainJs(
     }
   }
   return { gx, gw, gb };
+}
+
+/** Running statistics updated in place by a training forward, with the update factor. */
+export interface RunningStats {
+  mean: Float32Array;
+  var: Float32Array;
+  momentum: number;
+}
+
+/**
+ * BatchNorm's training forward over NCHW-like `x`: per channel the batch mean and biased variance
+ * in double, `out = float32(x·scale + shift)` with `scale = w·rstd`, `shift = b − mean·scale`
+ * (double), and the running stats (if given) moved toward the batch's with the unbiased variance,
+ * `running = (1 − m)·running + m·batch` — `tensor/norm.ts`'s `batchNorm` with `training`, its
+ * statistics summed on the WebAssembly kernels (`bnSums`, channels split over the threads) and its
+ * affine step on `rowAffine`. Small inputs run the JS loop (`batchNormForwardTrainJs`).
+ */
+export function batchNormForwardTrain(
+  x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, n: number, c: number, plane: number, eps: number, running: RunningStats | null,
+): Float32Array {
+  const total = n * c * plane;
+  const w = total >= WASM_MIN_ELEMENTS && getBackend() === "wasm" ? wasmGemm() : null;
+  if (!w) return batchNormForwardTrainJs(x, weight, bias, n, c, plane, eps, running);
+  const bytes = total * 4;
+  const planes = n * c;
+  const xAt = Math.ceil(residentEnd() / 64) * 64;
+  const recAt = xAt + Math.ceil(bytes / 64) * 64;
+  const scaleAt = recAt + c * BN_RECORD * 8;
+  const shiftAt = scaleAt + planes * 8;
+  ensureMemory(w, shiftAt + planes * 8);
+  new Float32Array(w.memory.buffer, xAt, total).set(x.subarray(0, total));
+  const parts = splitRange(c, getNumThreads(), 1);
+  let c0 = 0;
+  const jobs = parts.map((p) => {
+    // G = X: the kernel's gradient sums are spare work here; its mean and Σ(x − mean)² are used.
+    const job = namedJob("bnSums", { x: xAt, g: xAt, n, c, plane, c0, c1: c0 + p, out: recAt });
+    c0 += p;
+    return job;
+  });
+  runParallel(w, jobs, "bnSums");
+  const rec = new Float64Array(w.memory.buffer, recAt, c * BN_RECORD);
+  const scale = new Float64Array(w.memory.buffer, scaleAt, planes);
+  const shift = new Float64Array(w.memory.buffer, shiftAt, planes);
+  const count = n * plane;
+  for (let ch = 0; ch < c; ch++) {
+    const mean = rec[ch * BN_RECORD];
+    const q = rec[ch * BN_RECORD + 1];
+    if (running) {
+      const m = running.momentum;
+      running.mean[ch] = (1 - m) * running.mean[ch] + m * mean;
+      running.var[ch] = (1 - m) * running.var[ch] + m * (q / (count - 1));
+    }
+    const inv = 1 / Math.sqrt(q / count + eps);
+    const sc = weight ? weight[ch] * inv : inv;
+    const sh = (bias ? bias[ch] : 0) - mean * sc;
+    for (let b = 0; b < n; b++) {
+      scale[b * c + ch] = sc;
+      shift[b * c + ch] = sh;
+    }
+  }
+  const rows = splitRange(planes, getNumThreads(), 1);
+  let q0 = 0;
+  const affine = rows.map((r) => {
+    const job = namedJob("rowAffine", { c: xAt + q0 * plane * 4, rows: r, cols: plane, ldc: plane, scale: scaleAt + 8 * q0, shift: shiftAt + 8 * q0, relu: 0, res: 0 });
+    q0 += r;
+    return job;
+  });
+  runParallel(w, affine, "rowAffine");
+  return new Float32Array(new Float32Array(w.memory.buffer, xAt, total));
+}
+
+/** The JS loop of `batchNormForwardTrain` (`tensor/norm.ts`'s training arithmetic; the kernels' reference). */
+export function batchNormForwardTrainJs(
+  src: Float32Array, weight: Float32Array | null, bias: Float32Array | null, n: number, c: number, plane: number, eps: number, running: RunningStats | null,
+): Float32Array {
+  const out = new Float32Array(n * c * plane);
+  const count = n * plane;
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    for (let b = 0; b < n; b++) for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) s += src[o + i];
+    const mean = s / count;
+    let q = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) {
+        const d = src[o + i] - mean;
+        q += d * d;
+      }
+    }
+    if (running) {
+      const m = running.momentum;
+      running.mean[ch] = (1 - m) * running.mean[ch] + m * mean;
+      running.var[ch] = (1 - m) * running.var[ch] + m * (q / (count - 1));
+    }
+    const inv = 1 / Math.sqrt(q / count + eps);
+    const scale = weight ? weight[ch] * inv : inv;
+    const shift = (bias ? bias[ch] : 0) - mean * scale;
+    for (let b = 0; b < n; b++) for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) out[o + i] = src[o + i] * scale + shift;
+  }
+  return out;
 }
 
 /**
