@@ -58,21 +58,20 @@ function adamStep(opt: Optimizer, group: ParamGroup, decoupled: boolean): void {
     const m = state.exp_avg instanceof Tensor ? (state.exp_avg.data as Float32Array) : stateBuffer(state, "exp_avg", p);
     const v = state.exp_avg_sq instanceof Tensor ? (state.exp_avg_sq.data as Float32Array) : stateBuffer(state, "exp_avg_sq", p);
     const vmax = amsgrad ? stateBuffer(state, "max_exp_avg_sq", p) : null;
-    if (decoupled) {
-      const keep = f(1 - lr * wdRaw);
-      for (let i = 0; i < w.length; i++) w[i] = w[i] * keep;
-    }
+    // AdamW's decay `p ·= 1 − lr·wd` (rounded to float32) is applied in the same pass, first.
+    const keep = decoupled ? f(1 - lr * wdRaw) : 1;
     const bc1 = 1 - beta1 ** step;
     const bc2Sqrt = f(Math.sqrt(1 - beta2 ** step));
     const negStep = f(-(lr / bc1));
     for (let i = 0; i < w.length; i++) {
-      const gi = !decoupled && wd !== 0 ? f(sign * g[i] + wd * w[i]) : sign * g[i];
+      const wi = decoupled ? f(w[i] * keep) : w[i];
+      const gi = !decoupled && wd !== 0 ? f(sign * g[i] + wd * wi) : sign * g[i];
       m[i] = f(m[i] * b1) + c1 * gi;
       v[i] = f(v[i] * b2) + f(f(c2 * gi) * gi);
       let vi = v[i];
       if (vmax !== null) vi = vmax[i] = Math.max(vmax[i], vi);
       const denom = f(f(f(Math.sqrt(vi)) / bc2Sqrt) + eps);
-      w[i] = w[i] + f(f(negStep * m[i]) / denom);
+      w[i] = wi + f(f(negStep * m[i]) / denom);
     }
     p._bumpVersion();
   }
