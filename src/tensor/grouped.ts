@@ -10,6 +10,7 @@ import { ensureMemory, gemmLayout, packA, packedSize, PANEL, splitRange, type Wa
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { namedJob } from "./wasm/registry.js";
+import { GROUP_PARAM_BYTES, writeGroupParams } from "./wasm/epilogue.js";
 import { wasmAddress } from "./arena.js";
 import type { Pads } from "./conv.js";
 
@@ -65,15 +66,18 @@ export function groupedConv(
   const stageAt = align(residentEnd());
   const L = gemmLayout(cout, P, Kg, 0, direct ? 0 : Kall * P, Array.from({ length: threads }, () => P), stageAt + (xAddr >= 0 ? 0 : plane * 4));
   const epiAt = L.end;
-  ensureMemory(w, epiAt + (epilogue ? 16 * cout : 0));
+  const paramsAt = align(epiAt + (epilogue ? 16 * cout : 0));
+  ensureMemory(w, paramsAt + GROUP_PARAM_BYTES);
   if (epilogue) {
     const f64 = new Float64Array(w.memory.buffer, epiAt, 2 * cout);
     f64.set(epilogue.scale.subarray(0, cout));
     f64.set(epilogue.shift.subarray(0, cout), cout);
   }
-  // Rounds of `threads` jobs: whole groups while there are enough, the last groups split by columns.
+  // Whole groups, an equal run of them per thread in one call (`gemmGroups`); the last
+  // `groups % threads` groups in a round of their own, split by columns.
+  const full = groups - (groups % threads);
   const rounds: [number, number, number][][] = [];
-  for (let g0 = 0; g0 < groups; g0 += threads) {
+  for (let g0 = full; g0 < groups; g0 += threads) {
     const k = Math.min(threads, groups - g0);
     const round: [number, number, number][] = [];
     for (let i = 0; i < k; i++) {
@@ -101,6 +105,18 @@ export function groupedConv(
       X = L.b;
     }
     const C = outAddr >= 0 ? outAddr + b * cout * P * 4 : L.c;
+    if (full > 0) {
+      writeGroupParams(w.memory.buffer, paramsAt, {
+        M: coutG, N: P, K: Kg, a: packedAt, aStride: groupFloats * 4, lda: Mp, b: X, bStride: Kg * P * 4, brs: P, bcs: 1,
+        c: C, cStride: coutG * P * 4, ldc: P, scale: epilogue ? epiAt : 0, shift: epiAt + cout * 8, eStride: coutG * 8, relu: epilogue?.relu ? 1 : 0,
+      });
+      const per = full / threads;
+      const jobs = Array.from({ length: threads }, (_, t) => {
+        const { pa, pb, spill } = L.scratch[t];
+        return namedJob("gemmGroups", { params: paramsAt, g0: t * per, g1: (t + 1) * per, pa, pb, spill });
+      });
+      runParallel(w, jobs, "gemmGroups");
+    }
     for (const round of rounds) {
       const jobs = round.map(([gi, c0, nc], t) => {
         const { pa, pb, spill } = L.scratch[t];

@@ -7,7 +7,7 @@
  */
 import type { Fn } from "./emitter.js";
 import { gemmDriver, im2colKernel, maxPoolKernel, microKernel } from "./gemm.js";
-import { gemmAffineKernel, rowAffineKernel } from "./epilogue.js";
+import { gemmAffineKernel, gemmGroupsKernel, rowAffineKernel } from "./epilogue.js";
 import { maxPoolVKernel } from "./pool.js";
 import { maxAbsKernel, winoFilterKernel, winoGemmKernel, winoInKernel, winoOutKernel } from "./winograd.js";
 import { depthwiseKernel } from "./depthwise.js";
@@ -68,6 +68,7 @@ const TABLE = [
   { name: "maxAbs", job: true, args: ["x", "n", "out"], build: () => maxAbsKernel() },
   { name: "chanScale", job: true, args: ["gate", "x", "out", "plane", "q0", "q1"], build: () => chanScaleKernel() },
   { name: "gemv", job: false, args: ["a", "mp", "m", "k", "x", "y", "spill"], build: (c: BuildContext) => gemvKernel(c.fma) },
+  { name: "gemmGroups", job: true, args: ["params", "g0", "g1", "pa", "pb", "spill"], build: (c: BuildContext) => gemmGroupsKernel(c.index("gemmAffine")) },
   { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma, undefined, c.index("act")) },
   { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
   { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },
