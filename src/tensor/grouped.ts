@@ -1,8 +1,9 @@
 /**
  * Grouped convolution (PyTorch: `F.conv2d` with `1 < groups < in_channels`; ResNeXt, RegNet) as
  * one batched call per image instead of a GEMM per group: one im2col over all input channels
- * (group g's rows are a contiguous block of it), then the groups' GEMMs run whole, one per thread
- * at a time, on the weights packed resident per group (the same `"gemm"` image `conv2d` packs).
+ * (group g's rows are a contiguous block of it), then the groups' GEMMs run whole, an equal run of
+ * groups per thread in one call (`gemmGroups`), on the weights packed resident per group (the same
+ * `"gemm"` image `conv2d` packs).
  * Each output element is summed exactly as in the per-group GEMM, so results are bit-identical.
  */
 import type { RowEpilogue } from "./gemm.js";
