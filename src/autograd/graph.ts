@@ -139,6 +139,32 @@ function checkSaved(node: Node): void {
   }
 }
 
+/** Id of the backward formula running now (0 outside one). */
+let formulaCall = 0;
+let formulaCalls = 0;
+/** Gradients a formula created (fresh storage, returned once), by the call that created them. */
+const freshFrom = new WeakMap<Tensor, number>();
+
+/**
+ * @internal A backward formula declares that `t`, which it returns, is a tensor it has just
+ * allocated (storage shared with nothing): the engine may then add other gradients into it in place
+ * and hand it to a leaf as its `.grad` without copying (PyTorch's `AccumulateGrad` steals an
+ * unshared gradient likewise). Only valid for the formula call running now and if returned once.
+ */
+export function freshGrad<T extends Tensor | null>(t: T): T {
+  if (t !== null && formulaCall !== 0) freshFrom.set(t, formulaCall);
+  return t;
+}
+
+/** `a += b` in place (a contiguous gradient the engine owns). */
+function addInto(a: Tensor, b: Tensor): Tensor {
+  const x = a.data as Float32Array;
+  const y = b.contiguous().data as Float32Array;
+  if (x.length !== y.length) throw new RuntimeError(`gradient shapes differ: [${a.shape.join(", ")}] and [${b.shape.join(", ")}]`);
+  for (let i = 0; i < x.length; i++) x[i] += y[i];
+  return a;
+}
+
 /** `a + b` into a fresh tensor (gradients meeting at a node). */
 function addGrads(a: Tensor, b: Tensor): Tensor {
   const x = a.contiguous().data as Float32Array;
@@ -149,13 +175,16 @@ function addGrads(a: Tensor, b: Tensor): Tensor {
   return new Tensor(out, a.shape);
 }
 
-/** Add `g` into the leaf's `.grad` (PyTorch: `AccumulateGrad::accumulateGrad`: in place once it exists). */
-function accumulate(v: Tensor, g: Tensor): void {
+/**
+ * Add `g` into the leaf's `.grad` (PyTorch: `AccumulateGrad::accumulateGrad`: in place once it
+ * exists; a gradient the engine owns becomes `.grad` itself, else a copy).
+ */
+function accumulate(v: Tensor, g: Tensor, owned: boolean): void {
   if (g.shape.join() !== v.shape.join()) {
     throw new RuntimeError(`Function AccumulateGrad returned an invalid gradient - got [${g.shape.join(", ")}] but expected shape compatible with [${v.shape.join(", ")}]`);
   }
   if (v.grad === null || v.grad === undefined) {
-    v.grad = new Tensor(Float32Array.from(g.contiguous().data as Float32Array), v.shape);
+    v.grad = owned ? g : new Tensor(Float32Array.from(g.contiguous().data as Float32Array), v.shape);
     return;
   }
   const dst = v.grad.contiguous();
@@ -212,25 +241,50 @@ export function runBackward(root: Tensor<DType>, gradient?: Tensor | null, { ret
       }
     }
     const buffers = new Map<Node, (Tensor | null)[]>();
-    const put = (n: Node, slot: number, grad: Tensor) => {
+    // Gradients waiting in `buffers` that nothing else references (a formula's fresh result, or
+    // a sum made here): further gradients are added into them in place.
+    const owned = new Set<Tensor>();
+    const put = (n: Node, slot: number, grad: Tensor, fresh: boolean) => {
       let b = buffers.get(n);
       if (!b) buffers.set(n, (b = new Array(Math.max(n.numOutputs, 1)).fill(null)));
-      b[slot] = b[slot] === null ? grad : addGrads(b[slot]!, grad);
+      const have = b[slot];
+      if (have === null) {
+        b[slot] = grad;
+        if (fresh) owned.add(grad);
+      } else if (owned.has(have)) {
+        addInto(have, grad);
+      } else if (fresh) {
+        b[slot] = addInto(grad, have);
+        owned.add(grad);
+      } else {
+        b[slot] = addGrads(have, grad);
+        owned.add(b[slot]!);
+      }
     };
-    put(rootNode, rootNr, g);
+    put(rootNode, rootNr, g, false);
     const ready: Node[] = [rootNode];
     while (ready.length > 0) {
       const node = ready.pop()!;
       const grads = buffers.get(node) ?? [];
       buffers.delete(node);
       if (node instanceof AccumulateGrad) {
-        if (grads[0]) accumulate(node.variable, grads[0]);
+        const g0 = grads[0];
+        if (g0) accumulate(node.variable, g0, owned.delete(g0) && g0.isContiguous());
         continue;
       }
+      for (const t of grads) if (t) owned.delete(t);
       if (node.released) throw new RuntimeError(freedText);
       checkSaved(node);
       if (node.retained) for (const [slot, t] of node.retained) if (grads[slot]) retain(t, grads[slot]!);
-      const inGrads = node.backwardFn!(grads);
+      const call = ++formulaCalls;
+      const outer = formulaCall;
+      formulaCall = call;
+      let inGrads: (Tensor | null)[];
+      try {
+        inGrads = node.backwardFn!(grads);
+      } finally {
+        formulaCall = outer;
+      }
       if (!retainGraph) {
         node.released = true;
         node.saved = [];
@@ -239,7 +293,7 @@ export function runBackward(root: Tensor<DType>, gradient?: Tensor | null, { ret
       node.next.forEach((nx, i) => {
         if (nx === null) return;
         const gi = inGrads[i];
-        if (gi) put(nx, node.nextOutputNr[i], gi);
+        if (gi) put(nx, node.nextOutputNr[i], gi, freshFrom.get(gi) === call && gi.isContiguous() && inGrads.indexOf(gi) === inGrads.lastIndexOf(gi));
         const left = deps.get(nx)! - 1;
         deps.set(nx, left);
         if (left === 0) ready.push(nx);

@@ -10,7 +10,7 @@ import { Tensor, type DType } from "../tensor/tensor.js";
 import { sgemm } from "../tensor/gemm.js";
 import { conv2dGradients } from "../tensor/conv_backward.js";
 import { batchNormBackwardTrain, reluBackward } from "../tensor/batchnorm_train.js";
-import { record } from "./graph.js";
+import { freshGrad, record } from "./graph.js";
 
 type G = Tensor | null;
 
@@ -55,7 +55,7 @@ export function conv2dBackward(x: Tensor, w: Tensor, hasBias: boolean, a: ConvBa
       }
     }
   }
-  return [gInput && new Tensor(gInput, x.shape), gWeight && new Tensor(gWeight, w.shape), gb && new Tensor(gb, [Cout])];
+  return [freshGrad(gInput && new Tensor(gInput, x.shape)), freshGrad(gWeight && new Tensor(gWeight, w.shape)), freshGrad(gb && new Tensor(gb, [Cout]))];
 }
 
 /** Hook of `conv2d`: record `ConvolutionBackward0` for `out = conv2d(x, w, b)`. */
@@ -90,7 +90,7 @@ export function linearBackward(x: Tensor, w: Tensor, hasBias: boolean, gOut: Ten
     gb = new Float32Array(out);
     for (let m = 0; m < M; m++) for (let o = 0; o < out; o++) gb[o] += go[m * out + o];
   }
-  return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, w.shape), gb && new Tensor(gb, [out])];
+  return [freshGrad(gx && new Tensor(gx, x.shape)), freshGrad(gw && new Tensor(gw, w.shape)), freshGrad(gb && new Tensor(gb, [out]))];
 }
 
 /** Hook of `linear`: `AddmmBackward0` (2-D input with bias) or `MmBackward0`, as PyTorch names them. */
@@ -119,7 +119,7 @@ export function batchNormBackward(
   const ws = weight ? (weight.contiguous().data as Float32Array) : null;
   if (running === null) {
     const r = batchNormBackwardTrain(xs, go, ws, n, c, plane, eps, need);
-    return [r.gx && new Tensor(r.gx, x.shape), r.gw && new Tensor(r.gw, [c]), r.gb && new Tensor(r.gb, [c])];
+    return [freshGrad(r.gx && new Tensor(r.gx, x.shape)), freshGrad(r.gw && new Tensor(r.gw, [c])), freshGrad(r.gb && new Tensor(r.gb, [c]))];
   }
   const gx = need[0] ? new Float32Array(xs.length) : null;
   const gw = need[1] ? new Float32Array(c) : null;
@@ -142,7 +142,7 @@ export function batchNormBackward(
       for (let b = 0; b < n; b++) for (let i = 0, o = (b * c + ch) * plane; i < plane; i++) gx[o + i] = k * go[o + i];
     }
   }
-  return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, [c]), gb && new Tensor(gb, [c])];
+  return [freshGrad(gx && new Tensor(gx, x.shape)), freshGrad(gw && new Tensor(gw, [c])), freshGrad(gb && new Tensor(gb, [c]))];
 }
 
 /**
@@ -263,7 +263,7 @@ export function recordPointwise(name: string, x: Tensor, out: Tensor, grad: (x: 
 
 /** Hook of `relu`: `ReluBackward0`, PyTorch's `threshold_backward(grad, result, 0)` from the saved output. */
 export function recordRelu(x: Tensor, out: Tensor): void {
-  record("ReluBackward0", [x], [out], ([g]) => [new Tensor(reluBackward(out.contiguous().data as Float32Array, g!.contiguous().data as Float32Array), x.shape)]).save(out);
+  record("ReluBackward0", [x], [out], ([g]) => [freshGrad(new Tensor(reluBackward(out.contiguous().data as Float32Array, g!.contiguous().data as Float32Array), x.shape))]).save(out);
 }
 
 /** Hook of dropout: `MulBackward0` by the kept-and-scaled mask. */
