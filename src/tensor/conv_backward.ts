@@ -96,7 +96,9 @@ export function conv2dGradients(a: Conv2dGradientArgs): Conv2dGradients {
       for (let j = 0; j < nb; j++) {
         for (let o = 0; o < CoutG; o++) {
           const src = ((b0 + j) * Cout + g * CoutG + o) * P;
-          dY.set(a.gOut.subarray(src, src + P), o * NP + j * P);
+          const dst = o * NP + j * P;
+          if (P >= 64) dY.set(a.gOut.subarray(src, src + P), dst);
+          else for (let p = 0; p < P; p++) dY[dst + p] = a.gOut[src + p]; // small planes: no view per plane
         }
       }
       const A = { data: dY, offset: 0, rowStride: NP, colStride: 1 };
