@@ -156,6 +156,18 @@ export function freshGrad<T extends Tensor | null>(t: T): T {
   return t;
 }
 
+/** Owned gradients handed to the formula running now, which it may overwrite (`takeGrad`). */
+let consumable: Set<Tensor> | null = null;
+
+/**
+ * @internal Inside a backward formula: whether `g`, one of the gradients it was given, is owned by
+ * the engine (nothing else references it), in which case the formula may write its result into
+ * `g`'s storage and return it (marked with `freshGrad`). Answers `true` at most once per gradient.
+ */
+export function takeGrad(g: Tensor | null): boolean {
+  return g !== null && consumable !== null && consumable.delete(g);
+}
+
 /** `a += b` in place (a contiguous gradient the engine owns). */
 function addInto(a: Tensor, b: Tensor): Tensor {
   const x = a.data as Float32Array;
@@ -272,18 +284,22 @@ export function runBackward(root: Tensor<DType>, gradient?: Tensor | null, { ret
         if (g0) accumulate(node.variable, g0, owned.delete(g0) && g0.isContiguous());
         continue;
       }
-      for (const t of grads) if (t) owned.delete(t);
+      const mine = new Set<Tensor>();
+      for (const t of grads) if (t && owned.delete(t)) mine.add(t);
       if (node.released) throw new RuntimeError(freedText);
       checkSaved(node);
       if (node.retained) for (const [slot, t] of node.retained) if (grads[slot]) retain(t, grads[slot]!);
       const call = ++formulaCalls;
       const outer = formulaCall;
+      const outerConsumable = consumable;
       formulaCall = call;
+      consumable = mine;
       let inGrads: (Tensor | null)[];
       try {
         inGrads = node.backwardFn!(grads);
       } finally {
         formulaCall = outer;
+        consumable = outerConsumable;
       }
       if (!retainGraph) {
         node.released = true;

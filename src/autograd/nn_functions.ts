@@ -10,7 +10,7 @@ import { Tensor, type DType } from "../tensor/tensor.js";
 import { sgemm } from "../tensor/gemm.js";
 import { conv2dGradients } from "../tensor/conv_backward.js";
 import { batchNormBackwardTrain, reluBackward } from "../tensor/batchnorm_train.js";
-import { freshGrad, record } from "./graph.js";
+import { freshGrad, record, takeGrad } from "./graph.js";
 
 type G = Tensor | null;
 
@@ -118,7 +118,9 @@ export function batchNormBackward(
   const go = gOut.contiguous().data as Float32Array;
   const ws = weight ? (weight.contiguous().data as Float32Array) : null;
   if (running === null) {
-    const r = batchNormBackwardTrain(xs, go, ws, n, c, plane, eps, need);
+    // An engine-owned contiguous gradient takes dx in place (no new activation-sized array).
+    const into = need[0] && gOut.isContiguous() && gOut.data.length === xs.length && takeGrad(gOut) ? go : undefined;
+    const r = batchNormBackwardTrain(xs, go, ws, n, c, plane, eps, need, into);
     return [freshGrad(r.gx && new Tensor(r.gx, x.shape)), freshGrad(r.gw && new Tensor(r.gw, [c])), freshGrad(r.gb && new Tensor(r.gb, [c]))];
   }
   const gx = need[0] ? new Float32Array(xs.length) : null;
@@ -263,7 +265,12 @@ export function recordPointwise(name: string, x: Tensor, out: Tensor, grad: (x: 
 
 /** Hook of `relu`: `ReluBackward0`, PyTorch's `threshold_backward(grad, result, 0)` from the saved output. */
 export function recordRelu(x: Tensor, out: Tensor): void {
-  record("ReluBackward0", [x], [out], ([g]) => [freshGrad(new Tensor(reluBackward(out.contiguous().data as Float32Array, g!.contiguous().data as Float32Array), x.shape))]).save(out);
+  record("ReluBackward0", [x], [out], ([g]) => {
+    const gs = g!.contiguous().data as Float32Array;
+    // An engine-owned contiguous gradient is overwritten in place (no new activation-sized array).
+    const into = g!.isContiguous() && gs.length === g!.numel() && takeGrad(g) ? gs : undefined;
+    return [freshGrad(new Tensor(reluBackward(out.contiguous().data as Float32Array, gs, into), x.shape))];
+  }).save(out);
 }
 
 /** Hook of dropout: `MulBackward0` by the kept-and-scaled mask. */

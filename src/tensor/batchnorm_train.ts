@@ -27,14 +27,16 @@ export interface BatchNormGrads {
 /**
  * Gradients of batch norm with batch statistics over NCHW-like `x` (`n` images, `c` channels,
  * `plane` floats each): `dx = w·rstd·(dy − mean(dy) − x̂·mean(dy·x̂))`, `dw = Σ dy·x̂`, `db = Σ dy`
- * per channel, with `mean` and `rstd = 1/sqrt(var + eps)` recomputed from `x` in double.
+ * per channel, with `mean` and `rstd = 1/sqrt(var + eps)` recomputed from `x` in double. `dx` is
+ * written into `out` when given (which may be `gOut` itself), else into a new array.
  */
 export function batchNormBackwardTrain(
   x: Float32Array, gOut: Float32Array, weight: Float32Array | null, n: number, c: number, plane: number, eps: number, need: [boolean, boolean, boolean],
+  out?: Float32Array,
 ): BatchNormGrads {
   const total = n * c * plane;
   const w = total >= WASM_MIN_ELEMENTS && getBackend() === "wasm" ? wasmGemm() : null;
-  if (!w) return batchNormBackwardTrainJs(x, gOut, weight, n, c, plane, eps, need);
+  if (!w) return batchNormBackwardTrainJs(x, gOut, weight, n, c, plane, eps, need, out);
   const bytes = total * 4;
   const xAt = Math.ceil(residentEnd() / 64) * 64;
   const gAt = xAt + Math.ceil(bytes / 64) * 64;
@@ -69,17 +71,20 @@ export function batchNormBackwardTrain(
   let gx: Float32Array | null = null;
   if (need[0]) {
     runParallel(w, ranges.map(([a, b]) => namedJob("bnGradIn", { x: xAt, g: gAt, gx: gAt, n, c, plane, c0: a, c1: b, rec: recAt })), "bnGradIn");
-    gx = new Float32Array(new Float32Array(w.memory.buffer, gAt, total));
+    const result = new Float32Array(w.memory.buffer, gAt, total);
+    if (out) out.set(result);
+    gx = out ?? new Float32Array(result);
   }
   return { gx, gw, gb };
 }
 
-/** The JS loops of `batchNormBackwardTrain` (also the kernels' reference). */
+/** The JS loops of `batchNormBackwardTrain` (also the kernels' reference; `out` may be `go`). */
 export function batchNormBackwardTrainJs(
   xs: Float32Array, go: Float32Array, ws: Float32Array | null, n: number, c: number, plane: number, eps: number, need: [boolean, boolean, boolean],
+  out?: Float32Array,
 ): BatchNormGrads {
   const count = n * plane;
-  const gx = need[0] ? new Float32Array(n * c * plane) : null;
+  const gx = need[0] ? (out ?? new Float32Array(n * c * plane)) : null;
   const gw = need[1] ? new Float32Array(c) : null;
   const gb = need[2] ? new Float32Array(c) : null;
   for (let ch = 0; ch < c; ch++) {
@@ -217,12 +222,13 @@ export function batchNormForwardTrainJs(
 
 /**
  * ReLU's backward from its output (PyTorch: `threshold_backward(grad, result, 0)`):
- * `dst[i] = y[i] > 0 ? g[i] : 0` (a NaN `y` gives 0), into a new array.
+ * `dst[i] = y[i] > 0 ? g[i] : 0` (a NaN `y` gives 0), into `out` when given (which may be `g`),
+ * else into a new array.
  */
-export function reluBackward(y: Float32Array, g: Float32Array): Float32Array {
+export function reluBackward(y: Float32Array, g: Float32Array, out?: Float32Array): Float32Array {
   const total = g.length;
   const w = total >= WASM_MIN_ELEMENTS && getBackend() === "wasm" ? wasmGemm() : null;
-  if (!w) return reluBackwardJs(y, g);
+  if (!w) return reluBackwardJs(y, g, out);
   const bytes = total * 4;
   const yAt = Math.ceil(residentEnd() / 64) * 64;
   const gAt = yAt + Math.ceil(bytes / 64) * 64;
@@ -237,12 +243,15 @@ export function reluBackward(y: Float32Array, g: Float32Array): Float32Array {
     return job;
   });
   runParallel(w, jobs, "thresholdBackward");
-  return new Float32Array(new Float32Array(w.memory.buffer, gAt, total));
+  const result = new Float32Array(w.memory.buffer, gAt, total);
+  if (!out) return new Float32Array(result);
+  out.set(result);
+  return out;
 }
 
-/** The JS loop of `reluBackward` (also the kernel's reference). */
-export function reluBackwardJs(y: Float32Array, g: Float32Array): Float32Array {
-  const dst = new Float32Array(g.length);
+/** The JS loop of `reluBackward` (also the kernel's reference; `out` may be `g`). */
+export function reluBackwardJs(y: Float32Array, g: Float32Array, out?: Float32Array): Float32Array {
+  const dst = out ?? new Float32Array(g.length);
   for (let i = 0; i < dst.length; i++) dst[i] = y[i] > 0 ? g[i] : 0;
   return dst;
 }

@@ -4,10 +4,14 @@
  * copy. These check that nothing shared is ever written: gradients returned twice by one formula
  * (`h + h`), passed through (`AddBackward0`), retained (`retainGrad`), accumulated over two
  * `backward()` calls, and three or more contributions meeting at a node — against sums computed
- * by separate backward passes (exact: the same float32 adds, commuted) or by hand.
+ * by separate backward passes (exact: the same float32 adds, commuted) or by hand. ReLU's and
+ * BatchNorm's backward write into an owned incoming gradient (`takeGrad`): checked against their
+ * JS formulas on the retained gradients, with the retained copies unchanged, on the JS path
+ * (small planes) and the WASM path (above the kernels' threshold).
  */
 import { describe, expect, it } from "vitest";
 import { manualSeed, nn, Tensor, randn } from "../../src/index.js";
+import { batchNormBackwardTrainJs, reluBackwardJs } from "../../src/tensor/batchnorm_train.js";
 
 const arr = (t: Tensor | null) => Array.from(t!.data as Float32Array);
 
@@ -75,4 +79,37 @@ describe("autograd: fresh gradients owned by the engine", () => {
     expect(arr(a.grad).map((v) => v + 0)).toEqual(viaConv.map((g, i) => Math.fround(g + gm[i]) + 0));
     expect(viaConv.some((g) => g !== 0)).toBe(true);
   });
+
+  for (const hw of [5, 64]) {
+    it(`conv → bn → F.relu → conv: relu and batch norm backward in place on owned gradients (${hw}x${hw} planes)`, () => {
+      manualSeed(4);
+      const c1 = new nn.Conv2d(2, 3, 3, { padding: 1, bias: false });
+      const bn = new nn.BatchNorm2d(3);
+      const c2 = new nn.Conv2d(3, 2, 3, { padding: 1, bias: false });
+      const x = randn([2, 2, hw, hw]).requiresGrad_();
+      const r = randn([2, 2, hw, hw]);
+      const h1 = c1.call(x) as Tensor;
+      h1.retainGrad();
+      const h2 = bn.call(h1) as Tensor;
+      h2.retainGrad();
+      const h3 = nn.functional.relu(h2);
+      h3.retainGrad();
+      (c2.call(h3) as Tensor).mul(r).sum().backward();
+      // h3's gradient: c2's input gradient, recomputed alone.
+      const h3d = h3.detach().requiresGrad_();
+      (c2.call(h3d) as Tensor).mul(r).sum().backward();
+      expect(arr(h3.grad)).toEqual(arr(h3d.grad));
+      // h2's: ReLU's formula on h3's gradient, bit for bit.
+      expect(arr(h2.grad)).toEqual(Array.from(reluBackwardJs(h3.data as Float32Array, h3.grad!.data as Float32Array)));
+      // h1's: BatchNorm's formula on h2's gradient (the kernels sum in another order: 2 ulps of the channel's largest).
+      const plane = hw * hw;
+      const want = batchNormBackwardTrainJs(h1.data as Float32Array, h2.grad!.data as Float32Array, bn.weight!.data as Float32Array, 2, 3, plane, 1e-5, [true, true, true]);
+      const got = arr(h1.grad);
+      const big = [0, 1, 2].map((ch) => Math.max(...want.gx!.filter((_, i) => Math.floor(i / plane) % 3 === ch).map(Math.abs)));
+      got.forEach((v, i) => {
+        const tol = 2 * 2 ** (Math.floor(Math.log2(big[Math.floor(i / plane) % 3])) - 23);
+        if (!(Math.abs(v - want.gx![i]) <= tol)) throw new Error(`h1.grad[${i}]: ${v} vs ${want.gx![i]}`);
+      });
+    });
+  }
 });
