@@ -100,7 +100,11 @@ export function padNd(x: Tensor, pad: readonly number[], mode: PadNdMode = "cons
   if (mode !== "constant") checkNonConstant(x, pad, mode);
   const nd = x.ndim;
   const k = pad.length / 2;
-  if (k === 0) return new Tensor((x.data as Float32Array).slice(), x.shape);
+  if (pad.every((p) => p === 0)) {
+    // Nothing to add (also Swin's window padding at 224 px): PyTorch still returns a new tensor.
+    const c = x.contiguous();
+    return new Tensor(c === x ? c.data.slice() : c.data, x.shape, x.dtype);
+  }
   const outShape = [...x.shape];
   const maps: Int32Array[] = [];
   for (let j = 0; j < k; j++) {

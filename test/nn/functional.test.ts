@@ -46,6 +46,19 @@ describe("F.pad equals PyTorch", () => {
     expectExact(F.pad(x, [0, 0, 0, 0, 4, 4]), a);
     expect(a.shape).toEqual([10, 3, 4]);
   });
+  it("all-zero pads (Swin's windows at 224 px) return a new tensor with the input's values and dtype, also from a strided view", () => {
+    const x = detTensor(2, [2, 3, 4]);
+    const y = F.pad(x, [0, 0, 0, 0, 0, 0]);
+    expectExact(y, x);
+    y.data[0] = 42;
+    expect(x.data[0]).not.toBe(42);
+    const t = x.transpose(0, 2);
+    expectExact(F.pad(t, [0, 0, 0, 0]), t.contiguous());
+    const i = new Tensor(new BigInt64Array([1n, -2n, 3n]), [3], "int64");
+    const yi = F.pad(i, [0, 0]);
+    expect(yi.dtype).toBe("int64");
+    expect([...yi.data]).toEqual([1n, -2n, 3n]);
+  });
 });
 
 describe("F.interpolate equals PyTorch", () => {
