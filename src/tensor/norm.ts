@@ -6,6 +6,7 @@ import { formatShape, formatSize } from "./shape.js";
 import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 import { layerNormRowsWasm } from "./rowKernels.js";
+import { batchNormForwardTrain } from "./batchnorm_train.js";
 
 /** Arguments of `batchNorm`, mirroring `F.batch_norm`. */
 export interface BatchNormArgs {
@@ -57,6 +58,16 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
   const count = n * plane;
   if (a.training && count <= 1) {
     throw new ValueError(`Expected more than 1 value per channel when training, got input size ${formatSize(x.shape)}`);
+  }
+  if (a.training) {
+    // Batch statistics on the kernels (channels split over the threads), the loop below's arithmetic.
+    const running = a.runningMean && a.runningVar ? { mean: a.runningMean.data, var: a.runningVar.data, momentum: a.momentum } : null;
+    const y = batchNormForwardTrain(src as Float32Array, a.weight?.data ?? null, a.bias?.data ?? null, n, c, plane, a.eps, running);
+    if (running) {
+      a.runningMean!._bumpVersion();
+      a.runningVar!._bumpVersion();
+    }
+    return new Tensor(y, x.shape);
   }
   for (let ch = 0; ch < c; ch++) {
     let mean: number;
