@@ -6,8 +6,10 @@
  *
  * Formulas are PyTorch's; the arithmetic is done in double and rounded once to float32, which
  * is within an ulp or two of PyTorch's float32 vector code. SiLU, sigmoid, hardswish,
- * hardsigmoid and (erf) GELU run in WebAssembly SIMD where available (`simdActivation.ts`),
- * with the same bits.
+ * hardsigmoid and (erf) GELU run in WebAssembly SIMD where available (`simdActivation.ts`):
+ * Hardswish and Hardsigmoid with the same bits; SiLU, sigmoid and GELU in float32 with PyTorch's
+ * own vectorized formulas (a float32 exp), within PyTorch's own error of these loops, which stay
+ * as the oracle and the JS backend's kernels.
  */
 import { simdActivation, simdGeluFast } from "./simdActivation.js";
 
@@ -48,9 +50,12 @@ export function eluKernel(src: Float32Array, dst: Float32Array, n: number, alpha
   }
 }
 
-/** `1 / (1 + exp(-x))` with `exp` in float32 (so it saturates to exactly 0 below -88) (PyTorch: `sigmoid`). */
+/**
+ * `1 / (1 + exp(-x))` with `exp` in float32 (so it saturates to exactly 0 below -88) (PyTorch:
+ * `sigmoid`); on the WASM backend in float32 throughout (`sigmoidFast`), for any n.
+ */
 export function sigmoidKernel(src: Float32Array, dst: Float32Array, n: number): void {
-  if (simdActivation("sigmoid", src, dst, n)) return;
+  if (simdActivation("sigmoidFast", src, dst, n)) return;
   for (let i = 0; i < n; i++) dst[i] = 1 / (1 + Math.fround(Math.exp(-src[i])));
 }
 
@@ -59,9 +64,12 @@ export function tanhKernel(src: Float32Array, dst: Float32Array, n: number): voi
   for (let i = 0; i < n; i++) dst[i] = Math.tanh(src[i]);
 }
 
-/** `x / (1 + exp(-x))` with `exp` in float32 (PyTorch: `silu`, a.k.a. swish). */
+/**
+ * `x / (1 + exp(-x))` with `exp` in float32 (PyTorch: `silu`, a.k.a. swish); on the WASM backend
+ * in float32 throughout (`siluFast`), for any n.
+ */
 export function siluKernel(src: Float32Array, dst: Float32Array, n: number): void {
-  if (simdActivation("silu", src, dst, n)) return;
+  if (simdActivation("siluFast", src, dst, n)) return;
   for (let i = 0; i < n; i++) {
     const v = src[i];
     dst[i] = v / (1 + Math.fround(Math.exp(-v)));

@@ -1,7 +1,10 @@
 /**
  * The activations of `activation.ts` run in WebAssembly SIMD (`wasm/activation.ts`): the same
  * double-precision arithmetic, so the same float32 bits as the JS kernels, several times faster
- * (SiLU and sigmoid call `exp` per element in JS). `dst` may be `src`.
+ * (SiLU and sigmoid call `exp` per element in JS). `dst` may be `src`. `siluFast` and
+ * `sigmoidFast` are float32 as PyTorch's vectorized kernels instead (within a few ulps of the
+ * double-precision kinds); they run for any n on the wasm backend, so that a tensor's bits do
+ * not depend on its size (a convolution's epilogue runs them on single rows).
  */
 import { getBackend } from "./gemm.js";
 import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
@@ -11,8 +14,11 @@ import { ACTIVATIONS } from "./wasm/activation.js";
 import { residentEnd } from "./wasm/resident.js";
 import { wasmAddress } from "./arena.js";
 
-/** An activation with a SIMD kernel. */
-export type SimdActivation = (typeof ACTIVATIONS)[number];
+/** An activation with a SIMD kernel giving the JS kernel's bits. */
+export type SimdActivation = Exclude<(typeof ACTIVATIONS)[number], FastActivation>;
+
+/** An activation with a float32 SIMD kernel (PyTorch's vectorized formula), within a few ulps of the JS kernel. */
+export type FastActivation = "siluFast" | "sigmoidFast";
 
 /** Below this many elements the JS loop wins (no copies into WASM memory). */
 const MIN_ELEMENTS = 64;
@@ -24,7 +30,7 @@ const PARALLEL_MIN_ELEMENTS = 1 << 15;
  * `dst[i] = kind(src[i])` for i < n in WebAssembly; false (nothing done) where the WASM backend
  * is off or n is small, and the caller then runs its JS kernel. Arena buffers are used in place.
  */
-export function simdActivation(kind: SimdActivation, src: Float32Array, dst: Float32Array, n: number): boolean {
+export function simdActivation(kind: SimdActivation | FastActivation, src: Float32Array, dst: Float32Array, n: number): boolean {
   return runActivation(kind, src, dst, n);
 }
 
@@ -37,8 +43,9 @@ export function simdGeluFast(src: Float32Array, dst: Float32Array, n: number): b
   return runActivation("geluFast", src, dst, n);
 }
 
-function runActivation(kind: SimdActivation | "geluFast", src: Float32Array, dst: Float32Array, n: number): boolean {
-  if (n < MIN_ELEMENTS || getBackend() !== "wasm") return false;
+function runActivation(kind: SimdActivation | FastActivation | "geluFast", src: Float32Array, dst: Float32Array, n: number): boolean {
+  const fast = kind === "siluFast" || kind === "sigmoidFast";
+  if ((n < MIN_ELEMENTS && !fast) || n <= 0 || getBackend() !== "wasm") return false;
   const w = wasmGemm();
   if (!w) return false;
   const srcAt = wasmAddress(src);

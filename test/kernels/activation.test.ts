@@ -90,10 +90,10 @@ describe("wasm: SIMD activations give the JS kernels' bits", () => {
     expect(simdActivation("silu", x, new Float32Array(10), 10)).toBe(false);
   });
 
-  it("siluKernel on the wasm backend runs the SIMD kernel (same bits as its JS loop)", () => {
+  it("hardswishKernel on the wasm backend runs the SIMD kernel (same bits as its JS loop)", () => {
     const a = new Float32Array(x.length), b = new Float32Array(x.length);
-    kernels.siluKernel(x, a, x.length);
-    js("silu", x, b, x.length);
+    kernels.hardswishKernel(x, a, x.length);
+    js("hardswish", x, b, x.length);
     sameBits(a, b, x);
   });
 });

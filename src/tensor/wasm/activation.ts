@@ -173,14 +173,20 @@ export function erfF64x2(f: Fn, x: Local, g: ErfRegs): Expr {
 }
 
 /** The activations built here, by id (the `KIND` argument). */
-export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid", "gelu"] as const;
+export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid", "gelu", "siluFast", "sigmoidFast"] as const;
 
 /**
  * act(KIND, SRC, DST, N, SPILL): `DST[i] = f(SRC[i])` for i < N (byte addresses; DST may be SRC),
  * f the activation `ACTIVATIONS[KIND]`, four floats at a time as two f64x2 halves; the last 1-3
  * values go through the 16 bytes at SPILL.
+ *
+ * `siluFast` and `sigmoidFast` are instead float32 throughout, as PyTorch's vectorized CPU
+ * kernels: `x / (1 + exp(-x))` and `1 / (1 + exp(-x))` with `expF32x4` (its argument clamped to
+ * [-87, 89]: below, 1 + e is 1 in float32; above, e overflows to +Inf as the exact exp does), so
+ * silu(-Inf) is NaN, sigmoid(-Inf) = sigmoid(-100) = 0, silu(+Inf) = +Inf, NaN stays NaN. About
+ * 3 float32 ulps from the double-precision kinds; `fma` as `expF32x4`'s.
  */
-export function activationKernel(): Fn {
+export function activationKernel(fma = false): Fn {
   const f = new Fn("act", [I32, I32, I32, I32, I32]);
   const [KIND, SRC, DST, N, SPILL] = f.params;
   const { get, i32, add, sub, shl, lt, loadV128, loadF32 } = f;
@@ -217,10 +223,19 @@ export function activationKernel(): Fn {
         const r = o.dpmin(o.dpmax(f.dadd(get(half), d(3)), d(0)), d(6));
         return o.ddiv(kind === "hardswish" ? f.dmul(get(half), r) : r, d(6));
       }
+      default:
+        throw new Error(`act: ${kind} has no f64 formula`);
     }
   };
   /** `res` = the activation of the four lanes of `v`. */
   const four = (kind: (typeof ACTIVATIONS)[number]): void => {
+    if (kind === "siluFast" || kind === "sigmoidFast") {
+      // e = exp(clamp(-x, -87, 89)) (NaN kept), then x / (1 + e) or 1 / (1 + e), in float32.
+      f.set(half, f.vpmax(simd(f, 0xea, simd(f, 0xe1, get(v)), f.splat(f.f32(89))), f.splat(f.f32(-87))));
+      expF32x4(f, half, lo, hi, fma, true);
+      f.set(res, simd(f, 0xe7, kind === "siluFast" ? get(v) : f.splat(f.f32(1)), f.vadd(f.splat(f.f32(1)), get(hi))));
+      return;
+    }
     f.set(half, f.promoteLow(get(v)));
     f.set(lo, f.demote(one(kind)));
     f.set(half, f.promoteLow(f.shuffle(get(v), get(v), [2, 3, 0, 1])));
@@ -255,9 +270,11 @@ export function activationKernel(): Fn {
 /**
  * `out = exp(v)` on four float32 lanes for v in [-87, 0] (or NaN), Cephes' `expf`: n = round(v·log₂e),
  * r = v - n·ln2 (in two parts), a degree-6 polynomial, times 2ⁿ built in the exponent bits
- * (about 1 ulp). Overwrites `v` (with r) and `n`.
+ * (about 1 ulp). Overwrites `v` (with r) and `n`. With `wide`, v may be anything in [-87, 89]
+ * (or NaN): 2ⁿ is applied as 2ⁿ⁻¹ then 2, so n = 128 (v above ln(FLT_MAX)·(1 - 2⁻⁸)) still
+ * gives a finite result up to FLT_MAX and +Inf beyond it; n = -126 gives 0.
  */
-export function expF32x4(f: Fn, v: Local, n: Local, out: Local, fma: boolean): void {
+export function expF32x4(f: Fn, v: Local, n: Local, out: Local, fma: boolean, wide = false): void {
   const { get, vadd, vmul } = f;
   const c = (x: number): Expr => f.splat(f.f32(x));
   const madd = (a: Expr, b: Expr, cc: Expr): Expr => f.vmadd(a, b, cc, fma);
@@ -266,8 +283,9 @@ export function expF32x4(f: Fn, v: Local, n: Local, out: Local, fma: boolean): v
   let p: Expr = c(1.9875691500e-4);
   for (const k of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) p = madd(p, get(v), c(k));
   f.set(out, madd(vmul(p, get(v)), get(v), vadd(get(v), c(1))));
-  // · 2ⁿ: (n + 127) << 23 as float bits.
-  f.set(out, vmul(get(out), simd(f, 0xab, simd(f, 0xae, simd(f, 0xf8, get(n)), simd(f, 0x11, f.i32(127))), f.i32(23))));
+  // · 2ⁿ: (n + 127) << 23 as float bits (wide: (n + 126) << 23, then · 2).
+  f.set(out, vmul(get(out), simd(f, 0xab, simd(f, 0xae, simd(f, 0xf8, get(n)), simd(f, 0x11, f.i32(wide ? 126 : 127))), f.i32(23))));
+  if (wide) f.set(out, vadd(get(out), get(out)));
 }
 
 /**

@@ -70,7 +70,7 @@ const TABLE = [
   { name: "gemv", job: false, args: ["a", "mp", "m", "k", "x", "y", "spill"], build: (c: BuildContext) => gemvKernel(c.fma) },
   { name: "gemmGroups", job: true, args: ["params", "g0", "g1", "pa", "pb", "spill"], build: (c: BuildContext) => gemmGroupsKernel(c.index("gemmAffine")) },
   { name: "dwconv", job: true, args: ["params", "q0", "q1", "scratch"], build: (c: BuildContext) => depthwiseKernel(c.fma, undefined, c.index("act")) },
-  { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: () => activationKernel() },
+  { name: "act", job: true, args: ["kind", "src", "dst", "n", "spill"], build: (c: BuildContext) => activationKernel(c.fma) },
   { name: "gemmBias", job: true, args: [...GEMM_ARGS, "bias"], build: (c: BuildContext) => gemmBiasKernel(c.index("gemm"), GEMM_ARGS.length) },
   {
     name: "softmaxRows", job: true, args: ["src", "dst", "r0", "r1", "n", "l", "mask", "mbs", "mrs", "flags", "params", "spill"],
