@@ -6,10 +6,9 @@
  *
  * Formulas are PyTorch's; the arithmetic is done in double and rounded once to float32, which
  * is within an ulp or two of PyTorch's float32 vector code. SiLU, sigmoid, hardswish,
- * hardsigmoid and (erf) GELU run in WebAssembly SIMD where available (`simdActivation.ts`):
- * Hardswish and Hardsigmoid with the same bits; SiLU, sigmoid and GELU in float32 with PyTorch's
- * own vectorized formulas (a float32 exp), within PyTorch's own error of these loops, which stay
- * as the oracle and the JS backend's kernels.
+ * hardsigmoid and (erf) GELU run in WebAssembly SIMD where available (`simdActivation.ts`), in
+ * float32 with PyTorch's own vectorized formulas (a float32 exp), within PyTorch's own error of
+ * these loops, which stay as the oracle and the JS backend's kernels.
  */
 import { simdActivation, simdGeluFast } from "./simdActivation.js";
 
@@ -76,9 +75,9 @@ export function siluKernel(src: Float32Array, dst: Float32Array, n: number): voi
   }
 }
 
-/** `x * min(max(x + 3, 0), 6) / 6` (PyTorch: `hardswish`). */
+/** `x * min(max(x + 3, 0), 6) / 6` (PyTorch: `hardswish`); on the WASM backend in float32 (`hardswishFast`), for any n. */
 export function hardswishKernel(src: Float32Array, dst: Float32Array, n: number): void {
-  if (simdActivation("hardswish", src, dst, n)) return;
+  if (simdActivation("hardswishFast", src, dst, n)) return;
   for (let i = 0; i < n; i++) {
     const v = src[i];
     const r = v + 3;
@@ -86,9 +85,9 @@ export function hardswishKernel(src: Float32Array, dst: Float32Array, n: number)
   }
 }
 
-/** `min(max(x + 3, 0), 6) / 6` (PyTorch: `hardsigmoid`). */
+/** `min(max(x + 3, 0), 6) / 6` (PyTorch: `hardsigmoid`); on the WASM backend in float32 (`hardsigmoidFast`), for any n. */
 export function hardsigmoidKernel(src: Float32Array, dst: Float32Array, n: number): void {
-  if (simdActivation("hardsigmoid", src, dst, n)) return;
+  if (simdActivation("hardsigmoidFast", src, dst, n)) return;
   for (let i = 0; i < n; i++) {
     const r = src[i] + 3;
     dst[i] = (r < 0 ? 0 : r > 6 ? 6 : r) / 6;

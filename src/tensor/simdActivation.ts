@@ -1,9 +1,9 @@
 /**
  * The activations of `activation.ts` run in WebAssembly SIMD (`wasm/activation.ts`): the same
  * double-precision arithmetic, so the same float32 bits as the JS kernels, several times faster
- * (SiLU and sigmoid call `exp` per element in JS). `dst` may be `src`. `siluFast` and
- * `sigmoidFast` are float32 as PyTorch's vectorized kernels instead (within a few ulps of the
- * double-precision kinds); they run for any n on the wasm backend, so that a tensor's bits do
+ * (SiLU and sigmoid call `exp` per element in JS). `dst` may be `src`. The `...Fast` kinds
+ * (SiLU, sigmoid, Hardswish, Hardsigmoid) are float32 as PyTorch's vectorized kernels instead
+ * (within a few ulps of the double-precision kinds); they run for any n on the wasm backend, so that a tensor's bits do
  * not depend on its size (a convolution's epilogue runs them on single rows).
  */
 import { getBackend } from "./gemm.js";
@@ -18,7 +18,7 @@ import { wasmAddress } from "./arena.js";
 export type SimdActivation = Exclude<(typeof ACTIVATIONS)[number], FastActivation>;
 
 /** An activation with a float32 SIMD kernel (PyTorch's vectorized formula), within a few ulps of the JS kernel. */
-export type FastActivation = "siluFast" | "sigmoidFast";
+export type FastActivation = "siluFast" | "sigmoidFast" | "hardswishFast" | "hardsigmoidFast";
 
 /** Below this many elements the JS loop wins (no copies into WASM memory). */
 const MIN_ELEMENTS = 64;
@@ -44,7 +44,7 @@ export function simdGeluFast(src: Float32Array, dst: Float32Array, n: number): b
 }
 
 function runActivation(kind: SimdActivation | FastActivation | "geluFast", src: Float32Array, dst: Float32Array, n: number): boolean {
-  const fast = kind === "siluFast" || kind === "sigmoidFast";
+  const fast = kind === "siluFast" || kind === "sigmoidFast" || kind === "hardswishFast" || kind === "hardsigmoidFast";
   if ((n < MIN_ELEMENTS && !fast) || n <= 0 || getBackend() !== "wasm") return false;
   const w = wasmGemm();
   if (!w) return false;

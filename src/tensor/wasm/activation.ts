@@ -173,7 +173,7 @@ export function erfF64x2(f: Fn, x: Local, g: ErfRegs): Expr {
 }
 
 /** The activations built here, by id (the `KIND` argument). */
-export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid", "gelu", "siluFast", "sigmoidFast"] as const;
+export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid", "gelu", "siluFast", "sigmoidFast", "hardswishFast", "hardsigmoidFast"] as const;
 
 /**
  * act(KIND, SRC, DST, N, SPILL): `DST[i] = f(SRC[i])` for i < N (byte addresses; DST may be SRC),
@@ -183,8 +183,11 @@ export const ACTIVATIONS = ["silu", "sigmoid", "hardswish", "hardsigmoid", "gelu
  * `siluFast` and `sigmoidFast` are instead float32 throughout, as PyTorch's vectorized CPU
  * kernels: `x / (1 + exp(-x))` and `1 / (1 + exp(-x))` with `expF32x4` (its argument clamped to
  * [-87, 89]: below, 1 + e is 1 in float32; above, e overflows to +Inf as the exact exp does), so
- * silu(-Inf) is NaN, sigmoid(-Inf) = sigmoid(-100) = 0, silu(+Inf) = +Inf, NaN stays NaN. About
- * 3 float32 ulps from the double-precision kinds; `fma` as `expF32x4`'s.
+ * silu(-Inf) is NaN, sigmoid(-Inf) = sigmoid(-100) = 0, silu(+Inf) = +Inf, NaN stays NaN. Within
+ * 4 float32 ulps of the double-precision kinds; `fma` as `expF32x4`'s. `hardswishFast` and
+ * `hardsigmoidFast` likewise: `x·clamp(x + 3, 0, 6) / 6` and `clamp(x + 3, 0, 6) / 6` in float32
+ * (PyTorch's vectorized formulas), within 3 ulps of the double-precision kinds (hardswish of
+ * x > FLT_MAX/6 is +Inf, as PyTorch's).
  */
 export function activationKernel(fma = false): Fn {
   const f = new Fn("act", [I32, I32, I32, I32, I32]);
@@ -234,6 +237,12 @@ export function activationKernel(fma = false): Fn {
       f.set(half, f.vpmax(simd(f, 0xea, simd(f, 0xe1, get(v)), f.splat(f.f32(89))), f.splat(f.f32(-87))));
       expF32x4(f, half, lo, hi, fma, true);
       f.set(res, simd(f, 0xe7, kind === "siluFast" ? get(v) : f.splat(f.f32(1)), f.vadd(f.splat(f.f32(1)), get(hi))));
+      return;
+    }
+    if (kind === "hardswishFast" || kind === "hardsigmoidFast") {
+      // r = clamp(x + 3, 0, 6) (NaN kept), then x·r / 6 or r / 6, in float32.
+      f.set(half, simd(f, 0xea, f.vpmax(f.vadd(get(v), f.splat(f.f32(3))), f.splat(f.f32(0))), f.splat(f.f32(6))));
+      f.set(res, simd(f, 0xe7, kind === "hardswishFast" ? f.vmul(get(v), get(half)) : get(half), f.splat(f.f32(6))));
       return;
     }
     f.set(half, f.promoteLow(get(v)));
