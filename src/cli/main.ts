@@ -13,7 +13,8 @@ import { noGrad } from "../autograd/index.js";
 import { TsnnError, ValueError } from "../errors.js";
 import { loadWithMetadata, save, type LoadOptions } from "../io/index.js";
 import { getModelEntry, listModels, type ModelEntry } from "../models/registry.js";
-import { init, type Module, type StateDict } from "../nn/index.js";
+import { Conv2d, Identity, init, type Module, type StateDict } from "../nn/index.js";
+import { resnet18 } from "../models/resnet.js";
 import { crossEntropy } from "../nn/loss.js";
 import { lrScheduler, SGD } from "../optim/index.js";
 import { formatShape, getNumThreads, kernelInfo, manualSeed, randn, setNumThreads, Tensor, type DType } from "../tensor/index.js";
@@ -420,7 +421,12 @@ function train(o: TrainOptions): void {
   manualSeed(o.seed);
   const subset = randpermFirst(trainSet.length, Math.min(o.limit, trainSet.length));
   const evalCount = Math.min(o.evalLimit ?? testSet.length, testSet.length);
-  const model = build("resnet18", { numClasses: 10, cifar: true });
+  // As the recipe builds it: torchvision's resnet18, then the CIFAR stem swapped in after its
+  // initialisation, so conv1 keeps nn.Conv2d's default initialisation (kaiming_uniform, a=√5),
+  // not the fan-out normal that ResNet gives the convolutions it creates.
+  const model = resnet18({ numClasses: 10 });
+  model.conv1 = new Conv2d(3, 64, 3, { stride: 1, padding: 1, bias: false });
+  model.maxpool = new Identity();
   const opt = new SGD(model.parameters(), { lr: o.lr / 2, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const loader = new DataLoader(subset.length, { batchSize: o.batch, shuffle: true });
   const totalSteps = o.epochs * loader.length;
