@@ -5,21 +5,11 @@
  * `Math.exp`) and `erf` activation.ts's fdlibm port, both in f64x2 lanes, so the results are the
  * JS kernels' bits.
  */
-import { Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { Fn, I32, V128, rawSimd, type Expr, type Local } from "./emitter.js";
 
-/** Raw SIMD instruction `0xfd opcode` applied to the operands (the emitter lacks these). */
+/** A raw SIMD instruction applied to the operands (the emitter lacks these). */
 function simd(f: Fn, opcode: number, ...args: Expr[]): Expr {
-  return () => {
-    args.forEach((a) => a());
-    f.code.push(0xfd);
-    let v = opcode;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      f.code.push(b);
-    } while (v);
-  };
+  return rawSimd(f, opcode, args);
 }
 
 /** `v128.const` of `v` in both f64 lanes (one instruction, where a splat takes two). */

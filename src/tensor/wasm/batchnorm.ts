@@ -5,32 +5,17 @@
  * `threshold_backward(grad, result, 0)`). The JS formulas (`autograd/nn_functions.ts`,
  * `nn/functional.ts`) stay the oracles; `tensor/batchnorm_train.ts` drives these.
  */
-import { F64, Fn, I32, V128, type Expr } from "./emitter.js";
+import { F64, Fn, I32, V128, type Expr, rawSimd } from "./emitter.js";
 
-/** Raw SIMD instruction `0xfd opcode` (LEB128) applied to the operands, then immediate bytes. */
-function simd(f: Fn, opcode: number, args: Expr[], imm: number[] = []): Expr {
-  return () => {
-    args.forEach((a) => a());
-    f.code.push(0xfd);
-    let v = opcode;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      f.code.push(b);
-    } while (v);
-    f.code.push(...imm);
-  };
-}
 
 /** The f64 operations the emitter lacks. */
 function ops(f: Fn) {
   return {
-    dsub: (a: Expr, b: Expr) => simd(f, 0xf1, [a, b]),
+    dsub: (a: Expr, b: Expr) => rawSimd(f, 0xf1, [a, b]),
     /** f64x2.extract_lane. */
-    dlane: (a: Expr, lane: number) => simd(f, 0x21, [a], [lane]),
+    dlane: (a: Expr, lane: number) => rawSimd(f, 0x21, [a], [lane]),
     /** f32x4.extract_lane. */
-    flane: (a: Expr, lane: number) => simd(f, 0x1f, [a], [lane]),
+    flane: (a: Expr, lane: number) => rawSimd(f, 0x1f, [a], [lane]),
     f64div: (a: Expr, b: Expr): Expr => () => {
       a();
       b();

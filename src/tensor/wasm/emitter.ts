@@ -330,6 +330,25 @@ export function assemble(fns: Fn[], memory: { initialPages: number; maxPages?: n
   ]);
 }
 
+/**
+ * A raw SIMD instruction the emitter has no method for: the operands, `0xfd`, the opcode (LEB128),
+ * then its immediate bytes (lane indices, memory arguments).
+ */
+export function rawSimd(f: Fn, opcode: number, args: Expr[], imm: number[] = []): Expr {
+  return () => {
+    args.forEach((a) => a());
+    f.code.push(0xfd);
+    let v = opcode;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v) b |= 0x80;
+      f.code.push(b);
+    } while (v);
+    f.code.push(...imm);
+  };
+}
+
 /** Copy `n` floats from byte address `src` to `dst` (four at a time, then one at a time); moves both. */
 export function copyFloats(f: Fn, src: Local, dst: Local, n: Local, i: Local): void {
   const { get, i32, add, sub } = f;

@@ -5,36 +5,21 @@
  * last dim (`layerNormRows`) and GEMMs over a table of per-product addresses (`gemmList`). The JS
  * kernels (`linear.ts`, `ops/reduce.ts`, `norm.ts`, `matmul.ts`) stay the oracles.
  */
-import { F32, F64, Fn, I32, V128, type Expr } from "./emitter.js";
+import { F32, F64, Fn, I32, V128, type Expr, rawSimd } from "./emitter.js";
 import { expF32x4 } from "./activation.js";
 
-/** Raw SIMD instruction `0xfd opcode` (LEB128) applied to the operands, then immediate bytes. */
-function simd(f: Fn, opcode: number, args: Expr[], imm: number[] = []): Expr {
-  return () => {
-    args.forEach((a) => a());
-    f.code.push(0xfd);
-    let v = opcode;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      f.code.push(b);
-    } while (v);
-    f.code.push(...imm);
-  };
-}
 
 /** f64x2 operations the emitter lacks. */
 function ops(f: Fn) {
   return {
-    dsub: (a: Expr, b: Expr) => simd(f, 0xf1, [a, b]),
-    ddiv: (a: Expr, b: Expr) => simd(f, 0xf3, [a, b]),
+    dsub: (a: Expr, b: Expr) => rawSimd(f, 0xf1, [a, b]),
+    ddiv: (a: Expr, b: Expr) => rawSimd(f, 0xf3, [a, b]),
     /** v128.load64_splat: two floats (8 bytes) into lanes 0-1 (and 2-3). */
-    load64: (addr: Expr) => simd(f, 0x0a, [addr], [3, 0]),
+    load64: (addr: Expr) => rawSimd(f, 0x0a, [addr], [3, 0]),
     /** f64x2.extract_lane. */
-    dlane: (a: Expr, lane: number) => simd(f, 0x21, [a], [lane]),
+    dlane: (a: Expr, lane: number) => rawSimd(f, 0x21, [a], [lane]),
     /** f32x4.extract_lane. */
-    flane: (a: Expr, lane: number) => simd(f, 0x1f, [a], [lane]),
+    flane: (a: Expr, lane: number) => rawSimd(f, 0x1f, [a], [lane]),
     f32div: (a: Expr, b: Expr): Expr => () => {
       a();
       b();
@@ -119,7 +104,7 @@ export function softmaxRowsKernel(fma: boolean): Fn {
   /** `out` = exp(x - max), 0 where x - max < -87.3 (and NaN kept). */
   const expShifted = (): void => {
     f.set(e, f.vsub(get(x), get(mv)));
-    f.set(vs, simd(f, 0x43, [get(e), f.splat(f.f32(-87.3))]));
+    f.set(vs, rawSimd(f, 0x43, [get(e), f.splat(f.f32(-87.3))]));
     f.set(e, f.vpmax(get(e), f.splat(f.f32(-87.3))));
     expF32x4(f, e, nn, out, fma);
     f.set(out, f.bitselect(f.splat(f.f32(0)), get(out), get(vs)));
