@@ -49,3 +49,12 @@ export * as autograd from "./autograd/index.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/index.js";
 export { einsum } from "./tensor/index.js";
 export { loadCheckpoint, tuple } from "./io/index.js";
+
+import * as nnModules from "./nn/index.js";
+import * as modelModules from "./models/index.js";
+import * as opsModules from "./ops/index.js";
+import * as resnetModules from "./models/resnet.js";
+import { _vouchFor } from "./nn/planner/index.js";
+import { transformerActivations } from "./nn/transformer.js";
+// The eval planner may keep the intermediates of these classes' forwards in scoped memory.
+_vouchFor([nnModules, modelModules, opsModules, resnetModules], transformerActivations);

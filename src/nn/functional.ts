@@ -51,6 +51,7 @@ import type { DType } from "../tensor/tensor.js";
 import { resolvePads } from "../tensor/conv.js";
 import * as lossFns from "./loss.js";
 import type { Reduction } from "./loss.js";
+import { allocFloat32 } from "../tensor/arena.js";
 
 type Kernel = (src: Float32Array, dst: Float32Array, n: number, ...params: any[]) => void;
 
@@ -79,7 +80,7 @@ export function _unary(name: string, x: Tensor, inplace: boolean, kernel: Kernel
     return x._bumpVersion();
   }
   const src = flat(x);
-  const dst = new Float32Array(src.length);
+  const dst = allocFloat32(src.length);
   kernel(src, dst, src.length, ...params);
   const out = new Tensor(dst, x.shape);
   return inplace ? x.copy_(out) : out;
@@ -631,7 +632,7 @@ export function normalize(
   const inner = shape.slice(d + 1).reduce((x, y) => x * y, 1);
   const outer = input.numel() / Math.max(n * inner, 1);
   const src = flat(input);
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   const p = a.p;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -793,7 +794,7 @@ export function prelu(input: Tensor, weight: Tensor): Tensor {
   const src = flat(input);
   const w = weight.data as Float32Array;
   const inner = input.ndim >= 2 ? input.shape.slice(2).reduce((x, y) => x * y, 1) : 1;
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
     const c = np === 1 ? 0 : Math.floor(i / inner) % channels;
@@ -858,7 +859,7 @@ export function pixelShuffle(input: Tensor, upscaleFactor: number): Tensor {
     return out;
   }
   const src = flat(input);
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   const batch = src.length / Math.max(c * h * w, 1);
   const ow = w * r;
   for (let b = 0; b < batch; b++) {
@@ -899,7 +900,7 @@ export function pixelUnshuffle(input: Tensor, downscaleFactor: number): Tensor {
     return out;
   }
   const src = flat(input);
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   const batch = src.length / Math.max(c * h * w, 1);
   for (let b = 0; b < batch; b++) {
     for (let k = 0; k < c; k++) {
@@ -967,7 +968,7 @@ export function localResponseNorm(input: Tensor, size: number, ...args: unknown[
   const [n, c] = input.shape;
   const inner = input.numel() / (n * c);
   const src = flat(input);
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   const sq = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) sq[i] = src[i] * src[i];
   const before = Math.floor(size / 2);
@@ -1116,7 +1117,7 @@ export function channelShuffle(input: Tensor, groups: number): Tensor {
   }
   const inner = input.numel() / Math.max(n * c, 1);
   const src = flat(input);
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
       for (let k = 0; k < per; k++) {

@@ -18,6 +18,7 @@ import { Linear } from "./linear.js";
 import { Module, Parameter } from "./module.js";
 import { LayerNorm } from "./normalization.js";
 import { full } from "../tensor/index.js";
+import { allocFloat32 } from "../tensor/arena.js";
 
 /**
  * A `Linear` under another name, used for `MultiheadAttention.out_proj` (PyTorch:
@@ -82,7 +83,7 @@ const isFloat = (t: Tensor<DType>): boolean => t.dtype === "float32";
 function additive(t: Tensor<DType>): Float32Array {
   if (isFloat(t)) return (t as Tensor).data;
   const src = t.data as ArrayLike<number | bigint>;
-  const out = new Float32Array(src.length);
+  const out = allocFloat32(src.length);
   for (let i = 0; i < src.length; i++) if (src[i] !== 0 && src[i] !== 0n) out[i] = -Infinity;
   return out;
 }
@@ -398,7 +399,7 @@ function multiHeadAttentionForward(
   attentionKernel(B, L, Sx, dh, dh, qh, kh, vh, 1 / Math.sqrt(dh), mask, outH, weights, drop);
 
   // Heads back to [rows, E] in the query's row order, then out_proj.
-  const merged = new Float32Array(L * N * E);
+  const merged = allocFloat32(L * N * E);
   for (let b = 0; b < B; b++) {
     const n = Math.floor(b / H);
     const h = b % H;
@@ -432,7 +433,7 @@ function multiHeadAttentionForward(
  * `in_proj_weight`; a strided view instead of a split copy).
  */
 function project(x: Float32Array, rows: number, inF: number, W: Float32Array, wOff: number, outF: number, b: Float32Array | null, bOff: number): Float32Array {
-  const out = new Float32Array(rows * outF);
+  const out = allocFloat32(rows * outF);
   sgemm(rows, outF, inF, { data: x, offset: 0, rowStride: inF, colStride: 1 }, { data: W, offset: wOff, rowStride: 1, colStride: inF }, out, 0, outF);
   if (b) for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) out[r * outF + j] += b[bOff + j];
   return out;
@@ -458,9 +459,14 @@ export interface TransformerEncoderLayerForwardOptions {
   isCausal?: boolean;
 }
 
+const reluActivation = (x: Tensor): Tensor => F.relu(x);
+const geluActivation = (x: Tensor): Tensor => F.gelu(x);
+/** The functions `activation: "relu" | "gelu"` stand for (they keep no tensor). @internal */
+export const transformerActivations = [reluActivation, geluActivation];
+
 function activationFn(a: TransformerActivation): TransformerActivation {
-  if (a === "relu") return (x: Tensor) => F.relu(x);
-  if (a === "gelu") return (x: Tensor) => F.gelu(x);
+  if (a === "relu") return reluActivation;
+  if (a === "gelu") return geluActivation;
   if (typeof a === "string") throw new RuntimeError(`activation should be relu/gelu, not ${a}`);
   return a;
 }

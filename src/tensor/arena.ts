@@ -7,7 +7,7 @@
  */
 import { TypeError_ } from "../errors.js";
 import { wasmGemm, type WasmGemm } from "./wasm/gemm.js";
-import { allocRegion, releaseRegion } from "./wasm/resident.js";
+import { allocRegion, releaseRegion, releaseRegions } from "./wasm/resident.js";
 import { getBackend } from "./gemm.js";
 
 /** Free buffers kept for reuse beyond this many bytes go back to the allocator. */
@@ -82,4 +82,91 @@ export function release(a: Float32Array): void {
 /** The byte address of `a` in the kernels' memory if it is an arena buffer, else -1. */
 export function wasmAddress(a: Float32Array): number {
   return regions.get(a)?.at ?? -1;
+}
+
+/**
+ * Scoped activation memory: while a scope is open, `allocFloat32` takes tensor storages from the
+ * kernels' memory instead of the JavaScript heap, and closing the scope frees every one of them
+ * except those the caller keeps (handed to the enclosing scope). A fresh 4 MB `Float32Array`
+ * costs 5-10x its copy (allocation, first-touch page faults, external-memory GCs); a scoped
+ * buffer costs a free-list lookup, and kernels read and write it in place. Only code that knows
+ * which tensors outlive the scope may open one (the eval planner, around module calls whose
+ * forwards it knows); each buffer gets a fresh view object, so caches keyed by a storage's
+ * identity never see a recycled one.
+ */
+interface Scope {
+  buffers: Float32Array[];
+  /** Allocations here come from the JavaScript heap (code the opener does not vouch for). */
+  plain: boolean;
+}
+const scopes: Scope[] = [];
+
+/** Storages smaller than this many floats stay on the JavaScript heap (cheap there, and many). */
+const SCOPED_MIN = 1024;
+/** Scoped buffers stop (and storages come from the heap again) beyond this many bytes of kernel memory. */
+const SCOPED_BUDGET = 1024 * 2 ** 20;
+let scopedBytes = 0;
+
+/** Scoped-memory counters (tests): buffers ever handed out, bytes held now, open scopes. */
+export function scopeStats(): { buffers: number; heldBytes: number; open: number } {
+  return { buffers: scopedBuffers, heldBytes: scopedBytes, open: scopes.length };
+}
+let scopedBuffers = 0;
+
+/**
+ * Open a scope (`plain`: allocations inside come from the heap, as outside any scope). Every
+ * `openScope` is matched by one `closeScope`.
+ */
+export function openScope(plain = false): void {
+  scopes.push({ buffers: [], plain });
+}
+
+/**
+ * Close the innermost scope: buffers whose storage is in `keep` move to the enclosing scope; the
+ * rest are freed (their tensors must not be read again). Closing the outermost scope keeps
+ * nothing: storages in `keep` are given back to the caller through `rescue` (a heap copy).
+ */
+export function closeScope(keep: ReadonlySet<object>, rescue?: (buffer: Float32Array) => void): void {
+  const s = scopes.pop();
+  if (!s) throw new Error("closeScope without openScope");
+  const parent = scopes.length ? scopes[scopes.length - 1] : null;
+  const freed: { at: number; bytes: number }[] = [];
+  for (const b of s.buffers) {
+    if (keep.has(b)) {
+      if (parent && !parent.plain) {
+        parent.buffers.push(b);
+        continue;
+      }
+      rescue?.(b);
+    }
+    const region = regions.get(b)!;
+    regions.delete(b);
+    scopedBytes -= region.bytes;
+    freed.push(region);
+  }
+  if (freed.length) releaseRegions(freed);
+}
+
+/** Whether `allocFloat32` hands out scoped buffers now. */
+export function inScope(): boolean {
+  return scopes.length > 0 && !scopes[scopes.length - 1].plain;
+}
+
+/**
+ * A float32 tensor storage of `n` elements: zero-filled unless `uninitialized` (the caller writes
+ * every element). Inside an open scope, a buffer in the kernels' memory; elsewhere a heap array.
+ */
+export function allocFloat32(n: number, uninitialized = false): Float32Array {
+  const s = scopes.length ? scopes[scopes.length - 1] : null;
+  if (s === null || s.plain || n < SCOPED_MIN || !enabled) return new Float32Array(n);
+  const w = kernels();
+  if (!w || scopedBytes + n * 4 > SCOPED_BUDGET) return new Float32Array(n);
+  const region = allocRegion(w, n * 4);
+  scopedBytes += region.bytes;
+  scopedBuffers++;
+  const view = new Float32Array(w.memory.buffer, region.at, n);
+  if (!uninitialized) view.fill(0);
+  regions.set(view, region);
+  s.buffers.push(view);
+  return view;
 }

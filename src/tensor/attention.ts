@@ -12,6 +12,7 @@ import { defaultGenerator } from "./random.js";
 import { formatShape, numel } from "./shape.js";
 import { Tensor, type DType } from "./tensor.js";
 import { attentionWasm, softmaxRowsWasm } from "./rowKernels.js";
+import { allocFloat32 } from "./arena.js";
 
 /**
  * An additive mask over `[batch, L, S]` scores: entry `(b, l, s)` is
@@ -95,7 +96,7 @@ export function attentionKernel(
 /** Values of `t` broadcast to `shape` (contiguous copy; `t` as float32, bool masks turned into 0/-inf). */
 export function broadcastMask(t: Tensor<DType>, shape: readonly number[], invertBool: boolean): Float32Array {
   const n = numel(shape);
-  const out = new Float32Array(n);
+  const out = allocFloat32(n);
   const lead = shape.length - t.shape.length;
   if (lead < 0) throw new RuntimeError(`attn_mask of shape ${formatShape(t.shape)} cannot be broadcast to ${formatShape(shape)}`);
   const strides = new Array<number>(shape.length).fill(0);
@@ -182,7 +183,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   if (gradMode.enabled && (query.requiresGrad || key.requiresGrad || value.requiresGrad || attnMask?.requiresGrad === true)) {
     return recordedAttention(query, key, value, attnMask, mask, sc, drop, [...lead, L, S]);
   }
-  const out = new Float32Array(batch * L * Ev);
+  const out = allocFloat32(batch * L * Ev);
   attentionKernel(batch, L, S, E, Ev, query.data, key.data, value.data, sc, mask, out, null, drop);
   return new Tensor(out, [...lead, L, Ev]);
 }

@@ -8,6 +8,7 @@ import { storageVersion, Tensor } from "./tensor.js";
 import { packA, packedSize, wasmGemm } from "./wasm/gemm.js";
 import { residentWeight } from "./wasm/resident.js";
 import { linearWasm } from "./rowKernels.js";
+import { allocFloat32 } from "./arena.js";
 
 /**
  * `y = x·Wᵀ + b` for `x` `[*, in]`, `weight` `[out, in]`, `bias` `[out]` (PyTorch: `F.linear`).
@@ -25,7 +26,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     const lhs = x.ndim <= 1 ? `1x${k}` : `${rows}x${k}`;
     throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${lhs} and ${inF}x${outF})`);
   }
-  const out = new Float32Array(rows * outF);
+  const out = allocFloat32(rows * outF);
   const w = getBackend() === "wasm" && rows * outF * inF >= 16384 ? wasmGemm() : null;
   // A weight and bias that are their tensors' whole storage (parameters) stay resident, packed.
   const wd = weight.data;

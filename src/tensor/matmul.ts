@@ -11,6 +11,7 @@ import { gemmListWasm, type ListOperand } from "./rowKernels.js";
 import { Tensor } from "./tensor.js";
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { recordOp } from "../autograd/formulas.js";
+import { allocFloat32 } from "./arena.js";
 
 function floats(t: Tensor, op: string): Float32Array {
   if (t.dtype !== "float32") throw new RuntimeError(`${op}: expected a float32 tensor, got ${t.dtype}`);
@@ -181,10 +182,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (folds) {
     // One right-hand matrix for every batch entry: a single [batch·M, K]·[K, N] product.
     const rows = numel(batch) * M;
-    out = new Float32Array(rows * N);
+    out = allocFloat32(rows * N);
     sgemm(rows, N, K, { data: x, offset: 0, rowStride: K, colStride: 1 }, { data: y, offset: 0, rowStride: N, colStride: 1 }, out, 0, N);
   } else {
-    out = new Float32Array(numel(batch) * M * N);
+    out = allocFloat32(numel(batch) * M * N);
     batchedSgemm(M, N, K, x, batchOffsets(aBatch, batch, M * K), y, batchOffsets(bBatch, batch, K * N), out);
   }
   if (da === 1) outShape = [...batch, N];
@@ -238,7 +239,7 @@ function stridedMatmul(a: Tensor, b: Tensor): Tensor | null {
     }
     return { data: t._storage as Float32Array, offsets, rowStride: st[nd - 2], colStride: st[nd - 1] };
   };
-  const out = new Float32Array(count * M * N);
+  const out = allocFloat32(count * M * N);
   const opA = operand(A);
   if (K === 1) opA.colStride = 1;
   if (!gemmListWasm(M, N, K, opA, operand(b), out)) return null;
@@ -262,7 +263,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   if (B2 !== B || K2 !== K) {
     throw new RuntimeError(`Expected size for first two dimensions of batch2 tensor to be: [${B}, ${K}] but got: [${B2}, ${K2}].`);
   }
-  const out = new Float32Array(B * M * N);
+  const out = allocFloat32(B * M * N);
   const aOff = Int32Array.from({ length: B }, (_, i) => i * M * K);
   const bOff = Int32Array.from({ length: B }, (_, i) => i * K * N);
   batchedSgemm(M, N, K, floats(a, "bmm"), aOff, floats(b, "bmm"), bOff, out);

@@ -7,6 +7,7 @@ import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 import { layerNormRowsWasm } from "./rowKernels.js";
 import { batchNormForwardTrain } from "./batchnorm_train.js";
+import { allocFloat32 } from "./arena.js";
 
 /** Arguments of `batchNorm`, mirroring `F.batch_norm`. */
 export interface BatchNormArgs {
@@ -54,7 +55,7 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
     if (t && t.numel() !== c) throw new RuntimeError(`${name} should contain ${c} elements not ${t.numel()}`);
   }
   const src = x.data;
-  const out = new Float32Array(x.numel());
+  const out = allocFloat32(x.numel());
   const count = n * plane;
   if (a.training && count <= 1) {
     throw new ValueError(`Expected more than 1 value per channel when training, got input size ${formatSize(x.shape)}`);
@@ -160,7 +161,7 @@ export function layerNorm(
   const n = normalizedShape.reduce((a, b) => a * b, 1);
   const rows = n > 0 ? x.numel() / n : 0;
   const src = x.data as Float32Array;
-  const out = new Float32Array(x.numel());
+  const out = allocFloat32(x.numel());
   const g = weight ? weight.data : null;
   const b = bias ? bias.data : null;
   if (layerNormRowsWasm(src, out, rows, n, g, b, eps)) return new Tensor(out, x.shape);
@@ -203,7 +204,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, b
   const hw = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const cg = c / numGroups;
   const src = x.data as Float32Array;
-  const out = new Float32Array(x.numel());
+  const out = allocFloat32(x.numel());
   const g = weight ? weight.data : null;
   const b = bias ? bias.data : null;
   for (let s = 0; s < n; s++) {

@@ -7,6 +7,7 @@ import { NotImplementedError, RuntimeError } from "../errors.js";
 import { formatShape } from "./shape.js";
 import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
+import { allocFloat32 } from "./arena.js";
 
 /** Padding modes of `F.pad`. */
 export type PadNdMode = "constant" | "reflect" | "replicate" | "circular";
@@ -131,7 +132,7 @@ export function padNd(x: Tensor, pad: readonly number[], mode: PadNdMode = "cons
   const outer = x.shape.slice(0, first).reduce((a, b) => a * b, 1);
   const inBlock = inStrides[first] * x.shape[first];
   const outBlock = outShape.slice(first).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(outer * outBlock);
+  const out = allocFloat32(outer * outBlock);
   const src = x.data as Float32Array;
   const fill = Math.fround(value);
   if (outBlock === 0 || outer === 0) return new Tensor(out, outShape);

@@ -48,25 +48,27 @@ export function linearWasm(
   const byRows = Math.ceil(rows / PANEL.MR) >= 8 * threads;
   const parts = byRows ? splitRange(rows, threads, PANEL.MR) : splitRange(outF, threads, PANEL.NR);
   const xAt = wasmAddress(x);
+  const outAt = wasmAddress(out);
   const L = gemmLayout(rows, outF, inF, xAt >= 0 ? 0 : rows * inF, 0, parts.map(() => 0), residentEnd());
   ensureMemory(w, L.end);
   const mem = new Float32Array(w.memory.buffer);
   const aAt = xAt >= 0 ? xAt : L.a;
+  const cAt = outAt >= 0 ? outAt : L.c;
   if (xAt < 0) mem.set(x.subarray(0, rows * inF), aAt / 4);
   const Np = Math.ceil(outF / PANEL.NR) * PANEL.NR;
   let start = 0;
   const jobs = parts.map((size, t) => {
     const { pa, pb, spill } = L.scratch[t];
     const part = byRows
-      ? { M: size, N: outF, K: inF, a: aAt + start * inF * 4, lda: inF, b: packed, brs: Np, bcs: 0, c: L.c + start * outF * 4, ldc: outF }
-      : { M: rows, N: size, K: inF, a: aAt, lda: inF, b: packed, brs: Np, bcs: start / PANEL.NR, c: L.c + start * 4, ldc: outF };
+      ? { M: size, N: outF, K: inF, a: aAt + start * inF * 4, lda: inF, b: packed, brs: Np, bcs: 0, c: cAt + start * outF * 4, ldc: outF }
+      : { M: rows, N: size, K: inF, a: aAt, lda: inF, b: packed, brs: Np, bcs: start / PANEL.NR, c: cAt + start * 4, ldc: outF };
     const job = { ...part, pa, pb, spill, packed: 2, r0: 0 };
     const col0 = byRows ? 0 : start;
     start += size;
     return bias ? namedJob("gemmBias", { ...job, bias: biasAt + col0 * 4 }) : namedJob("gemm", job);
   });
   runParallel(w, jobs, bias ? "gemmBias" : "gemm");
-  out.set(mem.subarray(L.c / 4, L.c / 4 + rows * outF));
+  if (outAt < 0) out.set(mem.subarray(L.c / 4, L.c / 4 + rows * outF));
   return true;
 }
 

@@ -21,6 +21,7 @@ import { argTypeError, bindArgs, checkBool, checkDType, checkInt, checkOperand, 
 import { gradMode, noGrad } from "../autograd/grad_mode.js";
 import { meta, runBackward, type AutogradMeta, type Node } from "../autograd/graph.js";
 import { noteView, recordInplace, recordOp, recordRoundedDiv } from "../autograd/formulas.js";
+import { allocFloat32 } from "./arena.js";
 
 /** Element types: `"float32"` (all kernels), `"int64"` (indices, integer buffers), `"bool"` (masks, comparisons). */
 export type DType = "float32" | "int64" | "bool";
@@ -43,6 +44,7 @@ export const ARRAY_OF = {
 
 /** A zero-filled storage of `n` elements of `dtype`. */
 export function allocStorage<D extends DType>(dtype: D, n: number): DataOf<D> {
+  if (dtype === "float32") return allocFloat32(n) as DataOf<D>;
   return new ARRAY_OF[dtype](n) as DataOf<D>;
 }
 
@@ -1360,7 +1362,7 @@ export function relu(x: Tensor, inplace = false): Tensor {
     return x._bumpVersion();
   }
   const src = x.data;
-  const dst = inplace ? src : new Float32Array(src.length);
+  const dst = inplace ? src : allocFloat32(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
     dst[i] = v < 0 ? 0 : v;

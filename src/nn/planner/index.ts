@@ -22,12 +22,12 @@ import { TypeError_ } from "../../errors.js";
 import { isGradEnabled } from "../../autograd/index.js";
 import { maxPool2d, resolvePads, Tensor } from "../../tensor/index.js";
 import { convOutSize } from "../../tensor/shape.js";
-import { acquire, arenaAvailable, release } from "../../tensor/arena.js";
+import { acquire, arenaAvailable, closeScope, openScope, release } from "../../tensor/arena.js";
 import { channelScale } from "../../tensor/chanscale.js";
 import { bnAct, convBnAct } from "../fusion.js";
 import type { Conv2d } from "../conv.js";
 import { MaxPool2d } from "../pooling.js";
-import { _setCallInterceptor, CALL_AS_USUAL, type Module } from "../module.js";
+import { _setCallInterceptor, CALL_AS_USUAL, Module as ModuleClass, type Module } from "../module.js";
 import { makePlan, pointwiseOf, type Plan } from "./plan.js";
 import { isChannelGate, Trace, type Source } from "./trace.js";
 
@@ -55,6 +55,162 @@ const MAX_SHAPES = 8;
 
 /** The forward under way: traced or replayed. */
 let active: Trace | Replay | null = null;
+
+/**
+ * The tree of the scoped forward under way, if any: each call of one of its modules runs in a
+ * memory scope (`tensor/arena.ts`) that frees the call's intermediates when it returns.
+ */
+let scopedTree: Set<Module> | null = null;
+
+/** Module classes whose forwards are tsnn's own (they keep no tensor beyond their return value). */
+const vouchedClasses = new WeakSet<object>();
+/** Functions held by modules (an activation) that keep no tensor either. */
+const vouchedFunctions = new WeakSet<object>();
+
+/**
+ * Vouch for the module classes found in `namespaces` (and in namespaces nested in them), and for
+ * the functions in `functions`: a forward of theirs keeps no tensor other than the ones it
+ * returns, so its intermediates may live in scoped memory. Called once by the package's entry
+ * point over its own `nn` and `models`. @internal
+ */
+export function _vouchFor(namespaces: object[], functions: ((...a: never[]) => unknown)[] = []): void {
+  const seen = new Set<object>();
+  const walk = (ns: object, depth: number): void => {
+    if (seen.has(ns)) return;
+    seen.add(ns);
+    for (const v of Object.values(ns)) {
+      if (typeof v === "function" && (v as { prototype?: unknown }).prototype instanceof ModuleClass) vouchedClasses.add(v);
+      else if (v !== null && typeof v === "object" && depth < 2 && Object.getPrototypeOf(v) === null) walk(v, depth + 1);
+    }
+  };
+  namespaces.forEach((ns) => walk(ns, 0));
+  for (const f of functions) vouchedFunctions.add(f);
+}
+
+/** Function-valued attributes that a vouched forward calls with tensors (the transformer layers' activation). */
+const CALLED_ATTRIBUTES = ["activation"];
+
+/**
+ * Whether `m`'s forward is one tsnn vouches for: its exact class is vouched (a subclass may
+ * keep tensors), `forward` is not replaced on the instance, and a function its forward calls
+ * (a transformer layer's `activation`) is vouched too. Other functions a module holds (ViT's
+ * `normLayer`) are constructor arguments its forward never calls.
+ */
+function vouched(m: Module): boolean {
+  if (!vouchedClasses.has(Object.getPrototypeOf(m).constructor)) return false;
+  if (Object.prototype.hasOwnProperty.call(m, "forward")) return false;
+  for (const k of CALLED_ATTRIBUTES) {
+    const v = (m as unknown as Record<string, unknown>)[k];
+    if (typeof v === "function" && !vouchedFunctions.has(v)) return false;
+  }
+  return true;
+}
+
+/** The modules of `root`'s tree whose forwards are not vouched for (tests). @internal */
+export function _unvouched(root: Module): Module[] {
+  return [...root.modules()].filter((m) => !vouched(m));
+}
+
+/** Whether the forward of `modules`' root may run in memory scopes with these arguments. */
+function scopable(modules: Module[], args: unknown[]): boolean {
+  if (!arenaAvailable()) return false;
+  if (isGradEnabled()) {
+    // Recording autograd keeps intermediates for the backward: only when nothing requires grad.
+    for (const a of args) if (a instanceof Tensor && (a as { requiresGrad?: boolean }).requiresGrad === true) return false;
+    for (const m of modules) {
+      for (const p of m._parameters.values()) if (p !== null && p.requiresGrad) return false;
+    }
+  }
+  return modules.every(vouched);
+}
+
+/** The storages of the tensors in a forward's result (nested in arrays, maps or objects). */
+function storagesOf(out: unknown): Set<object> {
+  const found = new Set<object>();
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== "object" || seen.has(v) || depth > 8) return;
+    seen.add(v);
+    if (v instanceof Tensor) found.add(v._storage as object);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, depth + 1));
+    else if (v instanceof Map) v.forEach((x) => walk(x, depth + 1));
+    else if (!ArrayBuffer.isView(v)) Object.values(v).forEach((x) => walk(x, depth + 1));
+  };
+  walk(out, 0);
+  return found;
+}
+
+/** Every tensor in a forward's result (as `storagesOf` finds them). */
+function tensorsOf(out: unknown): Tensor[] {
+  const found: Tensor[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== "object" || seen.has(v) || depth > 8) return;
+    seen.add(v);
+    if (v instanceof Tensor) found.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, depth + 1));
+    else if (v instanceof Map) v.forEach((x) => walk(x, depth + 1));
+    else if (!ArrayBuffer.isView(v)) Object.values(v).forEach((x) => walk(x, depth + 1));
+  };
+  walk(out, 0);
+  return found;
+}
+
+/**
+ * Run a module of the scoped tree in its own scope: what it does not return is freed. A module
+ * from outside the tree runs as usual (hooks included), its storages on the heap.
+ */
+function scopedCall(m: Module, args: unknown[]): unknown {
+  const tree = scopedTree!;
+  if (!tree.has(m)) {
+    scopedTree = null;
+    openScope(true);
+    try {
+      return m.call(...(args as []));
+    } finally {
+      closeScope(EMPTY);
+      scopedTree = tree;
+    }
+  }
+  openScope();
+  let out: unknown;
+  try {
+    out = m._forwardChecked(args);
+  } catch (e) {
+    closeScope(EMPTY);
+    throw e;
+  }
+  closeScope(storagesOf(out));
+  return out;
+}
+const EMPTY: ReadonlySet<object> = new Set();
+
+/**
+ * Run the root's forward in the outermost scope; the result's storages are copied out of scoped
+ * memory (a caller's tensor never lives there).
+ */
+function scopedRoot(modules: Module[], run: () => unknown): unknown {
+  scopedTree = new Set(modules);
+  openScope();
+  let out: unknown;
+  try {
+    out = run();
+  } catch (e) {
+    closeScope(EMPTY);
+    throw e;
+  } finally {
+    scopedTree = null;
+  }
+  const copies = new Map<object, Float32Array>();
+  closeScope(storagesOf(out), (b) => copies.set(b, b.slice()));
+  if (copies.size) {
+    for (const t of tensorsOf(out)) {
+      const c = copies.get(t._storage as object);
+      if (c) (t as Tensor)._storage = c;
+    }
+  }
+  return out;
+}
 
 /** Thrown inside a replay when the forward leaves the traced path. */
 class Mismatch extends Error {}
@@ -96,7 +252,11 @@ function argsKey(args: unknown[]): string | null {
 const sameList = (a: Module[], b: Module[]): boolean => a.length === b.length && a.every((m, i) => m === b[i]);
 
 function intercept(m: Module, args: unknown[], depth: number): unknown {
-  if (active !== null) return active.call(m, args);
+  if (active !== null) {
+    const r = active.call(m, args);
+    return r === CALL_AS_USUAL && scopedTree !== null ? scopedCall(m, args) : r;
+  }
+  if (scopedTree !== null) return scopedCall(m, args);
   if (!enabled || depth !== 1 || m._modules.size === 0) return CALL_AS_USUAL;
   const key = argsKey(args);
   if (key === null) return CALL_AS_USUAL;
@@ -109,8 +269,9 @@ function intercept(m: Module, args: unknown[], depth: number): unknown {
   }
   const plan = entry.byKey.get(key);
   if (plan === undefined) return traceRoot(m, args, entry, key);
-  if (!plan.useful) return CALL_AS_USUAL;
-  return replayRoot(m, args, plan, entry, key);
+  const scoped = scopable(modules, args);
+  if (!plan.useful) return scoped ? scopedRoot(modules, () => m._forwardChecked(args)) : CALL_AS_USUAL;
+  return scoped ? scopedRoot(modules, () => replayRoot(m, args, plan, entry!, key)) : replayRoot(m, args, plan, entry, key);
 }
 
 function traceRoot(root: Module, args: unknown[], entry: Entry, key: string): unknown {

@@ -16,6 +16,7 @@ import { forEachRow } from "./iter.js";
 import { argTypeError, bindArgs, checkOperand, checkOptions, checkTensor, isOptions, snake } from "../args.js";
 import { gradMode, noGrad } from "../../autograd/grad_mode.js";
 import { recordInplace, recordOp, recordScalarFirst } from "../../autograd/formulas.js";
+import { allocFloat32 } from "../arena.js";
 
 /** Whether `v` is a tensor that requires grad (autograd's test; cheap when it never did). */
 function req(v: unknown): boolean {
@@ -386,7 +387,7 @@ function fastFloat32(name: BinaryName, ta: Tensor<DType>, tb: Tensor<DType>): Te
   // A strided `a` (q of a permuted qkv) is gathered once and computed in place in its fresh copy.
   const x = ta.data as Float32Array;
   const y = tb.data as Float32Array;
-  const out = ta.isContiguous() ? new Float32Array(n) : x;
+  const out = ta.isContiguous() ? allocFloat32(n) : x;
   for (let o = 0; o < n; o += m) {
     if (m === 1) {
       const c = y[0];

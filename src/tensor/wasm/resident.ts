@@ -37,7 +37,11 @@ function alloc(w: WasmGemm, bytes: number): number {
 }
 
 function release(r: Region): void {
-  free.push(r);
+  releaseAll([r]);
+}
+
+function releaseAll(rs: Region[]): void {
+  for (const r of rs) free.push(r);
   free.sort((a, b) => a.at - b.at);
   const merged: Region[] = [];
   for (const f of free) {
@@ -105,4 +109,9 @@ export function allocRegion(w: WasmGemm, bytes: number): { at: number; bytes: nu
 /** Return a region from `allocRegion`. */
 export function releaseRegion(r: { at: number; bytes: number }): void {
   release(r);
+}
+
+/** Return several regions from `allocRegion` at once (one merge of the free list). */
+export function releaseRegions(rs: { at: number; bytes: number }[]): void {
+  releaseAll(rs.map((r) => ({ ...r })));
 }
