@@ -80,7 +80,7 @@ export function _unary(name: string, x: Tensor, inplace: boolean, kernel: Kernel
     return x._bumpVersion();
   }
   const src = flat(x);
-  const dst = allocFloat32(src.length);
+  const dst = allocFloat32(src.length, true);
   kernel(src, dst, src.length, ...params);
   const out = new Tensor(dst, x.shape);
   return inplace ? x.copy_(out) : out;

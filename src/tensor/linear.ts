@@ -26,7 +26,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     const lhs = x.ndim <= 1 ? `1x${k}` : `${rows}x${k}`;
     throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${lhs} and ${inF}x${outF})`);
   }
-  const out = allocFloat32(rows * outF);
+  const out = allocFloat32(rows * outF, true);
   const w = getBackend() === "wasm" && rows * outF * inF >= 16384 ? wasmGemm() : null;
   // A weight and bias that are their tensors' whole storage (parameters) stay resident, packed.
   const wd = weight.data;
@@ -34,7 +34,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const resident = wd === weight._storage && (!bias || bd === bias._storage);
   if (w && rows > 1 && resident && linearWasm(x.data, rows, inF, wd, outF, bd, out)) {
     return new Tensor(out, [...x.shape.slice(0, -1), outF]);
-  } else if (w && rows > 1) {
+  }
+  out.fill(0);
+  if (w && rows > 1) {
     // y = x·Wᵀ with Wᵀ kept transposed (contiguous rows for the GEMM's B panels) and the output
     // written row-major: the same sums in the same order as W·xᵀ, without a transpose of y.
     const wt = transposedWeight(weight.data, outF, inF);

@@ -239,10 +239,13 @@ function stridedMatmul(a: Tensor, b: Tensor): Tensor | null {
     }
     return { data: t._storage as Float32Array, offsets, rowStride: st[nd - 2], colStride: st[nd - 1] };
   };
-  const out = allocFloat32(count * M * N);
+  const out = allocFloat32(count * M * N, true);
   const opA = operand(A);
   if (K === 1) opA.colStride = 1;
-  if (!gemmListWasm(M, N, K, opA, operand(b), out)) return null;
+  if (!gemmListWasm(M, N, K, opA, operand(b), out)) {
+    out.fill(0);
+    return null;
+  }
   return new Tensor(out, [...batch, M, N]);
 }
 

@@ -161,7 +161,7 @@ export function layerNorm(
   const n = normalizedShape.reduce((a, b) => a * b, 1);
   const rows = n > 0 ? x.numel() / n : 0;
   const src = x.data as Float32Array;
-  const out = allocFloat32(x.numel());
+  const out = allocFloat32(x.numel(), true);
   const g = weight ? weight.data : null;
   const b = bias ? bias.data : null;
   if (layerNormRowsWasm(src, out, rows, n, g, b, eps)) return new Tensor(out, x.shape);
@@ -204,7 +204,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, b
   const hw = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const cg = c / numGroups;
   const src = x.data as Float32Array;
-  const out = allocFloat32(x.numel());
+  const out = allocFloat32(x.numel(), true);
   const g = weight ? weight.data : null;
   const b = bias ? bias.data : null;
   for (let s = 0; s < n; s++) {

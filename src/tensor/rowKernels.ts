@@ -202,8 +202,9 @@ export function gemmListWasm(M: number, N: number, K: number, A: ListOperand, B:
   const threads = count * M * N * K >= PARALLEL_MIN_WORK ? getNumThreads() : 1;
   const parts = splitRange(count, threads, 1);
   const L = gemmLayout(0, N, K, aIn >= 0 ? 0 : aHi - aLo, bIn >= 0 || shared ? 0 : bHi - bLo, parts.map(() => N), residentEnd());
-  const cAt = L.end;
-  const table = align(cAt + count * M * N * 4);
+  const outAt = wasmAddress(out);
+  const cAt = outAt >= 0 ? outAt : L.end;
+  const table = outAt >= 0 ? align(L.end) : align(cAt + count * M * N * 4);
   ensureMemory(w, table + count * 12);
   const mem = new Float32Array(w.memory.buffer);
   const aBase = aIn >= 0 ? aIn : L.a - aLo * 4;
@@ -226,7 +227,7 @@ export function gemmListWasm(M: number, N: number, K: number, A: ListOperand, B:
     return job;
   });
   runParallel(w, jobs, "gemmList");
-  out.set(mem.subarray(cAt / 4, cAt / 4 + count * M * N));
+  if (outAt < 0) out.set(mem.subarray(cAt / 4, cAt / 4 + count * M * N));
   return true;
 }
 

@@ -42,9 +42,12 @@ export const ARRAY_OF = {
   bool: Uint8Array,
 } as const;
 
-/** A zero-filled storage of `n` elements of `dtype`. */
-export function allocStorage<D extends DType>(dtype: D, n: number): DataOf<D> {
-  if (dtype === "float32") return allocFloat32(n) as DataOf<D>;
+/**
+ * A zero-filled storage of `n` elements of `dtype` (`uninitialized`: the caller writes every
+ * element, so a float32 storage may skip the zeroing).
+ */
+export function allocStorage<D extends DType>(dtype: D, n: number, uninitialized = false): DataOf<D> {
+  if (dtype === "float32") return allocFloat32(n, uninitialized) as DataOf<D>;
   return new ARRAY_OF[dtype](n) as DataOf<D>;
 }
 
@@ -155,7 +158,7 @@ export class Tensor<D extends DType = "float32"> {
     if (this._contig) {
       return this._storage.subarray(this._offset, this._offset + numel(this.shape)) as DataOf<D>;
     }
-    const out = allocStorage(this.dtype, numel(this.shape));
+    const out = allocStorage(this.dtype, numel(this.shape), true);
     gatherInto(out, 0, this._storage, this.shape, this._strides, this._offset);
     return out;
   }
@@ -1333,7 +1336,7 @@ export function copyInto(dst: Tensor<DType>, src: Tensor<DType>): void {
   const x = s._storage as any;
   forEachRowImport(dst.shape, [{ offset: dst._offset, strides: dst._strides }, { offset: s._offset, strides: s._strides }], (o0, o1, _2, n, s0, s1) => {
     if (from === to) {
-      if (s0 === 1 && s1 === 1 && n > 16) d.set(x.subarray(o1, o1 + n), o0);
+      if (s0 === 1 && s1 === 1 && n >= 128) d.set(x.subarray(o1, o1 + n), o0);
       else for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = x[o1];
     } else if (to === "int64") {
       if (from === "bool") for (let i = 0; i < n; i++, o0 += s0, o1 += s1) d[o0] = BigInt(x[o1]);

@@ -133,7 +133,7 @@ export function mapTensors(expr: string, inputs: Tensor<DType>[], outDtype: DTyp
     return inPlace;
   }
   const ins = inputs.map((t) => t.expand(shape));
-  const out = allocStorage(outDtype, numel(shape));
+  const out = allocStorage(outDtype, numel(shape), true);
   const f = kernelFresh(expr, ins.map((t) => t.dtype), outDtype);
   const st = ins.map((t) => t._storage);
   let at = 0;
@@ -387,7 +387,7 @@ function fastFloat32(name: BinaryName, ta: Tensor<DType>, tb: Tensor<DType>): Te
   // A strided `a` (q of a permuted qkv) is gathered once and computed in place in its fresh copy.
   const x = ta.data as Float32Array;
   const y = tb.data as Float32Array;
-  const out = ta.isContiguous() ? allocFloat32(n) : x;
+  const out = ta.isContiguous() ? allocFloat32(n, true) : x;
   for (let o = 0; o < n; o += m) {
     if (m === 1) {
       const c = y[0];

@@ -199,7 +199,7 @@ export function getIndex<D extends DType>(x: Tensor<D>, specs: readonly IndexSpe
   const { view, advanced } = parse(x as Tensor<DType>, specs);
   if (advanced.length === 0) return view as Tensor<D>;
   const g = planGather(view, advanced);
-  const out = allocStorage(x.dtype, numel(g.gatherShape));
+  const out = allocStorage(x.dtype, numel(g.gatherShape), true);
   const src = x._storage as Float32Array;
   const dst = out as Float32Array;
   const rest = g.rest;

@@ -94,7 +94,8 @@ export function gatherInto(dst: Storage, dstOffset: number, src: Storage, shape:
   const d = dst as Float32Array;
   const s = src as Float32Array;
   forEachRow(shape, [{ offset, strides }], (o, _1, _2, len, st) => {
-    if (st === 1) {
+    // Long runs are one memcpy; short ones (a head's 32 floats) cost less as a loop than a subarray.
+    if (st === 1 && len >= 256) {
       d.set(s.subarray(o, o + len), at);
       at += len;
     } else for (let i = 0; i < len; i++, o += st) d[at++] = s[o];

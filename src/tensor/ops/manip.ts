@@ -78,7 +78,7 @@ export function cat<D extends DType = "float32">(tensors: readonly Tensor<D>[], 
   });
   const shape = [...ref.shape];
   shape[d] = total;
-  const out = new Tensor<D>(allocStorage(dtype, numel(shape)), shape, dtype);
+  const out = new Tensor<D>(allocStorage(dtype, numel(shape), true), shape, dtype);
   let at = 0;
   for (const t of list) {
     copyInto(out.narrow(d, at, t.shape[d]) as Tensor<DType>, t as Tensor<DType>);

@@ -365,7 +365,7 @@ function moments(x: Tensor<DType>, dim: Dims, opts: VarOptions, root: boolean, n
   floatOnly(x, name);
   const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
   const pl = plan(x, dim, !!opts.keepdim);
-  const out = allocFloat32(numel(pl.keptShape));
+  const out = allocFloat32(numel(pl.keptShape), true);
   const R = pl.offs.length;
   const src = pl.src;
   const offs = pl.offs;
@@ -584,7 +584,7 @@ function softmaxImpl(x: Tensor<DType>, dim: number, log: boolean): Tensor {
     throw new RuntimeError(`"${name}${last ? "_lastdim" : ""}_kernel_impl" not implemented for '${dtypeName(x.dtype)}'`);
   }
   const d = normalizeDimIndex(dim, x.ndim);
-  const out = allocFloat32(x.numel());
+  const out = allocFloat32(x.numel(), true);
   // A contiguous last dim: the WASM row kernel (float32 as PyTorch's vectorized kernel, within
   // a few ulps of the loop below).
   if (!log && x.ndim >= 1 && d === x.ndim - 1 && x.isContiguous() && x.shape[d] > 0) {
