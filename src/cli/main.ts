@@ -9,6 +9,8 @@ import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import cliProgress from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+// The package's entry point, for what it sets up (the eval planner's vouched module classes).
+import "../index.js";
 import { noGrad } from "../autograd/index.js";
 import { TsnnError, ValueError } from "../errors.js";
 import { loadWithMetadata, save, type LoadOptions } from "../io/index.js";

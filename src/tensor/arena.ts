@@ -7,7 +7,7 @@
  */
 import { TypeError_ } from "../errors.js";
 import { wasmGemm, type WasmGemm } from "./wasm/gemm.js";
-import { allocRegion, releaseRegion, releaseRegions } from "./wasm/resident.js";
+import { allocRegion, releaseRegion, releaseRegions, residentEnd } from "./wasm/resident.js";
 import { getBackend } from "./gemm.js";
 
 /** Free buffers kept for reuse beyond this many bytes go back to the allocator. */
@@ -103,8 +103,11 @@ const scopes: Scope[] = [];
 
 /** Storages smaller than this many floats stay on the JavaScript heap (cheap there, and many). */
 const SCOPED_MIN = 1024;
-/** Scoped buffers stop (and storages come from the heap again) beyond this many bytes of kernel memory. */
-const SCOPED_BUDGET = 1024 * 2 ** 20;
+/**
+ * Scoped buffers stop (storages come from the heap again) where they would reach past this byte of
+ * the kernels' 2 GiB memory, so the per-call scratch above them always keeps at least 1 GiB.
+ */
+const SCOPED_END = 2 ** 30;
 let scopedBytes = 0;
 
 /** Scoped-memory counters (tests): buffers ever handed out, bytes held now, open scopes. */
@@ -160,7 +163,7 @@ export function allocFloat32(n: number, uninitialized = false): Float32Array {
   const s = scopes.length ? scopes[scopes.length - 1] : null;
   if (s === null || s.plain || n < SCOPED_MIN || !enabled) return new Float32Array(n);
   const w = kernels();
-  if (!w || scopedBytes + n * 4 > SCOPED_BUDGET) return new Float32Array(n);
+  if (!w || residentEnd() + n * 4 > SCOPED_END) return new Float32Array(n);
   const region = allocRegion(w, n * 4);
   scopedBytes += region.bytes;
   scopedBuffers++;
