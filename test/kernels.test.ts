@@ -536,11 +536,37 @@ describe("setNumThreads: PyTorch's errors, clamped to the machine's cores, shrin
   });
 });
 
-describe("setNumThreads: shrinking gives the workers' memory back", () => {
-  it("4 workers (started directly, past the clamp) raise RSS; setNumThreads(1) terminates them and RSS falls back", async () => {
+describe("runParallel: more jobs than threads", () => {
+  it("64 jobs of the max-abs kernel on 2 threads: one worker, every job done", async () => {
     const threads = await import("../src/tensor/wasm/threads.js");
     const { ensureMemory, wasmGemm } = await import("../src/tensor/wasm/gemm.js");
     const { residentEnd } = await import("../src/tensor/wasm/resident.js");
+    const w = wasmGemm();
+    if (!w || !w.shared || threads.MAX_THREADS < 2) return;
+    const previous = kernels.getNumThreads();
+    try {
+      kernels.setNumThreads(2);
+      const at = Math.ceil(residentEnd() / 64) * 64;
+      ensureMemory(w, at + 64 + 64 * 16 + 64 * 16 * 4);
+      const mem = new Float32Array(w.memory.buffer);
+      // Job t reads 16 floats all equal to -(t + 1) and writes their lane-wise max |x|.
+      const x = at + 64;
+      for (let t = 0; t < 64; t++) mem.fill(-(t + 1), x / 4 + 16 * t, x / 4 + 16 * t + 16);
+      const out = x + 64 * 16 * 4;
+      threads.runParallel(w, Array.from({ length: 64 }, (_, t) => [x + 64 * t, 16, out + 16 * t]), "maxAbs");
+      expect(threads._workers().length).toBe(1);
+      const got = Array.from({ length: 64 }, (_, t) => new Float32Array(w.memory.buffer, out + 16 * t, 4)[0]);
+      expect(got).toEqual(Array.from({ length: 64 }, (_, t) => t + 1));
+    } finally {
+      kernels.setNumThreads(Math.min(previous, threads.MAX_THREADS));
+    }
+  });
+});
+
+describe("setNumThreads: shrinking gives the workers' memory back", () => {
+  it("4 workers (started directly, past the clamp) raise RSS; setNumThreads(1) terminates them and RSS falls back", async () => {
+    const threads = await import("../src/tensor/wasm/threads.js");
+    const { wasmGemm } = await import("../src/tensor/wasm/gemm.js");
     const w = wasmGemm();
     if (!w || !w.shared) return;
     const previous = kernels.getNumThreads();
@@ -548,11 +574,9 @@ describe("setNumThreads: shrinking gives the workers' memory back", () => {
     try {
       kernels.setNumThreads(1);
       const before = rss();
-      // Five jobs of the max-abs kernel start four workers (each instantiates the kernels over
-      // the shared memory; the calling thread does not wait for that, it claims jobs itself).
-      const scratch = Math.ceil(residentEnd() / 64) * 64;
-      ensureMemory(w, scratch + 256);
-      threads.runParallel(w, Array.from({ length: 5 }, (_, t) => [scratch, 16, scratch + 64 + 16 * t]), "maxAbs");
+      // Asking the pool for five threads starts four workers (each instantiates the kernels over
+      // the shared memory). Calls never do this: they use at most getNumThreads() threads.
+      threads.workers(w, 5);
       const started = threads._workers();
       expect(started.length).toBe(4);
       for (let waited = 0; waited < 5000 && rss() - before <= 8; waited += 50) await new Promise((done) => setTimeout(done, 50));

@@ -168,13 +168,14 @@ export function workers(w: WasmGemm, wanted: number): Slot[] {
 export type Kernel = JobKernel;
 
 /**
- * Run jobs of one kernel over the calling thread and up to `jobs.length - 1` workers, each
+ * Run jobs of one kernel over the calling thread and up to `getNumThreads() - 1` workers, each
  * thread claiming the next unclaimed job, and return when all are done. Re-entrant calls (none
  * expected: calls are synchronous) and calls without workers run serially.
  */
 export function runParallel(w: WasmGemm, jobs: number[][], kernel: Kernel = "gemm"): void {
   const fn = w.exports[kernel];
-  const slots = jobs.length > 1 && jobs.length <= MAX_JOBS ? workers(w, jobs.length) : [];
+  // More jobs than threads are claimed one by one by the threads there are.
+  const slots = jobs.length > 1 && jobs.length <= MAX_JOBS ? workers(w, Math.min(jobs.length, requested)) : [];
   if (slots.length === 0 || !control) {
     for (const j of jobs) fn(...j);
     return;
