@@ -124,23 +124,43 @@ export function openScope(plain = false): void {
   scopes.push({ buffers: [], plain });
 }
 
+/** The kernels' memory buffers that scoped views were made on (a grown shared memory has a new one). */
+const scopedMemories = new WeakSet<object>();
+
+/** The byte range of `s` if it is a view of scoped memory (a scoped buffer or a subarray of one). */
+function scopedRange(s: object): [number, number] | null {
+  if (!(s instanceof Float32Array) || !scopedMemories.has(s.buffer)) return null;
+  return [s.byteOffset, s.byteOffset + s.byteLength];
+}
+
+const identity = (s: object): object => s;
+
 /**
- * Close the innermost scope: buffers whose storage is in `keep` move to the enclosing scope; the
- * rest are freed (their tensors must not be read again). Closing the outermost scope keeps
- * nothing: storages in `keep` are given back to the caller through `rescue` (a heap copy).
+ * Close the innermost scope: buffers holding a storage in `keep` (the buffer itself, or a
+ * subarray of it) move to the enclosing scope; the rest are freed (their tensors must not be read
+ * again). Closing the outermost scope frees everything: the kept buffers are first copied to the
+ * heap, and the returned function maps a kept storage (or a subarray of one) to its copy; for an
+ * inner scope it maps every storage to itself.
  */
-export function closeScope(keep: ReadonlySet<object>, rescue?: (buffer: Float32Array) => void): void {
+export function closeScope(keep: Iterable<object>): (storage: object) => object {
   const s = scopes.pop();
   if (!s) throw new Error("closeScope without openScope");
   const parent = scopes.length ? scopes[scopes.length - 1] : null;
+  const ranges: [number, number][] = [];
+  for (const k of keep) {
+    const r = scopedRange(k);
+    if (r) ranges.push(r);
+  }
   const freed: { at: number; bytes: number }[] = [];
+  const copies: [Float32Array, Float32Array][] = [];
   for (const b of s.buffers) {
-    if (keep.has(b)) {
+    const lo = b.byteOffset, hi = lo + b.byteLength;
+    if (ranges.some(([a, z]) => a >= lo && z <= hi)) {
       if (parent && !parent.plain) {
         parent.buffers.push(b);
         continue;
       }
-      rescue?.(b);
+      copies.push([b, b.slice()]);
     }
     const region = regions.get(b)!;
     regions.delete(b);
@@ -148,6 +168,17 @@ export function closeScope(keep: ReadonlySet<object>, rescue?: (buffer: Float32A
     freed.push(region);
   }
   if (freed.length) releaseRegions(freed);
+  if (copies.length === 0) return identity;
+  return (storage: object): object => {
+    const r = scopedRange(storage);
+    if (!r) return storage;
+    for (const [b, copy] of copies) {
+      if (r[0] >= b.byteOffset && r[1] <= b.byteOffset + b.byteLength) {
+        return storage === b ? copy : copy.subarray((r[0] - b.byteOffset) / 4, (r[1] - b.byteOffset) / 4);
+      }
+    }
+    return storage;
+  };
 }
 
 /** Whether `allocFloat32` hands out scoped buffers now. */
@@ -170,6 +201,7 @@ export function allocFloat32(n: number, uninitialized = false): Float32Array {
   const view = new Float32Array(w.memory.buffer, region.at, n);
   if (!uninitialized) view.fill(0);
   regions.set(view, region);
+  scopedMemories.add(view.buffer);
   s.buffers.push(view);
   return view;
 }

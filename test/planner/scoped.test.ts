@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { kernels, models, nn, noGrad, Tensor } from "../../src/index.js";
-import { scopeStats } from "../../src/tensor/arena.js";
+import { allocFloat32, closeScope, openScope, scopeStats } from "../../src/tensor/arena.js";
 import { _unvouched } from "../../src/nn/planner/index.js";
 import { detStateDict, detTensor } from "../helpers.js";
 
@@ -89,6 +89,27 @@ describe("scoped forwards are bit-identical to heap forwards", () => {
     expect(w.data.buffer).toBeInstanceOf(ArrayBuffer);
     expect(bits(out).equals(bits(wantOut))).toBe(true);
     expect(bits(w).equals(bits(wantW))).toBe(true);
+    expect(scopeStats()).toMatchObject({ heldBytes: 0, open: 0 });
+  });
+});
+
+describe("scopes keep what is returned, however it is viewed", () => {
+  it("a subarray of a scoped buffer keeps its buffer through an inner scope, and the outermost scope hands back a heap copy of that subarray", () => {
+    openScope();
+    openScope();
+    const buf = allocFloat32(4096, true);
+    for (let i = 0; i < buf.length; i++) buf[i] = i;
+    const sub = buf.subarray(1000, 1010);
+    const other = allocFloat32(4096);
+    expect(other.buffer).toBe(buf.buffer);
+    closeScope([sub]);
+    // The freed buffer's region is taken by the next allocation; the kept one is untouched.
+    allocFloat32(4096).fill(-1);
+    const relocate = closeScope([sub]);
+    const moved = relocate(sub) as Float32Array;
+    expect(moved.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from(moved)).toEqual(Array.from({ length: 10 }, (_, i) => 1000 + i));
+    expect(relocate(buf)).not.toBe(buf);
     expect(scopeStats()).toMatchObject({ heldBytes: 0, open: 0 });
   });
 });

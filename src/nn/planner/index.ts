@@ -183,7 +183,7 @@ function scopedCall(m: Module, args: unknown[]): unknown {
   closeScope(storagesOf(out));
   return out;
 }
-const EMPTY: ReadonlySet<object> = new Set();
+const EMPTY: readonly object[] = [];
 
 /**
  * Run the root's forward in the outermost scope; the result's storages are copied out of scoped
@@ -201,14 +201,8 @@ function scopedRoot(modules: Module[], run: () => unknown): unknown {
   } finally {
     scopedTree = null;
   }
-  const copies = new Map<object, Float32Array>();
-  closeScope(storagesOf(out), (b) => copies.set(b, b.slice()));
-  if (copies.size) {
-    for (const t of tensorsOf(out)) {
-      const c = copies.get(t._storage as object);
-      if (c) (t as Tensor)._storage = c;
-    }
-  }
+  const relocate = closeScope(storagesOf(out));
+  for (const t of tensorsOf(out)) (t as Tensor)._storage = relocate(t._storage as object) as Float32Array;
   return out;
 }
 
