@@ -93,6 +93,40 @@ describe("scoped forwards are bit-identical to heap forwards", () => {
   });
 });
 
+describe("tsnn's modules inside a user's model", () => {
+  it("a user's module around nn.TransformerEncoder: the encoder runs scoped, the user's code gets heap tensors that stay valid, x=[2,40,64]", () => {
+    class Classifier extends nn.Module {
+      declare encoder: nn.TransformerEncoder;
+      declare head: nn.Linear;
+      features: Tensor[] = [];
+      constructor() {
+        super();
+        this.encoder = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true }), 2);
+        this.head = new nn.Linear(64, 10);
+      }
+      override forward(x: Tensor): Tensor {
+        const h = this.encoder.call(x);
+        this.features.push(h);
+        return this.head.call(h.mean(1));
+      }
+    }
+    const m = det(new Classifier());
+    const x = detTensor(11, [2, 40, 64]);
+    const want = onHeap(m, x) as Tensor;
+    const wantFeatures = m.features[0].clone();
+    for (let i = 0; i < 2; i++) {
+      let y: Tensor | null = null;
+      expect(scopedBuffers(() => (y = noGrad(() => m.call(x)) as Tensor))).toBeGreaterThan(0);
+      expect(bits(y!).equals(bits(want))).toBe(true);
+    }
+    const kept = m.features[1];
+    expect(kept.data.buffer).toBeInstanceOf(ArrayBuffer);
+    for (let i = 0; i < 2; i++) noGrad(() => m.call(detTensor(12 + i, [2, 40, 64])));
+    expect(bits(kept).equals(bits(wantFeatures))).toBe(true);
+    expect(scopeStats()).toMatchObject({ heldBytes: 0, open: 0 });
+  });
+});
+
 describe("scopes keep what is returned, however it is viewed", () => {
   it("a subarray of a scoped buffer keeps its buffer through an inner scope, and the outermost scope hands back a heap copy of that subarray", () => {
     openScope();
@@ -115,7 +149,7 @@ describe("scopes keep what is returned, however it is viewed", () => {
 });
 
 describe("when scoped memory stays off", () => {
-  it("a user's module keeping an intermediate keeps valid values across later forwards", () => {
+  it("a user's module calling nn layers directly keeps an intermediate valid across later forwards", () => {
     class Keeps extends nn.Module {
       declare fc1: nn.Linear;
       declare fc2: nn.Linear;

@@ -190,6 +190,7 @@ const EMPTY: readonly object[] = [];
  * memory (a caller's tensor never lives there).
  */
 function scopedRoot(modules: Module[], run: () => unknown): unknown {
+  const outer = scopedTree;
   scopedTree = new Set(modules);
   openScope();
   let out: unknown;
@@ -199,11 +200,23 @@ function scopedRoot(modules: Module[], run: () => unknown): unknown {
     closeScope(EMPTY);
     throw e;
   } finally {
-    scopedTree = null;
+    scopedTree = outer;
   }
   const relocate = closeScope(storagesOf(out));
   for (const t of tensorsOf(out)) (t as Tensor)._storage = relocate(t._storage as object) as Float32Array;
   return out;
+}
+
+/**
+ * A module with children called from code tsnn does not vouch for (a user's forward): when its
+ * own tree qualifies, it runs as a scoped root, so a torchvision backbone or a transformer encoder
+ * inside a user's model gets scoped memory too; what it returns reaches the user's code on the heap.
+ */
+function scopedSubtree(m: Module, args: unknown[]): unknown {
+  if (!enabled || m._modules.size === 0 || !vouched(m) || !arenaAvailable() || argsKey(args) === null) return CALL_AS_USUAL;
+  const modules = eligibleTree(m);
+  if (modules === null || !scopable(modules, args)) return CALL_AS_USUAL;
+  return scopedRoot(modules, () => m._forwardChecked(args));
 }
 
 /** Thrown inside a replay when the forward leaves the traced path. */
@@ -248,10 +261,14 @@ const sameList = (a: Module[], b: Module[]): boolean => a.length === b.length &&
 function intercept(m: Module, args: unknown[], depth: number): unknown {
   if (active !== null) {
     const r = active.call(m, args);
-    return r === CALL_AS_USUAL && scopedTree !== null ? scopedCall(m, args) : r;
+    if (r !== CALL_AS_USUAL) return r;
+    if (scopedTree !== null) return scopedCall(m, args);
+    // Scoping reads the outputs' storages, which a trace would count as reads by code.
+    return active instanceof Replay ? scopedSubtree(m, args) : r;
   }
   if (scopedTree !== null) return scopedCall(m, args);
-  if (!enabled || depth !== 1 || m._modules.size === 0) return CALL_AS_USUAL;
+  if (!enabled || m._modules.size === 0) return CALL_AS_USUAL;
+  if (depth !== 1) return scopedSubtree(m, args);
   const key = argsKey(args);
   if (key === null) return CALL_AS_USUAL;
   const modules = eligibleTree(m);
