@@ -4,6 +4,7 @@
  * panels, A into 4-row panels (both packings in WASM); a 4x8 register-blocked micro-kernel with
  * eight f32x4 accumulators, using relaxed-SIMD FMA when the runtime has it.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { RuntimeError } from "../../errors.js";
 import { assemble, copyFloats, F32, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
 import { buildRegistered } from "./registry.js";
@@ -335,18 +336,47 @@ export function wasmGemm(): WasmGemm | null {
   return instance;
 }
 
-/** Assemble and instantiate the kernels over a new memory (shared where the runtime allows). */
+/** The kernels' module, assembled from the registry (`fma`: relaxed-SIMD FMA; `shared`: over a shared memory). */
+export function kernelModuleBytes(fma: boolean, shared: boolean): Uint8Array {
+  return assemble(buildRegistered(fma), shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
+}
+
+/** The file `npm run build` writes next to the built `gemm.js`: the shared-memory module, pre-assembled. */
+export function prebuiltKernelFile(fma: boolean): string {
+  return `kernels-${fma ? "fma" : "simd"}.wasm`;
+}
+
+/**
+ * The pre-assembled shared-memory module in the directory of `base` (the built package has one;
+ * running from the TypeScript sources has none), or null. Saves assembling ~50 KB of WebAssembly
+ * in JavaScript at import, about a quarter of the package's import time.
+ */
+export function readPrebuiltKernels(fma: boolean, base: string | URL = import.meta.url): Uint8Array | null {
+  try {
+    const url = new URL(prebuiltKernelFile(fma), base);
+    return existsSync(url) ? new Uint8Array(readFileSync(url)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Instantiate the kernels over a new memory (shared where the runtime allows). */
 function buildKernels(): WasmGemm | null {
   const fma = hasRelaxedSimd();
-  const fns = buildRegistered(fma);
-  for (const shared of [true, false]) {
+  const candidates: [boolean, () => Uint8Array | null][] = [
+    [true, () => readPrebuiltKernels(fma)],
+    [true, () => kernelModuleBytes(fma, true)],
+    [false, () => kernelModuleBytes(fma, false)],
+  ];
+  for (const [shared, make] of candidates) {
     try {
-      const bytes = assemble(fns, shared ? { initialPages: 16, maxPages: MAX_PAGES, shared: true } : { initialPages: 16 });
+      const bytes = make();
+      if (bytes === null) continue;
       const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 });
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       return { memory, fma, bytes, shared, exports: inst.exports as unknown as WasmGemm["exports"] };
     } catch {
-      // no shared memory (or no SIMD): try unshared, then give up
+      // a prebuilt file that does not load, no shared memory or no SIMD: try the next, then give up
     }
   }
   return null;
