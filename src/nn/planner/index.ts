@@ -92,13 +92,21 @@ const CALLED_ATTRIBUTES = ["activation"];
 
 /**
  * Whether `m`'s forward is one tsnn vouches for: its exact class is vouched (a subclass may
- * keep tensors), `forward` is not replaced on the instance, and a function its forward calls
+ * keep tensors), no method of its class (`forward`, `call`, `_ffBlock`...) is replaced on the
+ * instance, and a function its forward calls
  * (a transformer layer's `activation`) is vouched too. Other functions a module holds (ViT's
  * `normLayer`) are constructor arguments its forward never calls.
  */
 function vouched(m: Module): boolean {
-  if (!vouchedClasses.has(Object.getPrototypeOf(m).constructor)) return false;
-  if (Object.prototype.hasOwnProperty.call(m, "forward")) return false;
+  const proto = Object.getPrototypeOf(m) as object;
+  if (!vouchedClasses.has(proto.constructor)) return false;
+  // A method replaced on the instance (`forward`, `call`, or a helper the forward calls, such as
+  // a transformer layer's `_saBlock`/`_ffBlock`) is the user's code: it may keep tensors.
+  for (const k of Object.getOwnPropertyNames(m)) {
+    if (!(k in proto)) continue;
+    const d = Object.getOwnPropertyDescriptor(m, k);
+    if (d && (d.get !== undefined || d.set !== undefined || typeof d.value === "function")) return false;
+  }
   for (const k of CALLED_ATTRIBUTES) {
     const v = (m as unknown as Record<string, unknown>)[k];
     if (typeof v === "function" && !vouchedFunctions.has(v)) return false;
