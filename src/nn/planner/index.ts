@@ -132,23 +132,7 @@ function scopable(modules: Module[], args: unknown[]): boolean {
   return modules.every(vouched);
 }
 
-/** The storages of the tensors in a forward's result (nested in arrays, maps or objects). */
-function storagesOf(out: unknown): Set<object> {
-  const found = new Set<object>();
-  const seen = new Set<unknown>();
-  const walk = (v: unknown, depth: number): void => {
-    if (v === null || typeof v !== "object" || seen.has(v) || depth > 8) return;
-    seen.add(v);
-    if (v instanceof Tensor) found.add(v._storage as object);
-    else if (Array.isArray(v)) v.forEach((x) => walk(x, depth + 1));
-    else if (v instanceof Map) v.forEach((x) => walk(x, depth + 1));
-    else if (!ArrayBuffer.isView(v)) Object.values(v).forEach((x) => walk(x, depth + 1));
-  };
-  walk(out, 0);
-  return found;
-}
-
-/** Every tensor in a forward's result (as `storagesOf` finds them). */
+/** Every tensor in a forward's result, also nested in arrays, maps or objects (8 levels deep). */
 function tensorsOf(out: unknown): Tensor[] {
   const found: Tensor[] = [];
   const seen = new Set<unknown>();
@@ -163,6 +147,9 @@ function tensorsOf(out: unknown): Tensor[] {
   walk(out, 0);
   return found;
 }
+
+/** The storages of the tensors in a forward's result. */
+const storagesOf = (out: unknown): object[] => tensorsOf(out).map((t) => t._storage as object);
 
 /**
  * Run a module of the scoped tree in its own scope: what it does not return is freed. A module
