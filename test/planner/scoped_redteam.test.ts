@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { kernels, models, nn, noGrad, Tensor } from "../../src/index.js";
 import { allocFloat32, closeScope, openScope, scopeStats } from "../../src/tensor/arena.js";
 import { _unvouched } from "../../src/nn/planner/index.js";
+import { residentEnd } from "../../src/tensor/wasm/resident.js";
 import { detStateDict, detTensor } from "../helpers.js";
 
 const bits = (t: Tensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -23,9 +24,14 @@ function heap(f: () => unknown): unknown {
     kernels.setArena(true);
   }
 }
-/** Fill free scoped memory with NaN: a freed region is handed out again with these contents. */
+/**
+ * Fill the kernels' free memory with NaN (every hole of the free list, 4 KB at a time, then 32 MB
+ * at the top): a freed region is handed out again with these contents.
+ */
 function poison(): void {
   openScope();
+  const end = residentEnd();
+  for (let i = 0; i < 1 << 16 && residentEnd() === end; i++) allocFloat32(1024, true).fill(NaN);
   allocFloat32(8 << 20, true).fill(NaN);
   closeScope([]);
 }
@@ -120,4 +126,34 @@ describe("scoped forwards over freed memory full of NaN are bit-identical to hea
       expect(same(det(build()), [detTensor(6, shape)]).scoped).toBeGreaterThan(0);
     }
   });
+});
+
+describe("grad mode on: a tensor the forward reads that requires grad keeps scoped memory off", () => {
+  // Nothing in `_parameters` requires grad, but Linear 2's weight is a plain tensor attribute
+  // computed from a leaf (torch.func.functional_call style), or a buffer requires grad: the
+  // graph saves the intermediates, and backward read them after they were freed.
+  for (const where of ["attribute", "buffer"] as const) {
+    it(`Sequential(Linear, ReLU, Linear, GELU, Linear(64, 8)), frozen parameters, Linear 2's weight as a ${where} requiring grad: w.grad as on the heap`, () => {
+      const grads: Buffer[] = [];
+      for (const arena of [false, true]) {
+        kernels.setArena(arena);
+        const m = det(new nn.Sequential(new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 64), new nn.GELU(), new nn.Linear(64, 8)));
+        for (const p of m.parameters()) p.requiresGrad_(false);
+        const l2 = m.at(2) as nn.Linear;
+        const w = (l2.weight as Tensor).detach().clone().requiresGrad_(true);
+        delete (l2 as unknown as Record<string, unknown>).weight;
+        if (where === "attribute") (l2 as unknown as Record<string, unknown>).weight = w.mul(1);
+        else l2.registerBuffer("weight", w);
+        const x = detTensor(11, [40, 64]);
+        m.call(x);
+        poison();
+        const y = m.call(x) as Tensor;
+        poison();
+        y.sum().backward();
+        grads.push(Buffer.from(bits(w.grad!)));
+      }
+      kernels.setArena(true);
+      expect(grads[1].equals(grads[0])).toBe(true);
+    });
+  }
 });

@@ -125,8 +125,13 @@ function scopable(modules: Module[], args: unknown[]): boolean {
   if (isGradEnabled()) {
     // Recording autograd keeps intermediates for the backward: only when nothing requires grad.
     for (const a of args) if (a instanceof Tensor && (a as { requiresGrad?: boolean }).requiresGrad === true) return false;
+    const recorded = (t: unknown): boolean => t instanceof Tensor && (t as { requiresGrad?: boolean }).requiresGrad === true;
     for (const m of modules) {
       for (const p of m._parameters.values()) if (p !== null && p.requiresGrad) return false;
+      for (const b of m._buffers.values()) if (recorded(b)) return false;
+      // A tensor attribute in a parameter's place (`delete m.weight; m.weight = f(theta)`, as
+      // torch.func.functional_call and parametrizations do) is read by the forward too.
+      for (const v of Object.values(m)) if (recorded(v)) return false;
     }
   }
   return modules.every(vouched);
