@@ -343,3 +343,59 @@ describe("tsnn subtrees called from a user's forward (scoped roots of their own)
     grads[1].forEach((g, i) => expect(g.equals(grads[0][i])).toBe(true));
   });
 });
+
+describe("a method replaced on a vouched class's prototype switches scoped memory off", () => {
+  // tsnn has no global forward hook: wrapping `Module.prototype.call` is how a user sees every
+  // module's output; patching a layer class's `_ffBlock` is the class-wide form of the
+  // instance patch above. What the wrapper keeps was freed and overwritten by later forwards.
+  it("Module.prototype.call wrapped to keep every module's output, Sequential of 3 Linear(64) and 2 activations, x=[40,64]", () => {
+    const m = det(new nn.Sequential(new nn.Linear(64, 64), new nn.GELU(), new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 8)));
+    const outs: Tensor[] = [];
+    const proto = nn.Module.prototype as unknown as { call: (...a: unknown[]) => unknown };
+    const orig = proto.call;
+    proto.call = function (this: nn.Module, ...a: unknown[]): unknown {
+      const r = orig.apply(this, a);
+      if (r instanceof Tensor) outs.push(r);
+      return r;
+    };
+    try {
+      const x = detTensor(50, [40, 64]);
+      noGrad(() => m.call(x));
+      outs.length = 0;
+      noGrad(() => m.call(x));
+      const kept = outs.slice();
+      const snap = kept.map((t) => Buffer.from(bits(t)));
+      poison();
+      noGrad(() => m.call(detTensor(51, [40, 64])));
+      expect(kept.map((t, i) => Buffer.from(bits(t)).equals(snap[i]))).toEqual(kept.map(() => true));
+    } finally {
+      proto.call = orig;
+    }
+  });
+
+  it("TransformerEncoderLayer.prototype._ffBlock patched to keep its input, x=[2,40,64]", () => {
+    const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true }), 2));
+    const proto = nn.TransformerEncoderLayer.prototype as unknown as { _ffBlock: (x: Tensor) => Tensor };
+    const orig = proto._ffBlock;
+    const kept: Tensor[] = [];
+    proto._ffBlock = function (this: nn.TransformerEncoderLayer, x: Tensor): Tensor {
+      kept.push(x);
+      return orig.call(this, x);
+    };
+    try {
+      const x = detTensor(7, [2, 40, 64]);
+      noGrad(() => m.call(x));
+      noGrad(() => m.call(x));
+      const snap = kept[2].clone();
+      poison();
+      noGrad(() => m.call(detTensor(8, [2, 40, 64])));
+      expect(bits(kept[2]).equals(bits(snap))).toBe(true);
+    } finally {
+      proto._ffBlock = orig;
+    }
+    // Restored: scoped again.
+    const before = scopeStats().buffers;
+    noGrad(() => m.call(detTensor(9, [2, 40, 64])));
+    expect(scopeStats().buffers).toBeGreaterThan(before);
+  });
+});

@@ -75,16 +75,50 @@ const vouchedFunctions = new WeakSet<object>();
  */
 export function _vouchFor(namespaces: object[], functions: ((...a: never[]) => unknown)[] = []): void {
   const seen = new Set<object>();
+  const snapshot = (proto: object): void => {
+    for (let p: object | null = proto; p !== null && p !== Object.prototype && !vouchedMethods.has(p); p = Object.getPrototypeOf(p)) {
+      const q = p;
+      vouchedMethods.set(q, new Map(Object.getOwnPropertyNames(q).map((k) => [k, Object.getOwnPropertyDescriptor(q, k)!])));
+    }
+  };
   const walk = (ns: object, depth: number): void => {
     if (seen.has(ns)) return;
     seen.add(ns);
     for (const v of Object.values(ns)) {
-      if (typeof v === "function" && (v as { prototype?: unknown }).prototype instanceof ModuleClass) vouchedClasses.add(v);
-      else if (v !== null && typeof v === "object" && depth < 2 && Object.getPrototypeOf(v) === null) walk(v, depth + 1);
+      if (typeof v === "function" && (v as { prototype?: unknown }).prototype instanceof ModuleClass) {
+        vouchedClasses.add(v);
+        snapshot(v.prototype as object);
+      } else if (v !== null && typeof v === "object" && depth < 2 && Object.getPrototypeOf(v) === null) walk(v, depth + 1);
     }
   };
   namespaces.forEach((ns) => walk(ns, 0));
   for (const f of functions) vouchedFunctions.add(f);
+}
+
+/**
+ * The members of the vouched classes' prototypes (Module's too) as they were when vouched for: a
+ * method replaced or added on one later (`Module.prototype.call` wrapped to see every module's
+ * output, a layer's `_saBlock` patched on its class) is the user's code, which may keep tensors.
+ */
+const vouchedMethods = new Map<object, Map<string, PropertyDescriptor>>();
+
+/** Whether the prototypes of `modules` are still the vouched ones, member for member. */
+function prototypesIntact(modules: Module[]): boolean {
+  const seen = new Set<object>();
+  for (const m of modules) {
+    for (let p = Object.getPrototypeOf(m) as object | null; p !== null && p !== Object.prototype && !seen.has(p); p = Object.getPrototypeOf(p)) {
+      seen.add(p);
+      const was = vouchedMethods.get(p);
+      const names = Object.getOwnPropertyNames(p);
+      if (!was || names.length !== was.size) return false;
+      for (const k of names) {
+        const a = was.get(k);
+        const b = Object.getOwnPropertyDescriptor(p, k)!;
+        if (!a || a.value !== b.value || a.get !== b.get || a.set !== b.set) return false;
+      }
+    }
+  }
+  return true;
 }
 
 /** Function-valued attributes that a vouched forward calls with tensors (the transformer layers' activation). */
@@ -134,7 +168,7 @@ function scopable(modules: Module[], args: unknown[]): boolean {
       for (const v of Object.values(m)) if (recorded(v)) return false;
     }
   }
-  return modules.every(vouched);
+  return modules.every(vouched) && prototypesIntact(modules);
 }
 
 /** Every tensor in a forward's result, also nested in arrays, maps or objects (8 levels deep). */
