@@ -169,12 +169,18 @@ export function closeScope(keep: Iterable<object>): (storage: object) => object 
   }
   if (freed.length) releaseRegions(freed);
   if (copies.length === 0) return identity;
+  // One copy per storage: tensors sharing a storage (a subarray too) still share one after.
+  const moved = new Map<object, object>();
   return (storage: object): object => {
     const r = scopedRange(storage);
     if (!r) return storage;
+    const seen = moved.get(storage);
+    if (seen) return seen;
     for (const [b, copy] of copies) {
       if (r[0] >= b.byteOffset && r[1] <= b.byteOffset + b.byteLength) {
-        return storage === b ? copy : copy.subarray((r[0] - b.byteOffset) / 4, (r[1] - b.byteOffset) / 4);
+        const to = storage === b ? copy : copy.subarray((r[0] - b.byteOffset) / 4, (r[1] - b.byteOffset) / 4);
+        moved.set(storage, to);
+        return to;
       }
     }
     return storage;

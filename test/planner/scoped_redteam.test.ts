@@ -399,3 +399,22 @@ describe("a method replaced on a vouched class's prototype switches scoped memor
     expect(scopeStats().buffers).toBeGreaterThan(before);
   });
 });
+
+describe("the outermost scope's relocation keeps shared storages shared", () => {
+  // Two returned tensors on one subarray storage got two different heap subarrays: in-place ops
+  // between them no longer saw the aliasing (`_storage ===` checks) and read half-updated values.
+  it("a subarray storage mapped twice gives one object; tensors on it alias after the move, and a.add_(b.t()) matches the heap's x.add_(x.t())", () => {
+    openScope();
+    const buf = allocFloat32(4096, true);
+    for (let i = 0; i < buf.length; i++) buf[i] = i;
+    const sub = buf.subarray(64, 64 + 1024);
+    const relocate = closeScope([sub]);
+    const a = new Tensor(relocate(sub) as Float32Array, [32, 32]);
+    const b = new Tensor(relocate(sub) as Float32Array, [32, 32]);
+    const want = new Tensor(Float32Array.from({ length: 1024 }, (_, i) => 64 + i), [32, 32]);
+    want.add_(want.t());
+    a.add_(b.t());
+    expect(bits(a).equals(bits(want))).toBe(true);
+    expect(relocate(sub)).toBe(relocate(sub));
+  });
+});
