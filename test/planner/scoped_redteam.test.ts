@@ -116,12 +116,14 @@ describe("scoped forwards over freed memory full of NaN are bit-identical to hea
     expect(same(m, [detTensor(2, [24, 3, 64]), detTensor(3, [20, 3, 64])]).scoped).toBeGreaterThan(0);
   });
 
-  it("shufflenet_v2_x0_5, densenet121, googlenet (eval), a 2-layer ViT on 32x32: concatenations, channel shuffles, class token", () => {
+  it("shufflenet_v2_x0_5, densenet121, googlenet and inception_v3 (eval), a 2-layer ViT on 32x32, efficientnet_v2_s: concatenations, channel shuffles, class token, fused MBConv", () => {
     for (const [build, shape] of [
       [() => models.shufflenet_v2_x0_5({ numClasses: 10 }), [2, 3, 64, 64]],
       [() => models.densenet121({ numClasses: 10 }), [1, 3, 64, 64]],
       [() => models.googlenet({ numClasses: 10, initWeights: false }), [1, 3, 64, 64]],
       [() => new models.VisionTransformer(32, 8, 2, 4, 64, 128, { numClasses: 10 }), [2, 3, 32, 32]],
+      [() => models.inception_v3({ numClasses: 10, initWeights: false, auxLogits: false }), [1, 3, 80, 80]],
+      [() => models.efficientnet_v2_s({ numClasses: 10 }), [1, 3, 64, 64]],
     ] as [() => nn.Module, number[]][]) {
       expect(same(det(build()), [detTensor(6, shape)]).scoped).toBeGreaterThan(0);
     }
