@@ -420,3 +420,33 @@ describe("the outermost scope's relocation keeps shared storages shared", () => 
     expect(relocate(sub)).toBe(relocate(sub));
   });
 });
+
+describe("near the 1 GiB scoped limit", () => {
+  it("a forward with 8 KB to 300 KB of room below the limit (some storages scoped, the rest on the heap) is bit-identical and holds nothing after", async () => {
+    const { allocRegion, releaseRegion } = await import("../../src/tensor/wasm/resident.js");
+    const { wasmGemm } = await import("../../src/tensor/wasm/gemm.js");
+    const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 256, batchFirst: true }), 2));
+    const x = detTensor(70, [2, 40, 64]);
+    const want = heap(() => m.call(x)) as Tensor;
+    noGrad(() => m.call(x));
+    const w = wasmGemm()!;
+    const scoped: number[] = [];
+    for (const room of [8 << 10, 40 << 10, 100 << 10, 300 << 10]) {
+      // Resident space up to `room` bytes below the limit.
+      const filler = allocRegion(w, 2 ** 30 - room - residentEnd());
+      try {
+        const before = scopeStats().buffers;
+        const y = noGrad(() => m.call(x)) as Tensor;
+        noGrad(() => m.call(detTensor(71, [2, 40, 64])));
+        scoped.push(scopeStats().buffers - before);
+        expect(y.data.buffer).toBeInstanceOf(ArrayBuffer);
+        expect(bits(y).equals(bits(want))).toBe(true);
+      } finally {
+        releaseRegion(filler);
+      }
+    }
+    expect(scoped[0]).toBe(0);
+    expect(scoped[3]).toBeGreaterThan(scoped[1]);
+    expect(scopeStats()).toMatchObject({ heldBytes: 0, open: 0 });
+  });
+});
