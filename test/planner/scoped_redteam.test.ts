@@ -450,3 +450,29 @@ describe("near the 1 GiB scoped limit", () => {
     expect(scopeStats()).toMatchObject({ heldBytes: 0, open: 0 });
   });
 });
+
+describe("backend and threads", () => {
+  it("setNumThreads(1): scoped bits equal the heap's; setBackend(\"js\"): nothing scoped, same bits as the JS heap forward", () => {
+    const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 256, batchFirst: true }), 2));
+    const x = detTensor(80, [2, 40, 64]);
+    const threads = kernels.getNumThreads();
+    kernels.setNumThreads(1);
+    try {
+      expect(same(m, [x]).scoped).toBeGreaterThan(0);
+    } finally {
+      kernels.setNumThreads(threads);
+    }
+    const backend = kernels.getBackend();
+    kernels.setBackend("js");
+    try {
+      const want = heap(() => m.call(x)) as Tensor;
+      noGrad(() => m.call(x));
+      const before = scopeStats().buffers;
+      const y = noGrad(() => m.call(x)) as Tensor;
+      expect(scopeStats().buffers).toBe(before);
+      expect(bits(y).equals(bits(want))).toBe(true);
+    } finally {
+      kernels.setBackend(backend);
+    }
+  });
+});
