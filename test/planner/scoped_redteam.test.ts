@@ -476,3 +476,18 @@ describe("backend and threads", () => {
     }
   });
 });
+
+describe("the guards do not switch scoped memory off for ordinary use", () => {
+  it("a TransformerEncoder after loadStateDict, requiresGrad_(false), apply, to/float/cpu and a hook added and removed still runs scoped and bit-identical", () => {
+    const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true, activation: "gelu" }), 2));
+    m.loadStateDict(m.stateDict());
+    m.requiresGrad_(false);
+    m.apply(() => undefined);
+    m.to("cpu").float().cpu();
+    const h = m.registerForwardHook(() => undefined);
+    h.remove();
+    m.eval();
+    expect(_unvouched(m)).toEqual([]);
+    expect(same(m, [detTensor(90, [2, 40, 64])]).scoped).toBeGreaterThan(0);
+  });
+});
