@@ -375,6 +375,31 @@ describe("a method replaced on a vouched class's prototype switches scoped memor
     }
   });
 
+  it("Tensor.prototype.add wrapped to keep every sum (the layers' residual adds), TransformerEncoder x=[2,40,64]", () => {
+    const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true }), 2));
+    const proto = Tensor.prototype as unknown as { add: (...a: unknown[]) => Tensor };
+    const orig = proto.add;
+    const kept: Tensor[] = [];
+    proto.add = function (this: Tensor, ...a: unknown[]): Tensor {
+      const r = orig.apply(this, a);
+      kept.push(r);
+      return r;
+    };
+    try {
+      const x = detTensor(7, [2, 40, 64]);
+      noGrad(() => m.call(x));
+      kept.length = 0;
+      noGrad(() => m.call(x));
+      const k = kept.slice();
+      const snap = k.map((t) => Buffer.from(bits(t)));
+      poison();
+      noGrad(() => m.call(detTensor(8, [2, 40, 64])));
+      expect(k.map((t, i) => Buffer.from(bits(t)).equals(snap[i]))).toEqual(k.map(() => true));
+    } finally {
+      proto.add = orig;
+    }
+  });
+
   it("TransformerEncoderLayer.prototype._ffBlock patched to keep its input, x=[2,40,64]", () => {
     const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true }), 2));
     const proto = nn.TransformerEncoderLayer.prototype as unknown as { _ffBlock: (x: Tensor) => Tensor };

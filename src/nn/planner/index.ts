@@ -93,19 +93,22 @@ export function _vouchFor(namespaces: object[], functions: ((...a: never[]) => u
   };
   namespaces.forEach((ns) => walk(ns, 0));
   for (const f of functions) vouchedFunctions.add(f);
+  // The forwards' tensor methods too (a wrapped `Tensor.prototype.add` sees every sum).
+  snapshot(Tensor.prototype);
 }
 
 /**
- * The members of the vouched classes' prototypes (Module's too) as they were when vouched for: a
- * method replaced or added on one later (`Module.prototype.call` wrapped to see every module's
- * output, a layer's `_saBlock` patched on its class) is the user's code, which may keep tensors.
+ * The members of the vouched classes' prototypes (Module's and Tensor's too) as they were when
+ * vouched for: a method replaced or added on one later (`Module.prototype.call` wrapped to see
+ * every module's output, a layer's `_saBlock` patched on its class, `Tensor.prototype.add`
+ * wrapped) is the user's code, which may keep tensors.
  */
 const vouchedMethods = new Map<object, Map<string, PropertyDescriptor>>();
 
 /** Whether the prototypes of `modules` are still the vouched ones, member for member. */
 function prototypesIntact(modules: Module[]): boolean {
   const seen = new Set<object>();
-  for (const m of modules) {
+  for (const m of [Object.create(Tensor.prototype) as object, ...modules]) {
     for (let p = Object.getPrototypeOf(m) as object | null; p !== null && p !== Object.prototype && !seen.has(p); p = Object.getPrototypeOf(p)) {
       seen.add(p);
       const was = vouchedMethods.get(p);
