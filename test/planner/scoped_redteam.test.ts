@@ -400,6 +400,29 @@ describe("a method replaced on a vouched class's prototype switches scoped memor
     }
   });
 
+  it("a user's Tensor subclass as the input, its add keeping the sum (the first layer's residual), TransformerEncoder x=[2,40,64]", () => {
+    const kept: Tensor[] = [];
+    class Spy extends Tensor {
+      override add(...a: unknown[]): Tensor {
+        const r = (Tensor.prototype.add as (...x: unknown[]) => Tensor).apply(this, a);
+        kept.push(r);
+        return r;
+      }
+    }
+    const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true }), 2));
+    const base = detTensor(7, [2, 40, 64]);
+    const x = new Spy(base.data, base.shape);
+    noGrad(() => m.call(x));
+    kept.length = 0;
+    noGrad(() => m.call(x));
+    const k = kept.slice();
+    const snap = k.map((t) => Buffer.from(bits(t)));
+    poison();
+    noGrad(() => m.call(detTensor(8, [2, 40, 64])));
+    expect(k.length).toBe(1);
+    expect(bits(k[0]).equals(snap[0])).toBe(true);
+  });
+
   it("TransformerEncoderLayer.prototype._ffBlock patched to keep its input, x=[2,40,64]", () => {
     const m = det(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true }), 2));
     const proto = nn.TransformerEncoderLayer.prototype as unknown as { _ffBlock: (x: Tensor) => Tensor };

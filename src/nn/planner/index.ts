@@ -159,6 +159,8 @@ export function _unvouched(root: Module): Module[] {
 /** Whether the forward of `modules`' root may run in memory scopes with these arguments. */
 function scopable(modules: Module[], args: unknown[]): boolean {
   if (!arenaAvailable()) return false;
+  // A user's Tensor subclass as input runs its own methods inside the forward (`x.add(...)`).
+  for (const a of args) if (a instanceof Tensor && Object.getPrototypeOf(a) !== Tensor.prototype) return false;
   if (isGradEnabled()) {
     // Recording autograd keeps intermediates for the backward: only when nothing requires grad.
     for (const a of args) if (a instanceof Tensor && (a as { requiresGrad?: boolean }).requiresGrad === true) return false;
