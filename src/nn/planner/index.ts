@@ -105,20 +105,36 @@ export function _vouchFor(namespaces: object[], functions: ((...a: never[]) => u
  */
 const vouchedMethods = new Map<object, Map<string, PropertyDescriptor>>();
 
-/** Whether the prototypes of `modules` are still the vouched ones, member for member. */
+/**
+ * Whether prototype `p` still has its vouched members (read directly: no descriptor objects for
+ * plain methods, as this runs on every scoped call), and with `added` no member added either.
+ */
+function intact(p: object, added: boolean): boolean {
+  const was = vouchedMethods.get(p);
+  if (!was || (added && Object.getOwnPropertyNames(p).length !== was.size)) return false;
+  for (const [k, a] of was) {
+    if ("value" in a) {
+      if ((p as Record<string, unknown>)[k] !== a.value || !Object.prototype.hasOwnProperty.call(p, k)) return false;
+    } else {
+      const b = Object.getOwnPropertyDescriptor(p, k);
+      if (!b || b.get !== a.get || b.set !== a.set) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether the prototypes of `modules` are still the vouched ones, member for member, and
+ * Tensor's methods too (a method added to Tensor.prototype is never called by a vouched forward;
+ * one added to a module class may override an inherited one).
+ */
 function prototypesIntact(modules: Module[]): boolean {
+  if (!intact(Tensor.prototype, false)) return false;
   const seen = new Set<object>();
-  for (const m of [Object.create(Tensor.prototype) as object, ...modules]) {
+  for (const m of modules) {
     for (let p = Object.getPrototypeOf(m) as object | null; p !== null && p !== Object.prototype && !seen.has(p); p = Object.getPrototypeOf(p)) {
       seen.add(p);
-      const was = vouchedMethods.get(p);
-      const names = Object.getOwnPropertyNames(p);
-      if (!was || names.length !== was.size) return false;
-      for (const k of names) {
-        const a = was.get(k);
-        const b = Object.getOwnPropertyDescriptor(p, k)!;
-        if (!a || a.value !== b.value || a.get !== b.get || a.set !== b.set) return false;
-      }
+      if (!intact(p, true)) return false;
     }
   }
   return true;
