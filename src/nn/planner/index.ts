@@ -146,9 +146,9 @@ const CALLED_ATTRIBUTES = ["activation"];
 /**
  * Whether `m`'s forward is one tsnn vouches for: its exact class is vouched (a subclass may
  * keep tensors), no method of its class (`forward`, `call`, `_ffBlock`...) is replaced on the
- * instance, and a function its forward calls
- * (a transformer layer's `activation`) is vouched too. Other functions a module holds (ViT's
- * `normLayer`) are constructor arguments its forward never calls.
+ * instance, and a function its forward calls (a transformer layer's `activation`) is vouched
+ * too. Other functions a module holds (ViT's `normLayer`) are constructor arguments its forward
+ * never calls.
  */
 function vouched(m: Module): boolean {
   const proto = Object.getPrototypeOf(m) as object;
