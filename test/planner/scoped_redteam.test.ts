@@ -539,3 +539,17 @@ describe("the guards do not switch scoped memory off for ordinary use", () => {
     expect(same(m, [detTensor(90, [2, 40, 64])]).scoped).toBeGreaterThan(0);
   });
 });
+
+describe("embeddings", () => {
+  it("Embedding (with max_norm) and EmbeddingBag (mean, max) in a Sequential, int64 input [40,30]: bit-identical over poisoned memory", () => {
+    const idx = new Tensor(BigInt64Array.from({ length: 40 * 30 }, (_, i) => BigInt((i * 7919) % 100)), [40, 30], "int64");
+    for (const m of [
+      det(new nn.Sequential(new nn.Embedding(100, 64), new nn.Linear(64, 64))),
+      det(new nn.Sequential(new nn.EmbeddingBag(100, 64, { mode: "mean" }), new nn.Linear(64, 64))),
+      det(new nn.Sequential(new nn.EmbeddingBag(100, 64, { mode: "max" }), new nn.ReLU())),
+      det(new nn.Sequential(new nn.Embedding(100, 64, { maxNorm: 1.0 }), new nn.Linear(64, 64))),
+    ]) {
+      expect(same(m, [idx]).scoped).toBeGreaterThan(0);
+    }
+  });
+});
