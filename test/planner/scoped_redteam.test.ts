@@ -346,7 +346,7 @@ describe("tsnn subtrees called from a user's forward (scoped roots of their own)
   });
 });
 
-describe("a method replaced on a vouched class's prototype switches scoped memory off", () => {
+describe("a method replaced on a vouched class's prototype (Module's, Tensor's) or a Tensor subclass as input switches scoped memory off", () => {
   // tsnn has no global forward hook: wrapping `Module.prototype.call` is how a user sees every
   // module's output; patching a layer class's `_ffBlock` is the class-wide form of the
   // instance patch above. What the wrapper keeps was freed and overwritten by later forwards.
