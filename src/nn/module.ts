@@ -183,13 +183,31 @@ function findSetter(obj: object, prop: string): boolean {
   return false;
 }
 
+/** Set on a module given an own method or accessor over one of its class's members. */
+const SHADOWED = Symbol("tsnn.shadowedMethod");
+
+/** Note on `target` when `prop` gets a function or an accessor where its class has a member. */
+function noteShadowing(target: Module, prop: string, fnOrAccessor: boolean): void {
+  if (fnOrAccessor && prop in Object.getPrototypeOf(target)) Reflect.defineProperty(target, SHADOWED, { value: true, configurable: true });
+}
+
+/**
+ * Whether a method or accessor of the module's class was replaced on the instance (`m.forward =
+ * ...`, a patched `_saBlock`): the eval planner then treats its forward as the user's code. @internal
+ */
+export function _shadowsMethods(m: Module): boolean {
+  return (m as unknown as Record<symbol, unknown>)[SHADOWED] === true;
+}
+
 const proxyHandler: ProxyHandler<Module> = {
   set(target, prop, value, receiver) {
     if (typeof prop === "symbol" || findSetter(target, prop)) return Reflect.set(target, prop, value, receiver);
+    noteShadowing(target, prop, typeof value === "function");
     target._setattr(prop, value);
     return true;
   },
   defineProperty(target, prop, desc) {
+    if (typeof prop === "string") noteShadowing(target, prop, typeof desc.value === "function" || desc.get !== undefined || desc.set !== undefined);
     if (typeof prop === "symbol" || !("value" in desc)) return Reflect.defineProperty(target, prop, desc);
     target._setattr(prop, desc.value);
     return true;

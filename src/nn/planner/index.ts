@@ -27,7 +27,7 @@ import { channelScale } from "../../tensor/chanscale.js";
 import { bnAct, convBnAct } from "../fusion.js";
 import type { Conv2d } from "../conv.js";
 import { MaxPool2d } from "../pooling.js";
-import { _setCallInterceptor, CALL_AS_USUAL, Module as ModuleClass, type Module } from "../module.js";
+import { _setCallInterceptor, _shadowsMethods, CALL_AS_USUAL, Module as ModuleClass, type Module } from "../module.js";
 import { makePlan, pointwiseOf, type Plan } from "./plan.js";
 import { isChannelGate, Trace, type Source } from "./trace.js";
 
@@ -155,11 +155,7 @@ function vouched(m: Module): boolean {
   if (!vouchedClasses.has(proto.constructor)) return false;
   // A method replaced on the instance (`forward`, `call`, or a helper the forward calls, such as
   // a transformer layer's `_saBlock`/`_ffBlock`) is the user's code: it may keep tensors.
-  for (const k of Object.getOwnPropertyNames(m)) {
-    if (!(k in proto)) continue;
-    const d = Object.getOwnPropertyDescriptor(m, k);
-    if (d && (d.get !== undefined || d.set !== undefined || typeof d.value === "function")) return false;
-  }
+  if (_shadowsMethods(m)) return false;
   for (const k of CALLED_ATTRIBUTES) {
     const v = (m as unknown as Record<string, unknown>)[k];
     if (typeof v === "function" && !vouchedFunctions.has(v)) return false;
