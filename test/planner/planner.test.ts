@@ -130,6 +130,30 @@ describe("planned forwards are bit-identical to module-by-module forwards", () =
     expectPlannedEqual(block, x, plain(block, x));
   });
 
+  it("the ReLU after torchvision's in-place residual add (`out.add_(identity); relu(out)`) fuses too: no ReLU runs on its own in a replayed BasicBlock (layer1.0, layer2.0) or Bottleneck (resnet50 layer1.0), x=[1,64,8,8]", () => {
+    const r18 = det(models.resnet18()) as models.ResNet;
+    const r50 = det(models.resnet50()) as models.ResNet;
+    const forward = nn.ReLU.prototype.forward;
+    let calls = 0;
+    nn.ReLU.prototype.forward = function (this: nn.ReLU, t: Tensor): Tensor {
+      calls++;
+      return forward.call(this, t);
+    };
+    try {
+      for (const block of [r18.layer1.at(0), r18.layer2.at(0), r50.layer1.at(0)]) {
+        const x = detTensor(18, [1, 64, 8, 8]);
+        const want = plain(block, x);
+        noGrad(() => block.call(x));
+        calls = 0;
+        const y = noGrad(() => block.call(x)) as Tensor;
+        expect(calls).toBe(0);
+        expect(bits(y).equals(bits(want))).toBe(true);
+      }
+    } finally {
+      nn.ReLU.prototype.forward = forward;
+    }
+  });
+
   it("BatchNorm2d → activation without a convolution before it (input made by code: torch.cat) runs as one pass, also alone and in batches: ReLU in place, SiLU, none; x=[2,*,9,7]", () => {
     for (const act of [new nn.ReLU(true), new nn.SiLU(), null]) {
       class Pre extends nn.Module {

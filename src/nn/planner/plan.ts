@@ -204,9 +204,22 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
   /** Leaf call i returned a new tensor, not recorded by autograd. */
   const fresh = (i: number): boolean => nodes[i].output instanceof Tensor && nodes[i].output !== nodes[i].input && !graded(nodes[i].output);
 
-  /** `t`'s activation link at leaf call `a`, if it may join a chain; returns the new end or null. */
-  const activation = (t: Tensor): { at: number; end: Tensor } | null => {
-    const a = firstReader(t);
+  /**
+   * `t`'s activation link at leaf call `a`, if it may join a chain; returns the new end or null.
+   * After an in-place add (`out.add_(identity)`, then `relu(out)`: torchvision's residual blocks)
+   * `t` is the add's own operand, so the add's reads (`afterAdd`) come first and are skipped.
+   */
+  const activation = (t: Tensor, afterAdd: number | null = null): { at: number; end: Tensor } | null => {
+    let a = firstReader(t);
+    if (afterAdd !== null) {
+      const rs = readsOf(t);
+      let k = 0;
+      while (k < rs.length && rs[k].by === -2 - afterAdd) k++;
+      a = k < rs.length && rs[k].by >= 0 ? rs[k].by : null;
+      // Only an activation in place carries the same object on (a new output would leave `t`
+      // read again by the activation after the add: a second consumer).
+      if (a !== null && nodes[a].output !== t) return null;
+    }
     if (a === null || nodes[a].input !== t || pointwiseOf(nodes[a].module) === null) return null;
     const out = nodes[a].output;
     if (graded(out)) return null;
@@ -274,7 +287,7 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
           chain.add = { index: add.index, inplace: add.inplace, src, identity, onIdentity, deferred: false };
           claimedAdds.add(add.index);
           end = add.output;
-          const act2 = activation(end);
+          const act2 = activation(end, add.output === add.a ? add.index : null);
           if (act2) {
             chain.act = nodes[act2.at].module;
             chain.members.push(act2.at);
@@ -304,7 +317,7 @@ export function makePlan(trace: Trace, modules: Module[], output: unknown): Plan
     claimedAdds.add(add.index);
     readAt.set(c, add.clock);
     entry.end = add.output;
-    const act2 = activation(entry.end);
+    const act2 = activation(entry.end, add.output === add.a ? add.index : null);
     if (act2 && !claimed.has(act2.at)) {
       chain.act = nodes[act2.at].module;
       chain.members.push(act2.at);
