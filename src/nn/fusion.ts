@@ -15,6 +15,7 @@ import type { BatchNorm2d } from "./batchnorm.js";
 import type { Conv2d } from "./conv.js";
 import type { Module } from "./module.js";
 import { asLayer } from "./utils.js";
+import { allocFloat32 } from "../tensor/arena.js";
 
 const hooked = (m: Module): boolean => m._forwardHooks.size > 0 || m._forwardPreHooks.size > 0;
 
@@ -52,7 +53,7 @@ export function bnAct(bn: BatchNorm2d, act: PointwiseKernel | null, x: Tensor, o
   const { scale, shift } = evalAffine(bn);
   const [n, c, h, w] = x.shape;
   const relu = act !== null && act.kernel === reluKernel;
-  const data = out ?? new Float32Array(x.numel());
+  const data = out ?? allocFloat32(x.numel(), true);
   asLayer(bn, () => channelAffine(x.data as Float32Array, n, c, h * w, scale, shift, relu, data));
   if (act && !relu) act.kernel(data, data, data.length, ...act.params);
   return new Tensor(data, [n, c, h, w]);

@@ -10,7 +10,7 @@ import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { winogradApplies, winogradConv, winogradSafe } from "./winograd.js";
 import { depthwiseApplies, depthwiseConv } from "./depthwise.js";
 import { groupedApplies, groupedConv } from "./grouped.js";
-import { wasmAddress } from "./arena.js";
+import { allocFloat32, wasmAddress } from "./arena.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { namedJob } from "./wasm/registry.js";
 import { convOutSize, formatShape } from "./shape.js";
@@ -158,7 +158,7 @@ function conv2dImpl(
   if (outBuffer && outBuffer.length !== n * cout * P) {
     throw new RuntimeError(`conv2d: output buffer of ${outBuffer.length} elements for an output of ${formatShape([n, cout, oh, ow])}`);
   }
-  const out = outBuffer ?? new Float32Array(n * cout * P);
+  const out = outBuffer ?? allocFloat32(n * cout * P);
   if (depthwiseApplies(cin, cout, groups)) {
     depthwiseConv(g, x.data, weight.data, bias?.data ?? null, epilogue, out);
     return outTensor(g, out);
@@ -398,7 +398,7 @@ export function pad2d(x: Tensor, pad: [number, number, number, number], mode: Pa
   const H = h + t + bt;
   const W = w + l + r;
   if (H <= 0 || W <= 0) throw new RuntimeError(`pad2d: padding gives an empty output from ${formatShape(x.shape)}`);
-  const out = new Float32Array(planes * H * W);
+  const out = allocFloat32(planes * H * W);
   const src = x.data;
   const map = (i: number, n: number): number => {
     if (i >= 0 && i < n) return i;

@@ -11,7 +11,7 @@ import { DW_PARAM_BYTES, dwScratch, writeDwParams, type DwParams } from "./wasm/
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { namedJob } from "./wasm/registry.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
-import { wasmAddress } from "./arena.js";
+import { allocFloat32, wasmAddress } from "./arena.js";
 import { convOutSize, formatShape } from "./shape.js";
 import type { Conv2dArgs, Pads } from "./conv.js";
 import { Tensor } from "./tensor.js";
@@ -54,7 +54,7 @@ export function depthwiseConv2d(
   const oh = convOutSize(h, kh, sh, pads[0], pads[1], dh);
   const ow = convOutSize(w, kw, sw, pads[2], pads[3], dw);
   const g = { n, cin, h, w, cout, kh, kw, sh, sw, dh, dw, pads, oh, ow };
-  const out = outBuffer ?? new Float32Array(n * cout * oh * ow);
+  const out = outBuffer ?? allocFloat32(n * cout * oh * ow);
   if (out.length !== n * cout * oh * ow) throw new RuntimeError(`depthwiseConv2d: output buffer of ${out.length} elements for an output of ${formatShape([n, cout, oh, ow])}`);
   depthwiseConv(g, x.data as Float32Array, weight.data as Float32Array, bias ? (bias.data as Float32Array) : null, epilogue, out);
   return new Tensor(out, [n, cout, oh, ow]);

@@ -9,7 +9,7 @@ import { requireFloat } from "./args.js";
 import { Tensor } from "./tensor.js";
 import { ensureMemory, splitRange, wasmGemm } from "./wasm/gemm.js";
 import { poolPlane } from "./wasm/pool.js";
-import { wasmAddress } from "./arena.js";
+import { allocFloat32, wasmAddress } from "./arena.js";
 import { residentEnd } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { namedJob } from "./wasm/registry.js";
@@ -61,7 +61,7 @@ export function maxPool2d(
       `Given input size: (${lead.at(-1)}x${h}x${w}). Calculated output size: (${lead.at(-1)}x${oh}x${ow}). Output size is too small`,
     );
   }
-  const out = alloc ? alloc(np * oh * ow) : new Float32Array(np * oh * ow);
+  const out = alloc ? alloc(np * oh * ow) : allocFloat32(np * oh * ow);
   if (!withIndices && np * oh * ow * kh * kw >= 1 << 16 && maxPoolWasm(x.data, out, np, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)) {
     return { output: new Tensor(out, [...lead, oh, ow]), indices: null };
   }
@@ -141,7 +141,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tens
   const { lead, planes: np, h, w } = planes(x, "adaptive_avg_pool2d");
   const [oh, ow] = outputSize;
   if (oh < 0 || ow < 0) throw new RuntimeError(`adaptive_avg_pool2d: invalid output size (${oh}, ${ow})`);
-  const out = new Float32Array(np * oh * ow);
+  const out = allocFloat32(np * oh * ow);
   const src = x.data;
   let p0 = 0;
   if (oh === 1 && ow === 1) {
@@ -220,7 +220,7 @@ export function avgPool2d(x: Tensor, a: AvgPool2dArgs): Tensor {
     throw new RuntimeError(`Given input size: (${c}x${h}x${w}). Calculated output size: (${c}x${oh}x${ow}). Output size is too small`);
   }
   const src = x.data as Float32Array;
-  const out = new Float32Array(np * oh * ow);
+  const out = allocFloat32(np * oh * ow);
   for (let p = 0; p < np; p++) {
     const base = p * h * w;
     for (let oy = 0; oy < oh; oy++) {
