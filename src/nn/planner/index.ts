@@ -223,6 +223,8 @@ function scopedCall(m: Module, args: unknown[]): unknown {
       scopedTree = tree;
     }
   }
+  // A leaf's own temporaries are few (its output is what it allocates): they go to the caller's scope.
+  if (m._modules.size === 0) return m._forwardChecked(args);
   openScope();
   let out: unknown;
   try {
