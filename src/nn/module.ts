@@ -11,6 +11,7 @@ import { AssertionError, AttributeError, KeyError, NotImplementedError, RuntimeE
 import { formatShape, formatSize, Tensor, type DType } from "../tensor/index.js";
 import { noGrad } from "../autograd/grad_mode.js";
 import { addIndent } from "./repr.js";
+import { reclaimIdleResident } from "../tensor/wasm/resident.js";
 
 /**
  * A tensor that is a module parameter (PyTorch: `nn.Parameter`). Assigning one to a module
@@ -386,7 +387,10 @@ export class Module<In extends unknown[] = any[], Out = any> {
    */
   call(...inputs: Parameters<this["forward"]>): ReturnType<this["forward"]> {
     let args: unknown[] = inputs;
-    if (callDepth === 0) this._checkTensors();
+    if (callDepth === 0) {
+      this._checkTensors();
+      reclaimIdleResident();
+    }
     callDepth++;
     try {
       if (interceptor !== null) {

@@ -62,10 +62,52 @@ interface Entry {
   version: number;
   region: Region;
   token: object;
+  /** The root-call epoch (`reclaimIdleResident`) it was last used in. */
+  used: number;
+  kind: string;
+  weight: WeakRef<Float32Array>;
 }
 
 const entries = new WeakMap<Float32Array, Map<string, Entry>>();
-const registry = new FinalizationRegistry<Region>(release);
+/** Every entry, to find idle ones (the map above cannot be listed). */
+const live = new Set<Entry>();
+const registry = new FinalizationRegistry<Entry>((e) => {
+  if (live.delete(e)) release(e.region);
+});
+
+/** Root-call counter: one step at the start of every outermost module call. */
+let epoch = 0;
+/** Past this byte of the kernels' memory, idle resident images are dropped at a root call. */
+let highWater = 2 ** 30;
+
+/**
+ * Called where nothing holds a resident address (the start of an outermost module call): when
+ * the resident regions reach past the high-water mark (1 GiB), drop the images not used since
+ * the previous outermost call began; they are rebuilt on their next use. Without this, the
+ * images of models already garbage-collected would wait for finalization, which runs between
+ * tasks: a synchronous loop over many models filled the kernels' 2 GiB.
+ */
+export function reclaimIdleResident(): void {
+  epoch++;
+  if (end <= highWater) return;
+  const drop: Region[] = [];
+  for (const e of live) {
+    if (e.used >= epoch - 1) continue;
+    live.delete(e);
+    registry.unregister(e.token);
+    const weight = e.weight.deref();
+    if (weight) entries.get(weight)?.delete(e.kind);
+    drop.push(e.region);
+  }
+  if (drop.length) releaseAll(drop);
+}
+
+/** Set the high-water mark in bytes (tests); returns the previous one. @internal */
+export function _setResidentHighWater(bytes: number): number {
+  const was = highWater;
+  highWater = bytes;
+  return was;
+}
 
 /**
  * The byte address of a resident `floats`-float image of `weight` in form `kind` (e.g. packed for
@@ -83,18 +125,23 @@ export function residentWeight(
   const version = storageVersion(weight);
   const bytes = align(floats * 4);
   let e = byKind.get(kind);
-  if (e && e.version === version && e.region.bytes === bytes) return e.region.at;
+  if (e && e.version === version && e.region.bytes === bytes) {
+    e.used = epoch;
+    return e.region.at;
+  }
   if (!e || e.region.bytes !== bytes) {
     if (e) {
       registry.unregister(e.token);
+      live.delete(e);
       release(e.region);
     }
     const region = { at: alloc(w, bytes), bytes };
-    const token = {};
-    registry.register(weight, region, token);
-    e = { version, region, token };
+    e = { version, region, token: {}, used: epoch, kind, weight: new WeakRef(weight) };
+    registry.register(weight, e, e.token);
+    live.add(e);
     byKind.set(kind, e);
   }
+  e.used = epoch;
   e.version = version;
   fill(new Float32Array(w.memory.buffer), e.region.at / 4);
   return e.region.at;
