@@ -7,7 +7,7 @@
 import { RuntimeError } from "../errors.js";
 import { applyRowEpilogue, getBackend, type RowEpilogue } from "./gemm.js";
 import { ensureMemory, splitRange, wasmGemm, type WasmGemm } from "./wasm/gemm.js";
-import { DW_PARAM_BYTES, dwScratch, writeDwParams, type DwParams } from "./wasm/depthwise.js";
+import { DW_BLOCK, dwScratch, type DwParams } from "./wasm/depthwise.js";
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { namedJob } from "./wasm/registry.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
@@ -144,7 +144,7 @@ function depthwiseWasm(
     p = align(p + bytes);
     return at;
   };
-  const paramsAt = take(DW_PARAM_BYTES);
+  const paramsAt = take(DW_BLOCK.bytes);
   const xAt = xAddr >= 0 ? xAddr : take(x.length * 4);
   const outAt = outAddr >= 0 ? outAddr : take(out.length * 4 + 16);
   const biasAt = bias ? take(cout * 4) : 0;
@@ -167,7 +167,7 @@ function depthwiseWasm(
     padTop: pads[0], padLeft: pads[2], oh, ow, hp: scratch.hp, wp: scratch.wp,
     scale: epiAt, shift: epiAt + 8 * cout, relu: epilogue?.relu ? 1 : 0, residual: resAt, act: epilogue?.act ?? 0,
   };
-  writeDwParams(w.memory.buffer, paramsAt, params);
+  DW_BLOCK.write(w.memory.buffer, paramsAt, params);
   let q0 = 0;
   const jobs = parts.map((size, t) => {
     const job = namedJob("dwconv", { params: paramsAt, q0, q1: q0 + size, scratch: scratchAt[t] });

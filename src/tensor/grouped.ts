@@ -11,7 +11,7 @@ import { ensureMemory, gemmLayout, packA, packedSize, PANEL, splitRange, type Wa
 import { residentEnd, residentWeight } from "./wasm/resident.js";
 import { getNumThreads, runParallel } from "./wasm/threads.js";
 import { namedJob } from "./wasm/registry.js";
-import { GROUP_PARAM_BYTES, writeGroupParams } from "./wasm/epilogue.js";
+import { GROUP_BLOCK } from "./wasm/epilogue.js";
 import { wasmAddress } from "./arena.js";
 import type { Pads } from "./conv.js";
 
@@ -68,7 +68,7 @@ export function groupedConv(
   const L = gemmLayout(cout, P, Kg, 0, direct ? 0 : Kall * P, Array.from({ length: threads }, () => P), stageAt + (xAddr >= 0 ? 0 : plane * 4));
   const epiAt = L.end;
   const paramsAt = align(epiAt + (epilogue ? 16 * cout : 0));
-  ensureMemory(w, paramsAt + GROUP_PARAM_BYTES);
+  ensureMemory(w, paramsAt + GROUP_BLOCK.bytes);
   if (epilogue) {
     const f64 = new Float64Array(w.memory.buffer, epiAt, 2 * cout);
     f64.set(epilogue.scale.subarray(0, cout));
@@ -107,7 +107,7 @@ export function groupedConv(
     }
     const C = outAddr >= 0 ? outAddr + b * cout * P * 4 : L.c;
     if (full > 0) {
-      writeGroupParams(w.memory.buffer, paramsAt, {
+      GROUP_BLOCK.write(w.memory.buffer, paramsAt, {
         M: coutG, N: P, K: Kg, a: packedAt, aStride: groupFloats * 4, lda: Mp, b: X, bStride: Kg * P * 4, brs: P, bcs: 1,
         c: C, cStride: coutG * P * 4, ldc: P, scale: epilogue ? epiAt : 0, shift: epiAt + cout * 8, eStride: coutG * 8, relu: epilogue?.relu ? 1 : 0,
       });

@@ -6,7 +6,7 @@
  * bias starts the sum; the BatchNorm(+residual)(+ReLU) epilogue runs in f64 exactly as BatchNorm's
  * JS kernel does (`epilogue.ts`), so a fused result is bit-identical to the unfused one.
  */
-import { copyFloats, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { copyFloats, Fn, I32, paramBlock, V128, type Expr, type Local } from "./emitter.js";
 import { affineRegs, applyAffine, loadAffine } from "./epilogue.js";
 
 /**
@@ -25,14 +25,8 @@ export const DW_PARAMS = [
  */
 export type DwParams = Record<(typeof DW_PARAMS)[number], number>;
 
-/** Bytes of a parameter block. */
-export const DW_PARAM_BYTES = Math.ceil((DW_PARAMS.length * 4) / 64) * 64;
-
-/** Write a parameter block at byte `at` of `memory`. */
-export function writeDwParams(memory: ArrayBuffer | SharedArrayBuffer, at: number, p: DwParams): void {
-  const v = new Int32Array(memory, at, DW_PARAMS.length);
-  DW_PARAMS.forEach((name, i) => (v[i] = p[name]));
-}
+/** The `dwconv` parameter block. */
+export const DW_BLOCK = paramBlock(DW_PARAMS);
 
 /**
  * The zero-bordered scratch plane one thread needs (rows, columns; floats = hp·wp + 4 of spill):
@@ -44,24 +38,6 @@ export function dwScratch(kh: number, kw: number, sh: number, sw: number, dh: nu
   const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   const wp = Math.ceil(((owr - 1) * sw + (kw - 1) * dw + 1 + (sw === 2 ? 1 : 0)) / 4) * 4;
   return { hp, wp, floats: hp * wp + 4 };
-}
-
-function uleb(out: number[], v: number): void {
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-}
-
-/** `i32.load` at `addr + offset` (the emitter has float loads only). */
-function loadI32(f: Fn, addr: Expr, offset: number): Expr {
-  return () => {
-    addr();
-    f.code.push(0x28, 2);
-    uleb(f.code, offset);
-  };
 }
 
 /** Kernel widths whose row of taps is unrolled (at dilation 1). */
@@ -76,8 +52,7 @@ export function depthwiseKernel(fma: boolean, unroll: readonly number[] = UNROLL
   const f = new Fn("dwconv", [I32, I32, I32, I32]);
   const [P, Q0, Q1, S] = f.params;
   const { get, i32, add, sub, mul, shl, divU, remU, lt, le, ne, and, loadV128, loadF32, loadSplat, shuffle } = f;
-  const prm = Object.fromEntries(DW_PARAMS.map((name) => [name, f.local(I32)])) as Record<(typeof DW_PARAMS)[number], Local>;
-  DW_PARAMS.forEach((name, i) => f.set(prm[name], loadI32(f, get(P), 4 * i)));
+  const prm = DW_BLOCK.load(f, get(P));
   const [q, co, plane, last, iy, n, rows, src, dst, i, end, oy, ox, rowAt, at, ky, kx, wAt, kk, o, rowStep, colStep, reluInner, k, px, unrolled] =
     Array.from({ length: 26 }, () => f.local(I32));
   // Stride 2 with an unrolled kernel width: scratch rows hold the even padded columns, then (at

@@ -142,6 +142,11 @@ export class Fn {
     this.op(0x2a);
     this.memarg(2, offset);
   };
+  loadI32 = (addr: Expr, offset = 0): Expr => () => {
+    addr();
+    this.op(0x28);
+    this.memarg(2, offset);
+  };
   loadV128 = (addr: Expr, offset = 0): Expr => () => {
     addr();
     this.simd(0x00);
@@ -338,14 +343,38 @@ export function rawSimd(f: Fn, opcode: number, args: Expr[], imm: number[] = [])
   return () => {
     args.forEach((a) => a());
     f.code.push(0xfd);
-    let v = opcode;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      f.code.push(b);
-    } while (v);
+    uleb(f.code, opcode);
     f.code.push(...imm);
+  };
+}
+
+/**
+ * An i32 parameter block a kernel reads from memory instead of a long argument list: named fields
+ * of 4 bytes in `names` order; `bytes` is its size rounded up to 64.
+ */
+export interface ParamBlock<N extends string> {
+  names: readonly N[];
+  bytes: number;
+  /** Write the block's values at byte `at` of `memory` (the caller's side). */
+  write(memory: ArrayBuffer | SharedArrayBuffer, at: number, values: Record<N, number>): void;
+  /** Load every field of the block at `base` into a local of `f` (the kernel's side). */
+  load(f: Fn, base: Expr): Record<N, Local>;
+}
+
+/** The parameter block with fields `names`. */
+export function paramBlock<N extends string>(names: readonly N[]): ParamBlock<N> {
+  return {
+    names,
+    bytes: Math.ceil((names.length * 4) / 64) * 64,
+    write(memory, at, values) {
+      const v = new Int32Array(memory, at, names.length);
+      names.forEach((name, i) => (v[i] = values[name]));
+    },
+    load(f, base) {
+      const locals = Object.fromEntries(names.map((name) => [name, f.local(I32)])) as Record<N, Local>;
+      names.forEach((name, i) => f.set(locals[name], f.loadI32(base, 4 * i)));
+      return locals;
+    },
   };
 }
 

@@ -3,7 +3,7 @@
  * `y = float32(double(x)·scale + shift)`, then `y < 0 ? 0 : y` — the same double-precision
  * arithmetic as BatchNorm's JS kernel, so fused and unfused results are bit-identical.
  */
-import { F32, F64, Fn, I32, V128, type Expr, type Local } from "./emitter.js";
+import { F32, F64, Fn, I32, paramBlock, V128, type Expr, type Local } from "./emitter.js";
 
 /** Registers one epilogue needs: scale and shift as f64x2 splats, and a zero vector. */
 export interface AffineRegs {
@@ -110,21 +110,6 @@ export function gemmAffineKernel(gemmIndex: number, gemmArgs: number, rowAffineI
   return f;
 }
 
-/** `i32.load` at `addr + offset` (the emitter has float loads only). */
-function loadI32(f: Fn, addr: Expr, offset: number): Expr {
-  return () => {
-    addr();
-    f.code.push(0x28, 2);
-    let v = offset;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      f.code.push(b);
-    } while (v);
-  };
-}
-
 /**
  * The i32 parameter block `gemmGroups` reads (byte offset = 4·index): one GEMM shape and, per
  * group g, operands at `a + g·aStride`, `b + g·bStride`, `c + g·cStride` and the epilogue's
@@ -138,14 +123,8 @@ export const GROUP_PARAMS = [
 /** A `gemmGroups` parameter block's values by name. */
 export type GroupParams = Record<(typeof GROUP_PARAMS)[number], number>;
 
-/** Bytes of a `gemmGroups` parameter block. */
-export const GROUP_PARAM_BYTES = Math.ceil((GROUP_PARAMS.length * 4) / 64) * 64;
-
-/** Write a `gemmGroups` parameter block at byte `at` of `memory`. */
-export function writeGroupParams(memory: ArrayBuffer | SharedArrayBuffer, at: number, p: GroupParams): void {
-  const v = new Int32Array(memory, at, GROUP_PARAMS.length);
-  GROUP_PARAMS.forEach((name, i) => (v[i] = p[name]));
-}
+/** The `gemmGroups` parameter block. */
+export const GROUP_BLOCK = paramBlock(GROUP_PARAMS);
 
 /**
  * gemmGroups(P, G0, G1, PA, PB, SPILL): groups [G0, G1) of the grouped GEMM described by the
@@ -156,8 +135,7 @@ export function gemmGroupsKernel(gemmAffineIndex: number): Fn {
   const f = new Fn("gemmGroups", Array.from({ length: 6 }, () => I32));
   const [P, G0, G1, PA, PB, SPILL] = f.params;
   const { get, i32, add, mul } = f;
-  const prm = Object.fromEntries(GROUP_PARAMS.map((name) => [name, f.local(I32)])) as Record<(typeof GROUP_PARAMS)[number], Local>;
-  GROUP_PARAMS.forEach((name, i) => f.set(prm[name], loadI32(f, get(P), 4 * i)));
+  const prm = GROUP_BLOCK.load(f, get(P));
   const g = f.local(I32);
   const at = (base: Local, stride: Local): Expr => add(get(base), mul(get(g), get(stride)));
   f.for(g, get(G0), get(G1), 1, () => {
