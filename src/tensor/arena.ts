@@ -109,12 +109,12 @@ const SCOPED_MIN = 1024;
  */
 const SCOPED_END = 2 ** 30;
 let scopedBytes = 0;
+let scopedBuffers = 0;
 
 /** Scoped-memory counters (tests): buffers ever handed out, bytes held now, open scopes. */
 export function scopeStats(): { buffers: number; heldBytes: number; open: number } {
   return { buffers: scopedBuffers, heldBytes: scopedBytes, open: scopes.length };
 }
-let scopedBuffers = 0;
 
 /**
  * Open a scope (`plain`: allocations inside come from the heap, as outside any scope). Every
@@ -185,11 +185,6 @@ export function closeScope(keep: Iterable<object>): (storage: object) => object 
     }
     return storage;
   };
-}
-
-/** Whether `allocFloat32` hands out scoped buffers now. */
-export function inScope(): boolean {
-  return scopes.length > 0 && !scopes[scopes.length - 1].plain;
 }
 
 /**
